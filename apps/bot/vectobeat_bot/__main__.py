@@ -1,0 +1,34 @@
+"""Entry point of ``vectobeat-bot``: load the configuration once and run the bot."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+
+from vectobeat_adapters.config import load_config
+from vectobeat_core.errors import VectoBeatError
+
+
+def main() -> None:
+    try:
+        config = load_config()
+        logging.basicConfig(
+            level=config.log_level.upper(),
+            stream=sys.stderr,
+            format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        )
+        for noisy in ("httpx", "alembic"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
+        from vectobeat_bot.app import run_bot  # noqa: PLC0415 - imports discord.py
+
+        asyncio.run(run_bot(config))
+    except VectoBeatError as exc:
+        sys.stderr.write(f"vectobeat-bot: {exc.message}\n")
+        raise SystemExit(2) from None
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None
+
+
+if __name__ == "__main__":
+    main()

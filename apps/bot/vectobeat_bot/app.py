@@ -1,0 +1,207 @@
+"""The composition root: `run_bot(config)` opens every service once, runs the bot, and on
+SIGTERM/SIGINT flushes the queue writer and stops cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import random
+import signal
+import socket
+import sys
+from contextlib import AsyncExitStack
+
+import anyio
+
+from vectobeat_adapters.config import AppConfig
+from vectobeat_adapters.lavalink.cluster import LavalinkCluster
+from vectobeat_adapters.lavalink.model import LavalinkEvent
+from vectobeat_adapters.redis.writer import CoalescingWriter
+from vectobeat_adapters.services import open_services
+from vectobeat_bot.bot import BotDeps, VectoBeatBot
+from vectobeat_bot.bridge_client import BridgeClient
+from vectobeat_bot.bridge_events import BridgeEvents
+from vectobeat_bot.discord_compat import discord, point_discord_at
+from vectobeat_bot.nowplaying import NowPlayingBoard, render_now_playing
+from vectobeat_bot.player_service import PlayerService
+from vectobeat_bot.queue_sync import QueueSync
+from vectobeat_bot.runtime import BotStatus, watch_idle_voice
+from vectobeat_bot.settings_sync import GuildSettings, SettingsSync
+from vectobeat_bot.shard_leases import ShardLeases, lease_shard_ids
+from vectobeat_bot.status_server import BotMetrics, StatusServer
+from vectobeat_bot.voice import DiscordVoiceLink
+from vectobeat_core import __version__
+from vectobeat_core.errors import ConfigError, NotBuilt, VectoBeatError
+from vectobeat_core.ids import GuildId
+from vectobeat_core.regions import Region
+from vectobeat_core.routing import parse_node_list
+
+__all__ = ["fetch_bot_user_id", "run_bot"]
+
+_log = logging.getLogger("vectobeat.bot")
+
+
+async def fetch_bot_user_id(token: str) -> int:
+    """The bot's user id (``GET /users/@me``), which Lavalink needs before Discord connects."""
+    http = discord.http.HTTPClient(asyncio.get_running_loop())
+    try:
+        data = await http.static_login(token)
+    except discord.LoginFailure:
+        raise ConfigError("Discord rejected DISCORD_TOKEN.") from None
+    except (discord.HTTPException, OSError) as exc:
+        raise ConfigError(f"Discord could not be reached to log in: {exc}") from None
+    finally:
+        await http.close()
+    return int(data["id"])
+
+
+def _announce(host: str, port: int) -> None:
+    sys.stdout.write(f"vectobeat-bot status http://{host}:{port}\n")
+    sys.stdout.flush()
+
+
+async def _wait_for_stop() -> None:
+    with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+        async for signum in signals:
+            _log.info("stopping signal=%s", signal.Signals(signum).name)
+            return
+
+
+async def run_bot(config: AppConfig) -> None:
+    """Run the bot until SIGTERM/SIGINT (see the module docstring)."""
+    if config.discord_token is None or not config.discord_token.reveal():
+        raise NotBuilt(
+            "The sandbox bot (no DISCORD_TOKEN) is not built yet: set DISCORD_TOKEN, and "
+            "DISCORD_API_BASE/DISCORD_GATEWAY_URL to use the testkit's fake Discord."
+        )
+    token = config.discord_token.reveal()
+    password = config.lavalink_password.reveal() if config.lavalink_password else None
+    specs = parse_node_list(config.lavalink_nodes or "", password)
+    if not specs:
+        raise ConfigError("No Lavalink node is configured: set LAVALINK_NODES.")
+    custom_gateway = bool(config.discord_gateway_url)
+    lease_ids = lease_shard_ids(config)
+    point_discord_at(config.discord_api_base, config.discord_gateway_url)
+    user_id = await fetch_bot_user_id(token)
+    rng = random.SystemRandom()
+    async with open_services(config) as services, AsyncExitStack() as stack:
+        bridge = None
+        if config.bot_bridge_token is not None and config.bot_bridge_token.reveal():
+            bridge = await stack.enter_async_context(
+                BridgeClient(config.panel_url, config.bot_bridge_token.reveal())
+            )
+        settings = SettingsSync(
+            bridge=bridge,
+            channel=services.settings_channel if services.redis_configured else None,
+            catalogue=services.catalogue,
+            clock=services.clock,
+        )
+        queue_sync = QueueSync(bridge=bridge, telemetry=services.telemetry)
+        writer = CoalescingWriter(services.queues)
+        players: list[PlayerService] = []
+
+        async def on_event(guild_id: GuildId, event: LavalinkEvent) -> None:
+            if players:
+                await players[0].on_event(guild_id, event)
+
+        cluster = await stack.enter_async_context(
+            LavalinkCluster(
+                specs,
+                user_id=user_id,
+                client_name=f"VectoBeat/{__version__}",
+                clock=services.clock,
+                audit=services.audit,
+                health_store=services.health,
+                on_event=on_event,
+            )
+        )
+        service = PlayerService(
+            cluster=cluster,
+            store=services.queues,
+            writer=writer,
+            settings=settings,
+            queue_sync=queue_sync,
+            audit=services.audit,
+            clock=services.clock,
+            seed=lambda: rng.randrange(2**31),
+        )
+        players.append(service)
+        queue_sync.bind(service.snapshot)
+        metrics = BotMetrics()
+        board = NowPlayingBoard()
+        service.watch(board.changed)
+        events = BridgeEvents(bridge)
+
+        async def applied(held: GuildSettings) -> None:
+            events.settings_applied(held.guild_id, held.version)
+
+        settings.listen(applied)
+        deps = BotDeps(
+            config=config,
+            services=services,
+            settings=settings,
+            players=service,
+            cluster=cluster,
+            metrics=metrics,
+            board=board,
+            events=events,
+            started_at=services.clock.now(),
+            idle_seconds=float(config.voice_idle_seconds),
+            fast_identify=custom_gateway,
+        )
+        bot = VectoBeatBot(
+            deps,
+            shard_count=config.shard_count,
+            guild_ready_timeout=0.2 if custom_gateway else 2.0,
+            **({} if lease_ids is None else {"shard_ids": []}),
+        )
+        service.attach_voice(DiscordVoiceLink(bot, cluster))
+        owner = f"{socket.gethostname()}:{os.getpid()}"
+        leases = None
+        if lease_ids is not None:
+            leases = ShardLeases(
+                bot,
+                store=services.leases,
+                owner=owner,
+                region=Region.parse(config.region),
+                shard_ids=lease_ids,
+                spare=config.shard_spare,
+                stale_after=config.shard_stale_after,
+                clock=services.clock,
+                audit=services.audit,
+            )
+        metrics.bind(BotStatus(bot, deps, owner))
+        status = StatusServer(
+            BotStatus(bot, deps, owner),
+            metrics,
+            host=config.status_host,
+            port=config.status_port,
+            token=config.status_token.reveal() if config.status_token else None,
+            on_listening=_announce,
+        )
+        async with anyio.create_task_group() as tg:
+            await tg.start(writer.run)
+            await tg.start(settings.run)
+            await tg.start(queue_sync.run)
+            await tg.start(status.serve)
+            tg.start_soon(watch_idle_voice, bot, deps)
+            await tg.start(events.run)
+            await tg.start(
+                board.run, bot, lambda guild: render_now_playing(service, cluster, guild)
+            )
+            tg.start_soon(bot.start, token)
+            if leases is not None:
+                await tg.start(leases.run)
+            await _wait_for_stop()
+            try:
+                await writer.flush()
+            except VectoBeatError as exc:
+                _log.error("queue_flush_failed error=%s", exc)
+            with anyio.move_on_after(5):
+                await queue_sync.flush()
+            await bot.close()
+            if leases is not None:
+                with anyio.move_on_after(5):
+                    await leases.release()
+            tg.cancel_scope.cancel()

@@ -1,0 +1,101 @@
+"""``BridgeClient``: the bot's HTTP client for the panel's ``/api/bot/*`` bridge (httpx).
+
+The bearer token travels in the ``Authorization`` header only. Transport failures and 5xx answers
+become `BridgeUnavailable`; the panel's ``{"error": ...}`` answers become our errors with its
+message (409 `Conflict`, 4xx `InvalidInput`).
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any, Self
+
+import httpx
+
+from vectobeat_core.errors import BridgeUnavailable, Conflict, InvalidInput, VectoBeatError
+
+__all__ = ["BridgeClient", "BridgeConflict"]
+
+
+class BridgeConflict(Conflict):
+    """The bridge refused a write based on a stale version (HTTP 409)."""
+
+
+class BridgeClient:
+    """An async context manager holding one ``httpx.AsyncClient`` for the bridge."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        timeout: float = 10.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._headers = {"Authorization": f"Bearer {token}", "User-Agent": "vectobeat-bot"}
+        self._timeout = timeout
+        self._transport = transport
+        self._client: httpx.AsyncClient | None = None
+
+    async def __aenter__(self) -> Self:
+        self._client = httpx.AsyncClient(
+            base_url=self.base_url,
+            headers=self._headers,
+            timeout=self._timeout,
+            transport=self._transport,
+        )
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, str] | None = None,
+        json: Any = None,
+        wait_s: float | None = None,
+    ) -> Any:
+        """Send one request; the decoded JSON answer, or one of our errors."""
+        if self._client is None:
+            raise BridgeUnavailable("The panel bridge client is not open.")
+        try:
+            response = await self._client.request(
+                method,
+                path,
+                params=params,
+                json=json,
+                timeout=self._timeout if wait_s is None else wait_s,
+            )
+        except httpx.HTTPError as exc:
+            raise BridgeUnavailable(
+                f"The panel at {self.base_url} cannot be reached ({type(exc).__name__})."
+            ) from None
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if response.status_code < 400:
+            return body
+        message = body.get("error") if isinstance(body, dict) else None
+        text = message if isinstance(message, str) else f"HTTP {response.status_code}"
+        if response.status_code == 409:
+            raise BridgeConflict(text)
+        if response.status_code in (401, 403):
+            raise BridgeUnavailable(f"The panel bridge refused the bot's token: {text}")
+        if response.status_code >= 500:
+            raise BridgeUnavailable(f"The panel bridge failed: {text}")
+        if response.status_code == 404:
+            raise BridgeUnavailable(f"The panel has no bridge at {path}: {text}")
+        error: VectoBeatError = InvalidInput(text)
+        raise error

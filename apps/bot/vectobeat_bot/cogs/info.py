@@ -1,0 +1,75 @@
+"""Info: /ping, /status, /lavalink, /uptime, /help."""
+
+from __future__ import annotations
+
+import math
+
+from vectobeat_bot.cogs.base import CogBase
+from vectobeat_bot.discord_compat import app_commands, discord
+from vectobeat_core.playback import format_duration
+
+__all__ = ["InfoCog"]
+
+HELP = """**VectoBeat**
+Music: /play /pause /resume /skip /stop /nowplaying /seek /replay /volume /loop
+Queue: /queue /queueinfo /remove /move /shuffle /clear /jump
+Playlists: /playlist save|load|list|delete
+Voice: /connect /disconnect /voiceinfo
+DJ: /dj add-role|remove-role|clear|show
+Settings: /settings show|queue-limit|collaborative|region
+Info: /ping /status /lavalink /uptime /help"""
+
+
+class InfoCog(CogBase):
+    """Health and help."""
+
+    @app_commands.command(name="ping", description="Gateway latency")
+    async def ping(self, interaction: discord.Interaction) -> None:
+        latency = self.bot.latency
+        shown = f"{latency * 1000:.0f} ms" if math.isfinite(latency) else "unknown"
+        await interaction.response.send_message(f"Pong! Gateway latency {shown}.")
+
+    @app_commands.command(name="status", description="Bot, nodes and settings sync health")
+    async def status(self, interaction: discord.Interaction) -> None:
+        sync = self.deps.settings.state()
+        nodes = self.deps.cluster.nodes()
+        up = sum(1 for n in nodes if n.routable)
+        if sync.mode == "off":
+            sync_text = "Settings sync: off (no panel bridge configured)."
+        elif sync.connected:
+            sync_text = f"Settings sync: {sync.mode}, connected."
+        else:
+            sync_text = (
+                f"Settings sync: {sync.mode}, the panel is unreachable; using the last known "
+                "settings."
+            )
+        players = self.deps.players
+        await interaction.response.send_message(
+            f"Guilds: {len(self.bot.guilds)} · players: {len(self.deps.cluster.players())} · "
+            f"queued tracks: {players.queue_tracks()}\n"
+            f"Lavalink nodes: {up}/{len(nodes)} healthy\n{sync_text}"
+        )
+
+    @app_commands.command(
+        name="lavalink", description="Lavalink nodes, regions, health and players"
+    )
+    async def lavalink(self, interaction: discord.Interaction) -> None:
+        lines = []
+        for view in self.deps.cluster.nodes():
+            players = view.stats.players if view.stats else 0
+            latency = "?" if view.latency_ms is None else f"{view.latency_ms:.0f} ms"
+            lines.append(
+                f"• {view.name} ({view.spec.region.value}): {view.status.value}, {players} players, {latency}"
+            )
+        await interaction.response.send_message(
+            "\n".join(lines) or "No Lavalink node is configured."
+        )
+
+    @app_commands.command(name="uptime", description="How long the bot has been running")
+    async def uptime(self, interaction: discord.Interaction) -> None:
+        seconds = self.deps.services.clock.now() - self.deps.started_at
+        await interaction.response.send_message(f"Up for {format_duration(int(seconds * 1000))}.")
+
+    @app_commands.command(name="help", description="What VectoBeat can do")
+    async def help(self, interaction: discord.Interaction) -> None:
+        await interaction.response.send_message(HELP, ephemeral=True)

@@ -1,0 +1,91 @@
+"""Queue: /queue [page], /queueinfo, /remove, /move, /shuffle, /clear, /jump."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from vectobeat_bot.bot import finish, guild_of
+from vectobeat_bot.cogs.base import CogBase
+from vectobeat_bot.discord_compat import app_commands, discord
+from vectobeat_bot.formatting import plural, queue_page_text, track_line
+from vectobeat_core.playback import format_duration
+from vectobeat_core.queue import GuildQueue
+
+__all__ = ["QueueCog"]
+
+T = TypeVar("T")
+
+PER_PAGE = 10
+
+
+class QueueCog(CogBase):
+    """Queue commands."""
+
+    @app_commands.command(name="queue", description="Show the queue")
+    @app_commands.describe(page="Page number (10 tracks per page)")
+    async def queue(self, interaction: discord.Interaction, page: int = 1) -> None:
+        session = await self.deps.players.session(guild_of(interaction))
+        shown = session.queue.page(page, PER_PAGE)
+        await interaction.response.send_message(queue_page_text(session.queue, shown))
+
+    @app_commands.command(
+        name="queueinfo", description="Queue length, duration, limits and loop mode"
+    )
+    async def queueinfo(self, interaction: discord.Interaction) -> None:
+        guild = guild_of(interaction)
+        held = await self.settings_of(interaction)
+        session = await self.deps.players.session(guild)
+        queue = session.queue
+        info = self.deps.cluster.player(guild)
+        remaining = queue.remaining_duration(info.position_ms if info else 0)
+        await interaction.response.send_message(
+            f"{len(queue)} of {queue.capacity} tracks queued ({held.plan.label} plan) · "
+            f"{format_duration(remaining)} left · loop {queue.loop.value} · "
+            f"collaborative {'on' if held.settings.collaborative_queue else 'off'}."
+        )
+
+    async def _edit(
+        self, interaction: discord.Interaction, action: str, edit: Callable[[GuildQueue], T]
+    ) -> T:
+        await self.check_control(interaction, action)
+        return await self.deps.players.edit(guild_of(interaction), edit)
+
+    @app_commands.command(name="remove", description="Remove a track from the queue")
+    @app_commands.describe(position="Its position in /queue")
+    async def remove(self, interaction: discord.Interaction, position: int) -> None:
+        entry = await self._edit(interaction, "remove tracks", lambda q: q.remove(position))
+        await interaction.response.send_message(f"Removed {track_line(entry.track)}.")
+
+    @app_commands.command(name="move", description="Move a track to another position")
+    @app_commands.rename(source="from", target="to")
+    @app_commands.describe(source="Its position now", target="Its new position")
+    async def move(self, interaction: discord.Interaction, source: int, target: int) -> None:
+        entry = await self._edit(interaction, "move tracks", lambda q: q.move(source, target))
+        await interaction.response.send_message(
+            f"Moved {track_line(entry.track)} to position {target}."
+        )
+
+    @app_commands.command(name="shuffle", description="Shuffle the upcoming tracks")
+    async def shuffle(self, interaction: discord.Interaction) -> None:
+        seed = self.deps.players.shuffle_seed()
+
+        def shuffle(queue: GuildQueue) -> int:
+            queue.shuffle(seed)
+            return len(queue)
+
+        count = await self._edit(interaction, "shuffle the queue", shuffle)
+        await interaction.response.send_message(f"Shuffled {plural(count, 'track')}.")
+
+    @app_commands.command(name="clear", description="Remove every upcoming track")
+    async def clear(self, interaction: discord.Interaction) -> None:
+        count = await self._edit(interaction, "clear the queue", lambda q: q.clear())
+        await interaction.response.send_message(f"Cleared {plural(count, 'track')} from the queue.")
+
+    @app_commands.command(name="jump", description="Play the track at a position now")
+    @app_commands.describe(position="Its position in /queue")
+    async def jump(self, interaction: discord.Interaction, position: int) -> None:
+        await self.check_control(interaction, "jump in the queue")
+        await interaction.response.defer(thinking=True)
+        entry = await self.deps.players.jump(guild_of(interaction), position)
+        await finish(interaction, f"Jumped to {track_line(entry.track)}.")

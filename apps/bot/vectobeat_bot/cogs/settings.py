@@ -1,0 +1,81 @@
+"""Settings: /settings show|queue-limit|collaborative|region (via the panel's bridge)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from vectobeat_bot.bot import finish, guild_of
+from vectobeat_bot.cogs.base import CogBase
+from vectobeat_bot.discord_compat import app_commands, discord
+from vectobeat_bot.settings_sync import GuildSettings
+from vectobeat_core.settings import Clamp
+
+__all__ = ["SettingsCog"]
+
+
+def _clamp_note(clamps: tuple[Clamp, ...]) -> str:
+    return "".join(f"\n{c.reason}" for c in clamps)
+
+
+def _region_text(held: GuildSettings) -> str:
+    d = held.decision
+    return f"Region: requested {d.requested.value}, effective {d.effective.value}. {d.reason}"
+
+
+class SettingsCog(CogBase):
+    """A guild's settings as the panel stores them."""
+
+    settings = app_commands.Group(name="settings", description="Server settings")
+
+    @settings.command(name="show", description="This server's settings")
+    async def show(self, interaction: discord.Interaction) -> None:
+        held = await self.settings_of(interaction)
+        s = held.settings
+        sync = self.deps.settings.state()
+        lines = [
+            f"Plan: {held.plan.label} · settings version {held.version}",
+            f"Queue limit: {s.queue_limit} (plan cap {held.plan.queue_cap})",
+            f"Collaborative queue: {'on' if s.collaborative_queue else 'off'}",
+            f"DJ roles: {len(s.dj_role_ids)} · default volume {s.default_volume}%",
+            _region_text(held),
+        ]
+        if sync.mode != "off" and not sync.connected:
+            lines.append("The panel is unreachable: these are the last known settings.")
+        await interaction.response.send_message("\n".join(lines))
+
+    async def _write(
+        self, interaction: discord.Interaction, patch: dict[str, object]
+    ) -> tuple[GuildSettings, tuple[Clamp, ...]]:
+        self.check_configure(interaction, "change settings")
+        await interaction.response.defer(thinking=True)
+        return await self.deps.settings.update(guild_of(interaction), patch)
+
+    @settings.command(name="queue-limit", description="How many tracks the queue may hold")
+    async def queue_limit(
+        self, interaction: discord.Interaction, limit: app_commands.Range[int, 1, 100_000]
+    ) -> None:
+        held, clamps = await self._write(interaction, {"queue_limit": limit})
+        await finish(interaction, f"Queue limit: {held.settings.queue_limit}.{_clamp_note(clamps)}")
+
+    @settings.command(name="collaborative", description="Let everyone add tracks (or only DJs)")
+    async def collaborative(self, interaction: discord.Interaction, enabled: bool) -> None:
+        held, _ = await self._write(interaction, {"collaborative_queue": enabled})
+        state = (
+            "on: everyone may add tracks"
+            if held.settings.collaborative_queue
+            else "off: only DJs add tracks"
+        )
+        await finish(interaction, f"Collaborative queueing is {state}.")
+
+    @settings.command(name="region", description="Where your audio plays (pinning needs Growth)")
+    async def region(
+        self, interaction: discord.Interaction, region: Literal["auto", "us", "eu", "apac"]
+    ) -> None:
+        held, clamps = await self._write(interaction, {"region": region})
+        decision = held.decision
+        if clamps and any(c.field == "region" for c in clamps):
+            reason = next(c.reason for c in clamps if c.field == "region")
+            text = f"Region: requested {region}, effective {decision.effective.value}. {reason}"
+        else:
+            text = _region_text(held)
+        await finish(interaction, text)

@@ -1,0 +1,494 @@
+"""``PlayerService``: every guild's `GuildQueue`, played through the `LavalinkCluster`.
+
+Each mutation marks the guild dirty in the `CoalescingWriter` (a durable snapshot follows within
+its window) and tells `QueueSync`; so does a failover moving the guild's player to another node
+(the snapshot records where it plays). A return move happens inside a play, so it is covered too. On start `restore_all` rebuilds players from the stored
+snapshots (rejoin voice, resume the track at its extrapolated position); `flush` writes what is
+pending (call it on SIGTERM). Voice is reached through the `VoiceLink` the bot provides.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Collection, Sequence
+from typing import Protocol, TypeVar
+
+import anyio
+import attrs
+
+from vectobeat_adapters.lavalink.cluster import LavalinkCluster
+from vectobeat_adapters.lavalink.model import LavalinkEvent, TrackEnd, TrackException, TrackStart
+from vectobeat_adapters.redis.writer import CoalescingWriter
+from vectobeat_bot.queue_sync import QueueSync
+from vectobeat_bot.settings_sync import GuildSettings, SettingsSync
+from vectobeat_core.audit import AuditEvent
+from vectobeat_core.errors import InvalidInput, NotFound, QueueEmpty, VectoBeatError
+from vectobeat_core.ids import ChannelId, GuildId, NodeName, UserId
+from vectobeat_core.playback import (
+    check_seek,
+    check_volume,
+    queue_capacity,
+    search_identifier,
+)
+from vectobeat_core.ports import AuditLog, Clock, QueueStore
+from vectobeat_core.queue import GuildQueue, LoopMode, PlayerState, QueueEntry, QueueSnapshot
+from vectobeat_core.telemetry import QueueTelemetry, TelemetryKind
+from vectobeat_core.tracks import Track
+
+__all__ = ["GuildSession", "PlayOutcome", "PlayerService", "VoiceLink"]
+
+T = TypeVar("T")
+
+_log = logging.getLogger("vectobeat.bot.player")
+
+
+class VoiceLink(Protocol):
+    """The bot's Discord voice connection, as the player service needs it."""
+
+    async def join(self, guild_id: GuildId, channel_id: ChannelId) -> None: ...
+
+    async def leave(self, guild_id: GuildId) -> None: ...
+
+    def connected_channel(self, guild_id: GuildId) -> ChannelId | None: ...
+
+
+@attrs.define(eq=False)
+class GuildSession:
+    """One guild's queue and where it plays."""
+
+    queue: GuildQueue
+    voice_channel_id: ChannelId | None = None
+    lock: anyio.Lock = attrs.Factory(anyio.Lock)
+
+
+@attrs.frozen
+class PlayOutcome:
+    """What ``/play`` did: the entries queued, the one that started (if any), a playlist name."""
+
+    added: tuple[QueueEntry, ...]
+    started: QueueEntry | None
+    playlist: str | None
+    position: int
+
+
+class PlayerService:
+    """Queues, playback and durability of every guild this process serves."""
+
+    def __init__(
+        self,
+        *,
+        cluster: LavalinkCluster,
+        store: QueueStore,
+        writer: CoalescingWriter,
+        settings: SettingsSync,
+        queue_sync: QueueSync,
+        audit: AuditLog,
+        clock: Clock,
+        seed: Callable[[], int],
+    ) -> None:
+        self.cluster = cluster
+        self.store = store
+        self.writer = writer
+        self.settings = settings
+        self.queue_sync = queue_sync
+        self.audit = audit
+        self.clock = clock
+        self._seed = seed
+        self._sessions: dict[GuildId, GuildSession] = {}
+        self._voice: VoiceLink | None = None
+        self.restored = 0
+        self._restoring = anyio.Lock()
+        self._watchers: list[Callable[[GuildId], None]] = []
+        settings.listen(self._settings_changed)
+
+    def watch(self, watcher: Callable[[GuildId], None]) -> None:
+        """Call ``watcher(guild_id)`` after every change of a guild's queue or player."""
+        self._watchers.append(watcher)
+
+    def attach_voice(self, voice: VoiceLink) -> None:
+        self._voice = voice
+
+    @property
+    def voice(self) -> VoiceLink:
+        if self._voice is None:
+            raise NotFound("Voice is not connected yet; try again in a moment.")
+        return self._voice
+
+    # -- sessions --------------------------------------------------------------------------------
+
+    def sessions(self) -> dict[GuildId, GuildSession]:
+        return dict(self._sessions)
+
+    def peek(self, guild_id: GuildId) -> GuildSession | None:
+        return self._sessions.get(guild_id)
+
+    async def session(self, guild_id: GuildId) -> GuildSession:
+        found = self._sessions.get(guild_id)
+        if found is None:
+            held = await self.settings.get(guild_id)
+            found = self._sessions.setdefault(
+                guild_id,
+                GuildSession(GuildQueue(guild_id, queue_capacity(held.plan, held.settings))),
+            )
+        return found
+
+    async def _settings_changed(self, held: GuildSettings) -> None:
+        session = self._sessions.get(held.guild_id)
+        if session is not None:
+            session.queue.capacity = queue_capacity(held.plan, held.settings)
+
+    def queue_tracks(self) -> int:
+        return sum(len(s.queue) + (s.queue.current is not None) for s in self._sessions.values())
+
+    # -- durability ------------------------------------------------------------------------------
+
+    def snapshot(self, guild_id: GuildId) -> QueueSnapshot:
+        """The guild's queue and player now (what the writer stores and queue sync sends)."""
+        session = self._sessions[guild_id]
+        now = self.clock.now()
+        info = self.cluster.player(guild_id)
+        if info is None:
+            player = PlayerState(position_read_at=now, voice_channel_id=session.voice_channel_id)
+        else:
+            player = PlayerState(
+                position_ms=info.position_ms if info.track is not None else 0,
+                position_read_at=now,
+                paused=info.paused,
+                volume=info.volume,
+                filters=dict(info.filters),
+                voice_channel_id=session.voice_channel_id,
+                node=info.node,
+                region=info.region.value,
+            )
+        return session.queue.snapshot(player, now)
+
+    def changed(self, guild_id: GuildId) -> None:
+        """A mutation happened: persist (coalesced) and sync to the panel (plan-gated)."""
+        held = self.settings.cached(guild_id) or self.settings.default(guild_id)
+        self.writer.mark_dirty(
+            guild_id, lambda: self.snapshot(guild_id), float(held.plan.snapshot_ttl_seconds)
+        )
+        self.queue_sync.changed(guild_id, held)
+        for watcher in self._watchers:
+            watcher(guild_id)
+
+    async def flush(self) -> None:
+        await self.writer.flush()
+
+    def _telemetry(
+        self,
+        kind: TelemetryKind,
+        guild_id: GuildId,
+        track: Track | None,
+        user: UserId | None = None,
+    ) -> None:
+        session = self._sessions.get(guild_id)
+        event = QueueTelemetry(
+            kind,
+            guild_id,
+            self.clock.now(),
+            track,
+            user,
+            0 if session is None else len(session.queue),
+        )
+        self.queue_sync.telemetry(event, self.settings.cached(guild_id))
+
+    # -- playback --------------------------------------------------------------------------------
+
+    async def _start(
+        self,
+        guild_id: GuildId,
+        session: GuildSession,
+        entry: QueueEntry,
+        *,
+        start_ms: int = 0,
+        paused: bool = False,
+        volume: int | None = None,
+    ) -> None:
+        held = await self.settings.get(guild_id)
+        await self.cluster.ensure_player(guild_id, held.decision)
+        if session.voice_channel_id is not None:
+            current = self.voice.connected_channel(guild_id)
+            if current != session.voice_channel_id:
+                await self.voice.join(guild_id, session.voice_channel_id)
+        info = self.cluster.player(guild_id)
+        if volume is None:
+            volume = (
+                info.volume
+                if info is not None and info.track is not None
+                else (held.settings.default_volume)
+            )
+        await self.cluster.play(
+            guild_id, entry.track, start_ms=start_ms, paused=paused, volume=volume
+        )
+        self._telemetry("play", guild_id, entry.track, entry.track.requester)
+
+    async def play(
+        self,
+        guild_id: GuildId,
+        *,
+        query: str,
+        requester: UserId,
+        voice_channel_id: ChannelId,
+    ) -> PlayOutcome:
+        """Resolve ``query`` and queue it (a playlist whole or not at all); start if idle."""
+        identifier = search_identifier(query)
+        result = await self.cluster.load_tracks(identifier)
+        if result.kind == "error":
+            raise InvalidInput(f"That could not be loaded: {result.error}")
+        if result.kind == "empty" or not result.tracks:
+            raise NotFound(f"Nothing was found for {query.strip()[:100]!r}.")
+        tracks = result.tracks if result.kind == "playlist" else result.tracks[:1]
+        tracks = tuple(attrs.evolve(t, requester=requester) for t in tracks)
+        outcome = await self.add_tracks(guild_id, tracks, voice_channel_id)
+        playlist = result.playlist_name if result.kind == "playlist" else None
+        return attrs.evolve(outcome, playlist=playlist)
+
+    async def _advance(self, guild_id: GuildId, session: GuildSession) -> QueueEntry | None:
+        entry = session.queue.next()
+        if entry is None:
+            self._telemetry("queue_finished", guild_id, None)
+            if self.cluster.player(guild_id) is not None:
+                await self.cluster.stop(guild_id)
+        else:
+            await self._start(guild_id, session, entry)
+        self.changed(guild_id)
+        return entry
+
+    async def on_event(self, guild_id: GuildId, event: LavalinkEvent) -> None:
+        """The cluster's callback: a track that finished (or failed to load) starts the next; a
+        player a failover moved (``TrackStart.restored``) is re-snapshotted and re-synced."""
+        session = self._sessions.get(guild_id)
+        if session is None:
+            return
+        if isinstance(event, TrackStart) and event.restored:
+            _log.info("player_moved guild=%s", guild_id)
+            self.changed(guild_id)  # the snapshot and the panel must name the new node
+            return
+        if isinstance(event, TrackException):
+            _log.warning("track_exception guild=%s message=%s", guild_id, event.message)
+            return
+        if not isinstance(event, TrackEnd) or not event.starts_next:
+            return
+        async with session.lock:
+            current = session.queue.current
+            if (
+                current is not None
+                and event.track is not None
+                and (event.track.encoded != current.track.encoded)
+            ):
+                return  # an older track's end arriving late
+            try:
+                await self._advance(guild_id, session)
+            except VectoBeatError as exc:
+                _log.warning("advance_failed guild=%s error=%s", guild_id, exc)
+
+    def _playing(self, session: GuildSession) -> QueueEntry:
+        if session.queue.current is None:
+            raise QueueEmpty("Nothing is playing right now.")
+        return session.queue.current
+
+    async def _existing(self, guild_id: GuildId) -> GuildSession:
+        session = self._sessions.get(guild_id)
+        if session is None:
+            raise QueueEmpty("Nothing is playing and the queue is empty.")
+        return session
+
+    async def skip(self, guild_id: GuildId, count: int, user: UserId) -> QueueEntry | None:
+        session = await self._existing(guild_id)
+        async with session.lock:
+            skipped = session.queue.current
+            entry = session.queue.skip(count)
+            self._telemetry("skip", guild_id, None if skipped is None else skipped.track, user)
+            if entry is None:
+                self._telemetry("queue_finished", guild_id, None)
+                if self.cluster.player(guild_id) is not None:
+                    await self.cluster.stop(guild_id)
+            else:
+                await self._start(guild_id, session, entry)
+            self.changed(guild_id)
+            return entry
+
+    async def jump(self, guild_id: GuildId, position: int) -> QueueEntry:
+        session = await self._existing(guild_id)
+        async with session.lock:
+            entry = session.queue.jump(position)
+            await self._start(guild_id, session, entry)
+            self.changed(guild_id)
+            return entry
+
+    async def set_paused(self, guild_id: GuildId, paused: bool) -> QueueEntry:
+        session = await self._existing(guild_id)
+        async with session.lock:
+            entry = self._playing(session)
+            info = self.cluster.player(guild_id)
+            if info is not None and info.paused == paused:
+                raise InvalidInput(
+                    "The player is already paused." if paused else "The player is not paused."
+                )
+            await self.cluster.set_paused(guild_id, paused)
+            self.changed(guild_id)
+            return entry
+
+    async def seek(self, guild_id: GuildId, position_ms: int) -> QueueEntry:
+        session = await self._existing(guild_id)
+        async with session.lock:
+            entry = self._playing(session)
+            await self.cluster.seek(guild_id, check_seek(entry.track, position_ms))
+            self.changed(guild_id)
+            return entry
+
+    async def set_volume(self, guild_id: GuildId, volume: int) -> None:
+        check_volume(volume)
+        session = await self._existing(guild_id)
+        async with session.lock:
+            self._playing(session)
+            await self.cluster.set_volume(guild_id, volume)
+            self.changed(guild_id)
+
+    async def set_loop(self, guild_id: GuildId, mode: LoopMode | str) -> None:
+        session = await self.session(guild_id)
+        async with session.lock:
+            session.queue.set_loop(mode)
+            self.changed(guild_id)
+
+    async def stop(self, guild_id: GuildId) -> int:
+        """Stop playback and clear the queue; returns how many upcoming tracks were dropped."""
+        session = await self._existing(guild_id)
+        async with session.lock:
+            if session.queue.current is None and not len(session.queue):
+                raise QueueEmpty("Nothing is playing and the queue is empty.")
+            dropped = session.queue.clear()
+            if session.queue.current is not None:
+                session.queue.stop()
+            if self.cluster.player(guild_id) is not None:
+                await self.cluster.stop(guild_id)
+            self.changed(guild_id)
+            return dropped
+
+    async def edit(self, guild_id: GuildId, action: Callable[[GuildQueue], T]) -> T:
+        """Run a queue edit (remove, move, shuffle, clear) under the guild's lock and persist."""
+        session = await self.session(guild_id)
+        async with session.lock:
+            result = action(session.queue)
+            self.changed(guild_id)
+            return result
+
+    def shuffle_seed(self) -> int:
+        return self._seed()
+
+    async def add_tracks(
+        self, guild_id: GuildId, tracks: Sequence[Track], voice_channel_id: ChannelId
+    ) -> PlayOutcome:
+        """Queue resolved tracks all-or-nothing; start playing if nothing plays yet."""
+        session = await self.session(guild_id)
+        async with session.lock:
+            position = len(session.queue) + 1
+            added = session.queue.add_many(tracks)
+            session.voice_channel_id = voice_channel_id
+            started = None
+            try:
+                info = self.cluster.player(guild_id)
+                if session.queue.current is None:
+                    started = session.queue.next()
+                elif info is None or info.track is None:
+                    started = session.queue.current  # queued, but an earlier start failed
+                if started is not None:
+                    await self._start(guild_id, session, started)
+            finally:
+                self.changed(guild_id)
+        return PlayOutcome(added, started, None, position)
+
+    # -- voice -----------------------------------------------------------------------------------
+
+    async def connect(self, guild_id: GuildId, channel_id: ChannelId) -> None:
+        session = await self.session(guild_id)
+        async with session.lock:
+            held = await self.settings.get(guild_id)
+            await self.cluster.ensure_player(guild_id, held.decision)
+            session.voice_channel_id = channel_id
+            await self.voice.join(guild_id, channel_id)
+            self.changed(guild_id)
+
+    async def disconnect(self, guild_id: GuildId) -> None:
+        """Leave voice, drop the player and forget the guild's queue (and its snapshot)."""
+        session = self._sessions.pop(guild_id, None)
+        if self._voice is not None:
+            await self._voice.leave(guild_id)
+        await self.cluster.destroy(guild_id)
+        if session is not None:
+            await self.writer.flush()
+        await self.store.delete(guild_id)
+
+    async def release(self, guilds: Collection[GuildId]) -> int:
+        """Hand ``guilds`` to another process (a fenced shard): forget their queues and Lavalink
+        players here, keep their snapshots; returns how many were served here."""
+        released = 0
+        for guild_id in guilds:
+            self.writer.forget(guild_id)
+            if self._sessions.pop(guild_id, None) is None:
+                continue
+            released += 1
+            try:
+                await self.cluster.destroy(guild_id)
+            except VectoBeatError as exc:
+                _log.warning("release_failed guild=%s error=%s", guild_id, exc)
+        return released
+
+    # -- restore ---------------------------------------------------------------------------------
+
+    async def restore_all(self, guilds: Collection[GuildId]) -> int:
+        """Rebuild every stored player of ``guilds``: queue, voice, track and position.
+
+        Calls are serialized; a guild already served here is left alone."""
+        async with self._restoring:
+            return await self._restore_all(guilds)
+
+    async def _restore_all(self, guilds: Collection[GuildId]) -> int:
+        found = await self.store.load_all()
+        for problem in found.invalid:
+            _log.warning("snapshot_unreadable error=%s", problem)
+        restored = 0
+        for snapshot in found.snapshots:
+            if snapshot.guild_id not in guilds or snapshot.guild_id in self._sessions:
+                continue
+            try:
+                await self._restore(snapshot)
+            except VectoBeatError as exc:
+                _log.warning("restore_failed guild=%s error=%s", snapshot.guild_id, exc)
+                continue
+            restored += 1
+        self.restored += restored
+        return restored
+
+    async def _restore(self, snapshot: QueueSnapshot) -> None:
+        guild_id = snapshot.guild_id
+        held = await self.settings.get(guild_id)
+        queue = GuildQueue.restore(snapshot, queue_capacity(held.plan, held.settings))
+        player = snapshot.player
+        session = GuildSession(queue, player.voice_channel_id)
+        self._sessions[guild_id] = session
+        now = self.clock.now()
+        async with session.lock:
+            current = queue.current
+            if current is not None and player.voice_channel_id is not None:
+                position = player.position_at(now)
+                if not current.track.is_stream and position >= current.track.length:
+                    await self._advance(guild_id, session)
+                else:
+                    await self._start(
+                        guild_id,
+                        session,
+                        current,
+                        start_ms=position,
+                        paused=player.paused,
+                        volume=player.volume,
+                    )
+            self.changed(guild_id)
+        info = self.cluster.player(guild_id)
+        node: NodeName | None = None if info is None else info.node
+        tracks = len(queue) + (queue.current is not None)
+        try:
+            await self.audit.append(AuditEvent.queue_restored(guild_id, tracks, node, now))
+        except VectoBeatError as exc:
+            _log.warning("audit_failed kind=queue_restored error=%s", exc)

@@ -1,0 +1,304 @@
+"""``SettingsSync``: each guild's settings and plan as the panel's bridge holds them.
+
+Reads ``GET /api/bot/server-settings`` and caches the answer with its version; applies pushed
+changes (Redis pub/sub when configured, the bridge's long poll otherwise) only when newer
+(`should_apply`); writes bot-side edits with the version they were based on (a 409 is re-read
+and reported as a `Conflict`). When the panel cannot be reached the last known settings stay in
+force (free defaults for a guild never fetched) and `state` says the sync is disconnected.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+import anyio
+import anyio.abc
+import attrs
+
+from vectobeat_bot.bridge_client import BridgeClient, BridgeConflict
+from vectobeat_core.errors import BridgeUnavailable, Conflict, InvalidInput, VectoBeatError
+from vectobeat_core.ids import GuildId
+from vectobeat_core.plans import Plan, PlanCatalogue, Tier
+from vectobeat_core.ports import Clock, SettingsChange, SettingsChannel
+from vectobeat_core.regions import RegionDecision, clamp_region
+from vectobeat_core.settings import Clamp, ServerSettings, parse_settings, should_apply
+from vectobeat_core.status import SyncMode, SyncState
+
+__all__ = ["GuildSettings", "SettingsListener", "SettingsSync"]
+
+_log = logging.getLogger("vectobeat.bot.settings")
+
+
+@attrs.frozen
+class GuildSettings:
+    """A guild's settings at ``version`` (0: never saved), its plan, and whether it is fresh."""
+
+    guild_id: GuildId
+    version: int
+    plan: Plan
+    settings: ServerSettings
+    fetched_at: float | None
+
+    @property
+    def decision(self) -> RegionDecision:
+        return clamp_region(self.plan, self.settings.region)
+
+
+SettingsListener = Callable[[GuildSettings], Awaitable[None]]
+
+
+def _clamps(raw: object) -> tuple[Clamp, ...]:
+    if not isinstance(raw, list):
+        return ()
+    out: list[Clamp] = []
+    for item in raw:
+        if isinstance(item, Mapping):
+            tier = item.get("required_tier")
+            out.append(
+                Clamp(
+                    field=str(item.get("field")),
+                    requested=item.get("requested"),
+                    effective=item.get("effective"),
+                    reason=str(item.get("reason")),
+                    required_tier=None if tier is None else Tier.parse(tier),
+                )
+            )
+    return tuple(out)
+
+
+class SettingsSync:
+    """The bot's view of every guild's settings (see the module docstring)."""
+
+    def __init__(
+        self,
+        *,
+        bridge: BridgeClient | None,
+        channel: SettingsChannel | None,
+        catalogue: PlanCatalogue,
+        clock: Clock,
+        poll_timeout: float = 25.0,
+        retry_delay: float = 2.0,
+        read_timeout: float = 2.0,
+    ) -> None:
+        self._bridge = bridge
+        self._channel = channel
+        self._catalogue = catalogue
+        self._clock = clock
+        self._poll_timeout = poll_timeout
+        self._retry_delay = retry_delay
+        self._read_timeout = read_timeout
+        self._cache: dict[GuildId, GuildSettings] = {}
+        self._free = catalogue.plan(Tier.FREE)
+        self._defaults = ServerSettings()
+        self._locks: dict[GuildId, anyio.Lock] = {}
+        self._listeners: list[SettingsListener] = []
+        self._connected = bridge is not None
+        self._last_sync_at: float | None = None
+        self._applied = 0
+        self.last_error: str | None = None
+
+    @property
+    def mode(self) -> SyncMode:
+        if self._bridge is None:
+            return "off"
+        return "pubsub" if self._channel is not None else "longpoll"
+
+    def listen(self, listener: SettingsListener) -> None:
+        """Call ``listener`` after a newer version of a guild's settings was applied."""
+        self._listeners.append(listener)
+
+    def state(self) -> SyncState:
+        return SyncState(self.mode, self._connected, self._last_sync_at, self._applied)
+
+    def lag_seconds(self) -> float:
+        """Seconds since the bridge last answered (0 when sync is off or never ran)."""
+        if self._last_sync_at is None:
+            return 0.0
+        return max(0.0, self._clock.now() - self._last_sync_at)
+
+    def cached(self, guild_id: GuildId) -> GuildSettings | None:
+        return self._cache.get(guild_id)
+
+    def default(self, guild_id: GuildId) -> GuildSettings:
+        """What a guild gets before (or without) the panel: the free plan's defaults."""
+        return GuildSettings(guild_id, 0, self._free, self._defaults, None)
+
+    # -- reading -----------------------------------------------------------------------------
+
+    async def get(self, guild_id: GuildId) -> GuildSettings:
+        """The guild's settings: cached, else fetched; the last known (or defaults) if the panel
+        is unreachable."""
+        held = self._cache.get(guild_id)
+        if held is not None:
+            return held
+        if self._bridge is None:
+            held = self._cache[guild_id] = self.default(guild_id)
+            return held
+        lock = self._locks.setdefault(guild_id, anyio.Lock())
+        async with lock:
+            held = self._cache.get(guild_id)
+            if held is not None:
+                return held
+            try:
+                return await self.refresh(guild_id)
+            except BridgeUnavailable:
+                return self.default(guild_id)
+
+    async def refresh(self, guild_id: GuildId) -> GuildSettings:
+        """Re-read the guild from the bridge; keep it only when newer (or the plan changed)."""
+        if self._bridge is None:
+            return self._cache.get(guild_id) or self.default(guild_id)
+        body = await self._call(
+            "GET",
+            "/api/bot/server-settings",
+            params={"guild_id": str(guild_id)},
+            wait_s=self._read_timeout,  # commands wait on this: stay inside Discord's 3 s
+        )
+        return await self._take(guild_id, body)
+
+    async def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        assert self._bridge is not None
+        try:
+            answer = await self._bridge.request(method, path, **kwargs)
+        except BridgeUnavailable as exc:
+            if self._connected:
+                _log.warning("settings_bridge_lost error=%s", exc.message)
+            self._connected = False
+            self.last_error = exc.message
+            raise
+        self._connected = True
+        self.last_error = None
+        self._last_sync_at = self._clock.now()
+        return answer
+
+    async def _take(self, guild_id: GuildId, body: object) -> GuildSettings:
+        if not isinstance(body, Mapping):
+            raise BridgeUnavailable("The panel bridge answered something that is not settings.")
+        try:
+            version = body["version"]
+            plan = self._catalogue.plan(Tier.parse(body["plan"]))
+            settings = parse_settings(body["settings"])
+        except (KeyError, TypeError, InvalidInput) as exc:
+            raise BridgeUnavailable(f"The panel bridge sent unreadable settings: {exc}") from None
+        if isinstance(version, bool) or not isinstance(version, int) or version < 0:
+            raise BridgeUnavailable("The panel bridge sent settings without a valid version.")
+        fresh = GuildSettings(guild_id, version, plan, settings, self._clock.now())
+        held = self._cache.get(guild_id)
+        newer = held is None or (version > 0 and should_apply(held.version, version))
+        if not newer and held is not None and held.plan.tier == plan.tier:
+            self._cache[guild_id] = attrs.evolve(held, fetched_at=fresh.fetched_at)
+            return self._cache[guild_id]
+        if not newer and held is not None:
+            fresh = attrs.evolve(held, plan=plan, fetched_at=fresh.fetched_at)
+        self._cache[guild_id] = fresh
+        self._applied += 1
+        for listener in self._listeners:
+            try:
+                await listener(fresh)
+            except VectoBeatError as exc:
+                _log.warning("settings_listener_failed guild=%s error=%s", guild_id, exc)
+        return fresh
+
+    # -- writing -----------------------------------------------------------------------------
+
+    async def update(
+        self, guild_id: GuildId, patch: Mapping[str, object]
+    ) -> tuple[GuildSettings, tuple[Clamp, ...]]:
+        """Write ``patch`` based on the version held; a stale base is re-read and reported."""
+        if self._bridge is None:
+            raise BridgeUnavailable(
+                "Settings cannot be changed from Discord here: the panel bridge is not configured."
+            )
+        held = await self.get(guild_id)
+        if not self._connected and held.fetched_at is None:
+            held = await self.refresh(guild_id)
+        body = {"version": held.version, "settings": dict(patch)}
+        try:
+            answer = await self._call(
+                "PUT", "/api/bot/server-settings", params={"guild_id": str(guild_id)}, json=body
+            )
+        except BridgeConflict:
+            current = await self.refresh(guild_id)
+            raise Conflict(
+                f"These settings were changed in the panel meanwhile (now version "
+                f"{current.version}); I reloaded them, please run the command again."
+            ) from None
+        clamps = _clamps(answer.get("clamps") if isinstance(answer, Mapping) else None)
+        return await self._take(guild_id, answer), clamps
+
+    # -- following changes -----------------------------------------------------------------------
+
+    async def _apply_change(self, change: SettingsChange) -> None:
+        held = self._cache.get(change.guild_id)
+        if held is None or change.version <= 0 or not should_apply(held.version, change.version):
+            return
+        try:
+            await self.refresh(change.guild_id)
+        except VectoBeatError as exc:
+            _log.warning("settings_refresh_failed guild=%s error=%s", change.guild_id, exc)
+
+    async def _resync(self) -> None:
+        for guild_id in list(self._cache):
+            try:
+                await self.refresh(guild_id)
+            except VectoBeatError as exc:
+                _log.warning("settings_resync_failed guild=%s error=%s", guild_id, exc)
+                return
+
+    async def run(
+        self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
+    ) -> None:
+        """Follow changes until cancelled (pub/sub, else the long poll; nothing when off)."""
+        task_status.started()
+        if self._bridge is None:
+            return
+        while True:
+            try:
+                if self._channel is not None:
+                    await self._follow_channel(self._channel)
+                else:
+                    await self._long_poll()
+            except VectoBeatError as exc:
+                _log.warning("settings_follow_failed error=%s", exc)
+            await anyio.sleep(self._retry_delay)
+
+    async def _follow_channel(self, channel: SettingsChannel) -> None:
+        async with channel.subscribe() as events:
+            await self._resync()
+            async for event in events:
+                if isinstance(event, SettingsChange):
+                    await self._apply_change(event)
+                else:
+                    await self._resync()
+
+    async def _long_poll(self) -> None:
+        cursor: int | None = None
+        while True:
+            params = {
+                "cursor": str(cursor or 0),
+                "timeout": str(0 if cursor is None else self._poll_timeout),
+            }
+            batch = await self._call(
+                "GET",
+                "/api/bot/server-settings/changes",
+                params=params,
+                wait_s=self._poll_timeout + 10.0,
+            )
+            if not isinstance(batch, Mapping) or not isinstance(batch.get("cursor"), int):
+                raise BridgeUnavailable("The panel's change feed answered something unreadable.")
+            first = cursor is None
+            cursor = batch["cursor"]
+            if batch.get("resync") or first:
+                await self._resync()
+                continue
+            for item in batch.get("changes") or []:
+                if not isinstance(item, Mapping):
+                    continue
+                try:
+                    guild = GuildId(int(item["guild_id"]))
+                    version = int(item["version"])
+                except (KeyError, TypeError, ValueError):
+                    continue
+                await self._apply_change(SettingsChange(guild, version))

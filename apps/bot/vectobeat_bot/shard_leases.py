@@ -1,0 +1,150 @@
+"""Shard redundancy in the bot process: `ShardLeaseKeeper` / `HotSpare` driving the shards.
+
+With ``SHARD_IDS`` the process claims those shards' leases, connects only the ones it holds (and
+later the ones it claims once free) and renews them; fenced from one (a spare took it over), it
+closes that shard and lets go of its guilds' players without touching their snapshots. With
+``SHARD_SPARE`` it starts with no shard, and when it takes over a stale shard of its ``REGION`` it
+connects it, restores its guilds' players from the queue snapshots and counts the promotion
+(``vectobeat_shard_promotions_total``); the supervisor writes the ``shard_failover`` audit event.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import anyio
+import anyio.abc
+
+from vectobeat_adapters.config import AppConfig
+from vectobeat_adapters.shard_supervisor import HotSpare, ShardLeaseKeeper
+from vectobeat_bot.bot import VectoBeatBot
+from vectobeat_core.errors import ConfigError
+from vectobeat_core.ids import GuildId, ShardId
+from vectobeat_core.ports import AuditLog, Clock, LeaseStore
+from vectobeat_core.regions import Region
+
+__all__ = ["ShardLeases", "lease_shard_ids"]
+
+_log = logging.getLogger("vectobeat.bot.shards")
+
+RENEWS_PER_STALE = 4
+"""Renewals (and spare checks) per ``SHARD_STALE_AFTER``: a few may be missed before a takeover."""
+
+
+def lease_shard_ids(config: AppConfig) -> list[ShardId] | None:
+    """The shards ``SHARD_IDS`` names (``[]`` for a pure spare); ``None`` without leases."""
+    if config.shard_ids is None and not config.shard_spare:
+        return None
+    if config.shard_count is None or config.shard_count < 1:
+        raise ConfigError("SHARD_IDS and SHARD_SPARE need SHARD_COUNT (the total shards).")
+    if not config.redis_url:
+        raise ConfigError("SHARD_IDS and SHARD_SPARE need REDIS_URL (the shard leases).")
+    ids: list[ShardId] = []
+    for part in (config.shard_ids or "").split(","):
+        if not part.strip():
+            continue
+        try:
+            shard = int(part)
+        except ValueError:
+            raise ConfigError(f"SHARD_IDS must list shard numbers, got {part.strip()!r}") from None
+        if not 0 <= shard < config.shard_count:
+            raise ConfigError(f"SHARD_IDS: shard {shard} is outside 0..{config.shard_count - 1}.")
+        ids.append(ShardId(shard))
+    if not ids and not config.shard_spare:
+        raise ConfigError("SHARD_IDS names no shard; list some or set SHARD_SPARE=true.")
+    return sorted(set(ids))
+
+
+class ShardLeases:
+    """Runs the keeper and/or the spare for ``bot`` (see the module docstring)."""
+
+    def __init__(
+        self,
+        bot: VectoBeatBot,
+        *,
+        store: LeaseStore,
+        owner: str,
+        region: Region,
+        shard_ids: list[ShardId],
+        spare: bool,
+        stale_after: float,
+        clock: Clock,
+        audit: AuditLog,
+    ) -> None:
+        self.bot = bot
+        self.active: set[int] = set()
+        bot.deps.active_shards = self.active
+        bot.deps.standby = spare
+        every = stale_after / RENEWS_PER_STALE
+        self.keeper: ShardLeaseKeeper | None = None
+        self.spare: HotSpare | None = None
+        if shard_ids:
+            self.keeper = ShardLeaseKeeper(
+                store, owner, region, shard_ids, stale_after, every, clock, self._fenced,
+                on_claimed=self._claimed,
+            )  # fmt: skip
+        if spare:
+            self.spare = HotSpare(
+                store, owner, region, stale_after, every, clock, audit, self._promoted,
+                on_fenced=self._fenced,
+            )  # fmt: skip
+
+    async def run(
+        self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
+    ) -> None:
+        """Claim (keeper) and connect the held shards, then renew / watch until cancelled."""
+        async with anyio.create_task_group() as tg:
+            if self.keeper is not None:
+                await tg.start(self.keeper.run)
+                held = sorted(self.keeper.held)
+                _log.info("shards_held shards=%s busy=%s", held, self._busy(held))
+                tg.start_soon(self._start_held, held)
+            if self.spare is not None:
+                await tg.start(self.spare.run)
+            task_status.started()
+
+    async def release(self) -> None:
+        """Free the held leases (a deliberate shutdown: the shards can be claimed at once)."""
+        if self.keeper is not None:
+            await self.keeper.release_all()
+
+    def _busy(self, held: list[ShardId]) -> list[ShardId]:
+        assert self.keeper is not None
+        return [s for s in self.keeper.shard_ids if s not in held]
+
+    async def _start_held(self, shards: list[ShardId]) -> None:
+        try:
+            await self._start(shards)
+        except TimeoutError:
+            _log.error("shards_not_ready shards=%s (the gateway did not answer in time)", shards)
+
+    async def _start(self, shards: list[ShardId]) -> None:
+        if shards:
+            self.active.update(shards)
+            await self.bot.start_shards(shards)
+
+    async def _claimed(self, shard: ShardId, epoch: int) -> None:
+        _log.info("shard_claimed shard=%s epoch=%s", shard, epoch)
+        await self._take(shard)
+
+    async def _promoted(self, shard: ShardId, epoch: int) -> None:
+        await self._take(shard)
+        self.bot.deps.metrics.promotions.inc()
+        _log.info("shard_promoted shard=%s epoch=%s", shard, epoch)
+
+    async def _take(self, shard: ShardId) -> None:
+        """Connect ``shard`` and restore its guilds' players from their snapshots."""
+        await self._start([shard])
+        guilds = {GuildId(g.id) for g in self.bot.guilds if g.shard_id == shard}
+        restored = await self.bot.deps.players.restore_all(guilds)
+        _log.info(
+            "shard_guilds_restored shard=%s guilds=%d players=%d", shard, len(guilds), restored
+        )
+
+    async def _fenced(self, shard: ShardId) -> None:
+        """Another process holds ``shard`` now: close it and let its guilds' players go."""
+        self.active.discard(shard)
+        guilds = [GuildId(g.id) for g in self.bot.guilds if g.shard_id == shard]
+        await self.bot.stop_shard(shard)
+        released = await self.bot.deps.players.release(guilds)
+        _log.warning("shard_stopped shard=%s reason=fenced players_released=%d", shard, released)

@@ -1,0 +1,234 @@
+"""The bot's Status API on its own port: ``/status``, ``/healthz``, ``/readyz``, ``/metrics``.
+
+``/status`` is the core's unified health payload (`build_status`); it needs ``Authorization:
+Bearer <STATUS_TOKEN>`` (compared in constant time) unless no token is configured and the server
+listens on loopback only. ``/metrics`` is Prometheus text from `BotMetrics`. Served by uvicorn
+inside the bot's event loop on a socket bound before serving (port 0 picks a free one).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hmac
+import ipaddress
+import logging
+import socket
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
+from typing import Protocol
+
+import anyio.abc
+import uvicorn
+from prometheus_client import CollectorRegistry, Counter, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from vectobeat_core.health import NodeStatus
+from vectobeat_core.jsontypes import JSON
+from vectobeat_core.routing import NodeView
+
+__all__ = ["BotMetrics", "StatusServer", "StatusSource", "is_loopback"]
+
+_log = logging.getLogger("vectobeat.bot.status")
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+class StatusSource(Protocol):
+    """What the Status API reads from the running bot."""
+
+    def guild_count(self) -> int: ...
+
+    def player_count(self) -> int: ...
+
+    def queue_tracks(self) -> int: ...
+
+    def shard_latencies(self) -> Mapping[int, float]: ...
+
+    def nodes(self) -> Sequence[NodeView]: ...
+
+    def failovers(self) -> int: ...
+
+    def sync_lag_seconds(self) -> float: ...
+
+    def status_payload(self) -> dict[str, JSON]: ...
+
+    def readiness(self) -> tuple[bool, list[str]]: ...
+
+
+class _Collector(Collector):
+    def __init__(self, source: StatusSource) -> None:
+        self._source = source
+
+    def collect(self) -> Iterator[Metric]:
+        src = self._source
+        yield GaugeMetricFamily(
+            "vectobeat_guilds", "Guilds this process serves.", src.guild_count()
+        )
+        yield GaugeMetricFamily("vectobeat_players", "Lavalink players.", src.player_count())
+        yield GaugeMetricFamily(
+            "vectobeat_queue_tracks", "Tracks in all queues (current included).", src.queue_tracks()
+        )
+        shards = GaugeMetricFamily(
+            "vectobeat_shard_latency_seconds", "Gateway heartbeat latency.", labels=["shard"]
+        )
+        for shard, seconds in sorted(src.shard_latencies().items()):
+            shards.add_metric([str(shard)], seconds)
+        yield shards
+        up = GaugeMetricFamily(
+            "vectobeat_node_up", "1 when the node is routable.", labels=["node", "region"]
+        )
+        players = GaugeMetricFamily(
+            "vectobeat_node_players", "Players on the node.", labels=["node", "region"]
+        )
+        latency = GaugeMetricFamily(
+            "vectobeat_node_latency_seconds", "Last probe latency.", labels=["node", "region"]
+        )
+        for view in src.nodes():
+            labels = [view.name, view.spec.region.value]
+            up.add_metric(labels, 1.0 if view.status is NodeStatus.UP else 0.0)
+            players.add_metric(labels, float(view.stats.players if view.stats else 0))
+            if view.latency_ms is not None:
+                latency.add_metric(labels, view.latency_ms / 1000.0)
+        yield up
+        yield players
+        yield latency
+        yield CounterMetricFamily(
+            "vectobeat_failovers", "Lavalink node failovers.", value=src.failovers()
+        )
+        yield GaugeMetricFamily(
+            "vectobeat_settings_sync_lag_seconds",
+            "Seconds since the panel bridge last answered.",
+            src.sync_lag_seconds(),
+        )
+
+
+class BotMetrics:
+    """The bot's Prometheus registry: live gauges from the `StatusSource`, command counters."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.commands = Counter(
+            "vectobeat_commands",
+            "Slash commands by name and outcome.",
+            ["command", "outcome"],
+            registry=self.registry,
+        )
+        self.promotions = Counter(
+            "vectobeat_shard_promotions",
+            "Shards this process took over as a hot spare.",
+            registry=self.registry,
+        )
+
+    def bind(self, source: StatusSource) -> None:
+        self.registry.register(_Collector(source))
+
+    def command(self, name: str, outcome: str) -> None:
+        self.commands.labels(command=name, outcome=outcome).inc()
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its signal handlers: the bot owns SIGTERM/SIGINT."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
+
+
+class StatusServer:
+    """The Starlette app and its uvicorn server (see the module docstring)."""
+
+    def __init__(
+        self,
+        source: StatusSource,
+        metrics: BotMetrics,
+        *,
+        host: str,
+        port: int,
+        token: str | None,
+        on_listening: Callable[[str, int], None] | None = None,
+    ) -> None:
+        self.source = source
+        self.metrics = metrics
+        self.host = host
+        self.port = port
+        self._token = token or None
+        self._open = self._token is None and is_loopback(host)
+        self._on_listening = on_listening
+        self.app = Starlette(
+            routes=[
+                Route("/status", self._status),
+                Route("/healthz", self._healthz),
+                Route("/readyz", self._readyz),
+                Route("/metrics", self._metrics),
+            ]
+        )
+
+    def _authorized(self, request: Request) -> bool:
+        if self._token is None:
+            return self._open
+        scheme, _, supplied = request.headers.get("authorization", "").partition(" ")
+        return scheme.lower() == "bearer" and hmac.compare_digest(
+            supplied.strip().encode(), self._token.encode()
+        )
+
+    async def _status(self, request: Request) -> Response:
+        if not self._authorized(request):
+            message = (
+                "A valid status token is required."
+                if self._token is not None
+                else "Set STATUS_TOKEN: /status is open only on loopback."
+            )
+            return JSONResponse({"error": message, "status": 401}, status_code=401)
+        return JSONResponse(self.source.status_payload())
+
+    async def _healthz(self, _: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def _readyz(self, _: Request) -> Response:
+        ready, reasons = self.source.readiness()
+        return JSONResponse({"ready": ready, "reasons": reasons}, status_code=200 if ready else 503)
+
+    async def _metrics(self, _: Request) -> Response:
+        return PlainTextResponse(self.metrics.render(), media_type=CONTENT_TYPE)
+
+    async def serve(
+        self, *, task_status: anyio.abc.TaskStatus[int] = anyio.TASK_STATUS_IGNORED
+    ) -> None:
+        """Bind, report the port (``task_status``), and serve until cancelled."""
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self.host, self.port))
+        sock.listen(128)
+        sock.setblocking(False)
+        self.port = int(sock.getsockname()[1])
+        config = uvicorn.Config(
+            self.app,
+            log_level="warning",
+            lifespan="off",
+            access_log=False,
+            timeout_graceful_shutdown=1,
+        )
+        server = _Server(config)
+        if self._on_listening is not None:
+            self._on_listening(self.host, self.port)
+        task_status.started(self.port)
+        try:
+            await server.serve(sockets=[sock])
+        finally:
+            sock.close()

@@ -1,0 +1,150 @@
+"""``vectobeat-ops nodes check`` (one round) and ``nodes watch`` (the health checker service)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+
+import anyio
+import typer
+from rich.live import Live
+from rich.text import Text
+
+from vectobeat_adapters.config import AppConfig
+from vectobeat_adapters.lavalink import HealthChecker
+from vectobeat_adapters.memory.health_store import MemoryHealthStore
+from vectobeat_adapters.services import SystemClock
+from vectobeat_core.health import NodeStatus, is_routable
+from vectobeat_core.ports import HealthStore, TelemetryCache
+from vectobeat_ops.common import (
+    EXIT_OK,
+    EXIT_PROBLEMS,
+    JsonFlag,
+    load,
+    print_json,
+    reporting,
+    run_async,
+    stdout,
+    table,
+)
+from vectobeat_ops.wiring import node_specs, open_alarm_sinks, open_health_store
+
+__all__ = ["app", "node_rows", "render_rows", "watch_nodes"]
+
+app = typer.Typer(
+    help="Lavalink node health (one round, or the long-running checker).\n\nExample: vectobeat-ops nodes check",
+    no_args_is_help=True,
+)
+
+
+def node_rows(checker: HealthChecker) -> list[dict[str, Any]]:
+    """One JSON-able row per node: routing view plus the last error."""
+    errors = checker.errors()
+    return [
+        view.to_json()
+        | {"probe": "failed" if view.name in errors else "ok", "error": errors.get(view.name)}
+        for view in checker.routing_table()
+    ]
+
+
+def render_rows(rows: list[dict[str, Any]], title: str) -> Any:
+    def cell(value: Any) -> str:
+        return "—" if value is None else str(value)
+
+    colour = {"up": "green", "degraded": "yellow", "down": "red"}
+    lines = [
+        [
+            row["name"],
+            row["region"],
+            Text(row["status"], style=colour.get(row["status"], "white")),
+            cell(None if row["latency_ms"] is None else f"{row['latency_ms']:.0f} ms"),
+            cell(row["players"]),
+            cell(row["penalty"]),
+            cell(row["error"]),
+        ]
+        for row in rows
+    ]
+    return table(
+        title, ["node", "region", "status", "latency", "players", "penalty", "problem"], lines
+    )
+
+
+@app.command("check")
+def check(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+    """Probe every node in LAVALINK_NODES once (/version, /v4/stats); exit 1 if any is not usable.
+
+    Example: vectobeat-ops nodes check --json
+    """
+    with reporting():
+        config = load(ctx)
+        specs = node_specs(config)
+
+        async def probe() -> list[dict[str, Any]]:
+            store = MemoryHealthStore(SystemClock())
+            async with HealthChecker(specs, store, [], None, SystemClock()) as checker:
+                await checker.check_once()
+                return node_rows(checker)
+
+        with stdout().status(f"probing {len(specs)} node(s) ..."):
+            rows = run_async(probe)
+    bad = [r for r in rows if r["error"] or not is_routable(NodeStatus(r["status"]))]
+    if as_json:
+        print_json({"ok": not bad, "nodes": rows})
+    else:
+        stdout().print(render_rows(rows, "Lavalink nodes"))
+    raise typer.Exit(EXIT_PROBLEMS if bad else EXIT_OK)
+
+
+async def watch_nodes(
+    config: AppConfig,
+    *,
+    store: HealthStore | None = None,
+    telemetry: TelemetryCache | None = None,
+    on_round: Callable[[list[dict[str, Any]]], Awaitable[None] | None] | None = None,
+    refresh_s: float = 2.0,
+) -> None:
+    """Run the health checker until cancelled: health records, routing table, alarms.
+
+    ``store`` and ``telemetry`` override the configured stores (``up`` shares the panel's).
+    """
+    specs = node_specs(config)
+    async with open_alarm_sinks(config) as named, open_health_store(config) as configured:
+        sinks = [sink for _, sink in named]
+        health = store if store is not None else configured[0]
+        stats = telemetry if telemetry is not None else configured[1]
+        checker = HealthChecker(specs, health, sinks, None, SystemClock(), telemetry=stats)
+        async with checker, anyio.create_task_group() as tasks:
+            tasks.start_soon(checker.run)
+            while on_round is not None:
+                await anyio.sleep(refresh_s)
+                result = on_round(node_rows(checker))
+                if result is not None:
+                    await result
+            await anyio.sleep_forever()
+
+
+@app.command("watch")
+def watch(
+    ctx: typer.Context,
+    refresh: Annotated[
+        float, typer.Option("--refresh", min=0.2, help="Seconds between table redraws.")
+    ] = 2.0,
+) -> None:
+    """Run the health checker until Ctrl-C: record node health, publish the routing table
+    (Redis when REDIS_URL is set) and send alarms to the configured sinks.
+
+    Example: vectobeat-ops nodes watch --refresh 5
+    """
+    with reporting():
+        config = load(ctx)
+        node_specs(config)
+        with Live(
+            render_rows([], "Lavalink nodes (starting)"), console=stdout(), transient=False
+        ) as live:
+
+            def redraw(rows: list[dict[str, Any]]) -> None:
+                live.update(render_rows(rows, "Lavalink nodes (watching; Ctrl-C stops)"))
+
+            with contextlib.suppress(KeyboardInterrupt):
+                run_async(lambda: watch_nodes(config, on_round=redraw, refresh_s=refresh))

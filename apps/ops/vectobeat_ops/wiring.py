@@ -1,0 +1,73 @@
+"""Opening what the ops commands need from configuration: alarm sinks, the health store, nodes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+
+from vectobeat_adapters.alarms import DiscordWebhookSink, GenericWebhookSink, PagerDutySink
+from vectobeat_adapters.config import AppConfig
+from vectobeat_adapters.memory.health_store import MemoryHealthStore
+from vectobeat_adapters.memory.telemetry import MemoryTelemetryCache
+from vectobeat_adapters.services import SystemClock
+from vectobeat_core.errors import ConfigError, InvalidInput
+from vectobeat_core.ports import AlarmSink, HealthStore, TelemetryCache
+from vectobeat_core.routing import NodeSpec, parse_node_list
+
+__all__ = ["node_specs", "open_alarm_sinks", "open_health_store"]
+
+
+def node_specs(config: AppConfig) -> tuple[NodeSpec, ...]:
+    """``LAVALINK_NODES`` parsed (``ConfigError`` when unset or malformed)."""
+    if not config.lavalink_nodes:
+        raise ConfigError(
+            "LAVALINK_NODES is not set: list your nodes as region:name:http(s)://host:port[:password]."
+        )
+    password = config.lavalink_password.reveal() if config.lavalink_password else None
+    try:
+        return parse_node_list(config.lavalink_nodes, password)
+    except InvalidInput as exc:
+        raise ConfigError(f"{exc}; run `vectobeat-ops validate-env` for the fix.") from None
+
+
+@asynccontextmanager
+async def open_alarm_sinks(config: AppConfig) -> AsyncIterator[list[tuple[str, AlarmSink]]]:
+    """Every configured alarm sink, named, open for the block."""
+    async with AsyncExitStack() as stack:
+        sinks: list[tuple[str, AlarmSink]] = []
+        if config.alarm_discord_webhook_url:
+            url = config.alarm_discord_webhook_url.reveal()
+            sinks.append(
+                ("discord webhook", await stack.enter_async_context(DiscordWebhookSink(url)))
+            )
+        if config.alarm_pagerduty_routing_key:
+            key = config.alarm_pagerduty_routing_key.reveal()
+            sink = PagerDutySink(key, url=config.alarm_pagerduty_url)
+            sinks.append(("pagerduty", await stack.enter_async_context(sink)))
+        if config.alarm_webhook_url:
+            sinks.append(
+                (
+                    "webhook",
+                    await stack.enter_async_context(GenericWebhookSink(config.alarm_webhook_url)),
+                )
+            )
+        yield sinks
+
+
+@asynccontextmanager
+async def open_health_store(
+    config: AppConfig,
+) -> AsyncIterator[tuple[HealthStore, TelemetryCache]]:
+    """Where node health (``lavalink:health:<node>``) and node stats go: Redis when ``REDIS_URL``
+    is set, else memory."""
+    if not config.redis_url:
+        clock = SystemClock()
+        yield MemoryHealthStore(clock), MemoryTelemetryCache(clock)
+        return
+    from vectobeat_adapters.redis import RedisKeys, open_redis  # noqa: PLC0415 - optional extra
+    from vectobeat_adapters.redis.health_store import RedisHealthStore  # noqa: PLC0415
+    from vectobeat_adapters.redis.telemetry import RedisTelemetryCache  # noqa: PLC0415
+
+    async with open_redis(config.redis_url) as conn:
+        keys = RedisKeys()
+        yield RedisHealthStore(conn, keys), RedisTelemetryCache(conn, keys)

@@ -1,0 +1,1 @@
+"""The VectoBeat panel shell."""

@@ -1,0 +1,32 @@
+"""Entry point of ``vectobeat-panel``: load the configuration once and serve the panel."""
+
+from __future__ import annotations
+
+import sys
+
+import uvicorn
+
+from vectobeat_adapters.config import load_config
+from vectobeat_core.errors import ConfigError
+from vectobeat_panel.app import create_app
+
+
+def main() -> None:
+    try:
+        config = load_config()
+    except ConfigError as exc:
+        sys.stderr.write(f"vectobeat-panel: {exc}\n")
+        raise SystemExit(2) from None
+    app = create_app(config)
+    uvicorn.run(
+        app,
+        host=config.panel_host,
+        port=config.panel_port,
+        log_level=config.log_level.lower(),
+        proxy_headers=False,
+        server_header=False,
+    )
+
+
+if __name__ == "__main__":
+    main()

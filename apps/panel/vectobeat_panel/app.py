@@ -1,0 +1,199 @@
+"""``create_app(config)``: the panel as one Starlette app with explicit routes, one guard
+middleware and a lifespan that opens the services once (or uses the ones it is given)."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from datetime import UTC, datetime
+
+import anyio
+import httpx
+from itsdangerous import Signer
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+from vectobeat_adapters.config import AppConfig
+from vectobeat_adapters.services import Services, open_services
+from vectobeat_core.errors import InvalidInput, VectoBeatError
+from vectobeat_core.routing import NodeSpec, parse_node_list
+from vectobeat_panel.audit_pages import audit_routes
+from vectobeat_panel.auth import auth_routes
+from vectobeat_panel.billing import billing_routes
+from vectobeat_panel.bridge import bridge_routes
+from vectobeat_panel.changes import ChangeFeed
+from vectobeat_panel.chart import NodeHistory
+from vectobeat_panel.errors import exception_handlers
+from vectobeat_panel.guilds import guild_routes
+from vectobeat_panel.oauth import DiscordOAuth
+from vectobeat_panel.openapi import openapi_routes
+from vectobeat_panel.queue_pages import queue_routes
+from vectobeat_panel.routing_pages import read_node_rows, record_samples, routing_routes
+from vectobeat_panel.security import PanelGuard, RateLimiter
+from vectobeat_panel.sessions import MemorySessionStore, SessionStore
+from vectobeat_panel.settings_pages import settings_routes
+from vectobeat_panel.shared_sessions import CacheSessionStore
+from vectobeat_panel.state import HERE, Panel, PanelOptions, panel_of
+from vectobeat_panel.tokens import token_routes
+
+__all__ = ["build_routes", "create_app"]
+
+log = logging.getLogger("vectobeat.panel")
+
+
+def _when(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return datetime.fromtimestamp(value, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _templates() -> Jinja2Templates:
+    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    templates.env.filters["when"] = _when
+    return templates
+
+
+def _node_specs(config: AppConfig) -> tuple[NodeSpec, ...]:
+    if not config.lavalink_nodes:
+        return ()
+    # the panel only shows names and regions; it never connects, so any password will do
+    password = config.lavalink_password.reveal() if config.lavalink_password else "unused"
+    try:
+        return parse_node_list(config.lavalink_nodes, password)
+    except InvalidInput as exc:
+        log.warning("lavalink_nodes_unreadable", extra={"error": exc.message})
+        return ()
+
+
+async def health(request: Request) -> Response:
+    panel = panel_of(request)
+    report = await panel.services.ping_all()
+    ok = all(v == "ok" for v in report.values())
+    return JSONResponse({"status": "ok" if ok else "degraded"}, status_code=200 if ok else 503)
+
+
+def build_routes() -> list[BaseRoute]:
+    """Every route of the panel, in one explicit list."""
+    return [  # the busiest APIs first: Starlette matches routes in order
+        *routing_routes(),
+        *bridge_routes(),
+        *guild_routes(),
+        *auth_routes(),
+        *settings_routes(),
+        *queue_routes(),
+        *audit_routes(),
+        *token_routes(),
+        *billing_routes(),
+        *openapi_routes(),
+        Route("/api/health", health, methods=["GET"], name="health"),
+        Mount("/static", app=StaticFiles(directory=str(HERE / "static")), name="static"),
+    ]
+
+
+async def _sample_nodes(panel: Panel) -> None:
+    while True:
+        try:
+            record_samples(panel, await read_node_rows(panel))
+        except VectoBeatError as exc:
+            log.warning("node_sample_failed", extra={"error": exc.message})
+        await anyio.sleep(panel.options.sample_interval)
+
+
+async def _follow_channel(panel: Panel) -> None:
+    """Feed changes published by other panel replicas into this one's long-poll feed."""
+    while True:
+        try:
+            async with panel.services.settings_channel.subscribe() as events:
+                async for event in events:
+                    guild_id = getattr(event, "guild_id", None)
+                    version = getattr(event, "version", None)
+                    if guild_id is not None and isinstance(version, int):
+                        panel.changes.append(guild_id, version)
+        except VectoBeatError as exc:
+            log.warning("settings_channel_lost", extra={"error": exc.message})
+        await anyio.sleep(1.0)
+
+
+def create_app(
+    config: AppConfig,
+    services: Services | None = None,
+    *,
+    options: PanelOptions | None = None,
+    sessions: SessionStore | None = None,
+    discord_transport: httpx.AsyncBaseTransport | None = None,
+    clock: Callable[[], float] = time.time,
+) -> Starlette:
+    """The panel app. Without ``services`` the lifespan opens them from ``config`` once."""
+    opts = options or PanelOptions()
+    if config.session_secret is not None and len(config.session_secret.reveal()) >= 32:
+        secret = config.session_secret.reveal()
+    else:
+        log.warning("session_secret_missing_or_short: using a per-process random key")
+        secret = secrets.token_urlsafe(48)
+    client_secret = config.discord_client_secret
+    panel = Panel(
+        config=config,
+        options=opts,
+        sessions=sessions or MemorySessionStore(),
+        oauth=DiscordOAuth(
+            api_base=config.discord_api_base,
+            client_id=config.discord_client_id,
+            client_secret=client_secret.reveal() if client_secret else None,
+            redirect_uri=config.panel_url.rstrip("/") + "/auth/callback",
+            transport=discord_transport,
+        ),
+        signer=Signer(secret, salt="vectobeat-session"),
+        templates=_templates(),
+        history=NodeHistory(),
+        changes=ChangeFeed(),
+        clock=clock,
+        node_specs=_node_specs(config),
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            opened = services
+            if opened is None:
+                opened = await stack.enter_async_context(open_services(config))
+            panel.attach(opened)
+            if sessions is None and opened.redis_configured:  # replicas share sessions
+                panel.sessions = CacheSessionStore(
+                    opened.telemetry, session_ttl=opts.session_ttl, login_ttl=opts.login_ttl
+                )
+            async with anyio.create_task_group() as tasks:
+                tasks.start_soon(_sample_nodes, panel)
+                if opened.redis_configured:
+                    tasks.start_soon(_follow_channel, panel)
+                try:
+                    yield
+                finally:
+                    tasks.cancel_scope.cancel()
+            panel.attach(None)
+
+    if services is not None:
+        panel.attach(services)
+    guard = Middleware(
+        PanelGuard,
+        resolve_session=panel.resolve_session,
+        limiter=RateLimiter(opts.rate_limits),
+        max_body_bytes=opts.max_body_bytes,
+        hsts=config.panel_url.startswith("https://"),
+    )
+    app = Starlette(
+        routes=build_routes(),
+        middleware=[guard],
+        exception_handlers=exception_handlers(),
+        lifespan=lifespan,
+    )
+    app.state.panel = panel
+    app.state.templates = panel.templates
+    return app

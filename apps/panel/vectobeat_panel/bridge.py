@@ -1,0 +1,213 @@
+"""The bot bridge under ``/api/bot/*``: the bot's bearer token (``BOT_BRIDGE_TOKEN``), compared in
+constant time, guards every call.
+
+* ``GET/PUT /api/bot/server-settings?guild_id=`` — read, or write with the version the edit was
+  based on (409 with the current version when stale).
+* ``GET /api/bot/server-settings/changes?cursor=&timeout=`` — long poll for bots without Redis.
+* ``POST /api/bot/queue-sync`` — a queue snapshot for dashboards (at most 50 upcoming tracks kept).
+* ``POST /api/bot/automation-actions`` — audit/automation events.
+* ``POST /api/bot/events`` — guild join/leave and settings-applied notices.
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+import attrs
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from vectobeat_core.audit import AuditEvent
+from vectobeat_core.errors import InvalidInput, NotAuthenticated
+from vectobeat_core.ids import GuildId
+from vectobeat_core.jsontypes import snowflake
+from vectobeat_core.plans import Tier
+from vectobeat_core.queue import QueueSnapshot
+from vectobeat_core.records import GuildRecord
+from vectobeat_panel.queue_pages import QUEUE_SYNC_DOCUMENT, SYNC_CAP
+from vectobeat_panel.settings_flow import current_settings, guild_plan, save_settings
+from vectobeat_panel.settings_pages import parse_put, read_json_object
+from vectobeat_panel.state import Panel, panel_of
+
+__all__ = ["BRIDGE_ACTOR", "bridge_routes", "check_bridge_token"]
+
+BRIDGE_ACTOR = "bot"
+QUEUE_SYNC_TTL = 3600.0
+MAX_EVENTS = 100
+
+
+def check_bridge_token(panel: Panel, header: str | None) -> None:
+    """Raise `NotAuthenticated` unless ``header`` is ``Bearer <BOT_BRIDGE_TOKEN>``."""
+    expected = panel.config.bot_bridge_token
+    if expected is None or not expected.reveal():
+        raise NotAuthenticated("The bot bridge is disabled: BOT_BRIDGE_TOKEN is not set.")
+    scheme, _, supplied = (header or "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(
+        supplied.strip().encode(), expected.reveal().encode()
+    ):
+        raise NotAuthenticated("A valid bot bridge token is required.")
+
+
+def _bot(request: Request) -> Panel:
+    panel = panel_of(request)
+    check_bridge_token(panel, request.headers.get("authorization"))
+    return panel
+
+
+def _only(request: Request, allowed: tuple[str, ...]) -> None:
+    unknown = sorted(k for k in request.query_params if k not in allowed)
+    if unknown:
+        raise InvalidInput(f"Unknown query parameter(s): {', '.join(unknown)[:200]}.")
+
+
+def _guild_param(request: Request) -> GuildId:
+    _only(request, ("guild_id",))
+    raw = request.query_params.get("guild_id")
+    if raw is None:
+        raise InvalidInput("'guild_id' is required.")
+    return GuildId(snowflake(raw, "'guild_id'"))
+
+
+async def _settings_body(panel: Panel, guild_id: GuildId) -> dict[str, Any]:
+    version, settings = await current_settings(panel, guild_id)
+    _, plan = await guild_plan(panel, guild_id)
+    return {
+        "guild_id": str(guild_id),
+        "version": version,
+        "plan": plan.tier.key,
+        "settings": settings.to_json(),
+    }
+
+
+async def get_settings(request: Request) -> Response:
+    panel = _bot(request)
+    return JSONResponse(await _settings_body(panel, _guild_param(request)))
+
+
+async def put_settings(request: Request) -> Response:
+    panel = _bot(request)
+    guild_id = _guild_param(request)
+    version, patch = parse_put(await read_json_object(request))
+    result = await save_settings(
+        panel, guild_id, base_version=version, patch=patch, actor=BRIDGE_ACTOR
+    )
+    return JSONResponse(  # built from what was just stored: no re-read
+        {
+            "guild_id": str(guild_id),
+            "version": result.record.version,
+            "plan": result.plan.tier.key,
+            "settings": result.record.settings.to_json(),
+            "clamps": [c.to_json() for c in result.clamps],
+        }
+    )
+
+
+def _number(request: Request, name: str, default: float, high: float) -> float:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise InvalidInput(f"'{name}' must be a number.") from None
+    if not 0 <= value <= high:
+        raise InvalidInput(f"'{name}' must be from 0 to {high:g}.")
+    return value
+
+
+async def settings_changes(request: Request) -> Response:
+    panel = _bot(request)
+    _only(request, ("cursor", "timeout"))
+    cursor = int(_number(request, "cursor", 0, 2**53))
+    limit = panel.options.long_poll_max
+    timeout = _number(request, "timeout", min(25.0, limit), limit)
+    batch = await panel.changes.wait(cursor, timeout)
+    return JSONResponse(
+        {
+            "cursor": batch.cursor,
+            "resync": batch.resync,
+            "changes": [{"guild_id": str(c.guild_id), "version": c.version} for c in batch.changes],
+        }
+    )
+
+
+async def queue_sync(request: Request) -> Response:
+    panel = _bot(request)
+    _only(request, ())
+    snapshot = QueueSnapshot.from_json(await read_json_object(request))
+    _, plan = await guild_plan(panel, snapshot.guild_id)
+    if plan.queue_sync == "none":
+        return JSONResponse(
+            {"stored": False, "reason": f"Queue sync is not included in {plan.label}."},
+            status_code=202,
+        )
+    capped = attrs.evolve(snapshot, entries=snapshot.entries[:SYNC_CAP], history=())
+    await panel.services.telemetry.put(
+        QUEUE_SYNC_DOCUMENT.format(guild=snapshot.guild_id), capped.to_json(), QUEUE_SYNC_TTL
+    )
+    return JSONResponse({"stored": True, "version": snapshot.version}, status_code=202)
+
+
+def _event_list(payload: dict[str, Any]) -> list[Any]:
+    if set(payload) == {"events"}:
+        events = payload["events"]
+        if not isinstance(events, list) or not 1 <= len(events) <= MAX_EVENTS:
+            raise InvalidInput(f"'events' must be a list of 1 to {MAX_EVENTS} audit events.")
+        return events
+    return [payload]
+
+
+async def automation_actions(request: Request) -> Response:
+    panel = _bot(request)
+    _only(request, ())
+    events = [AuditEvent.from_json(raw) for raw in _event_list(await read_json_object(request))]
+    for event in events:
+        await panel.services.audit.append(event)
+    return JSONResponse({"accepted": len(events)}, status_code=202)
+
+
+async def bot_events(request: Request) -> Response:
+    panel = _bot(request)
+    _only(request, ())
+    payload = await read_json_object(request)
+    kind = payload.get("type")
+    allowed = {"type", "guild_id", "name", "version"}
+    unknown = sorted(str(k) for k in payload if k not in allowed)
+    if unknown:
+        raise InvalidInput(f"Unknown fields: {', '.join(unknown)[:200]}.")
+    guild_id = GuildId(snowflake(payload.get("guild_id"), "'guild_id'"))
+    now = panel.clock()
+    guilds = panel.services.guilds
+    if kind == "guild_join":
+        name = payload.get("name")
+        if not isinstance(name, str) or not 1 <= len(name.strip()) <= 100:
+            raise InvalidInput("'name' must be the guild's name (1 to 100 characters).")
+        existing = await guilds.get(guild_id)
+        tier = existing.tier if existing is not None else Tier.FREE
+        await guilds.upsert(GuildRecord(guild_id, name.strip(), tier, True, now))
+    elif kind == "guild_remove":
+        if await guilds.get(guild_id) is not None:
+            await guilds.set_bot_present(guild_id, False, now)
+    elif kind == "settings_applied":
+        version = payload.get("version")
+        if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+            raise InvalidInput("'version' must be the settings version the bot applied.")
+        await panel.services.telemetry.put(
+            f"settings-applied:{guild_id}", {"version": version, "at": now}, 86400.0
+        )
+    else:
+        raise InvalidInput("'type' must be guild_join, guild_remove or settings_applied.")
+    return JSONResponse({"accepted": 1}, status_code=202)
+
+
+def bridge_routes() -> list[Route]:
+    return [
+        Route("/api/bot/server-settings", get_settings, methods=["GET"], name="bot_settings"),
+        Route("/api/bot/server-settings", put_settings, methods=["PUT"]),
+        Route("/api/bot/server-settings/changes", settings_changes, methods=["GET"]),
+        Route("/api/bot/queue-sync", queue_sync, methods=["POST"]),
+        Route("/api/bot/automation-actions", automation_actions, methods=["POST"]),
+        Route("/api/bot/events", bot_events, methods=["POST"]),
+    ]

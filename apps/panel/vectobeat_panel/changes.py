@@ -1,0 +1,75 @@
+"""The settings change feed behind the bridge's long poll (for bots without Redis).
+
+Each saved version is appended with a sequence number; a bot asks for what came after its cursor
+and waits up to a timeout when there is nothing yet. A cursor from before the kept window (or from
+another panel process) gets ``resync`` so the bot reloads what it holds.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+import anyio
+import attrs
+
+from vectobeat_core.ids import GuildId
+
+__all__ = ["ChangeBatch", "ChangeFeed", "FeedEntry"]
+
+
+@attrs.frozen
+class FeedEntry:
+    seq: int
+    guild_id: GuildId
+    version: int
+
+
+@attrs.frozen
+class ChangeBatch:
+    cursor: int
+    changes: tuple[FeedEntry, ...]
+    resync: bool
+
+
+class ChangeFeed:
+    """An in-process ring of recent settings versions with a wake-up for waiters."""
+
+    def __init__(self, keep: int = 4096) -> None:
+        self._entries: deque[FeedEntry] = deque(maxlen=keep)
+        self._seen: set[tuple[GuildId, int]] = set()
+        self._seq = 0
+        self._wake = anyio.Event()
+
+    @property
+    def cursor(self) -> int:
+        return self._seq
+
+    def append(self, guild_id: GuildId, version: int) -> None:
+        """Record a new version (a repeat of a (guild, version) already kept is ignored)."""
+        key = (guild_id, version)
+        if key in self._seen:
+            return
+        if len(self._entries) == self._entries.maxlen:
+            dropped = self._entries[0]
+            self._seen.discard((dropped.guild_id, dropped.version))
+        self._seq += 1
+        self._entries.append(FeedEntry(self._seq, guild_id, version))
+        self._seen.add(key)
+        wake, self._wake = self._wake, anyio.Event()
+        wake.set()
+
+    def since(self, cursor: int) -> ChangeBatch:
+        oldest = self._entries[0].seq if self._entries else self._seq + 1
+        if cursor > self._seq or (cursor < oldest - 1 and self._entries):
+            return ChangeBatch(self._seq, (), resync=cursor != 0 or cursor > self._seq)
+        changes = tuple(e for e in self._entries if e.seq > cursor)
+        return ChangeBatch(self._seq, changes, resync=False)
+
+    async def wait(self, cursor: int, wait_seconds: float) -> ChangeBatch:
+        """What came after ``cursor``, waiting up to ``wait_seconds`` for something."""
+        batch = self.since(cursor)
+        if batch.changes or batch.resync or wait_seconds <= 0:
+            return batch
+        with anyio.move_on_after(wait_seconds):
+            await self._wake.wait()
+        return self.since(cursor)

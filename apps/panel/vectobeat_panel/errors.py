@@ -1,0 +1,139 @@
+"""The ONE place where errors become responses.
+
+A `VectoBeatError` keeps its status hint and its message (written to be shown to a person); paths
+under ``/api/`` get ``{"error": ..., "status": ...}`` JSON, pages get the HTML error page. A page
+request without a session is redirected to the login instead of a 401 page. Anything unexpected is
+logged and answered with a generic 500 that leaks nothing.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from vectobeat_core.errors import InvalidSettings, NotAuthenticated, StaleVersion, VectoBeatError
+
+__all__ = ["exception_handlers", "json_error", "plain_error_body"]
+
+log = logging.getLogger("vectobeat.panel")
+
+_TITLES = {
+    400: "Bad request",
+    401: "Sign-in required",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Too large",
+    422: "Unprocessable",
+    429: "Too many requests",
+    500: "Something went wrong",
+    501: "Not built",
+    503: "Unavailable",
+}
+
+
+def plain_error_body(status: int, message: str) -> str:
+    """A tiny self-contained HTML error page (used where templates are not at hand)."""
+    title = _TITLES.get(status, "Error")
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f"<title>{title} · VectoBeat</title>"
+        '<link rel="stylesheet" href="/static/panel.css"></head><body><main class="narrow">'
+        f"<h1>{status} · {title}</h1><p>{html.escape(message)}</p>"
+        '<p><a href="/">Back to the panel</a></p></main></body></html>'
+    )
+
+
+def json_error(status: int, message: str, extra: Mapping[str, Any] | None = None) -> JSONResponse:
+    body: dict[str, Any] = {"error": message, "status": status}
+    if extra:
+        body.update(extra)
+    return JSONResponse(body, status_code=status)
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _extra(exc: VectoBeatError) -> dict[str, Any]:
+    if isinstance(exc, InvalidSettings):
+        return {"problems": dict(exc.problems)}
+    if isinstance(exc, StaleVersion):
+        return {"expected_version": exc.expected, "current_version": exc.current}
+    return {}
+
+
+def _page(request: Request, status: int, message: str) -> Response:
+    templates = getattr(request.app.state, "templates", None)
+    if templates is None:
+        return HTMLResponse(plain_error_body(status, message), status_code=status)
+    session = getattr(request.state, "session", None)
+    context = {
+        "status": status,
+        "title": _TITLES.get(status, "Error"),
+        "message": message,
+        "session": session,
+        "csrf": session.csrf if session is not None else "",
+    }
+    response: Response = templates.TemplateResponse(request, "error.html", context, status)
+    return response
+
+
+async def on_vectobeat_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, VectoBeatError)
+    status = exc.status if 400 <= exc.status < 600 else 500
+    if status >= 500:
+        log.warning("request_failed", extra={"path": request.url.path, "error": type(exc).__name__})
+    if _is_api(request):
+        headers = {"www-authenticate": "Bearer"} if status == 401 else None
+        response = json_error(status, exc.message, _extra(exc))
+        if headers:
+            response.headers.update(headers)
+        return response
+    if isinstance(exc, NotAuthenticated):
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+    return _page(request, status, exc.message)
+
+
+async def on_http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    message = exc.detail if isinstance(exc.detail, str) else _TITLES.get(exc.status_code, "Error")
+    if exc.status_code == 404:
+        message = "There is nothing at this address."
+    elif exc.status_code == 405:
+        message = f"{request.method} is not allowed here."
+    if _is_api(request):
+        return json_error(exc.status_code, message)
+    return _page(request, exc.status_code, message)
+
+
+async def on_unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unexpected_error", extra={"path": request.url.path})
+    message = "An unexpected error happened; it has been logged."
+    if _is_api(request):
+        return json_error(500, message)
+    return HTMLResponse(plain_error_body(500, message), status_code=500)
+
+
+def exception_handlers() -> dict[Any, Any]:
+    """The handler table given to ``Starlette(exception_handlers=...)``."""
+    return {
+        VectoBeatError: on_vectobeat_error,
+        HTTPException: on_http_error,
+        Exception: on_unexpected,
+    }
+
+
+def dumps(value: object) -> str:
+    """Compact JSON for the JSONL export and SSE frames."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)

@@ -1,0 +1,302 @@
+"""The OpenAPI 3.1 document of every JSON API, served at ``/api/openapi.json``.
+
+Written by hand from the handlers' contracts; a test checks that its paths and methods are exactly
+the app's ``/api/`` routes, and a schemathesis run fuzzes the APIs against it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from vectobeat_core.audit import AuditKind
+from vectobeat_core.plans import (
+    ANALYTICS_LEVELS,
+    AUTOMATION_LEVELS,
+    PLAYBACK_QUALITIES,
+    SOURCE_ACCESS_LEVELS,
+)
+from vectobeat_core.regions import Region
+from vectobeat_core.settings import ANNOUNCEMENT_STYLES, WEBHOOK_EVENTS
+from vectobeat_panel.tokens import EXPIRY_DAYS, SCOPES
+
+__all__ = ["document", "openapi_routes"]
+
+Schema = dict[str, Any]
+
+SNOWFLAKE: Schema = {"type": "string", "pattern": "^[1-9][0-9]{0,18}$"}
+ERROR: Schema = {
+    "type": "object",
+    "required": ["error", "status"],
+    "properties": {"error": {"type": "string"}, "status": {"type": "integer"}},
+}
+SETTINGS: Schema = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "queue_limit": {"type": "integer", "minimum": 1, "maximum": 100000},
+        "collaborative_queue": {"type": "boolean"},
+        "dj_role_ids": {"type": "array", "items": SNOWFLAKE, "maxItems": 25},
+        "default_volume": {"type": "integer", "minimum": 0, "maximum": 200},
+        "autoplay": {"type": "boolean"},
+        "announcement_style": {"enum": list(ANNOUNCEMENT_STYLES)},
+        "region": {"enum": [r.value for r in Region]},
+        "source_access": {"enum": list(SOURCE_ACCESS_LEVELS)},
+        "playback_quality": {"enum": list(PLAYBACK_QUALITIES)},
+        "analytics_mode": {"enum": list(ANALYTICS_LEVELS)},
+        "automation_level": {"enum": list(AUTOMATION_LEVELS)},
+        "automation_window_hours": {"type": "integer", "minimum": 0, "maximum": 720},
+        "webhook_export_url": {"type": ["string", "null"], "format": "uri", "maxLength": 2048},
+        "webhook_export_events": {"type": "array", "items": {"enum": list(WEBHOOK_EVENTS)}},
+        "custom_prefix": {"type": "string", "minLength": 1, "maxLength": 5},
+        "branding_color": {"type": "string", "pattern": "^#[0-9A-Fa-f]{6}$"},
+    },
+}
+SETTINGS_PUT: Schema = {
+    "type": "object",
+    "required": ["version", "settings"],
+    "additionalProperties": False,
+    "properties": {"version": {"type": "integer", "minimum": 0}, "settings": SETTINGS},
+}
+SETTINGS_OUT: Schema = {
+    "type": "object",
+    "properties": {
+        "version": {"type": "integer"},
+        "plan": {"type": "string"},
+        "settings": SETTINGS,
+        "clamps": {"type": "array", "items": {"type": "object"}},
+    },
+}
+AUDIT_EVENT: Schema = {
+    "type": "object",
+    "required": ["kind", "at", "summary"],
+    "additionalProperties": False,
+    "properties": {
+        "kind": {"enum": [k.value for k in AuditKind]},
+        "at": {"type": "number", "minimum": 0},
+        "guild_id": {"oneOf": [SNOWFLAKE, {"type": "null"}]},
+        "actor": {"type": ["string", "null"], "maxLength": 200},
+        "summary": {"type": "string", "minLength": 1, "maxLength": 1000},
+        "data": {"type": "object"},
+    },
+}
+JSON_OBJECT: Schema = {"type": "object"}
+
+
+def _responses(ok: int, schema: Schema, *extra: int) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        str(ok): {"description": "OK", "content": {"application/json": {"schema": schema}}}
+    }
+    for status in (400, 401, 403, 404, 409, 413, 429, *extra):
+        out[str(status)] = {
+            "description": "Error",
+            "content": {"application/json": {"schema": ERROR}},
+        }
+    return out
+
+
+def _op(
+    summary: str,
+    security: str | None,
+    *,
+    ok: int = 200,
+    schema: Schema = JSON_OBJECT,
+    params: list[dict[str, Any]] | None = None,
+    body: Schema | None = None,
+) -> dict[str, Any]:
+    operation: dict[str, Any] = {"summary": summary, "responses": _responses(ok, schema)}
+    if security == "session":
+        operation["security"] = [{"session": []}]
+    elif security == "session+csrf":
+        operation["security"] = [{"session": [], "csrf": []}]
+    elif security is not None:
+        operation["security"] = [{security: []}]
+    else:
+        operation["security"] = []
+    if params:
+        operation["parameters"] = params
+    if body is not None:
+        operation["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": body}},
+        }
+    return operation
+
+
+def _path(name: str, schema: Schema) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": schema}
+
+
+def _query(name: str, schema: Schema, required: bool = False) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": required, "schema": schema}
+
+
+GUILD = _path("guild_id", {"type": "integer", "minimum": 1, "maximum": 2**63 - 1})
+TOKEN_ID = _path("token_id", {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"})
+BOT_GUILD = _query("guild_id", SNOWFLAKE, required=True)
+
+
+def document() -> dict[str, Any]:
+    """The OpenAPI document (a fresh dict each call)."""
+    cp = "/api/control-panel/guilds/{guild_id}"
+    paths: dict[str, dict[str, Any]] = {
+        "/api/openapi.json": {"get": _op("This document.", None)},
+        "/api/health": {"get": _op("Whether the panel and its stores answer.", None)},
+        "/api/control-panel/guilds": {"get": _op("Guilds the signed-in user manages.", "session")},
+        "/api/control-panel/lavalink/nodes": {
+            "get": _op(
+                "Per node: name, region, status, players, latency, last check, last failover.",
+                "session",
+            )
+        },
+        f"{cp}/settings": {
+            "get": _op("A guild's settings.", "session", schema=SETTINGS_OUT, params=[GUILD]),
+            "put": _op(
+                "Save settings based on a version (409 when stale); clamps are reported.",
+                "session+csrf",
+                schema=SETTINGS_OUT,
+                params=[GUILD],
+                body=SETTINGS_PUT,
+            ),
+        },
+        f"{cp}/routing": {
+            "get": _op(
+                "Requested vs effective region, plan rule, nodes by region.",
+                "session",
+                params=[GUILD],
+            )
+        },
+        f"{cp}/queue": {"get": _op("The live queue.", "session", params=[GUILD])},
+        f"{cp}/audit": {
+            "get": _op(
+                "Audit log, filtered and paginated.",
+                "session",
+                params=[
+                    GUILD,
+                    _query("kind", {"enum": [k.value for k in AuditKind]}),
+                    _query("since", {"type": "string"}),
+                    _query("until", {"type": "string"}),
+                    _query("page", {"type": "integer", "minimum": 1, "maximum": 10000}),
+                    _query("per_page", {"type": "integer", "minimum": 1, "maximum": 500}),
+                ],
+            )
+        },
+        f"{cp}/tokens": {
+            "get": _op("API tokens of the guild (never their secrets).", "session", params=[GUILD]),
+            "post": _op(
+                "Create an API token; the secret is in this response only.",
+                "session+csrf",
+                ok=201,
+                params=[GUILD],
+                body={
+                    "type": "object",
+                    "required": ["label", "scopes"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "label": {"type": "string", "minLength": 1, "maxLength": 60},
+                        "scopes": {"type": "array", "items": {"enum": list(SCOPES)}, "minItems": 1},
+                        "expires_in_days": {"enum": [*EXPIRY_DAYS, None]},
+                    },
+                },
+            ),
+        },
+        f"{cp}/tokens/{{token_id}}": {
+            "delete": _op("Revoke an API token.", "session+csrf", ok=204, params=[GUILD, TOKEN_ID])
+        },
+        "/api/v1/guilds/{guild_id}/queue": {
+            "get": _op("The guild's queue (scope queue:read).", "apiToken", params=[GUILD])
+        },
+        "/api/v1/guilds/{guild_id}/settings": {
+            "get": _op("The guild's settings (scope settings:read).", "apiToken", params=[GUILD])
+        },
+        "/api/bot/server-settings": {
+            "get": _op("Settings for the bot.", "bot", schema=SETTINGS_OUT, params=[BOT_GUILD]),
+            "put": _op(
+                "Bot-side edit with its base version (409 when stale).",
+                "bot",
+                schema=SETTINGS_OUT,
+                params=[BOT_GUILD],
+                body=SETTINGS_PUT,
+            ),
+        },
+        "/api/bot/server-settings/changes": {
+            "get": _op(
+                "Long poll: settings versions saved after `cursor`.",
+                "bot",
+                params=[
+                    _query("cursor", {"type": "integer", "minimum": 0}),
+                    _query("timeout", {"type": "number", "minimum": 0, "maximum": 30}),
+                ],
+            )
+        },
+        "/api/bot/queue-sync": {
+            "post": _op("A queue snapshot for dashboards.", "bot", ok=202, body=JSON_OBJECT)
+        },
+        "/api/bot/automation-actions": {
+            "post": _op(
+                "Audit/automation events (one, or {events: [...]}).",
+                "bot",
+                ok=202,
+                body={
+                    "oneOf": [
+                        AUDIT_EVENT,
+                        {
+                            "type": "object",
+                            "required": ["events"],
+                            "properties": {"events": {"type": "array", "items": AUDIT_EVENT}},
+                        },
+                    ]
+                },
+            )
+        },
+        "/api/bot/events": {
+            "post": _op(
+                "Guild join/leave and settings-applied notices.",
+                "bot",
+                ok=202,
+                body={
+                    "type": "object",
+                    "required": ["type", "guild_id"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "type": {"enum": ["guild_join", "guild_remove", "settings_applied"]},
+                        "guild_id": SNOWFLAKE,
+                        "name": {"type": "string", "minLength": 1, "maxLength": 100},
+                        "version": {"type": "integer", "minimum": 1},
+                    },
+                },
+            )
+        },
+        "/api/webhooks/stripe": {
+            "post": _op(
+                "Stripe webhook (signature-verified, idempotent by event id).",
+                "stripeSignature",
+                body=JSON_OBJECT,
+            )
+        },
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "VectoBeat control panel", "version": "1"},
+        "paths": paths,
+        "components": {
+            "securitySchemes": {
+                "session": {"type": "apiKey", "in": "cookie", "name": "vb_session"},
+                "csrf": {"type": "apiKey", "in": "header", "name": "X-CSRF-Token"},
+                "bot": {"type": "http", "scheme": "bearer"},
+                "apiToken": {"type": "http", "scheme": "bearer"},
+                "stripeSignature": {"type": "apiKey", "in": "header", "name": "Stripe-Signature"},
+            }
+        },
+    }
+
+
+async def openapi_json(request: Request) -> Response:
+    return JSONResponse(document())
+
+
+def openapi_routes() -> list[Route]:
+    return [Route("/api/openapi.json", openapi_json, methods=["GET"], name="openapi")]

@@ -1,0 +1,135 @@
+"""Saving settings, the one way every writer goes (panel page, control-panel API, bot bridge).
+
+read the record and the plan (one statement on SQL) -> validate and merge (core) -> clamp to the
+guild's plan (core) -> compare-and-set with history and audit events (one transaction on SQL) ->
+only once committed, the change feed + settings channel. The caller learns the stored record,
+its plan and every clamp with its reason.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import anyio
+import attrs
+
+from vectobeat_adapters.services import Services
+from vectobeat_adapters.sql.settings import SqlSettingsRepository
+from vectobeat_core.audit import AuditEvent
+from vectobeat_core.errors import InvalidSettings, VectoBeatError
+from vectobeat_core.ids import GuildId
+from vectobeat_core.plans import Plan, Tier
+from vectobeat_core.ports import SettingsChange
+from vectobeat_core.records import GuildRecord
+from vectobeat_core.settings import (
+    Clamp,
+    ServerSettings,
+    SettingsRecord,
+    apply_update,
+    changed_fields,
+    clamp_to_plan,
+    merge_settings,
+)
+from vectobeat_panel.state import Panel
+
+__all__ = ["SaveResult", "current_settings", "guild_plan", "save_settings"]
+
+log = logging.getLogger("vectobeat.panel.settings")
+
+
+@attrs.frozen
+class SaveResult:
+    record: SettingsRecord
+    clamps: tuple[Clamp, ...]
+    changed: tuple[str, ...]
+    plan: Plan
+
+
+async def guild_plan(panel: Panel, guild_id: GuildId) -> tuple[GuildRecord | None, Plan]:
+    """The guild's record (``None`` when the bot never saw it) and its plan (free by default)."""
+    services = panel.services
+    record = await services.guilds.get(guild_id)
+    tier = record.tier if record is not None else Tier.FREE
+    return record, services.catalogue.plan(tier)
+
+
+async def current_settings(panel: Panel, guild_id: GuildId) -> tuple[int, ServerSettings]:
+    """(version, settings); version 0 with the defaults when nothing was saved yet."""
+    record = await panel.services.settings.get(guild_id)
+    if record is None:
+        return 0, ServerSettings()
+    return record.version, record.settings
+
+
+async def save_settings(
+    panel: Panel,
+    guild_id: GuildId,
+    *,
+    base_version: int,
+    patch: Mapping[str, object],
+    actor: str,
+) -> SaveResult:
+    """Apply ``patch`` on top of version ``base_version``; `StaleVersion` if that is not current."""
+    if not isinstance(patch, Mapping):
+        raise InvalidSettings({"settings": "must be an object of fields."})
+    services = panel.services
+    now = panel.clock()
+    current, plan = await _read(panel, guild_id)
+    base_settings = current.settings if current is not None else ServerSettings()
+    merged = merge_settings(base_settings, patch)
+    clamped, clamps = clamp_to_plan(merged, plan, services.catalogue)
+    record = apply_update(current, base_version, clamped, now=now, actor=actor, guild_id=guild_id)
+    changed = changed_fields(base_settings, clamped)
+    events = [AuditEvent.settings_changed(guild_id, record.version, changed, actor, now)]
+    if clamps:
+        events.append(AuditEvent.settings_clamped(guild_id, plan.tier, clamps, now, actor))
+    await _store(services, record, base_version, events)
+    await announce(panel, guild_id, record.version)  # committed: now tell bots
+    return SaveResult(record, clamps, changed, plan)
+
+
+async def _read(panel: Panel, guild_id: GuildId) -> tuple[SettingsRecord | None, Plan]:
+    """The current record and the guild's plan: one statement when both live in one SQL
+    database, else both reads at once."""
+    services = panel.services
+    settings = services.settings
+    if isinstance(settings, SqlSettingsRepository) and settings.shares_database(services.guilds):
+        current, tier = await settings.get_with_tier(guild_id)
+        return current, services.catalogue.plan(tier if tier is not None else Tier.FREE)
+    found: dict[str, Any] = {}
+
+    async def read_current() -> None:
+        found["current"] = await settings.get(guild_id)
+
+    async def read_plan() -> None:
+        found["plan"] = (await guild_plan(panel, guild_id))[1]
+
+    async with anyio.create_task_group() as reads:  # both reads at once: one round trip
+        reads.start_soon(read_current)
+        reads.start_soon(read_plan)
+    return found["current"], found["plan"]
+
+
+async def _store(
+    services: Services, record: SettingsRecord, base_version: int, events: list[AuditEvent]
+) -> None:
+    """Compare-and-set the record with its audit events: one transaction when both live in the
+    same SQL database, else the settings write followed by the audit appends."""
+    settings = services.settings
+    if isinstance(settings, SqlSettingsRepository) and settings.shares_database(services.audit):
+        await settings.put_audited(record, base_version, events)
+        return
+    await settings.put(record, base_version)
+    for event in events:
+        await services.audit.append(event)
+
+
+async def announce(panel: Panel, guild_id: GuildId, version: int) -> None:
+    """Tell bots: the long-poll feed at once, and the settings channel (Redis when configured)."""
+    panel.changes.append(guild_id, version)
+    try:
+        await panel.services.settings_channel.publish(SettingsChange(guild_id, version))
+    except VectoBeatError as exc:
+        log.warning("settings_publish_failed", extra={"guild_id": guild_id, "error": str(exc)})

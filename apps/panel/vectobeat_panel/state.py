@@ -1,0 +1,144 @@
+"""What every handler can reach: the `Panel` (config, services, sessions, OAuth, templates) and the
+per-request helpers that read the session and check guild access."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import attrs
+from itsdangerous import BadSignature, Signer
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.templating import Jinja2Templates
+
+from vectobeat_adapters.config import AppConfig
+from vectobeat_adapters.services import Services
+from vectobeat_core.errors import NotAuthenticated, PermissionDenied, StorageUnavailable
+from vectobeat_core.ids import GuildId
+from vectobeat_core.routing import NodeSpec
+from vectobeat_panel.changes import ChangeFeed
+from vectobeat_panel.chart import NodeHistory
+from vectobeat_panel.oauth import DiscordOAuth
+from vectobeat_panel.security import RateLimits
+from vectobeat_panel.sessions import ManagedGuild, Session, SessionStore
+
+__all__ = ["Panel", "PanelOptions", "current_session", "manager_of", "panel_of", "render"]
+
+HERE = Path(__file__).parent
+
+
+@attrs.frozen
+class PanelOptions:
+    """Tunables of one panel app (the defaults suit production)."""
+
+    rate_limits: RateLimits = attrs.Factory(RateLimits)
+    max_body_bytes: int = 64 * 1024
+    session_ttl: float = 12 * 3600.0
+    login_ttl: float = 600.0
+    long_poll_max: float = 30.0
+    sse_interval: float = 1.0
+    sse_max_seconds: float = 300.0
+    sample_interval: float = 30.0
+    nodes_cache_seconds: float = 1.0
+
+
+@attrs.define
+class Panel:
+    """The panel's resources; ``services`` is set by the lifespan (or given by the caller)."""
+
+    config: AppConfig
+    options: PanelOptions
+    sessions: SessionStore
+    oauth: DiscordOAuth
+    signer: Signer
+    templates: Jinja2Templates
+    history: NodeHistory
+    changes: ChangeFeed
+    clock: Callable[[], float] = time.time
+    node_specs: tuple[NodeSpec, ...] = ()
+    node_cache: tuple[float, list[dict[str, Any]], bytes] | None = None
+    _services: Services | None = None
+    _verified: dict[str, str] = attrs.Factory(dict)
+
+    @property
+    def services(self) -> Services:
+        if self._services is None:
+            raise StorageUnavailable("The panel's services are not open yet; try again shortly.")
+        return self._services
+
+    def attach(self, services: Services | None) -> None:
+        self._services = services
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.config.panel_url.startswith("https://")
+
+    def session_id_from_cookie(self, cookie: str | None) -> str | None:
+        """The session id in a signed cookie; verified signatures are remembered (bounded)."""
+        if not cookie or len(cookie) > 200:
+            return None
+        known = self._verified.get(cookie)
+        if known is not None:
+            return known
+        try:
+            session_id = self.signer.unsign(cookie).decode()
+        except (BadSignature, UnicodeDecodeError):
+            return None
+        if len(self._verified) >= 10_000:
+            self._verified.clear()
+        self._verified[cookie] = session_id
+        return session_id
+
+    async def resolve_session(self, cookie: str | None) -> Session | None:
+        session_id = self.session_id_from_cookie(cookie)
+        if session_id is None:
+            return None
+        return await self.sessions.get(session_id, now=self.clock())
+
+
+def panel_of(request: Request) -> Panel:
+    panel: Panel = request.app.state.panel
+    return panel
+
+
+def current_session(request: Request) -> Session:
+    """The signed-in session, or `NotAuthenticated` (401 for APIs, a login redirect for pages)."""
+    session: Session | None = request.state.session
+    if session is None:
+        raise NotAuthenticated("Sign in with Discord to use the control panel.")
+    return session
+
+
+def guild_id_param(request: Request, name: str = "guild_id") -> GuildId:
+    raw = request.path_params.get(name)
+    if isinstance(raw, int):
+        return GuildId(raw)
+    raise PermissionDenied("That guild is not one you manage.")
+
+
+def manager_of(request: Request) -> tuple[Session, ManagedGuild]:
+    """The session and the guild in the path, if the user manages it; else 401/403."""
+    session = current_session(request)
+    guild = session.guild(guild_id_param(request))
+    if guild is None:
+        raise PermissionDenied(
+            "You do not manage this guild (you need Manage Server or Administrator)."
+        )
+    return session, guild
+
+
+def render(request: Request, template: str, context: dict[str, Any], status: int = 200) -> Response:
+    """Render a page with the common context (session, CSRF token, nav)."""
+    panel = panel_of(request)
+    session: Session | None = request.state.session
+    base: dict[str, Any] = {
+        "session": session,
+        "csrf": session.csrf if session is not None else "",
+        "path": request.url.path,
+    }
+    base.update(context)
+    response: Response = panel.templates.TemplateResponse(request, template, base, status)
+    return response

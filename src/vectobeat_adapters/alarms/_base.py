@@ -1,0 +1,42 @@
+"""What every alarm sink shares: an owned (or borrowed) httpx client and a retry policy."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Self
+
+import httpx
+
+from vectobeat_adapters.alarms._http import RetryPolicy
+
+__all__ = ["HttpSink", "iso_time"]
+
+
+def iso_time(at: float) -> str:
+    """Epoch seconds as ISO 8601 in UTC (what Discord and PagerDuty expect)."""
+    return datetime.fromtimestamp(at, tz=UTC).isoformat(timespec="milliseconds")
+
+
+class HttpSink:
+    """Base of the HTTP sinks: an async context manager closing the client it created."""
+
+    def __init__(self, client: httpx.AsyncClient | None, retry: RetryPolicy | None) -> None:
+        self._owns_client = client is None
+        self._client = client if client is not None else httpx.AsyncClient()
+        self.retry = retry or RetryPolicy()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        if self._owns_client:
+            await self._client.aclose()

@@ -1,0 +1,43 @@
+"""Lavalink v4 adapter: the regional node pool (`LavalinkCluster`), failover and the health checker.
+
+See `cluster` for the pool the bot plays through, `failover` for how players move when a node
+fails, `checker` for the health checker service (``vectobeat-ops nodes watch``).
+"""
+
+from __future__ import annotations
+
+from vectobeat_adapters.lavalink.checker import HealthChecker
+from vectobeat_adapters.lavalink.cluster import DEFAULT_POLICY, EventCallback, LavalinkCluster
+from vectobeat_adapters.lavalink.config import node_specs, node_specs_from_config
+from vectobeat_adapters.lavalink.model import (
+    FailoverCounts,
+    LavalinkEvent,
+    LoadResult,
+    PlayerInfo,
+    TrackEnd,
+    TrackException,
+    TrackStart,
+    TrackStuck,
+    WebSocketClosed,
+)
+from vectobeat_adapters.lavalink.node import Backoff, NodeRequestError
+
+__all__ = [
+    "DEFAULT_POLICY",
+    "Backoff",
+    "EventCallback",
+    "FailoverCounts",
+    "HealthChecker",
+    "LavalinkCluster",
+    "LavalinkEvent",
+    "LoadResult",
+    "NodeRequestError",
+    "PlayerInfo",
+    "TrackEnd",
+    "TrackException",
+    "TrackStart",
+    "TrackStuck",
+    "WebSocketClosed",
+    "node_specs",
+    "node_specs_from_config",
+]

@@ -1,0 +1,255 @@
+"""Failover: move a down node's players, lossless and in parallel; bring them home later.
+
+* `migrate` runs when a node goes down: the core's `plan_migration` spreads its players over the
+  best healthy nodes of their region (else any region), and every move is one PATCH carrying the
+  track at its extrapolated position, paused, volume, filters and voice, bounded by
+  ``move_concurrency``. A target that refuses is skipped for the next best (`choose_node`).
+* `maybe_return` runs at a track boundary (`LavalinkCluster.play`): once the preferred region has
+  been healthy for ``return_hold_s`` the next track starts there (`plan_return`), never mid-song.
+* `reconcile` deletes players a node still holds after they moved away (a resumed session, a
+  node back from a hang), so a guild never plays twice.
+
+Queues are never touched here: they belong to the bot. Every move is an audit event.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import anyio
+
+from vectobeat_adapters.lavalink.node import NodeClient
+from vectobeat_adapters.lavalink.players import PlayerRecord
+from vectobeat_core.audit import AuditEvent
+from vectobeat_core.errors import NodeUnavailable
+from vectobeat_core.health import NodeStatus
+from vectobeat_core.ids import GuildId, NodeName
+from vectobeat_core.regions import Region, RegionDecision
+from vectobeat_core.routing import (
+    Move,
+    choose_node,
+    plan_migration,
+    plan_return,
+    region_healthy_since,
+)
+
+if TYPE_CHECKING:
+    from vectobeat_adapters.lavalink.cluster import LavalinkCluster
+
+__all__ = [
+    "delete_player",
+    "finish_return",
+    "maybe_return",
+    "migrate",
+    "place_stranded",
+    "reconcile",
+    "relocate",
+]
+
+_log = logging.getLogger("vectobeat.lavalink.failover")
+
+
+async def migrate(cluster: LavalinkCluster, dead: NodeName, reason: str) -> None:
+    """Move every player of the ``dead`` node, in parallel, to the best healthy nodes."""
+    now = cluster.clock.now()
+    region = cluster.region_of(dead)
+    records = [r for r in cluster.records() if r.node == dead]
+    if not records:
+        return
+    cluster.count(failovers=1)
+    plan = plan_migration([r.placement(now, region) for r in records], cluster.views(), dead, now)
+    _log.warning(
+        "lavalink_failover node=%s players=%d moves=%d stranded=%d",
+        dead,
+        len(records),
+        len(plan.moves),
+        len(plan.stranded),
+    )
+    limiter = anyio.CapacityLimiter(cluster.move_concurrency)
+    async with anyio.create_task_group() as tg:
+        for move in plan.moves:
+            tg.start_soon(_apply, cluster, move, limiter, reason)
+    for guild_id in plan.stranded:
+        record = cluster.record(guild_id)
+        if record is not None and record.node == dead:
+            record.stranded = True
+            cluster.count(players_stranded=1)
+            await cluster.append_audit(
+                AuditEvent.effective_region(guild_id, record.decision, None, cluster.clock.now())
+            )
+
+
+async def _apply(
+    cluster: LavalinkCluster, move: Move, limiter: anyio.CapacityLimiter, reason: str
+) -> None:
+    async with limiter:
+        record = cluster.record(move.guild_id)
+        if record is None:
+            return
+        async with record.lock:
+            if record.node != move.from_node:
+                return  # moved meanwhile (a command relocated it)
+            try:
+                await _move(cluster, record, move.to_node, reason)
+            except NodeUnavailable:
+                record.stranded = True
+                cluster.count(players_stranded=1)
+            except Exception:  # one bad player must not stop the others' moves
+                _log.exception("lavalink_move_crashed guild=%s", record.guild_id)
+                record.stranded = True
+                cluster.count(players_stranded=1)
+
+
+async def relocate(cluster: LavalinkCluster, record: PlayerRecord, *, reason: str) -> None:
+    """Rebuild one player on the best other node (the caller holds ``record.lock``)."""
+    region = cluster.region_of(record.node)
+    choice = choose_node(cluster.views(), _decision_region(record, region), exclude=(record.node,))
+    await _move(cluster, record, choice.node, reason)
+
+
+def _decision_region(record: PlayerRecord, current: Region) -> RegionDecision:
+    """The decision to route with: an ``auto`` guild prefers the region it plays in now."""
+    if record.decision.effective is not Region.AUTO:
+        return record.decision
+    return RegionDecision(current, current, False, "as_requested", "keep the current region")
+
+
+async def _move(
+    cluster: LavalinkCluster, record: PlayerRecord, target: NodeName, reason: str
+) -> None:
+    """Rebuild ``record`` on ``target``, falling back to the next best nodes; audit it."""
+    source = record.node
+    region = cluster.region_of(source)
+    tried: set[NodeName] = {source}
+    candidate = target
+    while True:
+        try:
+            position = await _restore_on(cluster, record, candidate)
+            break
+        except NodeUnavailable as exc:
+            _log.warning(
+                "lavalink_move_failed guild=%s target=%s error=%s", record.guild_id, candidate, exc
+            )
+            cluster.count(move_failures=1)
+            tried.add(candidate)
+            decision = _decision_region(record, region)
+            candidate = choose_node(cluster.views(), decision, exclude=tried).node
+    now = cluster.clock.now()
+    record.stranded = False
+    to_region = cluster.region_of(candidate)
+    await cluster.append_audit(
+        AuditEvent.node_failover(
+            record.guild_id, source, candidate, to_region, reason=reason, at=now,
+            position_ms=position,
+        )
+    )  # fmt: skip
+    wanted = record.decision.effective
+    if wanted is not Region.AUTO and to_region is not wanted:
+        await cluster.append_audit(
+            AuditEvent.region_unavailable(record.guild_id, wanted, candidate, to_region, now)
+        )
+    cluster.count(players_moved=1)
+
+
+async def _restore_on(cluster: LavalinkCluster, record: PlayerRecord, target: NodeName) -> int:
+    """One PATCH with the player's whole state on ``target``; the position it was given."""
+    previous, previous_created = record.node, record.created_on
+    record.node = target
+    record.restoring = record.track is not None
+    now = cluster.clock.now() + cluster.lead(target)
+    body = record.full_body(now, include_voice=True)
+    position = body.get("position", 0)
+    try:
+        answer = await cluster.patch_player(record, body)
+    except NodeUnavailable:
+        record.node, record.created_on, record.restoring = previous, previous_created, False
+        raise
+    record.created_on = target
+    record.rebase(position if isinstance(position, int) else 0, now)
+    cluster.note_answer(record, answer)
+    return position if isinstance(position, int) else 0
+
+
+async def maybe_return(cluster: LavalinkCluster, record: PlayerRecord) -> NodeName | None:
+    """At a track boundary: point the player back at its preferred region when that region has
+    been healthy for ``return_hold_s``; returns the node it leaves (caller holds the lock)."""
+    preferred = record.decision.effective
+    if preferred is Region.AUTO or cluster.region_of(record.node) is preferred:
+        return None
+    now = cluster.clock.now()
+    views = cluster.views()
+    usable = {v.name for v in views if v.routable}
+    since = region_healthy_since(
+        (cluster.region_of(h.node), h) for h in cluster.healths() if h.node in usable
+    )
+    moves = plan_return(
+        [record.placement(now, cluster.region_of(record.node))],
+        views,
+        health_since=since,
+        now=now,
+        hold_seconds=cluster.return_hold_s,
+        at_track_boundary=lambda _placement: True,
+    )
+    if not moves:
+        return None
+    leaving = record.node
+    record.node = moves[0].to_node
+    return leaving
+
+
+async def finish_return(cluster: LavalinkCluster, record: PlayerRecord, left: NodeName) -> None:
+    """After the first play on the home node: audit, count, and delete the old player."""
+    if record.node == left:
+        return
+    await cluster.append_audit(
+        AuditEvent.node_return(
+            record.guild_id, left, record.node, cluster.region_of(record.node), cluster.clock.now()
+        )
+    )
+    await delete_player(cluster, left, record.guild_id)
+    cluster.count(players_returned=1)  # counted once the old node's player is gone too
+
+
+async def delete_player(cluster: LavalinkCluster, node_name: NodeName, guild_id: GuildId) -> None:
+    """Best effort: a node that is down has lost or will reconcile the player anyway."""
+    node = cluster.node(node_name)
+    if node.session_id is None or not node.connected:
+        return
+    try:
+        await node.request("DELETE", f"/v4/sessions/{node.session_id}/players/{guild_id}")
+    except NodeUnavailable as exc:
+        _log.info("lavalink_delete_failed node=%s guild=%s error=%s", node_name, guild_id, exc)
+
+
+async def reconcile(cluster: LavalinkCluster, node: NodeClient) -> None:
+    """Delete the players ``node`` still holds for guilds that now play elsewhere."""
+    if node.session_id is None:
+        return
+    try:
+        players = await node.request("GET", f"/v4/sessions/{node.session_id}/players")
+    except NodeUnavailable as exc:
+        _log.info("lavalink_reconcile_failed node=%s error=%s", node.name, exc)
+        return
+    if not isinstance(players, list):
+        return
+    for player in players:
+        raw = player.get("guildId") if isinstance(player, dict) else None
+        if not isinstance(raw, str) or not raw.isdigit():
+            continue
+        guild_id = GuildId(int(raw))
+        record = cluster.record(guild_id)
+        if record is None or record.node != node.name:
+            await delete_player(cluster, node.name, guild_id)
+
+
+async def place_stranded(cluster: LavalinkCluster) -> None:
+    """Players that found no healthy node get one as soon as a node is up again."""
+    for record in cluster.records():
+        if not record.stranded or cluster.status_of(record.node) is not NodeStatus.DOWN:
+            continue
+        async with record.lock:
+            try:
+                await relocate(cluster, record, reason="a node is available again")
+            except NodeUnavailable as exc:
+                _log.warning("lavalink_still_stranded guild=%s error=%s", record.guild_id, exc)

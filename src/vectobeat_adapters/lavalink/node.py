@@ -1,0 +1,310 @@
+"""One Lavalink v4 node: REST calls and a websocket that reconnects and resumes its session.
+
+Why not pomice's ``Node``: it needs a logged-in discord.py ``Bot`` (it reads ``bot.user`` when built
+and waits for ``wait_until_ready`` before connecting), destroys every player when its websocket
+closes, deletes itself from the pool on disconnect, reconnects without ``Session-Id`` (so a v4
+session is never resumed), and raises REST errors that drop the HTTP status and crash on a non-JSON
+body. Overriding all of that would leave nothing of it, so this client speaks the same protocol
+with aiohttp directly (pomice is measured against it in ``bench/failover_bench.py``).
+
+A node whose ``/version`` is not Lavalink 4.x is *unusable*: ``problem`` says why and the
+websocket is not opened (it is re-checked after a back-off, in case the node gets upgraded).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import re
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+import aiohttp
+import anyio
+
+from vectobeat_core.errors import InvalidInput, NodeUnavailable
+from vectobeat_core.ids import NodeName
+from vectobeat_core.routing import NodeSpec, NodeStats
+
+__all__ = ["Backoff", "NodeClient", "NodeHandler", "NodeRequestError", "check_version"]
+
+_log = logging.getLogger("vectobeat.lavalink")
+_VERSION = re.compile(r"(\d+)\.(\d+)(?:\.(\d+))?\S*")
+
+
+class NodeRequestError(NodeUnavailable):
+    """A node answered a REST call with an error status (``http_status``; 4xx is our fault)."""
+
+    def __init__(self, message: str, http_status: int) -> None:
+        super().__init__(message)
+        self.http_status = http_status
+
+    @property
+    def retry_elsewhere(self) -> bool:
+        """A 5xx (or 404 for a lost session) means another node may well succeed."""
+        return self.http_status >= 500 or self.http_status == 404
+
+
+def check_version(name: str, text: str) -> str | None:
+    """``None`` when ``/version`` names Lavalink 4.x, else the reason the node is unusable."""
+    shown = text.strip()[:40]
+    if shown.endswith("-SNAPSHOT"):
+        return None  # development builds of v4 report a commit hash
+    match = _VERSION.fullmatch(shown)
+    if match is None:
+        return f"node {name} answered /version with {shown!r}, which is not a Lavalink version"
+    if int(match.group(1)) != 4:
+        return f"node {name} reports Lavalink {shown}; VectoBeat needs Lavalink v4 (4.x)"
+    return None
+
+
+class Backoff:
+    """Exponential reconnect delays with "equal jitter": half fixed, half random."""
+
+    def __init__(
+        self, base_s: float = 0.25, cap_s: float = 10.0, rng: random.Random | None = None
+    ) -> None:
+        self.base_s = base_s
+        self.cap_s = cap_s
+        self._rng = rng or random.Random()
+
+    def delay(self, attempt: int) -> float:
+        ceiling = min(self.cap_s, self.base_s * 2.0 ** min(attempt, 20))
+        return ceiling / 2 + self._rng.uniform(0, ceiling / 2)
+
+
+class NodeHandler(Protocol):
+    """What the node tells its owner (the cluster). Calls arrive in websocket order."""
+
+    async def node_ready(self, node: NodeClient, resumed: bool) -> None: ...
+
+    async def node_closed(self, node: NodeClient, reason: str) -> None: ...
+
+    async def node_stats(self, node: NodeClient, stats: NodeStats) -> None: ...
+
+    async def node_message(self, node: NodeClient, op: str, payload: Mapping[str, Any]) -> None:
+        """``playerUpdate`` and ``event`` ops."""
+
+    async def node_bad_payload(self, node: NodeClient, problem: str) -> None: ...
+
+
+class NodeClient:
+    """REST and websocket of one node; ``run()`` keeps the websocket up until cancelled."""
+
+    def __init__(
+        self,
+        spec: NodeSpec,
+        *,
+        user_id: int,
+        client_name: str,
+        http: aiohttp.ClientSession,
+        handler: NodeHandler,
+        backoff: Backoff | None = None,
+        request_timeout_s: float = 5.0,
+        connect_timeout_s: float = 5.0,
+        resume_timeout_s: int = 60,
+        heartbeat_s: float = 30.0,
+    ) -> None:
+        self.spec = spec
+        self._user_id = user_id
+        self._client_name = client_name
+        self._http = http
+        self._handler = handler
+        self._backoff = backoff or Backoff()
+        self.request_timeout_s = request_timeout_s
+        self._connect_timeout_s = connect_timeout_s
+        self._resume_timeout_s = resume_timeout_s
+        self._heartbeat_s = heartbeat_s
+        self.session_id: str | None = None
+        self.connected = False
+        self.problem: str | None = None
+        self.version: str | None = None
+        self.connects = 0
+        self.resumes = 0
+        self._ready = anyio.Event()
+
+    def __repr__(self) -> str:
+        return f"<NodeClient {self.spec.name} {self.spec.uri} connected={self.connected}>"
+
+    @property
+    def name(self) -> NodeName:
+        return self.spec.name
+
+    async def wait_ready(self) -> None:
+        """Until the first ``ready`` op (bound it with ``anyio.fail_after``)."""
+        await self._ready.wait()
+
+    # -- REST ----------------------------------------------------------------------------------
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: object = None,
+        query: Mapping[str, str] | None = None,
+        timeout_s: float | None = None,
+        expect_json: bool = True,
+    ) -> Any:
+        """Call the node; JSON (or text) back, ``NodeUnavailable``/``NodeRequestError`` if not."""
+        timeout = self.request_timeout_s if timeout_s is None else timeout_s
+        where = f"Lavalink node {self.spec.name}"
+        headers = {"Authorization": self.spec.password}
+        try:
+            with anyio.fail_after(timeout):
+                async with self._http.request(
+                    method,
+                    self.spec.uri + path,
+                    json=body,
+                    params=query,
+                    headers=headers,
+                ) as response:
+                    status = response.status
+                    text = await response.text()
+        except TimeoutError:
+            raise NodeUnavailable(
+                f"{where} did not answer {method} {path} within {timeout:g} s"
+            ) from None
+        except (aiohttp.ClientError, OSError) as exc:
+            raise NodeUnavailable(f"{where} is unreachable ({type(exc).__name__})") from None
+        except ValueError:  # an undecodable body
+            raise NodeUnavailable(
+                f"{where} answered {method} {path} with unreadable bytes"
+            ) from None
+        if status >= 400:
+            message = _error_message(text)
+            raise NodeRequestError(
+                f"{where} refused {method} {path}: HTTP {status} {message}", status
+            )
+        if not expect_json:
+            return text
+        if status == 204 or not text:
+            return None
+        try:
+            return json.loads(text)
+        except ValueError:
+            raise NodeUnavailable(
+                f"{where} answered {method} {path} with something that is not JSON"
+            ) from None
+
+    async def check_version(self) -> str | None:
+        """Read ``/version``; set and return ``problem`` (``None`` when it is Lavalink 4.x)."""
+        text = await self.request("GET", "/version", expect_json=False)
+        self.version = str(text).strip()[:40]
+        self.problem = check_version(self.spec.name, str(text))
+        return self.problem
+
+    # -- websocket -----------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Connect, listen, and reconnect with jittered back-off, resuming the session."""
+        attempt = 0
+        while True:
+            try:
+                if await self.check_version() is None:
+                    if await self._connect_and_listen():
+                        attempt = 0
+                else:
+                    _log.error("lavalink_node_unusable node=%s problem=%s", self.name, self.problem)
+            except NodeUnavailable as exc:
+                _log.warning("lavalink_node_connect_failed node=%s error=%s", self.name, exc)
+            except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+                _log.warning(
+                    "lavalink_node_connect_failed node=%s error=%s", self.name, type(exc).__name__
+                )
+            except Exception:  # a bug must not end the reconnect loop (and the cluster with it)
+                _log.exception("lavalink_node_loop_failed node=%s", self.name)
+            delay = self._backoff.delay(attempt)
+            attempt += 1
+            await anyio.sleep(delay)
+
+    async def _connect_and_listen(self) -> bool:
+        """One websocket connection; True when it got as far as ``ready``."""
+        headers = {
+            "Authorization": self.spec.password,
+            "User-Id": str(self._user_id),
+            "Client-Name": self._client_name,
+        }
+        if self.session_id is not None:
+            headers["Session-Id"] = self.session_id
+        with anyio.fail_after(self._connect_timeout_s):
+            ws = await self._http.ws_connect(
+                self.spec.websocket_uri, headers=headers, heartbeat=self._heartbeat_s
+            )
+        got_ready = False
+        reason = "websocket closed"
+        try:
+            async for message in ws:
+                if message.type is aiohttp.WSMsgType.TEXT:
+                    got_ready = await self._dispatch(message.data) or got_ready
+                elif message.type is aiohttp.WSMsgType.ERROR:
+                    reason = f"websocket error ({type(ws.exception()).__name__})"
+                    break
+            if ws.close_code is not None:
+                reason = f"websocket closed (code {ws.close_code})"
+        finally:
+            with anyio.CancelScope(shield=True):
+                await ws.close()
+                if got_ready:
+                    self.connected = False
+                    await self._handler.node_closed(self, reason)
+        return got_ready
+
+    async def _dispatch(self, text: str) -> bool:
+        """Handle one message; True for ``ready``. Bad payloads are reported, never raised."""
+        try:
+            payload = json.loads(text)
+        except ValueError:
+            await self._handler.node_bad_payload(self, "a websocket message that is not JSON")
+            return False
+        if not isinstance(payload, dict) or not isinstance(payload.get("op"), str):
+            await self._handler.node_bad_payload(self, "a websocket message without an op")
+            return False
+        op = payload["op"]
+        if op == "ready":
+            return await self._on_ready(payload)
+        if op == "stats":
+            try:
+                stats = NodeStats.from_lavalink(payload)
+            except InvalidInput as exc:
+                await self._handler.node_bad_payload(self, str(exc))
+                return False
+            await self._handler.node_stats(self, stats)
+        elif op in ("playerUpdate", "event"):
+            await self._handler.node_message(self, op, payload)
+        else:
+            await self._handler.node_bad_payload(self, f"unknown op {op[:40]!r}")
+        return False
+
+    async def _on_ready(self, payload: Mapping[str, Any]) -> bool:
+        session_id = payload.get("sessionId")
+        if not isinstance(session_id, str) or not session_id:
+            await self._handler.node_bad_payload(self, "a ready op without a sessionId")
+            return False
+        resumed = payload.get("resumed") is True and session_id == self.session_id
+        self.session_id = session_id
+        self.connected = True
+        self.connects += 1
+        if resumed:
+            self.resumes += 1
+        else:
+            await self.request(
+                "PATCH",
+                f"/v4/sessions/{session_id}",
+                body={"resuming": True, "timeout": self._resume_timeout_s},
+            )
+        _log.info("lavalink_node_ready node=%s resumed=%s", self.name, resumed)
+        self._ready.set()
+        await self._handler.node_ready(self, resumed)
+        return True
+
+
+def _error_message(text: str) -> str:
+    """Lavalink's error body ``message`` (or nothing when the body is not that shape)."""
+    try:
+        body = json.loads(text)
+    except ValueError:
+        return ""
+    message = body.get("message") if isinstance(body, dict) else None
+    return str(message)[:200] if message else ""

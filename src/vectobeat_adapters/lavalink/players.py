@@ -1,0 +1,158 @@
+"""What the cluster remembers of each guild's player, enough to rebuild it on any node.
+
+Positions are kept with the clock time they were read (``read_at``) and extrapolated with the
+core's `extrapolate_position`; a player is rebuilt with one PATCH carrying all of its state.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import anyio
+import attrs
+
+from vectobeat_adapters.lavalink.model import PlayerInfo
+from vectobeat_core.ids import ChannelId, GuildId, NodeName
+from vectobeat_core.jsontypes import JSON
+from vectobeat_core.regions import Region, RegionDecision
+from vectobeat_core.routing import PlayerPlacement, extrapolate_position
+from vectobeat_core.tracks import Track
+
+__all__ = ["PlayerRecord", "VoiceState"]
+
+
+@attrs.frozen(repr=False)
+class VoiceState:
+    """Discord's voice data for Lavalink; the token never shows in repr."""
+
+    session_id: str
+    token: str
+    endpoint: str
+    channel_id: ChannelId
+
+    def __repr__(self) -> str:
+        return f"VoiceState(channel_id={self.channel_id}, endpoint={self.endpoint!r})"
+
+    def to_lavalink(self) -> dict[str, JSON]:
+        return {
+            "token": self.token,
+            "endpoint": self.endpoint,
+            "sessionId": self.session_id,
+            "channelId": str(self.channel_id),
+        }
+
+
+@attrs.define(eq=False)
+class PlayerRecord:
+    """One guild's player: where it runs, what it plays, and the rest of its state."""
+
+    guild_id: GuildId
+    decision: RegionDecision
+    node: NodeName
+    track: Track | None = None
+    position_ms: int = 0
+    read_at: float = 0.0
+    paused: bool = False
+    volume: int = 100
+    filters: dict[str, JSON] = attrs.Factory(dict)
+    end_ms: int | None = None
+    voice: VoiceState | None = None
+    created_on: NodeName | None = None
+    restoring: bool = False
+    stranded: bool = False
+    settled_wall_ms: float = 0.0
+    lock: anyio.Lock = attrs.Factory(anyio.Lock)
+
+    def length_ms(self) -> int | None:
+        """Where the current track stops on its own (``None``: a stream or nothing playing)."""
+        if self.track is None or self.track.is_stream:
+            return None
+        if self.end_ms is not None:
+            return min(self.track.length, self.end_ms)
+        return self.track.length
+
+    def position_now(self, now: float) -> int:
+        if self.track is None:
+            return 0
+        return extrapolate_position(
+            self.position_ms, self.read_at, now, self.paused, self.length_ms()
+        )
+
+    def rebase(self, position_ms: int, now: float) -> None:
+        self.position_ms = position_ms
+        self.read_at = now
+
+    def placement(self, now: float, node_region: Region) -> PlayerPlacement:
+        """For the core's plans; an ``auto`` guild prefers the region it already plays in."""
+        preferred = self.decision.effective
+        if preferred is Region.AUTO:
+            preferred = node_region
+        return PlayerPlacement(
+            guild_id=self.guild_id,
+            node=self.node,
+            preferred_region=preferred,
+            position_ms=self.position_ms if self.track is not None else 0,
+            position_read_at=self.read_at,
+            paused=self.paused,
+            track_length_ms=self.length_ms(),
+        )
+
+    def full_body(self, now: float, *, include_voice: bool) -> dict[str, JSON]:
+        """One PATCH that rebuilds the whole player: track at the position now, and the rest."""
+        body: dict[str, JSON] = {
+            "volume": self.volume,
+            "paused": self.paused,
+            "filters": dict(self.filters),
+        }
+        if include_voice and self.voice is not None:
+            body["voice"] = self.voice.to_lavalink()
+        if self.track is not None:
+            body["track"] = {"encoded": self.track.encoded}
+            body["position"] = self.position_now(now)
+            if self.end_ms is not None:
+                body["endTime"] = self.end_ms
+        return body
+
+    def note_state(self, state: object, now: float) -> None:
+        """A ``playerUpdate`` state (or a player's ``state``): the position read now."""
+        if self.track is None or not isinstance(state, Mapping):
+            return
+        position = state.get("position")
+        if isinstance(position, int) and not isinstance(position, bool) and position >= 0:
+            self.rebase(position, now)
+
+    def note_player(self, player: Any, read_at: float) -> None:
+        """A player object answered by ``PATCH``: take its position, read at ``read_at``.
+
+        ``playerUpdate`` ops the node generated before this answer arrived are stale (a node
+        may send one mid-update, before the new track starts); `fresh` rejects them by their
+        ``time`` (node wall-clock milliseconds).
+        """
+        self.settled_wall_ms = time.time() * 1000.0
+        if isinstance(player, Mapping):
+            self.note_state(player.get("state"), read_at)
+
+    def fresh(self, state: object) -> bool:
+        """Whether a ``playerUpdate`` state was generated after the last PATCH answer."""
+        if not isinstance(state, Mapping):
+            return False
+        sent = state.get("time")
+        if isinstance(sent, bool) or not isinstance(sent, int | float):
+            return True
+        return sent >= self.settled_wall_ms
+
+    def info(self, now: float, region: Region) -> PlayerInfo:
+        return PlayerInfo(
+            guild_id=self.guild_id,
+            node=self.node,
+            region=region,
+            preferred_region=self.decision.effective,
+            track=self.track,
+            position_ms=self.position_now(now),
+            paused=self.paused,
+            volume=self.volume,
+            filters=dict(self.filters),
+            voice_channel_id=None if self.voice is None else self.voice.channel_id,
+        )

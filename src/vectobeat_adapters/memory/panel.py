@@ -1,0 +1,222 @@
+"""In-memory guilds, contacts, concierge and compliance requests and Stripe event ids."""
+
+from __future__ import annotations
+
+import attrs
+
+from vectobeat_adapters.memory._base import MemoryService
+from vectobeat_adapters.storage_rules import (
+    COMPLIANCE_FINAL,
+    check_compliance,
+    check_concierge,
+    check_event_id,
+)
+from vectobeat_core.errors import NotFound
+from vectobeat_core.ids import GuildId, UserId
+from vectobeat_core.jsontypes import JSON, json_value
+from vectobeat_core.plans import Tier
+from vectobeat_core.records import (
+    ComplianceKind,
+    ComplianceRequest,
+    ComplianceStatus,
+    ConciergeKind,
+    ConciergeRequest,
+    ConciergeStatus,
+    Contact,
+    GuildRecord,
+)
+
+__all__ = [
+    "MemoryComplianceStore",
+    "MemoryConciergeStore",
+    "MemoryContactStore",
+    "MemoryGuildRepository",
+    "MemoryStripeEventStore",
+]
+
+
+class MemoryGuildRepository(MemoryService):
+    """Implements ``GuildRepository``."""
+
+    def __init__(self) -> None:
+        self._guilds: dict[GuildId, GuildRecord] = {}
+
+    async def get(self, guild: GuildId) -> GuildRecord | None:
+        return self._guilds.get(guild)
+
+    async def upsert(self, record: GuildRecord) -> None:
+        self._guilds[record.guild_id] = record
+
+    def _known(self, guild: GuildId) -> GuildRecord:
+        old = self._guilds.get(guild)
+        if old is None:
+            raise NotFound(f"guild {guild} is not known to the panel")
+        return old
+
+    async def set_tier(self, guild: GuildId, tier: Tier, now: float) -> GuildRecord:
+        new = attrs.evolve(self._known(guild), tier=tier, updated_at=now)
+        self._guilds[guild] = new
+        return new
+
+    async def set_bot_present(self, guild: GuildId, present: bool, now: float) -> GuildRecord:
+        new = attrs.evolve(self._known(guild), bot_present=present, updated_at=now)
+        self._guilds[guild] = new
+        return new
+
+    async def all(self, tier: Tier | None = None) -> list[GuildRecord]:
+        return [
+            record
+            for _, record in sorted(self._guilds.items())
+            if tier is None or record.tier == tier
+        ]
+
+
+class MemoryContactStore(MemoryService):
+    """Implements ``ContactStore`` (nothing at rest, so nothing to encrypt)."""
+
+    def __init__(self) -> None:
+        self._contacts: dict[GuildId, Contact] = {}
+
+    async def put(self, contact: Contact) -> None:
+        self._contacts[contact.guild_id] = contact
+
+    async def get(self, guild: GuildId) -> Contact | None:
+        return self._contacts.get(guild)
+
+    async def delete(self, guild: GuildId) -> bool:
+        return self._contacts.pop(guild, None) is not None
+
+
+class MemoryConciergeStore(MemoryService):
+    """Implements ``ConciergeStore``."""
+
+    def __init__(self) -> None:
+        self._requests: dict[int, ConciergeRequest] = {}
+
+    async def open(
+        self,
+        guild: GuildId,
+        kind: ConciergeKind,
+        *,
+        subject: str,
+        body: str,
+        requested_by: UserId,
+        now: float,
+        due_at: float,
+    ) -> ConciergeRequest:
+        check_concierge(kind, subject)
+        request = ConciergeRequest(
+            request_id=len(self._requests) + 1,
+            guild_id=guild,
+            kind=kind,
+            subject=subject,
+            body=body,
+            requested_by=requested_by,
+            status="open",
+            created_at=now,
+            due_at=due_at,
+        )
+        self._requests[request.request_id] = request
+        return request
+
+    async def get(self, request_id: int) -> ConciergeRequest | None:
+        return self._requests.get(request_id)
+
+    async def set_status(
+        self, request_id: int, status: ConciergeStatus, now: float
+    ) -> ConciergeRequest:
+        check_concierge(status=status)
+        old = self._requests.get(request_id)
+        if old is None:
+            raise NotFound(f"concierge request {request_id} does not exist")
+        new = attrs.evolve(old, status=status, resolved_at=now if status == "resolved" else None)
+        self._requests[request_id] = new
+        return new
+
+    async def find(
+        self, guild: GuildId | None = None, status: ConciergeStatus | None = None
+    ) -> list[ConciergeRequest]:
+        found = [
+            r
+            for r in self._requests.values()
+            if (guild is None or r.guild_id == guild) and (status is None or r.status == status)
+        ]
+        return sorted(found, key=lambda r: (r.due_at, r.request_id))
+
+    async def overdue(self, now: float) -> list[ConciergeRequest]:
+        found = [r for r in self._requests.values() if r.overdue(now)]
+        return sorted(found, key=lambda r: (r.due_at, r.request_id))
+
+
+class MemoryComplianceStore(MemoryService):
+    """Implements ``ComplianceStore``."""
+
+    def __init__(self) -> None:
+        self._requests: dict[int, ComplianceRequest] = {}
+
+    async def open(
+        self,
+        guild: GuildId,
+        kind: ComplianceKind,
+        *,
+        requested_by: UserId,
+        email: str,
+        now: float,
+    ) -> ComplianceRequest:
+        check_compliance(kind)
+        request = ComplianceRequest(
+            request_id=len(self._requests) + 1,
+            guild_id=guild,
+            kind=kind,
+            requested_by=requested_by,
+            email=email,
+            status="pending",
+            detail="",
+            created_at=now,
+        )
+        self._requests[request.request_id] = request
+        return request
+
+    async def get(self, request_id: int) -> ComplianceRequest | None:
+        return self._requests.get(request_id)
+
+    async def set_status(
+        self, request_id: int, status: ComplianceStatus, now: float, detail: str = ""
+    ) -> ComplianceRequest:
+        check_compliance(status=status, detail=detail)
+        old = self._requests.get(request_id)
+        if old is None:
+            raise NotFound(f"compliance request {request_id} does not exist")
+        completed_at = now if status in COMPLIANCE_FINAL else None
+        new = attrs.evolve(old, status=status, detail=detail, completed_at=completed_at)
+        self._requests[request_id] = new
+        return new
+
+    async def find(
+        self, guild: GuildId | None = None, status: ComplianceStatus | None = None
+    ) -> list[ComplianceRequest]:
+        found = [
+            r
+            for r in self._requests.values()
+            if (guild is None or r.guild_id == guild) and (status is None or r.status == status)
+        ]
+        return sorted(found, key=lambda r: (r.created_at, r.request_id))
+
+
+class MemoryStripeEventStore(MemoryService):
+    """Implements ``StripeEventStore``."""
+
+    def __init__(self) -> None:
+        self._events: dict[str, tuple[str, JSON, float]] = {}
+
+    async def record_once(
+        self, event_id: str, event_type: str, payload: JSON, *, now: float
+    ) -> bool:
+        check_event_id(event_id, event_type)
+        if event_id in self._events:
+            return False
+        self._events[event_id] = (event_type, json_value(payload, "Stripe event payload"), now)
+        return True
+
+    async def seen(self, event_id: str) -> bool:
+        return event_id in self._events

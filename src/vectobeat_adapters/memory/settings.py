@@ -1,0 +1,34 @@
+"""``MemorySettingsRepository``: versioned settings with compare-and-set, in one process."""
+
+from __future__ import annotations
+
+from vectobeat_adapters.memory._base import MemoryService
+from vectobeat_adapters.storage_rules import check_put
+from vectobeat_core.errors import StaleVersion
+from vectobeat_core.ids import GuildId
+from vectobeat_core.settings import SettingsRecord
+
+__all__ = ["MemorySettingsRepository"]
+
+
+class MemorySettingsRepository(MemoryService):
+    """Implements ``SettingsRepository``; the check-and-write has no await, so it is atomic."""
+
+    def __init__(self) -> None:
+        self._history: dict[GuildId, list[SettingsRecord]] = {}
+
+    async def get(self, guild: GuildId) -> SettingsRecord | None:
+        versions = self._history.get(guild)
+        return versions[-1] if versions else None
+
+    async def put(self, record: SettingsRecord, base_version: int) -> None:
+        check_put(record, base_version)
+        versions = self._history.setdefault(record.guild_id, [])
+        current = versions[-1].version if versions else 0
+        if current != base_version:
+            raise StaleVersion("These settings", base_version, current)
+        versions.append(record)
+
+    async def history(self, guild: GuildId, limit: int = 20) -> list[SettingsRecord]:
+        versions = self._history.get(guild, [])
+        return list(reversed(versions))[: max(0, limit)]

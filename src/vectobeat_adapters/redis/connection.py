@@ -1,0 +1,152 @@
+"""Opening Redis, and the one place redis-py's errors become ``StorageUnavailable``.
+
+``open_redis(url)`` is an async context manager yielding a :class:`RedisConnection`: a redis.asyncio
+client with explicit timeouts and a health-check interval, plus :meth:`RedisConnection.run`, which
+every adapter uses for its commands. ``run`` retries an idempotent operation on connection loss with
+exponential backoff (50 ms, 100 ms, 200 ms, ...) and reports a non-idempotent one at once, saying it
+may or may not have been applied. Messages name ``host:port/db`` and never the password.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import TypeVar
+from urllib.parse import urlsplit
+
+import anyio
+import attrs
+import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import (
+    AuthenticationError,
+    BusyLoadingError,
+    ConnectionError,
+    RedisError,
+    ResponseError,
+    TimeoutError,
+)
+
+from vectobeat_core.errors import ConfigError, StorageUnavailable
+
+__all__ = ["RedisConnection", "RedisSettings", "describe_url", "open_redis"]
+
+T = TypeVar("T")
+Client = aioredis.Redis
+
+
+@attrs.frozen
+class RedisSettings:
+    """Timeouts and retry policy (seconds)."""
+
+    connect_timeout: float = 2.0
+    command_timeout: float = 5.0
+    health_check_interval: int = 15
+    retries: int = 4
+    backoff_base: float = 0.05
+    backoff_cap: float = 1.0
+    max_connections: int = 64
+    client_name: str = "vectobeat"
+
+
+def describe_url(url: str) -> str:
+    """``host:port/db`` of a Redis URL, without user or password."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port or 6379
+    except ValueError as exc:
+        raise ConfigError(f"REDIS_URL is not a valid URL ({exc}).") from None
+    if parts.scheme not in {"redis", "rediss", "unix"}:
+        raise ConfigError(
+            f"REDIS_URL must start with redis://, rediss:// or unix:// (got {parts.scheme!r}://...)."
+        )
+    if parts.scheme == "unix":
+        return f"unix:{parts.path}"
+    db = parts.path.strip("/") or "0"
+    return f"{parts.hostname or 'localhost'}:{port}/{db}"
+
+
+def _transient(exc: BaseException) -> bool:
+    return isinstance(exc, ConnectionError | TimeoutError | BusyLoadingError | OSError) and not (
+        isinstance(exc, AuthenticationError)
+    )
+
+
+@attrs.define
+class RedisConnection:
+    """A live Redis client and the error policy every adapter shares."""
+
+    client: Client
+    where: str
+    settings: RedisSettings
+    _password: str | None = None
+
+    def error(self, action: str, exc: BaseException, *, note: str = "") -> StorageUnavailable:
+        """The ``StorageUnavailable`` for a failed ``action`` (the password is scrubbed)."""
+        detail = (str(exc) or type(exc).__name__).rstrip(". ")
+        if self._password:
+            detail = detail.replace(self._password, "**********")
+        if isinstance(exc, AuthenticationError):
+            detail = "authentication failed (check the user and password in REDIS_URL)"
+        suffix = f" {note}" if note else ""
+        return StorageUnavailable(f"Redis at {self.where}: {action} failed: {detail}.{suffix}")
+
+    async def run(
+        self,
+        action: str,
+        op: Callable[[Client], Awaitable[T]],
+        *,
+        idempotent: bool = True,
+    ) -> T:
+        """Run ``op(client)``; retry an idempotent op on connection loss; translate errors."""
+        attempt = 0
+        while True:
+            try:
+                return await op(self.client)
+            except ResponseError as exc:
+                raise self.error(action, exc) from None
+            except (RedisError, OSError) as exc:
+                if not _transient(exc):
+                    raise self.error(action, exc) from None
+                if not idempotent:
+                    raise self.error(
+                        action, exc, note="It was not retried: it may or may not have been applied."
+                    ) from None
+                attempt += 1
+                if attempt > self.settings.retries:
+                    raise self.error(
+                        action, exc, note=f"Gave up after {self.settings.retries} retries."
+                    ) from None
+                delay = self.settings.backoff_base * 2 ** (attempt - 1)
+                await anyio.sleep(min(delay, self.settings.backoff_cap))
+
+    async def ping(self) -> None:
+        """Raise ``StorageUnavailable`` unless Redis answers."""
+        await self.run("ping", lambda c: c.ping())
+
+
+@asynccontextmanager
+async def open_redis(
+    url: str, settings: RedisSettings | None = None
+) -> AsyncIterator[RedisConnection]:
+    """Connect to ``url``, check that Redis answers, and close the pool on exit."""
+    where = describe_url(url)
+    cfg = settings if settings is not None else RedisSettings()
+    password = urlsplit(url).password
+    client: Client = aioredis.Redis.from_url(
+        url,
+        socket_connect_timeout=cfg.connect_timeout,
+        socket_timeout=cfg.command_timeout,
+        health_check_interval=cfg.health_check_interval,
+        retry=Retry(NoBackoff(), 0),
+        max_connections=cfg.max_connections,
+        client_name=cfg.client_name,
+        decode_responses=False,
+    )
+    conn = RedisConnection(client, where, cfg, password)
+    try:
+        await conn.ping()
+        yield conn
+    finally:
+        await client.aclose()

@@ -1,0 +1,128 @@
+"""The settings change channel over Redis pub/sub (``vectobeat:settings``).
+
+A message is ``{"guild_id": "<snowflake>", "version": <int>}``: a hint that the guild's settings
+reached ``version``; receivers reload from the settings repository when it is newer than theirs.
+Pub/sub does not queue for absent listeners, so after the subscriber reconnects (with backoff) it
+yields :class:`SettingsResync`: changes may have been missed, reload what you hold.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from typing import Any
+
+import anyio
+from redis.asyncio.client import PubSub
+from redis.exceptions import RedisError
+
+from vectobeat_adapters.redis.connection import RedisConnection
+from vectobeat_adapters.redis.keys import RedisKeys
+from vectobeat_core.ids import GuildId
+from vectobeat_core.ports import SettingsChange, SettingsEvent, SettingsResync
+
+__all__ = ["RedisSettingsChannel", "decode_change", "encode_change"]
+
+
+def encode_change(change: SettingsChange) -> bytes:
+    return json.dumps(
+        {"guild_id": str(change.guild_id), "version": change.version}, separators=(",", ":")
+    ).encode()
+
+
+def decode_change(raw: bytes | str) -> SettingsChange | None:
+    """Read a channel message; ``None`` for anything that is not a well-formed change."""
+    try:
+        data: Any = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    guild, version = data.get("guild_id"), data.get("version")
+    if isinstance(guild, str) and guild.isascii() and guild.isdigit():
+        guild = int(guild)
+    if isinstance(guild, bool) or not isinstance(guild, int) or guild <= 0:
+        return None
+    if isinstance(version, bool) or not isinstance(version, int) or version < 0:
+        return None
+    return SettingsChange(GuildId(guild), version)
+
+
+class RedisSettingsChannel:
+    """Publish settings changes and subscribe to them; the subscriber reconnects by itself."""
+
+    def __init__(
+        self, conn: RedisConnection, keys: RedisKeys, *, poll_seconds: float = 1.0
+    ) -> None:
+        self._conn = conn
+        self._channel = keys.settings_channel()
+        self._poll = poll_seconds
+
+    async def publish(self, change: SettingsChange) -> int:
+        """Publish ``change``; returns how many subscribers received it (not retried: not idempotent)."""
+        payload = encode_change(change)
+        return int(
+            await self._conn.run(
+                "publish settings change",
+                lambda c: c.publish(self._channel, payload),
+                idempotent=False,
+            )
+        )
+
+    async def ping(self) -> None:
+        await self._conn.ping()
+
+    @asynccontextmanager
+    async def subscribe(self) -> AsyncIterator[AsyncIterator[SettingsEvent]]:
+        """Subscribe now (before the body runs); iterate the yielded iterator for events."""
+        pubsub = await self._open()
+        holder = [pubsub]
+        events = self._events(holder)
+        try:
+            yield events
+        finally:
+            await events.aclose()
+            await _close(holder[0])
+
+    async def _open(self) -> PubSub:
+        async def connect(_: object) -> PubSub:
+            ps = self._conn.client.pubsub(ignore_subscribe_messages=True)
+            try:
+                await ps.subscribe(self._channel)
+            except BaseException:
+                await _close(ps)
+                raise
+            return ps
+
+        return await self._conn.run("subscribe to settings changes", connect)
+
+    async def _events(self, holder: list[PubSub]) -> AsyncGenerator[SettingsEvent, None]:
+        while True:
+            try:
+                message = await holder[0].get_message(timeout=self._poll)
+            except (RedisError, OSError):
+                await _close(holder[0])
+                holder[0] = await self._reconnect()
+                yield SettingsResync()
+                continue
+            if message is None or message.get("type") != "message":
+                await anyio.lowlevel.checkpoint()
+                continue
+            change = decode_change(message["data"])
+            if change is not None:
+                yield change
+
+    async def _reconnect(self) -> PubSub:
+        delay = self._conn.settings.backoff_base
+        while True:
+            try:
+                return await self._open()
+            except Exception:  # keep trying until the caller cancels us
+                await anyio.sleep(delay)
+                delay = min(delay * 2, self._conn.settings.backoff_cap * 5)
+
+
+async def _close(pubsub: PubSub) -> None:
+    with suppress(RedisError, OSError):
+        await pubsub.aclose()  # type: ignore[no-untyped-call]

@@ -1,0 +1,206 @@
+"""The composition root: ``open_services(config)`` opens every store once per app.
+
+SQL (``DATABASE_URL``; migrations applied on open) holds the panel data; Redis (``REDIS_URL``)
+holds queue snapshots, node health, telemetry, shard leases and the settings channel; without
+``REDIS_URL`` those are the in-memory implementations (one process). Every service has ``ping()``;
+``Services.ping_all()`` reports each one for health checks.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
+
+import attrs
+
+from vectobeat_adapters.config import AppConfig
+from vectobeat_adapters.crypto import Keyring
+from vectobeat_adapters.memory.audit import MemoryAuditLog
+from vectobeat_adapters.memory.health_store import MemoryHealthStore
+from vectobeat_adapters.memory.leases import MemoryLeaseStore
+from vectobeat_adapters.memory.panel import (
+    MemoryComplianceStore,
+    MemoryConciergeStore,
+    MemoryContactStore,
+    MemoryGuildRepository,
+    MemoryStripeEventStore,
+)
+from vectobeat_adapters.memory.playlists import MemoryPlaylistStore
+from vectobeat_adapters.memory.queue_store import MemoryQueueStore
+from vectobeat_adapters.memory.settings import MemorySettingsRepository
+from vectobeat_adapters.memory.settings_channel import MemorySettingsChannel
+from vectobeat_adapters.memory.telemetry import MemoryTelemetryCache
+from vectobeat_adapters.memory.tokens import MemoryTokenStore
+from vectobeat_adapters.sql import SqlStores, open_database
+from vectobeat_adapters.sql.migrate import upgrade
+from vectobeat_core.errors import ConfigError, VectoBeatError
+from vectobeat_core.plans import PlanCatalogue, default_catalogue, parse_plan_matrix
+from vectobeat_core.ports import (
+    AuditLog,
+    Clock,
+    ComplianceStore,
+    ConciergeStore,
+    ContactStore,
+    GuildRepository,
+    HealthStore,
+    LeaseStore,
+    PlaylistStore,
+    QueueStore,
+    SettingsChannel,
+    SettingsRepository,
+    StripeEventStore,
+    TelemetryCache,
+    TokenStore,
+)
+
+__all__ = ["Services", "SystemClock", "load_catalogue", "memory_services", "open_services"]
+
+
+class SystemClock:
+    """The wall clock (seconds since the epoch)."""
+
+    def now(self) -> float:
+        return time.time()
+
+
+def load_catalogue(config: AppConfig) -> PlanCatalogue:
+    """The shipped plan matrix, or the operator's ``PLANS_FILE``."""
+    if config.plans_file is None:
+        return default_catalogue()
+    path = Path(config.plans_file)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"PLANS_FILE {path} cannot be read: {exc.strerror}") from None
+    return parse_plan_matrix(text, str(path))
+
+
+@attrs.frozen
+class Services:
+    """Every store of one app, opened once; SQL for panel data, Redis or memory for bot state."""
+
+    settings: SettingsRepository
+    audit: AuditLog
+    guilds: GuildRepository
+    tokens: TokenStore
+    playlists: PlaylistStore
+    contacts: ContactStore
+    concierge: ConciergeStore
+    compliance: ComplianceStore
+    stripe_events: StripeEventStore
+    queues: QueueStore
+    health: HealthStore
+    telemetry: TelemetryCache
+    leases: LeaseStore
+    settings_channel: SettingsChannel
+    catalogue: PlanCatalogue
+    clock: Clock
+    redis_configured: bool
+
+    async def ping_all(self) -> dict[str, str]:
+        """``{"name": "ok" | message}`` for every service."""
+        names = (
+            "settings", "audit", "guilds", "tokens", "playlists", "contacts", "concierge",
+            "compliance", "stripe_events", "queues", "health", "telemetry", "leases",
+            "settings_channel",
+        )  # fmt: skip
+        report: dict[str, str] = {}
+        for name in names:
+            try:
+                await getattr(self, name).ping()
+            except VectoBeatError as exc:
+                report[name] = exc.message
+            else:
+                report[name] = "ok"
+        return report
+
+
+def memory_services(
+    *, clock: Clock | None = None, catalogue: PlanCatalogue | None = None
+) -> Services:
+    """Every port in memory (one process, nothing to open): for tests, benches and sandboxes."""
+    wall: Clock = clock if clock is not None else SystemClock()
+    return Services(
+        settings=MemorySettingsRepository(),
+        audit=MemoryAuditLog(),
+        guilds=MemoryGuildRepository(),
+        tokens=MemoryTokenStore(),
+        playlists=MemoryPlaylistStore(),
+        contacts=MemoryContactStore(),
+        concierge=MemoryConciergeStore(),
+        compliance=MemoryComplianceStore(),
+        stripe_events=MemoryStripeEventStore(),
+        queues=MemoryQueueStore(wall),
+        health=MemoryHealthStore(wall),
+        telemetry=MemoryTelemetryCache(wall),
+        leases=MemoryLeaseStore(),
+        settings_channel=MemorySettingsChannel(),
+        catalogue=catalogue if catalogue is not None else default_catalogue(),
+        clock=wall,
+        redis_configured=False,
+    )
+
+
+@asynccontextmanager
+async def open_services(
+    config: AppConfig, *, clock: Clock | None = None, migrate: bool = True
+) -> AsyncIterator[Services]:
+    """Open SQL (and Redis when configured) for the block; close everything after."""
+    wall: Clock = clock if clock is not None else SystemClock()
+    catalogue = load_catalogue(config)
+    keyring = Keyring.from_config(
+        config.encryption_keys.reveal() if config.encryption_keys else None
+    )
+    async with AsyncExitStack() as stack:
+        db = await stack.enter_async_context(open_database(config.database_url))
+        if migrate:
+            await upgrade(db)
+        sql = SqlStores.build(db, keyring)
+        queues: QueueStore
+        health: HealthStore
+        telemetry: TelemetryCache
+        leases: LeaseStore
+        channel: SettingsChannel
+        if config.redis_url:
+            # redis is an optional extra: imported only when REDIS_URL asks for it
+            from vectobeat_adapters.redis import RedisKeys, open_redis  # noqa: PLC0415
+            from vectobeat_adapters.redis.health_store import RedisHealthStore  # noqa: PLC0415
+            from vectobeat_adapters.redis.leases import RedisLeaseStore  # noqa: PLC0415
+            from vectobeat_adapters.redis.queue_store import RedisQueueStore  # noqa: PLC0415
+            from vectobeat_adapters.redis.settings_channel import RedisSettingsChannel  # noqa: PLC0415
+            from vectobeat_adapters.redis.telemetry import RedisTelemetryCache  # noqa: PLC0415
+
+            conn = await stack.enter_async_context(open_redis(config.redis_url))
+            keys = RedisKeys()
+            queues = RedisQueueStore(conn, keys)
+            health = RedisHealthStore(conn, keys)
+            telemetry = RedisTelemetryCache(conn, keys)
+            leases = RedisLeaseStore(conn, keys)
+            channel = RedisSettingsChannel(conn, keys)
+        else:
+            queues = MemoryQueueStore(wall)
+            health = MemoryHealthStore(wall)
+            telemetry = MemoryTelemetryCache(wall)
+            leases = MemoryLeaseStore()
+            channel = MemorySettingsChannel()
+        yield Services(
+            settings=sql.settings,
+            audit=sql.audit,
+            guilds=sql.guilds,
+            tokens=sql.tokens,
+            playlists=sql.playlists,
+            contacts=sql.contacts,
+            concierge=sql.concierge,
+            compliance=sql.compliance,
+            stripe_events=sql.stripe_events,
+            queues=queues,
+            health=health,
+            telemetry=telemetry,
+            leases=leases,
+            settings_channel=channel,
+            catalogue=catalogue,
+            clock=wall,
+            redis_configured=bool(config.redis_url),
+        )

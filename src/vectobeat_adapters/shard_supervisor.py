@@ -1,0 +1,416 @@
+"""Shard leases at run time: ``ShardLeaseKeeper`` for a bot process, ``HotSpare`` for a spare.
+
+A bot process owns its shard IDs through leases in a ``LeaseStore`` (owner, epoch, heartbeat). The
+keeper claims them at start and renews them every ``renew_every`` seconds; a renew the store refuses
+(someone holds a newer epoch) means the process was fenced: the keeper stops renewing that shard and
+calls ``on_fenced(shard_id)`` so the bot stops it.
+
+A hot spare lists the leases every ``check_every`` seconds, lets ``plan_promotion`` pick a stale shard
+of its region and claims it through the store, whose atomic claim is the arbiter between racing
+spares (the loser gets ``None``). The winner writes a ``shard_failover`` audit event, counts it in
+``promotions_total``, renews the lease from then on, and calls ``on_promote(shard_id, epoch)`` so the
+bot starts the shard and restores its guilds' players from the queue snapshots.
+
+Every store error is logged, counted (``store_errors_total``, ``last_error``) and retried with
+exponential backoff (``backoff_base`` doubling up to the loop's interval); it never ends ``run``.
+Both run in a task group the caller owns: ``await tg.start(keeper.run)``. Time written into leases
+comes from the injected ``Clock``; the loops sleep in real time. Owner names must be unique per
+process run: a lease already recorded under the caller's own name is adopted (a claim whose reply
+was lost). During a store outage a keeper keeps its shards running (it cannot tell an outage from
+a partition), so a spare that took over in the meantime overlaps with it until its next renew.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+
+import anyio
+import anyio.abc
+
+from vectobeat_core.audit import AuditEvent
+from vectobeat_core.errors import ConfigError, StaleVersion, VectoBeatError
+from vectobeat_core.ids import ShardId
+from vectobeat_core.ports import AuditLog, Clock, LeaseStore
+from vectobeat_core.regions import Region
+from vectobeat_core.shards import Lease, plan_promotion
+
+__all__ = ["HotSpare", "OnPromote", "OnShard", "ShardLeaseKeeper"]
+
+_log = logging.getLogger("vectobeat.shards")
+
+OnShard = Callable[[ShardId], Awaitable[None]]
+"""An async callback about one shard (``on_fenced``: the bot stops it)."""
+
+OnPromote = Callable[[ShardId, int], Awaitable[None]]
+"""An async callback with the shard and the epoch now held (the bot starts it)."""
+
+_AUDIT_ATTEMPTS = 3
+
+
+def _check_timing(stale_after: float, interval: float, name: str) -> None:
+    if not stale_after > 0:
+        raise ConfigError(f"stale_after must be a positive number of seconds, got {stale_after!r}")
+    if not 0 < interval < stale_after:
+        raise ConfigError(
+            f"{name} must be positive and below stale_after ({stale_after}s), got {interval!r}"
+        )
+
+
+class _Errors:
+    """Counts and reports store errors; computes the retry delay."""
+
+    def __init__(self, who: str, backoff_base: float) -> None:
+        self.who = who
+        self.backoff_base = backoff_base
+        self.total = 0
+        self.last: Exception | None = None
+        self.streak = 0
+
+    def report(self, action: str, exc: Exception) -> None:
+        self.total += 1
+        self.streak += 1
+        self.last = exc
+        _log.warning(
+            "shard_lease_store_error who=%s action=%s attempt=%d error=%s",
+            self.who, action, self.streak, exc,
+            exc_info=not isinstance(exc, VectoBeatError),  # a traceback only for the unexpected
+        )  # fmt: skip
+
+    def delay(self, interval: float) -> float:
+        """The next sleep: ``interval`` after a clean round, else exponential backoff up to it."""
+        if not self.streak:
+            return interval
+        return min(interval, self.backoff_base * 2.0 ** min(self.streak - 1, 30))
+
+
+class _Renewer:
+    """Heartbeats the leases one process holds; drops and reports those it was fenced from."""
+
+    def __init__(
+        self,
+        store: LeaseStore,
+        who: str,
+        clock: Clock,
+        errors: _Errors,
+        on_fenced: OnShard | None,
+    ) -> None:
+        self.store = store
+        self.who = who
+        self.clock = clock
+        self.errors = errors
+        self.on_fenced = on_fenced
+        self.held: dict[ShardId, Lease] = {}
+        self.fenced: set[ShardId] = set()
+
+    async def renew_all(self, tg: anyio.abc.TaskGroup) -> bool:
+        """Renew every held lease once; False when a store error happened (retry sooner)."""
+        clean = True
+        for shard, lease in sorted(self.held.items()):
+            try:
+                renewed = await self.store.renew(lease, self.clock.now())
+            except StaleVersion as exc:
+                if self.held.get(shard) == lease:
+                    self._fence(shard, lease, exc, tg)
+                continue
+            except Exception as exc:  # reported and retried; the loop must survive
+                self.errors.report(f"renewing shard {shard}", exc)
+                clean = False
+                continue
+            if self.held.get(shard) is lease:
+                self.held[shard] = renewed
+        if clean:
+            self.errors.streak = 0
+        return clean
+
+    def _fence(
+        self, shard: ShardId, lease: Lease, exc: StaleVersion, tg: anyio.abc.TaskGroup
+    ) -> None:
+        del self.held[shard]
+        self.fenced.add(shard)
+        _log.warning(
+            "shard_fenced who=%s shard=%s epoch=%s current_epoch=%s",
+            self.who, shard, lease.epoch, exc.current,
+        )  # fmt: skip
+        if self.on_fenced is not None:
+            tg.start_soon(_call, "on_fenced", self.who, self.on_fenced, shard)
+
+    def hold(self, lease: Lease) -> None:
+        self.held[lease.shard_id] = lease
+        self.fenced.discard(lease.shard_id)
+
+
+async def _call(
+    name: str, who: str, callback: Callable[..., Awaitable[None]], *args: object
+) -> None:
+    """Run a caller's callback; its failure is logged, never fatal to the loop."""
+    try:
+        await callback(*args)
+    except Exception:
+        _log.exception("shard_callback_failed who=%s callback=%s args=%s", who, name, args)
+
+
+class ShardLeaseKeeper:
+    """Claims a bot process's shards at start, renews them, reports fencing (see module doc).
+
+    Shards another process holds fresh at start are left to it; with ``on_claimed`` the keeper
+    claims them later, once their lease is free or stale, and calls ``on_claimed(shard, epoch)``.
+    """
+
+    def __init__(  # noqa: PLR0917 (the positional order the bot wiring was promised)
+        self,
+        store: LeaseStore,
+        owner: str,
+        region: Region,
+        shard_ids: Iterable[ShardId],
+        stale_after: float,
+        renew_every: float,
+        clock: Clock,
+        on_fenced: OnShard,
+        *,
+        on_claimed: OnPromote | None = None,
+        backoff_base: float = 0.1,
+    ) -> None:
+        _check_timing(stale_after, renew_every, "renew_every")
+        if not owner.strip():
+            raise ConfigError("a shard lease owner needs a non-empty name")
+        self.owner = owner
+        self.region = region
+        self.shard_ids: tuple[ShardId, ...] = tuple(sorted(set(shard_ids)))
+        self.stale_after = stale_after
+        self.renew_every = renew_every
+        self._store = store
+        self._clock = clock
+        self._on_claimed = on_claimed
+        self._errors = _Errors(owner, backoff_base)
+        self._renewer = _Renewer(store, owner, clock, self._errors, on_fenced)
+        self._busy: set[ShardId] = set()
+
+    @property
+    def held(self) -> Mapping[ShardId, Lease]:
+        """The leases this process holds now (fenced ones are gone)."""
+        return dict(self._renewer.held)
+
+    @property
+    def fenced(self) -> frozenset[ShardId]:
+        """Shards this process lost to a newer epoch."""
+        return frozenset(self._renewer.fenced)
+
+    @property
+    def store_errors_total(self) -> int:
+        return self._errors.total
+
+    @property
+    def last_error(self) -> Exception | None:
+        return self._errors.last
+
+    async def run(
+        self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
+    ) -> None:
+        """Claim every shard (retrying store errors), signal started, then renew until cancelled."""
+        async with anyio.create_task_group() as tg:
+            pending = set(self.shard_ids)
+            while pending:
+                pending = await self._claim(pending, tg=None)
+                if pending:
+                    await anyio.sleep(self._errors.delay(self.renew_every))
+            task_status.started()
+            while True:
+                await anyio.sleep(self._errors.delay(self.renew_every))
+                clean = await self._renewer.renew_all(tg)
+                if clean and self._on_claimed is not None and self._busy:
+                    await self._claim(set(self._busy), tg=tg)
+
+    async def release_all(self) -> None:
+        """Free every held shard now (at a deliberate shutdown; a spare takes only stale leases)."""
+        for shard, lease in sorted(self._renewer.held.items()):
+            try:
+                await self._store.release(lease)
+            except Exception as exc:  # the lease goes stale on its own
+                self._errors.report(f"releasing shard {shard}", exc)
+            self._renewer.held.pop(shard, None)
+
+    async def _claim(self, shards: set[ShardId], tg: anyio.abc.TaskGroup | None) -> set[ShardId]:
+        """Try to claim ``shards``; the ones that hit a store error are returned for a retry."""
+        failed: set[ShardId] = set()
+        for shard in sorted(shards):
+            try:
+                lease = await self._store.claim(
+                    shard, self.owner, self.region, self._clock.now(), self.stale_after
+                )
+                if lease is None:
+                    current = await self._store.get(shard)
+                    if current is not None and current.owner == self.owner:
+                        lease = current  # our own claim whose reply was lost
+            except Exception as exc:  # reported and retried
+                self._errors.report(f"claiming shard {shard}", exc)
+                failed.add(shard)
+                continue
+            if lease is None:
+                if shard not in self._busy:
+                    _log.warning("shard_lease_busy owner=%s shard=%s", self.owner, shard)
+                self._busy.add(shard)
+                continue
+            self._busy.discard(shard)
+            self._renewer.hold(lease)
+            _log.info(
+                "shard_lease_claimed owner=%s shard=%s epoch=%s", self.owner, shard, lease.epoch
+            )
+            if tg is not None and self._on_claimed is not None:
+                tg.start_soon(_call, "on_claimed", self.owner, self._on_claimed, shard, lease.epoch)
+        if not failed:
+            self._errors.streak = 0
+        return failed
+
+
+class HotSpare:
+    """Watches its region's leases and takes over stale shards (see the module docstring).
+
+    ``max_shards`` caps how many shards this spare takes over (``None``: no cap). A promoted shard is
+    renewed every ``renew_every`` seconds (default ``check_every``); if the spare is fenced from it
+    later, ``on_fenced`` is called. When ``on_promote`` fails the spare stops renewing that lease, so
+    it goes stale again and another spare takes it.
+    """
+
+    def __init__(  # noqa: PLR0917 (the positional order the bot wiring was promised)
+        self,
+        store: LeaseStore,
+        spare_id: str,
+        region: Region,
+        stale_after: float,
+        check_every: float,
+        clock: Clock,
+        audit: AuditLog,
+        on_promote: OnPromote,
+        *,
+        on_fenced: OnShard | None = None,
+        renew_every: float | None = None,
+        max_shards: int | None = None,
+        backoff_base: float = 0.1,
+    ) -> None:
+        _check_timing(stale_after, check_every, "check_every")
+        renew = check_every if renew_every is None else renew_every
+        _check_timing(stale_after, renew, "renew_every")
+        if not spare_id.strip():
+            raise ConfigError("a hot spare needs a non-empty name")
+        if max_shards is not None and max_shards < 1:
+            raise ConfigError(f"max_shards must be at least 1, got {max_shards}")
+        self.spare_id = spare_id
+        self.region = region
+        self.stale_after = stale_after
+        self.check_every = check_every
+        self.renew_every = renew
+        self.max_shards = max_shards
+        self.promotions_total = 0
+        self._store = store
+        self._clock = clock
+        self._audit = audit
+        self._on_promote = on_promote
+        self._errors = _Errors(spare_id, backoff_base)
+        self._renew_errors = _Errors(spare_id, backoff_base)
+        self._renewer = _Renewer(store, spare_id, clock, self._renew_errors, on_fenced)
+
+    @property
+    def held(self) -> Mapping[ShardId, Lease]:
+        """The leases this spare took over and still holds."""
+        return dict(self._renewer.held)
+
+    @property
+    def store_errors_total(self) -> int:
+        return self._errors.total + self._renew_errors.total
+
+    @property
+    def last_error(self) -> Exception | None:
+        return self._errors.last or self._renew_errors.last
+
+    async def run(
+        self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
+    ) -> None:
+        """Check for stale shards every ``check_every`` seconds and renew promoted ones."""
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(self._renew_loop, tg)
+            task_status.started()
+            while True:
+                await self.check_once(tg)
+                await anyio.sleep(self._errors.delay(self.check_every))
+
+    async def check_once(self, tg: anyio.abc.TaskGroup | None = None) -> list[Lease]:
+        """One watch round: promote every stale shard of the region this spare wins; return them.
+
+        Store errors are reported (never raised). ``tg`` runs ``on_fenced`` callbacks; without it
+        the spare's own renewals happen only inside ``run``.
+        """
+        try:
+            leases = await self._store.all()
+        except Exception as exc:  # reported and retried
+            self._errors.report("listing shard leases", exc)
+            return []
+        won: list[Lease] = []
+        clean = True
+        while self.max_shards is None or len(self._renewer.held) < self.max_shards:
+            now = self._clock.now()
+            promotion = plan_promotion(leases, self.spare_id, self.region, now, self.stale_after)
+            if promotion is None:
+                break
+            leases = [lease for lease in leases if lease.shard_id != promotion.shard_id]
+            try:
+                lease = await self._store.claim(
+                    promotion.shard_id, self.spare_id, self.region, now, self.stale_after
+                )
+                if lease is None:
+                    current = await self._store.get(promotion.shard_id)
+                    if current is not None and current.owner == self.spare_id:
+                        if current.shard_id in self._renewer.held:
+                            continue
+                        lease = current  # our own claim whose reply was lost
+            except Exception as exc:  # reported and retried next round
+                self._errors.report(f"claiming shard {promotion.shard_id}", exc)
+                clean = False
+                continue
+            if lease is None:
+                _log.info(
+                    "shard_promotion_lost spare=%s shard=%s", self.spare_id, promotion.shard_id
+                )
+                continue
+            await self._promote(lease, promotion.from_owner, promotion.stale_for_seconds)
+            won.append(lease)
+        if clean:
+            self._errors.streak = 0
+        return won
+
+    async def _promote(self, lease: Lease, from_owner: str, stale_for: float) -> None:
+        self._renewer.hold(lease)
+        self.promotions_total += 1
+        _log.warning(
+            "shard_failover spare=%s shard=%s from_owner=%s epoch=%s stale_for_s=%.1f",
+            self.spare_id, lease.shard_id, from_owner, lease.epoch, stale_for,
+        )  # fmt: skip
+        event = AuditEvent.shard_failover(
+            lease.shard_id, from_owner, self.spare_id, lease.epoch, self._clock.now()
+        )
+        for attempt in range(1, _AUDIT_ATTEMPTS + 1):
+            try:
+                await self._audit.append(event)
+                break
+            except Exception as exc:  # the promotion stands; the audit gap is logged
+                self._errors.report(f"auditing the failover of shard {lease.shard_id}", exc)
+                if attempt == _AUDIT_ATTEMPTS:
+                    _log.error(
+                        "shard_failover_audit_lost spare=%s shard=%s", self.spare_id, lease.shard_id
+                    )
+                else:
+                    await anyio.sleep(self._errors.backoff_base * 2.0 ** (attempt - 1))
+        try:
+            await self._on_promote(lease.shard_id, lease.epoch)
+        except Exception:
+            _log.exception(
+                "shard_promotion_start_failed spare=%s shard=%s epoch=%s",
+                self.spare_id, lease.shard_id, lease.epoch,
+            )  # fmt: skip
+            if self._renewer.held.get(lease.shard_id, lease).epoch == lease.epoch:
+                self._renewer.held.pop(lease.shard_id, None)  # let it go stale for another spare
+
+    async def _renew_loop(self, tg: anyio.abc.TaskGroup) -> None:
+        while True:
+            await anyio.sleep(self._renew_errors.delay(self.renew_every))
+            await self._renewer.renew_all(tg)

@@ -1,0 +1,118 @@
+"""``SqlComplianceStore``: data export/delete requests; the delivery address is encrypted."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from vectobeat_adapters.crypto import Keyring
+from vectobeat_adapters.sql.engine import Database, SqlRepository
+from vectobeat_adapters.sql.schema import compliance_requests as table
+from vectobeat_adapters.storage_rules import COMPLIANCE_FINAL, check_compliance
+from vectobeat_core.errors import NotFound
+from vectobeat_core.ids import GuildId, UserId
+from vectobeat_core.records import ComplianceKind, ComplianceRequest, ComplianceStatus
+
+__all__ = ["SqlComplianceStore", "compliance_context"]
+
+
+def compliance_context(guild: int) -> str:
+    """Associated data binding a delivery-address ciphertext to its guild."""
+    return f"compliance.email:{guild}"
+
+
+class SqlComplianceStore(SqlRepository):
+    """Implements ``ComplianceStore`` on ``vb_compliance_requests``."""
+
+    def __init__(self, db: Database, keyring: Keyring) -> None:
+        super().__init__(db)
+        self._keys = keyring
+
+    def _from_row(self, row: sa.RowMapping) -> ComplianceRequest:
+        guild = int(row["guild_id"])
+        return ComplianceRequest(
+            request_id=int(row["request_id"]),
+            guild_id=GuildId(guild),
+            kind=cast(ComplianceKind, row["kind"]),
+            requested_by=UserId(int(row["requested_by"])),
+            email=self._keys.decrypt(str(row["email_enc"]), compliance_context(guild)),
+            status=cast(ComplianceStatus, row["status"]),
+            detail=str(row["detail"]),
+            created_at=float(row["created_at"]),
+            completed_at=None if row["completed_at"] is None else float(row["completed_at"]),
+        )
+
+    async def open(
+        self,
+        guild: GuildId,
+        kind: ComplianceKind,
+        *,
+        requested_by: UserId,
+        email: str,
+        now: float,
+    ) -> ComplianceRequest:
+        check_compliance(kind)
+        values: dict[str, Any] = {
+            "guild_id": guild,
+            "kind": kind,
+            "requested_by": requested_by,
+            "email_enc": self._keys.encrypt(email, compliance_context(guild)),
+            "status": "pending",
+            "detail": "",
+            "created_at": now,
+        }
+        request_id = await self._insert(table, values)
+        return ComplianceRequest(
+            request_id=request_id,
+            guild_id=guild,
+            kind=kind,
+            requested_by=requested_by,
+            email=email,
+            status="pending",
+            detail="",
+            created_at=now,
+        )
+
+    async def _row(self, conn: AsyncConnection, request_id: int) -> sa.RowMapping | None:
+        query = sa.select(table).where(table.c.request_id == request_id)
+        row = (await conn.execute(query)).first()
+        return None if row is None else row._mapping
+
+    async def get(self, request_id: int) -> ComplianceRequest | None:
+        row = await self._db.run(lambda conn: self._row(conn, request_id), idempotent=True)
+        return None if row is None else self._from_row(row)
+
+    async def set_status(
+        self, request_id: int, status: ComplianceStatus, now: float, detail: str = ""
+    ) -> ComplianceRequest:
+        check_compliance(status=status, detail=detail)
+        completed_at = now if status in COMPLIANCE_FINAL else None
+
+        async def work(conn: AsyncConnection) -> sa.RowMapping:
+            await conn.execute(
+                table.update()
+                .where(table.c.request_id == request_id)
+                .values(status=status, detail=detail, completed_at=completed_at)
+            )
+            row = await self._row(conn, request_id)
+            if row is None:
+                raise NotFound(f"compliance request {request_id} does not exist")
+            return row
+
+        return self._from_row(await self._db.run(work, idempotent=True))
+
+    async def find(
+        self, guild: GuildId | None = None, status: ComplianceStatus | None = None
+    ) -> list[ComplianceRequest]:
+        query = sa.select(table).order_by(table.c.created_at, table.c.request_id)
+        if guild is not None:
+            query = query.where(table.c.guild_id == guild)
+        if status is not None:
+            query = query.where(table.c.status == status)
+
+        async def work(conn: AsyncConnection) -> list[sa.RowMapping]:
+            return [row._mapping for row in await conn.execute(query)]
+
+        return [self._from_row(row) for row in await self._db.run(work, idempotent=True)]

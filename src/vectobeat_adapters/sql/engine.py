@@ -1,0 +1,319 @@
+"""The database handle: one async engine per process, errors translated in one place.
+
+``open_database(url)`` picks the driver the URL names (``sqlite+aiosqlite``, ``mysql+aiomysql``,
+``postgresql+asyncpg``; bare ``sqlite``/``mysql``/``postgresql`` get those drivers), enables pool
+pre-ping and a connect timeout, and yields a :class:`Database`. Every repository runs its work
+through :meth:`Database.run`, which translates SQLAlchemy and driver errors into the VectoBeat tree:
+
+* connection refused / lost / timed out -> ``StorageUnavailable`` naming backend and host (never
+  the password); retried with backoff when the caller marks the operation idempotent;
+* deadlock / serialization failure / SQLite busy -> retried (the transaction was rolled back);
+* unique-key violations -> ``Conflict``;
+* a missing table -> ``StorageUnavailable`` saying to run the migrations.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import attrs
+from sqlalchemy import Table, event, exc, text
+from sqlalchemy.dialects import mysql, postgresql, sqlite
+from sqlalchemy.engine import URL, CursorResult, make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import AsyncAdaptedQueuePool, PoolResetState
+from sqlalchemy.sql.expression import Executable
+
+from vectobeat_core.errors import ConfigError, Conflict, StorageUnavailable, VectoBeatError
+
+__all__ = [
+    "Database",
+    "SqlRepository",
+    "backend_label",
+    "inserted_id",
+    "normalize_url",
+    "open_database",
+]
+
+T = TypeVar("T")
+
+_DRIVERS = {
+    "sqlite": "aiosqlite",
+    "mysql": "aiomysql",
+    "mariadb": "aiomysql",
+    "postgresql": "asyncpg",
+}
+_BACKEND_NAMES = {"sqlite": "SQLite", "mysql": "MySQL/MariaDB", "postgresql": "PostgreSQL"}
+_MYSQL_RETRY = {1205, 1213}  # lock wait timeout, deadlock
+_MYSQL_DISCONNECT = {2002, 2003, 2006, 2013, 2055}
+_PG_RETRY = {"40001", "40P01"}  # serialization failure, deadlock detected
+_MISSING_TABLE_CODES = {1146, "42P01"}  # MySQL: no such table; PostgreSQL: undefined_table
+CONNECT_TIMEOUT = 10.0
+
+
+def normalize_url(url: str | URL) -> URL:
+    """Parse ``url`` and fill in the async driver VectoBeat uses for its dialect."""
+    try:
+        parsed = make_url(url)
+    except exc.ArgumentError as error:
+        raise ConfigError(f"DATABASE_URL is not a valid database URL: {error}") from None
+    dialect, _, driver = parsed.drivername.partition("+")
+    if dialect == "mariadb":
+        dialect = "mysql"
+    expected = _DRIVERS.get(dialect)
+    if expected is None:
+        raise ConfigError(
+            f"DATABASE_URL uses {dialect!r}; VectoBeat supports sqlite, mysql/mariadb and postgresql"
+        )
+    if driver and driver != expected:
+        raise ConfigError(
+            f"DATABASE_URL names driver {driver!r} for {dialect}; use {dialect}+{expected}"
+        )
+    parsed = parsed.set(drivername=f"{dialect}+{expected}")
+    if dialect == "mysql" and "charset" not in parsed.query:
+        parsed = parsed.update_query_dict({"charset": "utf8mb4"})
+    return parsed
+
+
+def backend_label(url: URL) -> str:
+    """``"PostgreSQL at db.example:5432/app"``: backend and where, never the password."""
+    dialect = url.get_backend_name()
+    name = _BACKEND_NAMES.get(dialect, dialect)
+    if dialect == "sqlite":
+        return f"{name} at {url.database or ':memory:'}"
+    port = f":{url.port}" if url.port else ""
+    return f"{name} at {url.host or 'localhost'}{port}/{url.database or ''}"
+
+
+def _orig(error: BaseException) -> BaseException:
+    return getattr(error, "orig", None) or error
+
+
+def _code(error: BaseException) -> object:
+    """MySQL's error number, else the SQLSTATE (PostgreSQL), else ``None``."""
+    orig = _orig(error)
+    args: tuple[object, ...] = tuple(getattr(orig, "args", ()))
+    if args and isinstance(args[0], int):
+        return args[0]
+    for attr in ("sqlstate", "pgcode"):
+        value = getattr(orig, attr, None)
+        if value:
+            return value
+    return None
+
+
+def _reason(error: BaseException) -> str:
+    """The driver's own message (first line), never the statement or its parameters."""
+    orig = _orig(error)
+    args: tuple[object, ...] = tuple(getattr(orig, "args", ()))
+    if len(args) >= 2 and isinstance(args[0], int):
+        message = str(args[1])
+    else:
+        message = str(orig) or type(orig).__name__
+    return message.strip().splitlines()[0][:300] if message.strip() else type(orig).__name__
+
+
+def is_retryable(error: BaseException) -> bool:
+    """A rolled-back transaction that may simply run again (deadlock, busy, serialization)."""
+    code = _code(error)
+    if code in _MYSQL_RETRY or code in _PG_RETRY:
+        return True
+    return isinstance(error, exc.OperationalError) and "database is locked" in _reason(error)
+
+
+def is_disconnect(error: BaseException) -> bool:
+    """The connection was refused, lost or timed out."""
+    if isinstance(error, OSError | TimeoutError | asyncio.TimeoutError):
+        return True
+    if isinstance(error, exc.DBAPIError) and error.connection_invalidated:
+        return True
+    if _code(error) in _MYSQL_DISCONNECT:
+        return True
+    return isinstance(_orig(error), OSError | TimeoutError | ConnectionError)
+
+
+@attrs.define
+class Database:
+    """An open database: engine, dialect name and a human label for messages."""
+
+    engine: AsyncEngine
+    url: URL
+    retries: int = 3
+    backoff: float = 0.05
+
+    @property
+    def dialect(self) -> str:
+        """``"sqlite"``, ``"mysql"`` or ``"postgresql"``."""
+        return self.engine.dialect.name if self.engine.dialect.name != "mariadb" else "mysql"
+
+    @property
+    def label(self) -> str:
+        return backend_label(self.url)
+
+    def translate(self, error: BaseException) -> VectoBeatError:
+        """Map a SQLAlchemy/driver error to the VectoBeat tree (the one place that does)."""
+        if isinstance(error, VectoBeatError):
+            return error
+        reason = _reason(error)
+        if isinstance(error, exc.IntegrityError):
+            return Conflict(f"{self.label}: write conflicts with existing data ({reason})")
+        if _code(error) in _MISSING_TABLE_CODES or reason.startswith("no such table"):
+            return StorageUnavailable(
+                f"{self.label} is not migrated ({reason}); run `vectobeat-ops db upgrade`"
+            )
+        if is_disconnect(error):
+            return StorageUnavailable(f"{self.label} is unavailable: {reason}")
+        return StorageUnavailable(f"{self.label} failed: {reason}")
+
+    async def run(
+        self, work: Callable[[AsyncConnection], Awaitable[T]], *, idempotent: bool = False
+    ) -> T:
+        """Run ``work`` in one transaction; retry deadlocks always, disconnects if idempotent."""
+        attempt = 0
+        while True:
+            try:
+                async with self.engine.begin() as conn:
+                    return await work(conn)
+            except VectoBeatError:
+                raise
+            except (exc.SQLAlchemyError, OSError, TimeoutError) as error:
+                retry = is_retryable(error) or (idempotent and is_disconnect(error))
+                if not retry or attempt >= self.retries:
+                    raise self.translate(error) from error
+            attempt += 1
+            await asyncio.sleep(self.backoff * (2**attempt) * (0.5 + random.random()))
+
+    def upsert(
+        self, table: Table, values: dict[str, Any], keys: list[str], update: dict[str, Any]
+    ) -> Executable:
+        """``INSERT ... ON CONFLICT/DUPLICATE KEY UPDATE`` in this dialect (one atomic statement)."""
+        if self.dialect == "mysql":
+            my = mysql.insert(table).values(values)
+            return my.on_duplicate_key_update(update)
+        if self.dialect == "postgresql":
+            pg = postgresql.insert(table).values(values)
+            return pg.on_conflict_do_update(index_elements=keys, set_=update)
+        lite = sqlite.insert(table).values(values)
+        return lite.on_conflict_do_update(index_elements=keys, set_=update)
+
+    async def ping(self) -> None:
+        """Raise ``StorageUnavailable`` unless the database answers ``SELECT 1``."""
+
+        async def probe(conn: AsyncConnection) -> None:
+            await conn.execute(text("SELECT 1"))
+
+        await self.run(probe, idempotent=True)
+
+
+def inserted_id(result: CursorResult[Any]) -> int:
+    """The autoincrement id an ``INSERT`` produced (RETURNING or lastrowid, per dialect)."""
+    key = result.inserted_primary_key
+    if key is None or key[0] is None:  # pragma: no cover - every supported dialect reports it
+        raise StorageUnavailable("the database did not report the new row's id")
+    return int(key[0])
+
+
+class SqlRepository:
+    """Base of the SQL repositories: holds the database, pings it."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def ping(self) -> None:
+        await self._db.ping()
+
+    def shares_database(self, other: object) -> bool:
+        """Whether ``other`` is a SQL repository on this very database (one transaction fits)."""
+        return isinstance(other, SqlRepository) and other._db is self._db
+
+    async def _insert(self, table: Table, values: dict[str, Any]) -> int:
+        """Insert one row of ``table``; the autoincrement id it got."""
+
+        async def work(conn: AsyncConnection) -> int:
+            return inserted_id(await conn.execute(table.insert().values(values)))
+
+        return await self._db.run(work)
+
+
+def _engine_options(url: URL) -> dict[str, Any]:
+    dialect = url.get_backend_name()
+    if dialect == "sqlite":
+        # One pooled connection, handed to one transaction at a time: SQLite serializes writers
+        # anyway, one connection cannot deadlock, and an in-memory database lives as long as it.
+        return {
+            "connect_args": {"timeout": CONNECT_TIMEOUT},
+            "poolclass": AsyncAdaptedQueuePool,
+            "pool_size": 1,
+            "max_overflow": 0,
+            "pool_timeout": 60,
+            "pool_reset_on_return": None,  # `_sqlite_reset` rolls back only what is open
+        }
+    connect_args: dict[str, Any] = (
+        {"connect_timeout": int(CONNECT_TIMEOUT)}
+        if dialect == "mysql"
+        else {"timeout": CONNECT_TIMEOUT, "command_timeout": 60}
+    )
+    return {
+        "pool_pre_ping": True,
+        "pool_recycle": 1800,
+        "pool_size": 10,
+        "max_overflow": 20,
+        "pool_timeout": 30,
+        "connect_args": connect_args,
+    }
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def _sqlite_reset(dbapi_connection: Any, record: Any, state: PoolResetState) -> None:
+    """Roll back a connection returned to the pool only when SQLite has a transaction open: a
+    ``ROLLBACK`` outside one does nothing, yet costs a thread hop through aiosqlite."""
+    if not state.asyncio_safe:  # as the default reset: no I/O from a garbage-collected fairy
+        return
+    if getattr(record.driver_connection, "in_transaction", True):
+        dbapi_connection.rollback()
+
+
+def create_engine(url: str | URL) -> tuple[AsyncEngine, URL]:
+    """Create (without connecting) the async engine for ``url``."""
+    parsed = normalize_url(url)
+    engine = create_async_engine(parsed, **_engine_options(parsed))
+    if parsed.get_backend_name() == "sqlite":
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "reset", _sqlite_reset)
+    return engine, parsed
+
+
+def _sqlite_folder_problem(url: URL) -> str | None:
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    folder = Path(str(url.database)).expanduser().resolve().parent
+    return None if folder.is_dir() else f"directory {folder} does not exist"
+
+
+@asynccontextmanager
+async def open_database(url: str | URL) -> AsyncIterator[Database]:
+    """Open the database at ``url`` for the duration of the block; dispose of the pool after.
+
+    A SQLite file whose directory does not exist fails here, before any connection is tried.
+    """
+    engine, parsed = create_engine(url)
+    problem = _sqlite_folder_problem(parsed)
+    if problem is not None:
+        await engine.dispose()
+        raise StorageUnavailable(f"{backend_label(parsed)} is unavailable: {problem}")
+    try:
+        yield Database(engine, parsed)
+    finally:
+        await engine.dispose()

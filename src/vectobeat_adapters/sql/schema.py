@@ -1,0 +1,183 @@
+"""SQLAlchemy Core tables of the panel database (the Alembic migrations create exactly these).
+
+Times are seconds since the epoch (double precision), as everywhere in VectoBeat. JSON documents
+are stored as text (``BigText``: MEDIUMTEXT on MySQL) and read through the core's named
+constructors. Columns named ``*_enc`` hold ciphertexts from :mod:`vectobeat_adapters.crypto`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
+
+__all__ = [
+    "BigText",
+    "api_tokens",
+    "audit_events",
+    "compliance_requests",
+    "concierge_requests",
+    "contacts",
+    "guilds",
+    "metadata",
+    "playlists",
+    "settings_current",
+    "settings_history",
+    "stripe_events",
+    "token_quota",
+]
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = sa.MetaData(naming_convention=NAMING)
+
+BigText = sa.Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb")
+MYSQL: dict[str, Any] = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_unicode_ci"}
+
+
+def Key(length: int) -> sa.types.TypeEngine[str]:
+    """An exact-match text key: binary collation on MySQL (case and accents significant)."""
+    return sa.String(length).with_variant(
+        mysql.VARCHAR(length, charset="utf8mb4", collation="utf8mb4_bin"), "mysql", "mariadb"
+    )
+
+
+Snowflake = sa.BigInteger
+Time = sa.Double
+
+guilds = sa.Table(
+    "vb_guilds",
+    metadata,
+    sa.Column("guild_id", Snowflake, primary_key=True, autoincrement=False),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("tier", sa.String(16), nullable=False),
+    sa.Column("bot_present", sa.Boolean, nullable=False),
+    sa.Column("updated_at", Time, nullable=False),
+    **MYSQL,
+)
+
+settings_current = sa.Table(
+    "vb_settings",
+    metadata,
+    sa.Column("guild_id", Snowflake, primary_key=True, autoincrement=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("document", BigText, nullable=False),
+    sa.Column("updated_at", Time, nullable=False),
+    **MYSQL,
+)
+
+settings_history = sa.Table(
+    "vb_settings_history",
+    metadata,
+    sa.Column("guild_id", Snowflake, primary_key=True, autoincrement=False),
+    sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("document", BigText, nullable=False),
+    sa.Column("updated_at", Time, nullable=False),
+    **MYSQL,
+)
+
+audit_events = sa.Table(
+    "vb_audit_events",
+    metadata,
+    sa.Column("event_id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("guild_id", Snowflake, nullable=True),
+    sa.Column("kind", sa.String(64), nullable=False),
+    sa.Column("at", Time, nullable=False),
+    sa.Column("document", BigText, nullable=False),
+    sa.Index(None, "guild_id", "event_id"),
+    **MYSQL,
+)
+
+playlists = sa.Table(
+    "vb_playlists",
+    metadata,
+    sa.Column("guild_id", Snowflake, primary_key=True, autoincrement=False),
+    sa.Column("name_key", Key(100), primary_key=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("owner_id", Snowflake, nullable=False),
+    sa.Column("tracks", BigText, nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("updated_at", Time, nullable=False),
+    **MYSQL,
+)
+
+api_tokens = sa.Table(
+    "vb_api_tokens",
+    metadata,
+    sa.Column("token_id", Key(32), primary_key=True),
+    sa.Column("guild_id", Snowflake, nullable=False, index=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("secret_hash", Key(64), nullable=False, unique=True),
+    sa.Column("last_four", sa.String(4), nullable=False),
+    sa.Column("scopes", sa.String(500), nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("expires_at", Time, nullable=True),
+    sa.Column("revoked_at", Time, nullable=True),
+    sa.Column("last_used_at", Time, nullable=True),
+    **MYSQL,
+)
+
+token_quota = sa.Table(
+    "vb_token_quota",
+    metadata,
+    sa.Column("guild_id", Snowflake, primary_key=True, autoincrement=False),
+    sa.Column("issued", sa.Integer, nullable=False),
+    **MYSQL,
+)
+
+contacts = sa.Table(
+    "vb_contacts",
+    metadata,
+    sa.Column("guild_id", Snowflake, primary_key=True, autoincrement=False),
+    sa.Column("name_enc", sa.Text, nullable=False),
+    sa.Column("email_enc", sa.Text, nullable=False),
+    sa.Column("phone_enc", sa.Text, nullable=True),
+    sa.Column("updated_at", Time, nullable=False),
+    **MYSQL,
+)
+
+concierge_requests = sa.Table(
+    "vb_concierge_requests",
+    metadata,
+    sa.Column("request_id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("guild_id", Snowflake, nullable=False, index=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("subject", sa.String(200), nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("requested_by", Snowflake, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("due_at", Time, nullable=False, index=True),
+    sa.Column("resolved_at", Time, nullable=True),
+    **MYSQL,
+)
+
+compliance_requests = sa.Table(
+    "vb_compliance_requests",
+    metadata,
+    sa.Column("request_id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("guild_id", Snowflake, nullable=False, index=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("requested_by", Snowflake, nullable=False),
+    sa.Column("email_enc", sa.Text, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("detail", sa.String(500), nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("completed_at", Time, nullable=True),
+    **MYSQL,
+)
+
+stripe_events = sa.Table(
+    "vb_stripe_events",
+    metadata,
+    sa.Column("event_id", Key(255), primary_key=True),
+    sa.Column("event_type", sa.String(100), nullable=False),
+    sa.Column("payload", BigText, nullable=False),
+    sa.Column("received_at", Time, nullable=False),
+    **MYSQL,
+)

@@ -1,0 +1,180 @@
+"""The one exception tree of VectoBeat.
+
+Every error a person can see carries a message fit to show them (a Discord user or a panel user);
+``status`` is a hint for HTTP shells (the way h11's ``RemoteProtocolError`` carries an error status).
+
+    VectoBeatError
+    ├── InvalidInput                    bad input from a user, an operator or a foreign system (400)
+    │   ├── PositionOutOfRange          a queue position outside the valid range
+    │   ├── InvalidTrack                an encoded track or track payload that cannot be read
+    │   ├── InvalidSettings             settings that fail validation (per-field messages)
+    │   ├── InvalidSnapshot             a malformed, foreign or wrong-version queue snapshot
+    │   └── InvalidPlanMatrix           an operator's plan file that cannot be parsed
+    ├── LimitExceeded                   a plan or capacity limit (403 / 409 hint)
+    │   └── QueueFull                   adding would exceed the queue's capacity
+    ├── NotFound                        a guild, playlist, token, node, ... that does not exist (404)
+    │   └── NotEnabled                  a feature the operator has not configured (billing, ...)
+    ├── PermissionDenied                the caller may not do this (403)
+    ├── NotAuthenticated                no (valid) session or token was presented (401)
+    ├── Conflict                        a write based on a stale version (409)
+    │   └── StaleVersion                settings/lease version compare-and-set failed
+    ├── QueueEmpty                      nothing to play / nothing in history
+    ├── ConfigError                     configuration is missing or malformed (startup)
+    ├── NotBuilt                        a capability that is not built yet (says so plainly)
+    └── Unavailable                     a dependency is down, slow or wrong (503)
+        ├── StorageUnavailable          Redis / database
+        ├── NodeUnavailable             Lavalink node(s)
+        └── BridgeUnavailable           the panel's bot bridge
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BridgeUnavailable",
+    "ConfigError",
+    "Conflict",
+    "InvalidInput",
+    "InvalidPlanMatrix",
+    "InvalidSettings",
+    "InvalidSnapshot",
+    "InvalidTrack",
+    "LimitExceeded",
+    "NodeUnavailable",
+    "NotAuthenticated",
+    "NotBuilt",
+    "NotEnabled",
+    "NotFound",
+    "PermissionDenied",
+    "PositionOutOfRange",
+    "QueueEmpty",
+    "QueueFull",
+    "StaleVersion",
+    "StorageUnavailable",
+    "Unavailable",
+    "VectoBeatError",
+]
+
+
+class VectoBeatError(Exception):
+    """Root of every error VectoBeat raises on purpose.
+
+    ``message`` is fit to show a person; ``status`` hints the HTTP status a shell should use.
+    """
+
+    status: int = 500
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InvalidInput(VectoBeatError):
+    status = 400
+
+
+class PositionOutOfRange(InvalidInput):
+    """A position outside ``low..high`` (1-based, inclusive); the message says the valid range."""
+
+    def __init__(self, what: str, position: int, low: int, high: int) -> None:
+        if high < low:
+            message = f"{what} {position} is out of range: the queue is empty."
+        else:
+            message = f"{what} {position} is out of range: choose {low}-{high}."
+        super().__init__(message)
+        self.position = position
+        self.low = low
+        self.high = high
+
+
+class InvalidTrack(InvalidInput):
+    pass
+
+
+class InvalidSettings(InvalidInput):
+    """Settings that fail validation; ``problems`` maps each field to its message."""
+
+    def __init__(self, problems: dict[str, str]) -> None:
+        joined = "; ".join(f"{field}: {msg}" for field, msg in sorted(problems.items()))
+        super().__init__(f"Invalid settings — {joined}")
+        self.problems = dict(problems)
+
+
+class InvalidSnapshot(InvalidInput):
+    pass
+
+
+class InvalidPlanMatrix(InvalidInput):
+    pass
+
+
+class LimitExceeded(VectoBeatError):
+    status = 403
+
+
+class QueueFull(LimitExceeded):
+    status = 409
+
+
+class NotFound(VectoBeatError):
+    status = 404
+
+
+class NotEnabled(NotFound):
+    """A feature the operator has not configured on this server (e.g. billing without Stripe keys)."""
+
+
+class PermissionDenied(VectoBeatError):
+    status = 403
+
+
+class Conflict(VectoBeatError):
+    status = 409
+
+
+class StaleVersion(Conflict):
+    """A compare-and-set write whose base version is no longer current."""
+
+    def __init__(self, what: str, expected: int, current: int) -> None:
+        super().__init__(
+            f"{what} was changed by someone else (you edited version {expected}, "
+            f"the current version is {current}); reload and try again."
+        )
+        self.expected = expected
+        self.current = current
+
+
+class QueueEmpty(VectoBeatError):
+    status = 409
+
+
+class ConfigError(VectoBeatError):
+    status = 500
+
+
+class NotBuilt(VectoBeatError):
+    status = 501
+
+
+class Unavailable(VectoBeatError):
+    status = 503
+
+
+class StorageUnavailable(Unavailable):
+    pass
+
+
+class NodeUnavailable(Unavailable):
+    pass
+
+
+class BridgeUnavailable(Unavailable):
+    pass
+
+
+class NotAuthenticated(VectoBeatError):
+    """No valid credentials: no session, or a missing, wrong, expired or revoked token (401)."""
+
+    status = 401

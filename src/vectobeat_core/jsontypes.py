@@ -1,0 +1,74 @@
+"""The JSON value type: what ``json.loads`` returns and ``json.dumps`` accepts.
+
+``json_value`` checks that a foreign object really is JSON-safe (string keys, finite numbers, a
+bounded depth) and returns a deep copy built only of ``dict``, ``list`` and scalars.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import TypeAlias
+
+from vectobeat_core.errors import InvalidInput
+
+__all__ = [
+    "JSON",
+    "MAX_JSON_DEPTH",
+    "MAX_SNOWFLAKE",
+    "JSONObject",
+    "json_object",
+    "json_value",
+    "snowflake",
+]
+
+JSON: TypeAlias = str | int | float | bool | list["JSON"] | dict[str, "JSON"] | None
+JSONObject: TypeAlias = dict[str, JSON]
+
+MAX_JSON_DEPTH = 16
+"""How deeply JSON values may nest in events and payloads the core accepts."""
+
+
+def json_value(value: object, what: str = "value", *, _depth: int = 0) -> JSON:
+    """Return a deep, plain copy of ``value`` or raise `InvalidInput` naming ``what``."""
+    if _depth > MAX_JSON_DEPTH:
+        raise InvalidInput(f"{what} nests deeper than {MAX_JSON_DEPTH} levels.")
+    if value is None or isinstance(value, str | bool | int):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise InvalidInput(f"{what} must be a finite number, got {value!r}.")
+        return value
+    if isinstance(value, list | tuple):
+        return [json_value(item, f"{what}[{i}]", _depth=_depth + 1) for i, item in enumerate(value)]
+    if isinstance(value, Mapping):
+        return json_object(value, what, _depth=_depth)
+    raise InvalidInput(
+        f"{what} must be JSON (text, number, boolean, list or object), got {type(value).__name__}."
+    )
+
+
+def json_object(value: object, what: str = "value", *, _depth: int = 0) -> JSONObject:
+    """Like `json_value` but the value must be an object (a mapping with string keys)."""
+    if not isinstance(value, Mapping):
+        raise InvalidInput(f"{what} must be a JSON object, got {type(value).__name__}.")
+    out: JSONObject = {}
+    for key, item in value.items():
+        if not isinstance(key, str):
+            raise InvalidInput(f"{what} has a non-text key {key!r}; JSON object keys are text.")
+        out[key] = json_value(item, f"{what}.{key}", _depth=_depth + 1)
+    return out
+
+
+MAX_SNOWFLAKE = 2**63 - 1
+
+
+def snowflake(value: object, what: str = "id") -> int:
+    """Read a Discord snowflake: a positive integer or its decimal text (JSON clients send text,
+    since snowflakes exceed JavaScript's safe integers)."""
+    number: object = value
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 19:
+        number = int(value)
+    if isinstance(number, bool) or not isinstance(number, int) or not 0 < number <= MAX_SNOWFLAKE:
+        raise InvalidInput(f"{what} must be a Discord id (a positive whole number), got {value!r}.")
+    return number

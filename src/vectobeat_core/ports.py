@@ -1,0 +1,398 @@
+"""Ports: the interfaces the core and the shells are written against (``typing.Protocol``).
+
+Adapters implement them by technology and role (``SqlSettingsRepository``,
+``RedisQueueStore``, ``MemoryTokenStore``); one contract suite per port runs against every
+implementation. All service methods are async; every service has ``ping()``, which returns
+quietly or raises ``StorageUnavailable`` (or another ``Unavailable``). Times are seconds since the
+epoch, passed in (``now``) so the stores never read the clock themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Collection
+from contextlib import AbstractAsyncContextManager
+from typing import Protocol
+
+import attrs
+
+from vectobeat_core.audit import AuditEvent, AuditKind
+from vectobeat_core.errors import InvalidSnapshot
+from vectobeat_core.health import Alarm, NodeHealth
+from vectobeat_core.ids import GuildId, NodeName, ShardId, UserId
+from vectobeat_core.jsontypes import JSON
+from vectobeat_core.plans import Tier
+from vectobeat_core.queue import QueueSnapshot
+from vectobeat_core.records import (
+    MAX_TOKENS_PER_GUILD,
+    ApiToken,
+    ComplianceKind,
+    ComplianceRequest,
+    ComplianceStatus,
+    ConciergeKind,
+    ConciergeRequest,
+    ConciergeStatus,
+    Contact,
+    GuildRecord,
+    IssuedToken,
+    Playlist,
+)
+from vectobeat_core.regions import Region
+from vectobeat_core.settings import SettingsRecord
+from vectobeat_core.shards import Lease
+
+__all__ = [
+    "AlarmSink",
+    "AuditLog",
+    "Clock",
+    "ComplianceStore",
+    "ConciergeStore",
+    "ContactStore",
+    "GuildRepository",
+    "HealthStore",
+    "LeaseStore",
+    "PlaylistStore",
+    "QueueStore",
+    "RestoredQueues",
+    "Service",
+    "SettingsChange",
+    "SettingsChannel",
+    "SettingsEvent",
+    "SettingsRepository",
+    "SettingsResync",
+    "StripeEventStore",
+    "TelemetryCache",
+    "TokenStore",
+]
+
+
+# --------------------------------------------------------------------------- common
+
+
+class Clock(Protocol):
+    """Where time comes from (wall clock in production, a manual clock in tests)."""
+
+    def now(self) -> float: ...
+
+
+class Service(Protocol):
+    """Anything with a health check."""
+
+    async def ping(self) -> None: ...
+
+
+class AlarmSink(Protocol):
+    """Delivers node/shard alarms (Discord webhook, PagerDuty, generic webhook)."""
+
+    async def send(self, alarm: Alarm) -> None: ...
+
+    async def ping(self) -> None: ...
+
+
+# --------------------------------------------------------------------------- SQL side (panel data)
+
+
+class SettingsRepository(Protocol):
+    """Versioned server settings; writes are compare-and-set; history is newest first."""
+
+    async def get(self, guild: GuildId) -> SettingsRecord | None: ...
+
+    async def put(self, record: SettingsRecord, base_version: int) -> None:
+        """Store ``record`` (version ``base_version + 1``) if the current version is
+        ``base_version`` (0: none yet); else raise ``StaleVersion``. Keeps a history row."""
+        ...
+
+    async def history(self, guild: GuildId, limit: int = 20) -> list[SettingsRecord]: ...
+
+    async def ping(self) -> None: ...
+
+
+class AuditLog(Protocol):
+    """Append-only audit/automation log."""
+
+    async def append(self, event: AuditEvent) -> None: ...
+
+    async def recent(
+        self,
+        guild: GuildId | None,
+        limit: int = 100,
+        kinds: Collection[AuditKind] | None = None,
+    ) -> list[AuditEvent]:
+        """Newest first; ``guild=None`` means every guild (and guild-less events)."""
+        ...
+
+    async def ping(self) -> None: ...
+
+
+class PlaylistStore(Protocol):
+    """Saved playlists; names are unique per guild ignoring case; listed by that name."""
+
+    async def create(self, playlist: Playlist) -> None:
+        """Raise ``Conflict`` if the guild has a playlist of that name in any case."""
+        ...
+
+    async def replace(self, playlist: Playlist) -> None:
+        """Overwrite tracks/name/updated_at of an existing playlist; ``NotFound`` if none."""
+        ...
+
+    async def get(self, guild: GuildId, name: str) -> Playlist | None: ...
+
+    async def for_guild(self, guild: GuildId) -> list[Playlist]: ...
+
+    async def delete(self, guild: GuildId, name: str) -> bool: ...
+
+    async def ping(self) -> None: ...
+
+
+class GuildRepository(Protocol):
+    """Guilds the panel knows (plan tier, bot presence); listed by id; unknown: ``NotFound``."""
+
+    async def get(self, guild: GuildId) -> GuildRecord | None: ...
+
+    async def upsert(self, record: GuildRecord) -> None: ...
+
+    async def set_tier(self, guild: GuildId, tier: Tier, now: float) -> GuildRecord: ...
+
+    async def set_bot_present(self, guild: GuildId, present: bool, now: float) -> GuildRecord: ...
+
+    async def all(self, tier: Tier | None = None) -> list[GuildRecord]: ...
+
+    async def ping(self) -> None: ...
+
+
+class TokenStore(Protocol):
+    """API tokens: only a hash of the secret and its last four characters are stored;
+    ``for_guild`` lists every token (revoked too), oldest first."""
+
+    async def issue(
+        self,
+        guild: GuildId,
+        name: str,
+        scopes: Collection[str],
+        *,
+        now: float,
+        expires_at: float | None = None,
+        limit: int = MAX_TOKENS_PER_GUILD,
+    ) -> IssuedToken:
+        """Mint a token; ``LimitExceeded`` when the guild already has ``limit`` live tokens
+        (checked atomically with the insert)."""
+        ...
+
+    async def authenticate(self, secret: str, now: float) -> ApiToken:
+        """The live token for ``secret`` (records ``last_used_at``); else ``PermissionDenied``."""
+        ...
+
+    async def revoke(self, guild: GuildId, token_id: str, now: float) -> bool: ...
+
+    async def for_guild(self, guild: GuildId) -> list[ApiToken]: ...
+
+    async def ping(self) -> None: ...
+
+
+class ContactStore(Protocol):
+    """A guild's account contact (encrypted at rest)."""
+
+    async def put(self, contact: Contact) -> None: ...
+
+    async def get(self, guild: GuildId) -> Contact | None: ...
+
+    async def delete(self, guild: GuildId) -> bool: ...
+
+    async def ping(self) -> None: ...
+
+
+class ConciergeStore(Protocol):
+    """Concierge and success-pod requests, each with its plan's SLA due time."""
+
+    async def open(
+        self,
+        guild: GuildId,
+        kind: ConciergeKind,
+        *,
+        subject: str,
+        body: str,
+        requested_by: UserId,
+        now: float,
+        due_at: float,
+    ) -> ConciergeRequest: ...
+
+    async def get(self, request_id: int) -> ConciergeRequest | None: ...
+
+    async def set_status(
+        self, request_id: int, status: ConciergeStatus, now: float
+    ) -> ConciergeRequest:
+        """``NotFound`` for an unknown id; ``resolved`` records ``resolved_at``."""
+        ...
+
+    async def find(
+        self, guild: GuildId | None = None, status: ConciergeStatus | None = None
+    ) -> list[ConciergeRequest]:
+        """Ordered by due time, then id."""
+        ...
+
+    async def overdue(self, now: float) -> list[ConciergeRequest]:
+        """Unresolved requests past their due time, most overdue first."""
+        ...
+
+    async def ping(self) -> None: ...
+
+
+class ComplianceStore(Protocol):
+    """Compliance export/delete requests (the delivery address is encrypted at rest)."""
+
+    async def open(
+        self,
+        guild: GuildId,
+        kind: ComplianceKind,
+        *,
+        requested_by: UserId,
+        email: str,
+        now: float,
+    ) -> ComplianceRequest: ...
+
+    async def get(self, request_id: int) -> ComplianceRequest | None: ...
+
+    async def set_status(
+        self, request_id: int, status: ComplianceStatus, now: float, detail: str = ""
+    ) -> ComplianceRequest:
+        """``NotFound`` for an unknown id; ``sent``/``failed`` record ``completed_at``."""
+        ...
+
+    async def find(
+        self, guild: GuildId | None = None, status: ComplianceStatus | None = None
+    ) -> list[ComplianceRequest]:
+        """Oldest first."""
+        ...
+
+    async def ping(self) -> None: ...
+
+
+class StripeEventStore(Protocol):
+    """Stripe webhook events by id, so each is processed once."""
+
+    async def record_once(
+        self, event_id: str, event_type: str, payload: JSON, *, now: float
+    ) -> bool:
+        """True the first time ``event_id`` is recorded, False for every repeat."""
+        ...
+
+    async def seen(self, event_id: str) -> bool: ...
+
+    async def ping(self) -> None: ...
+
+
+# --------------------------------------------------------------------------- Redis side (bot state)
+
+
+@attrs.frozen
+class RestoredQueues:
+    """What ``QueueStore.load_all`` found: good snapshots, and an error per unreadable one."""
+
+    snapshots: tuple[QueueSnapshot, ...]
+    invalid: tuple[InvalidSnapshot, ...] = ()
+
+
+class QueueStore(Protocol):
+    """Durable per-guild queue snapshots with a TTL per plan (``Plan.snapshot_ttl_seconds``)."""
+
+    async def save(self, snapshot: QueueSnapshot, ttl: float | None = None) -> None:
+        """Store the guild's snapshot (``ttl=None``: no expiry); indexed by ``taken_at``."""
+        ...
+
+    async def load(self, guild: GuildId) -> QueueSnapshot | None:
+        """``None`` when absent; a foreign/malformed/wrong-version value raises
+        ``InvalidSnapshot`` naming where it is, and is left untouched."""
+        ...
+
+    async def load_all(self) -> RestoredQueues:
+        """Every stored snapshot (restore on start); unreadable ones are reported, not raised."""
+        ...
+
+    async def delete(self, guild: GuildId) -> None: ...
+
+    async def guilds(self) -> list[GuildId]: ...
+
+    async def evict(
+        self, *, older_than: float | None = None, max_guilds: int | None = None
+    ) -> list[GuildId]:
+        """Delete snapshots taken before ``older_than``, then all but the newest ``max_guilds``;
+        returns the evicted guilds."""
+        ...
+
+    async def ping(self) -> None: ...
+
+
+class HealthStore(Protocol):
+    """Node health records (``lavalink:health:<node>``)."""
+
+    async def put(self, health: NodeHealth, ttl: float) -> None: ...
+
+    async def get(self, node: NodeName) -> NodeHealth | None: ...
+
+    async def all(self) -> list[NodeHealth]: ...
+
+    async def ping(self) -> None: ...
+
+
+class LeaseStore(Protocol):
+    """Shard leases with fencing epochs; claim/renew/release are atomic."""
+
+    async def claim(
+        self, shard: ShardId, owner: str, region: Region, now: float, stale_after: float
+    ) -> Lease | None:
+        """Take the shard if its lease is free or stale (``now - heartbeat >= stale_after``),
+        with an epoch above every epoch ever granted for it; ``None`` while it is held."""
+        ...
+
+    async def renew(self, lease: Lease, now: float) -> Lease:
+        """Heartbeat; ``StaleVersion`` unless the stored owner and epoch are still ``lease``'s."""
+        ...
+
+    async def release(self, lease: Lease) -> bool:
+        """Free the shard if ``lease`` still holds it; False (nothing changed) if fenced."""
+        ...
+
+    async def get(self, shard: ShardId) -> Lease | None: ...
+
+    async def all(self) -> list[Lease]: ...
+
+    async def ping(self) -> None: ...
+
+
+@attrs.frozen
+class SettingsChange:
+    """The guild's settings reached ``version`` (reload if newer than what you hold)."""
+
+    guild_id: GuildId
+    version: int
+
+
+@attrs.frozen
+class SettingsResync:
+    """Changes may have been missed (the subscription reconnected): reload what you hold."""
+
+
+SettingsEvent = SettingsChange | SettingsResync
+
+
+class SettingsChannel(Protocol):
+    """Settings change notifications (Redis pub/sub, or the bridge's long poll)."""
+
+    async def publish(self, change: SettingsChange) -> int:
+        """Announce ``change``; returns how many subscribers received it."""
+        ...
+
+    def subscribe(self) -> AbstractAsyncContextManager[AsyncIterator[SettingsEvent]]:
+        """Subscribed once entered; iterate for events (reconnects by itself)."""
+        ...
+
+    async def ping(self) -> None: ...
+
+
+class TelemetryCache(Protocol):
+    """Short-lived telemetry documents by name, with a TTL."""
+
+    async def put(self, name: str, document: JSON, ttl: float) -> None: ...
+
+    async def get(self, name: str) -> JSON | None: ...
+
+    async def ping(self) -> None: ...

@@ -1,0 +1,598 @@
+"""Server settings: the schema, validation, plan clamping and versioned sync rules.
+
+* `ServerSettings` is one guild's settings; its defaults are what a free guild gets. Constructing one
+  validates every field; `parse_settings` reads a JSON payload (unknown fields rejected by name) and
+  `merge_settings` applies a partial update. Both raise `InvalidSettings` with one message per field.
+* `clamp_to_plan` lowers whatever the plan does not allow and returns a `Clamp` per change, saying why
+  and which tier would allow it; `field_requirements` tells the panel which tier unlocks a value.
+* `SettingsRecord` is the stored, versioned form. `apply_update` writes only over the version the
+  change was based on (else `StaleVersion`); `should_apply` lets a follower accept only newer versions.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Mapping
+from typing import Any, Literal, TypeAlias, cast
+from urllib.parse import urlsplit
+
+import attrs
+
+from vectobeat_core.errors import InvalidInput, InvalidSettings, StaleVersion
+from vectobeat_core.ids import GuildId, RoleId
+from vectobeat_core.jsontypes import JSON, JSONObject, snowflake
+from vectobeat_core.plans import (
+    ANALYTICS_LEVELS,
+    AUTOMATION_LEVELS,
+    PLAYBACK_QUALITIES,
+    SOURCE_ACCESS_LEVELS,
+    AnalyticsLevel,
+    AutomationLevel,
+    Plan,
+    PlanCatalogue,
+    PlaybackQuality,
+    SourceAccess,
+    Tier,
+    default_catalogue,
+)
+from vectobeat_core.regions import Region, clamp_region
+
+__all__ = [
+    "ANNOUNCEMENT_STYLES",
+    "MAX_AUTOMATION_WINDOW_HOURS",
+    "MAX_DJ_ROLES",
+    "MAX_QUEUE_LIMIT",
+    "MAX_WEBHOOK_URL_LENGTH",
+    "PLAN_GATED_FIELDS",
+    "SETTINGS_FIELDS",
+    "WEBHOOK_EVENTS",
+    "AnnouncementStyle",
+    "Clamp",
+    "ServerSettings",
+    "SettingsRecord",
+    "apply_update",
+    "changed_fields",
+    "clamp_to_plan",
+    "field_requirements",
+    "merge_settings",
+    "parse_settings",
+    "redact_url",
+    "should_apply",
+]
+
+AnnouncementStyle: TypeAlias = Literal["off", "minimal", "rich"]
+ANNOUNCEMENT_STYLES: tuple[AnnouncementStyle, ...] = ("off", "minimal", "rich")
+WEBHOOK_EVENTS: tuple[str, ...] = (
+    "automation_action",
+    "node_failover",
+    "queue_finished",
+    "queue_updated",
+    "settings_changed",
+    "track_finished",
+    "track_started",
+)
+"""The events a guild may export to its webhook."""
+
+MAX_QUEUE_LIMIT = 100_000
+MAX_DJ_ROLES = 25
+MAX_AUTOMATION_WINDOW_HOURS = 720
+MAX_WEBHOOK_URL_LENGTH = 2048
+MAX_PREFIX_LENGTH = 5
+MAX_ACTOR_LENGTH = 200
+_COLOR = re.compile(r"#[0-9A-Fa-f]{6}")
+
+
+class _Problem(Exception):
+    """One field's validation message (collected into `InvalidSettings`, which adds the field)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message.rstrip("."))
+
+
+def redact_url(url: str | None) -> str | None:
+    """``scheme://host/…``: enough to recognise an endpoint without leaking a token in its path."""
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname or ''}/…"
+
+
+# --- per-field checks: a foreign value in, the canonical value out (or a _Problem) ----------
+
+
+def _whole(value: object, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise _Problem(f"must be a whole number from {low} to {high}, got {value!r}.")
+    return value
+
+
+def _flag(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise _Problem(f"must be true or false, got {value!r}.")
+    return value
+
+
+def _choice(levels: tuple[str, ...]) -> Callable[[object], str]:
+    def check(value: object) -> str:
+        if not isinstance(value, str) or value not in levels:
+            raise _Problem(f"must be one of {', '.join(levels)}, got {value!r}.")
+        return value
+
+    return check
+
+
+def _region(value: object) -> Region:
+    try:
+        return Region.parse(value)
+    except InvalidInput as exc:
+        raise _Problem(exc.message) from None
+
+
+def _role_ids(value: object) -> tuple[RoleId, ...]:
+    if not isinstance(value, list | tuple):
+        raise _Problem(f"must be a list of role ids, got {type(value).__name__}.")
+    if len(value) > MAX_DJ_ROLES:
+        raise _Problem(f"allows at most {MAX_DJ_ROLES} roles, got {len(value)}.")
+    roles: list[RoleId] = []
+    for item in value:
+        try:
+            role = RoleId(snowflake(item, "each role"))
+        except InvalidInput as exc:
+            raise _Problem(exc.message) from None
+        if role in roles:
+            raise _Problem(f"lists role {role} twice.")
+        roles.append(role)
+    return tuple(roles)
+
+
+def _url(value: object) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise _Problem(f"must be an http(s) URL or null, got {type(value).__name__}.")
+    if len(value) > MAX_WEBHOOK_URL_LENGTH:
+        raise _Problem(f"must be at most {MAX_WEBHOOK_URL_LENGTH} characters long.")
+    if not value.isprintable() or any(ch.isspace() for ch in value):
+        raise _Problem("must not contain spaces or control characters.")
+    try:
+        parts = urlsplit(value)
+        _ = parts.port
+    except ValueError:
+        raise _Problem("is not a valid URL.") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise _Problem("must be an http:// or https:// URL with a host.")
+    if parts.username is not None or parts.password is not None:
+        raise _Problem("must not carry a user name or password; use the endpoint's own token.")
+    return value
+
+
+def _events(value: object) -> tuple[str, ...]:
+    if not isinstance(value, list | tuple):
+        raise _Problem(f"must be a list of event names, got {type(value).__name__}.")
+    events: list[str] = []
+    for item in value:
+        if not isinstance(item, str) or item not in WEBHOOK_EVENTS:
+            raise _Problem(f"has unknown event {item!r}; choose from {', '.join(WEBHOOK_EVENTS)}.")
+        if item in events:
+            raise _Problem(f"lists event {item!r} twice.")
+        events.append(item)
+    return tuple(events)
+
+
+def _prefix(value: object) -> str:
+    if (
+        not isinstance(value, str)
+        or not 1 <= len(value) <= MAX_PREFIX_LENGTH
+        or not value.isprintable()
+        or any(ch.isspace() for ch in value)
+    ):
+        raise _Problem(
+            f"must be 1 to {MAX_PREFIX_LENGTH} printable characters without spaces, got {value!r}."
+        )
+    return value
+
+
+def _color(value: object) -> str:
+    if not isinstance(value, str) or not _COLOR.fullmatch(value):
+        raise _Problem(f"must be a colour written #RRGGBB, got {value!r}.")
+    return value.upper()
+
+
+_CHECKS: dict[str, Callable[[object], object]] = {
+    "queue_limit": lambda v: _whole(v, 1, MAX_QUEUE_LIMIT),
+    "collaborative_queue": _flag,
+    "dj_role_ids": _role_ids,
+    "default_volume": lambda v: _whole(v, 0, 200),
+    "autoplay": _flag,
+    "announcement_style": _choice(ANNOUNCEMENT_STYLES),
+    "region": _region,
+    "source_access": _choice(SOURCE_ACCESS_LEVELS),
+    "playback_quality": _choice(PLAYBACK_QUALITIES),
+    "analytics_mode": _choice(ANALYTICS_LEVELS),
+    "automation_level": _choice(AUTOMATION_LEVELS),
+    "automation_window_hours": lambda v: _whole(v, 0, MAX_AUTOMATION_WINDOW_HOURS),
+    "webhook_export_url": _url,
+    "webhook_export_events": _events,
+    "custom_prefix": _prefix,
+    "branding_color": _color,
+}
+SETTINGS_FIELDS: tuple[str, ...] = tuple(_CHECKS)
+"""Every settings field, in schema order."""
+
+
+def _to_json(field: str, value: object) -> JSON:
+    if field == "dj_role_ids":
+        return [str(role) for role in cast(tuple[RoleId, ...], value)]
+    if field == "webhook_export_events":
+        return list(cast(tuple[str, ...], value))
+    if isinstance(value, Region):
+        return value.value
+    return cast(JSON, value)
+
+
+@attrs.frozen(slots=True)
+class ServerSettings:
+    """One guild's settings; the defaults are a free guild's. Invalid values raise `InvalidSettings`.
+
+    Values must be canonical (tuples, upper-case colours); `parse_settings` canonicalises JSON input.
+    """
+
+    queue_limit: int = 100
+    collaborative_queue: bool = True
+    dj_role_ids: tuple[RoleId, ...] = ()
+    default_volume: int = 100
+    autoplay: bool = False
+    announcement_style: AnnouncementStyle = "minimal"
+    region: Region = Region.AUTO
+    source_access: SourceAccess = "standard"
+    playback_quality: PlaybackQuality = "standard"
+    analytics_mode: AnalyticsLevel = "none"
+    automation_level: AutomationLevel = "off"
+    automation_window_hours: int = 0
+    webhook_export_url: str | None = attrs.field(
+        default=None, repr=lambda url: repr(redact_url(url))
+    )
+    webhook_export_events: tuple[str, ...] = ()
+    custom_prefix: str = "!"
+    branding_color: str = "#5865F2"
+
+    def __attrs_post_init__(self) -> None:
+        problems: dict[str, str] = {}
+        for field, check in _CHECKS.items():
+            value = getattr(self, field)
+            try:
+                canonical = check(value)
+            except _Problem as exc:
+                problems[field] = str(exc)
+                continue
+            if canonical != value or type(canonical) is not type(value):
+                problems[field] = f"must be given as {canonical!r}, got {value!r}"
+        if problems:
+            raise InvalidSettings(problems)
+
+    def to_json(self) -> JSONObject:
+        """A JSON object of every field (role ids as decimal text); `parse_settings` reads it back."""
+        return {field: _to_json(field, getattr(self, field)) for field in _CHECKS}
+
+
+def _read_fields(payload: object) -> dict[str, Any]:
+    if not isinstance(payload, Mapping):
+        raise InvalidSettings(
+            {"settings": f"must be an object of fields, got {type(payload).__name__}"}
+        )
+    problems: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    for key, raw in payload.items():
+        check = _CHECKS.get(key) if isinstance(key, str) else None
+        if check is None:
+            problems[str(key)] = "is not a settings field"
+            continue
+        try:
+            values[key] = check(raw)
+        except _Problem as exc:
+            problems[key] = str(exc)
+    if problems:
+        raise InvalidSettings(problems)
+    return values
+
+
+def parse_settings(payload: Mapping[str, object]) -> ServerSettings:
+    """Read settings from JSON; missing fields take the free defaults, unknown ones are rejected."""
+    return ServerSettings(**_read_fields(payload))
+
+
+def merge_settings(base: ServerSettings, patch: Mapping[str, object]) -> ServerSettings:
+    """``base`` with the fields in ``patch`` replaced (each validated like `parse_settings`)."""
+    if not isinstance(base, ServerSettings):
+        raise InvalidInput(
+            f"merge_settings needs ServerSettings as its base, got {type(base).__name__}."
+        )
+    return attrs.evolve(base, **_read_fields(patch))
+
+
+def changed_fields(old: ServerSettings, new: ServerSettings) -> tuple[str, ...]:
+    """The fields whose values differ, in schema order (for the audit log and history)."""
+    if not isinstance(old, ServerSettings) or not isinstance(new, ServerSettings):
+        raise InvalidInput("changed_fields compares two ServerSettings.")
+    return tuple(f for f in _CHECKS if getattr(old, f) != getattr(new, f))
+
+
+# --- plan clamping ---------------------------------------------------------------------------
+
+
+@attrs.frozen(slots=True)
+class _Gate:
+    allows: Callable[[Plan, Any], bool]
+    ceiling: Callable[[Plan], object]
+    label: str
+
+
+def _level_allows(levels: tuple[str, ...], attr: str) -> Callable[[Plan, Any], bool]:
+    return lambda plan, value: levels.index(value) <= levels.index(getattr(plan, attr))
+
+
+_GATES: dict[str, _Gate] = {
+    "queue_limit": _Gate(lambda p, v: v <= p.queue_cap, lambda p: p.queue_cap, "Queue limit"),
+    "region": _Gate(lambda p, v: not v.pinned or p.region_pinning, lambda p: Region.AUTO, "Region"),
+    "source_access": _Gate(
+        _level_allows(SOURCE_ACCESS_LEVELS, "source_access"),
+        lambda p: p.source_access,
+        "Source access",
+    ),
+    "playback_quality": _Gate(
+        _level_allows(PLAYBACK_QUALITIES, "playback_quality"),
+        lambda p: p.playback_quality,
+        "Playback quality",
+    ),
+    "analytics_mode": _Gate(
+        _level_allows(ANALYTICS_LEVELS, "analytics"), lambda p: p.analytics, "Analytics"
+    ),
+    "automation_level": _Gate(
+        _level_allows(AUTOMATION_LEVELS, "automation"), lambda p: p.automation, "Automation"
+    ),
+    "automation_window_hours": _Gate(
+        lambda p, v: v <= p.automation_window_hours,
+        lambda p: p.automation_window_hours,
+        "Automation window (hours)",
+    ),
+    "webhook_export_url": _Gate(
+        lambda p, v: v is None or p.webhook_exports, lambda p: None, "Webhook export"
+    ),
+    "webhook_export_events": _Gate(
+        lambda p, v: not v or p.webhook_exports, lambda p: (), "Webhook export events"
+    ),
+}
+PLAN_GATED_FIELDS: tuple[str, ...] = tuple(_GATES)
+"""The settings fields whose allowed values depend on the plan."""
+
+
+@attrs.frozen(slots=True)
+class Clamp:
+    """One value `clamp_to_plan` lowered: what was asked, what applies, why, and which tier would
+    allow the request (``None``: no plan does). Webhook URLs appear redacted."""
+
+    field: str
+    requested: JSON
+    effective: JSON
+    reason: str
+    required_tier: Tier | None
+
+    def to_json(self) -> JSONObject:
+        return {
+            "field": self.field,
+            "requested": self.requested,
+            "effective": self.effective,
+            "reason": self.reason,
+            "required_tier": None if self.required_tier is None else self.required_tier.key,
+        }
+
+
+def _shown(field: str, value: object) -> JSON:
+    if field == "webhook_export_url":
+        return redact_url(cast(str | None, value))
+    return _to_json(field, value)
+
+
+def _lowest_allowing(catalogue: PlanCatalogue, gate: _Gate, value: object) -> Tier | None:
+    return catalogue.lowest_tier_with(lambda plan: gate.allows(plan, value))
+
+
+def _needs(tier: Tier | None) -> str:
+    return f"it needs {tier.label} or higher" if tier is not None else "no plan allows it"
+
+
+def clamp_to_plan(
+    settings: ServerSettings, plan: Plan, catalogue: PlanCatalogue | None = None
+) -> tuple[ServerSettings, tuple[Clamp, ...]]:
+    """Lower every value ``plan`` does not allow; return the result and one `Clamp` per change.
+
+    Idempotent: clamping clamped settings changes nothing. ``catalogue`` (default: the shipped
+    one) names the tier that would allow each request.
+    """
+    if not isinstance(settings, ServerSettings):
+        raise InvalidInput(f"clamp_to_plan needs ServerSettings, got {type(settings).__name__}.")
+    if not isinstance(plan, Plan):
+        raise InvalidInput(f"clamp_to_plan needs a Plan, got {type(plan).__name__}.")
+    catalogue = catalogue or default_catalogue()
+    changes: dict[str, Any] = {}
+    clamps: list[Clamp] = []
+    for field, gate in _GATES.items():
+        value = getattr(settings, field)
+        if gate.allows(plan, value):
+            continue
+        effective = gate.ceiling(plan)
+        required = _lowest_allowing(catalogue, gate, value)
+        if field == "region":
+            reason = clamp_region(plan, value, catalogue).reason
+        elif field.startswith("webhook_export"):
+            reason = (
+                f"Webhook exports are not included in your plan ({plan.label}); {_needs(required)}."
+            )
+        else:
+            reason = (
+                f"{gate.label} {_shown(field, value)} is above your plan ({plan.label}), which "
+                f"allows {_shown(field, effective)}; {_needs(required)}."
+            )
+        changes[field] = effective
+        clamps.append(
+            Clamp(
+                field=field,
+                requested=_shown(field, value),
+                effective=_shown(field, effective),
+                reason=reason,
+                required_tier=required,
+            )
+        )
+    return attrs.evolve(settings, **changes), tuple(clamps)
+
+
+def field_requirements(
+    field: str, value: object, catalogue: PlanCatalogue | None = None
+) -> Tier | None:
+    """The lowest tier whose plan allows ``value`` for ``field`` (``None``: no plan does).
+
+    Fields no plan restricts need `Tier.FREE`. Invalid values raise `InvalidSettings`.
+    """
+    check = _CHECKS.get(field) if isinstance(field, str) else None
+    if check is None:
+        raise InvalidInput(f"Unknown settings field {field!r}.")
+    try:
+        canonical = check(value)
+    except _Problem as exc:
+        raise InvalidSettings({field: str(exc)}) from None
+    gate = _GATES.get(field)
+    if gate is None:
+        return Tier.FREE
+    return _lowest_allowing(catalogue or default_catalogue(), gate, canonical)
+
+
+# --- versioned sync --------------------------------------------------------------------------
+
+
+def _record_problem(field: str, message: str) -> InvalidInput:
+    return InvalidInput(f"Settings record field {field!r} {message}")
+
+
+def _version(value: object, field: str, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise _record_problem(
+            field, f"must be a whole number of at least {minimum}, got {value!r}."
+        )
+    return value
+
+
+def _timestamp(value: object, field: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise _record_problem(field, f"must be a finite number of seconds, got {value!r}.")
+    if value < 0:
+        raise _record_problem(field, f"must not be negative, got {value!r}.")
+    return float(value)
+
+
+def _actor(value: object, field: str) -> str:
+    if not isinstance(value, str) or not value.strip() or len(value) > MAX_ACTOR_LENGTH:
+        raise _record_problem(
+            field, f"must be 1 to {MAX_ACTOR_LENGTH} characters naming who, got {value!r}."
+        )
+    return value
+
+
+def _guild(value: object) -> GuildId:
+    return GuildId(snowflake(value, "Settings record field 'guild_id'"))
+
+
+@attrs.frozen(slots=True)
+class SettingsRecord:
+    """Stored settings of a guild: ``version`` counts writes from 1; ``updated_at`` is epoch seconds."""
+
+    guild_id: GuildId
+    version: int
+    settings: ServerSettings
+    updated_at: float
+    updated_by: str
+
+    def __attrs_post_init__(self) -> None:
+        _guild(self.guild_id)
+        _version(self.version, "version", 1)
+        if not isinstance(self.settings, ServerSettings):
+            raise _record_problem(
+                "settings", f"must be ServerSettings, got {type(self.settings).__name__}."
+            )
+        _timestamp(self.updated_at, "updated_at")
+        _actor(self.updated_by, "updated_by")
+
+    def to_json(self) -> JSONObject:
+        return {
+            "guild_id": str(self.guild_id),
+            "version": self.version,
+            "settings": self.settings.to_json(),
+            "updated_at": self.updated_at,
+            "updated_by": self.updated_by,
+        }
+
+    @classmethod
+    def from_json(cls, payload: object) -> SettingsRecord:
+        """Read a record written by `to_json`; bad fields raise `InvalidInput`/`InvalidSettings`."""
+        if not isinstance(payload, Mapping):
+            raise InvalidInput(
+                f"A settings record must be a JSON object, got {type(payload).__name__}."
+            )
+        expected = {"guild_id", "version", "settings", "updated_at", "updated_by"}
+        unknown = sorted(str(k) for k in payload if k not in expected)
+        if unknown:
+            raise InvalidInput(f"A settings record has unknown fields: {', '.join(unknown)}.")
+        missing = sorted(expected - set(payload))
+        if missing:
+            raise InvalidInput(f"A settings record is missing fields: {', '.join(missing)}.")
+        return cls(
+            guild_id=_guild(payload["guild_id"]),
+            version=_version(payload["version"], "version", 1),
+            settings=parse_settings(cast(Mapping[str, object], payload["settings"])),
+            updated_at=_timestamp(payload["updated_at"], "updated_at"),
+            updated_by=_actor(payload["updated_by"], "updated_by"),
+        )
+
+
+def apply_update(
+    current: SettingsRecord | None,
+    base_version: int,
+    new: ServerSettings,
+    *,
+    now: float,
+    actor: str,
+    guild_id: GuildId,
+) -> SettingsRecord:
+    """Write ``new`` over ``current`` if the edit was based on the current version.
+
+    ``base_version`` 0 means "creating" (no record yet). A stale base raises `StaleVersion`
+    (HTTP 409); the result has ``version = current.version + 1``.
+    """
+    base = _version(base_version, "base_version", 0)
+    gid = _guild(guild_id)
+    if current is not None and not isinstance(current, SettingsRecord):
+        raise InvalidInput(
+            f"apply_update needs a SettingsRecord or None, got {type(current).__name__}."
+        )
+    held = 0 if current is None else current.version
+    if current is not None and current.guild_id != gid:
+        raise InvalidInput(
+            f"Settings of guild {current.guild_id} cannot be updated as guild {gid}."
+        )
+    if base != held:
+        raise StaleVersion("These settings", base, held)
+    return SettingsRecord(
+        guild_id=gid,
+        version=held + 1,
+        settings=new,
+        updated_at=_timestamp(now, "now"),
+        updated_by=actor,
+    )
+
+
+def should_apply(held_version: int | None, incoming_version: int) -> bool:
+    """True only when ``incoming_version`` is strictly newer than what a follower holds."""
+    incoming = _version(incoming_version, "incoming_version", 1)
+    if held_version is None:
+        return True
+    return incoming > _version(held_version, "held_version", 0)

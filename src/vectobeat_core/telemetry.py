@@ -1,0 +1,104 @@
+"""Queue sync and queue telemetry: when a guild's queue goes to the panel, and what it may say.
+
+* `sync_due` — queue sync is plan-gated: ``realtime`` plans (Pro and above) sync on every change,
+  ``periodic`` plans (Starter) on the periodic tick, ``none`` (Free) never.
+* `queue_sync_payload` — the snapshot sent to ``/api/bot/queue-sync``: at most `SYNC_CAP` upcoming
+  tracks and no history.
+* `QueueTelemetry` + `redact` — ``play``/``skip``/``queue_finished`` events, reduced to what the
+  guild's analytics mode allows (``none`` sends nothing; ``basic`` no titles; ``advanced`` no
+  user ids; ``predictive`` everything).
+"""
+
+from __future__ import annotations
+
+from typing import Literal, TypeAlias
+
+import attrs
+
+from vectobeat_core.errors import InvalidInput
+from vectobeat_core.ids import GuildId, UserId
+from vectobeat_core.jsontypes import JSON, JSONObject
+from vectobeat_core.plans import ANALYTICS_LEVELS, AnalyticsLevel, QueueSyncMode, level_rank
+from vectobeat_core.queue import QueueSnapshot
+from vectobeat_core.tracks import Track
+
+__all__ = [
+    "SYNC_CAP",
+    "QueueTelemetry",
+    "SyncTrigger",
+    "TelemetryKind",
+    "queue_sync_payload",
+    "redact",
+    "sync_due",
+]
+
+SYNC_CAP = 50
+"""Upcoming tracks a queue-sync payload carries at most."""
+
+SyncTrigger: TypeAlias = Literal["change", "tick"]
+TelemetryKind: TypeAlias = Literal["play", "skip", "queue_finished"]
+_KINDS: tuple[TelemetryKind, ...] = ("play", "skip", "queue_finished")
+
+
+def sync_due(mode: QueueSyncMode, trigger: SyncTrigger) -> bool:
+    """Whether a queue sync goes out on ``trigger`` for a plan whose queue sync is ``mode``."""
+    if trigger not in ("change", "tick"):
+        raise InvalidInput(f"A sync trigger is 'change' or 'tick', got {trigger!r}.")
+    if mode == "realtime":
+        return True
+    if mode == "periodic":
+        return trigger == "tick"
+    if mode == "none":
+        return False
+    raise InvalidInput(f"Unknown queue sync mode {mode!r}.")
+
+
+def queue_sync_payload(snapshot: QueueSnapshot) -> dict[str, JSON]:
+    """The snapshot for dashboards: the first `SYNC_CAP` upcoming tracks, no history."""
+    if not isinstance(snapshot, QueueSnapshot):
+        raise InvalidInput(
+            f"queue_sync_payload needs a QueueSnapshot, got {type(snapshot).__name__}."
+        )
+    capped = attrs.evolve(snapshot, entries=snapshot.entries[:SYNC_CAP], history=())
+    payload: dict[str, JSON] = capped.to_json()
+    return payload
+
+
+@attrs.frozen(slots=True)
+class QueueTelemetry:
+    """One queue event as the bot saw it (before redaction)."""
+
+    kind: TelemetryKind
+    guild_id: GuildId
+    at: float
+    track: Track | None = None
+    user_id: UserId | None = None
+    queue_length: int = 0
+
+    def __attrs_post_init__(self) -> None:
+        if self.kind not in _KINDS:
+            raise InvalidInput(f"Telemetry kind must be one of {', '.join(_KINDS)}.")
+
+
+def redact(event: QueueTelemetry, mode: AnalyticsLevel) -> JSONObject | None:
+    """``event`` reduced to what analytics ``mode`` allows; ``None`` when nothing may be sent."""
+    rank = level_rank(ANALYTICS_LEVELS, mode)
+    if rank == 0:
+        return None
+    out: JSONObject = {
+        "kind": event.kind,
+        "guild_id": str(event.guild_id),
+        "at": event.at,
+        "queue_length": event.queue_length,
+    }
+    track = event.track
+    if track is not None:
+        out["source"] = track.source
+        out["length_ms"] = 0 if track.is_stream else track.length
+        if rank >= level_rank(ANALYTICS_LEVELS, "advanced"):
+            out["title"] = track.title
+            out["author"] = track.author
+            out["uri"] = track.uri
+    if rank >= level_rank(ANALYTICS_LEVELS, "predictive") and event.user_id is not None:
+        out["user_id"] = str(event.user_id)
+    return out

@@ -1,0 +1,391 @@
+"""Tracks: the frozen `Track` value and a codec for Lavalink's encoded-track format.
+
+The encoded format is lavaplayer's ``MessageOutput`` message, base64-encoded::
+
+    int32   header: flags << 30 | size        (flag 1 = versioned; size counts the bytes that follow)
+    uint8   version                           (only when versioned; unversioned means version 1)
+    utf     title, author
+    int64   length (ms)
+    utf     identifier
+    bool    is_stream
+    v2+:    nullable utf uri                  (bool present + utf)
+    v3:     nullable utf artwork_url, nullable utf isrc
+    utf     source name
+    ...     source-specific bytes (opaque; kept only inside ``Track.encoded``)
+    int64   position (ms)                     (the last 8 bytes of the message)
+
+``utf`` is Java's ``DataOutput.writeUTF``: a big-endian uint16 byte count, then modified UTF-8
+(NUL as ``C0 80``, characters beyond the BMP as two 3-byte surrogates).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import struct
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from vectobeat_core.errors import InvalidTrack
+from vectobeat_core.ids import UserId
+
+__all__ = ["MAX_LONG", "Track", "decode_track", "encode_track"]
+
+MAX_LONG = 2**63 - 1
+"""Lavalink reports a stream's length as Java's ``Long.MAX_VALUE``."""
+
+_FLAG_VERSIONED = 1
+_MAX_UTF_BYTES = 0xFFFF
+_MAX_MESSAGE = (1 << 30) - 1
+_MAX_EXTRA = 1 << 20  # keeps any message far below the 30-bit size limit
+_LONG = struct.Struct(">q")
+_USHORT = struct.Struct(">H")
+_INT = struct.Struct(">I")
+
+
+def _check_text(field: str, value: object, *, nullable: bool = False) -> None:
+    if value is None and nullable:
+        return
+    if not isinstance(value, str):
+        kind = "a string or null" if nullable else "a string"
+        raise InvalidTrack(f"Track field {field!r} must be {kind}, got {type(value).__name__}.")
+
+
+def _check_ms(field: str, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidTrack(f"Track field {field!r} must be an integer, got {type(value).__name__}.")
+    if not 0 <= value <= MAX_LONG:
+        raise InvalidTrack(f"Track field {field!r} must be between 0 and {MAX_LONG}, got {value}.")
+
+
+def _check_bool(field: str, value: object) -> None:
+    if not isinstance(value, bool):
+        raise InvalidTrack(f"Track field {field!r} must be true or false, got {value!r}.")
+
+
+def _check_requester(value: object) -> UserId | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_LONG:
+        raise InvalidTrack(f"Track field 'requester' must be a Discord user id, got {value!r}.")
+    return UserId(value)
+
+
+@attrs.frozen(slots=True, weakref_slot=False)
+class Track:
+    """One playable track as Lavalink describes it; ``requester`` is who queued it."""
+
+    encoded: str
+    title: str
+    author: str
+    length: int
+    identifier: str
+    is_stream: bool
+    is_seekable: bool
+    uri: str | None
+    artwork_url: str | None
+    isrc: str | None
+    source: str
+    position: int = 0
+    requester: UserId | None = None
+
+    def __attrs_post_init__(self) -> None:
+        for name in ("encoded", "title", "author", "identifier", "source"):
+            _check_text(name, getattr(self, name))
+        for name in ("uri", "artwork_url", "isrc"):
+            _check_text(name, getattr(self, name), nullable=True)
+        _check_ms("length", self.length)
+        _check_ms("position", self.position)
+        _check_bool("is_stream", self.is_stream)
+        _check_bool("is_seekable", self.is_seekable)
+        _check_requester(self.requester)
+
+    @property
+    def key(self) -> str:
+        """What makes two tracks "the same song" for deduplication: the URI, else the identifier."""
+        return self.uri if self.uri is not None else f"{self.source}:{self.identifier}"
+
+    # -- Lavalink v4 REST/WebSocket JSON -------------------------------------------------------
+
+    @classmethod
+    def from_lavalink(cls, data: object, *, requester: UserId | None = None) -> Track:
+        """Read a Lavalink v4 track object (``{"encoded", "info": {...}, ...}``).
+
+        ``requester`` defaults to ``userData.requester`` when the payload carries one.
+        """
+        if not isinstance(data, Mapping):
+            raise InvalidTrack(f"A Lavalink track must be an object, got {type(data).__name__}.")
+        info = data.get("info")
+        if not isinstance(info, Mapping):
+            raise InvalidTrack("Lavalink track field 'info' is missing or not an object.")
+        missing = [
+            key
+            for key in (
+                "identifier",
+                "isSeekable",
+                "author",
+                "length",
+                "isStream",
+                "title",
+                "sourceName",
+            )
+            if key not in info
+        ]
+        if "encoded" not in data:
+            missing.insert(0, "encoded")
+        if missing:
+            raise InvalidTrack(f"Lavalink track is missing field(s): {', '.join(missing)}.")
+        if requester is None:
+            user_data = data.get("userData")
+            if isinstance(user_data, Mapping):
+                requester = _parse_requester(user_data.get("requester"))
+        return cls(
+            encoded=data["encoded"],
+            title=info["title"],
+            author=info["author"],
+            length=info["length"],
+            identifier=info["identifier"],
+            is_stream=info["isStream"],
+            is_seekable=info["isSeekable"],
+            uri=info.get("uri"),
+            artwork_url=info.get("artworkUrl"),
+            isrc=info.get("isrc"),
+            source=info["sourceName"],
+            position=info.get("position", 0),
+            requester=requester,
+        )
+
+    def to_lavalink(self) -> dict[str, Any]:
+        """The Lavalink v4 track object; the requester travels in ``userData``."""
+        user_data: dict[str, Any] = {}
+        if self.requester is not None:
+            user_data["requester"] = str(self.requester)
+        return {
+            "encoded": self.encoded,
+            "info": {
+                "identifier": self.identifier,
+                "isSeekable": self.is_seekable,
+                "author": self.author,
+                "length": self.length,
+                "isStream": self.is_stream,
+                "position": self.position,
+                "title": self.title,
+                "uri": self.uri,
+                "artworkUrl": self.artwork_url,
+                "isrc": self.isrc,
+                "sourceName": self.source,
+            },
+            "pluginInfo": {},
+            "userData": user_data,
+        }
+
+    # -- compact snapshot form -----------------------------------------------------------------
+
+    def to_json(self) -> dict[str, Any]:
+        """A compact JSON-safe dict (short keys, null fields and defaults left out)."""
+        out: dict[str, Any] = {
+            "e": self.encoded,
+            "t": self.title,
+            "a": self.author,
+            "l": self.length,
+            "i": self.identifier,
+            "s": self.source,
+        }
+        if self.is_stream:
+            out["st"] = True
+        if self.is_seekable:
+            out["sk"] = True
+        if self.uri is not None:
+            out["u"] = self.uri
+        if self.artwork_url is not None:
+            out["w"] = self.artwork_url
+        if self.isrc is not None:
+            out["r"] = self.isrc
+        if self.position:
+            out["p"] = self.position
+        if self.requester is not None:
+            out["q"] = str(self.requester)
+        return out
+
+    @classmethod
+    def from_json(cls, obj: object) -> Track:
+        """Read the form `to_json` writes."""
+        if not isinstance(obj, Mapping):
+            raise InvalidTrack(f"A stored track must be an object, got {type(obj).__name__}.")
+        missing = [key for key in ("e", "t", "a", "l", "i", "s") if key not in obj]
+        if missing:
+            raise InvalidTrack(f"Stored track is missing field(s): {', '.join(missing)}.")
+        return cls(
+            encoded=obj["e"],
+            title=obj["t"],
+            author=obj["a"],
+            length=obj["l"],
+            identifier=obj["i"],
+            is_stream=obj.get("st", False),
+            is_seekable=obj.get("sk", False),
+            uri=obj.get("u"),
+            artwork_url=obj.get("w"),
+            isrc=obj.get("r"),
+            source=obj["s"],
+            position=obj.get("p", 0),
+            requester=_parse_requester(obj.get("q")),
+        )
+
+
+def _parse_requester(value: object) -> UserId | None:
+    if value is None:
+        return None
+    if isinstance(value, str) and value.isdigit() and value.isascii():
+        value = int(value)
+    return _check_requester(value)
+
+
+# -- binary codec ------------------------------------------------------------------------------
+
+
+class _Reader:
+    """Reads Java ``DataInput`` values from a byte string, failing with `InvalidTrack`."""
+
+    __slots__ = ("data", "end", "pos")
+
+    def __init__(self, data: bytes, pos: int, end: int) -> None:
+        self.data = data
+        self.pos = pos
+        self.end = end
+
+    def take(self, count: int, what: str) -> bytes:
+        if self.pos + count > self.end:
+            raise InvalidTrack(f"Encoded track is truncated while reading {what}.")
+        chunk = self.data[self.pos : self.pos + count]
+        self.pos += count
+        return chunk
+
+    def byte(self, what: str) -> int:
+        return self.take(1, what)[0]
+
+    def boolean(self, what: str) -> bool:
+        return self.byte(what) != 0
+
+    def long(self, what: str) -> int:
+        value: int = _LONG.unpack(self.take(8, what))[0]
+        if value < 0:
+            raise InvalidTrack(f"Encoded track has a negative {what} ({value}).")
+        return value
+
+    def utf(self, what: str) -> str:
+        (size,) = _USHORT.unpack(self.take(2, what))
+        return _decode_modified_utf8(self.take(size, what), what)
+
+    def nullable_utf(self, what: str) -> str | None:
+        return self.utf(what) if self.boolean(what) else None
+
+
+def _decode_modified_utf8(raw: bytes, what: str) -> str:
+    if any(b >= 0xF0 for b in raw):
+        raise InvalidTrack(f"Encoded track has invalid text in {what}.")
+    try:
+        text = raw.replace(b"\xc0\x80", b"\x00").decode("utf-8", "surrogatepass")
+        # Characters beyond the BMP arrive as surrogate pairs; join them (lone ones are errors).
+        return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le")
+    except UnicodeError:
+        raise InvalidTrack(f"Encoded track has invalid text in {what}.") from None
+
+
+def _encode_modified_utf8(text: str, what: str) -> bytes:
+    units = text if text.isascii() else _split_pairs(text.encode("utf-16-le", "surrogatepass"))
+    raw = units.encode("utf-8", "surrogatepass").replace(b"\x00", b"\xc0\x80")
+    if len(raw) > _MAX_UTF_BYTES:
+        raise InvalidTrack(
+            f"Track {what} is too long to encode ({len(raw)} bytes, at most {_MAX_UTF_BYTES})."
+        )
+    return _USHORT.pack(len(raw)) + raw
+
+
+def _split_pairs(utf16: bytes) -> str:
+    units = struct.unpack(f"<{len(utf16) // 2}H", utf16)
+    return "".join(map(chr, units))
+
+
+def decode_track(encoded: str) -> Track:
+    """Decode a Lavalink/lavaplayer encoded track of version 1, 2 or 3."""
+    if not isinstance(encoded, str):
+        raise InvalidTrack(f"An encoded track must be a string, got {type(encoded).__name__}.")
+    try:
+        data = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidTrack("Encoded track is not valid base64.") from None
+    if len(data) < 4:
+        raise InvalidTrack("Encoded track is truncated: it has no header.")
+    (header,) = _INT.unpack_from(data)
+    flags, size = header >> 30, header & _MAX_MESSAGE
+    if 4 + size != len(data):
+        raise InvalidTrack(
+            f"Encoded track header says {size} bytes follow, but {len(data) - 4} do."
+        )
+    if size < 8:
+        raise InvalidTrack("Encoded track is truncated while reading position.")
+    reader = _Reader(data, 4, len(data) - 8)
+    version = reader.byte("version") if flags & _FLAG_VERSIONED else 1
+    if version not in (1, 2, 3):
+        raise InvalidTrack(f"Encoded track version {version} is not supported (1-3).")
+    title = reader.utf("title")
+    author = reader.utf("author")
+    length = reader.long("length")
+    identifier = reader.utf("identifier")
+    is_stream = reader.boolean("isStream")
+    uri = reader.nullable_utf("uri") if version >= 2 else None
+    artwork_url = reader.nullable_utf("artworkUrl") if version >= 3 else None
+    isrc = reader.nullable_utf("isrc") if version >= 3 else None
+    source = reader.utf("sourceName")
+    (position,) = _LONG.unpack_from(data, len(data) - 8)
+    if position < 0:
+        raise InvalidTrack(f"Encoded track has a negative position ({position}).")
+    return Track(
+        encoded=encoded,
+        title=title,
+        author=author,
+        length=length,
+        identifier=identifier,
+        is_stream=is_stream,
+        is_seekable=not is_stream,
+        uri=uri,
+        artwork_url=artwork_url,
+        isrc=isrc,
+        source=source,
+        position=position,
+    )
+
+
+def encode_track(track: Track, *, source_extra: bytes = b"") -> str:
+    """Encode ``track`` as a version-3 encoded track.
+
+    ``source_extra`` are the source-specific bytes some sources (http, local) write after the
+    source name; tracks decoded from Lavalink keep theirs inside ``track.encoded``.
+    """
+    if not isinstance(track, Track):
+        raise InvalidTrack(f"encode_track needs a Track, got {type(track).__name__}.")
+    if not isinstance(source_extra, bytes) or len(source_extra) > _MAX_EXTRA:
+        raise InvalidTrack(f"Track source_extra must be bytes, at most {_MAX_EXTRA} of them.")
+    body = bytearray(b"\x03")
+    body += _encode_modified_utf8(track.title, "title")
+    body += _encode_modified_utf8(track.author, "author")
+    body += _LONG.pack(track.length)
+    body += _encode_modified_utf8(track.identifier, "identifier")
+    body.append(1 if track.is_stream else 0)
+    for what, value in (
+        ("uri", track.uri),
+        ("artworkUrl", track.artwork_url),
+        ("isrc", track.isrc),
+    ):
+        if value is None:
+            body.append(0)
+        else:
+            body.append(1)
+            body += _encode_modified_utf8(value, what)
+    body += _encode_modified_utf8(track.source, "sourceName")
+    body += source_extra
+    body += _LONG.pack(track.position)
+    header = _INT.pack(_FLAG_VERSIONED << 30 | len(body))
+    return base64.b64encode(header + bytes(body)).decode("ascii")

@@ -1,0 +1,1 @@
+"""Contract suites: one per port, parametrized over every backend."""

@@ -1,0 +1,89 @@
+"""A Lavalink failover moves a guild's player: the bot process re-snapshots and re-syncs it.
+
+The guild plays on ``eu-1``; that node is killed, the cluster moves the player to ``us-1``, and
+both the durable snapshot in Redis and the panel's live queue (queue sync) must name ``us-1``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import anyio
+import pytest
+from tests.conftest import service_url
+from tests.e2e.conftest import BotWorld, E2EGuild, bot_world, running_bot
+
+from vectobeat_adapters.redis import RedisKeys, open_redis
+from vectobeat_adapters.redis.queue_store import RedisQueueStore
+from vectobeat_core.ids import GuildId
+from vectobeat_core.plans import Tier
+from vectobeat_core.queue import QueueSnapshot
+from vectobeat_core.regions import Region
+from vectobeat_core.settings import ServerSettings
+from vectobeat_panel.queue_pages import QUEUE_SYNC_DOCUMENT
+
+pytestmark = [pytest.mark.anyio, pytest.mark.slow, pytest.mark.timeout(180)]
+
+
+async def wait_stored(
+    store: RedisQueueStore, guild: E2EGuild, ok: Callable[[QueueSnapshot], bool]
+) -> QueueSnapshot:
+    """The guild's durable snapshot once ``ok`` holds for it."""
+    with anyio.fail_after(15):
+        while True:  # another process writes it: it can only be polled
+            found = await store.load(GuildId(guild.id))
+            if found is not None and ok(found):
+                return found
+            await anyio.sleep(0.05)
+
+
+async def wait_synced(
+    w: BotWorld, guild: E2EGuild, ok: Callable[[QueueSnapshot], bool]
+) -> QueueSnapshot:
+    """The panel's queue-sync document of the guild once ``ok`` holds for it."""
+    document = QUEUE_SYNC_DOCUMENT.format(guild=guild.id)
+    with anyio.fail_after(15):
+        while True:
+            raw = await w.services.telemetry.get(document)
+            if isinstance(raw, dict):
+                found = QueueSnapshot.from_json(raw)
+                if ok(found):
+                    return found
+            await anyio.sleep(0.05)
+
+
+def on(node: str) -> Callable[[QueueSnapshot], bool]:
+    return lambda s: s.current is not None and s.player.node == node
+
+
+async def test_failover_updates_the_snapshot_and_the_panel_queue(tmp_path: Path) -> None:
+    redis_url = service_url("redis")
+    async with bot_world(tmp_path, redis_url=redis_url) as w:
+        guild = await w.add_guild("moved", Tier.GROWTH, ServerSettings(region=Region.EU))
+        async with running_bot(w), open_redis(redis_url) as conn:
+            store = RedisQueueStore(conn, RedisKeys())
+            await w.voice(guild, guild.member)
+            for title in ("Alpha Song", "Bravo Song"):
+                answer = await w.run(guild, guild.member, "play", {"query": title})
+                assert not answer.ephemeral, answer.content
+            node, _ = await w.wait_player(guild, "Alpha Song")
+            assert node == "eu-1"
+            before = await wait_stored(store, guild, on("eu-1"))
+            assert before.player.region == "eu"
+            await wait_synced(w, guild, on("eu-1"))
+
+            await w.nodes["eu"].kill()
+            node, player = await w.wait_player(guild, "Alpha Song", timeout=20)
+            assert node == "us-1"
+            assert player.voice.get("channelId") == str(guild.voice_channel)
+
+            stored = await wait_stored(store, guild, on("us-1"))
+            assert stored.player.region == "us"
+            assert stored.current is not None and stored.current.track.title == "Alpha Song"
+            assert [e.track.title for e in stored.entries] == ["Bravo Song"]
+            synced = await wait_synced(w, guild, on("us-1"))
+            assert synced.player.region == "us"
+            assert [e.track.title for e in synced.entries] == ["Bravo Song"]
+            answer = await w.run(guild, guild.member, "queue")
+            assert "Alpha Song" in answer.content and "Bravo Song" in answer.content

@@ -1,0 +1,157 @@
+"""The bot's settings sync client against the panel's real bridge app (in process, over ASGI)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+
+from vectobeat_adapters.config import load_config
+from vectobeat_adapters.services import Services, memory_services
+from vectobeat_bot.bridge_client import BridgeClient
+from vectobeat_bot.settings_sync import GuildSettings, SettingsSync
+from vectobeat_core.errors import BridgeUnavailable, Conflict
+from vectobeat_core.ids import GuildId
+from vectobeat_core.plans import Tier
+from vectobeat_core.ports import SettingsChange
+from vectobeat_core.records import GuildRecord
+from vectobeat_core.regions import Region
+from vectobeat_core.settings import ServerSettings, SettingsRecord
+from vectobeat_panel.app import create_app
+
+pytestmark = pytest.mark.anyio
+
+TOKEN = "unit-bridge-token-0123456789abcdef0123456789"
+GUILD = GuildId(4242)
+
+
+class Switch(httpx.AsyncBaseTransport):
+    """The panel app, or a dead network when ``down``; counts the requests that reached it."""
+
+    def __init__(self, app: Any) -> None:
+        self.inner = httpx.ASGITransport(app=app)
+        self.down = False
+        self.requests: list[str] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self.down:
+            raise httpx.ConnectError("connection refused", request=request)
+        self.requests.append(f"{request.method} {request.url.path}")
+        return await self.inner.handle_async_request(request)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.t = 1_700_000_000.0
+
+    def now(self) -> float:
+        return self.t
+
+
+@pytest.fixture
+async def panel(tmp_path: Any) -> tuple[Services, Switch, Any]:
+    services = memory_services()
+    config = load_config({}, dotenv=tmp_path / "none.env", overrides={"BOT_BRIDGE_TOKEN": TOKEN})
+    app = create_app(config, services)
+    await services.guilds.upsert(GuildRecord(GUILD, "Unit", Tier.PRO, True, 1.0))
+    return services, Switch(app), app.state.panel
+
+
+@pytest.fixture
+async def sync(panel: tuple[Services, Switch, Any]) -> AsyncIterator[SettingsSync]:
+    services, transport, _ = panel
+    async with BridgeClient("http://panel.test", TOKEN, transport=transport) as bridge:
+        yield SettingsSync(bridge=bridge, channel=None, catalogue=services.catalogue, clock=Clock())
+
+
+async def test_reads_once_and_caches_with_version_and_plan(
+    panel: tuple[Services, Switch, Any], sync: SettingsSync
+) -> None:
+    services, transport, _ = panel
+    await services.settings.put(
+        SettingsRecord(GUILD, 1, ServerSettings(queue_limit=300), 1.0, "t"), 0
+    )
+    held = await sync.get(GUILD)
+    assert (held.version, held.plan.tier, held.settings.queue_limit) == (1, Tier.PRO, 300)
+    again = await sync.get(GUILD)
+    assert again == held
+    assert transport.requests == ["GET /api/bot/server-settings"]
+    assert sync.state().connected and sync.state().mode == "longpoll"
+
+
+async def test_a_stale_write_is_re_read_and_reported(
+    panel: tuple[Services, Switch, Any], sync: SettingsSync
+) -> None:
+    services, _, _ = panel
+    await sync.get(GUILD)  # holds version 0 (nothing saved yet)
+    await services.settings.put(
+        SettingsRecord(GUILD, 1, ServerSettings(queue_limit=50), 1.0, "t"), 0
+    )
+    with pytest.raises(Conflict, match=r"changed in the panel meanwhile \(now version 1\)"):
+        await sync.update(GUILD, {"queue_limit": 60})
+    held = sync.cached(GUILD)
+    assert held is not None and (held.version, held.settings.queue_limit) == (1, 50)
+    updated, clamps = await sync.update(GUILD, {"queue_limit": 60})
+    assert (updated.version, updated.settings.queue_limit, clamps) == (2, 60, ())
+
+
+async def test_writes_come_back_clamped_with_the_reason(sync: SettingsSync) -> None:
+    held, clamps = await sync.update(GUILD, {"region": "eu"})
+    assert held.settings.region is Region.AUTO and held.decision.effective is Region.AUTO
+    assert [c.field for c in clamps] == ["region"]
+    assert "Your plan (Pro) plays on auto" in clamps[0].reason
+    assert clamps[0].required_tier is Tier.GROWTH
+
+
+async def test_unreachable_panel_keeps_the_last_known_settings(
+    panel: tuple[Services, Switch, Any], sync: SettingsSync
+) -> None:
+    services, transport, _ = panel
+    await services.settings.put(
+        SettingsRecord(GUILD, 1, ServerSettings(queue_limit=300), 1.0, "t"), 0
+    )
+    known = await sync.get(GUILD)
+    transport.down = True
+    with pytest.raises(BridgeUnavailable, match="cannot be reached"):
+        await sync.refresh(GUILD)
+    assert await sync.get(GUILD) == known
+    assert not sync.state().connected
+    other = await sync.get(GuildId(99))  # never fetched: free defaults, said to be unsynced
+    assert other.version == 0 and other.plan.tier is Tier.FREE and other.fetched_at is None
+    transport.down = False
+    assert (await sync.refresh(GUILD)).version == 1 and sync.state().connected
+
+
+async def test_only_newer_versions_are_applied(
+    panel: tuple[Services, Switch, Any], sync: SettingsSync
+) -> None:
+    services, transport, _ = panel
+    await services.settings.put(SettingsRecord(GUILD, 1, ServerSettings(), 1.0, "t"), 0)
+    applied: list[GuildSettings] = []
+
+    async def listener(held: GuildSettings) -> None:
+        applied.append(held)
+
+    sync.listen(listener)
+    await sync.get(GUILD)
+    before = len(transport.requests)
+    await sync._apply_change(SettingsChange(GUILD, 1))  # not newer: no request at all
+    assert len(transport.requests) == before
+    await services.settings.put(
+        SettingsRecord(GUILD, 2, ServerSettings(collaborative_queue=False), 2.0, "t"), 1
+    )
+    await sync._apply_change(SettingsChange(GUILD, 2))
+    held = sync.cached(GUILD)
+    assert held is not None and held.version == 2 and not held.settings.collaborative_queue
+    assert [h.version for h in applied] == [1, 2]
+
+
+async def test_without_a_bridge_sync_is_off(panel: tuple[Services, Switch, Any]) -> None:
+    services, _, _ = panel
+    sync = SettingsSync(bridge=None, channel=None, catalogue=services.catalogue, clock=Clock())
+    assert sync.state().mode == "off"
+    assert (await sync.get(GUILD)).plan.tier is Tier.FREE
+    with pytest.raises(BridgeUnavailable, match="not configured"):
+        await sync.update(GUILD, {"queue_limit": 5})

@@ -1,0 +1,108 @@
+"""The bot's Status API: bearer token rules, readiness and Prometheus names."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import httpx
+import pytest
+
+from vectobeat_bot.status_server import BotMetrics, StatusServer, is_loopback
+from vectobeat_core.health import NodeStatus
+from vectobeat_core.ids import NodeName
+from vectobeat_core.jsontypes import JSON
+from vectobeat_core.regions import Region
+from vectobeat_core.routing import NodeSpec, NodeView
+
+pytestmark = pytest.mark.anyio
+
+
+class Source:
+    ready = True
+
+    def guild_count(self) -> int:
+        return 3
+
+    def player_count(self) -> int:
+        return 2
+
+    def queue_tracks(self) -> int:
+        return 7
+
+    def shard_latencies(self) -> Mapping[int, float]:
+        return {0: 0.042}
+
+    def nodes(self) -> Sequence[NodeView]:
+        spec = NodeSpec(NodeName("eu-1"), Region.EU, "http://127.0.0.1:2333", "pw", False)
+        return [NodeView(spec, NodeStatus.UP, None, 12.0)]
+
+    def failovers(self) -> int:
+        return 1
+
+    def sync_lag_seconds(self) -> float:
+        return 0.5
+
+    def status_payload(self) -> dict[str, JSON]:
+        return {"status": "ok", "guilds": 3}
+
+    def readiness(self) -> tuple[bool, list[str]]:
+        return (True, []) if self.ready else (False, ["not connected to Discord yet"])
+
+
+def client(host: str, token: str | None, source: Source | None = None) -> httpx.AsyncClient:
+    metrics = BotMetrics()
+    src = source or Source()
+    metrics.bind(src)
+    metrics.command("play", "ok")
+    server = StatusServer(src, metrics, host=host, port=0, token=token)
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=server.app), base_url="http://s")
+
+
+async def test_status_needs_the_token_when_one_is_set() -> None:
+    async with client("127.0.0.1", "s3cret-token") as http:
+        assert (await http.get("/status")).status_code == 401
+        wrong = await http.get("/status", headers={"Authorization": "Bearer nope"})
+        assert wrong.status_code == 401
+        ok = await http.get("/status", headers={"Authorization": "Bearer s3cret-token"})
+        assert ok.status_code == 200 and ok.json() == {"status": "ok", "guilds": 3}
+
+
+async def test_status_is_open_only_on_loopback_without_a_token() -> None:
+    async with client("127.0.0.1", None) as http:
+        assert (await http.get("/status")).status_code == 200
+    async with client("0.0.0.0", None) as http:  # noqa: S104 - the case under test
+        refused = await http.get("/status")
+        assert refused.status_code == 401 and "STATUS_TOKEN" in refused.json()["error"]
+        assert (await http.get("/healthz")).status_code == 200  # probes stay open
+
+
+async def test_readyz_follows_readiness() -> None:
+    source = Source()
+    source.ready = False
+    async with client("127.0.0.1", None, source) as http:
+        answer = await http.get("/readyz")
+        assert answer.status_code == 503
+        assert answer.json() == {"ready": False, "reasons": ["not connected to Discord yet"]}
+
+
+async def test_metrics_names() -> None:
+    async with client("127.0.0.1", None) as http:
+        text = (await http.get("/metrics")).text
+    for line in (
+        "vectobeat_guilds 3.0",
+        "vectobeat_players 2.0",
+        "vectobeat_queue_tracks 7.0",
+        'vectobeat_shard_latency_seconds{shard="0"} 0.042',
+        'vectobeat_node_up{node="eu-1",region="eu"} 1.0',
+        'vectobeat_node_players{node="eu-1",region="eu"} 0.0',
+        'vectobeat_node_latency_seconds{node="eu-1",region="eu"} 0.012',
+        "vectobeat_failovers_total 1.0",
+        "vectobeat_settings_sync_lag_seconds 0.5",
+        'vectobeat_commands_total{command="play",outcome="ok"} 1.0',
+    ):
+        assert line in text, line
+
+
+def test_is_loopback() -> None:
+    assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
+    assert not is_loopback("0.0.0.0") and not is_loopback("example.com")  # noqa: S104

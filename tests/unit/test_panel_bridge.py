@@ -1,0 +1,336 @@
+"""The bot bridge (bearer token, versions, long poll, queue sync, audit, events) and API tokens
+(create once, list, revoke, limits, scopes, expiry) through the panel's HTTP surface."""
+
+from __future__ import annotations
+
+import json
+
+import anyio
+import attrs
+import pytest
+
+from tests.unit.test_panel_app import (
+    BRIDGE_TOKEN,
+    FREE_GUILD,
+    GROWTH_GUILD,
+    OTHER_GUILD,
+    PRO_GUILD,
+    PanelHarness,
+    harness,
+    open_harness,
+)
+from vectobeat_core.audit import AuditKind
+from vectobeat_core.ids import GuildId
+from vectobeat_core.queue import GuildQueue, PlayerState
+from vectobeat_core.tracks import Track
+
+__all__ = ["harness"]
+
+BRIDGE = "/api/bot/server-settings"
+
+
+def _track(n: int) -> Track:
+    return Track(
+        encoded=f"QAAA{n:04d}", title=f"Song {n}", author="Band", length=180_000,
+        identifier=f"id{n}", is_stream=False, is_seekable=True, uri=f"https://example.com/{n}",
+        artwork_url=None, isrc=None, source="http",
+    )  # fmt: skip
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    "header",
+    [None, "Bearer wrong", f"Basic {BRIDGE_TOKEN}", f"Bearer {BRIDGE_TOKEN}x", "Bearer "],
+)
+async def test_bridge_needs_the_token(harness: PanelHarness, header: str | None) -> None:
+    headers = {} if header is None else {"authorization": header}
+    for method, path in (
+        ("GET", f"{BRIDGE}?guild_id={PRO_GUILD}"),
+        ("PUT", f"{BRIDGE}?guild_id={PRO_GUILD}"),
+        ("GET", f"{BRIDGE}/changes?timeout=0"),
+        ("POST", "/api/bot/queue-sync"),
+        ("POST", "/api/bot/automation-actions"),
+        ("POST", "/api/bot/events"),
+    ):
+        response = await harness.client.request(method, path, headers=headers, json={})
+        assert response.status_code == 401, (method, path)
+        assert response.headers["www-authenticate"] == "Bearer"
+
+
+@pytest.mark.anyio
+async def test_bridge_disabled_without_configured_token() -> None:
+    async with open_harness(bot_bridge_token=None) as h:
+        response = await h.client.get(f"{BRIDGE}?guild_id={PRO_GUILD}", headers=h.bot())
+        assert response.status_code == 401 and "disabled" in response.json()["error"]
+
+
+@pytest.mark.anyio
+async def test_bridge_settings_versions_and_conflict(harness: PanelHarness) -> None:
+    got = (await harness.client.get(f"{BRIDGE}?guild_id={PRO_GUILD}", headers=harness.bot())).json()
+    assert got["version"] == 0 and got["plan"] == "pro" and got["guild_id"] == str(PRO_GUILD)
+    saved = await harness.client.put(
+        f"{BRIDGE}?guild_id={PRO_GUILD}",
+        headers=harness.bot(),
+        json={"version": 0, "settings": {"default_volume": 50, "region": "us"}},
+    )
+    assert saved.status_code == 200
+    body = saved.json()
+    assert body["version"] == 1 and body["settings"]["default_volume"] == 50
+    assert [c["field"] for c in body["clamps"]] == ["region"]
+    stale = await harness.client.put(
+        f"{BRIDGE}?guild_id={PRO_GUILD}",
+        headers=harness.bot(),
+        json={"version": 0, "settings": {"default_volume": 10}},
+    )
+    assert stale.status_code == 409
+    assert (
+        stale.json()["current_version"] == 1 and "changed by someone else" in stale.json()["error"]
+    )
+    record = await harness.services.settings.get(GuildId(PRO_GUILD))
+    assert record is not None and record.settings.default_volume == 50
+    events = await harness.services.audit.recent(GuildId(PRO_GUILD))
+    assert any(e.kind is AuditKind.SETTINGS_CHANGED and e.actor == "bot" for e in events)
+
+
+@pytest.mark.anyio
+async def test_long_poll_wakes_on_save_and_channel_publishes(harness: PanelHarness) -> None:
+    first = await harness.client.get(f"{BRIDGE}/changes?timeout=0", headers=harness.bot())
+    cursor = first.json()["cursor"]
+    received: list[object] = []
+    polled: dict[str, object] = {}
+
+    async def poll() -> None:
+        response = await harness.client.get(
+            f"{BRIDGE}/changes?cursor={cursor}&timeout=10", headers=harness.bot()
+        )
+        polled.update(response.json())
+
+    async def listen(ready: anyio.Event) -> None:
+        async with harness.services.settings_channel.subscribe() as events:
+            ready.set()
+            async for event in events:
+                received.append(event)
+                return
+
+    async with anyio.create_task_group() as tasks:
+        ready = anyio.Event()
+        tasks.start_soon(listen, ready)
+        tasks.start_soon(poll)
+        await ready.wait()
+        await anyio.sleep(0.05)
+        saved = await harness.client.put(
+            f"{BRIDGE}?guild_id={FREE_GUILD}",
+            headers=harness.bot(),
+            json={"version": 0, "settings": {"queue_limit": 12}},
+        )
+        assert saved.status_code == 200
+    assert polled["changes"] == [{"guild_id": str(FREE_GUILD), "version": 1}]
+    assert polled["resync"] is False
+    assert len(received) == 1 and getattr(received[0], "version", None) == 1
+
+
+@pytest.mark.anyio
+async def test_queue_sync_caps_and_feeds_queue_views(harness: PanelHarness) -> None:
+    queue = GuildQueue(GuildId(PRO_GUILD), capacity=500)
+    for n in range(80):
+        queue.add(_track(n))
+    queue.next()
+    snapshot = queue.snapshot(PlayerState(volume=70), harness.now)
+    response = await harness.client.post(
+        "/api/bot/queue-sync", headers=harness.bot(), json=snapshot.to_json()
+    )
+    assert response.status_code == 202 and response.json()["stored"] is True
+    await harness.login()
+    view = (await harness.client.get(f"/api/control-panel/guilds/{PRO_GUILD}/queue")).json()
+    assert view["current"]["title"] == "Song 0"
+    assert len(view["upcoming"]) == 50 and view["upcoming"][0]["title"] == "Song 1"
+    page = await harness.client.get(f"/guilds/{PRO_GUILD}/queue")
+    assert "Song 0" in page.text and 'data-events="/guilds/' in page.text
+
+
+@pytest.mark.anyio
+async def test_queue_sync_is_plan_gated_and_validated(harness: PanelHarness) -> None:
+    queue = GuildQueue(GuildId(FREE_GUILD), capacity=10)
+    queue.add(_track(1))
+    free = await harness.client.post(
+        "/api/bot/queue-sync",
+        headers=harness.bot(),
+        json=queue.snapshot(PlayerState(), 1.0).to_json(),
+    )
+    assert free.status_code == 202 and free.json()["stored"] is False
+    bad = await harness.client.post(
+        "/api/bot/queue-sync", headers=harness.bot(), json={"k": "other", "v": 1}
+    )
+    assert bad.status_code == 400 and "snapshot" in bad.json()["error"]
+
+
+@pytest.mark.anyio
+async def test_sse_sends_the_queue_and_its_changes(harness: PanelHarness) -> None:
+    await harness.login()
+    harness.panel.options = attrs.evolve(
+        harness.panel.options, sse_interval=0.01, sse_max_seconds=5.0
+    )
+    ticks = iter(range(10**6))
+    harness.panel.clock = lambda: harness.now + next(ticks)  # one "second" per clock read
+    queue = GuildQueue(GuildId(PRO_GUILD), capacity=10)
+    queue.add(_track(7))
+    queue.next()
+    await harness.client.post(
+        "/api/bot/queue-sync",
+        headers=harness.bot(),
+        json=queue.snapshot(PlayerState(), harness.now).to_json(),
+    )
+    response = await harness.client.get(f"/guilds/{PRO_GUILD}/queue/events")
+    assert response.headers["content-type"].startswith("text/event-stream")
+    frames = response.text.split("\n\n")
+    assert frames[0] == "retry: 3000"
+    events = [f for f in frames if f.startswith("event: queue")]
+    assert len(events) == 1, "an unchanged queue is sent once, then keep-alives"
+    data = json.loads(events[0].split("data: ", 1)[1])
+    assert data["current"]["title"] == "Song 7"
+    assert any(f.startswith(": keep-alive") for f in frames)
+
+
+@pytest.mark.anyio
+async def test_automation_actions_and_events(harness: PanelHarness) -> None:
+    event = {
+        "kind": "automation_action",
+        "at": harness.now,
+        "guild_id": str(PRO_GUILD),
+        "actor": "automation",
+        "summary": "Skipped a silent track.",
+        "data": {"rule": "silence"},
+    }
+    one = await harness.client.post(
+        "/api/bot/automation-actions", headers=harness.bot(), json=event
+    )
+    many = await harness.client.post(
+        "/api/bot/automation-actions", headers=harness.bot(), json={"events": [event, event]}
+    )
+    assert one.status_code == 202 and many.json() == {"accepted": 2}
+    kinds = await harness.services.audit.recent(
+        GuildId(PRO_GUILD), kinds=[AuditKind.AUTOMATION_ACTION]
+    )
+    assert len(kinds) == 3
+    join = await harness.client.post(
+        "/api/bot/events",
+        headers=harness.bot(),
+        json={"type": "guild_join", "guild_id": "666666666666666666", "name": "New One"},
+    )
+    assert join.status_code == 202
+    record = await harness.services.guilds.get(GuildId(666666666666666666))
+    assert record is not None and record.bot_present and record.name == "New One"
+    leave = await harness.client.post(
+        "/api/bot/events",
+        headers=harness.bot(),
+        json={"type": "guild_remove", "guild_id": "666666666666666666"},
+    )
+    assert leave.status_code == 202
+    record = await harness.services.guilds.get(GuildId(666666666666666666))
+    assert record is not None and not record.bot_present
+
+
+@pytest.mark.anyio
+async def test_audit_page_filters_paginates_and_exports(harness: PanelHarness) -> None:
+    csrf = await harness.login()
+    for volume in range(1, 4):
+        record = await harness.services.settings.get(GuildId(GROWTH_GUILD))
+        version = 0 if record is None else record.version
+        await harness.client.put(
+            f"/api/control-panel/guilds/{GROWTH_GUILD}/settings",
+            json={"version": version, "settings": {"default_volume": volume}},
+            headers={"x-csrf-token": csrf},
+        )
+    api = f"/api/control-panel/guilds/{GROWTH_GUILD}/audit"
+    page = (await harness.client.get(f"{api}?kind=settings_changed&per_page=2")).json()
+    assert page["total"] == 3 and page["pages"] == 2 and len(page["events"]) == 2
+    later = (await harness.client.get(f"{api}?since={harness.now + 1}")).json()
+    assert later["total"] == 0
+    bad = await harness.client.get(f"{api}?kind=nope")
+    assert bad.status_code == 400 and "kind" in bad.json()["error"]
+    export = await harness.client.get(f"/guilds/{GROWTH_GUILD}/audit.jsonl?kind=settings_changed")
+    lines = export.text.strip().splitlines()
+    assert export.headers["content-type"].startswith("application/x-ndjson") and len(lines) == 3
+    html = await harness.client.get(f"/guilds/{GROWTH_GUILD}/audit?kind=settings_changed")
+    assert "saved settings version 3" in html.text
+
+
+@pytest.mark.anyio
+async def test_api_tokens_lifecycle(harness: PanelHarness) -> None:
+    csrf = await harness.login()
+    base = f"/api/control-panel/guilds/{PRO_GUILD}/tokens"
+    created = await harness.client.post(
+        base,
+        json={"label": "Stream deck", "scopes": ["queue:read"], "expires_in_days": 7},
+        headers={"x-csrf-token": csrf},
+    )
+    assert created.status_code == 201, created.text
+    secret = created.json()["secret"]
+    listed = (await harness.client.get(base)).json()["tokens"]
+    assert listed[0]["last_four"] == secret[-4:] and "secret" not in listed[0]
+    assert secret not in (await harness.client.get(f"/guilds/{PRO_GUILD}/tokens")).text
+    bearer = {"authorization": f"Bearer {secret}"}
+    queue = await harness.client.get(f"/api/v1/guilds/{PRO_GUILD}/queue", headers=bearer)
+    assert queue.status_code == 200
+    scoped = await harness.client.get(f"/api/v1/guilds/{PRO_GUILD}/settings", headers=bearer)
+    assert scoped.status_code == 403 and "settings:read" in scoped.json()["error"]
+    other = await harness.client.get(f"/api/v1/guilds/{FREE_GUILD}/queue", headers=bearer)
+    assert other.status_code == 403
+    harness.now += 8 * 86400
+    expired = await harness.client.get(f"/api/v1/guilds/{PRO_GUILD}/queue", headers=bearer)
+    assert expired.status_code == 401
+    harness.now -= 8 * 86400
+    token_id = created.json()["id"]
+    revoked = await harness.client.delete(f"{base}/{token_id}", headers={"x-csrf-token": csrf})
+    assert revoked.status_code == 204
+    after = await harness.client.get(f"/api/v1/guilds/{PRO_GUILD}/queue", headers=bearer)
+    assert after.status_code == 401
+    assert (await harness.client.get(f"/api/v1/guilds/{PRO_GUILD}/queue")).status_code == 401
+    kinds = {e.kind for e in await harness.services.audit.recent(GuildId(PRO_GUILD))}
+    assert {AuditKind.TOKEN_CREATED, AuditKind.TOKEN_REVOKED} <= kinds
+
+
+@pytest.mark.anyio
+async def test_token_form_shows_secret_once_and_limits(harness: PanelHarness) -> None:
+    csrf = await harness.login()
+    plan = harness.services.catalogue.plan(
+        (await harness.services.guilds.get(GuildId(PRO_GUILD))).tier  # type: ignore[union-attr]
+    )
+    limit = min(plan.api_tokens, 10)
+    page = ""
+    for n in range(limit):
+        response = await harness.client.post(
+            f"/guilds/{PRO_GUILD}/tokens",
+            data={
+                "csrf_token": csrf,
+                "label": f"t{n}",
+                "scopes": "queue:read",
+                "expires_in_days": "30",
+            },
+        )
+        page = response.text
+        assert response.status_code == 200 and "will not be shown again" in page
+    assert 'id="secret"' in page
+    refused = await harness.client.post(
+        f"/guilds/{PRO_GUILD}/tokens",
+        data={"csrf_token": csrf, "label": "one too many", "scopes": "queue:read"},
+    )
+    assert refused.status_code == 403 and "revoke one first" in refused.text
+    assert len(await harness.services.tokens.for_guild(GuildId(PRO_GUILD))) == limit
+    free = await harness.client.post(
+        f"/guilds/{FREE_GUILD}/tokens",
+        data={"csrf_token": csrf, "label": "x", "scopes": "queue:read"},
+    )
+    assert free.status_code == 403 and "not included" in free.text
+
+
+@pytest.mark.anyio
+async def test_non_manager_cannot_touch_tokens(harness: PanelHarness) -> None:
+    csrf = await harness.login()
+    response = await harness.client.post(
+        f"/api/control-panel/guilds/{OTHER_GUILD}/tokens",
+        json={"label": "x", "scopes": ["queue:read"]},
+        headers={"x-csrf-token": csrf},
+    )
+    assert response.status_code == 403
+    assert await harness.services.tokens.for_guild(GuildId(OTHER_GUILD)) == []
