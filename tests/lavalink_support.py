@@ -27,4 +27,8 @@ class NodeTimeClock:
         self._origin = time.monotonic()
 
     def now(self) -> float:
-        return 1_700_000_000.0 + (time.monotonic() - self._origin) * self.speed
+        return self.at(time.monotonic())
+
+    def at(self, monotonic: float) -> float:
+        """This clock's reading at the ``time.monotonic()`` reading ``monotonic``."""
+        return 1_700_000_000.0 + (monotonic - self._origin) * self.speed

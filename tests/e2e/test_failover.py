@@ -108,6 +108,11 @@ class World:
         players = self.nodes[name].players
         return all(int(g) in players and players[int(g)].track is not None for g in guilds)
 
+    def in_region(self, guild_id: GuildId, region: Region) -> bool:
+        """The cluster places the guild in ``region`` and that node has applied it."""
+        info = self.cluster.player(guild_id)
+        return info is not None and info.region is region and self.on(str(info.node), [guild_id])
+
     async def start(self, guild_id: GuildId, region: Region, n: int, start_ms: int) -> None:
         decision = RegionDecision(region, region, False, "as_requested", "pinned")
         await self.cluster.ensure_player(guild_id, decision)
@@ -139,14 +144,18 @@ class World:
             entry.track, start_ms, self.clock.now(), paused, volume, filters
         )
 
-    def check_restored(self, name: str, guilds: list[GuildId]) -> list[int]:
-        """Every guild's player on node ``name`` equals what it should be; the drifts."""
-        drifts: list[int] = []
-        now = self.clock.now()
-        players = self.nodes[name].players
+    def check_restored(self, name: str, guilds: list[GuildId], *, since: float) -> None:
+        """Every guild's player on node ``name`` equals what it should be.
+
+        A moved player's position must be where the song was at some moment between ``since``
+        (clock time just before the failure) and when the node applied the move, give or take
+        ``TOLERANCE_MS``: a window bounded by what happened in this run, not by wall-clock
+        expectations (a loaded machine widens it; `bench/failover_bench.py` measures drift).
+        """
+        node = self.nodes[name]
         for guild_id in guilds:
             want = self.expected[guild_id]
-            got = players[int(guild_id)]
+            got = node.players[int(guild_id)]
             assert got.track is not None
             assert got.track["encoded"] == want.track.encoded
             assert got.paused is want.paused
@@ -158,10 +167,9 @@ class World:
                 "sessionId": f"s{guild_id}",
                 "channelId": str(guild_id + 7),
             }
-            drift = abs(got.position - want.position(now))
-            drifts.append(drift)
-            assert drift <= TOLERANCE_MS, (guild_id, got.position, want.position(now))
-        return drifts
+            low, high = want.position(since), want.position(self.clock.at(got.set_at))
+            given = got.set_position
+            assert low - TOLERANCE_MS <= given <= high + TOLERANCE_MS, (guild_id, given, low, high)
 
 
 @asynccontextmanager
@@ -234,9 +242,10 @@ async def test_killed_node_players_resume_on_the_other_node_of_their_region() ->
         assert w.on("us-1", guilds)
         queues_before = await w.bot.snapshot_all()
 
+        killed_at = w.clock.now()
         await w.nodes["us-1"].kill()
         await w.until(lambda: w.on("us-2", guilds) and w.cluster.counts.players_moved == 50)
-        w.check_restored("us-2", guilds)
+        w.check_restored("us-2", guilds, since=killed_at)
 
         assert await w.bot.snapshot_all() == queues_before
         for guild_id in guilds:
@@ -263,13 +272,14 @@ async def test_hung_node_is_detected_and_its_players_move() -> None:
         assert w.on("eu-1", guilds)
         queues_before = await w.bot.snapshot_all()
 
+        hung_at = w.clock.now()
         w.nodes["eu-1"].hang()
         await w.until(
             lambda: w.on("eu-2", guilds) and w.cluster.counts.players_moved == 20,
             within=policy.detection_bound_s + 10,
         )
         assert w.status("eu-1") is NodeStatus.DOWN
-        w.check_restored("eu-2", guilds)
+        w.check_restored("eu-2", guilds, since=hung_at)
         assert await w.bot.snapshot_all() == queues_before
         moves = await w.audit.recent(None, limit=1000, kinds=[AuditKind.NODE_FAILOVER])
         assert len(moves) == 20
@@ -290,12 +300,13 @@ async def test_region_outage_fails_over_across_regions_and_returns_at_a_track_bo
             await w.start(guild_id, Region.US, n * 5 + 1, start_ms=540_000)
         queues_before = await w.bot.snapshot_all()
 
+        killed_at = w.clock.now()
         await w.nodes["us-1"].kill()
         await w.nodes["us-2"].kill()
-        await w.until(lambda: all(w.cluster.player(g).region is Region.EU for g in guilds))  # type: ignore[union-attr]
+        await w.until(lambda: all(w.in_region(g, Region.EU) for g in guilds))
         eu = [g for g in guilds if w.cluster.player(g).node == "eu-1"]  # type: ignore[union-attr]
-        w.check_restored("eu-1", eu)
-        w.check_restored("eu-2", [g for g in guilds if g not in eu])
+        w.check_restored("eu-1", eu, since=killed_at)
+        w.check_restored("eu-2", [g for g in guilds if g not in eu], since=killed_at)
         assert await w.bot.snapshot_all() == queues_before
         await w.until(lambda: w.cluster.counts.players_moved >= len(guilds))
         unavailable = await w.audit.recent(None, limit=1000, kinds=[AuditKind.REGION_UNAVAILABLE])

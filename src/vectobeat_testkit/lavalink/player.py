@@ -27,6 +27,10 @@ class PlaybackClock:
     def now_ms(self) -> float:
         return (self._source() - self._origin) * 1000.0 * self.speed
 
+    def source_at(self, node_ms: float) -> float:
+        """The ``source`` reading (monotonic seconds) at which the node clock read ``node_ms``."""
+        return self._origin + node_ms / 1000.0 / self.speed
+
     def real_seconds(self, node_ms: float) -> float:
         """How many real seconds ``node_ms`` of node time take."""
         return max(node_ms, 0.0) / 1000.0 / self.speed
@@ -54,6 +58,10 @@ class PlayerSnapshot:
     filters: dict[str, Any]
     voice: dict[str, Any]
     end_time: int | None
+    set_position: int
+    """The position last given or frozen (a PATCH, a pause), in node ms ..."""
+    set_at: float
+    """... and the monotonic second it was set."""
 
 
 @attrs.define
@@ -161,4 +169,6 @@ class PlayerState:
             filters=dict(self.filters),
             voice=dict(self.voice),
             end_time=self.end_time,
+            set_position=round(self.base_position),
+            set_at=self.clock.source_at(self.base_clock),
         )
