@@ -360,10 +360,16 @@ class LeaseStore(Protocol):
 
 @attrs.frozen
 class SettingsChange:
-    """The guild's settings reached ``version`` (reload if newer than what you hold)."""
+    """The guild's settings reached ``version`` (reload if newer than what you hold).
+
+    ``state``, when the sender has it, is what the bridge's ``GET server-settings`` answers at
+    that version (``guild_id``, ``version``, ``plan``, ``settings``): a receiver may apply it as
+    is instead of reading it back. ``None``: reload.
+    """
 
     guild_id: GuildId
     version: int
+    state: dict[str, JSON] | None = None
 
 
 @attrs.frozen

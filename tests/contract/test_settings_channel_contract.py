@@ -11,6 +11,7 @@ from tests.redis_support import redis_namespace
 from vectobeat_adapters.memory.settings_channel import MemorySettingsChannel
 from vectobeat_adapters.redis.settings_channel import RedisSettingsChannel
 from vectobeat_core.ids import GuildId
+from vectobeat_core.jsontypes import JSON
 from vectobeat_core.ports import SettingsChange, SettingsChannel, SettingsEvent
 
 pytestmark = pytest.mark.anyio
@@ -56,3 +57,15 @@ async def test_a_closed_subscription_stops_receiving(channel: SettingsChannel) -
         await channel.publish(SettingsChange(GuildId(5), 1))
         assert await take(events, 1) == [SettingsChange(GuildId(5), 1)]
     assert await channel.publish(SettingsChange(GuildId(5), 2)) == 0
+
+
+async def test_a_change_carries_its_state(channel: SettingsChannel) -> None:
+    state: dict[str, JSON] = {
+        "guild_id": "77",
+        "version": 3,
+        "plan": "growth",
+        "settings": {"default_volume": 80, "dj_roles": ["1", "2"], "region": "eu"},
+    }
+    async with channel.subscribe() as events:
+        await channel.publish(SettingsChange(GuildId(77), 3, state))
+        assert await take(events, 1) == [SettingsChange(GuildId(77), 3, state)]

@@ -155,3 +155,35 @@ async def test_without_a_bridge_sync_is_off(panel: tuple[Services, Switch, Any])
     assert (await sync.get(GUILD)).plan.tier is Tier.FREE
     with pytest.raises(BridgeUnavailable, match="not configured"):
         await sync.update(GUILD, {"queue_limit": 5})
+
+
+async def test_a_change_carrying_its_state_is_applied_without_a_request(
+    panel: tuple[Services, Switch, Any], sync: SettingsSync
+) -> None:
+    services, transport, _ = panel
+    await services.settings.put(SettingsRecord(GUILD, 1, ServerSettings(), 1.0, "t"), 0)
+    await sync.get(GUILD)
+    before = len(transport.requests)
+    state: dict[str, Any] = {
+        "guild_id": str(GUILD),
+        "version": 2,
+        "plan": "pro",
+        "settings": ServerSettings(default_volume=42).to_json(),
+    }
+    await services.settings.put(
+        SettingsRecord(GUILD, 2, ServerSettings(default_volume=42), 2.0, "t"), 1
+    )
+    await sync._apply_change(SettingsChange(GUILD, 2, state))
+    held = sync.cached(GUILD)
+    assert held is not None and held.version == 2 and held.settings.default_volume == 42
+    assert len(transport.requests) == before  # applied from the message itself
+
+    # an unreadable state is not trusted: the bot reads the guild from the bridge instead
+    await services.settings.put(
+        SettingsRecord(GUILD, 3, ServerSettings(default_volume=7), 3.0, "t"), 2
+    )
+    broken = {**state, "version": 3, "settings": {"default_volume": "loud"}}
+    await sync._apply_change(SettingsChange(GUILD, 3, broken))
+    held = sync.cached(GUILD)
+    assert held is not None and held.version == 3 and held.settings.default_volume == 7
+    assert transport.requests[before:] == ["GET /api/bot/server-settings"]

@@ -127,6 +127,10 @@ async def test_long_poll_wakes_on_save_and_channel_publishes(harness: PanelHarne
     assert polled["changes"] == [{"guild_id": str(FREE_GUILD), "version": 1}]
     assert polled["resync"] is False
     assert len(received) == 1 and getattr(received[0], "version", None) == 1
+    # the change carries what was stored, exactly as the bridge reads it back
+    state = getattr(received[0], "state", None)
+    read = await harness.client.get(f"{BRIDGE}?guild_id={FREE_GUILD}", headers=harness.bot())
+    assert state == read.json() == {k: v for k, v in saved.json().items() if k != "clamps"}
 
 
 @pytest.mark.anyio

@@ -231,9 +231,16 @@ class SettingsSync:
     # -- following changes -----------------------------------------------------------------------
 
     async def _apply_change(self, change: SettingsChange) -> None:
+        """Apply a newer version of a guild we hold: the state it carries, else a re-read."""
         held = self._cache.get(change.guild_id)
         if held is None or change.version <= 0 or not should_apply(held.version, change.version):
             return
+        if change.state is not None:
+            try:
+                await self._take(change.guild_id, change.state)
+                return
+            except BridgeUnavailable as exc:  # unreadable: read it from the bridge instead
+                _log.warning("settings_change_unreadable guild=%s error=%s", change.guild_id, exc)
         try:
             await self.refresh(change.guild_id)
         except VectoBeatError as exc:

@@ -22,12 +22,17 @@ from starlette.routing import Route
 from vectobeat_core.audit import AuditEvent
 from vectobeat_core.errors import InvalidInput, NotAuthenticated
 from vectobeat_core.ids import GuildId
-from vectobeat_core.jsontypes import snowflake
+from vectobeat_core.jsontypes import JSON, snowflake
 from vectobeat_core.plans import Tier
 from vectobeat_core.queue import QueueSnapshot
 from vectobeat_core.records import GuildRecord
 from vectobeat_panel.queue_pages import QUEUE_SYNC_DOCUMENT, SYNC_CAP
-from vectobeat_panel.settings_flow import current_settings, guild_plan, save_settings
+from vectobeat_panel.settings_flow import (
+    current_settings,
+    guild_plan,
+    save_settings,
+    settings_state,
+)
 from vectobeat_panel.settings_pages import parse_put, read_json_object
 from vectobeat_panel.state import Panel, panel_of
 
@@ -70,15 +75,10 @@ def _guild_param(request: Request) -> GuildId:
     return GuildId(snowflake(raw, "'guild_id'"))
 
 
-async def _settings_body(panel: Panel, guild_id: GuildId) -> dict[str, Any]:
+async def _settings_body(panel: Panel, guild_id: GuildId) -> dict[str, JSON]:
     version, settings = await current_settings(panel, guild_id)
     _, plan = await guild_plan(panel, guild_id)
-    return {
-        "guild_id": str(guild_id),
-        "version": version,
-        "plan": plan.tier.key,
-        "settings": settings.to_json(),
-    }
+    return settings_state(guild_id, version, plan, settings)
 
 
 async def get_settings(request: Request) -> Response:
@@ -93,15 +93,9 @@ async def put_settings(request: Request) -> Response:
     result = await save_settings(
         panel, guild_id, base_version=version, patch=patch, actor=BRIDGE_ACTOR
     )
-    return JSONResponse(  # built from what was just stored: no re-read
-        {
-            "guild_id": str(guild_id),
-            "version": result.record.version,
-            "plan": result.plan.tier.key,
-            "settings": result.record.settings.to_json(),
-            "clamps": [c.to_json() for c in result.clamps],
-        }
-    )
+    body = result.state()  # built from what was just stored: no re-read
+    body["clamps"] = [c.to_json() for c in result.clamps]
+    return JSONResponse(body)
 
 
 def _number(request: Request, name: str, default: float, high: float) -> float:

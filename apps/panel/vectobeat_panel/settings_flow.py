@@ -20,6 +20,7 @@ from vectobeat_adapters.sql.settings import SqlSettingsRepository
 from vectobeat_core.audit import AuditEvent
 from vectobeat_core.errors import InvalidSettings, VectoBeatError
 from vectobeat_core.ids import GuildId
+from vectobeat_core.jsontypes import JSON
 from vectobeat_core.plans import Plan, Tier
 from vectobeat_core.ports import SettingsChange
 from vectobeat_core.records import GuildRecord
@@ -34,7 +35,7 @@ from vectobeat_core.settings import (
 )
 from vectobeat_panel.state import Panel
 
-__all__ = ["SaveResult", "current_settings", "guild_plan", "save_settings"]
+__all__ = ["SaveResult", "current_settings", "guild_plan", "save_settings", "settings_state"]
 
 log = logging.getLogger("vectobeat.panel.settings")
 
@@ -45,6 +46,23 @@ class SaveResult:
     clamps: tuple[Clamp, ...]
     changed: tuple[str, ...]
     plan: Plan
+
+    def state(self) -> dict[str, JSON]:
+        return settings_state(
+            self.record.guild_id, self.record.version, self.plan, self.record.settings
+        )
+
+
+def settings_state(
+    guild_id: GuildId, version: int, plan: Plan, settings: ServerSettings
+) -> dict[str, JSON]:
+    """A guild's settings as bots read them (the bridge's answer, the settings channel's state)."""
+    return {
+        "guild_id": str(guild_id),
+        "version": version,
+        "plan": plan.tier.key,
+        "settings": settings.to_json(),
+    }
 
 
 async def guild_plan(panel: Panel, guild_id: GuildId) -> tuple[GuildRecord | None, Plan]:
@@ -86,8 +104,9 @@ async def save_settings(
     if clamps:
         events.append(AuditEvent.settings_clamped(guild_id, plan.tier, clamps, now, actor))
     await _store(services, record, base_version, events)
-    await announce(panel, guild_id, record.version)  # committed: now tell bots
-    return SaveResult(record, clamps, changed, plan)
+    result = SaveResult(record, clamps, changed, plan)
+    await announce(panel, guild_id, record.version, result.state())  # committed: tell bots
+    return result
 
 
 async def _read(panel: Panel, guild_id: GuildId) -> tuple[SettingsRecord | None, Plan]:
@@ -126,10 +145,13 @@ async def _store(
         await services.audit.append(event)
 
 
-async def announce(panel: Panel, guild_id: GuildId, version: int) -> None:
-    """Tell bots: the long-poll feed at once, and the settings channel (Redis when configured)."""
+async def announce(
+    panel: Panel, guild_id: GuildId, version: int, state: dict[str, JSON] | None = None
+) -> None:
+    """Tell bots: the long-poll feed at once, and the settings channel (Redis when configured)
+    with the stored ``state`` when known, so they apply it without reading it back."""
     panel.changes.append(guild_id, version)
     try:
-        await panel.services.settings_channel.publish(SettingsChange(guild_id, version))
+        await panel.services.settings_channel.publish(SettingsChange(guild_id, version, state))
     except VectoBeatError as exc:
         log.warning("settings_publish_failed", extra={"guild_id": guild_id, "error": str(exc)})

@@ -1,7 +1,8 @@
 """The settings change channel over Redis pub/sub (``vectobeat:settings``).
 
-A message is ``{"guild_id": "<snowflake>", "version": <int>}``: a hint that the guild's settings
-reached ``version``; receivers reload from the settings repository when it is newer than theirs.
+A message is ``{"guild_id": "<snowflake>", "version": <int>}``: the guild's settings reached
+``version``; receivers reload when it is newer than theirs. A ``"state"`` object, when present, is
+the stored state at that version (`SettingsChange.state`), so they can apply it without a read.
 Pub/sub does not queue for absent listeners, so after the subscriber reconnects (with backoff) it
 yields :class:`SettingsResync`: changes may have been missed, reload what you hold.
 """
@@ -26,9 +27,10 @@ __all__ = ["RedisSettingsChannel", "decode_change", "encode_change"]
 
 
 def encode_change(change: SettingsChange) -> bytes:
-    return json.dumps(
-        {"guild_id": str(change.guild_id), "version": change.version}, separators=(",", ":")
-    ).encode()
+    message: dict[str, object] = {"guild_id": str(change.guild_id), "version": change.version}
+    if change.state is not None:
+        message["state"] = change.state
+    return json.dumps(message, separators=(",", ":")).encode()
 
 
 def decode_change(raw: bytes | str) -> SettingsChange | None:
@@ -46,7 +48,14 @@ def decode_change(raw: bytes | str) -> SettingsChange | None:
         return None
     if isinstance(version, bool) or not isinstance(version, int) or version < 0:
         return None
-    return SettingsChange(GuildId(guild), version)
+    state = data.get("state")
+    if (
+        not isinstance(state, dict)
+        or state.get("version") != version
+        or state.get("guild_id") != str(guild)
+    ):
+        state = None  # a hint only: the receiver reloads
+    return SettingsChange(GuildId(guild), version, state)
 
 
 class RedisSettingsChannel:
