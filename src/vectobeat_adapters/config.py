@@ -293,6 +293,15 @@ FIELDS: tuple[Field, ...] = (
         kind="bool",
     ),
     Field(
+        "SHARD_SPARE_MAX",
+        "shard_spare_max",
+        None,
+        "Most shards a hot spare takes over (size it for what one bot process can carry); unset: "
+        "no cap.",
+        components=("bot",),
+        kind="int",
+    ),
+    Field(
         "SHARD_STALE_AFTER",
         "shard_stale_after",
         "30",
@@ -363,6 +372,7 @@ class AppConfig:
     region: str = "auto"
     shard_ids: str | None = None
     shard_spare: bool = False
+    shard_spare_max: int | None = None
     shard_stale_after: float = 30.0
     log_level: str = "INFO"
     log_format: str | None = None

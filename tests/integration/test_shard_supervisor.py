@@ -392,6 +392,20 @@ async def test_a_promotion_stands_when_the_audit_log_is_down(store: Harness) -> 
     assert isinstance(hot.last_error, StorageUnavailable)
 
 
+async def test_a_capped_spare_takes_at_most_max_shards(store: Harness) -> None:
+    clock = ManualClock()
+    for shard in (1, 2, 3):
+        assert await store.claim(ShardId(shard), "dead-bot", Region.EU, clock.now(), STALE)
+    clock.advance(STALE)
+    promoted = Recorder()
+    hot = HotSpare(store, "spare-a", Region.EU, STALE, TICK, clock, MemoryAuditLog(), promoted,
+                   max_shards=2)  # fmt: skip
+    assert len(await hot.check_once()) == 2
+    assert await hot.check_once() == []  # full: the third stale shard waits for another spare
+    owners = sorted(lease.owner for lease in await store.inner.all())
+    assert owners == ["dead-bot", "spare-a", "spare-a"] and len(promoted.calls) == 2
+
+
 async def test_timings_are_checked() -> None:
     clock = ManualClock()
     leases = Harness(MemoryLeaseStore())

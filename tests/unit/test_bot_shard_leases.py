@@ -29,7 +29,10 @@ def test_shard_ids_are_parsed_sorted_and_deduplicated(tmp_path: Path) -> None:
 def test_a_spare_starts_with_no_shard(tmp_path: Path) -> None:
     found = config(tmp_path, **REDIS, SHARD_COUNT="2", SHARD_SPARE="true", SHARD_STALE_AFTER="5")
     assert found.shard_spare is True and found.shard_stale_after == 5.0
+    assert found.shard_spare_max is None
     assert lease_shard_ids(found) == []
+    capped = config(tmp_path, **REDIS, SHARD_COUNT="8", SHARD_SPARE="true", SHARD_SPARE_MAX="2")
+    assert capped.shard_spare_max == 2 and lease_shard_ids(capped) == []
 
 
 @pytest.mark.parametrize(
@@ -40,6 +43,10 @@ def test_a_spare_starts_with_no_shard(tmp_path: Path) -> None:
         ({**REDIS, "SHARD_IDS": "2", "SHARD_COUNT": "2"}, "outside 0..1"),
         ({**REDIS, "SHARD_IDS": "one", "SHARD_COUNT": "2"}, "shard numbers"),
         ({**REDIS, "SHARD_IDS": ",", "SHARD_COUNT": "2"}, "names no shard"),
+        (
+            {**REDIS, "SHARD_SPARE": "true", "SHARD_COUNT": "2", "SHARD_SPARE_MAX": "0"},
+            "at least 1",
+        ),
     ],
 )
 def test_bad_shard_settings_are_refused(

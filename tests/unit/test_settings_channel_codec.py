@@ -8,9 +8,10 @@ import pytest
 
 from vectobeat_adapters.redis.settings_channel import decode_change, encode_change
 from vectobeat_core.ids import GuildId
+from vectobeat_core.jsontypes import JSON
 from vectobeat_core.ports import SettingsChange
 
-STATE = {"guild_id": "9", "version": 4, "plan": "pro", "settings": {"default_volume": 50}}
+STATE: dict[str, JSON] = {"guild_id": "9", "version": 4, "plan": "pro", "settings": {"default_volume": 50}}
 
 
 def test_a_change_round_trips_with_and_without_state() -> None:

@@ -168,6 +168,7 @@ async def run_bot(config: AppConfig) -> None:
                 shard_ids=lease_ids,
                 spare=config.shard_spare,
                 stale_after=config.shard_stale_after,
+                spare_max=config.shard_spare_max,
                 clock=services.clock,
                 audit=services.audit,
             )

@@ -3,7 +3,8 @@
 With ``SHARD_IDS`` the process claims those shards' leases, connects only the ones it holds (and
 later the ones it claims once free) and renews them; fenced from one (a spare took it over), it
 closes that shard and lets go of its guilds' players without touching their snapshots. With
-``SHARD_SPARE`` it starts with no shard, and when it takes over a stale shard of its ``REGION`` it
+``SHARD_SPARE`` it starts with no shard, and when it takes over a stale shard of its ``REGION`` (at
+most ``SHARD_SPARE_MAX`` of them) it
 connects it, restores its guilds' players from the queue snapshots and counts the promotion
 (``vectobeat_shard_promotions_total``); the supervisor writes the ``shard_failover`` audit event.
 """
@@ -52,6 +53,8 @@ def lease_shard_ids(config: AppConfig) -> list[ShardId] | None:
         ids.append(ShardId(shard))
     if not ids and not config.shard_spare:
         raise ConfigError("SHARD_IDS names no shard; list some or set SHARD_SPARE=true.")
+    if config.shard_spare_max is not None and config.shard_spare_max < 1:
+        raise ConfigError(f"SHARD_SPARE_MAX must be at least 1, got {config.shard_spare_max}.")
     return sorted(set(ids))
 
 
@@ -68,6 +71,7 @@ class ShardLeases:
         shard_ids: list[ShardId],
         spare: bool,
         stale_after: float,
+        spare_max: int | None = None,
         clock: Clock,
         audit: AuditLog,
     ) -> None:
@@ -86,7 +90,7 @@ class ShardLeases:
         if spare:
             self.spare = HotSpare(
                 store, owner, region, stale_after, every, clock, audit, self._promoted,
-                on_fenced=self._fenced,
+                on_fenced=self._fenced, max_shards=spare_max,
             )  # fmt: skip
 
     async def run(
