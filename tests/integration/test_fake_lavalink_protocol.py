@@ -398,6 +398,29 @@ async def test_playback_clock_end_time_pause_and_seek(
     assert (await socket.event("TrackEndEvent"))["reason"] == "finished"
 
 
+async def test_each_player_is_updated_on_its_own_schedule_from_its_track_start(
+    http: aiohttp.ClientSession,
+) -> None:
+    # Lavalink schedules a player's playerUpdate at a fixed rate from TrackStart (the first at
+    # once) and cancels it at TrackEnd: players are not updated in one burst.
+    slow = FakeLavalinkNode(catalogue=make_catalogue(), player_update_interval=3600.0)
+    async with slow:
+        socket, ready = await open_socket(http, slow)
+        alpha = slow.catalogue.tracks[0].encoded
+        for guild in (21, 22):
+            await patch(http, players_url(slow, ready["sessionId"], guild), {"encodedTrack": alpha})
+            start = await socket.event("TrackStartEvent")
+            update = await socket.next()  # next message: this player's first update
+            assert (start["guildId"], update["op"], update["guildId"]) == (
+                str(guild),
+                "playerUpdate",
+                str(guild),
+            )
+        await patch(http, players_url(slow, ready["sessionId"], 21), {"encodedTrack": None})
+        await socket.event("TrackEndEvent")
+        assert len(slow._engine.sessions[ready["sessionId"]].update_timers) == 1  # 22 only
+
+
 def test_playback_clock_speed() -> None:
     now = [100.0]
     clock = PlaybackClock(speed=4.0, source=lambda: now[0])

@@ -11,7 +11,12 @@ from vectobeat_core.ids import GuildId
 from vectobeat_core.jsontypes import JSON
 from vectobeat_core.ports import SettingsChange
 
-STATE: dict[str, JSON] = {"guild_id": "9", "version": 4, "plan": "pro", "settings": {"default_volume": 50}}
+STATE: dict[str, JSON] = {
+    "guild_id": "9",
+    "version": 4,
+    "plan": "pro",
+    "settings": {"default_volume": 50},
+}
 
 
 def test_a_change_round_trips_with_and_without_state() -> None:

@@ -51,8 +51,10 @@ class Engine:
         clock: PlaybackClock,
         faults: Faults,
         version: str,
+        player_update_interval: float = 5.0,
     ) -> None:
         self.catalogue = catalogue
+        self.player_update_interval = player_update_interval
         self.clock = clock
         self.faults = faults
         self.version = version
@@ -162,6 +164,8 @@ class Engine:
         player.paused = paused
         player.start(track, position, end_time)
         session.send(event("TrackStartEvent", player.guild_id, track=player.track_json()))
+        if player.guild_id not in session.update_timers:
+            self._send_update_and_rearm(session, player.guild_id)
         self.reschedule(session, player)
 
     def stop(self, session: Session, player: PlayerState, reason: TrackEndReason) -> None:
@@ -170,6 +174,9 @@ class Engine:
         self.reschedule(session, player)
 
     def _end(self, session: Session, player: PlayerState, reason: TrackEndReason) -> None:
+        handle = session.update_timers.pop(player.guild_id, None)
+        if handle is not None:
+            handle.cancel()
         track = player.track_json()
         player.stop()
         session.send(event("TrackEndEvent", player.guild_id, track=track, reason=reason))
@@ -208,6 +215,18 @@ class Engine:
             self.reschedule(session, player)
             return
         self._end(session, player, "finished")
+
+    def _send_update_and_rearm(self, session: Session, guild_id: int) -> None:
+        """Lavalink's per-player ``playerUpdate`` schedule: one at track start, then one every
+        ``player_update_interval`` until the track ends (players are not updated in step)."""
+        player = session.players.get(guild_id)
+        if player is None or player.track is None:
+            session.update_timers.pop(guild_id, None)
+            return
+        self.send_player_update(session, player)
+        session.update_timers[guild_id] = asyncio.get_running_loop().call_later(
+            self.player_update_interval, self._send_update_and_rearm, session, guild_id
+        )
 
     def send_player_update(self, session: Session, player: PlayerState) -> None:
         session.send(

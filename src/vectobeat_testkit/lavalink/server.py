@@ -31,7 +31,8 @@ class FakeLavalinkNode:
     """A Lavalink v4 node on loopback that a real client cannot tell from Lavalink.
 
     ``speed`` accelerates the playback clock (``speed=10`` plays a 3-minute track in 18 s);
-    ``player_update_interval`` and ``stats_interval`` are real seconds between those ops.
+    ``player_update_interval`` (each player's, from its track start, as Lavalink schedules them) and
+    ``stats_interval`` are real seconds between those ops.
     """
 
     def __init__(
@@ -60,12 +61,16 @@ class FakeLavalinkNode:
         clock = PlaybackClock(speed) if clock_source is None else PlaybackClock(speed, clock_source)
         self._faults = Faults()
         self._engine = Engine(
-            catalogue=self.catalogue, clock=clock, faults=self._faults, version=version
+            catalogue=self.catalogue,
+            clock=clock,
+            faults=self._faults,
+            version=version,
+            player_update_interval=player_update_interval,
         )
         self._options = NodeOptions(
             password=password, metrics=metrics, require_client_name=require_client_name
         )
-        self._intervals = (player_update_interval, stats_interval)
+        self._stats_interval = stats_interval
         self._runner: web.AppRunner | None = None
         self._loops: list[asyncio.Task[None]] = []
         self.killed = False
@@ -102,11 +107,7 @@ class FakeLavalinkNode:
             reuse_address=True,
         )
         self.killed = False
-        update_every, stats_every = self._intervals
-        self._loops = [
-            asyncio.get_running_loop().create_task(self._every(update_every, "updates")),
-            asyncio.get_running_loop().create_task(self._every(stats_every, "stats")),
-        ]
+        self._loops = [asyncio.get_running_loop().create_task(self._stats_every())]
         return self
 
     async def stop(self) -> None:
@@ -125,13 +126,10 @@ class FakeLavalinkNode:
             runner, self._runner = self._runner, None
             await runner.cleanup()
 
-    async def _every(self, seconds: float, what: str) -> None:
+    async def _stats_every(self) -> None:
         while True:
-            await asyncio.sleep(seconds)
-            if what == "updates":
-                self._engine.broadcast_player_updates()
-            else:
-                self._engine.broadcast_stats()
+            await asyncio.sleep(self._stats_interval)
+            self._engine.broadcast_stats()
 
     def _abort_connections(self) -> list[Any]:
         connections = [s.connection for s in self._engine.sessions.values() if s.connection]

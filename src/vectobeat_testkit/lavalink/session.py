@@ -82,6 +82,7 @@ class Session:
         self.paused = False
         self.expiry: asyncio.TimerHandle | None = None
         self.end_timers: dict[int, asyncio.TimerHandle] = {}
+        self.update_timers: dict[int, asyncio.TimerHandle] = {}
         self.sent: list[dict[str, Any]] = []
 
     def send(self, payload: dict[str, Any], *, replay: bool = True) -> None:
@@ -105,9 +106,10 @@ class Session:
         return replay
 
     def cancel_timers(self) -> None:
-        for handle in self.end_timers.values():
+        for handle in (*self.end_timers.values(), *self.update_timers.values()):
             handle.cancel()
         self.end_timers.clear()
+        self.update_timers.clear()
         if self.expiry is not None:
             self.expiry.cancel()
             self.expiry = None
