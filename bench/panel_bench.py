@@ -280,6 +280,7 @@ async def _save_to_bot(
 
     from vectobeat_adapters.redis import RedisKeys, open_redis
     from vectobeat_adapters.redis.settings_channel import RedisSettingsChannel
+    from vectobeat_adapters.services import SystemClock
     from vectobeat_bot.bridge_client import BridgeClient
     from vectobeat_bot.settings_sync import GuildSettings, SettingsSync
     from vectobeat_core.ids import GuildId
@@ -303,7 +304,7 @@ async def _save_to_bot(
     ):
         channel = RedisSettingsChannel(conn, RedisKeys())
         sync = SettingsSync(
-            bridge=bridge, channel=channel, catalogue=default_catalogue(), clock=_Clock()
+            bridge=bridge, channel=channel, catalogue=default_catalogue(), clock=SystemClock()
         )
         sync.listen(on_applied)
         version = (await sync.get(GuildId(GUILD))).version
@@ -322,11 +323,6 @@ async def _save_to_bot(
             out.append((time.perf_counter() - start) * 1000)
         tasks.cancel_scope.cancel()
     return out, applied_at
-
-
-class _Clock:
-    def now(self) -> float:
-        return time.time()
 
 
 async def _drop_bench_rows(db: str) -> None:

@@ -105,7 +105,7 @@ async def save_settings(
         events.append(AuditEvent.settings_clamped(guild_id, plan.tier, clamps, now, actor))
     await _store(services, record, base_version, events)
     result = SaveResult(record, clamps, changed, plan)
-    await announce(panel, guild_id, record.version, result.state())  # committed: tell bots
+    await announce(panel, result)  # committed: now tell bots
     return result
 
 
@@ -145,13 +145,14 @@ async def _store(
         await services.audit.append(event)
 
 
-async def announce(
-    panel: Panel, guild_id: GuildId, version: int, state: dict[str, JSON] | None = None
-) -> None:
+async def announce(panel: Panel, saved: SaveResult) -> None:
     """Tell bots: the long-poll feed at once, and the settings channel (Redis when configured)
-    with the stored ``state`` when known, so they apply it without reading it back."""
+    with the stored state, so they apply it without reading it back."""
+    guild_id, version = saved.record.guild_id, saved.record.version
     panel.changes.append(guild_id, version)
     try:
-        await panel.services.settings_channel.publish(SettingsChange(guild_id, version, state))
+        await panel.services.settings_channel.publish(
+            SettingsChange(guild_id, version, saved.state())
+        )
     except VectoBeatError as exc:
         log.warning("settings_publish_failed", extra={"guild_id": guild_id, "error": str(exc)})
