@@ -1,23 +1,28 @@
 """Bot benchmark: INTERACTION_CREATE -> interaction response latency with 1,000 guilds connected.
 
-One fake Discord (this process) holds 1,000 guilds, each with a member in voice, and two fake
-Lavalink nodes (us, eu). Two bots connect to it in turn, each as its own process:
+Two bots run at once, each its own process connected to its own fake Discord (this process) that
+holds the same 1,000 guilds, each with a member in voice:
 
 * the floor: a bare discord.py ``AutoShardedBot`` answering ``/queue`` and ``/play`` at once;
-* VectoBeat: ``python -m vectobeat_bot`` (in-memory stores, no panel bridge, free plan defaults).
+* VectoBeat: ``python -m vectobeat_bot`` (in-memory queues, no panel bridge, free plan defaults)
+  with two fake Lavalink nodes (us, eu; a process of their own) that send each playing player's
+  ``playerUpdate`` at Lavalink's default 5-second interval; it probes both nodes every second
+  (failover detection), work the floor does not do.
 
-For each bot the same interactions are injected one at a time into distinct guilds (``/play`` in a
-guild that has not played yet, ``/queue`` in one that has), timing from the dispatch of
-INTERACTION_CREATE to the bot's interaction callback (for ``/play`` VectoBeat's callback is its
-deferral; the next interaction is injected once the deferred answer is shown). Targets:
-``/queue`` p99 within 1.5x the floor, ``/play`` p99 within 3x. The last line printed is one JSON
-object with every figure. VectoBeat also probes both nodes every second (failover detection), work
-the floor does not do.
+Timing runs from the dispatch of INTERACTION_CREATE to the bot's interaction callback (for
+``/play`` VectoBeat's callback is its deferral; the next interaction starts once the deferred answer
+is shown). Interactions run one at a time, the bots taking turns every 10 guilds (the one going
+first alternating): a shared machine's noise comes in bursts of a few hundred milliseconds, so
+only turns this short see the same machine. Measuring one bot for a whole round (a few hundred
+interactions) and then the other moved the ratio between 0.9x and 1.7x over identical runs.
 
-The bots alternate over 5 rounds (a fresh process each), each round in guilds no earlier
-round used; each process first answers 20 of each command elsewhere (warm-up, not counted).
+``/play`` runs once in each of 900 guilds (by the ``/queue`` phase VectoBeat holds 900 playing
+players), then ``/queue`` three times in each: p99 then has 9 (``/play``) and 27 (``/queue``)
+samples above it. Each bot first answers 20 of each command in other guilds (warm-up, not
+counted). Targets: ``/queue`` p99 within 1.5x the floor, ``/play`` p99 within 3x. The last line
+printed is one JSON object with every figure.
 
-Run: ``python bench/bot_bench.py`` (``--guilds 1000 --samples 300``; ``--quick``: 200 guilds, 100).
+Run: ``python bench/bot_bench.py`` (``--guilds 1000 --samples 900``; ``--quick``: 200 guilds, 100).
 """
 
 from __future__ import annotations
@@ -35,17 +40,25 @@ from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
+import attrs
+
 TOKEN = "bench-bot-token"  # noqa: S105 - a fake Discord's token
 APP_ID = 1_400_000_000_000_000_001
 LAVALINK_PASSWORD = "bench-lavalink"  # noqa: S105 - a fake node's password
 TARGETS = {"queue": 1.5, "play": 3.0}
 WARMUP = 20
-ROUNDS = 5
-PLAYER_UPDATES = 60.0
-"""Seconds between playerUpdate ops: the fake sends every player's update in one burst, where
-Lavalink spreads them over its interval, so a short interval would only measure that burst."""
-SHARDS = 4
-"""Discord allows 120 gateway commands a minute per shard; each first /play joins voice (op 4)."""
+PLAYER_UPDATES = 5.0
+"""Seconds between a player's playerUpdate ops: Lavalink's default ``playerUpdateInterval``."""
+QUEUE_REPEATS = 3
+"""``/queue`` runs this many times in each measured guild (``/play`` needs a fresh guild each time):
+2,700 samples put 27 above its p99."""
+BLOCK = 10
+"""Interactions per turn: the bots take turns this often, well within one burst of machine noise."""
+SETTLE = 0.02
+"""Seconds of pause before each turn."""
+SHARDS = 16
+"""Discord allows 120 gateway commands a minute per shard (discord.py sends at most 110) and each
+first ``/play`` joins voice (op 4): 900 of them within a minute need 16 shards."""
 
 
 def bare_bot() -> None:
@@ -95,6 +108,38 @@ def bare_bot() -> None:
         chunk_guilds_at_startup=False,
     )
     bot.run(TOKEN, log_handler=None)
+
+
+def lavalink_nodes() -> None:
+    """The fake Lavalink nodes (run as ``bot_bench.py --lavalink-nodes``), in a process of their
+    own: Lavalink is a server of its own, and the floor must not wait on its work."""
+
+    async def serve() -> None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            from vectobeat_testkit.lavalink import Catalogue, FakeLavalinkNode
+
+        catalogue = Catalogue()
+        catalogue.add("Bench Song", "Bench", 3_600_000)
+        async with AsyncExitStack() as stack:
+            nodes = [
+                await stack.enter_async_context(
+                    FakeLavalinkNode(
+                        password=LAVALINK_PASSWORD,
+                        name=f"{r}-1",
+                        region=r,
+                        catalogue=catalogue,
+                        player_update_interval=PLAYER_UPDATES,
+                    )
+                )
+                for r in ("us", "eu")
+            ]
+            spec = ",".join(f"{n.region}:{n.name}:http://127.0.0.1:{n.port}" for n in nodes)
+            sys.stdout.write(f"nodes {spec}\n")
+            sys.stdout.flush()
+            await asyncio.Event().wait()
+
+    asyncio.run(serve())
 
 
 async def _start(
@@ -147,134 +192,125 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[index]
 
 
-async def _both(
-    fake: Any, measured: list[Any], warm: list[Any], users: dict[int, int]
-) -> dict[str, list[float]]:
-    """Warm up in ``warm`` (not counted), then /play and /queue once in each ``measured`` guild."""
-    await _measure(fake, warm, users, "play", len(warm))
-    await _measure(fake, warm, users, "queue", len(warm))
-    return {
-        "play": await _measure(fake, measured, users, "play", len(measured)),
-        "queue": await _measure(fake, measured, users, "queue", len(measured)),
-    }
+@attrs.define
+class Side:
+    """One bot under test: its own fake Discord (same guild layout) and its results."""
 
+    label: str
+    fake: Any
+    guilds: list[Any]
+    users: dict[int, int]
+    results: dict[str, list[float]] = attrs.field(factory=dict)
 
-def _extend(
-    results: dict[str, dict[str, list[float]]], bot: str, more: dict[str, list[float]]
-) -> None:
-    for command, values in more.items():
-        results.setdefault(bot, {}).setdefault(command, []).extend(values)
-
-
-async def _measure(
-    fake: Any, guilds: list[Any], users: dict[int, int], name: str, samples: int
-) -> list[float]:
-    """Latency in ms of ``samples`` interactions, one at a time, in distinct guilds."""
-    latencies: list[float] = []
-    options = {"query": "Bench Song"} if name == "play" else {}
-    for i in range(samples):
-        guild = guilds[i % len(guilds)]
+    async def interact(self, index: int, name: str) -> float:
+        """Latency in ms of one interaction in guild ``index``; waits until it is over."""
+        guild = self.guilds[index]
         text = next(c for c in guild.channels if not c.is_voice)
+        options = {"query": "Bench Song"} if name == "play" else {}
         started = time.perf_counter()
-        record = await fake.slash(
+        record = await self.fake.slash(
             guild_id=guild.id,
             channel_id=text.id,
-            user_id=users[guild.id],
+            user_id=self.users[guild.id],
             name=name,
             options=options,
         )
-        response = await fake.wait_for_response(record.id, timeout=30)
-        latencies.append((time.perf_counter() - started) * 1000)
+        response = await self.fake.wait_for_response(record.id, timeout=30)
+        latency = (time.perf_counter() - started) * 1000
         if response.deferred:  # the interaction is over when its final answer is shown
-            await fake.wait_for(
+            await self.fake.wait_for(
                 lambda r=record: r.followups or (r.original and not r.original.flags & 128), 30
             )
             if record.followups:
-                raise RuntimeError(f"/{name} failed: {record.followups[-1].content}")
-    return latencies
+                raise RuntimeError(f"{self.label} /{name} failed: {record.followups[-1].content}")
+        return latency
 
 
-async def run(guild_count: int, samples: int) -> dict[str, Any]:
+async def _side(stack: AsyncExitStack, label: str, guild_count: int) -> Side:
+    """A fake Discord holding ``guild_count`` guilds, each with a listener in voice."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         from vectobeat_testkit.discord import FakeDiscord
-        from vectobeat_testkit.lavalink import Catalogue, FakeLavalinkNode
 
-    catalogue = Catalogue()
-    catalogue.add("Bench Song", "Bench", 3_600_000)
-    tmp = tempfile.mkdtemp(prefix="vectobeat-bot-bench-")
-    results: dict[str, dict[str, list[float]]] = {}
-    async with AsyncExitStack() as stack:
-        fake = await stack.enter_async_context(
-            FakeDiscord(
-                token=TOKEN,
-                application_id=APP_ID,
-                interaction_deadline=None,
-                rate_limit=100_000,
-                recommended_shards=SHARDS,
-            )
+    fake = await stack.enter_async_context(
+        FakeDiscord(
+            token=TOKEN,
+            application_id=APP_ID,
+            interaction_deadline=None,
+            rate_limit=100_000,
+            recommended_shards=SHARDS,
         )
-        nodes = [
-            await stack.enter_async_context(
-                FakeLavalinkNode(
-                    password=LAVALINK_PASSWORD,
-                    name=f"{r}-1",
-                    region=r,
-                    catalogue=catalogue,
-                    player_update_interval=PLAYER_UPDATES,
-                )
-            )
-            for r in ("us", "eu")
-        ]
-        owner = fake.add_user("bench-owner")
-        guilds = []
-        users: dict[int, int] = {}
-        for i in range(guild_count):
-            listener = fake.add_user(f"listener-{i}")
-            guild = await fake.add_guild(name=f"Bench {i}", owner=owner, members=[(listener, ())])
-            voice = next(c for c in guild.channels if c.is_voice)
-            await fake.set_voice(guild_id=guild.id, user_id=listener.id, channel_id=voice.id)
-            guilds.append(guild)
-            users[guild.id] = int(listener.id)
+    )
+    owner = fake.add_user("bench-owner")
+    side = Side(label, fake, [], {})
+    for i in range(guild_count):
+        listener = fake.add_user(f"listener-{i}")
+        guild = await fake.add_guild(name=f"Bench {i}", owner=owner, members=[(listener, ())])
+        voice = next(c for c in guild.channels if c.is_voice)
+        await fake.set_voice(guild_id=guild.id, user_id=listener.id, channel_id=voice.id)
+        side.guilds.append(guild)
+        side.users[guild.id] = int(listener.id)
+    return side
+
+
+async def _alternate(sides: tuple[Side, Side], name: str, indices: list[int], warm: int) -> None:
+    """Run ``name`` in each guild of ``indices``, the bots taking turns every ``BLOCK`` guilds.
+
+    Before each turn: a pause for what the other bot was still doing (a played track starts after
+    the answer is shown), then one ``/queue`` in guild ``warm``, not counted, so the measured
+    interactions do not pay for waking an idle machine."""
+    for k, start in enumerate(range(0, len(indices), BLOCK)):
+        for side in sides if k % 2 == 0 else sides[::-1]:
+            await asyncio.sleep(SETTLE)
+            await side.interact(warm, "queue")
+            for index in indices[start : start + BLOCK]:
+                latency = await side.interact(index, name)
+                side.results.setdefault(name, []).append(latency)
+
+
+async def run(guild_count: int, samples: int) -> dict[str, Any]:
+    tmp = tempfile.mkdtemp(prefix="vectobeat-bot-bench-")
+    async with AsyncExitStack() as stack:
+        floor = await _side(stack, "floor", guild_count)
+        ours = await _side(stack, "vectobeat", guild_count)
+        node_process, nodes = await _start(
+            [sys.executable, __file__, "--lavalink-nodes"], dict(os.environ), "nodes ", tmp
+        )
+        stack.push_async_callback(_stop, node_process)
         base_env = {k: v for k, v in os.environ.items() if not k.startswith("VECTOBEAT_")}
         floor_env = base_env | {
-            "BENCH_API_BASE": fake.api_base,
-            "BENCH_GATEWAY_URL": fake.gateway_url,
+            "BENCH_API_BASE": floor.fake.api_base,
+            "BENCH_GATEWAY_URL": floor.fake.gateway_url,
         }
         bot_env = base_env | {
             "VECTOBEAT_DISCORD_TOKEN": TOKEN,
-            "VECTOBEAT_DISCORD_API_BASE": fake.api_base,
-            "VECTOBEAT_DISCORD_GATEWAY_URL": fake.gateway_url,
-            "VECTOBEAT_LAVALINK_NODES": ",".join(
-                f"{n.region}:{n.name}:http://127.0.0.1:{n.port}" for n in nodes
-            ),
+            "VECTOBEAT_DISCORD_API_BASE": ours.fake.api_base,
+            "VECTOBEAT_DISCORD_GATEWAY_URL": ours.fake.gateway_url,
+            "VECTOBEAT_LAVALINK_NODES": nodes.split()[-1],
             "VECTOBEAT_LAVALINK_PASSWORD": LAVALINK_PASSWORD,
             "VECTOBEAT_DATABASE_URL": f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}",
             "VECTOBEAT_STATUS_PORT": "0",
             "VECTOBEAT_LOG_LEVEL": "WARNING",
         }
-        per_round = max(1, samples // ROUNDS)
-        for round_no in range(ROUNDS):
-            # each round plays in guilds no earlier round used; the two bots alternate so that
-            # a noisy neighbour on the machine hits both alike
-            measured = guilds[round_no * per_round : (round_no + 1) * per_round]
-            warm = guilds[len(guilds) - WARMUP * (round_no + 1) : len(guilds) - WARMUP * round_no]
-            bare, _ = await _start(
-                [sys.executable, __file__, "--bare-bot"], floor_env, "bare-bot ready", tmp
-            )
-            try:
-                _extend(results, "floor", await _both(fake, measured, warm, users))
-            finally:
-                await _stop(bare)
-            bot, line = await _start(
-                [sys.executable, "-m", "vectobeat_bot"], bot_env, "vectobeat-bot status", tmp
-            )
-            try:
-                await _wait_ready(line.split()[-1])
-                _extend(results, "vectobeat", await _both(fake, measured, warm, users))
-            finally:
-                await _stop(bot)
-    return _summary(guild_count, samples, results)
+        bare, _ = await _start(
+            [sys.executable, __file__, "--bare-bot"], floor_env, "bare-bot ready", tmp
+        )
+        stack.push_async_callback(_stop, bare)
+        bot, line = await _start(
+            [sys.executable, "-m", "vectobeat_bot"], bot_env, "vectobeat-bot status", tmp
+        )
+        stack.push_async_callback(_stop, bot)
+        await _wait_ready(line.split()[-1])
+        sides = (floor, ours)
+        warm = list(range(guild_count - WARMUP, guild_count))
+        measured = list(range(samples))
+        for side in sides:  # warm-up: the first of each command pays for imports and caches
+            for name in ("play", "queue"):
+                for index in warm:
+                    await side.interact(index, name)
+        await _alternate(sides, "play", measured, warm[0])
+        await _alternate(sides, "queue", measured * QUEUE_REPEATS, warm[0])
+    return _summary(guild_count, samples, {side.label: side.results for side in sides})
 
 
 def _summary(
@@ -286,8 +322,10 @@ def _summary(
         ours = results["vectobeat"][command]
         row = {
             "floor_p50_ms": round(statistics.median(floor), 3),
+            "floor_p95_ms": round(_percentile(floor, 0.95), 3),
             "floor_p99_ms": round(_percentile(floor, 0.99), 3),
             "p50_ms": round(statistics.median(ours), 3),
+            "p95_ms": round(_percentile(ours, 0.95), 3),
             "p99_ms": round(_percentile(ours, 0.99), 3),
         }
         row["ratio_p99"] = round(row["p99_ms"] / row["floor_p99_ms"], 3)
@@ -301,28 +339,35 @@ def main() -> None:
     if "--bare-bot" in sys.argv:
         bare_bot()
         return
+    if "--lavalink-nodes" in sys.argv:
+        lavalink_nodes()
+        return
     parser = argparse.ArgumentParser(prog="python bench/bot_bench.py")
     parser.add_argument("--guilds", type=int, default=1000)
-    parser.add_argument("--samples", type=int, default=300)
+    parser.add_argument("--samples", type=int, default=900)
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     guilds, samples = (200, 100) if args.quick else (args.guilds, args.samples)
+    if samples + WARMUP > guilds:
+        parser.error(f"--samples {samples} needs at least {samples + WARMUP} guilds")
     summary = asyncio.run(run(guilds, samples))
     print(
-        f"{'bot':<10} {'command':<8} {'p50 ms':>8} {'p99 ms':>8} {'p99 / floor':>12} {'target':>7}"
+        f"{'bot':<10} {'command':<8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'p99 / floor':>12} {'target':>7}"
     )
     for command in TARGETS:
         row = summary[command]
         print(
-            f"{'floor':<10} {command:<8} {row['floor_p50_ms']:>8.2f} {row['floor_p99_ms']:>8.2f} {'1.00':>12} {'':>7}"
+            f"{'floor':<10} {command:<8} {row['floor_p50_ms']:>8.2f} {row['floor_p95_ms']:>8.2f} "
+            f"{row['floor_p99_ms']:>8.2f} {'1.00':>12} {'':>7}"
         )
         verdict = "ok" if row["ok"] else "MISSED"
         print(
-            f"{'vectobeat':<10} {command:<8} {row['p50_ms']:>8.2f} {row['p99_ms']:>8.2f} "
+            f"{'vectobeat':<10} {command:<8} {row['p50_ms']:>8.2f} {row['p95_ms']:>8.2f} {row['p99_ms']:>8.2f} "
             f"{row['ratio_p99']:>12.2f} {row['target']:>5.1f}x {verdict}"
         )
     print(
-        f"{summary['guilds']} guilds connected, {summary['samples']} interactions per command and bot."
+        f"{summary['guilds']} guilds connected; per bot {summary['samples']} /play and "
+        f"{summary['samples'] * QUEUE_REPEATS} /queue interactions."
     )
     print(json.dumps(summary, separators=(",", ":")))
 
