@@ -1,9 +1,9 @@
 """The bot's `PlayerService` over a real `LavalinkCluster` and fake nodes: failover and return moves.
 
 A guild pinned to eu plays on ``eu-1``; the node dies (the player moves to ``us-1``), comes back,
-and the next track (a track boundary) starts on ``eu-1`` again. After each move the stored
-snapshot and the panel's queue-sync document (a real panel app, realtime plan) name the node and
-region the player is on.
+and the next track (a track boundary) starts on ``eu-1`` again; an idle player moves as well.
+After each move the stored snapshot and the panel's queue-sync document (a real panel app,
+realtime plan) name the node and region the player is on.
 """
 
 from __future__ import annotations
@@ -182,3 +182,26 @@ async def test_failover_and_return_moves_reach_the_snapshot_and_the_panel(
         node, _ = await w.wait_player(made, "Bravo Song", timeout=15)
         assert node == "eu-1"
         await both_name(bot, guild_id, "eu-1", "eu")
+
+
+async def test_an_idle_player_moved_by_failover_reaches_the_snapshot_and_the_panel(
+    tmp_path: Path,
+) -> None:
+    """Connected but playing nothing: no track start follows the move, the move itself re-syncs."""
+    async with in_process_bot(tmp_path) as bot:
+        w = bot.world
+        made = await w.add_guild("idle", Tier.GROWTH, ServerSettings(region=Region.EU))
+        guild_id = GuildId(made.id)
+        await bot.service.connect(guild_id, ChannelId(made.voice_channel))
+        await both_name(bot, guild_id, "eu-1", "eu")
+        session = bot.service.peek(guild_id)
+        assert session is not None and session.queue.current is None
+
+        await w.nodes["eu"].kill()
+
+        def moved() -> bool:
+            info = bot.cluster.player(guild_id)
+            return info is not None and str(info.node) == "us-1"
+
+        await until(moved)
+        await both_name(bot, guild_id, "us-1", "us")

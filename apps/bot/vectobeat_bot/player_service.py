@@ -17,7 +17,13 @@ import anyio
 import attrs
 
 from vectobeat_adapters.lavalink.cluster import LavalinkCluster
-from vectobeat_adapters.lavalink.model import LavalinkEvent, TrackEnd, TrackException, TrackStart
+from vectobeat_adapters.lavalink.model import (
+    LavalinkEvent,
+    PlayerMoved,
+    TrackEnd,
+    TrackException,
+    TrackStart,
+)
 from vectobeat_adapters.redis.writer import CoalescingWriter
 from vectobeat_bot.queue_sync import QueueSync
 from vectobeat_bot.settings_sync import GuildSettings, SettingsSync
@@ -257,14 +263,18 @@ class PlayerService:
 
     async def on_event(self, guild_id: GuildId, event: LavalinkEvent) -> None:
         """The cluster's callback: a track that finished (or failed to load) starts the next; a
-        player a failover moved (``TrackStart.restored``) is re-snapshotted and re-synced."""
+        player a failover moved (`PlayerMoved`, playing or idle) is re-snapshotted and re-synced."""
         session = self._sessions.get(guild_id)
         if session is None:
             return
-        if isinstance(event, TrackStart) and event.restored:
-            _log.info("player_moved guild=%s", guild_id)
+        if isinstance(event, PlayerMoved):
+            _log.info(
+                "player_moved guild=%s from=%s to=%s", guild_id, event.from_node, event.to_node
+            )
             self.changed(guild_id)  # the snapshot and the panel must name the new node
             return
+        if isinstance(event, TrackStart) and event.restored:
+            return  # the moved track resuming: `PlayerMoved` already re-synced it
         if isinstance(event, TrackException):
             _log.warning("track_exception guild=%s message=%s", guild_id, event.message)
             return

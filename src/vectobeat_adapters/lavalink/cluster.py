@@ -10,7 +10,8 @@ slow probes; either way its players move (`failover.migrate`) with every piece o
 
 ``on_event(guild_id, event)`` is awaited in the node's websocket reader, in order: keep it quick
 (hand long work to a task). Events from a node that no longer owns the guild's player are dropped;
-a ``TrackStart`` that resumes a moved player has ``restored=True``. `PlayerInfo.node` names where
+a ``TrackStart`` that resumes a moved player has ``restored=True``, and every move (of a playing
+or an idle player) is told with a `PlayerMoved` once the new node holds the player. `PlayerInfo.node` names where
 the player runs, or is being rebuilt during a move.
 
 Why aiohttp and not pomice's ``Node``: see `vectobeat_adapters.lavalink.node`.
@@ -348,11 +349,15 @@ class LavalinkCluster:
             ):
                 record.track = None
                 record.end_ms = None
+        await self.emit(event)
+
+    async def emit(self, event: LavalinkEvent) -> None:
+        """Hand ``event`` to ``on_event``; its failure is logged, never raised into the cluster."""
         if self._on_event is not None:
             try:
-                await self._on_event(record.guild_id, event)
+                await self._on_event(event.guild_id, event)
             except Exception:
-                _log.exception("lavalink_event_callback_failed guild=%s", record.guild_id)
+                _log.exception("lavalink_event_callback_failed guild=%s", event.guild_id)
 
     # -- public API ----------------------------------------------------------------------------
 

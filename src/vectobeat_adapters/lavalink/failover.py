@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 import anyio
 
+from vectobeat_adapters.lavalink.model import PlayerMoved
 from vectobeat_adapters.lavalink.node import NodeClient
 from vectobeat_adapters.lavalink.players import PlayerRecord
 from vectobeat_core.audit import AuditEvent
@@ -150,6 +151,7 @@ async def _move(
             AuditEvent.region_unavailable(record.guild_id, wanted, candidate, to_region, now)
         )
     cluster.count(players_moved=1)
+    await cluster.emit(PlayerMoved(record.guild_id, source, candidate))
 
 
 async def _restore_on(cluster: LavalinkCluster, record: PlayerRecord, target: NodeName) -> int:

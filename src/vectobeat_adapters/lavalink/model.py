@@ -24,6 +24,7 @@ __all__ = [
     "LoadKind",
     "LoadResult",
     "PlayerInfo",
+    "PlayerMoved",
     "TrackEnd",
     "TrackException",
     "TrackStart",
@@ -157,7 +158,19 @@ class WebSocketClosed:
     by_remote: bool
 
 
-LavalinkEvent: TypeAlias = TrackStart | TrackEnd | TrackException | TrackStuck | WebSocketClosed
+@attrs.frozen
+class PlayerMoved:
+    """The cluster rebuilt the player on another node (a failover), playing or idle: what names
+    its node (a snapshot, the panel's queue view) is stale. Not a Lavalink op: the cluster's own."""
+
+    guild_id: GuildId
+    from_node: NodeName
+    to_node: NodeName
+
+
+LavalinkEvent: TypeAlias = (
+    TrackStart | TrackEnd | TrackException | TrackStuck | WebSocketClosed | PlayerMoved
+)
 
 
 def _optional_track(value: object) -> Track | None:
