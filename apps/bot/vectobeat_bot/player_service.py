@@ -22,7 +22,6 @@ from vectobeat_adapters.lavalink.model import (
     PlayerMoved,
     TrackEnd,
     TrackException,
-    TrackStart,
 )
 from vectobeat_adapters.redis.writer import CoalescingWriter
 from vectobeat_bot.queue_sync import QueueSync
@@ -273,8 +272,6 @@ class PlayerService:
             )
             self.changed(guild_id)  # the snapshot and the panel must name the new node
             return
-        if isinstance(event, TrackStart) and event.restored:
-            return  # the moved track resuming: `PlayerMoved` already re-synced it
         if isinstance(event, TrackException):
             _log.warning("track_exception guild=%s message=%s", guild_id, event.message)
             return

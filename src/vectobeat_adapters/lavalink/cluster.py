@@ -11,8 +11,8 @@ slow probes; either way its players move (`failover.migrate`) with every piece o
 ``on_event(guild_id, event)`` is awaited in the node's websocket reader, in order: keep it quick
 (hand long work to a task). Events from a node that no longer owns the guild's player are dropped;
 a ``TrackStart`` that resumes a moved player has ``restored=True``, and every move (of a playing
-or an idle player) is told with a `PlayerMoved` once the new node holds the player. `PlayerInfo.node` names where
-the player runs, or is being rebuilt during a move.
+or an idle player) is told with a `PlayerMoved` once the new node holds the player.
+`PlayerInfo.node` names where the player runs, or is being rebuilt during a move.
 
 Why aiohttp and not pomice's ``Node``: see `vectobeat_adapters.lavalink.node`.
 """
