@@ -11,14 +11,14 @@ the first block; the consumed slots are cut off every ``_COMPACT`` takes. Indexe
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from itertools import chain
 
 from vectobeat_core.tracks import Track
 
 __all__ = ["BlockList"]
 
-_LOAD = 1024
+_LOAD = 512
 """Appends open a new block once the last holds ``_LOAD``; blocks split above ``2 * _LOAD`` and
 merge into a neighbour below ``_LOAD // 4``."""
 _COMPACT = 64
@@ -104,7 +104,7 @@ class BlockList:
             offset += len(block)
         return None
 
-    def slice(self, start: int, stop: int) -> tuple[Sequence[int], list[Track]]:
+    def slice(self, start: int, stop: int) -> tuple[list[int], list[Track]]:
         """Ids and tracks at ``start <= index < stop`` (both within ``0..size``)."""
         if start >= stop:
             return [], []
@@ -112,14 +112,14 @@ class BlockList:
         end = offset + stop - start
         tracks = self.tracks[block]
         if end <= len(tracks):  # one block holds them all: a page, usually
-            return self.ids[block][offset:end], tracks[offset:end]
+            return self.ids[block][offset:end].tolist(), tracks[offset:end]
         ids: list[int] = []
         out: list[Track] = []
         want = stop - start
         while want > 0:
             part = self.tracks[block][offset : offset + want]
             out += part
-            ids += self.ids[block][offset : offset + want]
+            ids += self.ids[block][offset : offset + want].tolist()
             want -= len(part)
             block += 1
             offset = 0

@@ -6,14 +6,19 @@ next entry cost O(1), and insert / remove / move / jump / lookup at any position
 Every mutation increments ``version``. The values the queue hands out are in
 ``vectobeat_core.queue_entry`` and its snapshot form in ``vectobeat_core.queue_snapshot``; this
 module re-exports them.
+
+Wheels compile this module, ``_blocklist`` and ``queue_entry`` with mypyc (``hatch_build.py``).
+Compiled code checks argument types itself, so the numbers a caller passes are typed
+`SupportsIndex` and checked here: wrong input raises `InvalidInput` in either build.
 """
 
 from __future__ import annotations
 
+import operator
 import random
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Final
+from typing import Final, SupportsIndex
 
 import attrs
 
@@ -27,19 +32,8 @@ from vectobeat_core.errors import (
     QueueEmpty,
     QueueFull,
 )
-from vectobeat_core.ids import GuildId
-from vectobeat_core.queue_entry import (
-    MAX_ENTRY_ID,
-    LoopMode,
-    QueueEntry,
-    QueuePage,
-    make_entries,
-    make_entry,
-    make_page,
-    new_object,
-    set_entry_id,
-    set_entry_track,
-)
+from vectobeat_core.ids import EntryId, GuildId
+from vectobeat_core.queue_entry import MAX_ENTRY_ID, LoopMode, QueueEntry, QueuePage
 from vectobeat_core.queue_snapshot import (
     REGIONS,
     SNAPSHOT_KIND,
@@ -67,14 +61,19 @@ __all__ = [
 
 MAX_PER_PAGE: Final = 100
 MAX_HISTORY: Final = 10_000
-_TRACK: Final = LoopMode.TRACK
-_QUEUE: Final = LoopMode.QUEUE
+_LOOP_VALUES: Final = frozenset(mode.value for mode in LoopMode)
 
 
 def _whole(what: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidInput(f"{what} must be a whole number, got {value!r}.")
-    return value
+    """``value`` as an int (anything with ``__index__`` but a bool); else `InvalidInput`."""
+    if type(value) is int:
+        return value
+    if not isinstance(value, bool):
+        try:
+            return operator.index(value)  # type: ignore[arg-type]
+        except TypeError:
+            pass
+    raise InvalidInput(f"{what} must be a whole number, got {value!r}.")
 
 
 def _position(what: str, value: object, low: int, high: int) -> int:
@@ -92,6 +91,10 @@ def _track(value: object) -> Track:
 
 def _duration(track: Track) -> int:
     return 0 if track.is_stream else track.length
+
+
+def _entries(ids: list[int], tracks: list[Track]) -> tuple[QueueEntry, ...]:
+    return tuple([QueueEntry(EntryId(ids[k]), tracks[k]) for k in range(len(tracks))])
 
 
 class GuildQueue:
@@ -114,18 +117,20 @@ class GuildQueue:
     )
 
     def __init__(
-        self, guild_id: GuildId, capacity: int | None = None, history_limit: int = 50
+        self,
+        guild_id: SupportsIndex,
+        capacity: SupportsIndex | None = None,
+        history_limit: SupportsIndex = 50,
     ) -> None:
-        _whole("Guild id", guild_id)
+        self.guild_id = GuildId(_whole("Guild id", guild_id))
+        self.capacity: int | None = None
         if capacity is not None:
-            _position("Queue capacity", capacity, 1, MAX_LONG)
-        _position("History limit", history_limit, 0, MAX_HISTORY)
-        self.guild_id = guild_id
-        self.capacity = capacity
+            self.capacity = _position("Queue capacity", capacity, 1, MAX_LONG)
+        limit = _position("History limit", history_limit, 0, MAX_HISTORY)
         self.version = 0
         self._items = BlockList()
         self._current: QueueEntry | None = None
-        self._history: deque[QueueEntry] = deque(maxlen=history_limit)
+        self._history: deque[QueueEntry] = deque(maxlen=limit)
         self._loop = LoopMode.OFF
         self._next_id = 1
         self._upcoming_ms = 0
@@ -139,7 +144,7 @@ class GuildQueue:
     def __iter__(self) -> Iterator[QueueEntry]:
         """The upcoming entries in play order."""
         for entry_id, track in self._items:
-            yield make_entry(entry_id, track)
+            yield QueueEntry(EntryId(entry_id), track)
 
     def __repr__(self) -> str:
         return (
@@ -168,35 +173,24 @@ class GuildQueue:
     def next_entry_id(self) -> int:
         return self._next_id
 
-    def at(self, position: int) -> QueueEntry:
+    def at(self, position: SupportsIndex) -> QueueEntry:
         """The upcoming entry at ``position`` (1-based)."""
         items = self._items
-        if position.__class__ is not int or not 0 < position <= items.size:
-            _position("Position", position, 1, items.size)
-        block, offset = items.locate(position - 1)
-        entry: QueueEntry = new_object(QueueEntry)
-        set_entry_id(entry, items.ids[block][offset])
-        set_entry_track(entry, items.tracks[block][offset])
-        return entry
+        index = _position("Position", position, 1, items.size) - 1
+        block, offset = items.locate(index)
+        return QueueEntry(EntryId(items.ids[block][offset]), items.tracks[block][offset])
 
-    def page(self, page_no: int, per_page: int = 10) -> QueuePage:
+    def page(self, page_no: SupportsIndex, per_page: SupportsIndex = 10) -> QueuePage:
         """Page ``page_no`` (1-based) of the upcoming entries; an empty queue has one empty page."""
-        if per_page.__class__ is not int or not 0 < per_page <= MAX_PER_PAGE:
-            _position("Entries per page", per_page, 1, MAX_PER_PAGE)
-        items = self._items
-        total = items.size
-        pages = -(-total // per_page) or 1
-        if page_no.__class__ is not int or not 0 < page_no <= pages:
-            _position("Page", page_no, 1, pages)
-        start = (page_no - 1) * per_page
-        ids, tracks = items.slice(start, min(total, start + per_page))
-        return make_page(
-            make_entries(ids, tracks),
-            page=page_no,
-            pages=pages,
-            per_page=per_page,
-            total=total,
-            start=start + 1,
+        size = _position("Entries per page", per_page, 1, MAX_PER_PAGE)
+        total = self._items.size
+        pages = -(-total // size) or 1
+        number = _position("Page", page_no, 1, pages)
+        start = (number - 1) * size
+        ids, tracks = self._items.slice(start, min(total, start + size))
+        entries = _entries(ids, tracks)
+        return QueuePage(
+            entries, page=number, pages=pages, per_page=size, total=total, start=start + 1
         )
 
     def total_duration(self) -> int:
@@ -204,17 +198,17 @@ class GuildQueue:
         current = 0 if self._current is None else _duration(self._current.track)
         return current + self._upcoming_ms
 
-    def remaining_duration(self, position_ms: int) -> int:
+    def remaining_duration(self, position_ms: SupportsIndex) -> int:
         """Milliseconds left: the rest of the current track from ``position_ms`` plus upcoming."""
-        _position("Playback position", position_ms, 0, MAX_LONG)
+        played = _position("Playback position", position_ms, 0, MAX_LONG)
         current = 0 if self._current is None else _duration(self._current.track)
-        return max(0, current - position_ms) + self._upcoming_ms
+        return max(0, current - played) + self._upcoming_ms
 
     # -- adding --------------------------------------------------------------------------------
 
     def _check_room(self, count: int) -> None:
-        if self.capacity is not None and self._items.size + count > self.capacity:
-            size = self._items.size
+        size = self._items.size
+        if self.capacity is not None and size + count > self.capacity:
             free = max(0, self.capacity - size)
             noun = "track" if count == 1 else "tracks"
             raise QueueFull(
@@ -222,61 +216,44 @@ class GuildQueue:
                 f"so {count} more {noun} cannot be added ({free} free)."
             )
 
-    def _ids_exhausted(self) -> None:
-        raise LimitExceeded(
-            f"This queue has handed out all {MAX_ENTRY_ID} entry ids it may; start a new queue."
-        )
+    def _take_ids(self, count: int) -> int:
+        """Hand out ``count`` new entry ids; returns the first."""
+        first = self._next_id
+        if first + count - 1 > MAX_ENTRY_ID:
+            raise LimitExceeded(
+                f"This queue has handed out all {MAX_ENTRY_ID} entry ids it may; start a new queue."
+            )
+        self._next_id = first + count
+        return first
 
-    def add(self, track: Track, position: int | None = None) -> QueueEntry:
+    def add(self, track: Track, position: SupportsIndex | None = None) -> QueueEntry:
         """Queue ``track`` at the end, or before ``position`` (1..len+1)."""
-        if track.__class__ is not Track:
-            _track(track)
+        _track(track)
         items = self._items
-        size = items.size
-        if position is not None and (position.__class__ is not int or not 0 < position <= size + 1):
-            _position("Position", position, 1, size + 1)
-        capacity = self.capacity
-        if capacity is not None and size >= capacity:
-            self._check_room(1)
-        entry_id = self._next_id
-        if entry_id > MAX_ENTRY_ID:
-            self._ids_exhausted()
-        self._next_id = entry_id + 1
-        if position is None:
-            last = items.tracks[-1]
-            if len(last) < items.load:  # the common case, inlined: room in the last block
-                last.append(track)
-                items.ids[-1].append(entry_id)
-                items.size = size + 1
-            else:
-                items.append(entry_id, track)
-        else:
-            items.insert(position - 1, entry_id, track)
-        if not track.is_stream:
-            self._upcoming_ms += track.length
+        index = items.size
+        if position is not None:
+            index = _position("Position", position, 1, index + 1) - 1
+        self._check_room(1)
+        entry_id = self._take_ids(1)
+        items.insert(index, entry_id, track)
+        self._upcoming_ms += _duration(track)
         self.version += 1
-        entry: QueueEntry = new_object(QueueEntry)  # make_entry, inlined on the hot paths
-        set_entry_id(entry, entry_id)
-        set_entry_track(entry, track)
-        return entry
+        return QueueEntry(EntryId(entry_id), track)
 
     def add_many(
-        self, tracks: Iterable[Track], position: int | None = None
+        self, tracks: Iterable[Track], position: SupportsIndex | None = None
     ) -> tuple[QueueEntry, ...]:
         """Queue ``tracks`` in order at the end or from ``position``: all of them or none."""
         batch = [_track(track) for track in tracks]
         items = self._items
         index = items.size
         if position is not None:
-            index = _position("Position", position, 1, items.size + 1) - 1
+            index = _position("Position", position, 1, index + 1) - 1
         self._check_room(len(batch))
         if not batch:
             return ()
-        first = self._next_id
-        if first + len(batch) - 1 > MAX_ENTRY_ID:
-            self._ids_exhausted()
+        first = self._take_ids(len(batch))
         new_ids = list(range(first, first + len(batch)))
-        self._next_id = first + len(batch)
         if len(batch) <= 32:
             for offset, (entry_id, track) in enumerate(zip(new_ids, batch, strict=True)):
                 items.insert(index + offset, entry_id, track)
@@ -287,36 +264,34 @@ class GuildQueue:
             items.reset(ids, old)
         self._upcoming_ms += sum(map(_duration, batch))
         self.version += 1
-        return make_entries(new_ids, batch)
+        return _entries(new_ids, batch)
 
     # -- playing -------------------------------------------------------------------------------
 
-    def set_loop(self, mode: LoopMode | str) -> None:
-        if mode not in LoopMode.__members__.values():
+    def set_loop(self, mode: object) -> None:
+        """Set the loop mode: a `LoopMode` or its value (``"off"``, ``"track"``, ``"queue"``)."""
+        if not isinstance(mode, str) or mode not in _LOOP_VALUES:
             raise InvalidInput(f"Loop mode must be off, track or queue, got {mode!r}.")
         self._loop = LoopMode(mode)
         self.version += 1
 
     def _pop(self, index: int) -> QueueEntry:
         entry_id, track = self._items.pop(index)
-        if not track.is_stream:
-            self._upcoming_ms -= track.length
-        return make_entry(entry_id, track)
+        self._upcoming_ms -= _duration(track)
+        return QueueEntry(EntryId(entry_id), track)
 
     def _popleft(self) -> QueueEntry:
         entry_id, track = self._items.popleft()
-        if not track.is_stream:
-            self._upcoming_ms -= track.length
-        return make_entry(entry_id, track)
+        self._upcoming_ms -= _duration(track)
+        return QueueEntry(EntryId(entry_id), track)
 
     def _retire(self, entry: QueueEntry) -> None:
         """An entry stops playing: into history, and back to the end when looping the queue."""
         self._history.append(entry)
-        if self._loop is _QUEUE:
+        if self._loop is LoopMode.QUEUE:
             track = entry.track
             self._items.append(entry.entry_id, track)
-            if not track.is_stream:
-                self._upcoming_ms += track.length
+            self._upcoming_ms += _duration(track)
 
     def next(self) -> QueueEntry | None:
         """The current track ended: the entry to play now (``None`` when nothing is left).
@@ -324,43 +299,32 @@ class GuildQueue:
         Loop ``track`` repeats the current entry; loop ``queue`` sends it back to the end.
         """
         current = self._current
-        items = self._items
         if current is not None:
-            if self._loop is _TRACK:
+            if self._loop is LoopMode.TRACK:
                 return current
             self._retire(current)
-        elif not items.size:
+        elif not self._items.size:
             return None
-        following: QueueEntry | None = None
-        if items.size:
-            entry_id, track = items.popleft()
-            if not track.is_stream:
-                self._upcoming_ms -= track.length
-            following = new_object(QueueEntry)
-            set_entry_id(following, entry_id)
-            set_entry_track(following, track)
-        self._current = following
+        self._current = self._popleft() if self._items.size else None
         self.version += 1
-        return following
+        return self._current
 
-    def skip(self, count: int = 1) -> QueueEntry | None:
+    def skip(self, count: SupportsIndex = 1) -> QueueEntry | None:
         """Skip the current entry and the next ``count - 1``; returns the new current entry."""
         if self._current is None and not self._items.size:
             raise QueueEmpty("Nothing is playing and the queue is empty.")
-        _position("Skip count", count, 1, max(1, self._items.size))
+        number = _position("Skip count", count, 1, max(1, self._items.size))
         if self._current is not None:
             self._retire(self._current)
-        for _ in range(count - 1):
+        for _ in range(number - 1):
             self._retire(self._popleft())
         self._current = self._popleft() if self._items.size else None
         self.version += 1
         return self._current
 
-    def jump(self, position: int) -> QueueEntry:
+    def jump(self, position: SupportsIndex) -> QueueEntry:
         """Play the entry at ``position`` now; the entries before it stay queued."""
-        if position.__class__ is not int or not 0 < position <= self._items.size:
-            _position("Position", position, 1, self._items.size)
-        entry = self._pop(position - 1)
+        entry = self._pop(_position("Position", position, 1, self._items.size) - 1)
         if self._current is not None:
             self._retire(self._current)
         self._current = entry
@@ -398,63 +362,49 @@ class GuildQueue:
 
     # -- editing -------------------------------------------------------------------------------
 
-    def remove(self, position: int) -> QueueEntry:
+    def remove(self, position: SupportsIndex) -> QueueEntry:
         """Remove and return the upcoming entry at ``position``."""
-        items = self._items
-        if position.__class__ is not int or not 0 < position <= items.size:
-            _position("Position", position, 1, items.size)
-        entry_id, track = items.pop(position - 1)
-        if not track.is_stream:
-            self._upcoming_ms -= track.length
+        entry = self._pop(_position("Position", position, 1, self._items.size) - 1)
         self.version += 1
-        entry: QueueEntry = new_object(QueueEntry)
-        set_entry_id(entry, entry_id)
-        set_entry_track(entry, track)
         return entry
 
-    def remove_range(self, start: int, end: int) -> tuple[QueueEntry, ...]:
+    def remove_range(self, start: SupportsIndex, end: SupportsIndex) -> tuple[QueueEntry, ...]:
         """Remove the upcoming entries ``start..end`` (inclusive)."""
         items = self._items
-        size = items.size
-        _position("Start position", start, 1, size)
-        _position("End position", end, 1, size)
-        if end < start:
-            raise InvalidInput(f"The range {start}-{end} is backwards: start must not pass end.")
-        if end - start < 32:
-            removed = tuple(self._pop(start - 1) for _ in range(end - start + 1))
+        first = _position("Start position", start, 1, items.size)
+        last = _position("End position", end, 1, items.size)
+        if last < first:
+            raise InvalidInput(f"The range {first}-{last} is backwards: start must not pass end.")
+        if last - first < 32:
+            removed = tuple([self._pop(first - 1) for _ in range(last - first + 1)])
         else:
             ids, tracks = items.all_ids(), items.all_tracks()
-            removed = make_entries(ids[start - 1 : end], tracks[start - 1 : end])
-            del ids[start - 1 : end], tracks[start - 1 : end]
+            removed = _entries(ids[first - 1 : last], tracks[first - 1 : last])
+            del ids[first - 1 : last], tracks[first - 1 : last]
             items.reset(ids, tracks)
             self._upcoming_ms -= sum(_duration(entry.track) for entry in removed)
         self.version += 1
         return removed
 
-    def move(self, source: int, target: int) -> QueueEntry:
+    def move(self, source: SupportsIndex, target: SupportsIndex) -> QueueEntry:
         """Move the entry at ``source`` so that it ends up at ``target``."""
         items = self._items
         size = items.size
-        if source.__class__ is not int or not 0 < source <= size:
-            _position("Source position", source, 1, size)
-        if target.__class__ is not int or not 0 < target <= size:
-            _position("Target position", target, 1, size)
-        entry_id, track = items.pop(source - 1)
-        items.insert(target - 1, entry_id, track)
+        index = _position("Source position", source, 1, size) - 1
+        to = _position("Target position", target, 1, size) - 1
+        entry_id, track = items.pop(index)
+        items.insert(to, entry_id, track)
         self.version += 1
-        entry: QueueEntry = new_object(QueueEntry)
-        set_entry_id(entry, entry_id)
-        set_entry_track(entry, track)
-        return entry
+        return QueueEntry(EntryId(entry_id), track)
 
-    def shuffle(self, seed: int) -> None:
+    def shuffle(self, seed: SupportsIndex) -> None:
         """Shuffle the upcoming entries (the current entry never moves); same seed, same order."""
-        _whole("Shuffle seed", seed)
+        rng = random.Random(_whole("Shuffle seed", seed))
         items = self._items
         ids, tracks = items.all_ids(), items.all_tracks()
         order = list(range(len(ids)))
-        random.Random(seed).shuffle(order)  # the same swaps shuffling the entries would make
-        items.reset(map(ids.__getitem__, order), map(tracks.__getitem__, order))
+        rng.shuffle(order)  # the same swaps shuffling the entries would make
+        items.reset([ids[i] for i in order], [tracks[i] for i in order])
         self.version += 1
 
     def clear(self) -> int:
@@ -486,7 +436,7 @@ class GuildQueue:
 
     # -- snapshot ------------------------------------------------------------------------------
 
-    def snapshot(self, player: PlayerState, now: float) -> QueueSnapshot:
+    def snapshot(self, player: PlayerState, now: object) -> QueueSnapshot:
         """Capture the queue and ``player`` (its loop mode taken from the queue) at ``now``."""
         if not isinstance(player, PlayerState):
             raise InvalidInput(f"snapshot needs a PlayerState, got {type(player).__name__}.")
@@ -496,7 +446,7 @@ class GuildQueue:
             guild_id=self.guild_id,
             version=self.version,
             current=self._current,
-            entries=make_entries(items.all_ids(), items.all_tracks()),
+            entries=_entries(items.all_ids(), items.all_tracks()),
             history=tuple(self._history),
             player=attrs.evolve(player, loop=self._loop),
             next_entry_id=self._next_id,
@@ -505,7 +455,10 @@ class GuildQueue:
 
     @classmethod
     def restore(
-        cls, snapshot: QueueSnapshot, capacity: int | None = None, history_limit: int = 50
+        cls,
+        snapshot: QueueSnapshot,
+        capacity: SupportsIndex | None = None,
+        history_limit: SupportsIndex = 50,
     ) -> GuildQueue:
         """Rebuild a queue from ``snapshot``; entries beyond a smaller capacity are kept."""
         if not isinstance(snapshot, QueueSnapshot):
@@ -523,7 +476,7 @@ class GuildQueue:
         if any(entry.entry_id >= snapshot.next_entry_id for entry in everything):
             raise InvalidSnapshot("Queue snapshot has an entry id at or above its next entry id.")
         queue = cls(snapshot.guild_id, capacity, history_limit)
-        queue._items.reset(upcoming_ids, (entry.track for entry in snapshot.entries))
+        queue._items.reset(upcoming_ids, [entry.track for entry in snapshot.entries])
         queue._upcoming_ms = sum(_duration(entry.track) for entry in snapshot.entries)
         queue._current = snapshot.current
         queue._history.extend(snapshot.history)

@@ -1,13 +1,16 @@
-"""The values a guild queue hands out: `QueueEntry`, `QueuePage` and the `LoopMode`."""
+"""The values a guild queue hands out: `QueueEntry`, `QueuePage` and the `LoopMode`.
+
+`QueueEntry` and `QueuePage` are immutable: read-only properties over private slots, so that the
+compiled build (see ``hatch_build.py``) makes them native classes, cheap to create and to read.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from enum import StrEnum
-from itertools import repeat
-from typing import Any, Final
+from typing import Any, Final, final
 
-import attrs
+from mypy_extensions import mypyc_attr
 
 from vectobeat_core.errors import InvalidSnapshot, InvalidTrack
 from vectobeat_core.ids import EntryId
@@ -27,15 +30,38 @@ class LoopMode(StrEnum):
     QUEUE = "queue"
 
 
-@attrs.frozen(slots=True, weakref_slot=False)
+@final
+@mypyc_attr(acyclic=True)
 class QueueEntry:
     """A track in a queue; ``entry_id`` tells apart two entries of the same track."""
 
-    entry_id: EntryId
-    track: Track
+    __slots__ = ("_entry_id", "_track")
+
+    def __init__(self, entry_id: EntryId, track: Track) -> None:
+        self._entry_id = entry_id
+        self._track = track
+
+    @property
+    def entry_id(self) -> EntryId:
+        return self._entry_id
+
+    @property
+    def track(self) -> Track:
+        return self._track
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, QueueEntry):
+            return NotImplemented
+        return self._entry_id == other._entry_id and self._track == other._track
+
+    def __hash__(self) -> int:
+        return hash((self._entry_id, self._track))
+
+    def __repr__(self) -> str:
+        return f"QueueEntry(entry_id={self._entry_id!r}, track={self._track!r})"
 
     def to_json(self) -> dict[str, Any]:
-        return {"id": self.entry_id, "t": self.track.to_json()}
+        return {"id": self._entry_id, "t": self._track.to_json()}
 
     @classmethod
     def from_json(cls, obj: object) -> QueueEntry:
@@ -54,59 +80,67 @@ class QueueEntry:
         return cls(EntryId(entry_id), track)
 
 
-@attrs.frozen(slots=True)
+@final
+@mypyc_attr(acyclic=True)
 class QueuePage:
     """One page of upcoming entries; ``start`` is the position of the first item."""
 
-    items: tuple[QueueEntry, ...]
-    page: int
-    pages: int
-    per_page: int
-    total: int
-    start: int
+    __slots__ = ("_items", "_page", "_pages", "_per_page", "_start", "_total")
 
+    def __init__(
+        self,
+        items: tuple[QueueEntry, ...],
+        *,
+        page: int,
+        pages: int,
+        per_page: int,
+        total: int,
+        start: int,
+    ) -> None:
+        self._items = items
+        self._page = page
+        self._pages = pages
+        self._per_page = per_page
+        self._total = total
+        self._start = start
 
-new_object = object.__new__
-set_entry_id = QueueEntry.__dict__["entry_id"].__set__
-"""Sets the slot directly: `make_entry` builds an entry without attrs' frozen ``__init__``."""
-set_entry_track = QueueEntry.__dict__["track"].__set__
+    @property
+    def items(self) -> tuple[QueueEntry, ...]:
+        return self._items
 
+    @property
+    def page(self) -> int:
+        return self._page
 
-def make_entry(entry_id: int, track: Track) -> QueueEntry:
-    """A `QueueEntry` from an id and track the queue already holds (no checks, half the cost).
+    @property
+    def pages(self) -> int:
+        return self._pages
 
-    Equal to ``QueueEntry(EntryId(entry_id), track)``; only the queue's internal paths use it.
-    """
-    entry: QueueEntry = new_object(QueueEntry)
-    set_entry_id(entry, entry_id)
-    set_entry_track(entry, track)
-    return entry
+    @property
+    def per_page(self) -> int:
+        return self._per_page
 
+    @property
+    def total(self) -> int:
+        return self._total
 
-_page_slots = tuple(
-    QueuePage.__dict__[name].__set__
-    for name in ("items", "page", "pages", "per_page", "total", "start")
-)
+    @property
+    def start(self) -> int:
+        return self._start
 
+    def _key(self) -> tuple[tuple[QueueEntry, ...], int, int, int, int, int]:
+        return (self._items, self._page, self._pages, self._per_page, self._total, self._start)
 
-def make_page(
-    items: tuple[QueueEntry, ...], *, page: int, pages: int, per_page: int, total: int, start: int
-) -> QueuePage:
-    """A `QueuePage` from checked values, without attrs' frozen ``__init__`` (as `make_entry`)."""
-    made: QueuePage = new_object(QueuePage)
-    set_items, set_page, set_pages, set_per_page, set_total, set_start = _page_slots
-    set_items(made, items)
-    set_page(made, page)
-    set_pages(made, pages)
-    set_per_page(made, per_page)
-    set_total(made, total)
-    set_start(made, start)
-    return made
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, QueuePage):
+            return NotImplemented
+        return self._key() == other._key()
 
+    def __hash__(self) -> int:
+        return hash(self._key())
 
-def make_entries(ids: Iterable[int], tracks: Sequence[Track]) -> tuple[QueueEntry, ...]:
-    """`make_entry` over parallel ids and tracks, looping at C speed (``map`` consumed by ``any``)."""
-    entries = tuple(map(new_object, repeat(QueueEntry, len(tracks))))
-    any(map(set_entry_id, entries, ids))
-    any(map(set_entry_track, entries, tracks))
-    return entries
+    def __repr__(self) -> str:
+        return (
+            f"QueuePage(items={self._items!r}, page={self._page}, pages={self._pages}, "
+            f"per_page={self._per_page}, total={self._total}, start={self._start})"
+        )

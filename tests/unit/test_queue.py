@@ -299,6 +299,21 @@ class TestEditing:
         assert queue.dedupe() == 3
         assert titles(queue) == ["Song 2", "Song 3"]
 
+    def test_positions_take_anything_with_index(self) -> None:
+        class Two:
+            def __index__(self) -> int:
+                return 2
+
+        queue = filled(3)
+        assert queue.at(Two()).entry_id == 2
+        assert queue.page(Two(), per_page=Two()).start == 3
+        assert queue.remove(Two()).entry_id == 2
+
+    @pytest.mark.parametrize("bad", [None, 5, ["off"]])
+    def test_loop_mode_of_the_wrong_type(self, bad: Any) -> None:
+        with pytest.raises(InvalidInput, match="Loop mode must be off, track or queue"):
+            GuildQueue(GUILD).set_loop(bad)
+
     @pytest.mark.parametrize("bad", [None, "1", 1.5, True])
     def test_positions_must_be_whole_numbers(self, bad: Any) -> None:
         queue = filled(3)
@@ -667,11 +682,18 @@ class TestBlockList:
         assert queue.next() is not None
         assert queue.total_duration() == 0
 
-    def test_fast_built_values_equal_attrs_built_ones(self) -> None:
+    def test_values_are_equal_hashable_and_read_only(self) -> None:
         queue = filled(3)
         page = queue.page(1, per_page=2)
         entries = (QueueEntry(EntryId(1), make_track(1)), QueueEntry(EntryId(2), make_track(2)))
         assert page == QueuePage(entries, page=1, pages=2, per_page=2, total=3, start=1)
+        assert page != QueuePage(entries, page=1, pages=2, per_page=2, total=4, start=1)
+        assert hash(page) == hash(QueuePage(entries, page=1, pages=2, per_page=2, total=3, start=1))
         assert hash(page.items[0]) == hash(entries[0])
-        with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        assert entries[0] != QueueEntry(EntryId(1), make_track(2)) and entries[0] != (1, None)
+        assert repr(entries[0]).startswith("QueueEntry(entry_id=1, track=Track(")
+        assert repr(page).startswith("QueuePage(items=(QueueEntry(")
+        with pytest.raises(AttributeError):
             page.items[0].entry_id = EntryId(9)  # type: ignore[misc]
+        with pytest.raises(AttributeError):
+            page.total = 9  # type: ignore[misc]
