@@ -688,6 +688,7 @@ class TestBlockList:
         entries = (QueueEntry(EntryId(1), make_track(1)), QueueEntry(EntryId(2), make_track(2)))
         assert page == QueuePage(entries, page=1, pages=2, per_page=2, total=3, start=1)
         assert page != QueuePage(entries, page=1, pages=2, per_page=2, total=4, start=1)
+        assert (page.per_page, page != (entries, 1, 2, 2, 3, 1)) == (2, True)
         assert hash(page) == hash(QueuePage(entries, page=1, pages=2, per_page=2, total=3, start=1))
         assert hash(page.items[0]) == hash(entries[0])
         assert entries[0] != QueueEntry(EntryId(1), make_track(2)) and entries[0] != (1, None)
