@@ -1,11 +1,13 @@
-"""`BlockList`: a queue's upcoming ``(entry id, track)`` pairs with O(log n) positional access.
+"""`BlockList`: a queue's upcoming ``(entry id, track)`` pairs with fast positional access.
 
 Tracks are kept in blocks (lists of at most ``2 * _LOAD``), their ids in parallel 4-byte
-``array('I')``\\s. A Fenwick tree over the sizes of the *middle* blocks finds the block holding an
-index; the first and the last block are left out of it, so appending at the back and taking from
-the front, what a queue mostly does, never touch it. It is rebuilt only when a block is split,
-merged or dropped at the front. Taking from the front moves ``head`` forward instead of shifting
-the first block; the consumed slots are cut off every ``_COMPACT`` takes. Indexes are 0-based.
+``array('I')``\\s. The first and the last block are found directly, so appending at the back and
+taking from the front, what a queue mostly does, stay O(1). A *middle* block is found by counting
+block sizes from the nearer end while there are at most ``_SCAN`` of them; above that, a Fenwick
+tree over their sizes finds it in O(log n). The tree is kept only while it is needed (keeping it
+costs every middle insert and removal) and rebuilt when a block is split, merged or dropped at the
+front. Taking from the front moves ``head`` forward instead of shifting the first block; the
+consumed slots are cut off every ``_COMPACT`` takes. Indexes are 0-based.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ _LOAD = 512
 merge into a neighbour below ``_LOAD // 4``."""
 _COMPACT = 64
 """How many consumed slots the first block keeps before they are cut off."""
+_SCAN = 32
+"""Up to this many middle blocks (about ``_SCAN * _LOAD`` entries) `locate` counts block sizes."""
 
 
 class BlockList:
@@ -37,17 +41,21 @@ class BlockList:
         self.size = 0
         self.head = 0
         """Slots of the first block already taken by `popleft`."""
-        self.tree: list[int] = [0]
-        """Fenwick tree: node ``b`` (``1 <= b <= len(blocks) - 2``) stands for block ``b``; it is
-        padded with empty nodes to a power of two, so the search needs no bounds check."""
+        self.tree: list[int] = []
+        """Fenwick tree, empty with at most ``_SCAN`` middle blocks: node ``b``
+        (``1 <= b <= len(blocks) - 2``) stands for block ``b``; it is padded with empty nodes to a
+        power of two, so the search needs no bounds check."""
         self.step = 0
-        """Half of ``len(tree) - 1``: where the search starts (0 with under two middle blocks)."""
+        """Half of ``len(tree) - 1``: where the search starts."""
 
     # -- index ---------------------------------------------------------------------------------
 
     def _rebuild(self) -> None:
         middle = len(self.tracks) - 2
-        step = 1 << (middle - 1).bit_length() if middle > 0 else 0
+        if middle <= _SCAN:
+            self.tree = []
+            return
+        step = 1 << (middle - 1).bit_length()
         tree = [0, *map(len, self.tracks[1:-1])]
         tree += [0] * (step + 1 - len(tree))
         size = len(tree)
@@ -75,8 +83,10 @@ class BlockList:
         start = self.size - len(tracks[-1])
         if index >= start:
             return len(tracks) - 1, index - start
-        index -= first
         tree = self.tree
+        if not tree:
+            return self._count(index - first, start - index)
+        index -= first
         pos = 0
         step = self.step
         while step:
@@ -87,6 +97,22 @@ class BlockList:
                 index -= value
             step >>= 1
         return pos + 1, index
+
+    def _count(self, after_first: int, before_last: int) -> tuple[int, int]:
+        """`locate` a middle index ``after_first`` entries past the first block and
+        ``before_last`` before the last, counting block sizes from the nearer end."""
+        tracks = self.tracks
+        if after_first < before_last:
+            block = 1
+            while after_first >= len(tracks[block]):
+                after_first -= len(tracks[block])
+                block += 1
+            return block, after_first
+        block = len(tracks) - 2
+        while before_last > len(tracks[block]):
+            before_last -= len(tracks[block])
+            block -= 1
+        return block, len(tracks[block]) - before_last
 
     # -- reads ---------------------------------------------------------------------------------
 
@@ -169,7 +195,7 @@ class BlockList:
             return
         if node < len(self.tree):
             self._add(node, len(self.tracks[node]))
-        else:
+        elif node > _SCAN:
             self._rebuild()
 
     def insert(self, index: int, entry_id: int, track: Track) -> None:
@@ -184,8 +210,8 @@ class BlockList:
         self.size += 1
         if len(tracks) > 2 * self.load:
             self._split(block)
-        elif 0 < block < len(self.tracks) - 1:
-            tree = self.tree  # _count(block, 1), inlined
+        elif self.tree and 0 < block < len(self.tracks) - 1:
+            tree = self.tree  # _add(block, 1), inlined
             size = len(tree)
             while block < size:
                 tree[block] += 1
@@ -218,8 +244,8 @@ class BlockList:
         if 0 < block < len(self.tracks) - 1:
             if len(tracks) < self.load >> 2:
                 self._merge(block)
-            else:
-                tree = self.tree  # _count(block, -1), inlined
+            elif self.tree:
+                tree = self.tree  # _add(block, -1), inlined
                 size = len(tree)
                 while block < size:
                     tree[block] -= 1
@@ -272,5 +298,5 @@ class BlockList:
         """The last block (not the first) has nothing left; its left neighbour leaves the tree."""
         del self.tracks[-1], self.ids[-1]
         node = len(self.tracks) - 1
-        if node:
+        if 0 < node < len(self.tree):
             self._add(node, -len(self.tracks[node]))

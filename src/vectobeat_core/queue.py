@@ -62,6 +62,8 @@ __all__ = [
 MAX_PER_PAGE: Final = 100
 MAX_HISTORY: Final = 10_000
 _LOOP_VALUES: Final = frozenset(mode.value for mode in LoopMode)
+_TRACK: Final[type[Track]] = Track
+"""`Track` as a final name, which compiled code reads without a module-dict lookup."""
 
 
 def _whole(what: str, value: object) -> int:
@@ -84,7 +86,7 @@ def _position(what: str, value: object, low: int, high: int) -> int:
 
 
 def _track(value: object) -> Track:
-    if not isinstance(value, Track):
+    if not isinstance(value, _TRACK):
         raise InvalidTrack(f"Only tracks can be queued, got {type(value).__name__}.")
     return value
 

@@ -31,7 +31,7 @@ class LoopMode(StrEnum):
 
 
 @final
-@mypyc_attr(acyclic=True)
+@mypyc_attr(acyclic=True, free_list_len=1)  # compiled: one freed entry is kept for the next
 class QueueEntry:
     """A track in a queue; ``entry_id`` tells apart two entries of the same track."""
 

@@ -579,10 +579,12 @@ class TestBlockList:
             max_size=300,
         )
     )
-    def test_agrees_with_a_list(self, ops: list[tuple[str, int]]) -> None:
+    @pytest.mark.parametrize("scan", [0, 2, 1000], ids=["tree", "both", "count"])
+    def test_agrees_with_a_list(self, scan: int, ops: list[tuple[str, int]]) -> None:
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr("vectobeat_core._blocklist._LOAD", 4)
             patch.setattr("vectobeat_core._blocklist._COMPACT", 3)
+            patch.setattr("vectobeat_core._blocklist._SCAN", scan)
             items = BlockList()
             model: list[int] = []
             track = make_track(1)
@@ -638,6 +640,7 @@ class TestBlockList:
     def test_merge_that_overflows_splits_and_last_block_drops(self) -> None:
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr("vectobeat_core._blocklist._LOAD", 8)
+            patch.setattr("vectobeat_core._blocklist._SCAN", 0)  # the tree is kept throughout
             items = BlockList()
             track = make_track(1)
             items.reset(range(1, 33), [track] * 32)  # blocks of 8
@@ -651,7 +654,7 @@ class TestBlockList:
             items.reset(range(1, 18), [track] * 17)  # blocks of 8, 8 and 1
             assert items.pop(16) == (17, track)
             assert [len(block) for block in items.tracks] == [8, 8]
-            assert sum(items.tree) == 0  # the second block left the tree
+            assert items.tree and sum(items.tree) == 0  # the second block left the tree
             block, offset = items.locate(12)
             assert items.ids[block][offset] == 13
             assert (items.find(13), items.find(3), items.find(17)) == (12, 2, None)
@@ -660,10 +663,12 @@ class TestBlockList:
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr("vectobeat_core._blocklist._LOAD", 4)
             patch.setattr("vectobeat_core._blocklist._COMPACT", 3)
+            patch.setattr("vectobeat_core._blocklist._SCAN", 2)
             items = BlockList()
             track = make_track(1)
             for entry_id in range(1, 21):
-                items.append(entry_id, track)  # blocks of 4: the tree grows and is rebuilt
+                items.append(entry_id, track)  # blocks of 4: past 2 middle blocks, a tree
+                assert bool(items.tree) == (len(items.tracks) - 2 > 2)
             assert [len(block) for block in items.tracks] == [4] * 5
             assert [items.popleft()[0] for _ in range(3)] == [1, 2, 3]
             assert (items.head, items.tracks[0]) == (0, [track])  # cut off at 3

@@ -16,9 +16,11 @@ from vectobeat_core.ids import EntryId, GuildId
 from vectobeat_core.queue import GuildQueue, LoopMode, PlayerState, QueueEntry, QueueSnapshot
 from vectobeat_core.tracks import Track
 
-# Small blocks so that splits, merges, compaction and the Fenwick search run on short sequences.
+# Small blocks so that splits, merges, compaction, counting and the Fenwick search (past two middle
+# blocks) run on short sequences.
 SMALL_LOAD = 4
 SMALL_COMPACT = 3
+SMALL_SCAN = 2
 Pair = tuple[int, Track]
 track_pool = st.lists(tracks(encoded=False, short=True), min_size=1, max_size=10)
 
@@ -263,7 +265,8 @@ class QueueMachine(RuleBasedStateMachine):
     @invariant()
     def agrees(self) -> None:
         m, q = self.model, self.queue
-        assert (blocklist_module._LOAD, blocklist_module._COMPACT) == (SMALL_LOAD, SMALL_COMPACT)
+        patched = (blocklist_module._LOAD, blocklist_module._COMPACT, blocklist_module._SCAN)
+        assert patched == (SMALL_LOAD, SMALL_COMPACT, SMALL_SCAN)
         event(f"upcoming >= {len(m.items) // 10 * 10}")
         assert len(q) == len(m.items)
         assert list(q) == [entry(p) for p in m.items]
@@ -287,6 +290,7 @@ class QueueMachine(RuleBasedStateMachine):
 def _small_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("vectobeat_core._blocklist._LOAD", SMALL_LOAD)
     monkeypatch.setattr("vectobeat_core._blocklist._COMPACT", SMALL_COMPACT)
+    monkeypatch.setattr("vectobeat_core._blocklist._SCAN", SMALL_SCAN)
 
 
 QueueMachine.TestCase.settings = settings(max_examples=200, stateful_step_count=50, deadline=None)
