@@ -131,7 +131,7 @@ class Ours:
         return q.at(i + 1)
 
     def page(self, q: GuildQueue, i: int, per_page: int) -> list[str]:
-        return [entry.track.title for entry in q.page(i // per_page + 1, per_page).items]
+        return [track.title for track in q.page(i // per_page + 1, per_page).tracks]
 
     def size(self, q: GuildQueue) -> int:
         return len(q)

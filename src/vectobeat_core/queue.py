@@ -18,7 +18,7 @@ import operator
 import random
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Final, SupportsIndex
+from typing import Final, SupportsIndex, cast
 
 import attrs
 
@@ -33,7 +33,7 @@ from vectobeat_core.errors import (
     QueueFull,
 )
 from vectobeat_core.ids import EntryId, GuildId
-from vectobeat_core.queue_entry import MAX_ENTRY_ID, LoopMode, QueueEntry, QueuePage
+from vectobeat_core.queue_entry import MAX_ENTRY_ID, LoopMode, QueueEntry, QueuePage, pair_entries
 from vectobeat_core.queue_snapshot import (
     REGIONS,
     SNAPSHOT_KIND,
@@ -93,10 +93,6 @@ def _track(value: object) -> Track:
 
 def _duration(track: Track) -> int:
     return 0 if track.is_stream else track.length
-
-
-def _entries(ids: list[int], tracks: list[Track]) -> tuple[QueueEntry, ...]:
-    return tuple([QueueEntry(EntryId(ids[k]), tracks[k]) for k in range(len(tracks))])
 
 
 class GuildQueue:
@@ -190,9 +186,15 @@ class GuildQueue:
         number = _position("Page", page_no, 1, pages)
         start = (number - 1) * size
         ids, tracks = self._items.slice(start, min(total, start + size))
-        entries = _entries(ids, tracks)
+        entry_ids = cast("tuple[EntryId, ...]", tuple(ids))
         return QueuePage(
-            entries, page=number, pages=pages, per_page=size, total=total, start=start + 1
+            entry_ids,
+            tuple(tracks),
+            page=number,
+            pages=pages,
+            per_page=size,
+            total=total,
+            start=start + 1,
         )
 
     def total_duration(self) -> int:
@@ -266,7 +268,7 @@ class GuildQueue:
             items.reset(ids, old)
         self._upcoming_ms += sum(map(_duration, batch))
         self.version += 1
-        return _entries(new_ids, batch)
+        return pair_entries(new_ids, batch)
 
     # -- playing -------------------------------------------------------------------------------
 
@@ -381,7 +383,7 @@ class GuildQueue:
             removed = tuple([self._pop(first - 1) for _ in range(last - first + 1)])
         else:
             ids, tracks = items.all_ids(), items.all_tracks()
-            removed = _entries(ids[first - 1 : last], tracks[first - 1 : last])
+            removed = pair_entries(ids[first - 1 : last], tracks[first - 1 : last])
             del ids[first - 1 : last], tracks[first - 1 : last]
             items.reset(ids, tracks)
             self._upcoming_ms -= sum(_duration(entry.track) for entry in removed)
@@ -448,7 +450,7 @@ class GuildQueue:
             guild_id=self.guild_id,
             version=self.version,
             current=self._current,
-            entries=_entries(items.all_ids(), items.all_tracks()),
+            entries=pair_entries(items.all_ids(), items.all_tracks()),
             history=tuple(self._history),
             player=attrs.evolve(player, loop=self._loop),
             next_entry_id=self._next_id,

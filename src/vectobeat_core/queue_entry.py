@@ -6,17 +6,17 @@ compiled build (see ``hatch_build.py``) makes them native classes, cheap to crea
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from typing import Any, Final, final
 
 from mypy_extensions import mypyc_attr
 
-from vectobeat_core.errors import InvalidSnapshot, InvalidTrack
+from vectobeat_core.errors import InvalidInput, InvalidSnapshot, InvalidTrack
 from vectobeat_core.ids import EntryId
 from vectobeat_core.tracks import Track
 
-__all__ = ["MAX_ENTRY_ID", "LoopMode", "QueueEntry", "QueuePage"]
+__all__ = ["MAX_ENTRY_ID", "LoopMode", "QueueEntry", "QueuePage", "pair_entries"]
 
 MAX_ENTRY_ID: Final = 2**32 - 1
 """Entry ids are stored in 4 bytes; a queue hands out at most this many in its lifetime."""
@@ -80,16 +80,26 @@ class QueueEntry:
         return cls(EntryId(entry_id), track)
 
 
+def pair_entries(entry_ids: Sequence[int], tracks: Sequence[Track]) -> tuple[QueueEntry, ...]:
+    """`QueueEntry` values for parallel ``entry_ids`` and ``tracks`` (of equal length)."""
+    return tuple([QueueEntry(EntryId(entry_ids[k]), tracks[k]) for k in range(len(tracks))])
+
+
 @final
 @mypyc_attr(acyclic=True)
 class QueuePage:
-    """One page of upcoming entries; ``start`` is the position of the first item."""
+    """One page of upcoming entries; ``start`` is the position of the first.
 
-    __slots__ = ("_items", "_page", "_pages", "_per_page", "_start", "_total")
+    The page holds its entries as two columns, ``entry_ids`` and ``tracks``; `items` pairs them
+    into `QueueEntry` values when asked. Showing a page needs only ``tracks``.
+    """
+
+    __slots__ = ("_entry_ids", "_page", "_pages", "_per_page", "_start", "_total", "_tracks")
 
     def __init__(
         self,
-        items: tuple[QueueEntry, ...],
+        entry_ids: tuple[EntryId, ...],
+        tracks: tuple[Track, ...],
         *,
         page: int,
         pages: int,
@@ -97,7 +107,13 @@ class QueuePage:
         total: int,
         start: int,
     ) -> None:
-        self._items = items
+        if len(entry_ids) != len(tracks):
+            raise InvalidInput(
+                f"A queue page needs one entry id per track, got {len(entry_ids)} ids "
+                f"for {len(tracks)} tracks."
+            )
+        self._entry_ids = entry_ids
+        self._tracks = tracks
         self._page = page
         self._pages = pages
         self._per_page = per_page
@@ -105,8 +121,17 @@ class QueuePage:
         self._start = start
 
     @property
+    def entry_ids(self) -> tuple[EntryId, ...]:
+        return self._entry_ids
+
+    @property
+    def tracks(self) -> tuple[Track, ...]:
+        return self._tracks
+
+    @property
     def items(self) -> tuple[QueueEntry, ...]:
-        return self._items
+        """The entries: ``entry_ids`` and ``tracks`` paired."""
+        return pair_entries(self._entry_ids, self._tracks)
 
     @property
     def page(self) -> int:
@@ -128,8 +153,18 @@ class QueuePage:
     def start(self) -> int:
         return self._start
 
-    def _key(self) -> tuple[tuple[QueueEntry, ...], int, int, int, int, int]:
-        return (self._items, self._page, self._pages, self._per_page, self._total, self._start)
+    def _key(
+        self,
+    ) -> tuple[tuple[EntryId, ...], tuple[Track, ...], int, int, int, int, int]:
+        return (
+            self._entry_ids,
+            self._tracks,
+            self._page,
+            self._pages,
+            self._per_page,
+            self._total,
+            self._start,
+        )
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, QueuePage):
@@ -141,6 +176,7 @@ class QueuePage:
 
     def __repr__(self) -> str:
         return (
-            f"QueuePage(items={self._items!r}, page={self._page}, pages={self._pages}, "
-            f"per_page={self._per_page}, total={self._total}, start={self._start})"
+            f"QueuePage(entry_ids={self._entry_ids!r}, tracks={self._tracks!r}, "
+            f"page={self._page}, pages={self._pages}, per_page={self._per_page}, "
+            f"total={self._total}, start={self._start})"
         )

@@ -691,14 +691,19 @@ class TestBlockList:
         queue = filled(3)
         page = queue.page(1, per_page=2)
         entries = (QueueEntry(EntryId(1), make_track(1)), QueueEntry(EntryId(2), make_track(2)))
-        assert page == QueuePage(entries, page=1, pages=2, per_page=2, total=3, start=1)
-        assert page != QueuePage(entries, page=1, pages=2, per_page=2, total=4, start=1)
+        ids, tracks = (EntryId(1), EntryId(2)), (make_track(1), make_track(2))
+        assert (page.items, page.entry_ids, page.tracks) == (entries, ids, tracks)
+        assert page == QueuePage(ids, tracks, page=1, pages=2, per_page=2, total=3, start=1)
+        assert page != QueuePage(ids, tracks, page=1, pages=2, per_page=2, total=4, start=1)
         assert (page.per_page, page != (entries, 1, 2, 2, 3, 1)) == (2, True)
-        assert hash(page) == hash(QueuePage(entries, page=1, pages=2, per_page=2, total=3, start=1))
+        same = QueuePage(ids, tracks, page=1, pages=2, per_page=2, total=3, start=1)
+        assert hash(page) == hash(same)
         assert hash(page.items[0]) == hash(entries[0])
         assert entries[0] != QueueEntry(EntryId(1), make_track(2)) and entries[0] != (1, None)
         assert repr(entries[0]).startswith("QueueEntry(entry_id=1, track=Track(")
-        assert repr(page).startswith("QueuePage(items=(QueueEntry(")
+        assert repr(page).startswith("QueuePage(entry_ids=(1, 2), tracks=(Track(")
+        with pytest.raises(InvalidInput, match="one entry id per track, got 1 ids for 2 tracks"):
+            QueuePage(ids[:1], tracks, page=1, pages=1, per_page=2, total=2, start=1)
         with pytest.raises(AttributeError):
             page.items[0].entry_id = EntryId(9)  # type: ignore[misc]
         with pytest.raises(AttributeError):

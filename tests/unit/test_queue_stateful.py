@@ -260,6 +260,7 @@ class QueueMachine(RuleBasedStateMachine):
         got = self.queue.page(page, per_page)
         start = (page - 1) * per_page
         assert list(got.items) == [entry(p) for p in m.items[start : start + per_page]]
+        assert got.tracks == tuple(t for _, t in m.items[start : start + per_page])
         assert (got.pages, got.total, got.start) == (pages, len(m.items), start + 1)
 
     @invariant()

@@ -49,10 +49,10 @@ def queue_page_text(queue: GuildQueue, page: QueuePage) -> str:
     lines: list[str] = []
     if queue.current is not None:
         lines.append(f"Now playing {track_line(queue.current.track)}")
-    if not page.items:
+    if not page.tracks:
         lines.append("The queue is empty.")
-    for offset, entry in enumerate(page.items):
-        lines.append(f"{page.start + offset}. {track_line(entry.track)}")
+    for offset, track in enumerate(page.tracks):
+        lines.append(f"{page.start + offset}. {track_line(track)}")
     lines.append(
         f"Page {page.page}/{page.pages} · {page.total} track{'s' if page.total != 1 else ''} · "
         f"{format_duration(queue.total_duration())} total · loop {queue.loop.value}"
