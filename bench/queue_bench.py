@@ -467,6 +467,16 @@ def main() -> None:
         "GuildQueue per-op growth 1k -> 100k (target <= 3x): "
         + ", ".join(f"{op} {g}x" for op, g in growth.items())
     )
+    lookup_floor: dict[str, float] = {}
+    if "lookup" in growth:  # pomice's lookup is a plain list index: what memory alone adds
+        lo, hi = f"lookup@{min(sizes)}", f"lookup@{max(sizes)}"
+        lookup_floor = {
+            name: round(results[hi][name] / results[lo][name], 2) for name in ("pomice", "wavelink")
+        }
+        print(
+            "  the peers' lookup (a list index) grew "
+            + ", ".join(f"{name} {g}x" for name, g in lookup_floor.items())
+        )
     print(f"memory per queued track over {mem_n} tracks (bytes):")
     for name, figures in memory.items():
         print(
@@ -491,6 +501,7 @@ def main() -> None:
         "per_op_seconds": results,
         "speedup_vs_best_peer": ratios,
         "guildqueue_growth_1k_to_max": growth,
+        "peer_lookup_growth_1k_to_max": lookup_floor,
         "memory_bytes_per_track": memory,
         "memory_ratio_vs_pomice": mem_ratio,
         "mixed_speedup": mixed,

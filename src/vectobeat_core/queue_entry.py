@@ -6,7 +6,7 @@ compiled build (see ``hatch_build.py``) makes them native classes, cheap to crea
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any, Final, final
 
@@ -80,8 +80,9 @@ class QueueEntry:
         return cls(EntryId(entry_id), track)
 
 
-def pair_entries(entry_ids: Sequence[int], tracks: Sequence[Track]) -> tuple[QueueEntry, ...]:
-    """`QueueEntry` values for parallel ``entry_ids`` and ``tracks`` (of equal length)."""
+def pair_entries(entry_ids: list[int], tracks: list[Track]) -> tuple[QueueEntry, ...]:
+    """`QueueEntry` values for parallel ``entry_ids`` and ``tracks`` (of equal length; lists,
+    which compiled code indexes directly)."""
     return tuple([QueueEntry(EntryId(entry_ids[k]), tracks[k]) for k in range(len(tracks))])
 
 
@@ -131,7 +132,7 @@ class QueuePage:
     @property
     def items(self) -> tuple[QueueEntry, ...]:
         """The entries: ``entry_ids`` and ``tracks`` paired."""
-        return pair_entries(self._entry_ids, self._tracks)
+        return pair_entries(list(self._entry_ids), list(self._tracks))
 
     @property
     def page(self) -> int:
