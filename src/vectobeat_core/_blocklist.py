@@ -2,12 +2,13 @@
 
 Tracks are kept in blocks (lists of at most ``2 * _LOAD``), their ids in parallel 4-byte
 ``array('I')``\\s. The first and the last block are found directly, so appending at the back and
-taking from the front, what a queue mostly does, stay O(1). A *middle* block is found by counting
-block sizes from the nearer end while there are at most ``_SCAN`` of them; above that, a Fenwick
-tree over their sizes finds it in O(log n). The tree is kept only while it is needed (keeping it
-costs every middle insert and removal) and rebuilt when a block is split, merged or dropped at the
-front. Taking from the front moves ``head`` forward instead of shifting the first block; the
-consumed slots are cut off every ``_COMPACT`` takes. Indexes are 0-based.
+taking from the front, what a queue mostly does, stay O(1). While every middle block is full (a
+queue only added to at the end and taken from at the front), a middle block is found by arithmetic;
+otherwise by counting block sizes from the nearer end while there are at most ``_SCAN`` middle
+blocks, and above that by a Fenwick tree over their sizes in O(log n). The tree is kept only while
+it is needed (keeping it costs every middle insert and removal) and rebuilt when a block is split,
+merged or dropped at the front. Taking from the front moves ``head`` forward instead of shifting
+the first block; the consumed slots are cut off every ``_COMPACT`` takes. Indexes are 0-based.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ _SCAN = 32
 class BlockList:
     """The upcoming pairs; there is always at least one block, empty only when ``size == 0``."""
 
-    __slots__ = ("head", "ids", "load", "size", "step", "tracks", "tree")
+    __slots__ = ("full", "head", "ids", "load", "size", "step", "tracks", "tree")
 
     def __init__(self) -> None:
         self.load = _LOAD
@@ -47,10 +48,15 @@ class BlockList:
         power of two, so the search needs no bounds check."""
         self.step = 0
         """Half of ``len(tree) - 1``: where the search starts."""
+        self.full = True
+        """Every middle block holds exactly ``load``: kept by appends and front takes, lost on a
+        middle insert or removal, worked out anew by `_rebuild`."""
 
     # -- index ---------------------------------------------------------------------------------
 
     def _rebuild(self) -> None:
+        load = self.load
+        self.full = all(len(block) == load for block in self.tracks[1:-1])
         middle = len(self.tracks) - 2
         if middle <= _SCAN:
             self.tree = []
@@ -83,6 +89,9 @@ class BlockList:
         start = self.size - len(tracks[-1])
         if index >= start:
             return len(tracks) - 1, index - start
+        if self.full:
+            index -= first
+            return index // self.load + 1, index % self.load
         tree = self.tree
         if not tree:
             return self._count(index - first, start - index)
@@ -189,10 +198,13 @@ class BlockList:
         self.size += 1
 
     def _grow(self) -> None:
-        """A block was added at the back: its left neighbour joins the tree unless it is first."""
+        """A block was added at the back: its left neighbour is a middle block now (unless first),
+        full unless an insert grew it while it was last."""
         node = len(self.tracks) - 2
         if node < 1:
             return
+        if len(self.tracks[node]) != self.load:
+            self.full = False
         if node < len(self.tree):
             self._add(node, len(self.tracks[node]))
         elif node > _SCAN:
@@ -208,6 +220,8 @@ class BlockList:
         tracks.insert(offset, track)
         self.ids[block].insert(offset, entry_id)
         self.size += 1
+        if 0 < block < len(self.tracks) - 1:
+            self.full = False
         if len(tracks) > 2 * self.load:
             self._split(block)
         elif self.tree and 0 < block < len(self.tracks) - 1:
@@ -242,6 +256,7 @@ class BlockList:
         entry_id = self.ids[block].pop(offset)
         self.size -= 1
         if 0 < block < len(self.tracks) - 1:
+            self.full = False
             if len(tracks) < self.load >> 2:
                 self._merge(block)
             elif self.tree:

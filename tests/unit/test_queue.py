@@ -610,6 +610,8 @@ class TestBlockList:
                     assert items.find(wanted) == expect
                 assert items.size == len(model)
                 assert [entry_id for entry_id, _ in items] == model == items.all_ids()
+                if items.full:
+                    assert all(len(block) == items.load for block in items.tracks[1:-1])
                 if model:
                     at = number % len(model)
                     block, offset = items.locate(at)
@@ -658,6 +660,37 @@ class TestBlockList:
             block, offset = items.locate(12)
             assert items.ids[block][offset] == 13
             assert (items.find(13), items.find(3), items.find(17)) == (12, 2, None)
+
+    def test_full_middle_blocks_are_found_by_arithmetic_until_one_changes(self) -> None:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr("vectobeat_core._blocklist._LOAD", 4)
+            items = BlockList()
+            track = make_track(1)
+            for entry_id in range(1, 15):
+                items.append(entry_id, track)  # blocks of 4, 4, 4, 2
+            items.popleft()
+            assert bool(items.full)  # bool(): mypy would keep the narrowing past the inserts
+            assert [items.locate(index) for index in (2, 3, 6, 7, 10)] == [
+                (0, 3),
+                (1, 0),
+                (1, 3),
+                (2, 0),
+                (2, 3),
+            ]
+            items.insert(12, 99, track)  # the last block grows to 3 ...
+            items.insert(12, 98, track)
+            items.insert(12, 97, track)  # ... and to 5, past the load
+            items.append(100, track)  # a new last block: the old one (5) is a middle block now
+            assert not items.full
+            assert items.all_ids()[12:] == [97, 98, 99, 14, 100]
+            block, offset = items.locate(13)
+            assert items.ids[block][offset] == 98
+            items.reset(range(1, 13), [track] * 12)
+            assert bool(items.full)
+            items.pop(5)  # a middle removal
+            assert not items.full
+            block, offset = items.locate(5)
+            assert items.ids[block][offset] == 7
 
     def test_appends_grow_the_tree_and_front_takes_compact(self) -> None:
         with pytest.MonkeyPatch.context() as patch:
