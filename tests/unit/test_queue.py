@@ -691,6 +691,9 @@ class TestBlockList:
             assert not items.full
             block, offset = items.locate(5)
             assert items.ids[block][offset] == 7
+            assert [items.popleft()[0] for _ in range(4)] == [1, 2, 3, 4]  # the first block ...
+            assert [len(block) for block in items.tracks] == [3, 4]  # ... is dropped: a rebuild
+            assert items.full
 
     def test_appends_grow_the_tree_and_front_takes_compact(self) -> None:
         with pytest.MonkeyPatch.context() as patch:
