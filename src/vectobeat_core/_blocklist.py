@@ -73,6 +73,7 @@ class BlockList:
         self.step = step >> 1  # the padded root covers every block and is never taken
 
     def _add(self, node: int, delta: int) -> None:
+        """Add ``delta`` to middle block ``node``'s count (``node >= 1``; nothing without a tree)."""
         tree = self.tree
         size = len(tree)
         while node < size:
@@ -220,16 +221,11 @@ class BlockList:
         tracks.insert(offset, track)
         self.ids[block].insert(offset, entry_id)
         self.size += 1
-        if 0 < block < len(self.tracks) - 1:
-            self.full = False
         if len(tracks) > 2 * self.load:
-            self._split(block)
-        elif self.tree and 0 < block < len(self.tracks) - 1:
-            tree = self.tree  # _add(block, 1), inlined
-            size = len(tree)
-            while block < size:
-                tree[block] += 1
-                block += block & -block
+            self._split(block)  # the rebuild works out `full` anew
+        elif 0 < block < len(self.tracks) - 1:
+            self.full = False
+            self._add(block, 1)
 
     def popleft(self) -> tuple[int, Track]:
         """Remove and return the first pair (``size > 0``)."""
@@ -256,15 +252,11 @@ class BlockList:
         entry_id = self.ids[block].pop(offset)
         self.size -= 1
         if 0 < block < len(self.tracks) - 1:
-            self.full = False
             if len(tracks) < self.load >> 2:
-                self._merge(block)
-            elif self.tree:
-                tree = self.tree  # _add(block, -1), inlined
-                size = len(tree)
-                while block < size:
-                    tree[block] -= 1
-                    block += block & -block
+                self._merge(block)  # the rebuild works out `full` anew
+            else:
+                self.full = False
+                self._add(block, -1)
         elif not block:
             if len(tracks) == self.head:
                 self._drop_first()
@@ -313,5 +305,5 @@ class BlockList:
         """The last block (not the first) has nothing left; its left neighbour leaves the tree."""
         del self.tracks[-1], self.ids[-1]
         node = len(self.tracks) - 1
-        if 0 < node < len(self.tree):
+        if node:
             self._add(node, -len(self.tracks[node]))
