@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import socket
 from collections.abc import AsyncIterator
+from urllib.parse import urlsplit
 
 import anyio
 import pytest
@@ -20,6 +21,7 @@ from vectobeat_core.errors import ConfigError, InvalidSnapshot, StorageUnavailab
 from vectobeat_core.ids import GuildId
 from vectobeat_core.ports import SettingsChange, SettingsResync
 from vectobeat_core.queue import GuildQueue, PlayerState, QueueSnapshot
+from vectobeat_testkit.faultproxy import FaultProxy
 
 pytestmark = pytest.mark.anyio
 
@@ -191,7 +193,7 @@ async def _kill_clients(conn: RedisConnection, name: str) -> int:
     return killed
 
 
-async def test_connection_loss_is_retried_for_reads_and_reported_for_publish() -> None:
+async def test_connection_loss_is_retried_for_reads() -> None:
     url = service_url("redis")
     name = "vbtest-loss"
     async with (
@@ -202,12 +204,48 @@ async def test_connection_loss_is_retried_for_reads_and_reported_for_publish() -
         await store.save(snapshot(), None)
         assert await _kill_clients(admin, name) >= 1
         assert await store.load(G) == snapshot()  # retried on a fresh connection
+
+
+def _redis_port() -> int:
+    return urlsplit(service_url("redis")).port or 6379
+
+
+async def test_a_publish_on_a_connection_that_died_before_sending_is_sent_on_a_fresh_one() -> None:
+    # Nothing was sent on the dead connection, so sending on a new one cannot apply it twice.
+    async with (
+        redis_namespace() as (admin, keys),
+        FaultProxy(_redis_port()) as proxy,
+        open_redis(f"redis://{proxy.url_host}/0", RedisSettings(backoff_base=0.01)) as conn,
+    ):
+        listener = RedisSettingsChannel(admin, keys, poll_seconds=0.05)
         channel = RedisSettingsChannel(conn, keys)
-        assert await _kill_clients(admin, name) >= 1
-        # PUBLISH is not idempotent: reported, not retried.
-        with pytest.raises(StorageUnavailable, match="may or may not have been applied"):
-            await channel.publish(SettingsChange(G, 1))
-        assert await channel.publish(SettingsChange(G, 2)) == 0  # the next call reconnects
+        async with listener.subscribe() as events:
+            proxy.cut()
+            await anyio.sleep(0.05)
+            proxy.heal()
+            assert await channel.publish(SettingsChange(G, 1)) == 1
+            with anyio.fail_after(5):
+                assert await anext(events) == SettingsChange(G, 1)
+
+
+async def test_a_publish_whose_answer_is_lost_is_reported_as_maybe_applied() -> None:
+    # PUBLISH is not idempotent: a request that reached Redis and lost its answer is not retried
+    # and not called failed, since it was applied.
+    async with (
+        redis_namespace() as (admin, keys),
+        FaultProxy(_redis_port()) as proxy,
+        open_redis(f"redis://{proxy.url_host}/0", RedisSettings(backoff_base=0.01)) as conn,
+    ):
+        listener = RedisSettingsChannel(admin, keys, poll_seconds=0.05)
+        channel = RedisSettingsChannel(conn, keys)
+        async with listener.subscribe() as events:
+            proxy.reset_after_request()
+            with pytest.raises(StorageUnavailable, match="may or may not have been applied"):
+                await channel.publish(SettingsChange(G, 1))
+            with anyio.fail_after(5):
+                assert await anext(events) == SettingsChange(G, 1)  # it was applied
+            proxy.heal()
+            assert await channel.publish(SettingsChange(G, 2)) == 1  # the next call reconnects
 
 
 async def test_the_settings_subscriber_reconnects_and_says_so() -> None:
