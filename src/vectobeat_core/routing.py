@@ -130,38 +130,54 @@ def parse_node_list(text: str, default_password: str | None) -> tuple[NodeSpec, 
     return tuple(specs)
 
 
-def _field(payload: Mapping[str, object], key: str, path: str) -> object:
-    if key not in payload:
-        raise InvalidInput(f"Lavalink stats: missing field '{path}{key}'")
-    return payload[key]
+_FRAMES_PER_MINUTE = 3000
+"""Audio frames Lavalink expects to send per player and minute (50 per second)."""
 
 
-def _count(payload: Mapping[str, object], key: str, path: str = "") -> int:
-    value = _field(payload, key, path)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise InvalidInput(f"Lavalink stats: field '{path}{key}' must be a whole number >= 0")
-    return value
-
-
-def _integer(payload: Mapping[str, object], key: str, path: str) -> int:
-    value = _field(payload, key, path)
+def _whole(value: object) -> int | None:
+    """An integral JSON number (``3.0`` counts), else ``None``."""
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return int(value)
     if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidInput(f"Lavalink stats: field '{path}{key}' must be a whole number")
+        return None
     return value
 
 
-def _number(payload: Mapping[str, object], key: str, path: str) -> float:
-    value = _field(payload, key, path)
+def _count(payload: Mapping[str, object], key: str) -> int:
+    """A count >= 0; missing or odd reads 0."""
+    value = _whole(payload.get(key))
+    return value if value is not None and value >= 0 else 0
+
+
+def _load(cpu: Mapping[str, object], key: str, cores: int) -> float:
+    """A CPU load in 0..1; a Unix load average (above 1) is divided by the cores."""
+    value = cpu.get(key)
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise InvalidInput(f"Lavalink stats: field '{path}{key}' must be a finite number")
-    return float(value)
+        return 0.0
+    load = float(value)
+    if load > 1.0:
+        load /= cores
+    return min(max(load, 0.0), 1.0)
 
 
 def _section(payload: Mapping[str, object], key: str) -> Mapping[str, object]:
-    value = _field(payload, key, "")
-    if not isinstance(value, Mapping):
-        raise InvalidInput(f"Lavalink stats: field {key!r} must be an object")
-    return value
+    value = payload.get(key)
+    return value if isinstance(value, Mapping) else {}
+
+
+def _frames(raw: object) -> FrameStats | None:
+    """Frame stats per minute; counts accumulated over a longer time are scaled to a minute."""
+    if not isinstance(raw, Mapping):
+        return None
+    sent, nulled = _count(raw, "sent"), _count(raw, "nulled")
+    deficit = _whole(raw.get("deficit"))
+    if deficit is None:
+        return None
+    total = sent + nulled
+    if total > _FRAMES_PER_MINUTE:  # cumulative counters: keep the shares, not the totals
+        scale = _FRAMES_PER_MINUTE / total
+        sent, nulled, deficit = round(sent * scale), round(nulled * scale), round(deficit * scale)
+    return FrameStats(sent=sent, nulled=nulled, deficit=deficit)
 
 
 @attrs.frozen
@@ -191,33 +207,29 @@ class NodeStats:
 
     @classmethod
     def from_lavalink(cls, payload: Mapping[str, object]) -> NodeStats:
-        """From ``GET /v4/stats`` or the websocket ``stats`` op; garbage names the bad field."""
+        """From ``GET /v4/stats`` or the websocket ``stats`` op, liberally.
+
+        Only a payload that is not an object is refused. Each field is read on its own: a
+        missing or odd count reads 0, a CPU load given as a Unix load average (above 1) is
+        divided by the cores, and cumulative frame counts are scaled to one minute's worth.
+        """
         if not isinstance(payload, Mapping):
             raise InvalidInput("Lavalink stats must be a JSON object")
         memory = _section(payload, "memory")
         cpu = _section(payload, "cpu")
-        raw_frames = payload.get("frameStats")
-        frames: FrameStats | None = None
-        if raw_frames is not None:
-            if not isinstance(raw_frames, Mapping):
-                raise InvalidInput("Lavalink stats: field 'frameStats' must be an object or null")
-            frames = FrameStats(
-                sent=_count(raw_frames, "sent", "frameStats."),
-                nulled=_count(raw_frames, "nulled", "frameStats."),
-                deficit=_integer(raw_frames, "deficit", "frameStats."),
-            )
+        cores = max(_count(cpu, "cores"), 1)
         return cls(
             players=_count(payload, "players"),
             playing_players=_count(payload, "playingPlayers"),
             uptime_ms=_count(payload, "uptime"),
-            memory_used=_count(memory, "used", "memory."),
-            memory_free=_count(memory, "free", "memory."),
-            memory_allocated=_count(memory, "allocated", "memory."),
-            memory_reservable=_count(memory, "reservable", "memory."),
-            cpu_cores=_count(cpu, "cores", "cpu."),
-            system_load=_number(cpu, "systemLoad", "cpu."),
-            lavalink_load=_number(cpu, "lavalinkLoad", "cpu."),
-            frames=frames,
+            memory_used=_count(memory, "used"),
+            memory_free=_count(memory, "free"),
+            memory_allocated=_count(memory, "allocated"),
+            memory_reservable=_count(memory, "reservable"),
+            cpu_cores=cores,
+            system_load=_load(cpu, "systemLoad", cores),
+            lavalink_load=_load(cpu, "lavalinkLoad", cores),
+            frames=_frames(payload.get("frameStats")),
         )
 
     def to_json(self) -> dict[str, JSON]:
@@ -245,9 +257,6 @@ class NodeStats:
             },
             "frameStats": frames,
         }
-
-
-_FRAMES_PER_MINUTE = 3000
 
 
 def penalty(stats: NodeStats | None) -> float:

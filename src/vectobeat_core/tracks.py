@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 import struct
 from collections.abc import Mapping
 from typing import Any
@@ -111,49 +112,44 @@ class Track:
 
     @classmethod
     def from_lavalink(cls, data: object, *, requester: UserId | None = None) -> Track:
-        """Read a Lavalink v4 track object (``{"encoded", "info": {...}, ...}``).
+        """Read a Lavalink v4 track object (``{"encoded", "info": {...}, ...}``), liberally.
 
-        ``requester`` defaults to ``userData.requester`` when the payload carries one.
+        Only ``encoded`` (what the node plays) and an ``info`` object are required; every other
+        field is normalised on its own (`_LavalinkInfo`) so one odd value never drops the track:
+        a length of ``-1`` or garbage is unknown (0, or ``MAX_LONG`` for a stream), flags given as
+        ``0``/``1`` or ``"true"`` are read as booleans, a missing title reads "Unknown title".
+        ``requester`` defaults to ``userData.requester`` when the payload carries a valid one.
         """
         if not isinstance(data, Mapping):
             raise InvalidTrack(f"A Lavalink track must be an object, got {type(data).__name__}.")
+        encoded = data.get("encoded")
+        if not isinstance(encoded, str) or not encoded:
+            raise InvalidTrack("Lavalink track field 'encoded' is missing or not a string.")
         info = data.get("info")
         if not isinstance(info, Mapping):
             raise InvalidTrack("Lavalink track field 'info' is missing or not an object.")
-        missing = [
-            key
-            for key in (
-                "identifier",
-                "isSeekable",
-                "author",
-                "length",
-                "isStream",
-                "title",
-                "sourceName",
-            )
-            if key not in info
-        ]
-        if "encoded" not in data:
-            missing.insert(0, "encoded")
-        if missing:
-            raise InvalidTrack(f"Lavalink track is missing field(s): {', '.join(missing)}.")
         if requester is None:
             user_data = data.get("userData")
             if isinstance(user_data, Mapping):
-                requester = _parse_requester(user_data.get("requester"))
+                try:
+                    requester = _parse_requester(user_data.get("requester"))
+                except InvalidTrack:
+                    requester = None  # foreign userData: not ours to trust, not worth a drop
+        fields = _LavalinkInfo(info)
+        is_stream = fields.flag("isStream", default=False)
         return cls(
-            encoded=data["encoded"],
-            title=info["title"],
-            author=info["author"],
-            length=info["length"],
-            identifier=info["identifier"],
-            is_stream=info["isStream"],
-            is_seekable=info["isSeekable"],
-            uri=info.get("uri"),
-            artwork_url=info.get("artworkUrl"),
-            isrc=info.get("isrc"),
-            source=info["sourceName"],
-            position=info.get("position", 0),
+            encoded=encoded,
+            title=fields.text("title", "Unknown title"),
+            author=fields.text("author", "Unknown artist"),
+            length=fields.millis("length", unknown=MAX_LONG if is_stream else 0),
+            identifier=fields.text("identifier", "unknown"),
+            is_stream=is_stream,
+            is_seekable=fields.flag("isSeekable", default=not is_stream),
+            uri=fields.optional_text("uri"),
+            artwork_url=fields.optional_text("artworkUrl"),
+            isrc=fields.optional_text("isrc"),
+            source=fields.text("sourceName", "unknown"),
+            position=fields.millis("position", unknown=0),
             requester=requester,
         )
 
@@ -232,6 +228,48 @@ class Track:
             position=obj.get("p", 0),
             requester=_parse_requester(obj.get("q")),
         )
+
+
+class _LavalinkInfo:
+    """Per-field normalisation of a Lavalink ``info`` object (servers deviate from the docs)."""
+
+    __slots__ = ("_info",)
+
+    def __init__(self, info: Mapping[str, Any]) -> None:
+        self._info = info
+
+    def text(self, key: str, default: str) -> str:
+        value = self._info.get(key)
+        if isinstance(value, str):
+            return value
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return str(value)
+        return default
+
+    def optional_text(self, key: str) -> str | None:
+        value = self._info.get(key)
+        return value if isinstance(value, str) and value else None
+
+    def flag(self, key: str, *, default: bool) -> bool:
+        value = self._info.get(key)
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, int) and value in (0, 1):
+            return bool(value)
+        if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+            return value.strip().lower() == "true"
+        return default
+
+    def millis(self, key: str, *, unknown: int) -> int:
+        """A length or position in ms; negative, missing or garbage is ``unknown``."""
+        value = self._info.get(key)
+        if isinstance(value, str) and value.isascii() and value.isdigit():
+            value = int(value)
+        if isinstance(value, float) and math.isfinite(value):
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            return unknown
+        return min(value, MAX_LONG)
 
 
 def _parse_requester(value: object) -> UserId | None:

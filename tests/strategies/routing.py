@@ -37,12 +37,14 @@ def lavalink_stats_payloads(draw: st.DrawFn) -> dict[str, object]:
     """A valid Lavalink v4 ``stats`` payload (REST shape; ``frameStats`` may be null)."""
     frames = draw(
         st.none()
-        | st.fixed_dictionaries(
-            {
-                "sent": st.integers(0, 3000),
-                "nulled": st.integers(0, 3000),
-                "deficit": st.integers(-3000, 3000),
-            }
+        | st.integers(0, 3000).flatmap(
+            lambda sent: st.fixed_dictionaries(
+                {  # one minute holds 3000 frame slots: sent + nulled fit in it
+                    "sent": st.just(sent),
+                    "nulled": st.integers(0, 3000 - sent),
+                    "deficit": st.integers(-3000, 3000),
+                }
+            )
         )
     )
     players = draw(_counts)

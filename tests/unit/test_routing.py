@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import attrs
 import pytest
@@ -195,38 +196,73 @@ def test_stats_round_trip(payload: dict[str, object]) -> None:
     assert NodeStats.from_lavalink({**payload, "op": "stats"}) == parsed
 
 
-@pytest.mark.parametrize(
-    ("mutate", "field"),
-    [
-        (lambda p: p.pop("players"), "'players'"),
-        (lambda p: p.update(players=-1), "'players'"),
-        (lambda p: p.update(playingPlayers="3"), "'playingPlayers'"),
-        (lambda p: p.update(uptime=True), "'uptime'"),
-        (lambda p: p.update(memory=[]), "'memory'"),
-        (lambda p: p["memory"].pop("free"), "'memory.free'"),
-        (lambda p: p["cpu"].update(systemLoad=float("nan")), "'cpu.systemLoad'"),
-        (lambda p: p["cpu"].update(lavalinkLoad=None), "'cpu.lavalinkLoad'"),
-        (lambda p: p.update(frameStats=7), "'frameStats'"),
-        (
-            lambda p: p.update(frameStats={"sent": 1, "nulled": 0, "deficit": 0.5}),
-            "'frameStats.deficit'",
-        ),
-    ],
-)
-def test_stats_garbage_names_the_field(mutate: object, field: str) -> None:
-    payload: dict[str, object] = {
+def _stats_payload() -> dict[str, Any]:
+    return {
         "players": 1,
         "playingPlayers": 1,
         "uptime": 5,
         "memory": {"free": 1, "used": 1, "allocated": 1, "reservable": 1},
-        "cpu": {"cores": 2, "systemLoad": 0.1, "lavalinkLoad": 0.1},
+        "cpu": {"cores": 4, "systemLoad": 0.1, "lavalinkLoad": 0.1},
         "frameStats": None,
     }
-    mutate(payload)  # type: ignore[operator]
-    with pytest.raises(InvalidInput, match=field.replace(".", r"\.")):
-        NodeStats.from_lavalink(payload)
+
+
+@pytest.mark.parametrize(
+    ("mutate", "read", "expected"),
+    [
+        (lambda p: p.pop("players"), lambda s: s.players, 0),
+        (lambda p: p.update(players=-1), lambda s: s.players, 0),
+        (lambda p: p.update(playingPlayers="3"), lambda s: s.playing_players, 0),
+        (lambda p: p.update(playingPlayers=3.0), lambda s: s.playing_players, 3),
+        (lambda p: p.update(uptime=True), lambda s: s.uptime_ms, 0),
+        (lambda p: p.update(memory=[]), lambda s: s.memory_free, 0),
+        (lambda p: p["memory"].pop("free"), lambda s: s.memory_free, 0),
+        (lambda p: p["cpu"].update(systemLoad=float("nan")), lambda s: s.system_load, 0.0),
+        (lambda p: p["cpu"].update(lavalinkLoad=None), lambda s: s.lavalink_load, 0.0),
+        (lambda p: p["cpu"].update(cores=0), lambda s: s.cpu_cores, 1),
+        # a Unix load average (some servers): 2.0 on 4 cores is half loaded
+        (lambda p: p["cpu"].update(systemLoad=2.0), lambda s: s.system_load, 0.5),
+        (lambda p: p["cpu"].update(systemLoad=9.0), lambda s: s.system_load, 1.0),
+        (lambda p: p.update(frameStats=7), lambda s: s.frames, None),
+        (
+            lambda p: p.update(frameStats={"sent": 1, "nulled": 0, "deficit": 0.5}),
+            lambda s: s.frames,
+            None,
+        ),
+        (
+            lambda p: p.update(frameStats={"sent": 2999, "nulled": 1, "deficit": 0}),
+            lambda s: s.frames,
+            FrameStats(sent=2999, nulled=1, deficit=0),
+        ),
+        # cumulative counters (some servers): the shares are kept, scaled to a minute
+        (
+            lambda p: p.update(frameStats={"sent": 270_000, "nulled": 30_000, "deficit": 6000}),
+            lambda s: s.frames,
+            FrameStats(sent=2700, nulled=300, deficit=60),
+        ),
+    ],
+)
+def test_odd_stats_fields_are_normalised_one_by_one(
+    mutate: Callable[[dict[str, Any]], object],
+    read: Callable[[NodeStats], object],
+    expected: object,
+) -> None:
+    payload = _stats_payload()
+    mutate(payload)
+    assert read(NodeStats.from_lavalink(payload)) == expected
+
+
+def test_stats_that_are_not_an_object_are_refused() -> None:
     with pytest.raises(InvalidInput, match="object"):
         NodeStats.from_lavalink([])  # type: ignore[arg-type]
+
+
+@given(st.floats(min_value=0, max_value=64, allow_nan=False), st.integers(1, 64))
+def test_a_normalised_load_is_a_share(load: float, cores: int) -> None:
+    payload = _stats_payload()
+    payload["cpu"] = {"cores": cores, "systemLoad": load, "lavalinkLoad": load}
+    stats = NodeStats.from_lavalink(payload)
+    assert 0.0 <= stats.system_load <= 1.0
 
 
 def test_penalty_matches_lavalink_clients() -> None:

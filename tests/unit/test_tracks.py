@@ -254,24 +254,77 @@ class TestLavalinkJson:
             ([], "must be an object"),
             ({"encoded": "x"}, "'info' is missing"),
             ({"encoded": "x", "info": []}, "'info' is missing"),
-            ({"info": {"title": "x"}}, "missing field.*encoded.*identifier"),
-            (lavalink_payload(length="long"), "'length' must be an integer"),
-            (lavalink_payload(length=True), "'length' must be an integer"),
-            (lavalink_payload(length=-3), "'length' must be between"),
-            (lavalink_payload(position=MAX_LONG + 1), "'position' must be between"),
-            (lavalink_payload(isStream="no"), "'is_stream' must be true or false"),
-            (lavalink_payload(isSeekable=1), "'is_seekable' must be true or false"),
-            (lavalink_payload(title=None), "'title' must be a string"),
-            (lavalink_payload(uri=5), "'uri' must be a string or null"),
-            ({**lavalink_payload(), "encoded": 7}, "'encoded' must be a string"),
-            ({**lavalink_payload(), "userData": {"requester": "x"}}, "'requester'"),
-            ({**lavalink_payload(), "userData": {"requester": 0}}, "'requester'"),
+            ({"info": {"title": "x"}}, "'encoded' is missing"),
+            ({**lavalink_payload(), "encoded": 7}, "'encoded' is missing or not a string"),
+            ({**lavalink_payload(), "encoded": ""}, "'encoded' is missing or not a string"),
         ],
     )
-    def test_rejects(self, payload: object, message: str) -> None:
+    def test_rejects_what_cannot_be_played(self, payload: object, message: str) -> None:
         with pytest.raises(InvalidTrack, match=message) as info:
             Track.from_lavalink(payload)
         assert isinstance(info.value, VectoBeatError)
+
+    @pytest.mark.parametrize(
+        ("fields", "attribute", "expected"),
+        [
+            ({"length": -1}, "length", 0),  # unknown length (local/HTTP tracks on some servers)
+            ({"length": -1, "isStream": True, "isSeekable": False}, "length", MAX_LONG),
+            ({"length": "long"}, "length", 0),
+            ({"length": True}, "length", 0),
+            ({"length": 213000.0}, "length", 213000),
+            ({"length": "213000"}, "length", 213000),
+            ({"length": float("nan")}, "length", 0),
+            ({"length": 2**70}, "length", MAX_LONG),
+            ({"position": -5}, "position", 0),
+            ({"position": MAX_LONG + 1}, "position", MAX_LONG),
+            ({"isStream": "no"}, "is_stream", False),
+            ({"isStream": 1}, "is_stream", True),
+            ({"isStream": "TRUE"}, "is_stream", True),
+            ({"isSeekable": 1}, "is_seekable", True),
+            ({"isSeekable": None, "isStream": True}, "is_seekable", False),
+            ({"title": None}, "title", "Unknown title"),
+            ({"author": 42}, "author", "42"),
+            ({"uri": 5}, "uri", None),
+            ({"artworkUrl": ""}, "artwork_url", None),
+            ({"sourceName": None}, "source", "unknown"),
+        ],
+    )
+    def test_normalises_odd_fields_one_by_one(
+        self, fields: dict[str, object], attribute: str, expected: object
+    ) -> None:
+        track = Track.from_lavalink(lavalink_payload(**fields))
+        assert getattr(track, attribute) == expected
+        assert track.title == (expected if attribute == "title" else "Rick Astley - Never Gonna Give You Up")
+
+    @pytest.mark.parametrize("requester", ["x", 0, -1, True, None])
+    def test_a_foreign_requester_is_ignored(self, requester: object) -> None:
+        payload = {**lavalink_payload(), "userData": {"requester": requester}}
+        assert Track.from_lavalink(payload).requester is None
+
+    @given(
+        st.dictionaries(
+            st.sampled_from(
+                [
+                    "identifier",
+                    "isSeekable",
+                    "author",
+                    "length",
+                    "isStream",
+                    "position",
+                    "title",
+                    "uri",
+                    "artworkUrl",
+                    "isrc",
+                    "sourceName",
+                ]
+            ),
+            st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+        )
+    )
+    def test_any_info_with_an_encoded_track_is_read(self, info: dict[str, object]) -> None:
+        track = Track.from_lavalink({"encoded": "QAAA", "info": info})
+        assert 0 <= track.length <= MAX_LONG
+        assert 0 <= track.position <= MAX_LONG
 
 
 class TestCompactJson:
