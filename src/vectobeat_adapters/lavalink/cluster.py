@@ -232,6 +232,7 @@ class LavalinkCluster:
             self._spawn(failover.migrate, self, name, reason)
         elif transition.to_status is NodeStatus.UP:
             self._spawn(failover.reconcile, self, self._nodes[name])
+            self._spawn(failover.rebuild_lost, self, self._nodes[name])
             self._spawn(failover.place_stranded, self)
 
     def _lag(self, state: object) -> float:
@@ -306,6 +307,8 @@ class LavalinkCluster:
         await self._observe(node.name, WsEvent(open=True))
         if resumed:
             self._spawn(failover.reconcile, self, node)
+        elif self.status_of(node.name) is NodeStatus.UP:
+            self._spawn(failover.rebuild_lost, self, node)  # else when it is up again
 
     async def node_closed(self, node: NodeClient, reason: str) -> None:
         if not self._closing:  # our own shutdown closes every websocket: not an outage
@@ -470,6 +473,7 @@ class LavalinkCluster:
         async with record.lock:
             returned_from = await failover.maybe_return(self, record)
             now = self.clock.now()
+            was_paused = record.paused
             record.track = track
             record.end_ms = end_ms
             record.rebase(start_ms, now)
@@ -477,8 +481,8 @@ class LavalinkCluster:
             record.volume = volume
             if filters is not None:
                 record.filters = dict(filters)
-            include_voice = record.created_on != record.node
-            await self._send(record, record.full_body(now, include_voice=include_voice))
+            fresh = not record.held_by(record.node, self._nodes[record.node].session_id)
+            await self._send(record, record.full_body(now, fresh=fresh, was_paused=was_paused))
             if returned_from is not None:
                 await failover.finish_return(self, record, returned_from)
 
@@ -551,7 +555,15 @@ class LavalinkCluster:
         return rtt * _LEAD_FACTOR * self._rate()
 
     async def _send(self, record: PlayerRecord, body: Mapping[str, JSON]) -> None:
-        """Apply ``body`` on the player's node; if that node fails, rebuild it elsewhere."""
+        """Apply ``body`` on the player's node; if that node fails, rebuild it elsewhere.
+
+        A node whose session no longer holds the player (it restarted without resuming) would
+        create an empty player from a partial update and answer 200: the player is rebuilt
+        there from its state instead, so a success is never reported for a silent guild.
+        """
+        node = self._nodes[record.node]
+        if record.created_on is not None and not record.held_by(record.node, node.session_id):
+            body = record.full_body(self.clock.now(), fresh=True)
         try:
             answer = await self.patch_player(record, body)
         except NodeRequestError as exc:
@@ -563,6 +575,7 @@ class LavalinkCluster:
             await failover.relocate(self, record, reason=str(exc))
             return
         record.created_on = record.node
+        record.created_session = node.session_id
         record.stranded = False
         self.note_answer(record, answer)
 

@@ -6,6 +6,8 @@
   ``move_concurrency``. A target that refuses is skipped for the next best (`choose_node`).
 * `maybe_return` runs at a track boundary (`LavalinkCluster.play`): once the preferred region has
   been healthy for ``return_hold_s`` the next track starts there (`plan_return`), never mid-song.
+* `rebuild_lost` runs when a node comes back with a new session (it restarted, or does not
+  resume): every player it held is rebuilt there from its state, in parallel.
 * `reconcile` deletes players a node still holds after they moved away (a resumed session, a
   node back from a hang), so a guild never plays twice.
 
@@ -44,6 +46,7 @@ __all__ = [
     "maybe_return",
     "migrate",
     "place_stranded",
+    "rebuild_lost",
     "reconcile",
     "relocate",
 ]
@@ -74,8 +77,7 @@ async def migrate(cluster: LavalinkCluster, dead: NodeName, reason: str) -> None
     for guild_id in plan.stranded:
         record = cluster.record(guild_id)
         if record is not None and record.node == dead:
-            record.stranded = True
-            cluster.count(players_stranded=1)
+            _strand(cluster, record)
             await cluster.append_audit(
                 AuditEvent.effective_region(guild_id, record.decision, None, cluster.clock.now())
             )
@@ -94,12 +96,17 @@ async def _apply(
             try:
                 await _move(cluster, record, move.to_node, reason)
             except NodeUnavailable:
-                record.stranded = True
-                cluster.count(players_stranded=1)
+                _strand(cluster, record)
             except Exception:  # one bad player must not stop the others' moves
                 _log.exception("lavalink_move_crashed guild=%s", record.guild_id)
-                record.stranded = True
-                cluster.count(players_stranded=1)
+                _strand(cluster, record)
+
+
+def _strand(cluster: LavalinkCluster, record: PlayerRecord) -> None:
+    """Mark a player that found no node; counted once until it plays again."""
+    if not record.stranded:
+        record.stranded = True
+        cluster.count(players_stranded=1)
 
 
 async def relocate(cluster: LavalinkCluster, record: PlayerRecord, *, reason: str) -> None:
@@ -160,7 +167,7 @@ async def _restore_on(cluster: LavalinkCluster, record: PlayerRecord, target: No
     record.node = target
     record.restoring = record.track is not None
     now = cluster.clock.now() + cluster.lead(target)
-    body = record.full_body(now, include_voice=True)
+    body = record.full_body(now, fresh=True)
     position = body.get("position", 0)
     try:
         answer = await cluster.patch_player(record, body)
@@ -168,6 +175,7 @@ async def _restore_on(cluster: LavalinkCluster, record: PlayerRecord, target: No
         record.node, record.created_on, record.restoring = previous, previous_created, False
         raise
     record.created_on = target
+    record.created_session = cluster.node(target).session_id
     record.rebase(position if isinstance(position, int) else 0, now)
     cluster.note_answer(record, answer)
     return position if isinstance(position, int) else 0
@@ -226,7 +234,7 @@ async def delete_player(cluster: LavalinkCluster, node_name: NodeName, guild_id:
 
 async def reconcile(cluster: LavalinkCluster, node: NodeClient) -> None:
     """Delete the players ``node`` still holds for guilds that now play elsewhere."""
-    if node.session_id is None:
+    if node.session_id is None or not node.connected:  # a dead session would only 404
         return
     try:
         players = await node.request("GET", f"/v4/sessions/{node.session_id}/players")
@@ -255,3 +263,36 @@ async def place_stranded(cluster: LavalinkCluster) -> None:
                 await relocate(cluster, record, reason="a node is available again")
             except NodeUnavailable as exc:
                 _log.warning("lavalink_still_stranded guild=%s error=%s", record.guild_id, exc)
+
+
+async def rebuild_lost(cluster: LavalinkCluster, node: NodeClient) -> None:
+    """Rebuild, in parallel, every player ``node`` lost with its old session (or that was
+    stranded on it): the node's new session does not hold them."""
+    lost = [
+        r
+        for r in cluster.records()
+        if r.node == node.name
+        and r.created_on is not None
+        and not r.held_by(node.name, node.session_id)
+    ]
+    if not lost:
+        return
+    _log.warning("lavalink_rebuilding_players node=%s players=%d", node.name, len(lost))
+    limiter = anyio.CapacityLimiter(cluster.move_concurrency)
+
+    async def rebuild(record: PlayerRecord) -> None:
+        async with limiter, record.lock:
+            if record.node != node.name or record.held_by(node.name, node.session_id):
+                return  # moved or rebuilt meanwhile
+            try:
+                await _restore_on(cluster, record, node.name)
+            except NodeUnavailable as exc:
+                _log.warning("lavalink_rebuild_failed guild=%s error=%s", record.guild_id, exc)
+                return
+            record.stranded = False
+            cluster.count(players_rebuilt=1)
+            await cluster.emit(PlayerMoved(record.guild_id, node.name, node.name))
+
+    async with anyio.create_task_group() as tg:
+        for record in lost:
+            tg.start_soon(rebuild, record)

@@ -225,12 +225,14 @@ def parse_event(guild_id: GuildId, payload: Mapping[str, object]) -> LavalinkEve
 
 @attrs.frozen
 class FailoverCounts:
-    """Counters for metrics: node failovers, players moved/returned/stranded, failed moves."""
+    """Counters for metrics: node failovers, players moved/returned/stranded (each time one
+    becomes stranded)/rebuilt (on a node that came back with a new session), failed moves."""
 
     failovers: int = 0
     players_moved: int = 0
     players_returned: int = 0
     players_stranded: int = 0
+    players_rebuilt: int = 0
     move_failures: int = 0
     bad_payloads: int = 0
 
@@ -240,6 +242,7 @@ class FailoverCounts:
             "players_moved": self.players_moved,
             "players_returned": self.players_returned,
             "players_stranded": self.players_stranded,
+            "players_rebuilt": self.players_rebuilt,
             "move_failures": self.move_failures,
             "bad_payloads": self.bad_payloads,
         }

@@ -27,7 +27,14 @@ from vectobeat_core.errors import InvalidInput, NodeUnavailable
 from vectobeat_core.ids import NodeName
 from vectobeat_core.routing import NodeSpec, NodeStats
 
-__all__ = ["Backoff", "NodeClient", "NodeHandler", "NodeRequestError", "check_version"]
+__all__ = [
+    "Backoff",
+    "NodeClient",
+    "NodeHandler",
+    "NodeRequestError",
+    "check_version",
+    "describe_handshake_error",
+]
 
 _log = logging.getLogger("vectobeat.lavalink")
 _VERSION = re.compile(r"(\d+)\.(\d+)(?:\.(\d+))?\S*")
@@ -120,6 +127,8 @@ class NodeClient:
         self.connected = False
         self.problem: str | None = None
         self.version: str | None = None
+        self.resume_problem: str | None = None
+        """Why the node did not agree to resume its session (``None``: it did, or not asked)."""
         self.connects = 0
         self.resumes = 0
         self._ready = anyio.Event()
@@ -209,6 +218,12 @@ class NodeClient:
                     _log.error("lavalink_node_unusable node=%s problem=%s", self.name, self.problem)
             except NodeUnavailable as exc:
                 _log.warning("lavalink_node_connect_failed node=%s error=%s", self.name, exc)
+            except aiohttp.WSServerHandshakeError as exc:
+                _log.warning(
+                    "lavalink_node_connect_failed node=%s error=%s",
+                    self.name,
+                    describe_handshake_error(exc),
+                )
             except (aiohttp.ClientError, OSError, TimeoutError) as exc:
                 _log.warning(
                     "lavalink_node_connect_failed node=%s error=%s", self.name, type(exc).__name__
@@ -289,15 +304,49 @@ class NodeClient:
         if resumed:
             self.resumes += 1
         else:
+            await self._configure_resuming(session_id)
+        _log.info("lavalink_node_ready node=%s resumed=%s", self.name, resumed)
+        self._ready.set()
+        await self._handler.node_ready(self, resumed)
+        return True
+
+    async def _configure_resuming(self, session_id: str) -> None:
+        """Ask the node to keep the session through a disconnect. A node that refuses (some
+        Lavalink-compatible servers answer 404) still plays: it just does not resume, which
+        is logged once and shown by ``nodes check`` (`resume_problem`)."""
+        try:
             await self.request(
                 "PATCH",
                 f"/v4/sessions/{session_id}",
                 body={"resuming": True, "timeout": self._resume_timeout_s},
             )
-        _log.info("lavalink_node_ready node=%s resumed=%s", self.name, resumed)
-        self._ready.set()
-        await self._handler.node_ready(self, resumed)
-        return True
+        except NodeUnavailable as exc:
+            if self.resume_problem is None:
+                _log.warning("lavalink_node_does_not_resume node=%s why=%s", self.name, exc)
+            self.resume_problem = str(exc)
+        else:
+            self.resume_problem = None
+
+    @property
+    def resumes_sessions(self) -> bool | None:
+        """Whether the node agreed to resume its session (``None`` before the first ready)."""
+        if self.session_id is None:
+            return None
+        return self.resume_problem is None
+
+
+def describe_handshake_error(exc: aiohttp.WSServerHandshakeError) -> str:
+    """Why a node refused the websocket: its status and reason, and a hint for the usual ones."""
+    hints = {
+        400: "the node refused the handshake headers (User-Id must be the bot's user id)",
+        401: "the password is wrong (Authorization)",
+        403: "the password is wrong (Authorization)",
+        404: "the node has no /v4/websocket: is it Lavalink v4?",
+    }
+    hint = hints.get(exc.status, "")
+    message = (exc.message or "").strip()[:200]
+    parts = [f"HTTP {exc.status}", message, hint]
+    return "websocket handshake refused: " + "; ".join(part for part in parts if part)
 
 
 def _error_message(text: str) -> str:

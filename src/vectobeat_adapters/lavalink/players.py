@@ -60,6 +60,9 @@ class PlayerRecord:
     end_ms: int | None = None
     voice: VoiceState | None = None
     created_on: NodeName | None = None
+    created_session: str | None = None
+    """The node session the player was created in: a node that restarted without resuming has
+    a new session and no longer holds the player (it must be rebuilt, not patched)."""
     restoring: bool = False
     stranded: bool = False
     settled_wall_ms: float = 0.0
@@ -99,14 +102,30 @@ class PlayerRecord:
             track_length_ms=self.length_ms(),
         )
 
-    def full_body(self, now: float, *, include_voice: bool) -> dict[str, JSON]:
-        """One PATCH that rebuilds the whole player: track at the position now, and the rest."""
-        body: dict[str, JSON] = {
-            "volume": self.volume,
-            "paused": self.paused,
-            "filters": dict(self.filters),
-        }
-        if include_voice and self.voice is not None:
+    def held_by(self, node: NodeName, session_id: str | None) -> bool:
+        """Whether ``node``'s current session holds this player (a PATCH would not create it)."""
+        return (
+            self.created_on == node
+            and session_id is not None
+            and (self.created_session == session_id)
+        )
+
+    def full_body(self, now: float, *, fresh: bool, was_paused: bool = False) -> dict[str, JSON]:
+        """One PATCH that rebuilds the whole player: track at the position now, and the rest.
+
+        Says only what the player needs: a ``fresh`` player (a node or session that does not
+        hold it yet) starts unpaused at volume 100 without filters, so those defaults are left
+        out (a server mishandles an explicit ``paused: false``); on a player the node holds,
+        ``paused`` is sent when it is or was paused, since a node keeps a paused player paused.
+        """
+        body: dict[str, JSON] = {}
+        if self.paused or (was_paused and not fresh):
+            body["paused"] = self.paused
+        if self.volume != 100 or not fresh:
+            body["volume"] = self.volume
+        if self.filters or not fresh:
+            body["filters"] = dict(self.filters)
+        if fresh and self.voice is not None:
             body["voice"] = self.voice.to_lavalink()
         if self.track is not None:
             body["track"] = {"encoded": self.track.encoded}

@@ -38,9 +38,11 @@ from __future__ import annotations
 from vectobeat_testkit.lavalink.catalogue import Catalogue, CatalogueTrack, LoadFailure
 from vectobeat_testkit.lavalink.engine import RecordedRequest
 from vectobeat_testkit.lavalink.player import PlaybackClock, PlayerSnapshot
+from vectobeat_testkit.lavalink.profiles import PROFILES, ServerProfile, parse_profiles
 from vectobeat_testkit.lavalink.server import FakeLavalinkNode
 
 __all__ = [
+    "PROFILES",
     "Catalogue",
     "CatalogueTrack",
     "FakeLavalinkNode",
@@ -48,4 +50,6 @@ __all__ = [
     "PlaybackClock",
     "PlayerSnapshot",
     "RecordedRequest",
+    "ServerProfile",
+    "parse_profiles",
 ]

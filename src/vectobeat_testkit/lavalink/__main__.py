@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 
 from vectobeat_testkit.lavalink.catalogue import Catalogue
+from vectobeat_testkit.lavalink.profiles import PROFILES, ServerProfile, parse_profiles
 from vectobeat_testkit.lavalink.server import FakeLavalinkNode
 
 __all__ = ["main"]
@@ -33,6 +34,7 @@ async def _serve(args: argparse.Namespace) -> None:
         port=args.port,
         speed=args.speed,
         catalogue=_demo_catalogue(),
+        profile=args.profile,
     )
     async with node:
         print(f"fake Lavalink {node.name} ({node.region}) on {node.base_url}", flush=True)
@@ -47,6 +49,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--region", default="local")
     parser.add_argument("--password", default="youshallnotpass")
     parser.add_argument("--speed", type=float, default=1.0, help="playback clock speed factor")
+    profiles = "; ".join(f"{name}: {text}" for name, (text, _) in sorted(PROFILES.items()))
+    parser.add_argument(
+        "--profile",
+        type=parse_profiles,
+        default=ServerProfile(),
+        help=f"comma-separated deviations of real servers ({profiles})",
+    )
     args = parser.parse_args(argv)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve(args))

@@ -19,6 +19,7 @@ import attrs
 from vectobeat_testkit.lavalink.catalogue import Catalogue
 from vectobeat_testkit.lavalink.faults import Faults
 from vectobeat_testkit.lavalink.player import PlaybackClock, PlayerState, PlayingTrack
+from vectobeat_testkit.lavalink.profiles import ServerProfile
 from vectobeat_testkit.lavalink.protocol import event, stats_json
 from vectobeat_testkit.lavalink.session import Connection, Session
 
@@ -52,8 +53,10 @@ class Engine:
         faults: Faults,
         version: str,
         player_update_interval: float = 5.0,
+        profile: ServerProfile | None = None,
     ) -> None:
         self.catalogue = catalogue
+        self.profile = profile if profile is not None else ServerProfile()
         self.player_update_interval = player_update_interval
         self.clock = clock
         self.faults = faults
@@ -162,11 +165,29 @@ class Engine:
         if player.track is not None:
             self._end(session, player, "replaced")
         player.paused = paused
-        player.start(track, position, end_time)
+        track = attrs.evolve(
+            track, json={**track.json, "info": self.profile.track_info(track.json["info"])}
+        )
+        late_seek = position if self.profile.seek_after_play and position > 0 else None
+        player.start(track, 0 if late_seek is not None else position, end_time)
+        if late_seek is not None:
+            asyncio.get_running_loop().call_later(
+                0.3, self._late_seek, session, player, track, late_seek
+            )
         session.send(event("TrackStartEvent", player.guild_id, track=player.track_json()))
         if player.guild_id not in session.update_timers:
             self._send_update_and_rearm(session, player.guild_id)
         self.reschedule(session, player)
+
+    def _late_seek(
+        self, session: Session, player: PlayerState, track: PlayingTrack, position: int
+    ) -> None:
+        """The ``seek-after-play`` profile: the position of a play arrives after its answer."""
+        if player.track is not track or session.players.get(player.guild_id) is not player:
+            return
+        player.rebase(position)
+        self.reschedule(session, player)
+        self.send_player_update(session, player)
 
     def stop(self, session: Session, player: PlayerState, reason: TrackEndReason) -> None:
         if player.track is not None:
@@ -278,15 +299,20 @@ class Engine:
 
     def stats(self, *, websocket: bool) -> dict[str, Any]:
         players = self.all_players()
+        uptime_ms = int(time.time() * 1000) - self.started_ms
         frame_stats = None
         if websocket and players:
             frame_stats = {"sent": 3000, "nulled": 0, "deficit": self.frame_deficit}
+            if self.profile.cumulative_frames:
+                minutes = max(uptime_ms / 60_000, 1.0)
+                frame_stats = {key: round(value * minutes) for key, value in frame_stats.items()}
+        scale = 4.0 if self.profile.load_average else 1.0  # stats_json reports 4 cores
         return stats_json(
             players=len(players),
             playing=sum(1 for p in players if p.playing),
-            uptime_ms=int(time.time() * 1000) - self.started_ms,
-            system_load=self.system_load,
-            lavalink_load=self.lavalink_load,
+            uptime_ms=uptime_ms,
+            system_load=self.system_load * scale,
+            lavalink_load=self.lavalink_load * scale,
             frame_stats=frame_stats,
         )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 from collections.abc import Awaitable, Callable
@@ -149,7 +150,19 @@ async def load_tracks(request: web.Request) -> web.Response:
     identifier = request.query.get("identifier")
     if identifier is None:
         raise LavalinkHTTPError(400, "Required parameter 'identifier' is not present.")
-    return web.json_response(request.app[ENGINE].catalogue.load(identifier))
+    engine = request.app[ENGINE]
+    return web.json_response(_shown(engine, engine.catalogue.load(identifier)))
+
+
+def _shown(engine: Engine, value: Any) -> Any:
+    """A loadtracks answer with every track's ``info`` as the node's profile reports it."""
+    if isinstance(value, list):
+        return [_shown(engine, item) for item in value]
+    if isinstance(value, dict):
+        if "encoded" in value and isinstance(value.get("info"), dict):
+            return {**value, "info": engine.profile.track_info(value["info"])}
+        return {key: _shown(engine, item) for key, item in value.items()}
+    return value
 
 
 def _decoded(engine: Engine, encoded: str) -> dict[str, Any]:
@@ -176,6 +189,8 @@ async def decode_tracks(request: web.Request) -> web.Response:
 
 
 async def patch_session(request: web.Request) -> web.Response:
+    if request.app[ENGINE].profile.no_resume:
+        raise LavalinkHTTPError(404, "Not Found")
     session = _session(request)
     body = await _json(request)
     if not isinstance(body, dict):
@@ -219,6 +234,8 @@ async def patch_player(request: web.Request) -> web.Response:
     body = await _json(request)
     if not isinstance(body, dict):
         raise LavalinkHTTPError(400, "Request body must be an object")
+    if engine.profile.play_delay_s and ("track" in body or "encodedTrack" in body):
+        await asyncio.sleep(engine.profile.play_delay_s)
     player = apply_update(
         engine,
         session,

@@ -16,6 +16,7 @@ from vectobeat_testkit.lavalink.engine import Engine, RecordedRequest
 from vectobeat_testkit.lavalink.faults import Faults
 from vectobeat_testkit.lavalink.gateway import websocket
 from vectobeat_testkit.lavalink.player import PlaybackClock, PlayerSnapshot
+from vectobeat_testkit.lavalink.profiles import ServerProfile
 from vectobeat_testkit.lavalink.rest import ENGINE, OPTIONS, NodeOptions, middlewares, routes
 from vectobeat_testkit.lavalink.session import Session
 from vectobeat_testkit.serving import serve
@@ -32,7 +33,8 @@ class FakeLavalinkNode:
 
     ``speed`` accelerates the playback clock (``speed=10`` plays a 3-minute track in 18 s);
     ``player_update_interval`` (each player's, from its track start, as Lavalink schedules them) and
-    ``stats_interval`` are real seconds between those ops.
+    ``stats_interval`` are real seconds between those ops; ``profile`` makes it deviate as some
+    Lavalink-compatible servers do (`vectobeat_testkit.lavalink.profiles`).
     """
 
     def __init__(
@@ -51,6 +53,7 @@ class FakeLavalinkNode:
         stats_interval: float = 60.0,
         metrics: bool = True,
         require_client_name: bool = False,
+        profile: ServerProfile | None = None,
     ) -> None:
         self.name = name
         self.region = region
@@ -66,9 +69,12 @@ class FakeLavalinkNode:
             faults=self._faults,
             version=version,
             player_update_interval=player_update_interval,
+            profile=profile,
         )
         self._options = NodeOptions(
-            password=password, metrics=metrics, require_client_name=require_client_name
+            password=password,
+            metrics=metrics and not self._engine.profile.no_metrics,
+            require_client_name=require_client_name,
         )
         self._stats_interval = stats_interval
         self._runner: web.AppRunner | None = None
