@@ -251,11 +251,13 @@ async def test_killed_node_players_resume_on_the_other_node_of_their_region() ->
         for guild_id in guilds:
             info = w.cluster.player(guild_id)
             assert info is not None and (info.node, info.region) == ("us-2", Region.US)
+        await w.cluster.flush_records()
         moves = await w.audit.recent(None, limit=1000, kinds=[AuditKind.NODE_FAILOVER])
         assert sorted(e.guild_id for e in moves if e.guild_id is not None) == guilds
         assert {(e.data["from_node"], e.data["to_node"], e.data["region"]) for e in moves} == {
             ("us-1", "us-2", "us")
         }
+        await w.cluster.flush_records()
         assert await w.audit.recent(None, kinds=[AuditKind.REGION_UNAVAILABLE]) == []
         assert w.cluster.counts.players_moved == 50
         assert w.cluster.counts.failovers == 1
@@ -281,6 +283,7 @@ async def test_hung_node_is_detected_and_its_players_move() -> None:
         assert w.status("eu-1") is NodeStatus.DOWN
         w.check_restored("eu-2", guilds, since=hung_at)
         assert await w.bot.snapshot_all() == queues_before
+        await w.cluster.flush_records()
         moves = await w.audit.recent(None, limit=1000, kinds=[AuditKind.NODE_FAILOVER])
         assert len(moves) == 20
         assert all("bad_streak" in str(e.data["reason"]) for e in moves)
@@ -309,6 +312,7 @@ async def test_region_outage_fails_over_across_regions_and_returns_at_a_track_bo
         w.check_restored("eu-2", [g for g in guilds if g not in eu], since=killed_at)
         assert await w.bot.snapshot_all() == queues_before
         await w.until(lambda: w.cluster.counts.players_moved >= len(guilds))
+        await w.cluster.flush_records()
         unavailable = await w.audit.recent(None, limit=1000, kinds=[AuditKind.REGION_UNAVAILABLE])
         assert sorted(e.guild_id for e in unavailable if e.guild_id is not None) == guilds
         assert {e.data["region"] for e in unavailable} == {"us"}
@@ -319,6 +323,7 @@ async def test_region_outage_fails_over_across_regions_and_returns_at_a_track_bo
         up_since = min(h.since for h in w.cluster.healths() if str(h.node).startswith("us"))
         await w.until(lambda: w.clock.now() >= up_since + hold_s + 1)
         # the region is back and held long enough, but songs are mid-way: nobody moves yet
+        await w.cluster.flush_records()
         assert await w.audit.recent(None, kinds=[AuditKind.NODE_RETURN]) == []
         assert all(w.cluster.player(g).region is Region.EU for g in guilds)  # type: ignore[union-attr]
         assert w.bot.advanced == []
@@ -326,6 +331,7 @@ async def test_region_outage_fails_over_across_regions_and_returns_at_a_track_bo
         # each track ends on the EU node; the bot plays the next one, which starts in the US
         await w.until(lambda: len(set(w.bot.advanced)) == len(guilds), within=30)
         await w.until(lambda: w.cluster.counts.players_returned == len(guilds))
+        await w.cluster.flush_records()
         returns = await w.audit.recent(None, limit=1000, kinds=[AuditKind.NODE_RETURN])
         assert sorted(e.guild_id for e in returns if e.guild_id is not None) == guilds
         for guild_id in guilds:

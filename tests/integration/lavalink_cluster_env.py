@@ -16,6 +16,7 @@ from vectobeat_adapters.memory.audit import MemoryAuditLog
 from vectobeat_adapters.memory.health_store import MemoryHealthStore
 from vectobeat_core.health import HealthPolicy, NodeStatus
 from vectobeat_core.ids import ChannelId, GuildId, NodeName
+from vectobeat_core.ports import AuditLog, HealthStore
 from vectobeat_core.regions import Region, RegionDecision
 from vectobeat_core.routing import NodeSpec
 from vectobeat_core.tracks import Track
@@ -64,9 +65,9 @@ class Env:
     def __init__(self) -> None:
         self.nodes: dict[str, FakeLavalinkNode] = {}
         self.cluster: LavalinkCluster
-        self.audit = MemoryAuditLog()
+        self.audit: AuditLog = MemoryAuditLog()
         self.clock = NodeTimeClock(SPEED)
-        self.health = MemoryHealthStore(self.clock)
+        self.health: HealthStore = MemoryHealthStore(self.clock)
         self.events: list[tuple[GuildId, LavalinkEvent]] = []
         self.changed = anyio.Event()
         self.songs: list[CatalogueTrack] = []
@@ -98,10 +99,13 @@ async def running(
     *,
     versions: dict[str, str] | None = None,
     profiles: dict[str, ServerProfile] | None = None,
+    stores: tuple[HealthStore, AuditLog] | None = None,
     policy: HealthPolicy = FAST,
     return_hold_s: float = 60.0,
 ) -> AsyncIterator[Env]:
     env = Env()
+    if stores is not None:
+        env.health, env.audit = stores
     catalogue, env.songs = make_catalogue()
     names = [("us", "us-1"), ("us", "us-2"), ("eu", "eu-1"), ("eu", "eu-2")]
     for region, name in names:

@@ -84,6 +84,7 @@ async def test_ensure_player_picks_least_loaded_node_in_region_and_audits() -> N
         )
         info = await env.cluster.ensure_player(GuildId(42), decision(Region.US))
         assert (info.node, info.region) == ("us-2", Region.US)
+        await env.cluster.flush_records()
         events = await env.audit.recent(GuildId(42))
         assert [e.kind for e in events] == [AuditKind.EFFECTIVE_REGION]
         assert events[0].data["node"] == "us-2"
@@ -104,6 +105,7 @@ async def test_region_without_healthy_node_plays_elsewhere_and_audits_it() -> No
         )
         info = await env.cluster.ensure_player(GuildId(7), decision(Region.US))
         assert info.region is Region.EU
+        await env.cluster.flush_records()
         kinds = [e.kind for e in await env.audit.recent(GuildId(7))]
         assert AuditKind.REGION_UNAVAILABLE in kinds
         assert AuditKind.EFFECTIVE_REGION in kinds
@@ -188,6 +190,7 @@ async def test_dropped_websocket_moves_players_and_resumes_the_session() -> None
         await env.until(lambda: client.resumes >= 1 and client.connected)
         assert client.session_id == session_before
         await env.until(lambda: not any(g in env.fake(source).players for g in on_source))
+        await env.cluster.flush_records()
         moves = await env.audit.recent(None, kinds=[AuditKind.NODE_FAILOVER])
         assert {e.guild_id for e in moves} == set(on_source)
 

@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+import anyio
 import pytest
 from tests.integration.lavalink_cluster_env import Env, running, start_playing, track_of
 
 from vectobeat_adapters.lavalink import TrackStart
-from vectobeat_core.health import NodeStatus
+from vectobeat_core.audit import AuditEvent
+from vectobeat_core.health import NodeHealth, NodeStatus
 from vectobeat_core.ids import GuildId
 from vectobeat_core.regions import Region
 from vectobeat_testkit.lavalink import PROFILES, ServerProfile, parse_profiles
@@ -124,3 +126,34 @@ def test_every_profile_parses_and_unknown_names_are_refused() -> None:
     assert parse_profiles("") == ServerProfile()
     with pytest.raises(ValueError, match="unknown server profile 'nope'"):
         parse_profiles("no-resume,nope")
+
+
+class _StalledStores:
+    """A health store and audit log that never answer (Redis or SQL blackholed)."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def _stall(self) -> None:
+        self.calls += 1
+        await anyio.sleep_forever()
+
+    async def put(self, health: NodeHealth, ttl: float) -> None:
+        await self._stall()
+
+    async def append(self, event: AuditEvent) -> None:
+        await self._stall()
+
+
+async def test_failover_never_waits_on_a_stalled_store() -> None:
+    stalled = _StalledStores()
+    async with running(stores=(stalled, stalled)) as env:  # type: ignore[arg-type]
+        for guild in range(8001, 8005):
+            await start_playing(env, guild, Region.US)
+        home = env.holder(8001)
+        assert home is not None
+        on_home = [g for g in range(8001, 8005) if env.holder(g) == home]
+        await env.fake(home).kill()
+        await env.until(lambda: env.cluster.counts.players_moved >= len(on_home), within=5)
+        assert all(env.holder(g) not in (None, home) for g in on_home)
+        assert stalled.calls >= 1  # the stores were asked, and stalled, off the path

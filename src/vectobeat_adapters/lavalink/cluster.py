@@ -43,13 +43,13 @@ from vectobeat_adapters.lavalink.model import (
 from vectobeat_adapters.lavalink.node import Backoff, NodeClient, NodeRequestError
 from vectobeat_adapters.lavalink.players import PlayerRecord, VoiceState
 from vectobeat_adapters.lavalink.probe import probe_node
+from vectobeat_adapters.lavalink.recorder import OffPathRecorder
 from vectobeat_core.audit import AuditEvent
 from vectobeat_core.errors import (
     ConfigError,
     InvalidInput,
     NodeUnavailable,
     NotFound,
-    VectoBeatError,
 )
 from vectobeat_core.health import (
     HealthPolicy,
@@ -117,9 +117,8 @@ class LavalinkCluster:
         self.audit = audit
         self._user_id = user_id
         self._client_name = client_name
-        self._health_store = health_store
+        self._recorder = OffPathRecorder(health_store, audit, health_ttl_s=health_ttl_s)
         self._on_event = on_event
-        self._health_ttl_s = health_ttl_s
         self._startup_timeout_s = startup_timeout_s
         self._request_timeout_s = request_timeout_s
         self._backoff = backoff
@@ -158,6 +157,7 @@ class LavalinkCluster:
             self._probed[spec.name] = anyio.Event()
         self._tg = anyio.create_task_group()
         await self._tg.__aenter__()
+        self._tg.start_soon(self._recorder.run)
         for node in self._nodes.values():
             self._tg.start_soon(node.run)
             self._tg.start_soon(self._probe_loop, node)
@@ -175,6 +175,8 @@ class LavalinkCluster:
     ) -> None:
         self._closing = True
         tg, self._tg = self._tg, None
+        with anyio.move_on_after(2.0, shield=True):
+            await self._recorder.drain()  # the last moves' audit events
         if tg is not None:
             tg.cancel_scope.cancel()
             await tg.__aexit__(None, None, None)
@@ -209,10 +211,7 @@ class LavalinkCluster:
         now = self.clock.now()
         health, transition = observe(self._health[name], event, self.policy, now)
         self._health[name] = health
-        try:
-            await self._health_store.put(health, self._health_ttl_s)
-        except VectoBeatError as exc:
-            _log.warning("lavalink_health_store_failed node=%s error=%s", name, exc)
+        self._recorder.health(health)  # off the probe path: a stalled store never delays it
         if transition is not None:
             why = getattr(event, "error", None) or getattr(event, "reason", None) or ""
             await self._on_transition(transition, str(why))
@@ -295,11 +294,13 @@ class LavalinkCluster:
             self._counts, **{k: getattr(self._counts, k) + v for k, v in increments.items()}
         )
 
-    async def append_audit(self, event: AuditEvent) -> None:
-        try:
-            await self.audit.append(event)
-        except VectoBeatError as exc:
-            _log.warning("lavalink_audit_failed kind=%s error=%s", event.kind.value, exc)
+    def record_audit(self, event: AuditEvent) -> None:
+        """Audit ``event`` off the failover path (`OffPathRecorder`)."""
+        self._recorder.audit(event)
+
+    async def flush_records(self) -> None:
+        """Write the queued health records and audit events now (tests, shutdown)."""
+        await self._recorder.drain()
 
     # -- NodeHandler -----------------------------------------------------------------------------
 
@@ -422,9 +423,9 @@ class LavalinkCluster:
             "routing": choice.reason_code,
             "routing_reason": choice.reason,
         }
-        await self.append_audit(attrs.evolve(event, data=data))
+        self.record_audit(attrs.evolve(event, data=data))
         if choice.reason_code == "region_unavailable":
-            await self.append_audit(
+            self.record_audit(
                 AuditEvent.region_unavailable(
                     guild_id, decision.effective, choice.node, choice.region, now
                 )

@@ -78,7 +78,7 @@ async def migrate(cluster: LavalinkCluster, dead: NodeName, reason: str) -> None
         record = cluster.record(guild_id)
         if record is not None and record.node == dead:
             _strand(cluster, record)
-            await cluster.append_audit(
+            cluster.record_audit(
                 AuditEvent.effective_region(guild_id, record.decision, None, cluster.clock.now())
             )
 
@@ -146,7 +146,7 @@ async def _move(
     now = cluster.clock.now()
     record.stranded = False
     to_region = cluster.region_of(candidate)
-    await cluster.append_audit(
+    cluster.record_audit(
         AuditEvent.node_failover(
             record.guild_id, source, candidate, to_region, reason=reason, at=now,
             position_ms=position,
@@ -154,7 +154,7 @@ async def _move(
     )  # fmt: skip
     wanted = record.decision.effective
     if wanted is not Region.AUTO and to_region is not wanted:
-        await cluster.append_audit(
+        cluster.record_audit(
             AuditEvent.region_unavailable(record.guild_id, wanted, candidate, to_region, now)
         )
     cluster.count(players_moved=1)
@@ -212,7 +212,7 @@ async def finish_return(cluster: LavalinkCluster, record: PlayerRecord, left: No
     """After the first play on the home node: audit, count, and delete the old player."""
     if record.node == left:
         return
-    await cluster.append_audit(
+    cluster.record_audit(
         AuditEvent.node_return(
             record.guild_id, left, record.node, cluster.region_of(record.node), cluster.clock.now()
         )
