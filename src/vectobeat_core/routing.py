@@ -33,6 +33,7 @@ __all__ = [
     "ReasonCode",
     "choose_node",
     "extrapolate_position",
+    "keep_target_position",
     "parse_node_list",
     "penalty",
     "plan_migration",
@@ -383,6 +384,21 @@ def extrapolate_position(
         position += max(0.0, now - read_at) * 1000.0
     upper = math.inf if length_ms is None else float(max(length_ms, 0))
     return round(min(max(position, 0.0), upper))
+
+
+POSITION_AGREES_MS = 1500
+"""A node's reported position this close to where we expect agrees with our target."""
+TARGET_TRUST_S = 5.0
+"""How long our own target position outranks a node that reports otherwise."""
+
+
+def keep_target_position(expected_ms: int, reported_ms: int, since_target_s: float) -> bool:
+    """After telling a node where to play (a move, a seek), whether to keep our own target
+    over the node's report: some servers answer a play-with-position with position 0 and seek
+    a moment later, so a disagreeing report is believed only once ``TARGET_TRUST_S`` passed."""
+    if abs(reported_ms - expected_ms) <= POSITION_AGREES_MS:
+        return False
+    return 0.0 <= since_target_s < TARGET_TRUST_S
 
 
 @attrs.frozen

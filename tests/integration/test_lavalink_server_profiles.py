@@ -157,3 +157,22 @@ async def test_failover_never_waits_on_a_stalled_store() -> None:
         await env.until(lambda: env.cluster.counts.players_moved >= len(on_home), within=5)
         assert all(env.holder(g) not in (None, home) for g in on_home)
         assert stalled.calls >= 1  # the stores were asked, and stalled, off the path
+
+
+async def test_a_play_answered_at_zero_then_seeked_keeps_our_position() -> None:
+    async with running(profiles=everywhere("seek-after-play")) as env:
+        await start_playing(env, 7007, Region.US)  # starts at 10 s
+        info = env.cluster.player(GuildId(7007))
+        assert info is not None
+        assert info.position_ms >= 10_000  # not the 0 the play answer said
+        home = env.holder(7007)
+        assert home is not None
+        await env.fake(home).wait_for(lambda: env.fake(home).players[7007].position >= 10_000)
+        await env.fake(home).kill()  # a move right after: resumes near 10 s, not near 0
+        await env.until(lambda: env.holder(7007) not in (None, home))
+        target = env.holder(7007)
+        assert target is not None
+        await env.fake(target).wait_for(lambda: env.fake(target).players[7007].position >= 10_000)
+        info = env.cluster.player(GuildId(7007))
+        assert info is not None
+        assert info.position_ms >= 10_000

@@ -31,6 +31,7 @@ from vectobeat_core.routing import (
     PlayerPlacement,
     choose_node,
     extrapolate_position,
+    keep_target_position,
     parse_node_list,
     penalty,
     plan_migration,
@@ -558,3 +559,23 @@ def test_return_properties(
         assert region_of.get(source.node) is not source.preferred_region
         assert region_of[move.to_node] is source.preferred_region is move.region
         assert next(n for n in nodes if n.name == move.to_node).routable
+
+
+# -- trusting our own target position -----------------------------------------------------------
+
+
+@given(st.integers(0, 10**7), st.integers(0, 10**7), st.floats(0, 60, allow_nan=False))
+def test_a_target_position_is_kept_only_while_young_and_disputed(
+    expected: int, reported: int, age: float
+) -> None:
+    kept = keep_target_position(expected, reported, age)
+    if abs(expected - reported) <= 1500 or age >= 5.0:
+        assert not kept
+    else:
+        assert kept
+
+
+def test_a_play_reply_at_zero_does_not_override_a_fresh_target() -> None:
+    assert keep_target_position(90_000, 0, 0.01)
+    assert not keep_target_position(90_000, 90_400, 0.01)
+    assert not keep_target_position(90_000, 0, 6.0)

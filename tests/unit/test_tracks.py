@@ -294,7 +294,9 @@ class TestLavalinkJson:
     ) -> None:
         track = Track.from_lavalink(lavalink_payload(**fields))
         assert getattr(track, attribute) == expected
-        assert track.title == (expected if attribute == "title" else "Rick Astley - Never Gonna Give You Up")
+        assert track.title == (
+            expected if attribute == "title" else "Rick Astley - Never Gonna Give You Up"
+        )
 
     @pytest.mark.parametrize("requester", ["x", 0, -1, True, None])
     def test_a_foreign_requester_is_ignored(self, requester: object) -> None:

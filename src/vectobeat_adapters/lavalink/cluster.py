@@ -477,7 +477,7 @@ class LavalinkCluster:
             was_paused = record.paused
             record.track = track
             record.end_ms = end_ms
-            record.rebase(start_ms, now)
+            record.aim(start_ms, now)
             record.paused = paused
             record.volume = volume
             if filters is not None:
@@ -500,7 +500,7 @@ class LavalinkCluster:
             raise InvalidInput("A position must be 0 or more.")
         record = self._require(guild_id)
         async with record.lock:
-            record.rebase(ms, self.clock.now())
+            record.aim(ms, self.clock.now())
             await self._send(record, {"position": ms})
 
     async def set_volume(self, guild_id: GuildId, volume: int) -> None:

@@ -176,7 +176,7 @@ async def _restore_on(cluster: LavalinkCluster, record: PlayerRecord, target: No
         raise
     record.created_on = target
     record.created_session = cluster.node(target).session_id
-    record.rebase(position if isinstance(position, int) else 0, now)
+    record.aim(position if isinstance(position, int) else 0, now)
     cluster.note_answer(record, answer)
     return position if isinstance(position, int) else 0
 

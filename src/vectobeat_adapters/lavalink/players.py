@@ -17,7 +17,7 @@ from vectobeat_adapters.lavalink.model import PlayerInfo
 from vectobeat_core.ids import ChannelId, GuildId, NodeName
 from vectobeat_core.jsontypes import JSON
 from vectobeat_core.regions import Region, RegionDecision
-from vectobeat_core.routing import PlayerPlacement, extrapolate_position
+from vectobeat_core.routing import PlayerPlacement, extrapolate_position, keep_target_position
 from vectobeat_core.tracks import Track
 
 __all__ = ["PlayerRecord", "VoiceState"]
@@ -66,6 +66,8 @@ class PlayerRecord:
     restoring: bool = False
     stranded: bool = False
     settled_wall_ms: float = 0.0
+    target_at: float | None = None
+    """When we last told the node a position (a move, a seek); see `keep_target_position`."""
     lock: anyio.Lock = attrs.Factory(anyio.Lock)
 
     def length_ms(self) -> int | None:
@@ -86,6 +88,11 @@ class PlayerRecord:
     def rebase(self, position_ms: int, now: float) -> None:
         self.position_ms = position_ms
         self.read_at = now
+
+    def aim(self, position_ms: int, now: float) -> None:
+        """We told the node to play at ``position_ms``: trust it until the node agrees."""
+        self.rebase(position_ms, now)
+        self.target_at = now
 
     def placement(self, now: float, node_region: Region) -> PlayerPlacement:
         """For the core's plans; an ``auto`` guild prefers the region it already plays in."""
@@ -139,8 +146,14 @@ class PlayerRecord:
         if self.track is None or not isinstance(state, Mapping):
             return
         position = state.get("position")
-        if isinstance(position, int) and not isinstance(position, bool) and position >= 0:
-            self.rebase(position, now)
+        if not isinstance(position, int) or isinstance(position, bool) or position < 0:
+            return
+        if self.target_at is not None:
+            expected = self.position_now(now)
+            if keep_target_position(expected, position, now - self.target_at):
+                return
+            self.target_at = None  # the node agrees (or had long enough): believe it again
+        self.rebase(position, now)
 
     def note_player(self, player: Any, read_at: float) -> None:
         """A player object answered by ``PATCH``: take its position, read at ``read_at``.
