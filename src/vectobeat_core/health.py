@@ -6,7 +6,10 @@ diagram is generated from it by ``mermaid_state_diagram()``.
 
 Raw inputs are classified first: a probe is ``probe_ok``, ``probe_slow`` or ``probe_failed``; a bad
 probe that completes a streak of ``failures_to_down`` bad probes becomes ``bad_streak``; a good probe
-that completes ``recover_after`` good probes becomes ``ok_streak``.
+that completes ``recover_after`` good probes becomes ``ok_streak``. A bad probe of a node that is
+busy (heard from just before, see `ProbeResult.busy`) is ``probe_slow`` and never part of a streak:
+a node absorbing a failover is not failed for slow replies alone, while a node that stops answering
+entirely is heard from by nothing and goes down as before.
 """
 
 from __future__ import annotations
@@ -153,11 +156,16 @@ class HealthPolicy:
 
 @attrs.frozen
 class ProbeResult:
-    """One probe of a node: ``ok`` with its latency, or failed with a short ``error``."""
+    """One probe of a node: ``ok`` with its latency, or failed with a short ``error``.
+
+    ``busy``: the node was heard from (a websocket message, a REST answer) within the moments
+    before the probe ended, so a slow or failed probe means "loaded", not "gone" (see `classify`).
+    """
 
     ok: bool
     latency_ms: float | None = None
     error: str | None = None
+    busy: bool = False
 
 
 @attrs.frozen
@@ -268,6 +276,8 @@ def classify(
         oks = health.consecutive_ok + 1
         kind = HealthEvent.OK_STREAK if oks >= policy.recover_after else HealthEvent.PROBE_OK
         return kind, 0, oks
+    if event.busy:  # loaded, not gone: degraded, and no step towards down
+        return HealthEvent.PROBE_SLOW, health.consecutive_failures, 0
     failures = health.consecutive_failures + 1
     if failures >= policy.failures_to_down:
         return HealthEvent.BAD_STREAK, failures, 0

@@ -50,6 +50,7 @@ async def test_starts_with_every_node_up_and_no_password_in_views() -> None:
         }
         assert all(PASSWORD not in str(v.to_json()) for v in views)
         assert PASSWORD not in repr(env.cluster.specs)
+        await env.cluster.flush_records()
         stored = await env.health.all()
         assert {h.node for h in stored} == {"us-1", "us-2", "eu-1", "eu-2"}
 

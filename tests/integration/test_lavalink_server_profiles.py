@@ -176,3 +176,29 @@ async def test_a_play_answered_at_zero_then_seeked_keeps_our_position() -> None:
         info = env.cluster.player(GuildId(7007))
         assert info is not None
         assert info.position_ms >= 10_000
+
+
+async def test_a_node_slowed_by_absorbing_a_failover_is_not_failed_too() -> None:
+    # us-2 answers every REST call in 2 s while it is loaded: far beyond the 0.3 s probe timeout.
+    async with running(profiles={"us-2": parse_profiles("slow-replies")}) as env:
+        guilds = list(range(9001, 9021))
+        for guild in guilds[:12]:
+            await start_playing(env, guild, Region.US)
+        env.fake("us-1").set_load(system_load=0.9)  # the rest go to us-2
+        env.fake("us-1").send_stats()
+        await env.until(lambda: _load(env, "us-1") > 0.5)
+        for guild in guilds[12:]:
+            await start_playing(env, guild, Region.US)
+        env.fake("us-1").set_load(system_load=0.05)
+        on_us1 = [g for g in guilds if env.holder(g) == "us-1"]
+        assert on_us1 and len(on_us1) < len(guilds)  # both US nodes play (us-2 is heard from)
+        await env.fake("us-1").kill()
+        await env.until(lambda: all(env.holder(g) == "us-2" for g in on_us1), within=20)
+        assert env.status("us-2") is not NodeStatus.DOWN
+        assert env.cluster.counts.failovers == 1  # no second failover of the slowed node
+        assert all(env.holder(g) is not None for g in guilds)
+
+
+def _load(env: Env, name: str) -> float:
+    stats = {str(v.name): v.stats for v in env.cluster.nodes()}[name]
+    return 0.0 if stats is None else stats.system_load

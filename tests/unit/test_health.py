@@ -292,3 +292,20 @@ def test_throttle_properties(events: list[tuple[str, str]], step: float) -> None
 def test_throttle_validation() -> None:
     with pytest.raises(InvalidInput, match="global_limit"):
         AlarmThrottle(global_limit=0)
+
+
+BUSY_FAIL = ProbeResult(ok=False, error="timeout", busy=True)
+BUSY_SLOW = ProbeResult(ok=True, latency_ms=1800.0, busy=True)
+
+
+@given(st.lists(st.sampled_from([BUSY_FAIL, BUSY_SLOW, OK]), min_size=1, max_size=40))
+def test_a_busy_node_is_degraded_at_worst_never_down(events: list[ProbeResult]) -> None:
+    health = run([OK, *events])
+    assert health.status is not NodeStatus.DOWN
+
+
+def test_a_busy_node_that_falls_silent_goes_down_as_before() -> None:
+    health = run([OK, BUSY_FAIL, BUSY_FAIL])
+    assert health.status is NodeStatus.DEGRADED
+    health = run([FAIL] * POLICY.failures_to_down, start=health)
+    assert health.status is NodeStatus.DOWN

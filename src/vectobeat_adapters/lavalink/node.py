@@ -17,6 +17,7 @@ import json
 import logging
 import random
 import re
+import time
 from collections.abc import Mapping
 from typing import Any, Protocol
 
@@ -127,6 +128,9 @@ class NodeClient:
         self.connected = False
         self.problem: str | None = None
         self.version: str | None = None
+        self.last_heard = 0.0
+        """``time.monotonic()`` when the node last sent anything (a websocket message or a REST
+        answer): how the health checker tells a busy node from a silent one."""
         self.resume_problem: str | None = None
         """Why the node did not agree to resume its session (``None``: it did, or not asked)."""
         self.connects = 0
@@ -171,6 +175,7 @@ class NodeClient:
                 ) as response:
                     status = response.status
                     text = await response.text()
+                    self.last_heard = time.monotonic()
         except TimeoutError:
             raise NodeUnavailable(
                 f"{where} did not answer {method} {path} within {timeout:g} s"
@@ -268,6 +273,7 @@ class NodeClient:
 
     async def _dispatch(self, text: str) -> bool:
         """Handle one message; True for ``ready``. Bad payloads are reported, never raised."""
+        self.last_heard = time.monotonic()
         try:
             payload = json.loads(text)
         except ValueError:

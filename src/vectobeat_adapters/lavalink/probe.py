@@ -16,7 +16,7 @@ from vectobeat_core.errors import InvalidInput, NodeUnavailable
 from vectobeat_core.health import ProbeResult
 from vectobeat_core.routing import NodeStats
 
-__all__ = ["ProbeOutcome", "parse_metrics", "probe_metrics", "probe_node"]
+__all__ = ["BUSY_WINDOW_S", "ProbeOutcome", "parse_metrics", "probe_metrics", "probe_node"]
 
 
 @attrs.frozen
@@ -26,6 +26,15 @@ class ProbeOutcome:
     result: ProbeResult
     stats: NodeStats | None = None
     version: str | None = None
+
+
+BUSY_WINDOW_S = 0.5
+"""A node heard from this recently when a probe ends is busy, not gone (`ProbeResult.busy`);
+short enough that a node that stops answering is still down within the 3 s promise."""
+
+
+def _busy(node: NodeClient) -> bool:
+    return time.monotonic() - node.last_heard < BUSY_WINDOW_S
 
 
 async def probe_node(node: NodeClient, timeout_s: float) -> ProbeOutcome:
@@ -38,7 +47,8 @@ async def probe_node(node: NodeClient, timeout_s: float) -> ProbeOutcome:
                 return ProbeOutcome(ProbeResult(False, error=problem), version=node.version)
             payload = await node.request("GET", "/v4/stats", timeout_s=timeout_s)
     except TimeoutError:
-        return ProbeOutcome(ProbeResult(False, error=f"no answer within {timeout_s:g} s"))
+        error = f"no answer within {timeout_s:g} s"
+        return ProbeOutcome(ProbeResult(False, error=error, busy=_busy(node)))
     except NodeUnavailable as exc:
         return ProbeOutcome(ProbeResult(False, error=str(exc)), version=node.version)
     try:
@@ -46,7 +56,8 @@ async def probe_node(node: NodeClient, timeout_s: float) -> ProbeOutcome:
     except InvalidInput as exc:
         return ProbeOutcome(ProbeResult(False, error=f"garbage stats: {exc}"), version=node.version)
     latency_ms = (time.perf_counter() - started) * 1000.0
-    return ProbeOutcome(ProbeResult(True, latency_ms=latency_ms), stats, node.version)
+    result = ProbeResult(True, latency_ms=latency_ms, busy=_busy(node))
+    return ProbeOutcome(result, stats, node.version)
 
 
 def parse_metrics(text: str) -> dict[str, float]:

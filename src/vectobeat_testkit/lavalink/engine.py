@@ -7,6 +7,7 @@ change of state happens here, so events go out in the order Lavalink sends them.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import secrets
 import string
@@ -67,6 +68,7 @@ class Engine:
         self.system_load = 0.05
         self.lavalink_load = 0.01
         self.frame_deficit = 0
+        self._recent: collections.deque[float] = collections.deque()
         self._changed = asyncio.Event()
         self._retired: list[tuple[str, dict[str, Any]]] = []
 
@@ -82,6 +84,15 @@ class Engine:
         while not predicate():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), 0.05)
+
+    def busy(self) -> bool:
+        """Whether ``profile.busy_from`` or more REST requests arrived within the last second
+        (this one counted): the load under which the slow-replies profile answers slowly."""
+        now = time.monotonic()
+        self._recent.append(now)
+        while self._recent and self._recent[0] < now - 1.0:
+            self._recent.popleft()
+        return len(self._recent) >= self.profile.busy_from
 
     # -- sessions ------------------------------------------------------------------------------
 

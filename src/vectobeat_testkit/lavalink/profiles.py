@@ -22,7 +22,8 @@ class ServerProfile:
 
     no_resume: bool = False
     odd_lengths: bool = False
-    play_delay_s: float = 0.0
+    busy_delay_s: float = 0.0
+    busy_from: int = 8
     seek_after_play: bool = False
     no_metrics: bool = False
     load_average: bool = False
@@ -46,9 +47,10 @@ PROFILES: dict[str, tuple[str, dict[str, Any]]] = {
         "every track reports length -1 (as some servers do for local and HTTP tracks)",
         {"odd_lengths": True},
     ),
-    "slow-play": (
-        "a PATCH that starts a track is answered after 2 s (a node busy absorbing players)",
-        {"play_delay_s": 2.0},
+    "slow-replies": (
+        "a node busy absorbing players: while 8 or more REST requests arrived within the last "
+        "second, every REST answer (health probes too) takes 2 s",
+        {"busy_delay_s": 2.0},
     ),
     "seek-after-play": (
         "a play with a position answers position 0 and seeks 0.3 s later",

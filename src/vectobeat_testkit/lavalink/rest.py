@@ -45,8 +45,18 @@ OPTIONS = web.AppKey("options", NodeOptions)
 
 @web.middleware
 async def _faults(request: web.Request, handler: Handler) -> web.StreamResponse:
-    faults = request.app[ENGINE].faults
+    engine = request.app[ENGINE]
+    faults = engine.faults
     await faults.delay()
+    if request.path == "/v4/websocket":  # open for the session's life: not a request in flight
+        return await _answer(request, handler)
+    if engine.profile.busy_delay_s and engine.busy():
+        await asyncio.sleep(engine.profile.busy_delay_s)  # the slow-replies profile
+    return await _answer(request, handler)
+
+
+async def _answer(request: web.Request, handler: Handler) -> web.StreamResponse:
+    faults = request.app[ENGINE].faults
     if faults.garbage and request.path != "/version":
         return web.Response(text="<html>not json", content_type="application/json")
     return await handler(request)
@@ -234,8 +244,6 @@ async def patch_player(request: web.Request) -> web.Response:
     body = await _json(request)
     if not isinstance(body, dict):
         raise LavalinkHTTPError(400, "Request body must be an object")
-    if engine.profile.play_delay_s and ("track" in body or "encodedTrack" in body):
-        await asyncio.sleep(engine.profile.play_delay_s)
     player = apply_update(
         engine,
         session,
