@@ -17,8 +17,9 @@ __all__ = ["snapshot_from_text", "snapshot_to_text"]
 
 
 def snapshot_to_text(snapshot: QueueSnapshot) -> str:
-    """The compact JSON text of ``snapshot``."""
-    return json.dumps(snapshot.to_json(), separators=(",", ":"), ensure_ascii=False)
+    """The compact JSON text of ``snapshot``, ASCII only (``\\u`` escapes), so any database
+    charset takes it, even a title holding a lone surrogate."""
+    return json.dumps(snapshot.to_json(), separators=(",", ":"))
 
 
 def snapshot_from_text(text: str | bytes, guild: GuildId, where: str) -> QueueSnapshot:

@@ -9,6 +9,7 @@ import math
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+import attrs
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, make_url
@@ -118,6 +119,16 @@ async def test_a_valid_save_replaces_a_malformed_row(db: Database) -> None:
     fresh = snapshot(BAD)
     await store.save(fresh, None)
     assert await store.load(BAD) == fresh
+
+
+async def test_titles_no_database_charset_takes_raw_round_trip(db: Database) -> None:
+    """A lone surrogate and a NUL (which PostgreSQL text and utf8mb4 refuse raw) come back as is."""
+    store = SqlQueueStore(db, ManualClock())
+    queue = GuildQueue(GOOD)
+    queue.add(attrs.evolve(make_track(1), title="odd \ud800 \x00 音楽 🎵"))
+    odd = queue.snapshot(PlayerState(), 1_700_000_100.0)
+    await store.save(odd, None)
+    assert await store.load(GOOD) == odd
 
 
 @pytest.mark.parametrize("ttl", [math.nan, math.inf, -math.inf, True])
