@@ -35,6 +35,11 @@ _T = queue_snapshots.c
 _BATCH = 500
 
 
+def _live(now: float) -> sa.ColumnElement[bool]:
+    """Rows not expired at ``now`` (an expired row is one whose ``expires_at <= now``)."""
+    return sa.or_(_T.expires_at.is_(None), _T.expires_at > now)
+
+
 class SqlQueueStore(SqlRepository):
     """Implements ``QueueStore`` on ``vb_queue_snapshots`` (see the module docstring)."""
 
@@ -44,9 +49,6 @@ class SqlQueueStore(SqlRepository):
 
     def _where(self, guild: GuildId) -> str:
         return f"{self._db.label} table {queue_snapshots.name} (guild {guild})"
-
-    def _live(self, now: float) -> sa.ColumnElement[bool]:
-        return sa.or_(_T.expires_at.is_(None), _T.expires_at > now)
 
     async def save(self, snapshot: QueueSnapshot, ttl: float | None = None) -> None:
         """Store ``snapshot`` whole (``ttl=None``: no expiry); the last save wins."""
@@ -69,7 +71,7 @@ class SqlQueueStore(SqlRepository):
 
     async def load(self, guild: GuildId) -> QueueSnapshot | None:
         """``None`` when absent or expired; a bad stored row raises ``InvalidSnapshot`` (kept)."""
-        query = sa.select(_T.document).where(_T.guild_id == guild, self._live(self._clock.now()))
+        query = sa.select(_T.document).where(_T.guild_id == guild, _live(self._clock.now()))
 
         async def work(conn: AsyncConnection) -> str | None:
             return (await conn.execute(query)).scalar_one_or_none()
@@ -81,9 +83,7 @@ class SqlQueueStore(SqlRepository):
         """Every live snapshot, oldest first; unreadable rows are reported and left as they are."""
         now = self._clock.now()
         query = (
-            sa.select(_T.guild_id, _T.document)
-            .where(self._live(now))
-            .order_by(_T.taken_at, _T.guild_id)
+            sa.select(_T.guild_id, _T.document).where(_live(now)).order_by(_T.taken_at, _T.guild_id)
         )
 
         async def work(conn: AsyncConnection) -> RestoredQueues:
@@ -112,7 +112,7 @@ class SqlQueueStore(SqlRepository):
         """Guilds with a live snapshot, oldest ``taken_at`` first."""
         query = (
             sa.select(_T.guild_id)
-            .where(self._live(self._clock.now()))
+            .where(_live(self._clock.now()))
             .order_by(_T.taken_at, _T.guild_id)
         )
 
@@ -130,9 +130,7 @@ class SqlQueueStore(SqlRepository):
             raise InvalidInput(f"max_guilds must be a whole number >= 0, not {max_guilds!r}.")
         now = self._clock.now()
         ranked_query = (
-            sa.select(_T.guild_id, _T.taken_at)
-            .where(self._live(now))
-            .order_by(_T.taken_at, _T.guild_id)
+            sa.select(_T.guild_id, _T.taken_at).where(_live(now)).order_by(_T.taken_at, _T.guild_id)
         )
 
         async def work(conn: AsyncConnection) -> list[GuildId]:
