@@ -60,7 +60,8 @@ FIELDS: tuple[Field, ...] = (
         "DATABASE_URL",
         "database_url",
         "sqlite+aiosqlite:///./vectobeat.db",
-        "SQLAlchemy URL of the panel database: sqlite+aiosqlite:///file.db, "
+        "SQLAlchemy URL of the database (panel data; queue snapshots too when REDIS_URL is unset): "
+        "sqlite+aiosqlite:///file.db, "
         "mysql+aiomysql://user:pw@host/db or postgresql+asyncpg://user:pw@host/db.",
         kind="url",
     ),
@@ -69,7 +70,8 @@ FIELDS: tuple[Field, ...] = (
         "redis_url",
         None,
         "Redis URL for queue snapshots, health, pub/sub and shard leases; "
-        "unset means in-memory stores (one process).",
+        "unset keeps queue snapshots in the DATABASE_URL database and the rest in memory "
+        "(one process).",
         kind="url",
     ),
     Field(

@@ -1,8 +1,9 @@
 """The composition root: ``open_services(config)`` opens every store once per app.
 
 SQL (``DATABASE_URL``; migrations applied on open) holds the panel data; Redis (``REDIS_URL``)
-holds queue snapshots, node health, telemetry, shard leases and the settings channel; without
-``REDIS_URL`` those are the in-memory implementations (one process). Every service has ``ping()``;
+holds queue snapshots, node health, telemetry, shard leases and the settings channel. Without
+``REDIS_URL`` queue snapshots stay durable in SQL (``SqlQueueStore``: they survive a restart) and
+the rest are the in-memory implementations (one process). Every service has ``ping()``;
 ``Services.ping_all()`` reports each one for health checks.
 """
 
@@ -79,7 +80,8 @@ def load_catalogue(config: AppConfig) -> PlanCatalogue:
 
 @attrs.frozen
 class Services:
-    """Every store of one app, opened once; SQL for panel data, Redis or memory for bot state."""
+    """Every store of one app, opened once; SQL for panel data, Redis (else SQL or memory) for bot
+    state."""
 
     settings: SettingsRepository
     audit: AuditLog
@@ -157,7 +159,7 @@ async def open_services(
         db = await stack.enter_async_context(open_database(config.database_url))
         if migrate:
             await upgrade(db)
-        sql = SqlStores.build(db, keyring)
+        sql = SqlStores.build(db, keyring, wall)
         queues: QueueStore
         health: HealthStore
         telemetry: TelemetryCache
@@ -180,7 +182,7 @@ async def open_services(
             leases = RedisLeaseStore(conn, keys)
             channel = RedisSettingsChannel(conn, keys)
         else:
-            queues = MemoryQueueStore(wall)
+            queues = sql.queues
             health = MemoryHealthStore(wall)
             telemetry = MemoryTelemetryCache(wall)
             leases = MemoryLeaseStore()

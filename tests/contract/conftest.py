@@ -21,7 +21,7 @@ from sqlalchemy.engine import URL, make_url
 from tests.conftest import service_url
 from tests.sql_support import create_database, drop_database
 from vectobeat_adapters.crypto import Keyring
-from vectobeat_adapters.services import Services, memory_services
+from vectobeat_adapters.services import Services, SystemClock, memory_services
 from vectobeat_adapters.sql import SqlStores
 from vectobeat_adapters.sql.engine import Database, normalize_url, open_database
 from vectobeat_adapters.sql.migrate import upgrade_database
@@ -90,7 +90,7 @@ def memory_stores() -> Stores:
 
 def sql_stores_for(backend: str, db: Database, keyring: Keyring) -> Stores:
     """The SQL ports over ``db``, built the way ``open_services`` builds them."""
-    return _stores(backend, SqlStores.build(db, keyring), db, keyring)
+    return _stores(backend, SqlStores.build(db, keyring, SystemClock()), db, keyring)
 
 
 def run_blocking(make: Callable[[], Awaitable[object]]) -> None:

@@ -1,15 +1,21 @@
-"""QueueStore contract: every backend (memory, Redis) stores, expires, evicts and restores alike."""
+"""QueueStore contract: every backend (memory, Redis, SQLite, MariaDB, PostgreSQL) stores, expires,
+evicts and restores alike."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack
 
 import anyio
 import pytest
+from sqlalchemy.engine import URL
 
 from tests.redis_support import ManualClock, TtlHarness, make_track, redis_namespace
 from vectobeat_adapters.memory.queue_store import MemoryQueueStore
 from vectobeat_adapters.redis.queue_store import RedisQueueStore
+from vectobeat_adapters.sql.engine import open_database
+from vectobeat_adapters.sql.queue_store import SqlQueueStore
+from vectobeat_adapters.sql.schema import queue_snapshots
 from vectobeat_core.ids import ChannelId, GuildId, NodeName
 from vectobeat_core.ports import QueueStore
 from vectobeat_core.queue import GuildQueue, LoopMode, PlayerState, QueueSnapshot
@@ -29,7 +35,7 @@ PLAYER = PlayerState(
 
 
 class Harness(TtlHarness[QueueStore]):
-    """A store plus a way to make time pass, and (Redis) a second writer on the same keys."""
+    """A store plus a way to make time pass, and (Redis, SQL) a second writer on the same data."""
 
     def __init__(self, name: str, store: QueueStore, clock: ManualClock | None) -> None:
         super().__init__(store, clock)
@@ -37,15 +43,27 @@ class Harness(TtlHarness[QueueStore]):
         self.extra: list[QueueStore] = []
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=["memory", "redis", "sqlite", "mysql", "postgres"])
 async def harness(request: pytest.FixtureRequest) -> AsyncIterator[Harness]:
     if request.param == "memory":
         clock = ManualClock()
         yield Harness("memory", MemoryQueueStore(clock), clock)
         return
-    async with redis_namespace() as (conn, keys):
-        harness = Harness("redis", RedisQueueStore(conn, keys), None)
-        harness.extra.append(RedisQueueStore(conn, keys))  # a second writer on the same keys
+    if request.param == "redis":
+        async with redis_namespace() as (conn, keys):
+            harness = Harness("redis", RedisQueueStore(conn, keys), None)
+            harness.extra.append(RedisQueueStore(conn, keys))  # a second writer on the same keys
+            yield harness
+        return
+    url: URL = request.getfixturevalue(f"{request.param}_url")  # migrated (contract conftest)
+    clock = ManualClock()
+    async with AsyncExitStack() as stack:
+        db = await stack.enter_async_context(open_database(url))
+        other = await stack.enter_async_context(open_database(url))  # as another process would
+        async with db.engine.begin() as conn:
+            await conn.execute(queue_snapshots.delete())
+        harness = Harness(request.param, SqlQueueStore(db, clock), clock)
+        harness.extra.append(SqlQueueStore(other, clock))
         yield harness
 
 

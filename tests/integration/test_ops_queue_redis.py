@@ -1,4 +1,5 @@
-"""``queue inspect|export|restore`` against a real Redis (the durable queue store)."""
+"""``queue inspect|export|restore`` against the durable queue stores: a real Redis (``REDIS_URL``),
+and without it the SQL database (a migrated SQLite file)."""
 
 from __future__ import annotations
 
@@ -15,18 +16,24 @@ from typer.testing import CliRunner
 
 from vectobeat_adapters.config import load_config
 from vectobeat_adapters.services import open_services
+from vectobeat_adapters.sql.migrate import upgrade_database
 from vectobeat_core.ids import GuildId, NodeName
 from vectobeat_core.queue import GuildQueue, PlayerState
 from vectobeat_ops.cli import app
 
-pytestmark = pytest.mark.service("redis")
 runner = CliRunner()
 
 
-@pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+@pytest.fixture(params=[pytest.param("redis", marks=pytest.mark.service("redis")), "sql"])
+def env(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[dict[str, str]]:
     monkeypatch.chdir(tmp_path)
-    values = {"REDIS_URL": service_url("redis"), "DATABASE_URL": "sqlite+aiosqlite:///:memory:"}
+    if request.param == "redis":
+        values = {"REDIS_URL": service_url("redis"), "DATABASE_URL": "sqlite+aiosqlite:///:memory:"}
+    else:
+        values = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'vb.db'}"}
+        anyio.run(upgrade_database, values["DATABASE_URL"])
     yield values
     for guild in GUILDS:
         anyio.run(_delete, values, guild)

@@ -224,10 +224,13 @@ def test_settings_show_json_for_a_known_guild(clean_env: Path) -> None:
     assert data["name"] == "Seeded" and data["plan"] == "pro" and data["version"] == 0
 
 
-def test_queue_without_redis_explains_why() -> None:
-    result = runner.invoke(app, ["queue", "inspect", "123456789012345678"])
-    assert result.exit_code == 2
-    assert "REDIS_URL is not set" in result.stderr
+def test_queue_on_an_unmigrated_database_says_to_migrate(clean_env: Path) -> None:
+    url = f"sqlite+aiosqlite:///{clean_env / 'fresh.db'}"
+    result = runner.invoke(
+        app, ["queue", "inspect", "123456789012345678"], env={"DATABASE_URL": url}
+    )
+    assert result.exit_code == 3, result.output
+    assert "not migrated" in result.stderr and "db upgrade" in result.stderr
 
 
 def test_queue_with_unreachable_redis_is_unavailable() -> None:

@@ -1,4 +1,5 @@
-"""``vectobeat-ops queue inspect|export|restore GUILD``: the durable queue store (Redis)."""
+"""``vectobeat-ops queue inspect|export|restore GUILD``: the durable queue store (Redis when
+``REDIS_URL`` is set, else the SQL database of ``DATABASE_URL``)."""
 
 from __future__ import annotations
 
@@ -38,11 +39,7 @@ app = typer.Typer(
 
 @asynccontextmanager
 async def _store(config: AppConfig) -> AsyncIterator[Services]:
-    if not config.redis_url:
-        raise ConfigError(
-            "REDIS_URL is not set, so queues live in the bot's memory and no other process can "
-            "read them; set REDIS_URL (the durable queue store) in the bot and here."
-        )
+    """The bot's queue store: set REDIS_URL and DATABASE_URL here as the bot has them."""
     async with open_services(config, migrate=False) as services:
         yield services
 

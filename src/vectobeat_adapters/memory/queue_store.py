@@ -1,15 +1,15 @@
-"""``MemoryQueueStore``: queue snapshots in process memory, for one process (no ``REDIS_URL``).
+"""``MemoryQueueStore``: queue snapshots in process memory (``memory_services``: tests, benches).
 
-Behaves like ``RedisQueueStore``: snapshots are kept as JSON (so what comes back is validated and
-independent of the caller's objects), expire after their TTL by the injected clock, are indexed by
-``taken_at`` for eviction, and a stored value that does not parse raises ``InvalidSnapshot``.
+Behaves like ``RedisQueueStore`` and ``SqlQueueStore``: snapshots are kept as JSON text
+(:mod:`vectobeat_adapters.snapshot_text`, so what comes back is validated and independent of the
+caller's objects), expire after their TTL by the injected clock, are indexed by ``taken_at`` for
+eviction, and a stored value that does not parse raises ``InvalidSnapshot``.
 """
 
 from __future__ import annotations
 
-import json
-
 from vectobeat_adapters.memory._ttl import TtlDict
+from vectobeat_adapters.snapshot_text import snapshot_from_text, snapshot_to_text
 from vectobeat_core.errors import InvalidSnapshot
 from vectobeat_core.ids import GuildId
 from vectobeat_core.ports import Clock, RestoredQueues
@@ -26,8 +26,7 @@ class MemoryQueueStore:
         self._taken_at: dict[GuildId, float] = {}
 
     async def save(self, snapshot: QueueSnapshot, ttl: float | None = None) -> None:
-        body = json.dumps(snapshot.to_json(), separators=(",", ":"))
-        self._data.put(snapshot.guild_id, body, ttl)
+        self._data.put(snapshot.guild_id, snapshot_to_text(snapshot), ttl)
         self._taken_at[snapshot.guild_id] = snapshot.taken_at
 
     def put_raw(self, guild: GuildId, body: str) -> None:
@@ -39,16 +38,7 @@ class MemoryQueueStore:
         body = self._data.get(guild)
         if body is None:
             return None
-        where = f"the in-memory queue store (guild {guild})"
-        try:
-            snapshot = QueueSnapshot.from_json(json.loads(body))
-        except ValueError:
-            raise InvalidSnapshot(f"{where} does not hold JSON.") from None
-        except InvalidSnapshot as exc:
-            raise InvalidSnapshot(f"{where}: {exc.message}") from None
-        if snapshot.guild_id != guild:
-            raise InvalidSnapshot(f"{where} holds the snapshot of guild {snapshot.guild_id}.")
-        return snapshot
+        return snapshot_from_text(body, guild, f"the in-memory queue store (guild {guild})")
 
     async def load_all(self) -> RestoredQueues:
         snapshots: list[QueueSnapshot] = []

@@ -1,7 +1,8 @@
 """SQL adapters (SQLAlchemy 2 Core, async): SQLite, MySQL/MariaDB and PostgreSQL, one code base.
 
 ``open_database(url)`` opens the engine; ``upgrade_database(url)`` applies the Alembic migrations;
-``SqlStores.build(db, keyring)`` makes every repository over one open database.
+``SqlStores.build(db, keyring, clock)`` makes every repository over one open database, the queue
+snapshot store (``SqlQueueStore``, used when no Redis is configured) included.
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ from vectobeat_adapters.sql.engine import Database, open_database
 from vectobeat_adapters.sql.guilds import SqlGuildRepository
 from vectobeat_adapters.sql.migrate import current_revision, upgrade_database
 from vectobeat_adapters.sql.playlists import SqlPlaylistStore
+from vectobeat_adapters.sql.queue_store import SqlQueueStore
 from vectobeat_adapters.sql.settings import SqlSettingsRepository
 from vectobeat_adapters.sql.stripe_events import SqlStripeEventStore
 from vectobeat_adapters.sql.tokens import SqlTokenStore
+from vectobeat_core.ports import Clock
 
 __all__ = [
     "Database",
@@ -29,6 +32,7 @@ __all__ = [
     "SqlContactStore",
     "SqlGuildRepository",
     "SqlPlaylistStore",
+    "SqlQueueStore",
     "SqlSettingsRepository",
     "SqlStores",
     "SqlStripeEventStore",
@@ -52,9 +56,10 @@ class SqlStores:
     concierge: SqlConciergeStore
     compliance: SqlComplianceStore
     stripe_events: SqlStripeEventStore
+    queues: SqlQueueStore
 
     @classmethod
-    def build(cls, db: Database, keyring: Keyring) -> SqlStores:
+    def build(cls, db: Database, keyring: Keyring, clock: Clock) -> SqlStores:
         return cls(
             settings=SqlSettingsRepository(db),
             audit=SqlAuditLog(db),
@@ -65,4 +70,5 @@ class SqlStores:
             concierge=SqlConciergeStore(db),
             compliance=SqlComplianceStore(db, keyring),
             stripe_events=SqlStripeEventStore(db),
+            queues=SqlQueueStore(db, clock),
         )

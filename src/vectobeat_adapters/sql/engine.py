@@ -201,6 +201,25 @@ class Database:
         lite = sqlite.insert(table).values(values)
         return lite.on_conflict_do_update(index_elements=keys, set_=update)
 
+    def insert_or_replace(
+        self, table: Table, values: dict[str, Any], keys: list[str]
+    ) -> Executable:
+        """Like :meth:`upsert` with every non-key column overwritten by the new row's value, each
+        value sent once (the statement refers to the proposed row: ``excluded``/``VALUES()``)."""
+        names = [name for name in values if name not in keys]
+        if self.dialect == "mysql":
+            my = mysql.insert(table).values(values)
+            return my.on_duplicate_key_update({name: my.inserted[name] for name in names})
+        if self.dialect == "postgresql":
+            pg = postgresql.insert(table).values(values)
+            return pg.on_conflict_do_update(
+                index_elements=keys, set_={name: pg.excluded[name] for name in names}
+            )
+        lite = sqlite.insert(table).values(values)
+        return lite.on_conflict_do_update(
+            index_elements=keys, set_={name: lite.excluded[name] for name in names}
+        )
+
     async def ping(self) -> None:
         """Raise ``StorageUnavailable`` unless the database answers ``SELECT 1``."""
 

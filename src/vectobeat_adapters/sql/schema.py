@@ -1,8 +1,10 @@
-"""SQLAlchemy Core tables of the panel database (the Alembic migrations create exactly these).
+"""SQLAlchemy Core tables of the database (the Alembic migrations create exactly these): the panel's
+data, and the bot's queue snapshots when no Redis is configured.
 
 Times are seconds since the epoch (double precision), as everywhere in VectoBeat. JSON documents
 are stored as text (``BigText``: MEDIUMTEXT on MySQL) and read through the core's named
-constructors. Columns named ``*_enc`` hold ciphertexts from :mod:`vectobeat_adapters.crypto`.
+constructors; a queue snapshot, which can hold thousands of tracks, is ``HugeText`` (LONGTEXT on
+MySQL). Columns named ``*_enc`` hold ciphertexts from :mod:`vectobeat_adapters.crypto`.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from sqlalchemy.dialects import mysql
 
 __all__ = [
     "BigText",
+    "HugeText",
     "api_tokens",
     "audit_events",
     "compliance_requests",
@@ -22,6 +25,7 @@ __all__ = [
     "guilds",
     "metadata",
     "playlists",
+    "queue_snapshots",
     "settings_current",
     "settings_history",
     "stripe_events",
@@ -37,6 +41,7 @@ NAMING = {
 metadata = sa.MetaData(naming_convention=NAMING)
 
 BigText = sa.Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb")
+HugeText = sa.Text().with_variant(mysql.LONGTEXT(), "mysql", "mariadb")
 MYSQL: dict[str, Any] = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_unicode_ci"}
 
 
@@ -179,5 +184,15 @@ stripe_events = sa.Table(
     sa.Column("event_type", sa.String(100), nullable=False),
     sa.Column("payload", BigText, nullable=False),
     sa.Column("received_at", Time, nullable=False),
+    **MYSQL,
+)
+
+queue_snapshots = sa.Table(
+    "vb_queue_snapshots",
+    metadata,
+    sa.Column("guild_id", Snowflake, primary_key=True, autoincrement=False),
+    sa.Column("taken_at", Time, nullable=False, index=True),
+    sa.Column("expires_at", Time, nullable=True, index=True),
+    sa.Column("document", HugeText, nullable=False),
     **MYSQL,
 )
