@@ -265,7 +265,7 @@ async def _bare_pubsub(redis_url: str, rounds: int) -> list[float]:
             if message is not None:
                 break
         out.append((time.perf_counter() - start) * 1000)
-    await pubsub.aclose()  # type: ignore[no-untyped-call]
+    await pubsub.aclose()  # type: ignore[no-untyped-call, unused-ignore]
     await client.aclose()
     return out
 

@@ -22,7 +22,6 @@ from typing import Any, Protocol, Self
 
 import attrs
 import stripe
-from stripe._base_address import BaseAddresses
 
 from vectobeat_adapters.config import AppConfig
 from vectobeat_core.audit import AuditEvent, AuditKind
@@ -236,12 +235,9 @@ class StripeBilling:
                 "Billing is not enabled on this server (the operator has not set STRIPE_SECRET_KEY)."
             )
         http = _HttpxClient(timeout=self._timeout)
-        addresses: BaseAddresses = {}
-        if self._api_base is not None:
-            addresses["api"] = self._api_base
         client = stripe.StripeClient(
             self._secret_key,
-            base_addresses=addresses,
+            base_addresses={} if self._api_base is None else {"api": self._api_base},
             http_client=http,
             max_network_retries=self._retries,
         )

@@ -134,4 +134,4 @@ class RedisSettingsChannel:
 
 async def _close(pubsub: PubSub) -> None:
     with suppress(RedisError, OSError):
-        await pubsub.aclose()  # type: ignore[no-untyped-call]
+        await pubsub.aclose()  # type: ignore[no-untyped-call, unused-ignore]
