@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import warnings
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -348,3 +349,31 @@ async def test_reconnect_resumes_and_invalid_session_reidentifies(
             options={"echo": "x"},
         )
         assert (await fake.wait_for_response(interaction.id, timeout=5)).content == "pong x"
+
+
+@pytest.mark.anyio
+async def test_heartbeat_acks_give_discordpy_a_true_latency(
+    restore_discordpy: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An ACK faster than discord.py's keep-alive thread records its send would be measured
+    against the previous heartbeat: a latency of a whole interval, as Discord never shows."""
+    async with FakeDiscord(token=TOKEN, application_id=APP_ID, heartbeat_interval_ms=250) as fake:
+        owner = fake.add_user("alice")
+        await fake.add_guild(name="Guild", owner=owner)
+        point_discordpy_at(fake.api_base, fake.gateway_url)
+        bot = Bot()
+        seen: list[float] = []
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(bot.start, TOKEN)
+            try:
+                with anyio.fail_after(10):
+                    await bot.ready.wait()
+                    while fake.gateway.heartbeats < 16:
+                        seen.extend(lat for _, lat in bot.latencies if math.isfinite(lat))
+                        await anyio.sleep(0.01)
+                # each ACK takes the fake's round trip; a race would read a whole 0.25 s interval
+                assert seen
+                assert max(seen) < 0.2, max(seen)
+                assert "Can't keep up" not in caplog.text
+            finally:
+                await bot.close()

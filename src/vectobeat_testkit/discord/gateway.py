@@ -7,6 +7,7 @@ compressions (``zstd-stream``) are answered with plain text frames, which client
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 import zlib
@@ -25,6 +26,8 @@ __all__ = ["Gateway", "GatewaySession"]
 
 DISPATCH, HEARTBEAT, IDENTIFY, PRESENCE, VOICE_STATE, RESUME, RECONNECT = 0, 1, 2, 3, 4, 6, 7
 REQUEST_MEMBERS, INVALID_SESSION, HELLO, HEARTBEAT_ACK = 8, 9, 10, 11
+HEARTBEAT_ACK_DELAY_S = 0.05
+"""How long the fake takes to ACK a heartbeat: a round trip to Discord."""
 BACKLOG = 2000
 
 
@@ -89,6 +92,25 @@ class Gateway:
         self.by_shard: dict[int, GatewaySession] = {}
         self.identify_count = 0
         self.heartbeats = 0
+        self.heartbeat_ack_delay_s = HEARTBEAT_ACK_DELAY_S
+        self._acks: set[asyncio.Task[None]] = set()
+
+    def _ack_later(self, ws: web.WebSocketResponse, compressor: Any) -> None:
+        """ACK a heartbeat after a network round trip, as Discord does. discord.py records a
+        heartbeat's send time in its keep-alive thread only after the send completed; an ACK
+        faster than that is measured against the previous heartbeat (a "latency" of a whole
+        interval and "Can't keep up" warnings that real Discord never causes)."""
+
+        async def ack() -> None:
+            await asyncio.sleep(self.heartbeat_ack_delay_s)
+            if not ws.closed:
+                await send_frame(
+                    ws, compressor, {"op": HEARTBEAT_ACK, "s": None, "t": None, "d": None}
+                )
+
+        task = asyncio.get_running_loop().create_task(ack())
+        self._acks.add(task)
+        task.add_done_callback(self._acks.discard)
 
     def ready_shards(self) -> list[int]:
         """Shard ids with a live, identified connection."""
@@ -131,9 +153,7 @@ class Gateway:
                 break
             if op == HEARTBEAT:
                 self.heartbeats += 1
-                await send_frame(
-                    ws, compressor, {"op": HEARTBEAT_ACK, "s": None, "t": None, "d": None}
-                )
+                self._ack_later(ws, compressor)
             elif op == IDENTIFY:
                 session = await self._identify(ws, compressor, data, session)
             elif op == RESUME:
