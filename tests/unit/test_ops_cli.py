@@ -167,11 +167,14 @@ def test_malformed_env_line_is_a_config_error(clean_env: Path) -> None:
 def test_db_upgrade_then_current_json(clean_env: Path) -> None:
     env = {"DATABASE_URL": f"sqlite+aiosqlite:///{clean_env / 'vb.db'}"}
     before = runner.invoke(app, ["db", "current", "--json"], env=env)
-    assert before.exit_code == 0
+    assert before.exit_code == 1  # behind: a problem found
     assert json.loads(before.stdout)["revision"] is None
+    assert not (clean_env / "vb.db").exists()  # a read-only command created nothing
     upgraded = runner.invoke(app, ["db", "upgrade"], env=env)
     assert upgraded.exit_code == 0, upgraded.output
-    after = json.loads(runner.invoke(app, ["db", "current", "--json"], env=env).stdout)
+    done = runner.invoke(app, ["db", "current", "--json"], env=env)
+    assert done.exit_code == 0
+    after = json.loads(done.stdout)
     assert after["up_to_date"] is True and after["revision"] == after["head"]
 
 

@@ -9,7 +9,15 @@ from vectobeat_adapters.sql.engine import normalize_url, open_database
 from vectobeat_adapters.sql.migrate import current_revision, head_revision, upgrade_database
 from vectobeat_adapters.sql.rotation import rotate_all
 from vectobeat_core.errors import ConfigError
-from vectobeat_ops.common import JsonFlag, load, print_json, reporting, run_async, stdout
+from vectobeat_ops.common import (
+    EXIT_PROBLEMS,
+    JsonFlag,
+    load,
+    print_json,
+    reporting,
+    run_async,
+    stdout,
+)
 
 __all__ = ["app"]
 
@@ -40,7 +48,8 @@ def upgrade(ctx: typer.Context) -> None:
 
 @app.command("current")
 def current(ctx: typer.Context, as_json: JsonFlag = False) -> None:
-    """Show the schema revision of the database and whether it is up to date.
+    """Show the schema revision of the database and whether it is up to date (exit 1 when it
+    is behind). Reads only: a SQLite file that does not exist is reported, not created.
 
     Example: vectobeat-ops db current --json
     """
@@ -53,11 +62,13 @@ def current(ctx: typer.Context, as_json: JsonFlag = False) -> None:
         print_json(
             {"database": where, "revision": revision, "head": head, "up_to_date": revision == head}
         )
-        return
-    state = "up to date" if revision == head else "behind: run `vectobeat-ops db upgrade`"
-    stdout().print(
-        f"{where}: revision {revision or 'none'} (head {head}), {state}.", highlight=False
-    )
+    else:
+        state = "up to date" if revision == head else "behind: run `vectobeat-ops db upgrade`"
+        stdout().print(
+            f"{where}: revision {revision or 'none'} (head {head}), {state}.", highlight=False
+        )
+    if revision != head:
+        raise typer.Exit(EXIT_PROBLEMS)
 
 
 @app.command("rotate-keys")

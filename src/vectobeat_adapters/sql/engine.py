@@ -38,6 +38,7 @@ __all__ = [
     "inserted_id",
     "normalize_url",
     "open_database",
+    "sqlite_file",
 ]
 
 T = TypeVar("T")
@@ -314,11 +315,19 @@ def create_engine(url: str | URL) -> tuple[AsyncEngine, URL]:
     return engine, parsed
 
 
-def _sqlite_folder_problem(url: URL) -> str | None:
-    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+def sqlite_file(url: str | URL) -> Path | None:
+    """The file of a file-backed SQLite URL (``None`` for other databases and ``:memory:``)."""
+    parsed = normalize_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         return None
-    folder = Path(str(url.database)).expanduser().resolve().parent
-    return None if folder.is_dir() else f"directory {folder} does not exist"
+    return Path(str(parsed.database)).expanduser().resolve()
+
+
+def _sqlite_folder_problem(url: URL) -> str | None:
+    path = sqlite_file(url)
+    if path is None:
+        return None
+    return None if path.parent.is_dir() else f"directory {path.parent} does not exist"
 
 
 @asynccontextmanager

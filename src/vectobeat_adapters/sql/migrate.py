@@ -14,7 +14,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from vectobeat_adapters.sql.engine import Database, open_database
+from vectobeat_adapters.sql.engine import Database, open_database, sqlite_file
 
 __all__ = [
     "SCRIPT_LOCATION",
@@ -72,7 +72,11 @@ async def upgrade_database(url: str | URL) -> str:
 
 
 async def current_revision(url: str | URL) -> str | None:
-    """The revision ``url`` is at, or ``None`` when it was never migrated."""
+    """The revision ``url`` is at, or ``None`` when it was never migrated (a SQLite file that
+    does not exist is not created: reading a revision must change nothing)."""
+    path = sqlite_file(url)
+    if path is not None and not path.exists():
+        return None
     async with open_database(url) as db:
 
         async def work(conn: AsyncConnection) -> str | None:
