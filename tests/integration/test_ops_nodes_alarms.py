@@ -183,3 +183,32 @@ async def test_watch_records_health_and_alarms_when_a_node_dies(
         await nodes[1].revive()
         await wait_until(lambda: statuses().get("eu-2") == "up" and len(received) >= 2)
         tasks.cancel_scope.cancel()
+
+
+@pytest.mark.anyio
+async def test_nodes_watch_piped_prints_a_line_per_round_and_stops_cleanly_on_sigterm(
+    nodes: list[FakeLavalinkNode], tmp_path: Path
+) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    env = {**os.environ, **node_env(nodes), "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/vb.db"}
+    env.pop("REDIS_URL", None)
+    process = await anyio.open_process(
+        [sys.executable, "-m", "vectobeat_ops", "nodes", "watch", "--refresh", "0.3"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    async with process:
+        assert process.stdout is not None
+        seen = b""
+        with anyio.fail_after(30):
+            while b"eu-1=up" not in seen or b"eu-2=up" not in seen:
+                seen += await process.stdout.receive()  # lines arrive while it runs
+        process.send_signal(signal.SIGTERM)
+        with anyio.fail_after(15):
+            code = await process.wait()
+    assert code == 0
+    assert seen.startswith(b"nodes ")

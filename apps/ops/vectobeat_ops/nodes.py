@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import signal
+import sys
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
@@ -124,6 +126,33 @@ async def watch_nodes(
             await anyio.sleep_forever()
 
 
+def row_line(rows: list[dict[str, Any]]) -> str:
+    """One plain line per round, for logs and pipes: ``eu-1=up(12 ms) eu-2=down(reason)``."""
+
+    def one(row: dict[str, Any]) -> str:
+        detail = row["error"] or (
+            None if row["latency_ms"] is None else f"{row['latency_ms']:.0f} ms"
+        )
+        return f"{row['name']}={row['status']}" + (f"({detail})" if detail else "")
+
+    return "nodes " + " ".join(one(row) for row in rows)
+
+
+async def until_stopped(main: Callable[[], Awaitable[None]]) -> None:
+    """Run ``main`` until it returns or SIGTERM/SIGINT arrives; a signal is a clean stop."""
+    async with anyio.create_task_group() as tasks:
+
+        async def stop_on_signal() -> None:
+            with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+                async for _ in signals:
+                    tasks.cancel_scope.cancel()
+                    return
+
+        tasks.start_soon(stop_on_signal)
+        await main()
+        tasks.cancel_scope.cancel()
+
+
 @app.command("watch")
 def watch(
     ctx: typer.Context,
@@ -131,20 +160,36 @@ def watch(
         float, typer.Option("--refresh", min=0.2, help="Seconds between table redraws.")
     ] = 2.0,
 ) -> None:
-    """Run the health checker until Ctrl-C: record node health, publish the routing table
-    (Redis when REDIS_URL is set) and send alarms to the configured sinks.
+    """Run the health checker until Ctrl-C or SIGTERM: record node health, publish the routing
+    table (Redis when REDIS_URL is set) and send alarms to the configured sinks. On a terminal
+    it redraws a table; piped or logged, it prints one line per round.
 
     Example: vectobeat-ops nodes watch --refresh 5
     """
     with reporting():
         config = load(ctx)
         node_specs(config)
-        with Live(
-            render_rows([], "Lavalink nodes (starting)"), console=stdout(), transient=False
-        ) as live:
+        console = stdout()
+        if not console.is_terminal:
+
+            def log_round(rows: list[dict[str, Any]]) -> None:
+                sys.stdout.write(row_line(rows) + "\n")
+                sys.stdout.flush()
+
+            run_async(
+                lambda: until_stopped(
+                    lambda: watch_nodes(config, on_round=log_round, refresh_s=refresh)
+                )
+            )
+            return
+        with Live(render_rows([], "Lavalink nodes (starting)"), console=console) as live:
 
             def redraw(rows: list[dict[str, Any]]) -> None:
                 live.update(render_rows(rows, "Lavalink nodes (watching; Ctrl-C stops)"))
 
             with contextlib.suppress(KeyboardInterrupt):
-                run_async(lambda: watch_nodes(config, on_round=redraw, refresh_s=refresh))
+                run_async(
+                    lambda: until_stopped(
+                        lambda: watch_nodes(config, on_round=redraw, refresh_s=refresh)
+                    )
+                )
