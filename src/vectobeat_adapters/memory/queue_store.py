@@ -8,6 +8,7 @@ independent of the caller's objects), expire after their TTL by the injected clo
 from __future__ import annotations
 
 import json
+import secrets
 
 from vectobeat_adapters.memory._ttl import TtlDict
 from vectobeat_core.errors import InvalidSnapshot
@@ -24,6 +25,7 @@ class MemoryQueueStore:
     def __init__(self, clock: Clock) -> None:
         self._data: TtlDict[GuildId, str] = TtlDict(clock)
         self._taken_at: dict[GuildId, float] = {}
+        self._generation = secrets.token_hex(8)
 
     async def save(self, snapshot: QueueSnapshot, ttl: float | None = None) -> None:
         body = json.dumps(snapshot.to_json(), separators=(",", ":"))
@@ -87,3 +89,7 @@ class MemoryQueueStore:
 
     async def ping(self) -> None:
         return None
+
+    async def generation(self) -> str:
+        """Fixed for the store's life: process memory is lost only with the process."""
+        return self._generation
