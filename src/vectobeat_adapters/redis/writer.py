@@ -5,8 +5,9 @@ before acknowledging the change, ``await durable(guild)``: it returns once a wri
 after* the guild's last mark has completed. The writer's ``run`` task (``await tg.start(writer.run)``)
 starts a round at once when idle: it takes every dirty guild, calls its ``snapshot_fn`` (so the
 *latest* state is written) and saves it. Marks arriving while a round is in flight are grouped into
-the next round (one write per guild, however many changes); that round starts as soon as the
-current one ends if somebody waits for durability, else after the window (default **0.25 s**).
+the next round, which starts as soon as the current one ends: a group commit, one write per guild
+however many changes it holds. (``window`` > 0 makes a finished round linger that long first,
+for more grouping, unless somebody waits for durability.)
 
 When a save fails as unavailable or takes longer than ``write_timeout`` (default **1.5 s**, so a
 reply still fits Discord's 3 s), the store counts as down and, with a ``QueueJournal``, the snapshot
@@ -46,8 +47,9 @@ __all__ = [
     "CoalescingWriter",
 ]
 
-DEFAULT_WINDOW = 0.25
-"""Seconds between two rounds when nobody waits for durability."""
+DEFAULT_WINDOW = 0.0
+"""Seconds a finished round lingers before the next when nobody waits for durability (0: the
+next round starts as soon as something is dirty; marks made during a round are grouped anyway)."""
 
 DEFAULT_WRITE_TIMEOUT = 1.5
 """Seconds a store write may take before the store counts as down (and the journal takes it)."""
@@ -101,6 +103,7 @@ class CoalescingWriter:
         self._down = anyio.Event()
         self._lock = anyio.Lock()
         self._failures = 0
+        self._waiters = 0
         self.store_down = False
         self.replayed = 0
 
@@ -137,13 +140,17 @@ class CoalescingWriter:
         target = self._marked.get(guild)
         if target is None:
             return Durability.STORED  # nothing marked: nothing to wait for
-        with anyio.move_on_after(timeout):
-            while True:
-                done = self._done.get(guild)
-                if done is not None and done[0] >= target:
-                    return done[1]
-                self._urgent.set()
-                await self._progress.wait()
+        self._waiters += 1
+        try:
+            with anyio.move_on_after(timeout):
+                while True:
+                    done = self._done.get(guild)
+                    if done is not None and done[0] >= target:
+                        return done[1]
+                    self._urgent.set()
+                    await self._progress.wait()
+        finally:
+            self._waiters -= 1
         return Durability.NOT_SAVED
 
     async def run(
@@ -156,7 +163,6 @@ class CoalescingWriter:
             while True:
                 await self._wake.wait()
                 self._wake = anyio.Event()
-                self._urgent = anyio.Event()
                 async with self._lock:
                     failed = await self._round()
                 if self._dirty:
@@ -167,8 +173,10 @@ class CoalescingWriter:
                     await anyio.sleep(max(self.window, min(delay, self._backoff_cap)))
                 else:
                     self._failures = 0
-                    with anyio.move_on_after(self.window):
-                        await self._urgent.wait()
+                    if self.window > 0 and not self._waiters:
+                        self._urgent = anyio.Event()  # a waiter arriving cuts the linger short
+                        with anyio.move_on_after(self.window):
+                            await self._urgent.wait()
 
     async def flush(self, *, attempts: int = 5) -> None:
         """Write every dirty guild now, retrying failures with backoff; raise if some remain."""
