@@ -14,7 +14,7 @@ import sqlite3
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Self, TypeVar
 
 import anyio
 import attrs
@@ -57,7 +57,7 @@ class QueueJournal:
         self._mutex = threading.Lock()
         self.problems: list[str] = []
 
-    async def __aenter__(self) -> QueueJournal:
+    async def __aenter__(self) -> Self:
         await self.open()
         return self
 
