@@ -54,8 +54,9 @@ next round starts as soon as something is dirty; marks made during a round are g
 DEFAULT_WRITE_TIMEOUT = 1.5
 """Seconds a store write may take before the store counts as down (and the journal takes it)."""
 
-DEFAULT_ACK_TIMEOUT = 2.5
-"""Seconds ``durable`` waits before answering ``NOT_SAVED``."""
+DEFAULT_ACK_TIMEOUT = 2.0
+"""Seconds ``durable`` waits before answering ``NOT_SAVED`` (a reply must leave within Discord's 3 s;
+a write the store does not confirm within ``DEFAULT_WRITE_TIMEOUT`` is journaled well before)."""
 
 _REPLAY_CHUNK = 64
 
@@ -77,6 +78,7 @@ class CoalescingWriter:
         backoff_base: float = 0.1,
         backoff_cap: float = 5.0,
         write_timeout: float = DEFAULT_WRITE_TIMEOUT,
+        ack_timeout: float = DEFAULT_ACK_TIMEOUT,
         journal: QueueJournal | None = None,
         on_error: Callable[[GuildId, Exception], None] | None = None,
         on_written: Callable[[QueueSnapshot], None] | None = None,
@@ -88,6 +90,7 @@ class CoalescingWriter:
         self._backoff_base = backoff_base
         self._backoff_cap = backoff_cap
         self._write_timeout = write_timeout
+        self.ack_timeout = ack_timeout
         self._journal = journal
         self._on_error = on_error
         self._on_written = on_written
@@ -132,17 +135,17 @@ class CoalescingWriter:
         self._marked.pop(guild, None)
         self._done.pop(guild, None)
 
-    async def durable(self, guild: GuildId, *, timeout: float = DEFAULT_ACK_TIMEOUT) -> Durability:  # noqa: ASYNC109 - the caller's reply deadline
+    async def durable(self, guild: GuildId, *, timeout: float | None = None) -> Durability:  # noqa: ASYNC109 - the caller's reply deadline
         """Wait until every change marked for ``guild`` so far is stored or journaled.
 
         Returns how it was saved, or ``NOT_SAVED`` if that did not happen within ``timeout``
-        seconds or the snapshot could not be written anywhere."""
+        seconds (default ``ack_timeout``) or the snapshot could not be written anywhere."""
         target = self._marked.get(guild)
         if target is None:
             return Durability.STORED  # nothing marked: nothing to wait for
         self._waiters += 1
         try:
-            with anyio.move_on_after(timeout):
+            with anyio.move_on_after(self.ack_timeout if timeout is None else timeout):
                 while True:
                     done = self._done.get(guild)
                     if done is not None and done[0] >= target:
