@@ -4,7 +4,8 @@ One SQLite file (``<BOT_DATA_DIR>/queue-journal.sqlite3``) in WAL mode with ``sy
 so a ``put`` that returned survives a crash of the process and of the machine. It keeps the latest
 snapshot per guild with a growing sequence number; ``remove(guild, seq)`` deletes an entry only if
 no newer one replaced it. The stdlib ``sqlite3`` runs in a worker thread (one connection, one call
-at a time). Failures raise ``StorageUnavailable`` naming the file.
+at a time); puts that arrive while one is committed are committed together (a group commit: one
+transaction and one fsync for all of them). Failures raise ``StorageUnavailable`` naming the file.
 """
 
 from __future__ import annotations
@@ -48,6 +49,38 @@ class JournalEntry(JournalStamp):
     ttl: float | None
 
 
+@attrs.define
+class _Put:
+    """One snapshot waiting to be committed, and then its sequence number or error."""
+
+    guild_id: int
+    taken_at: float
+    ttl: float | None
+    body: str
+    seq: int | None = None
+    error: StorageUnavailable | None = None
+
+
+def _write_batch(conn: sqlite3.Connection, batch: list[_Put]) -> list[int]:
+    """Upsert every put in one transaction; their sequence numbers, in order."""
+    seqs: list[int] = []
+    with conn:
+        conn.execute("BEGIN IMMEDIATE")
+        (seq,) = conn.execute("SELECT seq FROM journal_seq WHERE id = 1").fetchone()
+        for put in batch:
+            seq += 1
+            conn.execute(
+                "INSERT INTO journal (guild_id, seq, taken_at, ttl, snapshot)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (guild_id) DO UPDATE SET"
+                " seq = excluded.seq, taken_at = excluded.taken_at, ttl = excluded.ttl,"
+                " snapshot = excluded.snapshot",
+                (put.guild_id, seq, put.taken_at, put.ttl, put.body),
+            )
+            seqs.append(int(seq))
+        conn.execute("UPDATE journal_seq SET seq = ? WHERE id = 1", (seq,))
+    return seqs
+
+
 class QueueJournal:
     """The SQLite journal (see the module docstring); use as ``async with QueueJournal(path)``."""
 
@@ -55,6 +88,8 @@ class QueueJournal:
         self.path = path
         self._conn: sqlite3.Connection | None = None
         self._mutex = threading.Lock()
+        self._committing = anyio.Lock()
+        self._queued: list[_Put] = []
         self.problems: list[str] = []
 
     async def __aenter__(self) -> Self:
@@ -91,24 +126,36 @@ class QueueJournal:
             await anyio.to_thread.run_sync(conn.close)
 
     async def put(self, snapshot: QueueSnapshot, ttl: float | None) -> int:
-        """Journal ``snapshot`` as its guild's latest (fsync'd); returns its sequence number."""
-        body = json.dumps(snapshot.to_json(), separators=(",", ":"))
+        """Journal ``snapshot`` as its guild's latest (fsync'd); returns its sequence number.
 
-        def write(conn: sqlite3.Connection) -> int:
-            with conn:
-                conn.execute("BEGIN IMMEDIATE")
-                conn.execute("UPDATE journal_seq SET seq = seq + 1 WHERE id = 1")
-                (seq,) = conn.execute("SELECT seq FROM journal_seq WHERE id = 1").fetchone()
-                conn.execute(
-                    "INSERT INTO journal (guild_id, seq, taken_at, ttl, snapshot)"
-                    " VALUES (?, ?, ?, ?, ?) ON CONFLICT (guild_id) DO UPDATE SET"
-                    " seq = excluded.seq, taken_at = excluded.taken_at, ttl = excluded.ttl,"
-                    " snapshot = excluded.snapshot",
-                    (int(snapshot.guild_id), seq, snapshot.taken_at, ttl, body),
-                )
-            return int(seq)
-
-        return await self._call(f"writing guild {snapshot.guild_id} to", write)
+        Puts made while another is being committed are committed together (one transaction,
+        one fsync), each still answered with its own sequence number or error."""
+        item = _Put(
+            int(snapshot.guild_id),
+            snapshot.taken_at,
+            ttl,
+            json.dumps(snapshot.to_json(), separators=(",", ":")),
+        )
+        self._queued.append(item)
+        async with self._committing:
+            if item.seq is None and item.error is None:
+                batch, self._queued = self._queued, []
+                with anyio.CancelScope(shield=True):  # every put of the batch gets its answer
+                    try:
+                        seqs = await self._call(
+                            f"writing {len(batch)} snapshot(s) to",
+                            lambda conn: _write_batch(conn, batch),
+                        )
+                    except StorageUnavailable as exc:
+                        for queued in batch:
+                            queued.error = exc
+                    else:
+                        for queued, seq in zip(batch, seqs, strict=True):
+                            queued.seq = seq
+        if item.error is not None:
+            raise item.error
+        assert item.seq is not None  # set by the batch that held it
+        return item.seq
 
     async def entries(self) -> list[JournalEntry]:
         """Every readable entry, oldest sequence first; unreadable rows stay in the file and are

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import anyio
 import pytest
 
 from tests.redis_support import make_track
@@ -65,3 +66,42 @@ async def test_a_journal_that_cannot_be_created_says_where(tmp_path: Path) -> No
         await QueueJournal(blocker / "journal.sqlite3").open()
     with pytest.raises(StorageUnavailable, match="not open"):
         await QueueJournal(tmp_path / "closed.sqlite3").entries()
+
+
+async def test_concurrent_puts_are_committed_together_each_with_its_own_sequence(
+    tmp_path: Path,
+) -> None:
+    seqs: dict[tuple[int, int], int] = {}
+    async with QueueJournal(tmp_path / "journal.sqlite3") as journal:
+
+        async def put(guild: int, version: int) -> None:
+            seqs[guild, version] = await journal.put(snapshot(guild, version, float(version)), None)
+
+        async with anyio.create_task_group() as tg:
+            for version in range(1, 4):
+                for guild in range(1, 31):
+                    tg.start_soon(put, guild, version)
+        assert sorted(seqs.values()) == list(range(1, 91))
+        entries = await journal.entries()
+        assert len(entries) == 30
+        for entry in entries:
+            assert entry.seq == max(s for (g, _), s in seqs.items() if g == entry.guild_id)
+            assert entry.seq == seqs[entry.guild_id, len(entry.snapshot.entries)]
+
+
+async def test_a_failed_commit_fails_every_put_it_held(tmp_path: Path) -> None:
+    journal = QueueJournal(tmp_path / "journal.sqlite3")
+    await journal.open()
+    await journal.close()
+    errors: list[Exception] = []
+
+    async def put(guild: int) -> None:
+        try:
+            await journal.put(snapshot(guild, 1, 1.0), None)
+        except StorageUnavailable as exc:
+            errors.append(exc)
+
+    async with anyio.create_task_group() as tg:
+        for guild in range(5):
+            tg.start_soon(put, guild + 1)
+    assert len(errors) == 5
