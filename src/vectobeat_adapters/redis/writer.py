@@ -28,7 +28,8 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import anyio
 import anyio.abc
@@ -249,13 +250,18 @@ class CoalescingWriter:
 
     async def _save(self, snapshot: QueueSnapshot, ttl: float | None) -> None:
         """``store.save`` bounded by ``write_timeout`` (a timeout is ``StorageUnavailable``)."""
+        with self._bounded(f"confirm guild {snapshot.guild_id}'s snapshot"):
+            await self._store.save(snapshot, ttl)
+
+    @contextmanager
+    def _bounded(self, what: str) -> Iterator[None]:
+        """Fail the block with ``StorageUnavailable`` after ``write_timeout`` seconds."""
         try:
             with anyio.fail_after(self._write_timeout):
-                await self._store.save(snapshot, ttl)
+                yield
         except TimeoutError:
             raise StorageUnavailable(
-                f"The queue store did not confirm guild {snapshot.guild_id}'s snapshot within "
-                f"{self._write_timeout:g} s."
+                f"The queue store did not {what} within {self._write_timeout:g} s."
             ) from None
 
     async def _journal_put(
@@ -294,13 +300,12 @@ class CoalescingWriter:
             delay = self._backoff_base
             while True:
                 try:
-                    with anyio.fail_after(self._write_timeout):
+                    with self._bounded("answer a ping"):
                         await self._store.ping()
                     await self.replay_journal()
                     break
-                except (Unavailable, TimeoutError) as exc:
-                    if not isinstance(exc, TimeoutError):
-                        _log.info("queue_store_probe_failed error=%s", exc)
+                except Unavailable as exc:
+                    _log.info("queue_store_probe_failed error=%s", exc)
                     await anyio.sleep(delay * (0.5 + self._jitter()))
                     delay = min(delay * 2, self._backoff_cap)
             self._down = anyio.Event()
@@ -347,7 +352,8 @@ class CoalescingWriter:
     async def _replay_one(self, journal: QueueJournal, entry: JournalEntry) -> int:
         guild = entry.guild_id
         try:
-            stored = await self._store.load(guild)
+            with self._bounded(f"return guild {guild}'s snapshot"):
+                stored = await self._store.load(guild)
         except InvalidSnapshot:
             stored = None  # unreadable: the journaled snapshot replaces it (or save refuses)
         written = 0
