@@ -1,5 +1,8 @@
 """Nothing acknowledged is lost: the real bot process, real Redis, SIGKILL right after the replies.
 
+Each test runs a ``redis-server`` of its own (the fake Discord's guild ids repeat from run to run,
+so a shared Redis could hold another run's snapshots of the same guilds).
+
 1. 20 parallel ``/play`` adds, SIGKILL 1 ms after the last reply: a new process has all 20.
 2. The same with Redis cut (through a ``FaultProxy``) during the adds: the replies wait for the
    local journal; the next start (Redis back) replays it and has all 20.
@@ -20,8 +23,7 @@ from pathlib import Path
 import anyio
 import anyio.abc
 import pytest
-from tests.conftest import service_url
-from tests.e2e.conftest import BotProcess, BotWorld, E2EGuild, bot_world, clear_snapshots
+from tests.e2e.conftest import BotProcess, BotWorld, E2EGuild, bot_world
 
 from vectobeat_adapters.redis import RedisKeys, open_redis
 from vectobeat_adapters.redis.queue_store import RedisQueueStore
@@ -94,56 +96,13 @@ async def restart_and_check(
     await second.start(tg)  # ready once the journal is replayed and every queue restored
     try:
         status = (await second.get("/status")).json()
-        assert status["queue_tracks"] == sum(len(q) for q in plan.values()), second.logs()
         stored = await stored_titles(url, list(w.guilds.values()))
         for guild_id, wanted in plan.items():
             assert sorted(stored[guild_id]) == sorted(wanted), (guild_id, stored, second.logs())
+        assert status["queue_tracks"] == sum(len(q) for q in plan.values()), (stored, status)
         assert status["queue_store"]["journaled_guilds"] == 0
     finally:
         assert await second.stop(signal.SIGTERM) == 0, second.logs()
-
-
-async def test_sigkill_one_ms_after_twenty_acknowledged_adds_loses_none(tmp_path: Path) -> None:
-    url = service_url("redis")
-    async with bot_world(tmp_path, redis_url=url) as w:
-        guilds = await growth_guilds(w, GUILDS)
-        await clear_snapshots(url, [g.id for g in guilds])
-        plan = split(guilds)
-        async with anyio.create_task_group() as tg:
-            first = BotProcess(w.env(), w.tmp)
-            await first.start(tg)
-            await play_in_parallel(w, plan)
-            await anyio.sleep(0.001)
-            assert await first.stop(signal.SIGKILL) == -signal.SIGKILL
-            await restart_and_check(w, tg, url, plan)
-            tg.cancel_scope.cancel()
-
-
-async def test_adds_acknowledged_while_redis_is_cut_are_journaled_and_replayed(
-    tmp_path: Path,
-) -> None:
-    url = service_url("redis")
-    port = int(url.rsplit(":", 1)[1].split("/")[0])
-    with FaultProxy(port).in_thread() as proxy:
-        proxied = f"redis://127.0.0.1:{proxy.port}/0"
-        async with bot_world(tmp_path, redis_url=url) as w:
-            guilds = await growth_guilds(w, GUILDS)
-            await clear_snapshots(url, [g.id for g in guilds])
-            plan = split(guilds)
-            async with anyio.create_task_group() as tg:
-                first = BotProcess(w.env(VECTOBEAT_REDIS_URL=proxied), w.tmp)
-                await first.start(tg)
-                proxy.cut()
-                await play_in_parallel(w, plan)
-                status = (await first.get("/status")).json()
-                assert status["queue_store"]["down"] is True, first.logs()
-                await anyio.sleep(0.001)
-                assert await first.stop(signal.SIGKILL) == -signal.SIGKILL
-                assert await stored_titles(url, guilds) == {g.id: [] for g in guilds}
-                assert (w.tmp / ".vectobeat" / "queue-journal.sqlite3").exists()
-                proxy.heal()
-                await restart_and_check(w, tg, url, plan, VECTOBEAT_REDIS_URL=proxied)
-                tg.cancel_scope.cancel()
 
 
 def free_port() -> int:
@@ -180,6 +139,46 @@ async def private_redis(tmp: Path) -> AsyncIterator[str]:
         with anyio.fail_after(10):
             await process.wait()
         await process.aclose()
+
+
+async def test_sigkill_one_ms_after_twenty_acknowledged_adds_loses_none(tmp_path: Path) -> None:
+    async with private_redis(tmp_path) as url, bot_world(tmp_path, redis_url=url) as w:
+        guilds = await growth_guilds(w, GUILDS)
+        plan = split(guilds)
+        async with anyio.create_task_group() as tg:
+            first = BotProcess(w.env(), w.tmp)
+            await first.start(tg)
+            await play_in_parallel(w, plan)
+            await anyio.sleep(0.001)
+            assert await first.stop(signal.SIGKILL) == -signal.SIGKILL
+            await restart_and_check(w, tg, url, plan)
+            tg.cancel_scope.cancel()
+
+
+async def test_adds_acknowledged_while_redis_is_cut_are_journaled_and_replayed(
+    tmp_path: Path,
+) -> None:
+    async with private_redis(tmp_path) as url:
+        port = int(url.rsplit(":", 1)[1].split("/")[0])
+        with FaultProxy(port).in_thread() as proxy:
+            proxied = f"redis://127.0.0.1:{proxy.port}/0"
+            async with bot_world(tmp_path, redis_url=url) as w:
+                guilds = await growth_guilds(w, GUILDS)
+                plan = split(guilds)
+                async with anyio.create_task_group() as tg:
+                    first = BotProcess(w.env(VECTOBEAT_REDIS_URL=proxied), w.tmp)
+                    await first.start(tg)
+                    proxy.cut()
+                    await play_in_parallel(w, plan)
+                    status = (await first.get("/status")).json()
+                    assert status["queue_store"]["down"] is True, first.logs()
+                    await anyio.sleep(0.001)
+                    assert await first.stop(signal.SIGKILL) == -signal.SIGKILL
+                    assert await stored_titles(url, guilds) == {g.id: [] for g in guilds}
+                    assert (w.tmp / ".vectobeat" / "queue-journal.sqlite3").exists()
+                    proxy.heal()
+                    await restart_and_check(w, tg, url, plan, VECTOBEAT_REDIS_URL=proxied)
+                    tg.cancel_scope.cancel()
 
 
 async def test_a_flushed_redis_gets_every_guild_back_and_a_crash_then_loses_nothing(
