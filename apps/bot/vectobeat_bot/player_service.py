@@ -1,12 +1,15 @@
 """``PlayerService``: every guild's `GuildQueue`, played through the `LavalinkCluster`.
 
-Each mutation marks the guild dirty in the `CoalescingWriter` and tells `QueueSync`; every public
-method that changes a queue (decorated `acknowledged`) returns only once the change is durable
-(stored, or journaled while the store is down) and otherwise raises `StorageUnavailable` saying it
-is not saved yet, so no reply acknowledges a change a crash could lose; so does a failover moving the guild's player to another node
-(the snapshot records where it plays). A return move happens inside a play, so it is covered too. On start `restore_all` rebuilds players from the stored
-snapshots (rejoin voice, resume the track at its extrapolated position); `flush` writes what is
-pending (call it on SIGTERM). Voice is reached through the `VoiceLink` the bot provides.
+Each mutation marks the guild dirty in the `CoalescingWriter` and tells `QueueSync`; so does a
+failover moving the guild's player to another node (the snapshot records where it plays). A return
+move happens inside a play, so it is covered too. Every public method that changes a queue or a
+player (decorated `acknowledged`) returns only once the change is durable (stored, or journaled
+while the store is down) and otherwise raises `StorageUnavailable` saying it is done but not saved
+yet: no reply acknowledges a change a crash could lose. On start `restore_all` rebuilds players
+from the stored snapshots, preferring a later journaled one (rejoin voice, resume the track at its
+extrapolated position); `resync_all` rewrites every guild after the store lost its data; `flush`
+writes what is pending (call it on SIGTERM). Voice is reached through the `VoiceLink` the bot
+provides.
 """
 
 from __future__ import annotations
