@@ -327,6 +327,14 @@ FIELDS: tuple[Field, ...] = (
         kind="int",
     ),
     Field(
+        "BOT_DATA_DIR",
+        "bot_data_dir",
+        "./.vectobeat",
+        "Directory of the bot's local files: the queue journal (queue-journal.sqlite3) that keeps "
+        "acknowledged queue changes while the queue store is down, until they are replayed.",
+        components=("bot",),
+    ),
+    Field(
         "STRIPE_PRICES",
         "stripe_prices",
         None,
@@ -379,6 +387,7 @@ class AppConfig:
     log_level: str = "INFO"
     log_format: str | None = None
     voice_idle_seconds: int = 300
+    bot_data_dir: str = "./.vectobeat"
     stripe_prices: str | None = None
 
 

@@ -320,6 +320,12 @@ class QueueStore(Protocol):
 
     async def ping(self) -> None: ...
 
+    async def generation(self) -> str:
+        """An opaque token naming the store's data generation: it changes when the store lost
+        its data (flushed, restarted empty or from an older dump), and the bot then rewrites
+        every guild it serves. Raises ``StorageUnavailable`` when the store cannot answer."""
+        ...
+
 
 class HealthStore(Protocol):
     """Node health records (``lavalink:health:<node>``)."""

@@ -211,3 +211,23 @@ async def test_redis_sends_only_the_difference(monkeypatch: pytest.MonkeyPatch) 
         assert len(sent) == 2
         assert sent[1] * 20 <= sent[0]
         assert await store.load(GuildId(7)) == snap(queue)
+
+
+async def test_the_generation_is_stable_while_the_data_lives(harness: Harness) -> None:
+    store = harness.store
+    first = await store.generation()
+    await store.save(snap(build_queue(31, 3)), 60)
+    assert first and await store.generation() == first
+    for other in harness.extra:  # another process sees the same generation
+        assert await other.generation() == first
+
+
+async def test_a_redis_that_lost_its_data_has_a_new_generation() -> None:
+    async with redis_namespace() as (conn, keys):
+        store = RedisQueueStore(conn, keys)
+        first = await store.generation()
+        doomed = [key async for key in conn.client.scan_iter(match=keys.everything_pattern())]
+        await conn.client.delete(*doomed)  # what FLUSHALL does to our namespace
+        second = await store.generation()
+        assert second != first
+        assert await store.generation() == second

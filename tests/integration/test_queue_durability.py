@@ -60,3 +60,18 @@ async def test_redis_stays_the_queue_store_when_configured(tmp_path: Path) -> No
     )
     async with open_services(config) as services:
         assert isinstance(services.queues, RedisQueueStore)
+
+
+async def test_an_emptied_sql_store_has_a_new_generation(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "vb.db"
+    config = load_config(environ={"DATABASE_URL": f"sqlite+aiosqlite:///{path}"})
+    async with open_services(config) as services:
+        first = await services.queues.generation()
+    async with open_services(config) as services:
+        assert await services.queues.generation() == first  # the same data, the same generation
+    with sqlite3.connect(path) as raw:  # an operator restores an old dump / empties the tables
+        raw.execute("DELETE FROM vb_queue_generation")
+    async with open_services(config) as services:
+        assert await services.queues.generation() != first

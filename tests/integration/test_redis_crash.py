@@ -1,8 +1,10 @@
 """Crash test: a writer process is SIGKILLed at a random moment; a new process restores every guild.
 
-What may be lost is bounded by the coalescing window (``CoalescingWriter``, 0.25 s here): every
-save that completed survives, each restored snapshot is exactly the writer's state at its version,
-and the lost mutations all fall within the last window (plus the longest save the writer logged).
+What may be lost is bounded by the writer's linger (``CoalescingWriter``'s ``DEFAULT_WINDOW``, 0 s:
+a round starts as soon as a guild is dirty) plus the longest save the writer logged: every save
+that completed survives, each restored snapshot is exactly the writer's state at its version, and
+the lost mutations all fall within that bound. (What a user was told is saved is never lost: the
+bot replies only after the write, see ``tests/faults``.)
 """
 
 from __future__ import annotations

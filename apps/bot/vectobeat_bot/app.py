@@ -11,14 +11,18 @@ import signal
 import socket
 import sys
 from contextlib import AsyncExitStack
+from pathlib import Path
 
 import anyio
 
 from vectobeat_adapters.config import AppConfig
 from vectobeat_adapters.lavalink.cluster import LavalinkCluster
 from vectobeat_adapters.lavalink.model import LavalinkEvent
+from vectobeat_adapters.memory.queue_store import MemoryQueueStore
+from vectobeat_adapters.queue_journal import JOURNAL_FILE, QueueJournal
 from vectobeat_adapters.redis.writer import CoalescingWriter
-from vectobeat_adapters.services import open_services
+from vectobeat_adapters.services import Services, open_services
+from vectobeat_adapters.store_generation import GenerationWatch
 from vectobeat_bot.bot import BotDeps, VectoBeatBot
 from vectobeat_bot.bridge_client import BridgeClient
 from vectobeat_bot.bridge_events import BridgeEvents
@@ -32,7 +36,7 @@ from vectobeat_bot.shard_leases import ShardLeases, lease_shard_ids
 from vectobeat_bot.status_server import BotMetrics, StatusServer
 from vectobeat_bot.voice import DiscordVoiceLink
 from vectobeat_core import __version__
-from vectobeat_core.errors import ConfigError, NotBuilt, VectoBeatError
+from vectobeat_core.errors import ConfigError, NotBuilt, StorageUnavailable, VectoBeatError
 from vectobeat_core.ids import GuildId
 from vectobeat_core.regions import Region
 from vectobeat_core.routing import parse_node_list
@@ -68,6 +72,33 @@ async def _wait_for_stop() -> None:
             return
 
 
+async def _open_writer(
+    config: AppConfig, services: Services, stack: AsyncExitStack
+) -> CoalescingWriter:
+    """The queue writer, with the local journal unless the store is process memory; the journal
+    is replayed into the store now, before any queue is restored (if the store answers)."""
+    if isinstance(services.queues, MemoryQueueStore):
+        return CoalescingWriter(services.queues)
+    path = Path(config.bot_data_dir) / JOURNAL_FILE
+    try:
+        journal = await stack.enter_async_context(QueueJournal(path))
+    except StorageUnavailable as exc:
+        raise ConfigError(
+            f"{exc.message} Point BOT_DATA_DIR at a directory the bot may write to."
+        ) from None
+    writer = CoalescingWriter(services.queues, journal=journal)
+    try:
+        with anyio.fail_after(15):
+            replayed = await writer.replay_journal()
+    except (VectoBeatError, TimeoutError) as exc:
+        _log.warning("queue_journal_replay_deferred journaled=%d error=%s", writer.journaled, exc)
+        writer.note_store_down(exc)  # journal the writes, replay once the store answers
+    else:
+        if replayed:
+            _log.info("queue_journal_replayed_at_start entries=%d", replayed)
+    return writer
+
+
 async def run_bot(config: AppConfig) -> None:
     """Run the bot until SIGTERM/SIGINT (see the module docstring)."""
     if config.discord_token is None or not config.discord_token.reveal():
@@ -98,7 +129,7 @@ async def run_bot(config: AppConfig) -> None:
             clock=services.clock,
         )
         queue_sync = QueueSync(bridge=bridge, telemetry=services.telemetry)
-        writer = CoalescingWriter(services.queues)
+        writer = await _open_writer(config, services, stack)
         players: list[PlayerService] = []
 
         async def on_event(guild_id: GuildId, event: LavalinkEvent) -> None:
@@ -183,6 +214,7 @@ async def run_bot(config: AppConfig) -> None:
         )
         async with anyio.create_task_group() as tg:
             await tg.start(writer.run)
+            await tg.start(GenerationWatch(services.queues, service.resync_all).run)
             await tg.start(settings.run)
             await tg.start(queue_sync.run)
             await tg.start(status.serve)

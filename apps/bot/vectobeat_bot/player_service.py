@@ -1,17 +1,23 @@
 """``PlayerService``: every guild's `GuildQueue`, played through the `LavalinkCluster`.
 
-Each mutation marks the guild dirty in the `CoalescingWriter` (a durable snapshot follows within
-its window) and tells `QueueSync`; so does a failover moving the guild's player to another node
-(the snapshot records where it plays). A return move happens inside a play, so it is covered too. On start `restore_all` rebuilds players from the stored
-snapshots (rejoin voice, resume the track at its extrapolated position); `flush` writes what is
-pending (call it on SIGTERM). Voice is reached through the `VoiceLink` the bot provides.
+Each mutation marks the guild dirty in the `CoalescingWriter` and tells `QueueSync`; so does a
+failover moving the guild's player to another node (the snapshot records where it plays). A return
+move happens inside a play, so it is covered too. Every public method that changes a queue or a
+player (decorated `acknowledged`) returns only once the change is durable (stored, or journaled
+while the store is down) and otherwise raises `StorageUnavailable` saying it is done but not saved
+yet: no reply acknowledges a change a crash could lose. On start `restore_all` rebuilds players
+from the stored snapshots, preferring a later journaled one (rejoin voice, resume the track at its
+extrapolated position); `resync_all` rewrites every guild after the store lost its data; `flush`
+writes what is pending (call it on SIGTERM). Voice is reached through the `VoiceLink` the bot
+provides.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Callable, Collection, Sequence
-from typing import Protocol, TypeVar
+from collections.abc import Awaitable, Callable, Collection, Sequence
+from typing import Concatenate, ParamSpec, Protocol, TypeVar
 
 import anyio
 import attrs
@@ -27,7 +33,15 @@ from vectobeat_adapters.redis.writer import CoalescingWriter
 from vectobeat_bot.queue_sync import QueueSync
 from vectobeat_bot.settings_sync import GuildSettings, SettingsSync
 from vectobeat_core.audit import AuditEvent
-from vectobeat_core.errors import InvalidInput, NotFound, QueueEmpty, VectoBeatError
+from vectobeat_core.durability import Durability, store_is_newer
+from vectobeat_core.errors import (
+    InvalidInput,
+    NotFound,
+    QueueEmpty,
+    StorageUnavailable,
+    Unavailable,
+    VectoBeatError,
+)
 from vectobeat_core.ids import ChannelId, GuildId, NodeName, UserId
 from vectobeat_core.playback import (
     check_seek,
@@ -35,7 +49,7 @@ from vectobeat_core.playback import (
     queue_capacity,
     search_identifier,
 )
-from vectobeat_core.ports import AuditLog, Clock, QueueStore
+from vectobeat_core.ports import AuditLog, Clock, QueueStore, RestoredQueues
 from vectobeat_core.queue import GuildQueue, LoopMode, PlayerState, QueueEntry, QueueSnapshot
 from vectobeat_core.telemetry import QueueTelemetry, TelemetryKind
 from vectobeat_core.tracks import Track
@@ -43,8 +57,31 @@ from vectobeat_core.tracks import Track
 __all__ = ["GuildSession", "PlayOutcome", "PlayerService", "VoiceLink"]
 
 T = TypeVar("T")
+P = ParamSpec("P")
+
+NOT_SAVED = (
+    "Done, but not saved yet: the queue store and the bot's local journal are both unavailable, "
+    "so a restart of the bot now would lose this change. It is saved as soon as either is back."
+)
 
 _log = logging.getLogger("vectobeat.bot.player")
+
+
+def acknowledged(
+    method: Callable[Concatenate[PlayerService, GuildId, P], Awaitable[T]],
+) -> Callable[Concatenate[PlayerService, GuildId, P], Awaitable[T]]:
+    """Return only once the guild's change is durable (`PlayerService.acknowledge`): the one
+    place every reply to a queue change waits for it."""
+
+    @functools.wraps(method)
+    async def wrapper(
+        self: PlayerService, guild_id: GuildId, /, *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        result = await method(self, guild_id, *args, **kwargs)
+        await self.acknowledge(guild_id)
+        return result
+
+    return wrapper
 
 
 class VoiceLink(Protocol):
@@ -102,6 +139,7 @@ class PlayerService:
         self._sessions: dict[GuildId, GuildSession] = {}
         self._voice: VoiceLink | None = None
         self.restored = 0
+        self.resyncs = 0
         self._restoring = anyio.Lock()
         self._watchers: list[Callable[[GuildId], None]] = []
         settings.listen(self._settings_changed)
@@ -169,13 +207,36 @@ class PlayerService:
 
     def changed(self, guild_id: GuildId) -> None:
         """A mutation happened: persist (coalesced) and sync to the panel (plan-gated)."""
-        held = self.settings.cached(guild_id) or self.settings.default(guild_id)
-        self.writer.mark_dirty(
-            guild_id, lambda: self.snapshot(guild_id), float(held.plan.snapshot_ttl_seconds)
-        )
+        held = self._mark(guild_id)
         self.queue_sync.changed(guild_id, held)
         for watcher in self._watchers:
             watcher(guild_id)
+
+    def _mark(self, guild_id: GuildId) -> GuildSettings:
+        """Mark the guild dirty in the writer, with its plan's snapshot TTL."""
+        held = self.settings.cached(guild_id) or self.settings.default(guild_id)
+        self.writer.mark_dirty(
+            guild_id,
+            functools.partial(self.snapshot, guild_id),
+            float(held.plan.snapshot_ttl_seconds),
+        )
+        return held
+
+    async def acknowledge(self, guild_id: GuildId) -> Durability:
+        """Wait until the guild's changes so far are durable; raise `StorageUnavailable` (a
+        message saying the change is not saved yet) if they could not be saved in time."""
+        how = await self.writer.durable(guild_id)
+        if not how.saved:
+            raise StorageUnavailable(NOT_SAVED)
+        return how
+
+    def resync_all(self) -> int:
+        """The store lost its data: mark every guild served here dirty; returns how many."""
+        guilds = list(self._sessions)
+        for guild_id in guilds:
+            self._mark(guild_id)
+        self.resyncs += 1
+        return len(guilds)
 
     async def flush(self) -> None:
         await self.writer.flush()
@@ -301,6 +362,7 @@ class PlayerService:
             raise QueueEmpty("Nothing is playing and the queue is empty.")
         return session
 
+    @acknowledged
     async def skip(self, guild_id: GuildId, count: int, user: UserId) -> QueueEntry | None:
         session = await self._existing(guild_id)
         async with session.lock:
@@ -316,6 +378,7 @@ class PlayerService:
             self.changed(guild_id)
             return entry
 
+    @acknowledged
     async def jump(self, guild_id: GuildId, position: int) -> QueueEntry:
         session = await self._existing(guild_id)
         async with session.lock:
@@ -324,6 +387,7 @@ class PlayerService:
             self.changed(guild_id)
             return entry
 
+    @acknowledged
     async def set_paused(self, guild_id: GuildId, paused: bool) -> QueueEntry:
         session = await self._existing(guild_id)
         async with session.lock:
@@ -337,6 +401,7 @@ class PlayerService:
             self.changed(guild_id)
             return entry
 
+    @acknowledged
     async def seek(self, guild_id: GuildId, position_ms: int) -> QueueEntry:
         session = await self._existing(guild_id)
         async with session.lock:
@@ -345,6 +410,7 @@ class PlayerService:
             self.changed(guild_id)
             return entry
 
+    @acknowledged
     async def set_volume(self, guild_id: GuildId, volume: int) -> None:
         check_volume(volume)
         session = await self._existing(guild_id)
@@ -353,12 +419,14 @@ class PlayerService:
             await self.cluster.set_volume(guild_id, volume)
             self.changed(guild_id)
 
+    @acknowledged
     async def set_loop(self, guild_id: GuildId, mode: LoopMode | str) -> None:
         session = await self.session(guild_id)
         async with session.lock:
             session.queue.set_loop(mode)
             self.changed(guild_id)
 
+    @acknowledged
     async def stop(self, guild_id: GuildId) -> int:
         """Stop playback and clear the queue; returns how many upcoming tracks were dropped."""
         session = await self._existing(guild_id)
@@ -373,6 +441,7 @@ class PlayerService:
             self.changed(guild_id)
             return dropped
 
+    @acknowledged
     async def edit(self, guild_id: GuildId, action: Callable[[GuildQueue], T]) -> T:
         """Run a queue edit (remove, move, shuffle, clear) under the guild's lock and persist."""
         session = await self.session(guild_id)
@@ -384,6 +453,7 @@ class PlayerService:
     def shuffle_seed(self) -> int:
         return self._seed()
 
+    @acknowledged
     async def add_tracks(
         self, guild_id: GuildId, tracks: Sequence[Track], voice_channel_id: ChannelId
     ) -> PlayOutcome:
@@ -408,6 +478,7 @@ class PlayerService:
 
     # -- voice -----------------------------------------------------------------------------------
 
+    @acknowledged
     async def connect(self, guild_id: GuildId, channel_id: ChannelId) -> None:
         session = await self.session(guild_id)
         async with session.lock:
@@ -451,12 +522,33 @@ class PlayerService:
         async with self._restoring:
             return await self._restore_all(guilds)
 
-    async def _restore_all(self, guilds: Collection[GuildId]) -> int:
-        found = await self.store.load_all()
+    async def _stored_or_journaled(self) -> list[QueueSnapshot]:
+        """Every guild's latest snapshot: the store's, unless the journal holds a later one (the
+        store was down when it was taken and has not taken the replay yet)."""
+        try:
+            journaled = await self.writer.journaled_snapshots()
+        except Unavailable as exc:
+            _log.error("queue_journal_unreadable error=%s", exc)
+            journaled = []
+        try:
+            found = await self.store.load_all()
+        except Unavailable as exc:
+            if not journaled:
+                raise
+            _log.warning("restore_from_journal_only error=%s", exc)
+            found = RestoredQueues((), ())
         for problem in found.invalid:
             _log.warning("snapshot_unreadable error=%s", problem)
+        latest = {snapshot.guild_id: snapshot for snapshot in found.snapshots}
+        for entry in journaled:
+            stored = latest.get(entry.guild_id)
+            if not store_is_newer(entry, None if stored is None else stored.taken_at):
+                latest[entry.guild_id] = entry.snapshot
+        return list(latest.values())
+
+    async def _restore_all(self, guilds: Collection[GuildId]) -> int:
         restored = 0
-        for snapshot in found.snapshots:
+        for snapshot in await self._stored_or_journaled():
             if snapshot.guild_id not in guilds or snapshot.guild_id in self._sessions:
                 continue
             try:

@@ -90,6 +90,13 @@ class BotStatus:
         if isinstance(sync, dict):
             sync["error"] = deps.settings.last_error
         payload["restored_players"] = deps.players.restored
+        writer = deps.players.writer
+        payload["queue_store"] = {
+            "down": writer.store_down,
+            "journaled_guilds": writer.journaled,
+            "replayed": writer.replayed,
+            "resyncs": deps.players.resyncs,
+        }
         return payload
 
     def readiness(self) -> tuple[bool, list[str]]:

@@ -8,6 +8,8 @@ eviction, and a stored value that does not parse raises ``InvalidSnapshot``.
 
 from __future__ import annotations
 
+import secrets
+
 from vectobeat_adapters.memory._ttl import TtlDict
 from vectobeat_adapters.snapshot_text import snapshot_from_text, snapshot_to_text
 from vectobeat_core.errors import InvalidSnapshot
@@ -24,6 +26,7 @@ class MemoryQueueStore:
     def __init__(self, clock: Clock) -> None:
         self._data: TtlDict[GuildId, str] = TtlDict(clock)
         self._taken_at: dict[GuildId, float] = {}
+        self._generation = secrets.token_hex(8)
 
     async def save(self, snapshot: QueueSnapshot, ttl: float | None = None) -> None:
         self._data.put(snapshot.guild_id, snapshot_to_text(snapshot), ttl)
@@ -77,3 +80,7 @@ class MemoryQueueStore:
 
     async def ping(self) -> None:
         return None
+
+    async def generation(self) -> str:
+        """Fixed for the store's life: process memory is lost only with the process."""
+        return self._generation

@@ -30,6 +30,10 @@ class RedisKeys:
         """Sorted set: guild id -> time of its last snapshot write (for restore and eviction)."""
         return f"{self.namespace}vb:q:index"
 
+    def queue_generation(self) -> str:
+        """String: a random token set once; gone after a flush (the store lost its data)."""
+        return f"{self.namespace}vb:q:generation"
+
     def queue_meta_pattern(self) -> str:
         return f"{self.namespace}vb:q:*:meta"
 

@@ -155,6 +155,23 @@ class RedisQueueStore:
     async def ping(self) -> None:
         await self._conn.ping()
 
+    async def generation(self) -> str:
+        """``<marker>:<run_id>``: the marker key (created when missing) changes after a flush,
+        Redis's ``run_id`` after a restart, which may have lost the latest writes."""
+        key = self._keys.queue_generation()
+        token = secrets.token_hex(8)
+
+        async def op(c: Client) -> tuple[bytes, dict[str, Any]]:
+            async with c.pipeline(transaction=True) as pipe:
+                pipe.set(key, token, nx=True)
+                pipe.get(key)
+                _, marker = await pipe.execute()
+            info = await c.info("server")
+            return cast("bytes", marker), info
+
+        marker, info = await self._conn.run("reading the queue store generation", op)
+        return f"{marker.decode()}:{info.get('run_id', '')}"
+
     # -- reading -------------------------------------------------------------------------------
 
     async def load(self, guild_id: GuildId) -> QueueSnapshot | None:

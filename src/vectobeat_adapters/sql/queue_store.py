@@ -16,6 +16,7 @@ again meanwhile is spared.
 from __future__ import annotations
 
 import math
+import secrets
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from vectobeat_adapters.snapshot_text import snapshot_from_text, snapshot_to_text
 from vectobeat_adapters.sql.engine import Database, SqlRepository
-from vectobeat_adapters.sql.schema import queue_snapshots
+from vectobeat_adapters.sql.schema import queue_generation, queue_snapshots
 from vectobeat_core.errors import InvalidInput, InvalidSnapshot
 from vectobeat_core.ids import GuildId
 from vectobeat_core.ports import Clock, RestoredQueues
@@ -68,6 +69,23 @@ class SqlQueueStore(SqlRepository):
             await conn.execute(statement)
 
         await self._db.run(work, idempotent=True)
+
+    async def generation(self) -> str:
+        """The token of ``vb_queue_generation`` (made on first read): a database emptied or
+        restored from an older dump has another, and the bot then rewrites every guild."""
+        made = self._db.upsert(
+            queue_generation,
+            {"id": 1, "token": secrets.token_hex(8)},
+            ["id"],
+            {"token": queue_generation.c.token},  # keep the token that is there
+        )
+        read = sa.select(queue_generation.c.token).where(queue_generation.c.id == 1)
+
+        async def work(conn: AsyncConnection) -> str:
+            await conn.execute(made)
+            return str((await conn.execute(read)).scalar_one())
+
+        return await self._db.run(work, idempotent=True)
 
     async def load(self, guild: GuildId) -> QueueSnapshot | None:
         """``None`` when absent or expired; a bad stored row raises ``InvalidSnapshot`` (kept)."""

@@ -196,3 +196,13 @@ queue_snapshots = sa.Table(
     sa.Column("document", HugeText, nullable=False),
     **MYSQL,
 )
+
+queue_generation = sa.Table(
+    "vb_queue_generation",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("token", sa.String(64), nullable=False),
+    **MYSQL,
+)
+"""One row (id 1): a random token made when the queue store's data began; a database restored
+from an older dump or emptied has another (or none), so the bot rewrites every guild."""

@@ -38,9 +38,17 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_vb_queue_snapshots_expires_at"), "vb_queue_snapshots", ["expires_at"], unique=False
     )
+    op.create_table(
+        "vb_queue_generation",
+        sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("token", sa.String(length=64), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_vb_queue_generation")),
+        **MYSQL,
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("vb_queue_generation")
     op.drop_index(op.f("ix_vb_queue_snapshots_expires_at"), table_name="vb_queue_snapshots")
     op.drop_index(op.f("ix_vb_queue_snapshots_taken_at"), table_name="vb_queue_snapshots")
     op.drop_table("vb_queue_snapshots")
