@@ -12,6 +12,7 @@ from tests.lavalink_support import FAST, NodeTimeClock
 
 from vectobeat_adapters.lavalink import LavalinkCluster, LavalinkEvent
 from vectobeat_adapters.lavalink.node import Backoff
+from vectobeat_adapters.lavalink.sessions import SessionFile
 from vectobeat_adapters.memory.audit import MemoryAuditLog
 from vectobeat_adapters.memory.health_store import MemoryHealthStore
 from vectobeat_core.health import HealthPolicy, NodeStatus
@@ -71,6 +72,9 @@ class Env:
         self.events: list[tuple[GuildId, LavalinkEvent]] = []
         self.changed = anyio.Event()
         self.songs: list[CatalogueTrack] = []
+        self.specs: tuple[NodeSpec, ...] = ()
+        self.policy = FAST
+        self.return_hold_s = 60.0
 
     async def on_event(self, guild_id: GuildId, event: LavalinkEvent) -> None:
         self.events.append((guild_id, event))
@@ -102,6 +106,7 @@ async def running(
     stores: tuple[HealthStore, AuditLog] | None = None,
     policy: HealthPolicy = FAST,
     return_hold_s: float = 60.0,
+    sessions: SessionFile | None = None,
 ) -> AsyncIterator[Env]:
     env = Env()
     if stores is not None:
@@ -120,28 +125,35 @@ async def running(
             stats_interval=0.5,
             profile=(profiles or {}).get(name),
         ).start()
-    specs = tuple(
+    env.specs = tuple(
         NodeSpec(NodeName(name), Region(region), env.nodes[name].base_url, PASSWORD, False)
         for region, name in names
     )
-    env.cluster = LavalinkCluster(
-        specs,
-        user_id=BOT_ID,
-        client_name="VectoBeat/test",
-        clock=env.clock,
-        audit=env.audit,
-        health_store=env.health,
-        on_event=env.on_event,
-        policy=policy,
-        return_hold_s=return_hold_s,
-        backoff=Backoff(base_s=0.05, cap_s=0.3),
-    )
+    env.policy, env.return_hold_s = policy, return_hold_s
+    env.cluster = new_cluster(env, sessions)
     try:
         async with env.cluster:
             yield env
     finally:
         for node in env.nodes.values():
             await node.stop()
+
+
+def new_cluster(env: Env, sessions: SessionFile | None = None) -> LavalinkCluster:
+    """A cluster over ``env``'s nodes (a second one plays a restarted bot)."""
+    return LavalinkCluster(
+        env.specs,
+        user_id=BOT_ID,
+        client_name="VectoBeat/test",
+        clock=env.clock,
+        audit=env.audit,
+        health_store=env.health,
+        on_event=env.on_event,
+        policy=env.policy,
+        return_hold_s=env.return_hold_s,
+        backoff=Backoff(base_s=0.05, cap_s=0.3),
+        sessions=sessions,
+    )
 
 
 async def start_playing(

@@ -18,6 +18,7 @@ import anyio
 from vectobeat_adapters.config import AppConfig
 from vectobeat_adapters.lavalink.cluster import LavalinkCluster
 from vectobeat_adapters.lavalink.model import LavalinkEvent
+from vectobeat_adapters.lavalink.sessions import SESSION_FILE, SessionFile
 from vectobeat_adapters.memory.queue_store import MemoryQueueStore
 from vectobeat_adapters.queue_journal import JOURNAL_FILE, QueueJournal
 from vectobeat_adapters.redis.writer import CoalescingWriter
@@ -145,6 +146,7 @@ async def run_bot(config: AppConfig) -> None:
                 audit=services.audit,
                 health_store=services.health,
                 on_event=on_event,
+                sessions=SessionFile(Path(config.bot_data_dir) / SESSION_FILE),
             )
         )
         service = PlayerService(

@@ -261,6 +261,19 @@ class PlayerService:
 
     # -- playback --------------------------------------------------------------------------------
 
+    async def _keep_playing(self, guild_id: GuildId, session: GuildSession) -> None:
+        """The node kept the guild's player through our restart (its session was resumed):
+        apply the guild's region decision and rejoin voice, without replaying the track."""
+        held = await self.settings.get(guild_id)
+        await self.cluster.ensure_player(guild_id, held.decision)
+        await self._rejoin(guild_id, session)
+
+    async def _rejoin(self, guild_id: GuildId, session: GuildSession) -> None:
+        """Join the session's voice channel unless the bot is in it already."""
+        channel = session.voice_channel_id
+        if channel is not None and self.voice.connected_channel(guild_id) != channel:
+            await self.voice.join(guild_id, channel)
+
     async def _start(
         self,
         guild_id: GuildId,
@@ -273,10 +286,7 @@ class PlayerService:
     ) -> None:
         held = await self.settings.get(guild_id)
         await self.cluster.ensure_player(guild_id, held.decision)
-        if session.voice_channel_id is not None:
-            current = self.voice.connected_channel(guild_id)
-            if current != session.voice_channel_id:
-                await self.voice.join(guild_id, session.voice_channel_id)
+        await self._rejoin(guild_id, session)
         info = self.cluster.player(guild_id)
         if volume is None:
             volume = (
@@ -570,7 +580,15 @@ class PlayerService:
         now = self.clock.now()
         async with session.lock:
             current = queue.current
-            if current is not None and player.voice_channel_id is not None:
+            kept = self.cluster.player(guild_id)
+            if (
+                current is not None
+                and kept is not None
+                and kept.track is not None
+                and kept.track.encoded == current.track.encoded
+            ):
+                await self._keep_playing(guild_id, session)
+            elif current is not None and player.voice_channel_id is not None:
                 position = player.position_at(now)
                 if not current.track.is_stream and position >= current.track.length:
                     await self._advance(guild_id, session)

@@ -44,6 +44,7 @@ from vectobeat_adapters.lavalink.node import Backoff, NodeClient, NodeRequestErr
 from vectobeat_adapters.lavalink.players import PlayerRecord, VoiceState
 from vectobeat_adapters.lavalink.probe import probe_node
 from vectobeat_adapters.lavalink.recorder import OffPathRecorder
+from vectobeat_adapters.lavalink.sessions import SessionFile
 from vectobeat_core.audit import AuditEvent
 from vectobeat_core.errors import (
     ConfigError,
@@ -99,6 +100,7 @@ class LavalinkCluster:
         startup_timeout_s: float = 5.0,
         request_timeout_s: float = 5.0,
         backoff: Backoff | None = None,
+        sessions: SessionFile | None = None,
     ) -> None:
         if not specs:
             raise ConfigError("No Lavalink node is configured: set LAVALINK_NODES.")
@@ -134,6 +136,9 @@ class LavalinkCluster:
         self._started = (0.0, 0.0)
         self._rtt: dict[NodeName, float] = {}
         self._closing = False
+        self._session_file = sessions
+        self._settled: dict[NodeName, anyio.Event] = {}
+        self._adopt: set[NodeName] = set()
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -143,6 +148,7 @@ class LavalinkCluster:
         )
         now = self.clock.now()
         self._started = (now, time.monotonic())
+        saved = {} if self._session_file is None else self._session_file.load()
         for spec in self.specs:
             self._nodes[spec.name] = NodeClient(
                 spec,
@@ -155,6 +161,10 @@ class LavalinkCluster:
             )
             self._health[spec.name] = NodeHealth.initial(spec.name, now)
             self._probed[spec.name] = anyio.Event()
+            self._settled[spec.name] = anyio.Event()
+            if spec.name in saved:  # resume the session of our previous run, and its players
+                self._nodes[spec.name].session_id = saved[spec.name]
+                self._adopt.add(spec.name)
         self._tg = anyio.create_task_group()
         await self._tg.__aenter__()
         self._tg.start_soon(self._recorder.run)
@@ -188,6 +198,7 @@ class LavalinkCluster:
         await self._probed[node.name].wait()
         if self._health[node.name].status is NodeStatus.UP:
             await node.wait_ready()
+            await self._settled[node.name].wait()  # resumed players adopted before we return
 
     def _spawn(self, func: Callable[..., Coroutine[Any, Any, None]], *args: object) -> None:
         if self._tg is not None:
@@ -286,6 +297,18 @@ class LavalinkCluster:
     def records(self) -> list[PlayerRecord]:
         return list(self._players.values())
 
+    def session_ids(self) -> dict[NodeName, str]:
+        """Each node's current Lavalink session id (what a restart resumes)."""
+        return {n.name: n.session_id for n in self._nodes.values() if n.session_id is not None}
+
+    def adopting(self, name: NodeName) -> bool:
+        """Whether ``name``'s first session after a restart is still being taken over."""
+        return name in self._adopt
+
+    def keep(self, record: PlayerRecord) -> None:
+        """Track ``record`` (a player adopted from a resumed session)."""
+        self._players[record.guild_id] = record
+
     def record(self, guild_id: GuildId) -> PlayerRecord | None:
         return self._players.get(guild_id)
 
@@ -306,10 +329,17 @@ class LavalinkCluster:
 
     async def node_ready(self, node: NodeClient, resumed: bool) -> None:
         await self._observe(node.name, WsEvent(open=True))
-        if resumed:
+        if node.name in self._adopt:
+            if resumed:
+                await failover.adopt(self, node)  # before the bot restores queues onto them
+            self._adopt.discard(node.name)
+        elif resumed:
             self._spawn(failover.reconcile, self, node)
         elif self.status_of(node.name) is NodeStatus.UP:
             self._spawn(failover.rebuild_lost, self, node)  # else when it is up again
+        self._settled[node.name].set()
+        if self._session_file is not None:
+            self._spawn(self._session_file.save, self.session_ids())
 
     async def node_closed(self, node: NodeClient, reason: str) -> None:
         if not self._closing:  # our own shutdown closes every websocket: not an outage

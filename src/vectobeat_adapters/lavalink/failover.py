@@ -8,6 +8,7 @@
   been healthy for ``return_hold_s`` the next track starts there (`plan_return`), never mid-song.
 * `rebuild_lost` runs when a node comes back with a new session (it restarted, or does not
   resume): every player it held is rebuilt there from its state, in parallel.
+* `adopt` takes over the players of a session resumed after a bot restart (they never stopped).
 * `reconcile` deletes players a node still holds after they moved away (a resumed session, a
   node back from a hang), so a guild never plays twice.
 
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
     from vectobeat_adapters.lavalink.cluster import LavalinkCluster
 
 __all__ = [
+    "adopt",
     "delete_player",
     "finish_return",
     "maybe_return",
@@ -236,6 +238,8 @@ async def reconcile(cluster: LavalinkCluster, node: NodeClient) -> None:
     """Delete the players ``node`` still holds for guilds that now play elsewhere."""
     if node.session_id is None or not node.connected:  # a dead session would only 404
         return
+    if cluster.adopting(node.name):
+        return  # its players are ours from before a restart: `adopt` takes them over
     try:
         players = await node.request("GET", f"/v4/sessions/{node.session_id}/players")
     except NodeUnavailable as exc:
@@ -296,3 +300,42 @@ async def rebuild_lost(cluster: LavalinkCluster, node: NodeClient) -> None:
     async with anyio.create_task_group() as tg:
         for record in lost:
             tg.start_soon(rebuild, record)
+
+
+async def adopt(cluster: LavalinkCluster, node: NodeClient) -> None:
+    """After a restart, the players of ``node``'s resumed session are this process's: keep
+    them playing (a record each) instead of deleting or replaying them; delete only those of
+    guilds that now play elsewhere."""
+    if node.session_id is None:
+        return
+    try:
+        players = await node.request("GET", f"/v4/sessions/{node.session_id}/players")
+    except NodeUnavailable as exc:
+        _log.warning("lavalink_adopt_failed node=%s error=%s", node.name, exc)
+        return
+    if not isinstance(players, list):
+        return
+    now = cluster.clock.now()
+    adopted = 0
+    for player in players:
+        raw = player.get("guildId") if isinstance(player, dict) else None
+        if not isinstance(raw, str) or not raw.isascii() or not raw.isdigit():
+            continue
+        guild_id = GuildId(int(raw))
+        record = cluster.record(guild_id)
+        if record is None:
+            cluster.keep(
+                PlayerRecord.adopted(
+                    guild_id,
+                    node=node.name,
+                    region=cluster.region_of(node.name),
+                    session_id=node.session_id,
+                    player=player,
+                    now=now,
+                )
+            )
+            adopted += 1
+        elif record.node != node.name:
+            await delete_player(cluster, node.name, guild_id)
+    cluster.count(players_adopted=adopted)
+    _log.info("lavalink_players_adopted node=%s players=%d", node.name, adopted)

@@ -233,6 +233,7 @@ class FailoverCounts:
     players_returned: int = 0
     players_stranded: int = 0
     players_rebuilt: int = 0
+    players_adopted: int = 0
     move_failures: int = 0
     bad_payloads: int = 0
 
@@ -243,6 +244,7 @@ class FailoverCounts:
             "players_returned": self.players_returned,
             "players_stranded": self.players_stranded,
             "players_rebuilt": self.players_rebuilt,
+            "players_adopted": self.players_adopted,
             "move_failures": self.move_failures,
             "bad_payloads": self.bad_payloads,
         }

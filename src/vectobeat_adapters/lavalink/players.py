@@ -14,6 +14,7 @@ import anyio
 import attrs
 
 from vectobeat_adapters.lavalink.model import PlayerInfo
+from vectobeat_core.errors import InvalidTrack
 from vectobeat_core.ids import ChannelId, GuildId, NodeName
 from vectobeat_core.jsontypes import JSON
 from vectobeat_core.regions import Region, RegionDecision
@@ -44,6 +45,19 @@ class VoiceState:
         }
 
 
+def _voice_of(data: object) -> VoiceState | None:
+    """A Lavalink player's ``voice`` object, when complete."""
+    if not isinstance(data, Mapping):
+        return None
+    fields = [data.get(key) for key in ("sessionId", "token", "endpoint", "channelId")]
+    if not all(isinstance(value, str) and value for value in fields):
+        return None
+    session_id, token, endpoint, channel = (str(value) for value in fields)
+    if not (channel.isascii() and channel.isdigit()):
+        return None
+    return VoiceState(session_id, token, endpoint, ChannelId(int(channel)))
+
+
 @attrs.define(eq=False)
 class PlayerRecord:
     """One guild's player: where it runs, what it plays, and the rest of its state."""
@@ -69,6 +83,39 @@ class PlayerRecord:
     target_at: float | None = None
     """When we last told the node a position (a move, a seek); see `keep_target_position`."""
     lock: anyio.Lock = attrs.Factory(anyio.Lock)
+
+    @classmethod
+    def adopted(
+        cls,
+        guild_id: GuildId,
+        *,
+        node: NodeName,
+        region: Region,
+        session_id: str,
+        player: Mapping[str, Any],
+        now: float,
+    ) -> PlayerRecord:
+        """A player found on a session this process resumed (it was ours before a restart);
+        its region decision is the node's until the bot applies the guild's own."""
+        try:
+            track = None if player.get("track") is None else Track.from_lavalink(player["track"])
+        except InvalidTrack:
+            track = None
+        record = cls(
+            guild_id,
+            RegionDecision(region, region, False, "as_requested", "kept after a restart"),
+            node,
+            track=track,
+            read_at=now,
+            paused=player.get("paused") is True,
+            volume=_volume(player.get("volume")),
+            filters=dict(player["filters"]) if isinstance(player.get("filters"), Mapping) else {},
+            voice=_voice_of(player.get("voice")),
+            created_on=node,
+            created_session=session_id,
+        )
+        record.note_state(player.get("state"), now)
+        return record
 
     def length_ms(self) -> int | None:
         """Where the current track stops on its own (``None``: a stream or nothing playing)."""
@@ -188,3 +235,9 @@ class PlayerRecord:
             filters=dict(self.filters),
             voice_channel_id=None if self.voice is None else self.voice.channel_id,
         )
+
+
+def _volume(value: object) -> int:
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 1000:
+        return value
+    return 100
