@@ -325,6 +325,14 @@ FIELDS: tuple[Field, ...] = (
         kind="int",
     ),
     Field(
+        "BOT_DATA_DIR",
+        "bot_data_dir",
+        ".vectobeat",
+        "Directory where the bot keeps local state, such as the last known settings and plan of "
+        "each guild (used while the panel is unreachable).",
+        components=("bot",),
+    ),
+    Field(
         "STRIPE_PRICES",
         "stripe_prices",
         None,
@@ -377,6 +385,7 @@ class AppConfig:
     log_level: str = "INFO"
     log_format: str | None = None
     voice_idle_seconds: int = 300
+    bot_data_dir: str = ".vectobeat"
     stripe_prices: str | None = None
 
 

@@ -4,12 +4,18 @@ SQL (``DATABASE_URL``; migrations applied on open) holds the panel data; Redis (
 holds queue snapshots, node health, telemetry, shard leases and the settings channel; without
 ``REDIS_URL`` those are the in-memory implementations (one process). Every service has ``ping()``;
 ``Services.ping_all()`` reports each one for health checks.
+
+``open_services(config, degraded=True)`` (the bot) opens even when Redis or SQL is down: each gets
+a `DependencyWatch` in ``Services.watches`` (``"redis"``, ``"sql"``) that gates its calls (they
+raise ``StorageUnavailable`` at once while it is down) and reconnects with backoff; the caller
+runs every watch (``watch.run``) while it uses the services. Migrations then run on the first
+connection.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
@@ -17,6 +23,7 @@ import attrs
 
 from vectobeat_adapters.config import AppConfig
 from vectobeat_adapters.crypto import Keyring
+from vectobeat_adapters.dependency_watch import DependencyWatch
 from vectobeat_adapters.memory.audit import MemoryAuditLog
 from vectobeat_adapters.memory.health_store import MemoryHealthStore
 from vectobeat_adapters.memory.leases import MemoryLeaseStore
@@ -34,6 +41,7 @@ from vectobeat_adapters.memory.settings_channel import MemorySettingsChannel
 from vectobeat_adapters.memory.telemetry import MemoryTelemetryCache
 from vectobeat_adapters.memory.tokens import MemoryTokenStore
 from vectobeat_adapters.sql import SqlStores, open_database
+from vectobeat_adapters.sql.engine import Database
 from vectobeat_adapters.sql.migrate import upgrade
 from vectobeat_core.errors import ConfigError, VectoBeatError
 from vectobeat_core.plans import PlanCatalogue, default_catalogue, parse_plan_matrix
@@ -98,6 +106,8 @@ class Services:
     catalogue: PlanCatalogue
     clock: Clock
     redis_configured: bool
+    watches: Mapping[str, DependencyWatch] = attrs.field(factory=dict)
+    """The `DependencyWatch` of each store opened in degraded mode (``redis``, ``sql``)."""
 
     async def ping_all(self) -> dict[str, str]:
         """``{"name": "ok" | message}`` for every service."""
@@ -143,19 +153,43 @@ def memory_services(
     )
 
 
+def _migrate_on_connect(watch: DependencyWatch, db: Database) -> None:
+    """Run the migrations once, at the first connection the watch sees."""
+    done = False
+
+    async def migrate() -> None:
+        nonlocal done
+        if not done:
+            await upgrade(db)
+            done = True
+
+    watch.on_recovered(migrate)
+
+
 @asynccontextmanager
 async def open_services(
-    config: AppConfig, *, clock: Clock | None = None, migrate: bool = True
+    config: AppConfig,
+    *,
+    clock: Clock | None = None,
+    migrate: bool = True,
+    degraded: bool = False,
 ) -> AsyncIterator[Services]:
-    """Open SQL (and Redis when configured) for the block; close everything after."""
+    """Open SQL (and Redis when configured) for the block; close everything after.
+
+    ``degraded``: a store that is down does not stop the opening (see the module docstring)."""
     wall: Clock = clock if clock is not None else SystemClock()
     catalogue = load_catalogue(config)
     keyring = Keyring.from_config(
         config.encryption_keys.reveal() if config.encryption_keys else None
     )
     async with AsyncExitStack() as stack:
+        watches: dict[str, DependencyWatch] = {}
         db = await stack.enter_async_context(open_database(config.database_url))
-        if migrate:
+        if degraded:
+            watches["sql"] = db.gate = DependencyWatch("sql", db.probe, wall)
+            if migrate:
+                _migrate_on_connect(watches["sql"], db)
+        elif migrate:
             await upgrade(db)
         sql = SqlStores.build(db, keyring)
         queues: QueueStore
@@ -172,7 +206,11 @@ async def open_services(
             from vectobeat_adapters.redis.settings_channel import RedisSettingsChannel  # noqa: PLC0415
             from vectobeat_adapters.redis.telemetry import RedisTelemetryCache  # noqa: PLC0415
 
-            conn = await stack.enter_async_context(open_redis(config.redis_url))
+            conn = await stack.enter_async_context(open_redis(config.redis_url, check=not degraded))
+            if degraded:
+                watches["redis"] = conn.gate = DependencyWatch(
+                    "redis", conn.probe, wall, required=True
+                )
             keys = RedisKeys()
             queues = RedisQueueStore(conn, keys)
             health = RedisHealthStore(conn, keys)
@@ -203,4 +241,5 @@ async def open_services(
             catalogue=catalogue,
             clock=wall,
             redis_configured=bool(config.redis_url),
+            watches=watches,
         )
