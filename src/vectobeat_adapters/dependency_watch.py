@@ -77,6 +77,7 @@ class DependencyWatch:
         self._draw = draw
         self._listeners: list[Listener] = []
         self._wake = anyio.Event()
+        self._changed = anyio.Event()
         self.status = DependencyStatus(
             name, DependencyState.DOWN, clock.now(), 0, "not connected yet", required
         )
@@ -88,6 +89,11 @@ class DependencyWatch:
     def on_recovered(self, listener: Listener) -> None:
         """Call ``listener`` after each change to up (the first connection included)."""
         self._listeners.append(listener)
+
+    async def wait_until(self, state: DependencyState) -> None:
+        """Return once the dependency is in ``state`` (at once if it is)."""
+        while self.status.state is not state:
+            await self._changed.wait()
 
     # -- the gate adapters use -------------------------------------------------------------------
 
@@ -112,6 +118,8 @@ class DependencyWatch:
         self.status = before.observe(state, self._clock.now(), detail)
         if self.status.state is before.state:
             return False
+        self._changed.set()
+        self._changed = anyio.Event()
         if state is DependencyState.UP:
             _log.info("dependency_up name=%s", self.name)
         else:
