@@ -5,7 +5,9 @@ dependency is up, and with jittered exponential backoff (`vectobeat_core.depende
 reconnect_delay`, capped at 30 s) while it is down. An adapter calls ``check()`` before each call,
 which raises the dependency's `Unavailable` error at once while it is down (nobody waits on a dead
 socket), and ``failed(error)`` when a call lost the connection, which marks it down and wakes the
-reconnect loop. Listeners given to ``on_recovered`` run after each change to up (restore queues,
+reconnect loop. A ``prepare`` step (SQL: the migrations) runs once, after the first answered
+probe and before the dependency counts as up (it is ``degraded`` meanwhile, so its own calls pass
+the gate). Listeners given to ``on_recovered`` run after each change to up (restore queues,
 resubscribe, ...). The state, with the time it last changed, is ``status``.
 """
 
@@ -63,6 +65,7 @@ class DependencyWatch:
         backoff_base: float = RECONNECT_BASE_S,
         backoff_cap: float = RECONNECT_CAP_S,
         draw: Callable[[], float] = random.random,
+        prepare: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
         if not 0 < probe_timeout <= MAX_PROBE_TIMEOUT:
             raise ValueError(f"probe_timeout must be in (0, {MAX_PROBE_TIMEOUT}] seconds")
@@ -76,6 +79,7 @@ class DependencyWatch:
         self._cap = backoff_cap
         self._draw = draw
         self._listeners: list[Listener] = []
+        self._prepare = prepare
         self._wake = anyio.Event()
         self._changed = anyio.Event()
         self.status = DependencyStatus(
@@ -137,6 +141,14 @@ class DependencyWatch:
         except VectoBeatError as exc:
             self._mark(DependencyState.DOWN, exc.message)
             return False
+        if self._prepare is not None:
+            self._mark(DependencyState.DEGRADED, "connected; preparing")
+            try:
+                await self._prepare()
+            except VectoBeatError as exc:
+                self._mark(DependencyState.DOWN, exc.message)
+                return False
+            self._prepare = None
         if self._mark(DependencyState.UP, None):
             await self._recovered()
         return True

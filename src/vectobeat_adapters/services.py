@@ -9,7 +9,7 @@ holds queue snapshots, node health, telemetry, shard leases and the settings cha
 a `DependencyWatch` in ``Services.watches`` (``"redis"``, ``"sql"``) that gates its calls (they
 raise ``StorageUnavailable`` at once while it is down) and reconnects with backoff; the caller
 runs every watch (``watch.run``) while it uses the services. Migrations then run on the first
-connection.
+connection, before SQL counts as up.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
+from functools import partial
 from pathlib import Path
 
 import attrs
@@ -41,7 +42,6 @@ from vectobeat_adapters.memory.settings_channel import MemorySettingsChannel
 from vectobeat_adapters.memory.telemetry import MemoryTelemetryCache
 from vectobeat_adapters.memory.tokens import MemoryTokenStore
 from vectobeat_adapters.sql import SqlStores, open_database
-from vectobeat_adapters.sql.engine import Database
 from vectobeat_adapters.sql.migrate import upgrade
 from vectobeat_core.errors import ConfigError, VectoBeatError
 from vectobeat_core.plans import PlanCatalogue, default_catalogue, parse_plan_matrix
@@ -153,19 +153,6 @@ def memory_services(
     )
 
 
-def _migrate_on_connect(watch: DependencyWatch, db: Database) -> None:
-    """Run the migrations once, at the first connection the watch sees."""
-    done = False
-
-    async def migrate() -> None:
-        nonlocal done
-        if not done:
-            await upgrade(db)
-            done = True
-
-    watch.on_recovered(migrate)
-
-
 @asynccontextmanager
 async def open_services(
     config: AppConfig,
@@ -186,9 +173,9 @@ async def open_services(
         watches: dict[str, DependencyWatch] = {}
         db = await stack.enter_async_context(open_database(config.database_url))
         if degraded:
-            watches["sql"] = db.gate = DependencyWatch("sql", db.probe, wall)
-            if migrate:
-                _migrate_on_connect(watches["sql"], db)
+            watches["sql"] = db.gate = DependencyWatch(
+                "sql", db.probe, wall, prepare=partial(upgrade, db) if migrate else None
+            )
         elif migrate:
             await upgrade(db)
         sql = SqlStores.build(db, keyring)
