@@ -12,6 +12,7 @@ import json
 import logging
 from pathlib import Path
 
+import anyio
 import anyio.to_thread
 import attrs
 
@@ -83,6 +84,7 @@ class LastKnownSettings:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
+        self._locks: dict[GuildId, anyio.Lock] = {}
 
     def _path(self, guild_id: GuildId) -> Path:
         return self.folder / f"{int(guild_id)}.json"
@@ -108,5 +110,11 @@ class LastKnownSettings:
         return found
 
     async def save(self, entry: CachedSettings) -> None:
-        """Replace the guild's file (in a worker thread: fsync must not stall the event loop)."""
-        await anyio.to_thread.run_sync(write_atomically, self._path(entry.guild_id), entry.encode())
+        """Replace the guild's file (in a worker thread: fsync must not stall the event loop).
+
+        Saves of one guild run one at a time, in the order they were asked for."""
+        lock = self._locks.setdefault(entry.guild_id, anyio.Lock())
+        async with lock:
+            await anyio.to_thread.run_sync(
+                write_atomically, self._path(entry.guild_id), entry.encode()
+            )

@@ -317,6 +317,7 @@ class SettingsSync:
         task_status.started()
         if self._bridge is None:
             return
+        reported: str | None = None
         while True:
             try:
                 if self._channel is not None:
@@ -324,7 +325,9 @@ class SettingsSync:
                 else:
                     await self._long_poll()
             except VectoBeatError as exc:
-                _log.warning("settings_follow_failed error=%s", exc)
+                if exc.message != reported:  # once per distinct failure, not every retry
+                    _log.warning("settings_follow_failed error=%s", exc)
+                reported = exc.message
             await anyio.sleep(self._retry_delay)
 
     async def _follow_channel(self, channel: SettingsChannel) -> None:
