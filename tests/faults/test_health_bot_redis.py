@@ -51,7 +51,7 @@ def redis_of(response: Any) -> dict[str, Any]:
 async def test_redis_cut_while_running(tmp_path: Path) -> None:
     url = service_url("redis")
     async with bot_world(tmp_path, redis_url=url) as w:
-        await w.add_guild("cut", Tier.PRO)
+        guild = await w.add_guild("cut", Tier.PRO)
         with FaultProxy(urlsplit(url).port or 6379).in_thread() as proxy:
             async with running_bot(w, VECTOBEAT_REDIS_URL=proxied(url, proxy)) as bot:
                 before = redis_of(await bot.get("/status"))
@@ -68,6 +68,8 @@ async def test_redis_cut_while_running(tmp_path: Path) -> None:
                 assert down["changes"] == before["changes"] + 1
                 metrics = (await bot.get("/metrics")).text
                 assert 'vectobeat_dependency_up{dependency="redis"} 0.0' in metrics
+                told = (await w.run(guild, guild.member, "status")).content
+                assert "redis: down since " in told
                 proxy.heal()
                 await poll(bot, "/readyz", lambda r: r.status_code == 200)
                 assert (await bot.get("/healthz")).status_code == 200
