@@ -86,10 +86,6 @@ class DependencyWatch:
             name, DependencyState.DOWN, clock.now(), 0, "not connected yet", required
         )
 
-    @property
-    def up(self) -> bool:
-        return self.status.usable
-
     def on_recovered(self, listener: Listener) -> None:
         """Call ``listener`` after each change to up (the first connection included)."""
         self._listeners.append(listener)
@@ -165,16 +161,18 @@ class DependencyWatch:
     ) -> None:
         """Probe once, report started, then keep probing until cancelled."""
         attempt = 0
-        ok = await self.probe_once()
-        task_status.started()
+        started = False
         while True:
+            self._wake = anyio.Event()  # before the probe: a loss reported meanwhile wakes the wait
+            ok = await self.probe_once()
+            if not started:
+                task_status.started()
+                started = True
             if ok:
                 attempt = 0
                 delay = self._interval
             else:
                 delay = reconnect_delay(attempt, self._draw(), base=self._base, cap=self._cap)
                 attempt += 1
-            self._wake = anyio.Event()
             with anyio.move_on_after(delay):
                 await self._wake.wait()
-            ok = await self.probe_once()

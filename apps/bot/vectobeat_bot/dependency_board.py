@@ -52,17 +52,12 @@ class DependencyBoard:
         self._expected = tuple(expected)
         self._node_status: dict[str, DependencyStatus] = {}
 
-    def watch(self, name: str) -> DependencyWatch | None:
-        return self._watches.get(name)
-
     def observe_nodes(self) -> None:
         """Record each node's current state (``since`` moves only when it changes)."""
         now = self._clock.now()
         for view in self._nodes():
             name = f"lavalink:{view.name}"
-            held = self._node_status.get(name) or DependencyStatus(
-                name, DependencyState.DOWN, None, 0, None, False
-            )
+            held = self._node_status.get(name) or DependencyStatus(name, DependencyState.DOWN)
             state = node_state(view.status)
             detail = None if state is DependencyState.UP else f"node status {view.status.value}"
             self._node_status[name] = held.observe(state, now, detail)
