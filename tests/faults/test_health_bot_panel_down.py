@@ -17,7 +17,7 @@ import pytest
 from tests.conftest import service_url
 from tests.e2e.conftest import BotProcess, bot_world
 from tests.e2e.test_bot_restart import wait_new_player
-from tests.faults.test_health_bot_redis import wait_snapshot
+from tests.faults.health_support import wait_snapshot
 
 from vectobeat_core.plans import Tier
 from vectobeat_core.regions import Region

@@ -19,28 +19,12 @@ import pytest
 from tests.conftest import service_url
 from tests.e2e.conftest import BotProcess, BotWorld, E2EGuild, bot_world, running_bot
 from tests.e2e.test_bot_restart import wait_new_player
+from tests.faults.health_support import poll, proxied, wait_snapshot
 
-from vectobeat_adapters.redis import RedisKeys, open_redis
-from vectobeat_adapters.redis.queue_store import RedisQueueStore
-from vectobeat_core.ids import GuildId
 from vectobeat_core.plans import Tier
 from vectobeat_testkit.faultproxy import FaultProxy
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow, pytest.mark.timeout(180)]
-
-
-def proxied(url: str, proxy: FaultProxy) -> str:
-    return f"redis://127.0.0.1:{proxy.port}{urlsplit(url).path or '/0'}"
-
-
-async def poll(bot: BotProcess, path: str, check: Any, timeout: float = 30.0) -> Any:  # noqa: ASYNC109
-    """GET ``path`` until ``check(response)`` holds (another process: it can only be polled)."""
-    with anyio.fail_after(timeout):
-        while True:
-            response = await bot.get(path)
-            if check(response):
-                return response
-            await anyio.sleep(0.1)
 
 
 def redis_of(response: Any) -> dict[str, Any]:
@@ -75,18 +59,6 @@ async def test_redis_cut_while_running(tmp_path: Path) -> None:
                 assert (await bot.get("/healthz")).status_code == 200
                 healed = redis_of(await bot.get("/status"))
                 assert healed["state"] == "up" and healed["since"] >= down["since"]
-
-
-async def wait_snapshot(url: str, guild: E2EGuild) -> None:
-    """Until the durable store holds the guild's queue: a current track and one more."""
-    async with open_redis(url) as conn:
-        store = RedisQueueStore(conn, RedisKeys())
-        with anyio.fail_after(10):
-            while True:
-                snap = await store.load(GuildId(guild.id))
-                if snap is not None and snap.current is not None and len(snap.entries) >= 1:
-                    return
-                await anyio.sleep(0.05)
 
 
 async def play_then_kill(w: BotWorld, url: str, guild: E2EGuild, tg: anyio.abc.TaskGroup) -> str:

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy.engine import make_url
 from tests.conftest import service_url
 from tests.e2e.conftest import bot_world, running_bot
-from tests.faults.test_health_bot_redis import poll
+from tests.faults.health_support import poll
 from tests.sql_support import create_database, drop_database
 
 from vectobeat_core.plans import Tier
