@@ -120,10 +120,10 @@ class DependencyWatch:
             return False
         self._changed.set()
         self._changed = anyio.Event()
-        if state is DependencyState.UP:
-            _log.info("dependency_up name=%s", self.name)
-        else:
+        if state is DependencyState.DOWN:
             _log.warning("dependency_down name=%s error=%s", self.name, detail)
+        else:
+            _log.info("dependency_%s name=%s detail=%s", state.value, self.name, detail)
         return True
 
     async def probe_once(self) -> bool:

@@ -15,7 +15,7 @@ from pathlib import Path
 import anyio
 import pytest
 from tests.conftest import service_url
-from tests.e2e.conftest import BotProcess, bot_world
+from tests.e2e.conftest import BotProcess, bot_world, clear_snapshots
 from tests.e2e.test_bot_restart import wait_new_player
 from tests.faults.health_support import wait_snapshot
 
@@ -36,6 +36,7 @@ async def test_restart_with_the_panel_down_keeps_plan_and_region(tmp_path: Path)
     url = service_url("redis")
     async with bot_world(tmp_path, redis_url=url) as w:
         guild = await w.add_guild("pinned", Tier.GROWTH, ServerSettings(region=Region.US))
+        await clear_snapshots(url, [guild.id])  # guild ids repeat from run to run
         async with anyio.create_task_group() as tg:
             first = BotProcess(w.env(), w.tmp)
             await first.start(tg)
@@ -69,4 +70,5 @@ async def test_restart_with_the_panel_down_keeps_plan_and_region(tmp_path: Path)
             finally:
                 if second.process is not None and second.process.returncode is None:
                     await second.stop()
+                await clear_snapshots(url, [guild.id])
                 tg.cancel_scope.cancel()

@@ -17,7 +17,14 @@ from urllib.parse import urlsplit
 import anyio
 import pytest
 from tests.conftest import service_url
-from tests.e2e.conftest import BotProcess, BotWorld, E2EGuild, bot_world, running_bot
+from tests.e2e.conftest import (
+    BotProcess,
+    BotWorld,
+    E2EGuild,
+    bot_world,
+    clear_snapshots,
+    running_bot,
+)
 from tests.e2e.test_bot_restart import wait_new_player
 from tests.faults.health_support import poll, proxied, wait_snapshot
 
@@ -63,6 +70,7 @@ async def test_redis_cut_while_running(tmp_path: Path) -> None:
 
 async def play_then_kill(w: BotWorld, url: str, guild: E2EGuild, tg: anyio.abc.TaskGroup) -> str:
     """A first bot plays two tracks in ``guild``, its queue reaches Redis, it is SIGKILLed."""
+    await clear_snapshots(url, [guild.id])  # guild ids repeat from run to run
     first = BotProcess(w.env(), w.tmp)
     await first.start(tg)
     await w.voice(guild, guild.member)
@@ -111,4 +119,5 @@ async def test_bot_started_while_redis_is_down(tmp_path: Path, fault: str) -> No
                 finally:
                     if second.process is not None and second.process.returncode is None:
                         await second.stop()
+                    await clear_snapshots(url, [guild.id])
                     tg.cancel_scope.cancel()

@@ -20,7 +20,7 @@ from vectobeat_bot.bridge_client import BridgeClient
 from vectobeat_bot.cogs.settings import freshness
 from vectobeat_bot.settings_cache import CachedSettings, LastKnownSettings
 from vectobeat_bot.settings_sync import SettingsSync
-from vectobeat_core.errors import InvalidInput, StorageUnavailable
+from vectobeat_core.errors import BridgeUnavailable, InvalidInput, StorageUnavailable
 from vectobeat_core.ids import GuildId
 from vectobeat_core.plans import Tier
 from vectobeat_core.records import GuildRecord
@@ -153,3 +153,24 @@ async def test_a_failed_write_keeps_serving(
         held = await sync.get(GUILD)
     assert held.plan.tier is Tier.PRO
     assert "settings_cache_write_failed" in caplog.text
+
+
+async def test_probe_keeps_the_sync_state_current(tmp_path: Path) -> None:
+    services = memory_services()
+    config = load_config({}, dotenv=tmp_path / "none.env", overrides={"BOT_BRIDGE_TOKEN": TOKEN})
+    transport = Switch(create_app(config, services))
+    async with BridgeClient("http://panel.test", TOKEN, transport=transport) as bridge:
+        sync = SettingsSync(
+            bridge=bridge, channel=None, catalogue=services.catalogue, clock=Clock()
+        )
+        transport.down = True
+        with pytest.raises(BridgeUnavailable):
+            await sync.probe()
+        assert sync.state().connected is False
+        transport.down = False
+        await sync.probe()
+        assert sync.state().connected is True and sync.last_error is None
+        assert transport.requests == ["GET /api/bot/server-settings/changes"]
+    off = SettingsSync(bridge=None, channel=None, catalogue=services.catalogue, clock=Clock())
+    with pytest.raises(BridgeUnavailable, match="not configured"):
+        await off.probe()

@@ -101,9 +101,6 @@ async def run_bot(config: AppConfig) -> None:
             bridge = await stack.enter_async_context(
                 BridgeClient(config.panel_url, config.bot_bridge_token.reveal())
             )
-            watches["panel_bridge"] = DependencyWatch(
-                "panel_bridge", bridge.probe, services.clock, error=BridgeUnavailable
-            )
         settings = SettingsSync(
             bridge=bridge,
             channel=services.settings_channel if services.redis_configured else None,
@@ -111,6 +108,10 @@ async def run_bot(config: AppConfig) -> None:
             clock=services.clock,
             last_known=LastKnownSettings(Path(config.bot_data_dir) / "settings"),
         )
+        if bridge is not None:
+            watches["panel_bridge"] = DependencyWatch(
+                "panel_bridge", settings.probe, services.clock, error=BridgeUnavailable
+            )
         queue_sync = QueueSync(bridge=bridge, telemetry=services.telemetry)
         writer = CoalescingWriter(services.queues)
         players: list[PlayerService] = []

@@ -99,12 +99,3 @@ class BridgeClient:
             raise BridgeUnavailable(f"The panel has no bridge at {path}: {text}")
         error: VectoBeatError = InvalidInput(text)
         raise error
-
-    async def probe(self, wait_s: float = 3.0) -> None:
-        """Raise `BridgeUnavailable` unless the bridge answers (an empty change-feed read)."""
-        await self.request(
-            "GET",
-            "/api/bot/server-settings/changes",
-            params={"cursor": "0", "timeout": "0"},
-            wait_s=wait_s,
-        )

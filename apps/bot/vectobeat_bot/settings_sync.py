@@ -248,6 +248,18 @@ class SettingsSync:
         self._last_known[held.guild_id] = held
         self._saved.add(held.guild_id)
 
+    async def probe(self, wait_s: float = 3.0) -> None:
+        """One cheap bridge read (an empty change-feed page), for the panel's `DependencyWatch`;
+        like every call, it keeps `state` current. `BridgeUnavailable` unless the bridge answers."""
+        if self._bridge is None:
+            raise BridgeUnavailable("The panel bridge is not configured.")
+        await self._call(
+            "GET",
+            "/api/bot/server-settings/changes",
+            params={"cursor": "0", "timeout": "0"},
+            wait_s=wait_s,
+        )
+
     async def resync_last_known(self) -> None:
         """Re-read every guild still served from disk (call when the panel answers again)."""
         for guild_id in sorted(self._from_disk):
