@@ -83,7 +83,7 @@ class DependencyWatch:
         self._wake = anyio.Event()
         self._changed = anyio.Event()
         self.status = DependencyStatus(
-            name, DependencyState.DOWN, clock.now(), 0, "not connected yet", required
+            name, DependencyState.DOWN, clock.now(), 0, "not probed yet", required
         )
 
     def on_recovered(self, listener: Listener) -> None:
