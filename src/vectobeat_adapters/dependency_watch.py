@@ -80,6 +80,7 @@ class DependencyWatch:
         self._draw = draw
         self._listeners: list[Listener] = []
         self._prepare = prepare
+        self._reported: str | None = None
         self._wake = anyio.Event()
         self._changed = anyio.Event()
         self.status = DependencyStatus(
@@ -126,6 +127,15 @@ class DependencyWatch:
             _log.info("dependency_%s name=%s detail=%s", state.value, self.name, detail)
         return True
 
+    def _unexpected(self, step: str, exc: Exception) -> None:
+        """A failure no adapter translated (a bug, or e.g. a database at an unknown migration):
+        logged with its traceback once per kind, and the dependency stays down, the bot up."""
+        detail = f"{step} failed unexpectedly: {type(exc).__name__}: {exc}"
+        if self._reported != detail:
+            _log.error("dependency_%s_failed name=%s", step, self.name, exc_info=exc)
+            self._reported = detail
+        self._mark(DependencyState.DOWN, detail)
+
     async def probe_once(self) -> bool:
         """Probe now (bounded); record and return whether the dependency answered."""
         try:
@@ -137,12 +147,18 @@ class DependencyWatch:
         except VectoBeatError as exc:
             self._mark(DependencyState.DOWN, exc.message)
             return False
+        except Exception as exc:  # untranslated: reported, and the watch keeps running
+            self._unexpected("probe", exc)
+            return False
         if self._prepare is not None:
             self._mark(DependencyState.DEGRADED, "connected; preparing")
             try:
                 await self._prepare()
             except VectoBeatError as exc:
                 self._mark(DependencyState.DOWN, exc.message)
+                return False
+            except Exception as exc:  # untranslated: reported, and the watch keeps running
+                self._unexpected("prepare", exc)
                 return False
             self._prepare = None
         if self._mark(DependencyState.UP, None):
@@ -155,6 +171,8 @@ class DependencyWatch:
                 await listener()
             except VectoBeatError as exc:
                 _log.warning("dependency_recovery_failed name=%s error=%s", self.name, exc)
+            except Exception as exc:  # a listener's bug must not end the watch (nor the process)
+                _log.error("dependency_recovery_failed name=%s", self.name, exc_info=exc)
 
     async def run(
         self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED

@@ -51,7 +51,11 @@ async def test_down_until_the_probe_answers_then_listeners_run() -> None:
         seen.append(watch.status.state)
         raise StorageUnavailable("a failing listener is logged, not raised")
 
+    async def broken() -> None:
+        raise RuntimeError("a listener's bug is logged, and the watch goes on")
+
     watch.on_recovered(listener)
+    watch.on_recovered(broken)
     async with anyio.create_task_group() as tg:
         await tg.start(watch.run)
         assert watch.status.state is DependencyState.DOWN and watch.status.detail == "refused"
@@ -103,3 +107,23 @@ async def test_prepare_runs_once_before_up_and_a_failure_keeps_it_down() -> None
     assert await watch.probe_once() is True
     assert states == [DependencyState.DEGRADED, DependencyState.DEGRADED]
     assert watch.status.state is DependencyState.UP
+
+
+async def test_an_unexpected_failure_is_logged_once_and_keeps_it_down(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    probe = Flaky()
+    probe.down = False
+
+    async def prepare() -> None:
+        raise RuntimeError("Can't locate revision r0099")
+
+    watch = fast("sql", probe, Clock(), prepare=prepare)
+    assert await watch.probe_once() is False
+    assert await watch.probe_once() is False
+    assert watch.status.state is DependencyState.DOWN
+    assert (
+        watch.status.detail
+        == "prepare failed unexpectedly: RuntimeError: Can't locate revision r0099"
+    )
+    assert caplog.text.count("dependency_prepare_failed") == 1

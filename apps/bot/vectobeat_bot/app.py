@@ -112,6 +112,11 @@ async def run_bot(config: AppConfig) -> None:
             watches["panel_bridge"] = DependencyWatch(
                 "panel_bridge", settings.probe, services.clock, error=BridgeUnavailable
             )
+        # probe (and reconnect) from now on, in the background: nothing waits for a dead store
+        watching = await stack.enter_async_context(anyio.create_task_group())
+        stack.callback(watching.cancel_scope.cancel)
+        for watch in watches.values():
+            watching.start_soon(watch.run)
         queue_sync = QueueSync(bridge=bridge, telemetry=services.telemetry)
         writer = CoalescingWriter(services.queues)
         players: list[PlayerService] = []
@@ -210,8 +215,6 @@ async def run_bot(config: AppConfig) -> None:
             await tg.start(deps.heartbeat.run)
             await tg.start(status.serve)  # first: it says what is missing while the rest starts
             await tg.start(deps.dependencies.run)
-            for watch in watches.values():
-                await tg.start(watch.run)  # one bounded probe each (at most 3 s)
             await tg.start(writer.run)
             await tg.start(settings.run)
             await tg.start(queue_sync.run)
