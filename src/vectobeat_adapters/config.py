@@ -330,8 +330,10 @@ FIELDS: tuple[Field, ...] = (
         "BOT_DATA_DIR",
         "bot_data_dir",
         "./.vectobeat",
-        "Directory of the bot's local files: the queue journal (queue-journal.sqlite3) that keeps "
-        "acknowledged queue changes while the queue store is down, until they are replayed.",
+        "Directory of the bot's local state: the queue journal (queue-journal.sqlite3) that "
+        "keeps acknowledged queue changes while the queue store is down, the last known settings "
+        "and plan of each guild (settings/, used while the panel is unreachable) and each "
+        "Lavalink node's session id (lavalink-sessions.json, resumed after a restart).",
         components=("bot",),
     ),
     Field(

@@ -5,19 +5,27 @@ holds queue snapshots, node health, telemetry, shard leases and the settings cha
 ``REDIS_URL`` queue snapshots stay durable in SQL (``SqlQueueStore``: they survive a restart) and
 the rest are the in-memory implementations (one process). Every service has ``ping()``;
 ``Services.ping_all()`` reports each one for health checks.
+
+``open_services(config, degraded=True)`` (the bot) opens even when Redis or SQL is down: each gets
+a `DependencyWatch` in ``Services.watches`` (``"redis"``, ``"sql"``) that gates its calls (they
+raise ``StorageUnavailable`` at once while it is down) and reconnects with backoff; the caller
+runs every watch (``watch.run``) while it uses the services. Migrations then run on the first
+connection, before SQL counts as up.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
+from functools import partial
 from pathlib import Path
 
 import attrs
 
 from vectobeat_adapters.config import AppConfig
 from vectobeat_adapters.crypto import Keyring
+from vectobeat_adapters.dependency_watch import DependencyWatch
 from vectobeat_adapters.memory.audit import MemoryAuditLog
 from vectobeat_adapters.memory.health_store import MemoryHealthStore
 from vectobeat_adapters.memory.leases import MemoryLeaseStore
@@ -100,6 +108,8 @@ class Services:
     catalogue: PlanCatalogue
     clock: Clock
     redis_configured: bool
+    watches: Mapping[str, DependencyWatch] = attrs.field(factory=dict)
+    """The `DependencyWatch` of each store opened in degraded mode (``redis``, ``sql``)."""
 
     async def ping_all(self) -> dict[str, str]:
         """``{"name": "ok" | message}`` for every service."""
@@ -147,17 +157,28 @@ def memory_services(
 
 @asynccontextmanager
 async def open_services(
-    config: AppConfig, *, clock: Clock | None = None, migrate: bool = True
+    config: AppConfig,
+    *,
+    clock: Clock | None = None,
+    migrate: bool = True,
+    degraded: bool = False,
 ) -> AsyncIterator[Services]:
-    """Open SQL (and Redis when configured) for the block; close everything after."""
+    """Open SQL (and Redis when configured) for the block; close everything after.
+
+    ``degraded``: a store that is down does not stop the opening (see the module docstring)."""
     wall: Clock = clock if clock is not None else SystemClock()
     catalogue = load_catalogue(config)
     keyring = Keyring.from_config(
         config.encryption_keys.reveal() if config.encryption_keys else None
     )
     async with AsyncExitStack() as stack:
+        watches: dict[str, DependencyWatch] = {}
         db = await stack.enter_async_context(open_database(config.database_url))
-        if migrate:
+        if degraded:
+            watches["sql"] = db.gate = DependencyWatch(
+                "sql", db.probe, wall, prepare=partial(upgrade, db) if migrate else None
+            )
+        elif migrate:
             await upgrade(db)
         sql = SqlStores.build(db, keyring, wall)
         queues: QueueStore
@@ -174,7 +195,11 @@ async def open_services(
             from vectobeat_adapters.redis.settings_channel import RedisSettingsChannel  # noqa: PLC0415
             from vectobeat_adapters.redis.telemetry import RedisTelemetryCache  # noqa: PLC0415
 
-            conn = await stack.enter_async_context(open_redis(config.redis_url))
+            conn = await stack.enter_async_context(open_redis(config.redis_url, check=not degraded))
+            if degraded:
+                watches["redis"] = conn.gate = DependencyWatch(
+                    "redis", conn.probe, wall, required=True
+                )
             keys = RedisKeys()
             queues = RedisQueueStore(conn, keys)
             health = RedisHealthStore(conn, keys)
@@ -205,4 +230,5 @@ async def open_services(
             catalogue=catalogue,
             clock=wall,
             redis_configured=bool(config.redis_url),
+            watches=watches,
         )

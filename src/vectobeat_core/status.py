@@ -1,7 +1,8 @@
 """The unified health payload (``/status``) and the readiness verdict (``/readyz``).
 
-``build_status`` turns counts, shard statuses, node views and the settings-sync state into one
-JSON-safe document; ``readiness`` says whether the process should receive traffic and, if not, why.
+``build_status`` turns counts, shard statuses, node views, dependency states and the settings-sync
+state into one JSON-safe document; ``readiness`` says whether the process should receive traffic
+and, if not, why.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Literal
 
 import attrs
 
+from vectobeat_core.dependencies import DependencyState, DependencyStatus, dependency_problems
 from vectobeat_core.errors import InvalidInput
 from vectobeat_core.health import NodeStatus
 from vectobeat_core.ids import GuildId
@@ -62,10 +64,14 @@ def _shard_problems(shards: Sequence[ShardStatus]) -> list[str]:
 
 
 def readiness(
-    *, shards: Sequence[ShardStatus], nodes: Sequence[NodeView]
+    *,
+    shards: Sequence[ShardStatus],
+    nodes: Sequence[NodeView],
+    dependencies: Sequence[DependencyStatus] = (),
 ) -> tuple[bool, list[str]]:
-    """Ready when some Lavalink node is routable and every given shard is held; else the reasons."""
-    reasons: list[str] = []
+    """Ready when every required dependency is usable, some Lavalink node is routable and every
+    given shard is held; else the reasons."""
+    reasons: list[str] = dependency_problems(dependencies)
     if not nodes:
         reasons.append("no Lavalink node is configured")
     elif not any(n.routable for n in nodes):
@@ -75,13 +81,22 @@ def readiness(
 
 
 def overall_status(
-    *, shards: Sequence[ShardStatus], nodes: Sequence[NodeView], settings_sync: SyncState
+    *,
+    shards: Sequence[ShardStatus],
+    nodes: Sequence[NodeView],
+    settings_sync: SyncState,
+    dependencies: Sequence[DependencyStatus] = (),
 ) -> OverallStatus:
-    """``down`` when not ready; ``degraded`` when a node is not up or settings sync is cut off."""
-    ready, _ = readiness(shards=shards, nodes=nodes)
+    """``down`` when not ready; ``degraded`` when a node or a configured dependency is not up or
+    settings sync is cut off."""
+    ready, _ = readiness(shards=shards, nodes=nodes, dependencies=dependencies)
     if not ready:
         return "down"
     if any(n.status is not NodeStatus.UP for n in nodes):
+        return "degraded"
+    if any(
+        d.state not in (DependencyState.UP, DependencyState.NOT_CONFIGURED) for d in dependencies
+    ):
         return "degraded"
     if settings_sync.mode != "off" and not settings_sync.connected:
         return "degraded"
@@ -105,11 +120,16 @@ def build_status(
     nodes: Sequence[NodeView],
     regions: Mapping[GuildId, Region],
     settings_sync: SyncState,
+    dependencies: Sequence[DependencyStatus] = (),
 ) -> dict[str, JSON]:
-    """The unified health payload: counts, shard and node health, assigned regions, settings sync."""
+    """The unified health payload: counts, shard and node health, assigned regions, settings sync,
+    and each dependency's state since when."""
     if not (math.isfinite(now) and math.isfinite(started_at)):
         raise InvalidInput("status times must be finite numbers")
-    ready, reasons = readiness(shards=shards, nodes=nodes)
+    names = [d.name for d in dependencies]
+    if len(set(names)) != len(names):
+        raise InvalidInput("each dependency may appear only once in the status")
+    ready, reasons = readiness(shards=shards, nodes=nodes, dependencies=dependencies)
     shard_counts: dict[str, JSON] = {
         state.value: sum(1 for s in shards if s.state is state) for state in LeaseState
     }
@@ -119,7 +139,9 @@ def build_status(
     assigned = list(regions.values())
     region_counts: dict[str, JSON] = {region.value: assigned.count(region) for region in Region}
     return {
-        "status": overall_status(shards=shards, nodes=nodes, settings_sync=settings_sync),
+        "status": overall_status(
+            shards=shards, nodes=nodes, settings_sync=settings_sync, dependencies=dependencies
+        ),
         "ready": ready,
         "reasons": [*reasons],
         "generated_at": now,
@@ -139,4 +161,7 @@ def build_status(
         },
         "regions": region_counts,
         "settings_sync": settings_sync.to_json(now),
+        "dependencies": {
+            d.name: d.to_json(now) for d in sorted(dependencies, key=lambda d: d.name)
+        },
     }

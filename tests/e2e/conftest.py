@@ -299,7 +299,14 @@ class BotProcess:
         self.status_url: str | None = None
         self.stderr: list[str] = []
 
-    async def start(self, tg: anyio.abc.TaskGroup, timeout: float = 40.0) -> None:  # noqa: ASYNC109
+    async def start(
+        self,
+        tg: anyio.abc.TaskGroup,
+        timeout: float = 40.0,  # noqa: ASYNC109
+        *,
+        ready: bool = True,
+    ) -> None:
+        """Start the process and wait for its Status API (and for ``/readyz`` unless not ``ready``)."""
         self.process = await anyio.open_process(
             [sys.executable, "-m", "vectobeat_bot"], env=self.env, cwd=self.cwd
         )
@@ -316,7 +323,8 @@ class BotProcess:
                 for line in buffer.decode(errors="replace").splitlines():
                     if line.startswith("vectobeat-bot status "):
                         self.status_url = line.split()[-1]
-            await self.wait_ready()
+            if ready:
+                await self.wait_ready()
 
     async def _drain_stderr(self) -> None:
         assert self.process is not None and self.process.stderr is not None

@@ -30,8 +30,11 @@ async def test_panel_unreachable(tmp_path: Path) -> None:
             assert "Now playing **Alpha Song**" in played.content
             await w.wait_player(guild, "Alpha Song")
             shown = await w.run(guild, guild.owner, "settings show")
-            assert "Plan: Free" in shown.content  # never reached: free defaults
-            assert "The panel is unreachable: these are the last known settings." in shown.content
+            assert "Plan: Free" in shown.content  # never reached: free defaults, and it says so
+            assert (
+                "The panel is unreachable and has never sent this server's settings: these are "
+                "the Free plan's defaults." in shown.content
+            )
             status = await w.run(guild, guild.member, "status")
             assert "the panel is unreachable; using the last known settings" in status.content
             payload = (await bot.get("/status")).json()

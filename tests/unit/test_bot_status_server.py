@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from vectobeat_bot.status_server import BotMetrics, StatusServer, is_loopback
+from vectobeat_core.dependencies import DependencyState, DependencyStatus, is_alive
 from vectobeat_core.health import NodeStatus
 from vectobeat_core.ids import NodeName
 from vectobeat_core.jsontypes import JSON
@@ -19,6 +20,12 @@ pytestmark = pytest.mark.anyio
 
 class Source:
     ready = True
+    heartbeat_age = 0.1
+    deps: Sequence[DependencyStatus] = (
+        DependencyStatus("redis", DependencyState.DOWN, 1_700_000_000.0, 3, "refused", True),
+        DependencyStatus("sql", DependencyState.UP, 1_699_999_000.0, 1),
+        DependencyStatus("panel_bridge", DependencyState.NOT_CONFIGURED),
+    )
 
     def guild_count(self) -> int:
         return 3
@@ -47,6 +54,12 @@ class Source:
 
     def readiness(self) -> tuple[bool, list[str]]:
         return (True, []) if self.ready else (False, ["not connected to Discord yet"])
+
+    def liveness(self) -> tuple[bool, str | None]:
+        return is_alive(self.heartbeat_age, 5.0)
+
+    def dependencies(self) -> Sequence[DependencyStatus]:
+        return self.deps
 
 
 def client(host: str, token: str | None, source: Source | None = None) -> httpx.AsyncClient:
@@ -106,3 +119,26 @@ async def test_metrics_names() -> None:
 def test_is_loopback() -> None:
     assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
     assert not is_loopback("0.0.0.0") and not is_loopback("example.com")  # noqa: S104
+
+
+async def test_healthz_is_503_when_the_heartbeat_stalls() -> None:
+    source = Source()
+    async with client("127.0.0.1", None, source) as http:
+        assert (await http.get("/healthz")).status_code == 200
+        source.heartbeat_age = 12.0
+        stalled = await http.get("/healthz")
+    assert stalled.status_code == 503
+    assert stalled.json()["status"] == "stalled" and "12.0 s ago" in stalled.json()["reason"]
+
+
+async def test_dependency_metrics() -> None:
+    async with client("127.0.0.1", None) as http:
+        text = (await http.get("/metrics")).text
+    for line in (
+        'vectobeat_dependency_up{dependency="redis"} 0.0',
+        'vectobeat_dependency_up{dependency="sql"} 1.0',
+        'vectobeat_dependency_since_timestamp_seconds{dependency="redis"} 1.7e+09',
+        'vectobeat_dependency_changes{dependency="redis"} 3.0',
+    ):
+        assert line in text, line
+    assert 'dependency="panel_bridge"' not in text  # not configured: no series

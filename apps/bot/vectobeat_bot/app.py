@@ -1,5 +1,10 @@
 """The composition root: `run_bot(config)` opens every service once, runs the bot, and on
-SIGTERM/SIGINT flushes the queue writer and stops cleanly."""
+SIGTERM/SIGINT flushes the queue writer and stops cleanly.
+
+The bot starts when Redis, SQL or the panel is down (degraded, never dead): the Status API comes up
+first and says what is missing, each dependency is watched and reconnected with backoff
+(`DependencyWatch`), and its return is used: queues are restored when the queue store comes back,
+settings served from the disk cache are re-read when the panel answers again."""
 
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ from pathlib import Path
 import anyio
 
 from vectobeat_adapters.config import AppConfig
+from vectobeat_adapters.dependency_watch import DependencyWatch
 from vectobeat_adapters.lavalink.cluster import LavalinkCluster
 from vectobeat_adapters.lavalink.model import LavalinkEvent
 from vectobeat_adapters.lavalink.sessions import SESSION_FILE, SessionFile
@@ -27,17 +33,25 @@ from vectobeat_adapters.store_generation import GenerationWatch
 from vectobeat_bot.bot import BotDeps, VectoBeatBot
 from vectobeat_bot.bridge_client import BridgeClient
 from vectobeat_bot.bridge_events import BridgeEvents
+from vectobeat_bot.dependency_board import DependencyBoard
 from vectobeat_bot.discord_compat import discord, point_discord_at
 from vectobeat_bot.nowplaying import NowPlayingBoard, render_now_playing
 from vectobeat_bot.player_service import PlayerService
 from vectobeat_bot.queue_sync import QueueSync
 from vectobeat_bot.runtime import BotStatus, watch_idle_voice
+from vectobeat_bot.settings_cache import LastKnownSettings
 from vectobeat_bot.settings_sync import GuildSettings, SettingsSync
 from vectobeat_bot.shard_leases import ShardLeases, lease_shard_ids
 from vectobeat_bot.status_server import BotMetrics, StatusServer
 from vectobeat_bot.voice import DiscordVoiceLink
 from vectobeat_core import __version__
-from vectobeat_core.errors import ConfigError, NotBuilt, StorageUnavailable, VectoBeatError
+from vectobeat_core.errors import (
+    BridgeUnavailable,
+    ConfigError,
+    NotBuilt,
+    StorageUnavailable,
+    VectoBeatError,
+)
 from vectobeat_core.ids import GuildId
 from vectobeat_core.regions import Region
 from vectobeat_core.routing import parse_node_list
@@ -117,8 +131,9 @@ async def run_bot(config: AppConfig) -> None:
     point_discord_at(config.discord_api_base, config.discord_gateway_url)
     user_id = await fetch_bot_user_id(token)
     rng = random.SystemRandom()
-    async with open_services(config) as services, AsyncExitStack() as stack:
+    async with open_services(config, degraded=True) as services, AsyncExitStack() as stack:
         bridge = None
+        watches = dict(services.watches)
         if config.bot_bridge_token is not None and config.bot_bridge_token.reveal():
             bridge = await stack.enter_async_context(
                 BridgeClient(config.panel_url, config.bot_bridge_token.reveal())
@@ -128,7 +143,17 @@ async def run_bot(config: AppConfig) -> None:
             channel=services.settings_channel if services.redis_configured else None,
             catalogue=services.catalogue,
             clock=services.clock,
+            last_known=LastKnownSettings(Path(config.bot_data_dir) / "settings"),
         )
+        if bridge is not None:
+            watches["panel_bridge"] = DependencyWatch(
+                "panel_bridge", settings.probe, services.clock, error=BridgeUnavailable
+            )
+        # probe (and reconnect) from now on, in the background: nothing waits for a dead store
+        watching = await stack.enter_async_context(anyio.create_task_group())
+        stack.callback(watching.cancel_scope.cancel)
+        for watch in watches.values():
+            watching.start_soon(watch.run)
         queue_sync = QueueSync(bridge=bridge, telemetry=services.telemetry)
         writer = await _open_writer(config, services, stack)
         players: list[PlayerService] = []
@@ -180,6 +205,7 @@ async def run_bot(config: AppConfig) -> None:
             board=board,
             events=events,
             started_at=services.clock.now(),
+            dependencies=DependencyBoard(services.clock, watches=watches, nodes=cluster.nodes),
             idle_seconds=float(config.voice_idle_seconds),
             fast_identify=custom_gateway,
         )
@@ -190,6 +216,16 @@ async def run_bot(config: AppConfig) -> None:
             **({} if lease_ids is None else {"shard_ids": []}),
         )
         service.attach_voice(DiscordVoiceLink(bot, cluster))
+
+        async def queue_store_back() -> None:
+            if deps.ready.is_set() and deps.restore_needed:
+                await bot.restore_queues()
+
+        queue_store = "redis" if services.redis_configured else "sql"
+        if queue_store in watches:
+            watches[queue_store].on_recovered(queue_store_back)
+        if "panel_bridge" in watches:
+            watches["panel_bridge"].on_recovered(settings.resync_last_known)
         owner = f"{socket.gethostname()}:{os.getpid()}"
         leases = None
         if lease_ids is not None:
@@ -215,11 +251,13 @@ async def run_bot(config: AppConfig) -> None:
             on_listening=_announce,
         )
         async with anyio.create_task_group() as tg:
+            await tg.start(deps.heartbeat.run)
+            await tg.start(status.serve)  # first: it says what is missing while the rest starts
+            await tg.start(deps.dependencies.run)
             await tg.start(writer.run)
             await tg.start(GenerationWatch(services.queues, service.resync_all).run)
             await tg.start(settings.run)
             await tg.start(queue_sync.run)
-            await tg.start(status.serve)
             tg.start_soon(watch_idle_voice, bot, deps)
             await tg.start(events.run)
             await tg.start(

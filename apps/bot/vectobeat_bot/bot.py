@@ -23,12 +23,14 @@ from vectobeat_adapters.config import AppConfig
 from vectobeat_adapters.lavalink.cluster import LavalinkCluster
 from vectobeat_adapters.services import Services
 from vectobeat_bot.bridge_events import BridgeEvents
+from vectobeat_bot.dependency_board import DependencyBoard
 from vectobeat_bot.discord_compat import DiscordWebSocket, app_commands, commands, discord
+from vectobeat_bot.heartbeat import Heartbeat
 from vectobeat_bot.nowplaying import NowPlayingBoard
 from vectobeat_bot.player_service import PlayerService
 from vectobeat_bot.settings_sync import SettingsSync
 from vectobeat_bot.status_server import BotMetrics
-from vectobeat_core.errors import InvalidInput, VectoBeatError
+from vectobeat_core.errors import InvalidInput, StorageUnavailable, VectoBeatError
 from vectobeat_core.ids import GuildId, RoleId, UserId
 from vectobeat_core.permissions import MemberFacts
 
@@ -58,6 +60,8 @@ class BotDeps:
     board: NowPlayingBoard
     events: BridgeEvents
     started_at: float
+    dependencies: DependencyBoard
+    heartbeat: Heartbeat = attrs.Factory(Heartbeat)
     idle_seconds: float = 300.0
     fast_identify: bool = False
     standby: bool = False
@@ -66,6 +70,8 @@ class BotDeps:
     """With shard leases: the shards this process runs now (``None``: all it launched)."""
     ready: anyio.Event = attrs.Factory(anyio.Event)
     restored: anyio.Event = attrs.Factory(anyio.Event)
+    restore_needed: bool = False
+    """The queue store could not be read at start: restore once it is back."""
 
 
 async def reply(
@@ -268,17 +274,29 @@ class VectoBeatBot(commands.AutoShardedBot):
         self.deps.ready.set()
         for guild in self.guilds:
             self.deps.events.guild_join(GuildId(guild.id), guild.name)
-        guilds = {GuildId(g.id) for g in self.guilds}
         try:
-            count = await self.deps.players.restore_all(guilds)
-            _log.info("queues_restored count=%d", count)
-        except VectoBeatError as exc:
-            _log.warning("restore_failed error=%s", exc)
+            await self.restore_queues()
         finally:
             self.deps.restored.set()
             # the guild cache and everything opened at start live as long as the process:
             # keep them out of the collector's way so collections do not stall commands
             gc.freeze()
+
+    async def restore_queues(self) -> None:
+        """Restore the stored queues of every guild served here; when the queue store cannot be
+        read, mark it (``deps.restore_needed``) so its return restores them."""
+        guilds = {GuildId(g.id) for g in self.guilds}
+        try:
+            count = await self.deps.players.restore_all(guilds)
+        except StorageUnavailable as exc:
+            self.deps.restore_needed = True
+            _log.warning("restore_deferred until the queue store is back error=%s", exc)
+            return
+        except VectoBeatError as exc:
+            _log.warning("restore_failed error=%s", exc)
+            return
+        self.deps.restore_needed = False
+        _log.info("queues_restored count=%d", count)
 
     async def on_app_command_completion(
         self,

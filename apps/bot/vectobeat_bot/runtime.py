@@ -11,6 +11,7 @@ import anyio
 from vectobeat_bot.bot import BotDeps, VectoBeatBot
 from vectobeat_bot.discord_compat import discord
 from vectobeat_bot.voice import LavalinkVoice
+from vectobeat_core.dependencies import DependencyStatus
 from vectobeat_core.errors import VectoBeatError
 from vectobeat_core.ids import GuildId, ShardId
 from vectobeat_core.jsontypes import JSON
@@ -55,6 +56,12 @@ class BotStatus:
     def sync_lag_seconds(self) -> float:
         return self.deps.settings.lag_seconds()
 
+    def dependencies(self) -> list[DependencyStatus]:
+        return self.deps.dependencies.statuses()
+
+    def liveness(self) -> tuple[bool, str | None]:
+        return self.deps.heartbeat.alive()
+
     def _shards(self) -> list[ShardStatus]:
         latencies = self.shard_latencies()
         counts: dict[int, int] = {}
@@ -85,6 +92,7 @@ class BotStatus:
             nodes=self.nodes(),
             regions=regions,
             settings_sync=deps.settings.state(),
+            dependencies=self.dependencies(),
         )
         sync = payload["settings_sync"]
         if isinstance(sync, dict):
@@ -100,13 +108,23 @@ class BotStatus:
         return payload
 
     def readiness(self) -> tuple[bool, list[str]]:
-        if self.deps.standby and not self.deps.active_shards:
+        """Ready when connected to Discord, queues restored, the queue store reachable and some
+        Lavalink node up; otherwise every reason."""
+        deps = self.deps
+        if deps.standby and not deps.active_shards:
             return True, []  # a hot spare waiting for a stale shard
-        if not self.deps.ready.is_set():
-            return False, ["not connected to Discord yet"]
-        if not self.deps.restored.is_set():
-            return False, ["restoring queues from snapshots"]
-        return readiness(shards=self._shards(), nodes=self.nodes())
+        reasons: list[str] = []
+        if not deps.ready.is_set():
+            reasons.append("not connected to Discord yet")
+        elif not deps.restored.is_set():
+            reasons.append("restoring queues from snapshots")
+        elif deps.restore_needed:
+            reasons.append("queues not restored yet: waiting for the queue store")
+        _, more = readiness(
+            shards=self._shards(), nodes=self.nodes(), dependencies=self.dependencies()
+        )
+        reasons += more
+        return not reasons, reasons
 
 
 async def watch_idle_voice(bot: VectoBeatBot, deps: BotDeps) -> None:

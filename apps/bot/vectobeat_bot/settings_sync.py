@@ -4,7 +4,10 @@ Reads ``GET /api/bot/server-settings`` and caches the answer with its version; a
 changes (Redis pub/sub when configured, the bridge's long poll otherwise) only when newer
 (`should_apply`); writes bot-side edits with the version they were based on (a 409 is re-read
 and reported as a `Conflict`). When the panel cannot be reached the last known settings stay in
-force (free defaults for a guild never fetched) and `state` says the sync is disconnected.
+force and `state` says the sync is disconnected. Each applied change is also kept on disk
+(`LastKnownSettings`), so a bot restarted while the panel is down serves each guild's last known
+settings and plan (`is_last_known`, with their age) instead of the Free defaults, which only a guild
+never fetched gets; `resync_last_known` replaces them once the panel answers again.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import anyio.abc
 import attrs
 
 from vectobeat_bot.bridge_client import BridgeClient, BridgeConflict
+from vectobeat_bot.settings_cache import CachedSettings, LastKnownSettings
 from vectobeat_core.errors import BridgeUnavailable, Conflict, InvalidInput, VectoBeatError
 from vectobeat_core.ids import GuildId
 from vectobeat_core.plans import Plan, PlanCatalogue, Tier
@@ -81,6 +85,7 @@ class SettingsSync:
         poll_timeout: float = 25.0,
         retry_delay: float = 2.0,
         read_timeout: float = 2.0,
+        last_known: LastKnownSettings | None = None,
     ) -> None:
         self._bridge = bridge
         self._channel = channel
@@ -98,6 +103,19 @@ class SettingsSync:
         self._last_sync_at: float | None = None
         self._applied = 0
         self.last_error: str | None = None
+        self._disk = last_known
+        self._last_known: dict[GuildId, GuildSettings] = {}
+        if last_known is not None:
+            for entry in last_known.load_all().values():
+                self._last_known[entry.guild_id] = GuildSettings(
+                    entry.guild_id,
+                    entry.version,
+                    catalogue.plan(entry.tier),
+                    entry.settings,
+                    entry.fetched_at,
+                )
+        self._from_disk: set[GuildId] = set()
+        self._saved: set[GuildId] = set()
 
     @property
     def mode(self) -> SyncMode:
@@ -120,6 +138,11 @@ class SettingsSync:
 
     def cached(self, guild_id: GuildId) -> GuildSettings | None:
         return self._cache.get(guild_id)
+
+    def is_last_known(self, guild_id: GuildId) -> bool:
+        """Whether the guild is served from the settings kept on disk (the panel did not answer
+        since this process started)."""
+        return guild_id in self._from_disk
 
     def default(self, guild_id: GuildId) -> GuildSettings:
         """What a guild gets before (or without) the panel: the free plan's defaults."""
@@ -144,7 +167,12 @@ class SettingsSync:
             try:
                 return await self.refresh(guild_id)
             except BridgeUnavailable:
-                return self.default(guild_id)
+                known = self._last_known.get(guild_id)
+                if known is None:
+                    return self.default(guild_id)
+                self._cache[guild_id] = known
+                self._from_disk.add(guild_id)
+                return known
 
     async def refresh(self, guild_id: GuildId) -> GuildSettings:
         """Re-read the guild from the bridge; keep it only when newer (or the plan changed)."""
@@ -186,13 +214,17 @@ class SettingsSync:
             raise BridgeUnavailable("The panel bridge sent settings without a valid version.")
         fresh = GuildSettings(guild_id, version, plan, settings, self._clock.now())
         held = self._cache.get(guild_id)
+        self._from_disk.discard(guild_id)
         newer = held is None or (version > 0 and should_apply(held.version, version))
         if not newer and held is not None and held.plan.tier == plan.tier:
             self._cache[guild_id] = attrs.evolve(held, fetched_at=fresh.fetched_at)
+            if guild_id not in self._saved:
+                await self._keep(self._cache[guild_id])
             return self._cache[guild_id]
         if not newer and held is not None:
             fresh = attrs.evolve(held, plan=plan, fetched_at=fresh.fetched_at)
         self._cache[guild_id] = fresh
+        await self._keep(fresh)
         self._applied += 1
         for listener in self._listeners:
             try:
@@ -200,6 +232,42 @@ class SettingsSync:
             except VectoBeatError as exc:
                 _log.warning("settings_listener_failed guild=%s error=%s", guild_id, exc)
         return fresh
+
+    async def _keep(self, held: GuildSettings) -> None:
+        """Write what the panel just confirmed to disk (a failure is logged, never raised)."""
+        if self._disk is None or held.fetched_at is None:
+            return
+        entry = CachedSettings(
+            held.guild_id, held.version, held.plan.tier, held.settings, held.fetched_at
+        )
+        try:
+            await self._disk.save(entry)
+        except VectoBeatError as exc:
+            _log.warning("settings_cache_write_failed guild=%s error=%s", held.guild_id, exc)
+            return
+        self._last_known[held.guild_id] = held
+        self._saved.add(held.guild_id)
+
+    async def probe(self, wait_s: float = 3.0) -> None:
+        """One cheap bridge read (an empty change-feed page), for the panel's `DependencyWatch`;
+        like every call, it keeps `state` current. `BridgeUnavailable` unless the bridge answers."""
+        if self._bridge is None:
+            raise BridgeUnavailable("The panel bridge is not configured.")
+        await self._call(
+            "GET",
+            "/api/bot/server-settings/changes",
+            params={"cursor": "0", "timeout": "0"},
+            wait_s=wait_s,
+        )
+
+    async def resync_last_known(self) -> None:
+        """Re-read every guild still served from disk (call when the panel answers again)."""
+        for guild_id in sorted(self._from_disk):
+            try:
+                await self.refresh(guild_id)
+            except VectoBeatError as exc:
+                _log.warning("settings_resync_failed guild=%s error=%s", guild_id, exc)
+                return
 
     # -- writing -----------------------------------------------------------------------------
 
@@ -261,6 +329,7 @@ class SettingsSync:
         task_status.started()
         if self._bridge is None:
             return
+        reported: str | None = None
         while True:
             try:
                 if self._channel is not None:
@@ -268,7 +337,9 @@ class SettingsSync:
                 else:
                     await self._long_poll()
             except VectoBeatError as exc:
-                _log.warning("settings_follow_failed error=%s", exc)
+                if exc.message != reported:  # once per distinct failure, not every retry
+                    _log.warning("settings_follow_failed error=%s", exc)
+                reported = exc.message
             await anyio.sleep(self._retry_delay)
 
     async def _follow_channel(self, channel: SettingsChannel) -> None:

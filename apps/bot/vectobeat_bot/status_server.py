@@ -2,8 +2,12 @@
 
 ``/status`` is the core's unified health payload (`build_status`); it needs ``Authorization:
 Bearer <STATUS_TOKEN>`` (compared in constant time) unless no token is configured and the server
-listens on loopback only. ``/metrics`` is Prometheus text from `BotMetrics`. Served by uvicorn
-inside the bot's event loop on a socket bound before serving (port 0 picks a free one).
+listens on loopback only. ``/healthz`` says whether the process is alive (its event-loop
+heartbeat is recent; 503 otherwise), ``/readyz`` whether it can serve (503 with the reasons
+otherwise). ``/metrics`` is Prometheus text from `BotMetrics`, with ``vectobeat_dependency_up``,
+``vectobeat_dependency_since_timestamp_seconds`` and ``vectobeat_dependency_changes`` for each
+dependency. Served by uvicorn inside the bot's event loop on a socket bound before serving (port 0
+picks a free one).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from vectobeat_core.dependencies import DependencyState, DependencyStatus
 from vectobeat_core.health import NodeStatus
 from vectobeat_core.jsontypes import JSON
 from vectobeat_core.routing import NodeView
@@ -56,6 +61,10 @@ class StatusSource(Protocol):
     def status_payload(self) -> dict[str, JSON]: ...
 
     def readiness(self) -> tuple[bool, list[str]]: ...
+
+    def liveness(self) -> tuple[bool, str | None]: ...
+
+    def dependencies(self) -> Sequence[DependencyStatus]: ...
 
 
 class _Collector(Collector):
@@ -103,6 +112,35 @@ class _Collector(Collector):
             "Seconds since the panel bridge last answered.",
             src.sync_lag_seconds(),
         )
+        yield from _dependency_metrics(src.dependencies())
+
+
+def _dependency_metrics(dependencies: Sequence[DependencyStatus]) -> Iterator[Metric]:
+    up = GaugeMetricFamily(
+        "vectobeat_dependency_up",
+        "1 when the dependency is up, 0 when down or degraded.",
+        labels=["dependency"],
+    )
+    since = GaugeMetricFamily(
+        "vectobeat_dependency_since_timestamp_seconds",
+        "When the dependency's state last changed (Unix time).",
+        labels=["dependency"],
+    )
+    changes = GaugeMetricFamily(
+        "vectobeat_dependency_changes",
+        "How often the dependency's state changed since the process started.",
+        labels=["dependency"],
+    )
+    for dep in dependencies:
+        if dep.state is DependencyState.NOT_CONFIGURED:
+            continue
+        up.add_metric([dep.name], 1.0 if dep.state is DependencyState.UP else 0.0)
+        changes.add_metric([dep.name], float(dep.changes))
+        if dep.since is not None:
+            since.add_metric([dep.name], dep.since)
+    yield up
+    yield since
+    yield changes
 
 
 class BotMetrics:
@@ -197,7 +235,10 @@ class StatusServer:
         return JSONResponse(self.source.status_payload())
 
     async def _healthz(self, _: Request) -> Response:
-        return JSONResponse({"status": "ok"})
+        alive, reason = self.source.liveness()
+        if alive:
+            return JSONResponse({"status": "ok"})
+        return JSONResponse({"status": "stalled", "reason": reason}, status_code=503)
 
     async def _readyz(self, _: Request) -> Response:
         ready, reasons = self.source.readiness()

@@ -4,7 +4,9 @@
 client with explicit timeouts and a health-check interval, plus :meth:`RedisConnection.run`, which
 every adapter uses for its commands. ``run`` retries an idempotent operation on connection loss with
 exponential backoff (50 ms, 100 ms, 200 ms, ...) and reports a non-idempotent one at once, saying it
-may or may not have been applied. Messages name ``host:port/db`` and never the password.
+may or may not have been applied. Messages name ``host:port/db`` and never the password. With a
+``gate`` (a `DependencyWatch`), ``run`` refuses at once while Redis is known to be down and reports
+a lost connection to it; ``open_redis(url, check=False)`` opens without requiring Redis to answer.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from redis.exceptions import (
     TimeoutError,
 )
 
+from vectobeat_adapters.dependency_watch import DependencyGate
 from vectobeat_core.errors import ConfigError, StorageUnavailable
 
 __all__ = ["RedisConnection", "RedisSettings", "describe_url", "open_redis"]
@@ -81,6 +84,12 @@ class RedisConnection:
     where: str
     settings: RedisSettings
     _password: str | None = None
+    gate: DependencyGate | None = None
+
+    def _lost(self, error: StorageUnavailable) -> StorageUnavailable:
+        if self.gate is not None:
+            self.gate.failed(error)
+        return error
 
     def error(self, action: str, exc: BaseException, *, note: str = "") -> StorageUnavailable:
         """The ``StorageUnavailable`` for a failed ``action`` (the password is scrubbed)."""
@@ -100,6 +109,8 @@ class RedisConnection:
         idempotent: bool = True,
     ) -> T:
         """Run ``op(client)``; retry an idempotent op on connection loss; translate errors."""
+        if self.gate is not None:
+            self.gate.check()
         attempt = 0
         while True:
             try:
@@ -110,13 +121,19 @@ class RedisConnection:
                 if not _transient(exc):
                     raise self.error(action, exc) from None
                 if not idempotent:
-                    raise self.error(
-                        action, exc, note="It was not retried: it may or may not have been applied."
+                    raise self._lost(
+                        self.error(
+                            action,
+                            exc,
+                            note="It was not retried: it may or may not have been applied.",
+                        )
                     ) from None
                 attempt += 1
                 if attempt > self.settings.retries:
-                    raise self.error(
-                        action, exc, note=f"Gave up after {self.settings.retries} retries."
+                    raise self._lost(
+                        self.error(
+                            action, exc, note=f"Gave up after {self.settings.retries} retries."
+                        )
                     ) from None
                 delay = self.settings.backoff_base * 2 ** (attempt - 1)
                 await anyio.sleep(min(delay, self.settings.backoff_cap))
@@ -125,12 +142,20 @@ class RedisConnection:
         """Raise ``StorageUnavailable`` unless Redis answers."""
         await self.run("ping", lambda c: c.ping())
 
+    async def probe(self) -> None:
+        """One PING past the gate and without retries: for the `DependencyWatch` of this Redis."""
+        try:
+            await self.client.ping()
+        except (RedisError, OSError) as exc:
+            raise self.error("ping", exc) from None
+
 
 @asynccontextmanager
 async def open_redis(
-    url: str, settings: RedisSettings | None = None
+    url: str, settings: RedisSettings | None = None, *, check: bool = True
 ) -> AsyncIterator[RedisConnection]:
-    """Connect to ``url``, check that Redis answers, and close the pool on exit."""
+    """Connect to ``url``, check that Redis answers (unless ``check`` is false), and close the
+    pool on exit."""
     where = describe_url(url)
     cfg = settings if settings is not None else RedisSettings()
     password = urlsplit(url).password
@@ -146,7 +171,8 @@ async def open_redis(
     )
     conn = RedisConnection(client, where, cfg, password)
     try:
-        await conn.ping()
+        if check:
+            await conn.ping()
         yield conn
     finally:
         await client.aclose()

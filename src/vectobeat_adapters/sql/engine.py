@@ -10,6 +10,9 @@ through :meth:`Database.run`, which translates SQLAlchemy and driver errors into
 * deadlock / serialization failure / SQLite busy -> retried (the transaction was rolled back);
 * unique-key violations -> ``Conflict``;
 * a missing table -> ``StorageUnavailable`` saying to run the migrations.
+
+With a ``gate`` (a `DependencyWatch`), ``run`` refuses at once while the database is known to be
+down and reports a lost connection to it; ``probe`` is one ``SELECT 1`` past the gate.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.pool import AsyncAdaptedQueuePool, PoolResetState
 from sqlalchemy.sql.expression import Executable
 
+from vectobeat_adapters.dependency_watch import DependencyGate
 from vectobeat_core.errors import ConfigError, Conflict, StorageUnavailable, VectoBeatError
 
 __all__ = [
@@ -146,6 +150,7 @@ class Database:
     url: URL
     retries: int = 3
     backoff: float = 0.05
+    gate: DependencyGate | None = None
 
     @property
     def dialect(self) -> str:
@@ -175,6 +180,8 @@ class Database:
         self, work: Callable[[AsyncConnection], Awaitable[T]], *, idempotent: bool = False
     ) -> T:
         """Run ``work`` in one transaction; retry deadlocks always, disconnects if idempotent."""
+        if self.gate is not None:
+            self.gate.check()
         attempt = 0
         while True:
             try:
@@ -185,7 +192,10 @@ class Database:
             except (exc.SQLAlchemyError, OSError, TimeoutError) as error:
                 retry = is_retryable(error) or (idempotent and is_disconnect(error))
                 if not retry or attempt >= self.retries:
-                    raise self.translate(error) from error
+                    translated = self.translate(error)
+                    if self.gate is not None and is_disconnect(error):
+                        self.gate.failed(translated)
+                    raise translated from error
             attempt += 1
             await asyncio.sleep(self.backoff * (2**attempt) * (0.5 + random.random()))
 
@@ -228,6 +238,14 @@ class Database:
             await conn.execute(text("SELECT 1"))
 
         await self.run(probe, idempotent=True)
+
+    async def probe(self) -> None:
+        """One ``SELECT 1`` past the gate and without retries (for its `DependencyWatch`)."""
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except (exc.SQLAlchemyError, OSError, TimeoutError) as error:
+            raise self.translate(error) from error
 
 
 def inserted_id(result: CursorResult[Any]) -> int:

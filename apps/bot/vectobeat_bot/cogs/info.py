@@ -6,6 +6,7 @@ import math
 
 from vectobeat_bot.cogs.base import CogBase
 from vectobeat_bot.discord_compat import app_commands, discord
+from vectobeat_core.dependencies import DependencyState, describe_age
 from vectobeat_core.playback import format_duration
 
 __all__ = ["InfoCog"]
@@ -39,16 +40,34 @@ class InfoCog(CogBase):
         elif sync.connected:
             sync_text = f"Settings sync: {sync.mode}, connected."
         else:
+            now = self.deps.services.clock.now()
+            answered = (
+                "it has not answered since this start"
+                if sync.last_sync_at is None
+                else f"it last answered {describe_age(now - sync.last_sync_at)}"
+            )
             sync_text = (
                 f"Settings sync: {sync.mode}, the panel is unreachable; using the last known "
-                "settings."
+                f"settings ({answered})."
             )
         players = self.deps.players
         await interaction.response.send_message(
             f"Guilds: {len(self.bot.guilds)} · players: {len(self.deps.cluster.players())} · "
             f"queued tracks: {players.queue_tracks()}\n"
-            f"Lavalink nodes: {up}/{len(nodes)} healthy\n{sync_text}"
+            f"Lavalink nodes: {up}/{len(nodes)} healthy\n{sync_text}{self._missing()}"
         )
+
+    def _missing(self) -> str:
+        """A line per store or bridge that is not up, with how long (nodes are counted above)."""
+        now = self.deps.services.clock.now()
+        lines = [
+            f"\n{dep.name}: {dep.state.value}"
+            + ("" if dep.since is None else f" since {describe_age(now - dep.since)}")
+            for dep in self.deps.dependencies.statuses()
+            if not dep.name.startswith("lavalink:")
+            and dep.state not in (DependencyState.UP, DependencyState.NOT_CONFIGURED)
+        ]
+        return "".join(lines)
 
     @app_commands.command(
         name="lavalink", description="Lavalink nodes, regions, health and players"

@@ -8,7 +8,9 @@ from vectobeat_bot.bot import finish, guild_of
 from vectobeat_bot.cogs.base import CogBase
 from vectobeat_bot.discord_compat import app_commands, discord
 from vectobeat_bot.settings_sync import GuildSettings
+from vectobeat_core.dependencies import describe_age
 from vectobeat_core.settings import Clamp
+from vectobeat_core.status import SyncState
 
 __all__ = ["SettingsCog"]
 
@@ -20,6 +22,21 @@ def _clamp_note(clamps: tuple[Clamp, ...]) -> str:
 def _region_text(held: GuildSettings) -> str:
     d = held.decision
     return f"Region: requested {d.requested.value}, effective {d.effective.value}. {d.reason}"
+
+
+def freshness(held: GuildSettings, sync: SyncState, *, last_known: bool, now: float) -> str | None:
+    """What to say about where the shown settings come from; nothing when they are current."""
+    if sync.mode == "off" or (sync.connected and not last_known):
+        return None
+    if held.fetched_at is None:
+        return (
+            "The panel is unreachable and has never sent this server's settings: these are the "
+            f"{held.plan.label} plan's defaults."
+        )
+    return (
+        "The panel is unreachable: these are the last known settings from "
+        f"{describe_age(now - held.fetched_at)}."
+    )
 
 
 class SettingsCog(CogBase):
@@ -39,8 +56,14 @@ class SettingsCog(CogBase):
             f"DJ roles: {len(s.dj_role_ids)} · default volume {s.default_volume}%",
             _region_text(held),
         ]
-        if sync.mode != "off" and not sync.connected:
-            lines.append("The panel is unreachable: these are the last known settings.")
+        note = freshness(
+            held,
+            sync,
+            last_known=self.deps.settings.is_last_known(held.guild_id),
+            now=self.deps.services.clock.now(),
+        )
+        if note is not None:
+            lines.append(note)
         await interaction.response.send_message("\n".join(lines))
 
     async def _write(
