@@ -176,7 +176,11 @@ async def open_services(
         db = await stack.enter_async_context(open_database(config.database_url))
         if degraded:
             watches["sql"] = db.gate = DependencyWatch(
-                "sql", db.probe, wall, prepare=partial(upgrade, db) if migrate else None
+                "sql",
+                db.probe,
+                wall,
+                prepare=partial(upgrade, db) if migrate else None,
+                required=not config.redis_url,  # without Redis it holds the queues
             )
         elif migrate:
             await upgrade(db)

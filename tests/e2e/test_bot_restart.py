@@ -21,6 +21,30 @@ from vectobeat_core.settings import ServerSettings
 pytestmark = [pytest.mark.anyio, pytest.mark.slow, pytest.mark.timeout(300)]
 
 
+async def wait_new_player(
+    w: BotWorld, guild: E2EGuild, old_session: str, title: str
+) -> tuple[str, Any]:
+    """The guild's player on a session other than ``old_session`` (one that was not resumed)."""
+    found: list[tuple[str, Any]] = []
+
+    def restored() -> bool:
+        for node in w.nodes.values():
+            for player in node._engine.all_players():  # every session's players
+                snap = player.snapshot()
+                if (
+                    snap.guild_id == guild.id
+                    and snap.session_id != old_session
+                    and snap.track is not None
+                    and snap.track["info"]["title"] == title
+                ):
+                    found.append((node.name, snap))
+                    return True
+        return False
+
+    await w.wait_nodes(restored, 20)
+    return found[-1]
+
+
 async def wait_kept_player(w: BotWorld, guild: E2EGuild, title: str) -> tuple[str, Any]:
     """The guild's one player playing ``title`` once the restarted bot took it over."""
     found: list[tuple[str, Any]] = []

@@ -53,6 +53,8 @@ async def test_restart_with_the_panel_down_keeps_plan_and_region(tmp_path: Path)
             w.nodes["us"].set_load(system_load=0.95, lavalink_load=0.95)  # auto would pick eu-1
             w.nodes["us"].send_stats()
             dead = f"http://127.0.0.1:{closed_port()}"
+            # as if the node restarted too: nothing to resume, so the guild is placed anew
+            (w.tmp / ".vectobeat" / "lavalink-sessions.json").unlink()
             second = BotProcess(w.env(VECTOBEAT_PANEL_URL=dead), w.tmp)
             try:
                 await second.start(tg)

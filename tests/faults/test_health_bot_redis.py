@@ -25,7 +25,7 @@ from tests.e2e.conftest import (
     clear_snapshots,
     running_bot,
 )
-from tests.e2e.test_bot_restart import wait_new_player
+from tests.e2e.test_bot_restart import wait_kept_player
 from tests.faults.health_support import poll, proxied, wait_snapshot
 
 from vectobeat_core.plans import Tier
@@ -109,7 +109,8 @@ async def test_bot_started_while_redis_is_down(tmp_path: Path, fault: str) -> No
                     assert redis_of(await second.get("/status"))["state"] == "down"
                     proxy.heal()
                     await second.wait_ready()
-                    _, after = await wait_new_player(w, guild, old_session, "Alpha Song")
+                    _, after = await wait_kept_player(w, guild, "Alpha Song")
+                    assert after.session_id == old_session  # resumed through the restart
                     assert after.voice.get("channelId") == str(guild.voice_channel)
                     queue = (await w.run(guild, guild.member, "queue")).content
                     assert "Bravo Song" in queue

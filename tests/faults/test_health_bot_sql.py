@@ -7,10 +7,11 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
+import anyio
 import pytest
 from sqlalchemy.engine import make_url
 from tests.conftest import service_url
-from tests.e2e.conftest import bot_world, running_bot
+from tests.e2e.conftest import BotProcess, bot_world
 from tests.faults.health_support import poll
 from tests.sql_support import create_database, drop_database
 
@@ -31,24 +32,35 @@ async def test_bot_started_while_sql_is_down(tmp_path: Path) -> None:
                 proxy.cut()
                 url = server.set(host="127.0.0.1", port=proxy.port, database=name)
                 env = {"VECTOBEAT_DATABASE_URL": url.render_as_string(hide_password=False)}
-                async with running_bot(w, **env) as bot:  # ready: SQL is not required
-                    sql = (await bot.get("/status")).json()["dependencies"]["sql"]
-                    assert sql["state"] == "down" and sql["required"] is False
-                    await w.voice(guild, guild.member)
-                    played = await w.run(guild, guild.member, "play", {"query": "Alpha Song"})
-                    assert "Now playing **Alpha Song**" in played.content
-                    refused = await w.run(guild, guild.member, "playlist list")
-                    assert refused.ephemeral
-                    assert refused.content.startswith("sql is unavailable")
-                    assert "reconnecting in the background" in refused.content
-                    proxy.heal()
-                    await poll(
-                        bot,
-                        "/status",
-                        lambda r: r.json()["dependencies"]["sql"]["state"] == "up",
-                    )
-                    listed = await w.run(guild, guild.member, "playlist list")
-                    assert listed.content == "No playlists are saved yet."  # migrated and used
-                    assert (await bot.get("/readyz")).status_code == 200
+                async with anyio.create_task_group() as tg:
+                    bot = BotProcess(w.env(**env), w.tmp)
+                    await bot.start(tg, ready=False)  # the Status API answers at once
+                    try:
+                        sql = (await bot.get("/status")).json()["dependencies"]["sql"]
+                        # without Redis, SQL holds the queues: required, and named by /readyz
+                        assert sql["state"] == "down" and sql["required"] is True
+                        await poll(bot, "/readyz", lambda r: "sql" in r.text)
+                        assert (await bot.get("/readyz")).status_code == 503
+                        await w.voice(guild, guild.member)
+                        played = await w.run(guild, guild.member, "play", {"query": "Alpha Song"})
+                        assert "Now playing **Alpha Song**" in played.content  # journaled
+                        refused = await w.run(guild, guild.member, "playlist list")
+                        assert refused.ephemeral
+                        assert refused.content.startswith("sql is unavailable")
+                        assert "reconnecting in the background" in refused.content
+                        proxy.heal()
+                        await poll(
+                            bot,
+                            "/status",
+                            lambda r: r.json()["dependencies"]["sql"]["state"] == "up",
+                        )
+                        await bot.wait_ready()
+                        listed = await w.run(guild, guild.member, "playlist list")
+                        assert listed.content == "No playlists are saved yet."  # migrated, used
+                        queue = (await w.run(guild, guild.member, "queue")).content
+                        assert "Alpha Song" in queue
+                    finally:
+                        await bot.stop()
+                        tg.cancel_scope.cancel()
     finally:
         await drop_database(server, name)
