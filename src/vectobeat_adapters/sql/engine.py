@@ -10,17 +10,25 @@ through :meth:`Database.run`, which translates SQLAlchemy and driver errors into
 * deadlock / serialization failure / SQLite busy -> retried (the transaction was rolled back);
 * unique-key violations -> ``Conflict``;
 * a missing table -> ``StorageUnavailable`` saying to run the migrations.
+
+Opened with a ``timeout`` (``STORE_TIMEOUT``), every :meth:`Database.run` is bounded by it, retries
+included (an ``anyio.fail_after`` guard: the one place SQL waits are bounded), and the server is told
+to abandon a statement after two thirds of it (PostgreSQL ``statement_timeout`` and
+``idle_in_transaction_session_timeout``, MariaDB ``max_statement_time``), so a write the client
+gave up on was normally rolled back by the server first.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
+import anyio
 import attrs
 from sqlalchemy import Table, event, exc, text
 from sqlalchemy.dialects import mysql, postgresql, sqlite
@@ -54,6 +62,8 @@ _MYSQL_DISCONNECT = {2002, 2003, 2006, 2013, 2055}
 _PG_RETRY = {"40001", "40P01"}  # serialization failure, deadlock detected
 _MISSING_TABLE_CODES = {1146, "42P01"}  # MySQL: no such table; PostgreSQL: undefined_table
 CONNECT_TIMEOUT = 10.0
+SERVER_TIMEOUT_SHARE = 2 / 3
+"""The share of ``timeout`` after which the server abandons a statement (before the client)."""
 
 
 def normalize_url(url: str | URL) -> URL:
@@ -145,6 +155,8 @@ class Database:
     url: URL
     retries: int = 3
     backoff: float = 0.05
+    timeout: float | None = None
+    """Seconds one :meth:`run` may take, retries included; ``None``: unbounded."""
 
     @property
     def dialect(self) -> str:
@@ -171,9 +183,29 @@ class Database:
         return StorageUnavailable(f"{self.label} failed: {reason}")
 
     async def run(
-        self, work: Callable[[AsyncConnection], Awaitable[T]], *, idempotent: bool = False
+        self,
+        work: Callable[[AsyncConnection], Awaitable[T]],
+        *,
+        idempotent: bool = False,
+        bounded: bool = True,
     ) -> T:
-        """Run ``work`` in one transaction; retry deadlocks always, disconnects if idempotent."""
+        """Run ``work`` in one transaction; retry deadlocks always, disconnects if idempotent.
+
+        With a ``timeout`` (and ``bounded``) the whole run gives up after it with
+        ``StorageUnavailable``; for a write the message says it may still have been applied.
+        """
+        if self.timeout is None or not bounded:
+            return await self._run(work, idempotent=idempotent)
+        try:
+            with anyio.fail_after(self.timeout):
+                return await self._run(work, idempotent=idempotent)
+        except TimeoutError:
+            note = "" if idempotent else " It may or may not have been applied."
+            raise StorageUnavailable(
+                f"{self.label} did not answer within {self.timeout:g} s.{note}"
+            ) from None
+
+    async def _run(self, work: Callable[[AsyncConnection], Awaitable[T]], *, idempotent: bool) -> T:
         attempt = 0
         while True:
             try:
@@ -200,6 +232,19 @@ class Database:
             return pg.on_conflict_do_update(index_elements=keys, set_=update)
         lite = sqlite.insert(table).values(values)
         return lite.on_conflict_do_update(index_elements=keys, set_=update)
+
+    async def set_statement_limit(self, conn: AsyncConnection, *, lifted: bool) -> None:
+        """Lift (or restore) the server's statement limit on ``conn``: migrations may take longer
+        than a request. PostgreSQL's lift ends with the transaction; MariaDB's is restored after."""
+        if self.timeout is None:
+            return
+        seconds = 0.0 if lifted else self.timeout * SERVER_TIMEOUT_SHARE
+        if self.dialect == "postgresql" and lifted:
+            await conn.execute(text("SET LOCAL statement_timeout = 0"))
+            await conn.execute(text("SET LOCAL idle_in_transaction_session_timeout = 0"))
+        elif self.dialect == "mysql":
+            with contextlib.suppress(exc.DBAPIError):  # MySQL has no such variable (nor a limit)
+                await conn.execute(text(f"SET SESSION max_statement_time = {seconds:.3f}"))
 
     async def ping(self) -> None:
         """Raise ``StorageUnavailable`` unless the database answers ``SELECT 1``."""
@@ -240,13 +285,14 @@ class SqlRepository:
         return await self._db.run(work)
 
 
-def _engine_options(url: URL) -> dict[str, Any]:
+def _engine_options(url: URL, timeout: float | None) -> dict[str, Any]:
     dialect = url.get_backend_name()
+    connect = CONNECT_TIMEOUT if timeout is None else min(CONNECT_TIMEOUT, timeout)
     if dialect == "sqlite":
         # One pooled connection, handed to one transaction at a time: SQLite serializes writers
         # anyway, one connection cannot deadlock, and an in-memory database lives as long as it.
         return {
-            "connect_args": {"timeout": CONNECT_TIMEOUT},
+            "connect_args": {"timeout": connect},
             "poolclass": AsyncAdaptedQueuePool,
             "pool_size": 1,
             "max_overflow": 0,
@@ -254,10 +300,16 @@ def _engine_options(url: URL) -> dict[str, Any]:
             "pool_reset_on_return": None,  # `_sqlite_reset` rolls back only what is open
         }
     connect_args: dict[str, Any] = (
-        {"connect_timeout": int(CONNECT_TIMEOUT)}
+        {"connect_timeout": max(1, round(connect))}
         if dialect == "mysql"
-        else {"timeout": CONNECT_TIMEOUT, "command_timeout": 60}
+        else {"timeout": connect, "command_timeout": 60 if timeout is None else timeout}
     )
+    if dialect == "postgresql" and timeout is not None:
+        server_ms = str(max(1, round(timeout * SERVER_TIMEOUT_SHARE * 1000)))
+        connect_args["server_settings"] = {
+            "statement_timeout": server_ms,
+            "idle_in_transaction_session_timeout": server_ms,
+        }
     return {
         "pool_pre_ping": True,
         "pool_recycle": 1800,
@@ -285,13 +337,30 @@ def _sqlite_reset(dbapi_connection: Any, record: Any, state: PoolResetState) -> 
         dbapi_connection.rollback()
 
 
-def create_engine(url: str | URL) -> tuple[AsyncEngine, URL]:
+def _mariadb_statement_limit(seconds: float) -> Callable[[Any, Any], None]:
+    """A connect hook setting MariaDB's ``max_statement_time`` (MySQL has none: left as is)."""
+
+    def limit(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        try:  # MySQL: an unknown variable, so no server limit; the client's guard still holds
+            with contextlib.suppress(Exception):
+                cursor.execute(f"SET SESSION max_statement_time = {seconds:.3f}")
+        finally:
+            cursor.close()
+
+    return limit
+
+
+def create_engine(url: str | URL, *, timeout: float | None = None) -> tuple[AsyncEngine, URL]:
     """Create (without connecting) the async engine for ``url``."""
     parsed = normalize_url(url)
-    engine = create_async_engine(parsed, **_engine_options(parsed))
+    engine = create_async_engine(parsed, **_engine_options(parsed, timeout))
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "reset", _sqlite_reset)
+    elif parsed.get_backend_name() == "mysql" and timeout is not None:
+        seconds = timeout * SERVER_TIMEOUT_SHARE
+        event.listen(engine.sync_engine, "connect", _mariadb_statement_limit(seconds))
     return engine, parsed
 
 
@@ -303,17 +372,20 @@ def _sqlite_folder_problem(url: URL) -> str | None:
 
 
 @asynccontextmanager
-async def open_database(url: str | URL) -> AsyncIterator[Database]:
+async def open_database(
+    url: str | URL, *, operation_timeout: float | None = None
+) -> AsyncIterator[Database]:
     """Open the database at ``url`` for the duration of the block; dispose of the pool after.
 
-    A SQLite file whose directory does not exist fails here, before any connection is tried.
+    ``operation_timeout`` bounds every operation (see the module docstring). A SQLite file whose directory
+    does not exist fails here, before any connection is tried.
     """
-    engine, parsed = create_engine(url)
+    engine, parsed = create_engine(url, timeout=operation_timeout)
     problem = _sqlite_folder_problem(parsed)
     if problem is not None:
         await engine.dispose()
         raise StorageUnavailable(f"{backend_label(parsed)} is unavailable: {problem}")
     try:
-        yield Database(engine, parsed)
+        yield Database(engine, parsed, timeout=operation_timeout)
     finally:
         await engine.dispose()
