@@ -84,18 +84,28 @@ async def world() -> AsyncIterator[World]:
                 yield World(client, redis_proxy, sql_proxy, guild)
 
 
-def _paths(guild: int) -> list[str]:
-    return [
+def _needs(guild: int) -> dict[str, list[str]]:
+    """The paths that need each backend (signed-in pages all need Redis: sessions live there)."""
+    signed_in_sql = [
         f"/guilds/{guild}/settings",
         f"/guilds/{guild}/audit",
+        f"/guilds/{guild}/audit.jsonl",
         f"/api/control-panel/guilds/{guild}/settings",
         f"/api/control-panel/guilds/{guild}/audit",
     ]
+    bridge = [f"/api/bot/server-settings?guild_id={guild}"]  # a bearer token: SQL only
+    queue = [f"/guilds/{guild}/queue", f"/api/control-panel/guilds/{guild}/queue"]  # Redis only
+    return {"redis": signed_in_sql + queue, "sql": signed_in_sql + bridge}
+
+
+def _paths(guild: int) -> list[str]:
+    return sorted({path for paths in _needs(guild).values() for path in paths})
 
 
 async def _get(client: httpx.AsyncClient, path: str) -> httpx.Response:
+    headers = {"authorization": f"Bearer {TOKEN}"} if path.startswith("/api/bot/") else None
     with anyio.fail_after(HANG_GUARD):
-        return await client.get(path)
+        return await client.get(path, headers=headers)
 
 
 def _assert_unavailable(response: httpx.Response, path: str, dependency: str) -> None:
@@ -136,8 +146,11 @@ async def test_pages_and_apis_answer_503_then_recover(
     proxy = world.redis if dependency == "redis" else world.sql
     caplog.set_level(logging.WARNING)
     FAULTS[fault](proxy)
-    for path in _paths(world.guild):
+    down = _needs(world.guild)[dependency]
+    for path in down:
         _assert_unavailable(await _get(world.client, path), path, label)
+    for path in set(_paths(world.guild)) - set(down):  # what needs only the other one is served
+        assert (await _get(world.client, path)).status_code == 200, path
     health = await _get(world.client, "/api/health")
     assert health.status_code == 503
     states = health.json()["dependencies"]

@@ -392,7 +392,7 @@ def _api_routes() -> set[tuple[str, str]]:
     found: set[tuple[str, str]] = set()
     for route in build_routes():
         if isinstance(route, Route) and route.path.startswith("/api/"):
-            path = route.path.replace(":int}", "}")
+            path = route.path_format
             for method in route.methods or ():
                 if method != "HEAD":
                     found.add((path, method.lower()))
