@@ -24,6 +24,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from vectobeat_core.errors import (
     InvalidSettings,
     NotAuthenticated,
+    OutcomeUnknown,
     StaleVersion,
     Unavailable,
     VectoBeatError,
@@ -86,6 +87,8 @@ def _extra(exc: VectoBeatError) -> dict[str, Any]:
         return {"problems": dict(exc.problems)}
     if isinstance(exc, StaleVersion):
         return {"expected_version": exc.expected, "current_version": exc.current}
+    if isinstance(exc, OutcomeUnknown):  # the bot re-reads instead of reporting a failure
+        return {"outcome": "unknown"}
     return {}
 
 
@@ -149,7 +152,11 @@ async def on_http_error(request: Request, exc: Exception) -> Response:
 async def on_unavailable(request: Request, exc: Exception) -> Response:
     """A 503 for a dependency that is down or too slow (an `Unavailable` or a timeout)."""
     message = unavailable(request.url.path, exc)
-    response = json_error(503, message) if _is_api(request) else _page(request, 503, message)
+    if _is_api(request):
+        extra = _extra(exc) if isinstance(exc, VectoBeatError) else None
+        response: Response = json_error(503, message, extra)
+    else:
+        response = _page(request, 503, message)
     response.headers["retry-after"] = str(RETRY_AFTER_SECONDS)
     return response
 

@@ -31,7 +31,7 @@ from redis.exceptions import (
     TimeoutError,
 )
 
-from vectobeat_core.errors import ConfigError, StorageUnavailable
+from vectobeat_core.errors import ConfigError, OutcomeUnknown, StorageUnavailable
 
 __all__ = ["RedisConnection", "RedisSettings", "describe_url", "open_redis"]
 
@@ -121,9 +121,12 @@ class RedisConnection:
             with anyio.fail_after(limit):
                 return await self._run(action, op, idempotent=idempotent)
         except builtins.TimeoutError:  # anyio's deadline (the name above is redis-py's)
-            note = "" if idempotent else " It may or may not have been applied."
-            raise StorageUnavailable(
-                f"Redis at {self.where}: {action} did not answer within {limit:g} s.{note}"
+            waited = f"Redis at {self.where}: {action} did not answer within {limit:g} s"
+            if idempotent:
+                raise StorageUnavailable(f"{waited}.") from None
+            raise OutcomeUnknown(
+                f"The change was not confirmed: {waited}. It may still be applied; "
+                "check again in a moment."
             ) from None
 
     async def _run(

@@ -37,7 +37,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.pool import AsyncAdaptedQueuePool, PoolResetState
 from sqlalchemy.sql.expression import Executable
 
-from vectobeat_core.errors import ConfigError, Conflict, StorageUnavailable, VectoBeatError
+from vectobeat_core.errors import (
+    ConfigError,
+    Conflict,
+    OutcomeUnknown,
+    StorageUnavailable,
+    VectoBeatError,
+)
 
 __all__ = [
     "Database",
@@ -191,8 +197,8 @@ class Database:
     ) -> T:
         """Run ``work`` in one transaction; retry deadlocks always, disconnects if idempotent.
 
-        With a ``timeout`` (and ``bounded``) the whole run gives up after it with
-        ``StorageUnavailable``; for a write the message says it may still have been applied.
+        With a ``timeout`` (and ``bounded``) the whole run gives up after it: a read with
+        ``StorageUnavailable``, a write with ``OutcomeUnknown`` (the server may still commit it).
         """
         if self.timeout is None or not bounded:
             return await self._run(work, idempotent=idempotent)
@@ -200,9 +206,12 @@ class Database:
             with anyio.fail_after(self.timeout):
                 return await self._run(work, idempotent=idempotent)
         except TimeoutError:
-            note = "" if idempotent else " It may or may not have been applied."
-            raise StorageUnavailable(
-                f"{self.label} did not answer within {self.timeout:g} s.{note}"
+            waited = f"{self.label} did not answer within {self.timeout:g} s"
+            if idempotent:
+                raise StorageUnavailable(f"{waited}.") from None
+            raise OutcomeUnknown(
+                f"The change was not confirmed: {waited}. It may still be applied; "
+                "check again in a moment."
             ) from None
 
     async def _run(self, work: Callable[[AsyncConnection], Awaitable[T]], *, idempotent: bool) -> T:
