@@ -1,0 +1,80 @@
+"""``STORE_TIMEOUT``: every SQL and Redis operation is bounded, retries included; a read that ran
+out of time is `StorageUnavailable`, a write is `OutcomeUnknown` (it may still be applied)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anyio
+import pytest
+
+from vectobeat_adapters.config import AppConfig, load_config
+from vectobeat_adapters.redis.connection import RedisConnection, RedisSettings
+from vectobeat_adapters.services import store_timeout
+from vectobeat_adapters.sql.engine import (
+    SERVER_TIMEOUT_SHARE,
+    _engine_options,
+    normalize_url,
+    open_database,
+)
+from vectobeat_core.errors import ConfigError, OutcomeUnknown, StorageUnavailable
+
+pytestmark = pytest.mark.anyio
+
+HANG_GUARD = 30.0  # only so a broken bound fails instead of hanging
+
+
+async def _stall(_conn: Any) -> None:
+    await anyio.sleep(3600)
+
+
+@pytest.mark.parametrize(
+    ("idempotent", "error"), [(True, StorageUnavailable), (False, OutcomeUnknown)]
+)
+async def test_a_sql_operation_is_bounded(idempotent: bool, error: type[Exception]) -> None:
+    async with open_database("sqlite+aiosqlite://", operation_timeout=0.2) as db:
+        with anyio.fail_after(HANG_GUARD), pytest.raises(error) as caught:
+            await db.run(_stall, idempotent=idempotent)
+        assert "did not answer within 0.2 s" in str(caught.value)
+        assert ("may still be applied" in str(caught.value)) is not idempotent
+        await db.ping()  # the database still serves after a timed-out operation
+
+
+async def test_an_unbounded_run_is_not_cut_short() -> None:
+    async with open_database("sqlite+aiosqlite://", operation_timeout=0.05) as db:
+
+        async def slow(_conn: Any) -> str:
+            await anyio.sleep(0.2)
+            return "done"
+
+        assert await db.run(slow, bounded=False) == "done"
+
+
+def test_server_statement_limits_are_shorter_than_the_client_bound() -> None:
+    pg = _engine_options(normalize_url("postgresql+asyncpg://u@h/db"), 3.0)["connect_args"]
+    assert pg["server_settings"] == {
+        "statement_timeout": str(round(3000 * SERVER_TIMEOUT_SHARE)),
+        "idle_in_transaction_session_timeout": str(round(3000 * SERVER_TIMEOUT_SHARE)),
+    }
+    assert pg["timeout"] <= 3.0 and pg["command_timeout"] == 3.0
+    assert SERVER_TIMEOUT_SHARE < 1
+    unbounded = _engine_options(normalize_url("postgresql+asyncpg://u@h/db"), None)["connect_args"]
+    assert "server_settings" not in unbounded
+
+
+@pytest.mark.parametrize(
+    ("idempotent", "error"), [(True, StorageUnavailable), (False, OutcomeUnknown)]
+)
+async def test_a_redis_operation_is_bounded(idempotent: bool, error: type[Exception]) -> None:
+    conn = RedisConnection(client=object(), where="h:6379/0", settings=RedisSettings.bounded(0.2))  # type: ignore[arg-type]
+    with anyio.fail_after(HANG_GUARD), pytest.raises(error, match=r"did not answer within 0\.2 s"):
+        await conn.run("reading", _stall, idempotent=idempotent)
+
+
+def test_store_timeout_is_read_and_checked(tmp_path: Any) -> None:
+    config = load_config({"STORE_TIMEOUT": "1.5"}, dotenv=tmp_path / "none.env")
+    assert store_timeout(config) == 1.5
+    assert load_config({}, dotenv=tmp_path / "none.env").store_timeout == 3.0
+    for bad in (0.0, -1.0, float("nan"), 1e9):
+        with pytest.raises(ConfigError, match="STORE_TIMEOUT"):
+            store_timeout(AppConfig(store_timeout=bad))
