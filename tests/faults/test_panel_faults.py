@@ -16,7 +16,10 @@ import pytest
 
 from tests.conftest import service_url
 from vectobeat_adapters.config import AppConfig, Secret
-from vectobeat_adapters.services import open_services
+from vectobeat_adapters.services import Services, open_services
+from vectobeat_bot.bridge_client import BridgeClient
+from vectobeat_bot.settings_sync import SettingsSync
+from vectobeat_core.errors import OutcomeUnknown
 from vectobeat_core.ids import GuildId, UserId
 from vectobeat_core.plans import Tier
 from vectobeat_core.records import GuildRecord
@@ -37,6 +40,8 @@ class World:
     redis: FaultProxy
     sql: FaultProxy
     guild: GuildId
+    services: Services
+    transport: httpx.ASGITransport
 
 
 def _behind(url: str, proxy: FaultProxy) -> str:
@@ -69,11 +74,10 @@ async def world() -> AsyncIterator[World]:
             now = services.clock.now()
             await services.guilds.upsert(GuildRecord(guild, "Faults", Tier.PRO, True, now))
             app = create_app(config, services)
+            transport = httpx.ASGITransport(app=app)
             async with (
                 app.router.lifespan_context(app),
-                httpx.AsyncClient(
-                    transport=httpx.ASGITransport(app=app), base_url="http://panel"
-                ) as client,
+                httpx.AsyncClient(transport=transport, base_url="http://panel") as client,
             ):
                 panel = app.state.panel
                 session = await panel.sessions.create(
@@ -81,7 +85,7 @@ async def world() -> AsyncIterator[World]:
                     guilds=(ManagedGuild(guild, "Faults", None, True, 0),), now=now, ttl=600,
                 )  # fmt: skip
                 client.cookies.set("vb_session", panel.signer.sign(session.id).decode())
-                yield World(client, redis_proxy, sql_proxy, guild)
+                yield World(client, redis_proxy, sql_proxy, guild, services, transport)
 
 
 def _needs(guild: int) -> dict[str, list[str]]:
@@ -196,3 +200,38 @@ async def _csrf(world: World) -> str:
     marker = 'name="csrf_token" value="'
     start = page.text.index(marker) + len(marker)
     return page.text[start : page.text.index('"', start)]
+
+
+class _Clock:
+    def now(self) -> float:
+        return 1_700_000_000.0
+
+
+async def test_a_bot_settings_write_lost_in_a_sql_blackhole_is_not_reported_failed(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database goes silent between the panel's read and its write: the panel cannot know
+    whether the write applies (503, outcome unknown), so the bot says "not confirmed" instead of
+    "failed"; once healed, a re-read tells the truth."""
+    settings = world.services.settings
+    write = settings.put_audited  # type: ignore[attr-defined]
+
+    async def write_into_the_blackhole(*args: object) -> None:
+        world.sql.blackhole()
+        await write(*args)
+
+    async with BridgeClient("http://panel", TOKEN, transport=world.transport) as bridge:
+        sync = SettingsSync(
+            bridge=bridge, channel=None, catalogue=world.services.catalogue, clock=_Clock()
+        )
+        held = await sync.get(world.guild)
+        monkeypatch.setattr(settings, "put_audited", write_into_the_blackhole)
+        with anyio.fail_after(HANG_GUARD), pytest.raises(OutcomeUnknown, match="not confirmed"):
+            await sync.update(world.guild, {"queue_limit": 77})
+        monkeypatch.undo()
+        world.sql.heal()
+        with anyio.fail_after(HANG_GUARD):
+            after = await sync.refresh(world.guild)
+        assert after.version == held.version or (
+            after.version == held.version + 1 and after.settings.queue_limit == 77
+        )
