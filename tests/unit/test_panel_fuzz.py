@@ -236,9 +236,7 @@ async def test_deeply_nested_json_gets_400_and_changes_nothing(harness: PanelHar
 
 @pytest.mark.anyio
 @pytest.mark.parametrize("page", ["²", "٣", "1²", "9" * 5000, "0", "-1"])
-async def test_page_numbers_must_be_ascii_digits_in_range(
-    harness: PanelHarness, page: str
-) -> None:
+async def test_page_numbers_must_be_ascii_digits_in_range(harness: PanelHarness, page: str) -> None:
     await harness.login()
     for path in (
         f"/guilds/{PRO_GUILD}/audit",
@@ -273,3 +271,15 @@ async def test_guild_ids_that_are_not_snowflakes_get_404(
         ):
             response = await harness.client.get(path)
             assert response.status_code == 404 and "no such guild" in response.text
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("user_id", ["²", "9" * 5000, "-1", 12])
+async def test_a_discord_user_id_that_is_not_a_snowflake_is_a_503_not_a_crash(
+    harness: PanelHarness, user_id: object
+) -> None:
+    harness.discord.user = {"id": user_id, "username": "mallory"}
+    start = await harness.client.get("/auth/discord?next=/guilds")
+    code, state = harness.discord.approve(start.headers["location"])
+    done = await harness.client.get(f"/auth/callback?code={code}&state={state}")
+    assert done.status_code == 503 and "not a snowflake" in done.text
