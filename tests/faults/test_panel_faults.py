@@ -235,3 +235,25 @@ async def test_a_bot_settings_write_lost_in_a_sql_blackhole_is_not_reported_fail
         assert after.version == held.version or (
             after.version == held.version + 1 and after.settings.queue_limit == 77
         )
+
+
+@pytest.mark.parametrize("dependency", ["redis", "sql"])
+async def test_a_burst_during_a_blackhole_leaves_no_stuck_connections(
+    world: World, dependency: str
+) -> None:
+    """More requests than the pools hold (SQL 10 + 20 overflow, Redis 64) give up while the
+    backend is silent; each gives its connection back, so pages work again once healed."""
+    proxy = world.redis if dependency == "redis" else world.sql
+    statuses: list[int] = []
+    path = f"/api/control-panel/guilds/{world.guild}/settings"
+
+    async def one() -> None:
+        statuses.append((await _get(world.client, path)).status_code)
+
+    proxy.blackhole()
+    async with anyio.create_task_group() as burst:
+        for _ in range(80):
+            burst.start_soon(one)
+    assert statuses == [503] * 80
+    proxy.heal()
+    await _assert_serving(world)

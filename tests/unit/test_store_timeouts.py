@@ -3,6 +3,7 @@ out of time is `StorageUnavailable`, a write is `OutcomeUnknown` (it may still b
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import anyio
@@ -11,6 +12,7 @@ import pytest
 from vectobeat_adapters.config import AppConfig, load_config
 from vectobeat_adapters.redis.connection import RedisConnection, RedisSettings
 from vectobeat_adapters.services import store_timeout
+from vectobeat_adapters.sql.abandoned_connects import quiet_abandoned_connects
 from vectobeat_adapters.sql.engine import (
     SERVER_TIMEOUT_SHARE,
     _engine_options,
@@ -78,3 +80,28 @@ def test_store_timeout_is_read_and_checked(tmp_path: Any) -> None:
     for bad in (0.0, -1.0, float("nan"), 1e9):
         with pytest.raises(ConfigError, match="STORE_TIMEOUT"):
             store_timeout(AppConfig(store_timeout=bad))
+
+
+async def test_an_abandoned_connect_is_one_warning_and_other_loop_errors_pass_through(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    loop = asyncio.get_running_loop()
+    seen: list[str] = []
+    previous = loop.get_exception_handler()
+    loop.set_exception_handler(lambda _loop, context: seen.append(context["message"]))
+    try:
+        with quiet_abandoned_connects():
+            loop.call_exception_handler(
+                {
+                    "message": "Future exception was never retrieved",
+                    "exception": ConnectionError("unexpected connection_lost() call"),
+                }
+            )
+            loop.call_exception_handler({"message": "something else", "exception": OSError()})
+        assert seen == ["something else"]
+        warned = [r for r in caplog.records if r.getMessage() == "database_connect_abandoned"]
+        assert len(warned) == 1 and not warned[0].exc_info
+        loop.call_exception_handler({"message": "after", "exception": OSError()})
+        assert seen == ["something else", "after"]  # the previous handler is back
+    finally:
+        loop.set_exception_handler(previous)

@@ -37,6 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.pool import AsyncAdaptedQueuePool, PoolResetState
 from sqlalchemy.sql.expression import Executable
 
+from vectobeat_adapters.sql.abandoned_connects import quiet_abandoned_connects
 from vectobeat_core.errors import (
     ConfigError,
     Conflict,
@@ -394,7 +395,9 @@ async def open_database(
     if problem is not None:
         await engine.dispose()
         raise StorageUnavailable(f"{backend_label(parsed)} is unavailable: {problem}")
-    try:
-        yield Database(engine, parsed, timeout=operation_timeout)
-    finally:
-        await engine.dispose()
+    bounded_pg = operation_timeout is not None and parsed.get_backend_name() == "postgresql"
+    with quiet_abandoned_connects() if bounded_pg else contextlib.nullcontext():
+        try:
+            yield Database(engine, parsed, timeout=operation_timeout)
+        finally:
+            await engine.dispose()
