@@ -2,8 +2,9 @@
 
 SQL (``DATABASE_URL``; migrations applied on open) holds the panel data; Redis (``REDIS_URL``)
 holds queue snapshots, node health, telemetry, shard leases and the settings channel; without
-``REDIS_URL`` those are the in-memory implementations (one process). Every service has ``ping()``;
-``Services.ping_all()`` reports each one for health checks.
+``REDIS_URL`` those are the in-memory implementations (one process). Every Redis and SQL operation
+ends within ``STORE_TIMEOUT`` seconds. Every service has ``ping()``; ``Services.ping_all()`` reports
+each one, ``Services.ping_backends()`` each backend (sql, redis) for health checks.
 """
 
 from __future__ import annotations
