@@ -8,7 +8,10 @@ from typing import Any
 
 import anyio
 import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tests.conftest import service_url
 from vectobeat_adapters.config import AppConfig, load_config
 from vectobeat_adapters.redis.connection import RedisConnection, RedisSettings
 from vectobeat_adapters.services import store_timeout
@@ -30,26 +33,35 @@ async def _stall(_conn: Any) -> None:
     await anyio.sleep(3600)
 
 
+@pytest.mark.service("postgres")
 @pytest.mark.parametrize(
     ("idempotent", "error"), [(True, StorageUnavailable), (False, OutcomeUnknown)]
 )
 async def test_a_sql_operation_is_bounded(idempotent: bool, error: type[Exception]) -> None:
-    async with open_database("sqlite+aiosqlite://", operation_timeout=0.2) as db:
+    async with open_database(service_url("postgres"), operation_timeout=0.5) as db:
+        await db.ping()  # connected: only the stalled work below runs out of time
         with anyio.fail_after(HANG_GUARD), pytest.raises(error) as caught:
             await db.run(_stall, idempotent=idempotent)
-        assert "did not answer within 0.2 s" in str(caught.value)
+        assert "did not answer within 0.5 s" in str(caught.value)
         assert ("may still be applied" in str(caught.value)) is not idempotent
-        await db.ping()  # the database still serves after a timed-out operation
+        with anyio.fail_after(HANG_GUARD):
+            await db.run(_select_one, idempotent=True, bounded=False)  # still serves
 
 
-async def test_an_unbounded_run_is_not_cut_short() -> None:
+async def _select_one(conn: AsyncConnection) -> None:
+    await conn.execute(text("SELECT 1"))
+
+
+async def test_sqlite_is_bounded_by_its_own_waits_not_interrupted() -> None:
+    """SQLite work runs in a thread: it is not cancelled midway; its lock and pool waits end."""
     async with open_database("sqlite+aiosqlite://", operation_timeout=0.05) as db:
 
-        async def slow(_conn: Any) -> str:
+        async def slow(conn: AsyncConnection) -> int:
             await anyio.sleep(0.2)
-            return "done"
+            return int((await conn.execute(text("PRAGMA busy_timeout"))).scalar_one())
 
-        assert await db.run(slow, bounded=False) == "done"
+        assert await db.run(slow) == 50
+        assert db.engine.pool.timeout() == 0.05  # type: ignore[attr-defined]
 
 
 def test_server_statement_limits_are_shorter_than_the_client_bound() -> None:

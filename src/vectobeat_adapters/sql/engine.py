@@ -11,11 +11,13 @@ through :meth:`Database.run`, which translates SQLAlchemy and driver errors into
 * unique-key violations -> ``Conflict``;
 * a missing table -> ``StorageUnavailable`` saying to run the migrations.
 
-Opened with a ``timeout`` (``STORE_TIMEOUT``), every :meth:`Database.run` is bounded by it, retries
-included (an ``anyio.fail_after`` guard: the one place SQL waits are bounded), and the server is told
-to abandon a statement after two thirds of it (PostgreSQL ``statement_timeout`` and
-``idle_in_transaction_session_timeout``, MariaDB ``max_statement_time``), so a write the client
-gave up on was normally rolled back by the server first.
+Opened with a ``timeout`` (``STORE_TIMEOUT``), every :meth:`Database.run` on a database server is
+bounded by it, retries included (an ``anyio.fail_after`` guard: the one place SQL waits are
+bounded), and the server is told to abandon a statement after two thirds of it (PostgreSQL
+``statement_timeout`` and ``idle_in_transaction_session_timeout``, MariaDB ``max_statement_time``),
+so a write the client gave up on was normally rolled back by the server first. SQLite (a local file,
+worked on in a thread that cannot be interrupted) is bounded by its own waits instead: the lock
+wait (``busy_timeout``) and the wait for its one pooled connection both end after ``timeout``.
 """
 
 from __future__ import annotations
@@ -201,7 +203,7 @@ class Database:
         With a ``timeout`` (and ``bounded``) the whole run gives up after it: a read with
         ``StorageUnavailable``, a write with ``OutcomeUnknown`` (the server may still commit it).
         """
-        if self.timeout is None or not bounded:
+        if self.timeout is None or not bounded or self.dialect == "sqlite":
             return await self._run(work, idempotent=idempotent)
         try:
             with anyio.fail_after(self.timeout):
@@ -306,7 +308,7 @@ def _engine_options(url: URL, timeout: float | None) -> dict[str, Any]:
             "poolclass": AsyncAdaptedQueuePool,
             "pool_size": 1,
             "max_overflow": 0,
-            "pool_timeout": 60,
+            "pool_timeout": 60 if timeout is None else timeout,
             "pool_reset_on_return": None,  # `_sqlite_reset` rolls back only what is open
         }
     connect_args: dict[str, Any] = (
@@ -330,12 +332,17 @@ def _engine_options(url: URL, timeout: float | None) -> dict[str, Any]:
     }
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.close()
+def _sqlite_pragmas(busy_ms: int) -> Callable[[Any, Any], None]:
+    """The connect hook of SQLite: WAL, and how long a statement waits for a lock."""
+
+    def pragmas(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
+        cursor.close()
+
+    return pragmas
 
 
 def _sqlite_reset(dbapi_connection: Any, record: Any, state: PoolResetState) -> None:
@@ -366,7 +373,8 @@ def create_engine(url: str | URL, *, timeout: float | None = None) -> tuple[Asyn
     parsed = normalize_url(url)
     engine = create_async_engine(parsed, **_engine_options(parsed, timeout))
     if parsed.get_backend_name() == "sqlite":
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        busy_ms = 10_000 if timeout is None else max(1, round(timeout * 1000))
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas(busy_ms))
         event.listen(engine.sync_engine, "reset", _sqlite_reset)
     elif parsed.get_backend_name() == "mysql" and timeout is not None:
         seconds = timeout * SERVER_TIMEOUT_SHARE
