@@ -344,6 +344,14 @@ FIELDS: tuple[Field, ...] = (
         "(e.g. starter=price_1,pro=price_2,growth=price_3).",
         components=("panel",),
     ),
+    Field(
+        "STORE_TIMEOUT",
+        "store_timeout",
+        "3",
+        "Seconds one Redis or SQL operation may take (retries included) before it is reported "
+        "unavailable; the database is told to abandon a statement after two thirds of it.",
+        kind="float",
+    ),
 )
 
 
@@ -391,6 +399,7 @@ class AppConfig:
     voice_idle_seconds: int = 300
     bot_data_dir: str = "./.vectobeat"
     stripe_prices: str | None = None
+    store_timeout: float = 3.0
 
 
 def read_dotenv(path: Path) -> dict[str, str]:

@@ -3,8 +3,9 @@
 SQL (``DATABASE_URL``; migrations applied on open) holds the panel data; Redis (``REDIS_URL``)
 holds queue snapshots, node health, telemetry, shard leases and the settings channel. Without
 ``REDIS_URL`` queue snapshots stay durable in SQL (``SqlQueueStore``: they survive a restart) and
-the rest are the in-memory implementations (one process). Every service has ``ping()``;
-``Services.ping_all()`` reports each one for health checks.
+the rest are the in-memory implementations (one process). Every Redis and SQL operation ends within
+``STORE_TIMEOUT`` seconds. Every service has ``ping()``; ``Services.ping_all()`` reports each one,
+``Services.ping_backends()`` each backend (sql, redis) for health checks.
 
 ``open_services(config, degraded=True)`` (the bot) opens even when Redis or SQL is down: each gets
 a `DependencyWatch` in ``Services.watches`` (``"redis"``, ``"sql"``) that gates its calls (they
@@ -21,6 +22,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from functools import partial
 from pathlib import Path
 
+import anyio
 import attrs
 
 from vectobeat_adapters.config import AppConfig
@@ -43,6 +45,7 @@ from vectobeat_adapters.memory.settings_channel import MemorySettingsChannel
 from vectobeat_adapters.memory.telemetry import MemoryTelemetryCache
 from vectobeat_adapters.memory.tokens import MemoryTokenStore
 from vectobeat_adapters.sql import SqlStores, open_database
+from vectobeat_adapters.sql.engine import SqlRepository
 from vectobeat_adapters.sql.migrate import upgrade
 from vectobeat_core.errors import ConfigError, VectoBeatError
 from vectobeat_core.plans import PlanCatalogue, default_catalogue, parse_plan_matrix
@@ -64,7 +67,14 @@ from vectobeat_core.ports import (
     TokenStore,
 )
 
-__all__ = ["Services", "SystemClock", "load_catalogue", "memory_services", "open_services"]
+__all__ = [
+    "Services",
+    "SystemClock",
+    "load_catalogue",
+    "memory_services",
+    "open_services",
+    "store_timeout",
+]
 
 
 class SystemClock:
@@ -84,6 +94,15 @@ def load_catalogue(config: AppConfig) -> PlanCatalogue:
     except OSError as exc:
         raise ConfigError(f"PLANS_FILE {path} cannot be read: {exc.strerror}") from None
     return parse_plan_matrix(text, str(path))
+
+
+def store_timeout(config: AppConfig) -> float:
+    """``STORE_TIMEOUT``, checked: the bound of every Redis and SQL operation."""
+    if not 0.1 <= config.store_timeout <= 600:  # also refuses NaN
+        raise ConfigError(
+            f"STORE_TIMEOUT must be from 0.1 to 600 seconds, got {config.store_timeout!r}."
+        )
+    return config.store_timeout
 
 
 @attrs.frozen
@@ -110,6 +129,28 @@ class Services:
     redis_configured: bool
     watches: Mapping[str, DependencyWatch] = attrs.field(factory=dict)
     """The `DependencyWatch` of each store opened in degraded mode (``redis``, ``sql``)."""
+
+    async def ping_backends(self) -> dict[str, str]:
+        """``{"sql": ..., "redis": ...}``: ``"ok"``, ``"not configured"`` (in memory) or what went
+        wrong; one ping per backend, both at once (a health check waits one timeout, not 14)."""
+        sql = isinstance(self.settings, SqlRepository)
+        report = {
+            "sql": "ok" if sql else "not configured",
+            "redis": "ok" if self.redis_configured else "not configured",
+        }
+
+        async def ping(name: str, store: SettingsRepository | TelemetryCache) -> None:
+            try:
+                await store.ping()
+            except VectoBeatError as exc:
+                report[name] = exc.message
+
+        async with anyio.create_task_group() as tasks:
+            if sql:
+                tasks.start_soon(ping, "sql", self.settings)
+            if self.redis_configured:
+                tasks.start_soon(ping, "redis", self.telemetry)
+        return report
 
     async def ping_all(self) -> dict[str, str]:
         """``{"name": "ok" | message}`` for every service."""
@@ -173,7 +214,10 @@ async def open_services(
     )
     async with AsyncExitStack() as stack:
         watches: dict[str, DependencyWatch] = {}
-        db = await stack.enter_async_context(open_database(config.database_url))
+        timeout = store_timeout(config)
+        db = await stack.enter_async_context(
+            open_database(config.database_url, operation_timeout=timeout)
+        )
         if degraded:
             watches["sql"] = db.gate = DependencyWatch(
                 "sql",
@@ -192,14 +236,16 @@ async def open_services(
         channel: SettingsChannel
         if config.redis_url:
             # redis is an optional extra: imported only when REDIS_URL asks for it
-            from vectobeat_adapters.redis import RedisKeys, open_redis  # noqa: PLC0415
+            from vectobeat_adapters.redis import RedisKeys, RedisSettings, open_redis  # noqa: PLC0415
             from vectobeat_adapters.redis.health_store import RedisHealthStore  # noqa: PLC0415
             from vectobeat_adapters.redis.leases import RedisLeaseStore  # noqa: PLC0415
             from vectobeat_adapters.redis.queue_store import RedisQueueStore  # noqa: PLC0415
             from vectobeat_adapters.redis.settings_channel import RedisSettingsChannel  # noqa: PLC0415
             from vectobeat_adapters.redis.telemetry import RedisTelemetryCache  # noqa: PLC0415
 
-            conn = await stack.enter_async_context(open_redis(config.redis_url, check=not degraded))
+            conn = await stack.enter_async_context(
+                open_redis(config.redis_url, RedisSettings.bounded(timeout), check=not degraded)
+            )
             if degraded:
                 watches["redis"] = conn.gate = DependencyWatch(
                     "redis", conn.probe, wall, required=True

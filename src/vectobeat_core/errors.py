@@ -24,7 +24,8 @@ Every error a person can see carries a message fit to show them (a Discord user 
     └── Unavailable                     a dependency is down, slow or wrong (503)
         ├── StorageUnavailable          Redis / database
         ├── NodeUnavailable             Lavalink node(s)
-        └── BridgeUnavailable           the panel's bot bridge
+        ├── BridgeUnavailable           the panel's bot bridge
+        └── OutcomeUnknown              a write sent, its answer lost: it may or may not apply
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ __all__ = [
     "NotBuilt",
     "NotEnabled",
     "NotFound",
+    "OutcomeUnknown",
     "PermissionDenied",
     "PositionOutOfRange",
     "QueueEmpty",
@@ -172,6 +174,11 @@ class NodeUnavailable(Unavailable):
 
 class BridgeUnavailable(Unavailable):
     pass
+
+
+class OutcomeUnknown(Unavailable):
+    """A write that was sent but never confirmed (a timeout or a lost answer): it may or may not
+    have been applied, so it must not be reported as failed; re-read to learn the truth."""
 
 
 class NotAuthenticated(VectoBeatError):

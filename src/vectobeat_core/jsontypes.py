@@ -1,12 +1,17 @@
 """The JSON value type: what ``json.loads`` returns and ``json.dumps`` accepts.
 
 ``json_value`` checks that a foreign object really is JSON-safe (string keys, finite numbers, a
-bounded depth) and returns a deep copy built only of ``dict``, ``list`` and scalars.
+bounded depth) and returns a deep copy built only of ``dict``, ``list`` and scalars. ``parse_json``
+reads JSON text whose nesting is checked before it is parsed (no ``RecursionError``), and the
+readers of numbers sent as text (``snowflake``, ``whole_number``) accept ASCII digits only: the
+Unicode digits ``str.isdigit`` also accepts (``²``, ``٣``) are refused, not crashed on.
 """
 
 from __future__ import annotations
 
+import json
 import math
+import re
 from collections.abc import Mapping
 from typing import TypeAlias
 
@@ -17,9 +22,12 @@ __all__ = [
     "MAX_JSON_DEPTH",
     "MAX_SNOWFLAKE",
     "JSONObject",
+    "json_depth",
     "json_object",
     "json_value",
+    "parse_json",
     "snowflake",
+    "whole_number",
 ]
 
 JSON: TypeAlias = str | int | float | bool | list["JSON"] | dict[str, "JSON"] | None
@@ -72,3 +80,48 @@ def snowflake(value: object, what: str = "id") -> int:
     if isinstance(number, bool) or not isinstance(number, int) or not 0 < number <= MAX_SNOWFLAKE:
         raise InvalidInput(f"{what} must be a Discord id (a positive whole number), got {value!r}.")
     return number
+
+
+def _is_ascii_digits(text: str) -> bool:
+    return text.isascii() and text.isdigit()
+
+
+def whole_number(text: str, what: str, *, low: int, high: int) -> int:
+    """Read ASCII decimal ``text`` as a whole number from ``low`` to ``high``, or `InvalidInput`."""
+    if not (_is_ascii_digits(text) and len(text) <= len(str(high)) and low <= int(text) <= high):
+        raise InvalidInput(f"{what} must be a whole number from {low} to {high}.")
+    return int(text)
+
+
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_JSON_BRACKET = re.compile(r"[\[\]{}]")
+
+
+def json_depth(text: str) -> int:
+    """How deeply the arrays and objects of JSON ``text`` nest (brackets inside strings ignored);
+    linear, and safe on text too deep for ``json.loads``."""
+    depth = deepest = 0
+    for bracket in _JSON_BRACKET.findall(_JSON_STRING.sub("", text)):
+        depth += 1 if bracket in "[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def _no_constant(name: str) -> object:
+    raise ValueError(f"{name} is not JSON")
+
+
+def parse_json(raw: str | bytes, what: str, *, max_depth: int = MAX_JSON_DEPTH) -> JSON:
+    """Parse JSON text nesting at most ``max_depth`` levels; `InvalidInput` naming ``what`` for
+    text that is not UTF-8 JSON, nests deeper, or holds NaN/Infinity."""
+    try:
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+    except UnicodeDecodeError:
+        raise InvalidInput(f"{what} must be UTF-8 JSON.") from None
+    if json_depth(text) > max_depth:
+        raise InvalidInput(f"{what} nests deeper than {max_depth} levels.")
+    try:
+        value: JSON = json.loads(text, parse_constant=_no_constant)
+    except ValueError:
+        raise InvalidInput(f"{what} must be JSON.") from None
+    return value

@@ -7,8 +7,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import anyio
-from tests.e2e.conftest import BotProcess, E2EGuild
 
+from tests.e2e.conftest import BotProcess, E2EGuild
 from vectobeat_adapters.redis import RedisKeys, open_redis
 from vectobeat_adapters.redis.queue_store import RedisQueueStore
 from vectobeat_core.ids import GuildId

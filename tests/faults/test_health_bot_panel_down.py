@@ -14,11 +14,11 @@ from pathlib import Path
 
 import anyio
 import pytest
+
 from tests.conftest import service_url
 from tests.e2e.conftest import BotProcess, bot_world, clear_snapshots
 from tests.e2e.test_bot_restart import wait_new_player
 from tests.faults.health_support import wait_snapshot
-
 from vectobeat_core.plans import Tier
 from vectobeat_core.regions import Region
 from vectobeat_core.settings import ServerSettings

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 import anyio
 import pytest
+
 from tests.conftest import service_url
 from tests.e2e.conftest import (
     BotProcess,
@@ -27,7 +28,6 @@ from tests.e2e.conftest import (
 )
 from tests.e2e.test_bot_restart import wait_kept_player
 from tests.faults.health_support import poll, proxied, wait_snapshot
-
 from vectobeat_core.plans import Tier
 from vectobeat_testkit.faultproxy import FaultProxy
 

@@ -10,11 +10,11 @@ from pathlib import Path
 import anyio
 import pytest
 from sqlalchemy.engine import make_url
+
 from tests.conftest import service_url
 from tests.e2e.conftest import BotProcess, bot_world
 from tests.faults.health_support import poll
 from tests.sql_support import create_database, drop_database
-
 from vectobeat_core.plans import Tier
 from vectobeat_testkit.faultproxy import FaultProxy
 

@@ -10,8 +10,8 @@ from urllib.parse import urlsplit
 
 import anyio
 import pytest
-from tests.conftest import service_url
 
+from tests.conftest import service_url
 from vectobeat_adapters.dependency_watch import DependencyWatch
 from vectobeat_adapters.redis import RedisKeys, RedisSettings, open_redis
 from vectobeat_adapters.redis.queue_store import RedisQueueStore

@@ -10,9 +10,9 @@ from urllib.parse import urlsplit
 import anyio
 import pytest
 from sqlalchemy.engine import make_url
+
 from tests.conftest import service_url
 from tests.sql_support import create_database, drop_database
-
 from vectobeat_adapters.config import load_config
 from vectobeat_adapters.services import open_services
 from vectobeat_core.dependencies import DependencyState

@@ -23,8 +23,8 @@ from pathlib import Path
 import anyio
 import anyio.abc
 import pytest
-from tests.e2e.conftest import BotProcess, BotWorld, E2EGuild, bot_world
 
+from tests.e2e.conftest import BotProcess, BotWorld, E2EGuild, bot_world
 from vectobeat_adapters.redis import RedisKeys, open_redis
 from vectobeat_adapters.redis.queue_store import RedisQueueStore
 from vectobeat_core.ids import GuildId

@@ -133,4 +133,8 @@ async def test_health_endpoint_reports_real_stores(database_url: str) -> None:
         client = await _client(config, services)
         async with client:
             response = await client.get("/api/health")
-            assert response.status_code == 200 and response.json() == {"status": "ok"}
+            assert response.status_code == 200
+            assert response.json() == {
+                "status": "ok",
+                "dependencies": {"sql": {"state": "up"}, "redis": {"state": "up"}},
+            }

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, Literal
 
+import attrs
 import httpx
 import pytest
 
 from vectobeat_adapters.config import load_config
+from vectobeat_adapters.memory.settings import MemorySettingsRepository
 from vectobeat_adapters.services import Services, memory_services
 from vectobeat_bot.bridge_client import BridgeClient
 from vectobeat_bot.settings_sync import GuildSettings, SettingsSync
-from vectobeat_core.errors import BridgeUnavailable, Conflict
+from vectobeat_core.errors import BridgeUnavailable, Conflict, OutcomeUnknown
 from vectobeat_core.ids import GuildId
 from vectobeat_core.plans import Tier
 from vectobeat_core.ports import SettingsChange
@@ -28,16 +30,25 @@ GUILD = GuildId(4242)
 
 
 class Switch(httpx.AsyncBaseTransport):
-    """The panel app, or a dead network when ``down``; counts the requests that reached it."""
+    """The panel app, or a dead network when ``down``; counts the requests that reached it.
+
+    ``lose`` makes writes time out after they were sent: ``"answer"`` once the panel applied
+    them, ``"request"`` before they reached it; ``reads_down`` refuses reads meanwhile."""
 
     def __init__(self, app: Any) -> None:
         self.inner = httpx.ASGITransport(app=app)
         self.down = False
+        self.lose: Literal["answer", "request"] | None = None
+        self.reads_down = False
         self.requests: list[str] = []
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if self.down:
+        if self.down or (self.reads_down and request.method == "GET"):
             raise httpx.ConnectError("connection refused", request=request)
+        if self.lose is not None and request.method != "GET":
+            if self.lose == "answer":
+                await self.inner.handle_async_request(request)
+            raise httpx.ReadTimeout("no answer", request=request)
         self.requests.append(f"{request.method} {request.url.path}")
         return await self.inner.handle_async_request(request)
 
@@ -187,3 +198,68 @@ async def test_a_change_carrying_its_state_is_applied_without_a_request(
     held = sync.cached(GUILD)
     assert held is not None and held.version == 3 and held.settings.default_volume == 7
     assert transport.requests[before:] == ["GET /api/bot/server-settings"]
+
+
+async def test_a_write_whose_answer_was_lost_is_re_read_and_reported_applied(
+    panel: tuple[Services, Switch, Any], sync: SettingsSync
+) -> None:
+    services, transport, _ = panel
+    await sync.get(GUILD)
+    transport.lose = "answer"  # the panel stored it; the bot never heard back
+    held, clamps = await sync.update(GUILD, {"region": "eu", "queue_limit": 70})
+    assert (held.version, held.settings.queue_limit, held.settings.region) == (1, 70, Region.AUTO)
+    assert [c.field for c in clamps] == ["region"]  # clamped by the plan, as the panel did
+    stored = await services.settings.get(GUILD)
+    assert stored is not None and stored.version == 1
+
+
+async def test_a_write_that_never_arrived_is_not_confirmed_rather_than_failed(
+    panel: tuple[Services, Switch, Any], sync: SettingsSync
+) -> None:
+    services, transport, _ = panel
+    await sync.get(GUILD)
+    transport.lose = "request"
+    with pytest.raises(OutcomeUnknown, match="not confirmed and is not applied so far"):
+        await sync.update(GUILD, {"queue_limit": 70})
+    assert await services.settings.get(GUILD) is None
+    transport.reads_down = True  # and when the re-read fails too, it says so
+    with pytest.raises(OutcomeUnknown, match="sent but not confirmed yet"):
+        await sync.update(GUILD, {"queue_limit": 70})
+
+
+async def test_a_write_the_panel_could_not_confirm_is_re_read(
+    panel: tuple[Services, Switch, Any], tmp_path: Any
+) -> None:
+    """The panel's database timed out on the write (503, outcome unknown): the bot re-reads."""
+    services, _, _ = panel
+
+    class Unconfirmed(MemorySettingsRepository):
+        async def put(self, record: SettingsRecord, expected_version: int) -> None:
+            raise OutcomeUnknown("The change was not confirmed: the database did not answer.")
+
+    stuck = attrs.evolve(services, settings=Unconfirmed())
+    config = load_config({}, dotenv=tmp_path / "none.env", overrides={"BOT_BRIDGE_TOKEN": TOKEN})
+    transport = Switch(create_app(config, stuck))
+    answer = await transport.handle_async_request(
+        httpx.Request(
+            "PUT",
+            f"http://panel.test/api/bot/server-settings?guild_id={GUILD}",
+            headers={"authorization": f"Bearer {TOKEN}"},
+            json={"version": 0, "settings": {"queue_limit": 70}},
+        )
+    )
+    await answer.aread()
+    assert answer.status_code == 503 and answer.json()["outcome"] == "unknown"
+    async with BridgeClient("http://panel.test", TOKEN, transport=transport) as bridge:
+        sync = SettingsSync(bridge=bridge, channel=None, catalogue=stuck.catalogue, clock=Clock())
+        with pytest.raises(OutcomeUnknown, match="not applied so far"):
+            await sync.update(GUILD, {"queue_limit": 70})
+
+
+async def test_a_write_that_could_not_connect_failed() -> None:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+    async with BridgeClient("http://panel.test", TOKEN, transport=httpx.MockTransport(refuse)) as b:
+        with pytest.raises(BridgeUnavailable, match="cannot be reached"):
+            await b.request("PUT", "/api/bot/server-settings", json={})

@@ -392,7 +392,7 @@ def _api_routes() -> set[tuple[str, str]]:
     found: set[tuple[str, str]] = set()
     for route in build_routes():
         if isinstance(route, Route) and route.path.startswith("/api/"):
-            path = route.path.replace(":int}", "}")
+            path = route.path_format
             for method in route.methods or ():
                 if method != "HEAD":
                     found.add((path, method.lower()))
@@ -437,7 +437,8 @@ async def test_nodes_api_lists_configured_and_reported_nodes(harness: PanelHarne
 
 @pytest.mark.anyio
 async def test_health_endpoint(harness: PanelHarness) -> None:
-    assert (await harness.client.get("/api/health")).json() == {"status": "ok"}
+    # memory services: no SQL and no Redis to report
+    assert (await harness.client.get("/api/health")).json() == {"status": "ok", "dependencies": {}}
 
 
 @pytest.mark.anyio

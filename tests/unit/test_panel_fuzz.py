@@ -214,3 +214,72 @@ def test_schemathesis_finds_no_5xx() -> None:
     assert failures == []
     counts = collections.Counter(STATUSES)
     assert counts[200] > 50 and counts[201] > 0 and counts[202] > 0, counts  # reached the handlers
+
+
+@pytest.mark.anyio
+async def test_deeply_nested_json_gets_400_and_changes_nothing(harness: PanelHarness) -> None:
+    csrf = await harness.login()
+    before = await _stored(harness)
+    deep = b'{"version":0,"settings":' + b"[" * 5000 + b"]" * 5000 + b"}"
+    for path, headers in (
+        (SETTINGS_API, {"x-csrf-token": csrf}),
+        (f"/api/bot/server-settings?guild_id={PRO_GUILD}", harness.bot()),
+        ("/api/bot/events", harness.bot()),
+        ("/api/bot/queue-sync", harness.bot()),
+    ):
+        method = "PUT" if "settings" in path else "POST"
+        response = await harness.client.request(method, path, content=deep, headers=headers)
+        assert response.status_code == 400, (path, response.text)
+        assert "nests deeper than" in response.json()["error"]
+    assert await _stored(harness) == before
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("page", ["²", "٣", "1²", "9" * 5000, "0", "-1"])
+async def test_page_numbers_must_be_ascii_digits_in_range(harness: PanelHarness, page: str) -> None:
+    await harness.login()
+    for path in (
+        f"/guilds/{PRO_GUILD}/audit",
+        f"/guilds/{PRO_GUILD}/audit.jsonl",
+        f"/api/control-panel/guilds/{PRO_GUILD}/audit",
+    ):
+        for name in ("page", "per_page"):
+            response = await harness.client.get(path, params={name: page})
+            assert response.status_code == 400, (path, name, response.text[:200])
+            assert "must be a whole number" in response.text
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("signed_in", [False, True])
+async def test_guild_ids_that_are_not_snowflakes_get_404(
+    harness: PanelHarness, signed_in: bool
+) -> None:
+    if signed_in:
+        await harness.login()
+    for guild in ("9" * 5000, "9" * 21, "²", "-1", "1e3"):
+        for path in (
+            f"/guilds/{guild}/settings",
+            f"/api/control-panel/guilds/{guild}/settings",
+            f"/api/v1/guilds/{guild}/queue",
+        ):
+            response = await harness.client.get(path)
+            assert response.status_code == 404, (path[:60], response.status_code)
+    if signed_in:  # 20 digits match the route, yet 2**64 is above the largest snowflake: 404
+        for path in (
+            f"/guilds/{2**64}/settings",
+            f"/api/control-panel/guilds/{2**64}/settings",
+        ):
+            response = await harness.client.get(path)
+            assert response.status_code == 404 and "no such guild" in response.text
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("user_id", ["²", "9" * 5000, "-1", 12])
+async def test_a_discord_user_id_that_is_not_a_snowflake_is_a_503_not_a_crash(
+    harness: PanelHarness, user_id: object
+) -> None:
+    harness.discord.user = {"id": user_id, "username": "mallory"}
+    start = await harness.client.get("/auth/discord?next=/guilds")
+    code, state = harness.discord.approve(start.headers["location"])
+    done = await harness.client.get(f"/auth/callback?code={code}&state={state}")
+    assert done.status_code == 503 and "not a snowflake" in done.text

@@ -9,7 +9,8 @@ EXPECTED = {
     # errors
     "BridgeUnavailable", "ConfigError", "Conflict", "InvalidInput", "InvalidPlanMatrix",
     "InvalidSettings", "InvalidSnapshot", "InvalidTrack", "LimitExceeded", "NodeUnavailable",
-    "NotAuthenticated", "NotBuilt", "NotEnabled", "NotFound", "PermissionDenied", "PositionOutOfRange",
+    "NotAuthenticated", "NotBuilt", "NotEnabled", "NotFound", "OutcomeUnknown", "PermissionDenied",
+    "PositionOutOfRange",
     "QueueEmpty", "QueueFull", "StaleVersion", "StorageUnavailable", "Unavailable",
     "VectoBeatError",
     # ids

@@ -2,7 +2,9 @@
 
 The bearer token travels in the ``Authorization`` header only. Transport failures and 5xx answers
 become `BridgeUnavailable`; the panel's ``{"error": ...}`` answers become our errors with its
-message (409 `Conflict`, 4xx `InvalidInput`).
+message (409 `Conflict`, 4xx `InvalidInput`). A write whose outcome is unknown (sent, then a
+timeout or a lost connection; or the panel's 503 with ``"outcome": "unknown"``) is
+`OutcomeUnknown`, never a plain failure: only a write that never left (no connection) failed.
 """
 
 from __future__ import annotations
@@ -12,9 +14,18 @@ from typing import Any, Self
 
 import httpx
 
-from vectobeat_core.errors import BridgeUnavailable, Conflict, InvalidInput, VectoBeatError
+from vectobeat_core.errors import (
+    BridgeUnavailable,
+    Conflict,
+    InvalidInput,
+    OutcomeUnknown,
+    VectoBeatError,
+)
 
 __all__ = ["BridgeClient", "BridgeConflict"]
+
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+"""Transport failures before the request left: a write that hit one was not applied."""
 
 
 class BridgeConflict(Conflict):
@@ -78,8 +89,14 @@ class BridgeClient:
                 timeout=self._timeout if wait_s is None else wait_s,
             )
         except httpx.HTTPError as exc:
+            failure = type(exc).__name__
+            if method != "GET" and not isinstance(exc, _NOT_SENT):
+                raise OutcomeUnknown(
+                    f"The panel at {self.base_url} did not confirm the change ({failure}); "
+                    "it may still be applied."
+                ) from None
             raise BridgeUnavailable(
-                f"The panel at {self.base_url} cannot be reached ({type(exc).__name__})."
+                f"The panel at {self.base_url} cannot be reached ({failure})."
             ) from None
         try:
             body = response.json()
@@ -94,6 +111,8 @@ class BridgeClient:
         if response.status_code in (401, 403):
             raise BridgeUnavailable(f"The panel bridge refused the bot's token: {text}")
         if response.status_code >= 500:
+            if isinstance(body, dict) and body.get("outcome") == "unknown":
+                raise OutcomeUnknown(f"The panel did not confirm the change: {text}")
             raise BridgeUnavailable(f"The panel bridge failed: {text}")
         if response.status_code == 404:
             raise BridgeUnavailable(f"The panel has no bridge at {path}: {text}")

@@ -3,11 +3,13 @@
 Reads ``GET /api/bot/server-settings`` and caches the answer with its version; applies pushed
 changes (Redis pub/sub when configured, the bridge's long poll otherwise) only when newer
 (`should_apply`); writes bot-side edits with the version they were based on (a 409 is re-read
-and reported as a `Conflict`). When the panel cannot be reached the last known settings stay in
-force and `state` says the sync is disconnected. Each applied change is also kept on disk
-(`LastKnownSettings`), so a bot restarted while the panel is down serves each guild's last known
-settings and plan (`is_last_known`, with their age) instead of the Free defaults, which only a guild
-never fetched gets; `resync_last_known` replaces them once the panel answers again.
+and reported as a `Conflict`; a write whose outcome is unknown is re-read and reported as applied
+only when it was, else as not confirmed: never as failed). When the panel cannot be reached the
+last known settings stay in force and `state` says the sync is disconnected. Each applied change is
+also kept on disk (`LastKnownSettings`), so a bot restarted while the panel is down serves each
+guild's last known settings and plan (`is_last_known`, with their age) instead of the Free
+defaults, which only a guild never fetched gets; `resync_last_known` replaces them once the panel
+answers again.
 """
 
 from __future__ import annotations
@@ -22,12 +24,25 @@ import attrs
 
 from vectobeat_bot.bridge_client import BridgeClient, BridgeConflict
 from vectobeat_bot.settings_cache import CachedSettings, LastKnownSettings
-from vectobeat_core.errors import BridgeUnavailable, Conflict, InvalidInput, VectoBeatError
+from vectobeat_core.errors import (
+    BridgeUnavailable,
+    Conflict,
+    InvalidInput,
+    OutcomeUnknown,
+    VectoBeatError,
+)
 from vectobeat_core.ids import GuildId
 from vectobeat_core.plans import Plan, PlanCatalogue, Tier
 from vectobeat_core.ports import Clock, SettingsChange, SettingsChannel
 from vectobeat_core.regions import RegionDecision, clamp_region
-from vectobeat_core.settings import Clamp, ServerSettings, parse_settings, should_apply
+from vectobeat_core.settings import (
+    Clamp,
+    ServerSettings,
+    clamp_to_plan,
+    merge_settings,
+    parse_settings,
+    should_apply,
+)
 from vectobeat_core.status import SyncMode, SyncState
 
 __all__ = ["GuildSettings", "SettingsListener", "SettingsSync"]
@@ -287,6 +302,8 @@ class SettingsSync:
             answer = await self._call(
                 "PUT", "/api/bot/server-settings", params={"guild_id": str(guild_id)}, json=body
             )
+        except OutcomeUnknown:
+            return await self._confirm(held, patch)
         except BridgeConflict:
             current = await self.refresh(guild_id)
             raise Conflict(
@@ -295,6 +312,36 @@ class SettingsSync:
             ) from None
         clamps = _clamps(answer.get("clamps") if isinstance(answer, Mapping) else None)
         return await self._take(guild_id, answer), clamps
+
+    async def _confirm(
+        self, held: GuildSettings, patch: Mapping[str, object]
+    ) -> tuple[GuildSettings, tuple[Clamp, ...]]:
+        """After a write whose outcome is unknown: re-read once and tell the truth when it can.
+        Applied (a newer version holding what the panel would have stored: the patch clamped to
+        the plan, by the core's rules): the settings and clamps; else an error saying what is known."""
+        try:
+            current = await self.refresh(held.guild_id)
+        except VectoBeatError:
+            raise OutcomeUnknown(
+                "Your change was sent but not confirmed yet (the panel did not answer in time); "
+                "check /settings show in a moment."
+            ) from None
+        base_version = held.version
+        expected, clamps = clamp_to_plan(
+            merge_settings(held.settings, patch), current.plan, self._catalogue
+        )
+        wanted, shown = expected.to_json(), current.settings.to_json()
+        if current.version > base_version and all(shown[k] == wanted[k] for k in patch):
+            return current, clamps
+        if current.version > base_version:
+            raise Conflict(
+                f"These settings were changed meanwhile (now version {current.version}) and do "
+                "not show your change; check /settings show and run the command again if needed."
+            )
+        raise OutcomeUnknown(
+            "Your change was not confirmed and is not applied so far (the panel did not answer "
+            "in time); check /settings show in a moment before trying again."
+        )
 
     # -- following changes -----------------------------------------------------------------------
 

@@ -74,10 +74,16 @@ def _node_specs(config: AppConfig) -> tuple[NodeSpec, ...]:
 
 
 async def health(request: Request) -> Response:
-    panel = panel_of(request)
-    report = await panel.services.ping_all()
-    ok = all(v == "ok" for v in report.values())
-    return JSONResponse({"status": "ok" if ok else "degraded"}, status_code=200 if ok else 503)
+    """Each backend the panel needs (sql, redis), with its state; 503 when one is down."""
+    report = await panel_of(request).services.ping_backends()
+    dependencies = {
+        name: {"state": "up"} if detail == "ok" else {"state": "down", "error": detail}
+        for name, detail in report.items()
+        if detail != "not configured"
+    }
+    ok = all(d["state"] == "up" for d in dependencies.values())
+    body = {"status": "ok" if ok else "degraded", "dependencies": dependencies}
+    return JSONResponse(body, status_code=200 if ok else 503)
 
 
 def build_routes() -> list[BaseRoute]:

@@ -17,6 +17,7 @@ from starlette.routing import Route
 from vectobeat_core.audit import AuditEvent, AuditKind
 from vectobeat_core.errors import InvalidInput
 from vectobeat_core.ids import GuildId
+from vectobeat_core.jsontypes import whole_number
 from vectobeat_panel.errors import dumps
 from vectobeat_panel.state import Panel, manager_of, panel_of, render
 
@@ -60,9 +61,7 @@ def _time(name: str, raw: str | None) -> float | None:
 def _whole(name: str, raw: str | None, default: int, high: int) -> int:
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= high:
-        raise InvalidInput(f"'{name}' must be a whole number from 1 to {high}.")
-    return int(raw)
+    return whole_number(raw, f"'{name}'", low=1, high=high)
 
 
 def parse_query(params: QueryParams) -> AuditQuery:
@@ -158,10 +157,10 @@ async def audit_export(request: Request) -> Response:
 
 def audit_routes() -> list[Route]:
     return [
-        Route("/guilds/{guild_id:int}/audit", audit_page, methods=["GET"], name="audit"),
-        Route("/guilds/{guild_id:int}/audit.jsonl", audit_export, methods=["GET"]),
+        Route("/guilds/{guild_id:snowflake}/audit", audit_page, methods=["GET"], name="audit"),
+        Route("/guilds/{guild_id:snowflake}/audit.jsonl", audit_export, methods=["GET"]),
         Route(
-            "/api/control-panel/guilds/{guild_id:int}/audit",
+            "/api/control-panel/guilds/{guild_id:snowflake}/audit",
             audit_api,
             methods=["GET"],
             name="api_audit",

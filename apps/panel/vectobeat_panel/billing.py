@@ -88,13 +88,16 @@ async def stripe_webhook(request: Request) -> Response:
 def billing_routes() -> list[Route]:
     return [
         Route(
-            "/guilds/{guild_id:int}/billing/checkout",
+            "/guilds/{guild_id:snowflake}/billing/checkout",
             checkout,
             methods=["POST"],
             name="billing_checkout",
         ),
         Route(
-            "/guilds/{guild_id:int}/billing/portal", portal, methods=["POST"], name="billing_portal"
+            "/guilds/{guild_id:snowflake}/billing/portal",
+            portal,
+            methods=["POST"],
+            name="billing_portal",
         ),
         Route(WEBHOOK_PATH, stripe_webhook, methods=["POST"], name="stripe_webhook"),
     ]

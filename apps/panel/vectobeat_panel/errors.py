@@ -2,8 +2,10 @@
 
 A `VectoBeatError` keeps its status hint and its message (written to be shown to a person); paths
 under ``/api/`` get ``{"error": ..., "status": ...}`` JSON, pages get the HTML error page. A page
-request without a session is redirected to the login instead of a 401 page. Anything unexpected is
-logged and answered with a generic 500 that leaks nothing.
+request without a session is redirected to the login instead of a 401 page. A dependency that is
+down, refused or too slow (`Unavailable`, or a bare timeout) is a 503 with one warning line naming
+it and no traceback (`unavailable` also serves the guard middleware). Anything unexpected is logged
+and answered with a generic 500 that leaks nothing.
 """
 
 from __future__ import annotations
@@ -19,11 +21,27 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from vectobeat_core.errors import InvalidSettings, NotAuthenticated, StaleVersion, VectoBeatError
+from vectobeat_core.errors import (
+    InvalidSettings,
+    NotAuthenticated,
+    OutcomeUnknown,
+    StaleVersion,
+    Unavailable,
+    VectoBeatError,
+)
 
-__all__ = ["exception_handlers", "json_error", "plain_error_body"]
+__all__ = [
+    "RETRY_AFTER_SECONDS",
+    "exception_handlers",
+    "json_error",
+    "plain_error_body",
+    "unavailable",
+]
 
 log = logging.getLogger("vectobeat.panel")
+
+RETRY_AFTER_SECONDS = 5
+"""What a 503 asks clients to wait before trying again."""
 
 _TITLES = {
     400: "Bad request",
@@ -69,6 +87,8 @@ def _extra(exc: VectoBeatError) -> dict[str, Any]:
         return {"problems": dict(exc.problems)}
     if isinstance(exc, StaleVersion):
         return {"expected_version": exc.expected, "current_version": exc.current}
+    if isinstance(exc, OutcomeUnknown):  # the bot re-reads instead of reporting a failure
+        return {"outcome": "unknown"}
     return {}
 
 
@@ -88,8 +108,20 @@ def _page(request: Request, status: int, message: str) -> Response:
     return response
 
 
+def unavailable(path: str, exc: BaseException) -> str:
+    """Log one warning line naming the dependency that failed; the message to show for the 503."""
+    if isinstance(exc, VectoBeatError):
+        message = exc.message
+    else:
+        message = "A service the panel needs did not answer in time; try again in a moment."
+    log.warning("dependency_unavailable", extra={"path": path, "error": message})
+    return message
+
+
 async def on_vectobeat_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, VectoBeatError)
+    if isinstance(exc, Unavailable):
+        return await on_unavailable(request, exc)
     status = exc.status if 400 <= exc.status < 600 else 500
     if status >= 500:
         log.warning("request_failed", extra={"path": request.url.path, "error": type(exc).__name__})
@@ -117,6 +149,18 @@ async def on_http_error(request: Request, exc: Exception) -> Response:
     return _page(request, exc.status_code, message)
 
 
+async def on_unavailable(request: Request, exc: Exception) -> Response:
+    """A 503 for a dependency that is down or too slow (an `Unavailable` or a timeout)."""
+    message = unavailable(request.url.path, exc)
+    if _is_api(request):
+        extra = _extra(exc) if isinstance(exc, VectoBeatError) else None
+        response: Response = json_error(503, message, extra)
+    else:
+        response = _page(request, 503, message)
+    response.headers["retry-after"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
 async def on_unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unexpected_error", extra={"path": request.url.path})
     message = "An unexpected error happened; it has been logged."
@@ -130,6 +174,7 @@ def exception_handlers() -> dict[Any, Any]:
     return {
         VectoBeatError: on_vectobeat_error,
         HTTPException: on_http_error,
+        TimeoutError: on_unavailable,
         Exception: on_unexpected,
     }
 

@@ -111,6 +111,6 @@ def guild_routes() -> list[Route]:
     return [
         Route("/", home, methods=["GET"], name="home"),
         Route("/guilds", guild_list, methods=["GET"], name="guilds"),
-        Route("/guilds/{guild_id:int}", guild_overview, methods=["GET"], name="guild"),
+        Route("/guilds/{guild_id:snowflake}", guild_overview, methods=["GET"], name="guild"),
         Route("/api/control-panel/guilds", guild_list_api, methods=["GET"], name="api_guilds"),
     ]

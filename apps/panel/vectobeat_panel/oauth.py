@@ -15,8 +15,9 @@ from urllib.parse import urlencode, urlsplit
 import attrs
 import httpx
 
-from vectobeat_core.errors import ConfigError, NotAuthenticated, Unavailable
+from vectobeat_core.errors import ConfigError, InvalidInput, NotAuthenticated, Unavailable
 from vectobeat_core.ids import GuildId, UserId
+from vectobeat_core.jsontypes import snowflake
 from vectobeat_panel.sessions import ManagedGuild, can_manage
 
 __all__ = ["DiscordIdentity", "DiscordOAuth", "pkce_pair"]
@@ -43,9 +44,14 @@ class DiscordIdentity:
 
 
 def _snowflake(value: object) -> int:
-    if isinstance(value, str) and value.isdigit() and len(value) <= 20:
-        return int(value)
-    raise Unavailable("Discord sent an unexpected answer (an id that is not a snowflake).")
+    if not isinstance(value, str):
+        raise Unavailable("Discord sent an unexpected answer (an id that is not a snowflake).")
+    try:
+        return snowflake(value)
+    except InvalidInput:
+        raise Unavailable(
+            "Discord sent an unexpected answer (an id that is not a snowflake)."
+        ) from None
 
 
 class DiscordOAuth:

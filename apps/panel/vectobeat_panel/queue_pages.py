@@ -1,6 +1,7 @@
 """The live queue of a guild: rendered from its latest snapshot (works without JavaScript), then
 kept current with server-sent events. Snapshots come from the bot's ``queue-sync`` pushes (kept in
-the telemetry cache) or, failing that, the durable queue store."""
+the telemetry cache) or, failing that, the durable queue store. While those are unavailable the
+stream stays open and sends ``event: unavailable`` with the reason each tick instead."""
 
 from __future__ import annotations
 
@@ -12,10 +13,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from vectobeat_core.errors import InvalidInput
+from vectobeat_core.errors import InvalidInput, Unavailable
 from vectobeat_core.ids import GuildId
 from vectobeat_core.queue import QueueEntry, QueueSnapshot
-from vectobeat_panel.errors import dumps
+from vectobeat_panel.errors import dumps, unavailable
 from vectobeat_panel.state import Panel, manager_of, panel_of, render
 
 __all__ = ["QUEUE_SYNC_DOCUMENT", "SYNC_CAP", "latest_snapshot", "queue_routes", "queue_view"]
@@ -92,13 +93,20 @@ async def queue_api(request: Request) -> Response:
 async def queue_events(request: Request) -> Response:
     _, guild = manager_of(request)
     panel = panel_of(request)
+    path = request.url.path
 
     async def stream() -> AsyncIterator[str]:
         last: tuple[int, float] | None = None
         deadline = panel.clock() + panel.options.sse_max_seconds
         yield "retry: 3000\n\n"
         while panel.clock() < deadline:
-            snapshot = await latest_snapshot(panel, guild.id)
+            try:
+                snapshot = await latest_snapshot(panel, guild.id)
+            except Unavailable as exc:  # the stream stays open: the next tick may succeed
+                last = None
+                yield f"event: unavailable\ndata: {dumps({'error': unavailable(path, exc)})}\n\n"
+                await anyio.sleep(panel.options.sse_interval)
+                continue
             key = (-1, 0.0) if snapshot is None else (snapshot.version, snapshot.taken_at)
             if key != last:
                 last = key
@@ -113,10 +121,10 @@ async def queue_events(request: Request) -> Response:
 
 def queue_routes() -> list[Route]:
     return [
-        Route("/guilds/{guild_id:int}/queue", queue_page, methods=["GET"], name="queue"),
-        Route("/guilds/{guild_id:int}/queue/events", queue_events, methods=["GET"]),
+        Route("/guilds/{guild_id:snowflake}/queue", queue_page, methods=["GET"], name="queue"),
+        Route("/guilds/{guild_id:snowflake}/queue/events", queue_events, methods=["GET"]),
         Route(
-            "/api/control-panel/guilds/{guild_id:int}/queue",
+            "/api/control-panel/guilds/{guild_id:snowflake}/queue",
             queue_api,
             methods=["GET"],
             name="api_queue",

@@ -160,9 +160,11 @@ def routing_routes() -> list[Route]:
     return [
         Route("/api/control-panel/lavalink/nodes", nodes_api, methods=["GET"], name="api_nodes"),
         Route("/nodes", nodes_page, methods=["GET"], name="nodes"),
-        Route("/guilds/{guild_id:int}/routing", routing_page, methods=["GET"], name="routing"),
         Route(
-            "/api/control-panel/guilds/{guild_id:int}/routing",
+            "/guilds/{guild_id:snowflake}/routing", routing_page, methods=["GET"], name="routing"
+        ),
+        Route(
+            "/api/control-panel/guilds/{guild_id:snowflake}/routing",
             routing_api,
             methods=["GET"],
             name="api_routing",

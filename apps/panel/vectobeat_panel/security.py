@@ -5,6 +5,7 @@ session lookup and CSRF.
   ``nosniff``, a strict referrer policy.
 * Rate limits per client address and class (login, control-panel API, bot bridge), token buckets.
 * A request body larger than the limit is refused with 413 before a handler sees it.
+* A session store that is down or too slow answers 503 (not a traceback), like the handlers do.
 * Browser requests that change state (POST/PUT/PATCH/DELETE outside the bearer-token APIs) must carry
   the session-bound CSRF token, as the ``X-CSRF-Token`` header or a ``csrf_token`` form field.
 """
@@ -20,7 +21,8 @@ from urllib.parse import parse_qs
 
 import attrs
 
-from vectobeat_panel.errors import plain_error_body
+from vectobeat_core.errors import Unavailable
+from vectobeat_panel.errors import RETRY_AFTER_SECONDS, plain_error_body, unavailable
 from vectobeat_panel.sessions import Session
 
 __all__ = [
@@ -198,10 +200,14 @@ class PanelGuard:
             await self._fail(scope, send_with_headers, 413, self._too_big(limit))
             return
         state = scope.setdefault("state", {})
-        no_session = bearer_exempt(path) or path.startswith("/static/")
-        state["session"] = (
-            None if no_session else await self._resolve(_cookie(cookie_header, SESSION_COOKIE))
-        )
+        no_session = bearer_exempt(path) or path.startswith("/static/") or path == "/api/health"
+        try:
+            state["session"] = (
+                None if no_session else await self._resolve(_cookie(cookie_header, SESSION_COOKIE))
+            )
+        except (Unavailable, TimeoutError) as exc:
+            await self._fail(scope, send_with_headers, 503, unavailable(path, exc))
+            return
         if scope["method"] not in UNSAFE:
             await self.app(scope, receive, send_with_headers)
             return
@@ -264,6 +270,8 @@ class PanelGuard:
         headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]
         if status == 429:
             headers.append((b"retry-after", b"10"))
+        elif status == 503:
+            headers.append((b"retry-after", str(RETRY_AFTER_SECONDS).encode()))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 

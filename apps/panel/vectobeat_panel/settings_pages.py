@@ -5,7 +5,6 @@ based on an old version is refused with the current values. Also the JSON twin u
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -16,6 +15,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from vectobeat_core.errors import InvalidInput, InvalidSettings, StaleVersion
+from vectobeat_core.jsontypes import MAX_JSON_DEPTH, parse_json
 from vectobeat_core.plans import (
     ANALYTICS_LEVELS,
     AUTOMATION_LEVELS,
@@ -264,12 +264,13 @@ async def settings_api_get(request: Request) -> Response:
     return JSONResponse(_settings_json(version, settings, plan))
 
 
+MAX_BODY_DEPTH = 2 * MAX_JSON_DEPTH
+"""How deeply a request body may nest: room for a payload nesting MAX_JSON_DEPTH inside it."""
+
+
 async def read_json_object(request: Request) -> dict[str, Any]:
     """The request body as a JSON object, or `InvalidInput` saying what is wrong."""
-    try:
-        payload = json.loads(await request.body())
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidInput("The request body must be JSON.") from None
+    payload = parse_json(await request.body(), "The request body", max_depth=MAX_BODY_DEPTH)
     if not isinstance(payload, dict):
         raise InvalidInput("The request body must be a JSON object.")
     return payload
@@ -303,15 +304,19 @@ async def settings_api_put(request: Request) -> Response:
 
 def settings_routes() -> list[Route]:
     return [
-        Route("/guilds/{guild_id:int}/settings", settings_page, methods=["GET"], name="settings"),
-        Route("/guilds/{guild_id:int}/settings", settings_save, methods=["POST"]),
         Route(
-            "/api/control-panel/guilds/{guild_id:int}/settings",
+            "/guilds/{guild_id:snowflake}/settings", settings_page, methods=["GET"], name="settings"
+        ),
+        Route("/guilds/{guild_id:snowflake}/settings", settings_save, methods=["POST"]),
+        Route(
+            "/api/control-panel/guilds/{guild_id:snowflake}/settings",
             settings_api_get,
             methods=["GET"],
             name="api_settings",
         ),
         Route(
-            "/api/control-panel/guilds/{guild_id:int}/settings", settings_api_put, methods=["PUT"]
+            "/api/control-panel/guilds/{guild_id:snowflake}/settings",
+            settings_api_put,
+            methods=["PUT"],
         ),
     ]

@@ -1,5 +1,9 @@
 """What every handler can reach: the `Panel` (config, services, sessions, OAuth, templates) and the
-per-request helpers that read the session and check guild access."""
+per-request helpers that read the session and check guild access.
+
+Guild ids in paths use the ``snowflake`` convertor (registered here, before any route is built):
+1 to 20 ASCII digits, so any other id is a 404 from the router, before a lookup or a login check.
+"""
 
 from __future__ import annotations
 
@@ -10,14 +14,22 @@ from typing import Any
 
 import attrs
 from itsdangerous import BadSignature, Signer
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
 from vectobeat_adapters.config import AppConfig
 from vectobeat_adapters.services import Services
-from vectobeat_core.errors import NotAuthenticated, PermissionDenied, StorageUnavailable
+from vectobeat_core.errors import (
+    InvalidInput,
+    NotAuthenticated,
+    NotFound,
+    PermissionDenied,
+    StorageUnavailable,
+)
 from vectobeat_core.ids import GuildId
+from vectobeat_core.jsontypes import snowflake
 from vectobeat_core.routing import NodeSpec
 from vectobeat_panel.changes import ChangeFeed
 from vectobeat_panel.chart import NodeHistory
@@ -28,6 +40,21 @@ from vectobeat_panel.sessions import ManagedGuild, Session, SessionStore
 __all__ = ["Panel", "PanelOptions", "current_session", "manager_of", "panel_of", "render"]
 
 HERE = Path(__file__).parent
+
+
+class SnowflakeConvertor(Convertor[int]):
+    """A path segment of 1 to 20 ASCII digits (``int``'s convertor takes any length)."""
+
+    regex = "[0-9]{1,20}"
+
+    def convert(self, value: str) -> int:
+        return int(value)  # at most 20 ASCII digits: cannot fail
+
+    def to_string(self, value: int) -> str:
+        return str(value)
+
+
+register_url_convertor("snowflake", SnowflakeConvertor())
 
 
 @attrs.frozen
@@ -113,10 +140,11 @@ def current_session(request: Request) -> Session:
 
 
 def guild_id_param(request: Request, name: str = "guild_id") -> GuildId:
-    raw = request.path_params.get(name)
-    if isinstance(raw, int):
-        return GuildId(raw)
-    raise PermissionDenied("That guild is not one you manage.")
+    """The guild id in the path, a Discord id (the core's `snowflake` rule), else 404."""
+    try:
+        return GuildId(snowflake(request.path_params.get(name), "The guild id"))
+    except InvalidInput:
+        raise NotFound("There is no such guild.") from None
 
 
 def manager_of(request: Request) -> tuple[Session, ManagedGuild]:

@@ -260,17 +260,21 @@ async def v1_settings(request: Request) -> Response:
 
 
 def token_routes() -> list[Route]:
-    base = "/api/control-panel/guilds/{guild_id:int}/tokens"
+    base = "/api/control-panel/guilds/{guild_id:snowflake}/tokens"
     return [
-        Route("/guilds/{guild_id:int}/tokens", tokens_page, methods=["GET"], name="tokens"),
-        Route("/guilds/{guild_id:int}/tokens", tokens_create, methods=["POST"]),
-        Route("/guilds/{guild_id:int}/tokens/{token_id}/revoke", tokens_revoke, methods=["POST"]),
+        Route("/guilds/{guild_id:snowflake}/tokens", tokens_page, methods=["GET"], name="tokens"),
+        Route("/guilds/{guild_id:snowflake}/tokens", tokens_create, methods=["POST"]),
+        Route(
+            "/guilds/{guild_id:snowflake}/tokens/{token_id}/revoke", tokens_revoke, methods=["POST"]
+        ),
         Route(base, tokens_api_list, methods=["GET"], name="api_tokens"),
         Route(base, tokens_api_create, methods=["POST"]),
         Route(base + "/{token_id}", tokens_api_revoke, methods=["DELETE"]),
-        Route("/api/v1/guilds/{guild_id:int}/queue", v1_queue, methods=["GET"], name="v1_queue"),
         Route(
-            "/api/v1/guilds/{guild_id:int}/settings",
+            "/api/v1/guilds/{guild_id:snowflake}/queue", v1_queue, methods=["GET"], name="v1_queue"
+        ),
+        Route(
+            "/api/v1/guilds/{guild_id:snowflake}/settings",
             v1_settings,
             methods=["GET"],
             name="v1_settings",

@@ -4,13 +4,16 @@
 client with explicit timeouts and a health-check interval, plus :meth:`RedisConnection.run`, which
 every adapter uses for its commands. ``run`` retries an idempotent operation on connection loss with
 exponential backoff (50 ms, 100 ms, 200 ms, ...) and reports a non-idempotent one at once, saying it
-may or may not have been applied. Messages name ``host:port/db`` and never the password. With a
-``gate`` (a `DependencyWatch`), ``run`` refuses at once while Redis is known to be down and reports
-a lost connection to it; ``open_redis(url, check=False)`` opens without requiring Redis to answer.
+may or may not have been applied. With ``operation_timeout`` set (``STORE_TIMEOUT``) one ``run``,
+retries included, gives up after it (an ``anyio.fail_after`` guard: the one place Redis waits are
+bounded). Messages name ``host:port/db`` and never the password. With a ``gate`` (a
+`DependencyWatch`), ``run`` refuses at once while Redis is known to be down and reports a lost
+connection to it; ``open_redis(url, check=False)`` opens without requiring Redis to answer.
 """
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import TypeVar
@@ -31,7 +34,7 @@ from redis.exceptions import (
 )
 
 from vectobeat_adapters.dependency_watch import DependencyGate
-from vectobeat_core.errors import ConfigError, StorageUnavailable
+from vectobeat_core.errors import ConfigError, OutcomeUnknown, StorageUnavailable
 
 __all__ = ["RedisConnection", "RedisSettings", "describe_url", "open_redis"]
 
@@ -51,6 +54,17 @@ class RedisSettings:
     backoff_cap: float = 1.0
     max_connections: int = 64
     client_name: str = "vectobeat"
+    operation_timeout: float | None = None
+    """Seconds one :meth:`RedisConnection.run` may take, retries included; ``None``: unbounded."""
+
+    @classmethod
+    def bounded(cls, timeout: float) -> RedisSettings:
+        """Settings whose connects, commands and whole operations all end within ``timeout``."""
+        return cls(
+            connect_timeout=min(cls().connect_timeout, timeout),
+            command_timeout=timeout,
+            operation_timeout=timeout,
+        )
 
 
 def describe_url(url: str) -> str:
@@ -111,6 +125,25 @@ class RedisConnection:
         """Run ``op(client)``; retry an idempotent op on connection loss; translate errors."""
         if self.gate is not None:
             self.gate.check()
+        limit = self.settings.operation_timeout
+        if limit is None:
+            return await self._run(action, op, idempotent=idempotent)
+        try:
+            with anyio.fail_after(limit):
+                return await self._run(action, op, idempotent=idempotent)
+        except builtins.TimeoutError:  # anyio's deadline (the name above is redis-py's)
+            waited = f"Redis at {self.where}: {action} did not answer within {limit:g} s"
+            if idempotent:
+                raise self._lost(StorageUnavailable(f"{waited}.")) from None
+            self._lost(StorageUnavailable(f"{waited}."))
+            raise OutcomeUnknown(
+                f"The change was not confirmed: {waited}. It may still be applied; "
+                "check again in a moment."
+            ) from None
+
+    async def _run(
+        self, action: str, op: Callable[[Client], Awaitable[T]], *, idempotent: bool
+    ) -> T:
         attempt = 0
         while True:
             try:

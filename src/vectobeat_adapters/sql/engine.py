@@ -11,6 +11,14 @@ through :meth:`Database.run`, which translates SQLAlchemy and driver errors into
 * unique-key violations -> ``Conflict``;
 * a missing table -> ``StorageUnavailable`` saying to run the migrations.
 
+Opened with a ``timeout`` (``STORE_TIMEOUT``), every :meth:`Database.run` on a database server is
+bounded by it, retries included (an ``anyio.fail_after`` guard: the one place SQL waits are
+bounded), and the server is told to abandon a statement after two thirds of it (PostgreSQL
+``statement_timeout`` and ``idle_in_transaction_session_timeout``, MariaDB ``max_statement_time``),
+so a write the client gave up on was normally rolled back by the server first. SQLite (a local file,
+worked on in a thread that cannot be interrupted) is bounded by its own waits instead: the lock
+wait (``busy_timeout``) and the wait for its one pooled connection both end after ``timeout``.
+
 With a ``gate`` (a `DependencyWatch`), ``run`` refuses at once while the database is known to be
 down and reports a lost connection to it; ``probe`` is one ``SELECT 1`` past the gate.
 """
@@ -18,12 +26,14 @@ down and reports a lost connection to it; ``probe`` is one ``SELECT 1`` past the
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
+import anyio
 import attrs
 from sqlalchemy import Table, event, exc, text
 from sqlalchemy.dialects import mysql, postgresql, sqlite
@@ -33,7 +43,14 @@ from sqlalchemy.pool import AsyncAdaptedQueuePool, PoolResetState
 from sqlalchemy.sql.expression import Executable
 
 from vectobeat_adapters.dependency_watch import DependencyGate
-from vectobeat_core.errors import ConfigError, Conflict, StorageUnavailable, VectoBeatError
+from vectobeat_adapters.sql.abandoned_connects import quiet_abandoned_connects
+from vectobeat_core.errors import (
+    ConfigError,
+    Conflict,
+    OutcomeUnknown,
+    StorageUnavailable,
+    VectoBeatError,
+)
 
 __all__ = [
     "Database",
@@ -59,6 +76,8 @@ _MYSQL_DISCONNECT = {2002, 2003, 2006, 2013, 2055}
 _PG_RETRY = {"40001", "40P01"}  # serialization failure, deadlock detected
 _MISSING_TABLE_CODES = {1146, "42P01"}  # MySQL: no such table; PostgreSQL: undefined_table
 CONNECT_TIMEOUT = 10.0
+SERVER_TIMEOUT_SHARE = 2 / 3
+"""The share of ``timeout`` after which the server abandons a statement (before the client)."""
 
 
 def normalize_url(url: str | URL) -> URL:
@@ -151,6 +170,8 @@ class Database:
     retries: int = 3
     backoff: float = 0.05
     gate: DependencyGate | None = None
+    timeout: float | None = None
+    """Seconds one :meth:`run` may take, retries included; ``None``: unbounded."""
 
     @property
     def dialect(self) -> str:
@@ -177,11 +198,36 @@ class Database:
         return StorageUnavailable(f"{self.label} failed: {reason}")
 
     async def run(
-        self, work: Callable[[AsyncConnection], Awaitable[T]], *, idempotent: bool = False
+        self,
+        work: Callable[[AsyncConnection], Awaitable[T]],
+        *,
+        idempotent: bool = False,
+        bounded: bool = True,
     ) -> T:
-        """Run ``work`` in one transaction; retry deadlocks always, disconnects if idempotent."""
+        """Run ``work`` in one transaction; retry deadlocks always, disconnects if idempotent.
+
+        With a ``timeout`` (and ``bounded``) the whole run gives up after it: a read with
+        ``StorageUnavailable``, a write with ``OutcomeUnknown`` (the server may still commit it).
+        """
         if self.gate is not None:
             self.gate.check()
+        if self.timeout is None or not bounded or self.dialect == "sqlite":
+            return await self._run(work, idempotent=idempotent)
+        try:
+            with anyio.fail_after(self.timeout):
+                return await self._run(work, idempotent=idempotent)
+        except TimeoutError:
+            waited = f"{self.label} did not answer within {self.timeout:g} s"
+            if self.gate is not None:
+                self.gate.failed(StorageUnavailable(f"{waited}."))
+            if idempotent:
+                raise StorageUnavailable(f"{waited}.") from None
+            raise OutcomeUnknown(
+                f"The change was not confirmed: {waited}. It may still be applied; "
+                "check again in a moment."
+            ) from None
+
+    async def _run(self, work: Callable[[AsyncConnection], Awaitable[T]], *, idempotent: bool) -> T:
         attempt = 0
         while True:
             try:
@@ -231,6 +277,19 @@ class Database:
             index_elements=keys, set_={name: lite.excluded[name] for name in names}
         )
 
+    async def set_statement_limit(self, conn: AsyncConnection, *, lifted: bool) -> None:
+        """Lift (or restore) the server's statement limit on ``conn``: migrations may take longer
+        than a request. PostgreSQL's lift ends with the transaction; MariaDB's is restored after."""
+        if self.timeout is None:
+            return
+        seconds = 0.0 if lifted else self.timeout * SERVER_TIMEOUT_SHARE
+        if self.dialect == "postgresql" and lifted:
+            await conn.execute(text("SET LOCAL statement_timeout = 0"))
+            await conn.execute(text("SET LOCAL idle_in_transaction_session_timeout = 0"))
+        elif self.dialect == "mysql":
+            with contextlib.suppress(exc.DBAPIError):  # MySQL has no such variable (nor a limit)
+                await conn.execute(text(f"SET SESSION max_statement_time = {seconds:.3f}"))
+
     async def ping(self) -> None:
         """Raise ``StorageUnavailable`` unless the database answers ``SELECT 1``."""
 
@@ -278,24 +337,31 @@ class SqlRepository:
         return await self._db.run(work)
 
 
-def _engine_options(url: URL) -> dict[str, Any]:
+def _engine_options(url: URL, timeout: float | None) -> dict[str, Any]:
     dialect = url.get_backend_name()
+    connect = CONNECT_TIMEOUT if timeout is None else min(CONNECT_TIMEOUT, timeout)
     if dialect == "sqlite":
         # One pooled connection, handed to one transaction at a time: SQLite serializes writers
         # anyway, one connection cannot deadlock, and an in-memory database lives as long as it.
         return {
-            "connect_args": {"timeout": CONNECT_TIMEOUT},
+            "connect_args": {"timeout": connect},
             "poolclass": AsyncAdaptedQueuePool,
             "pool_size": 1,
             "max_overflow": 0,
-            "pool_timeout": 60,
+            "pool_timeout": 60 if timeout is None else timeout,
             "pool_reset_on_return": None,  # `_sqlite_reset` rolls back only what is open
         }
     connect_args: dict[str, Any] = (
-        {"connect_timeout": int(CONNECT_TIMEOUT)}
+        {"connect_timeout": max(1, round(connect))}
         if dialect == "mysql"
-        else {"timeout": CONNECT_TIMEOUT, "command_timeout": 60}
+        else {"timeout": connect, "command_timeout": 60 if timeout is None else timeout}
     )
+    if dialect == "postgresql" and timeout is not None:
+        server_ms = str(max(1, round(timeout * SERVER_TIMEOUT_SHARE * 1000)))
+        connect_args["server_settings"] = {
+            "statement_timeout": server_ms,
+            "idle_in_transaction_session_timeout": server_ms,
+        }
     return {
         "pool_pre_ping": True,
         "pool_recycle": 1800,
@@ -306,12 +372,17 @@ def _engine_options(url: URL) -> dict[str, Any]:
     }
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.close()
+def _sqlite_pragmas(busy_ms: int) -> Callable[[Any, Any], None]:
+    """The connect hook of SQLite: WAL, and how long a statement waits for a lock."""
+
+    def pragmas(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
+        cursor.close()
+
+    return pragmas
 
 
 def _sqlite_reset(dbapi_connection: Any, record: Any, state: PoolResetState) -> None:
@@ -323,13 +394,31 @@ def _sqlite_reset(dbapi_connection: Any, record: Any, state: PoolResetState) -> 
         dbapi_connection.rollback()
 
 
-def create_engine(url: str | URL) -> tuple[AsyncEngine, URL]:
+def _mariadb_statement_limit(seconds: float) -> Callable[[Any, Any], None]:
+    """A connect hook setting MariaDB's ``max_statement_time`` (MySQL has none: left as is)."""
+
+    def limit(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        try:  # MySQL: an unknown variable, so no server limit; the client's guard still holds
+            with contextlib.suppress(Exception):
+                cursor.execute(f"SET SESSION max_statement_time = {seconds:.3f}")
+        finally:
+            cursor.close()
+
+    return limit
+
+
+def create_engine(url: str | URL, *, timeout: float | None = None) -> tuple[AsyncEngine, URL]:
     """Create (without connecting) the async engine for ``url``."""
     parsed = normalize_url(url)
-    engine = create_async_engine(parsed, **_engine_options(parsed))
+    engine = create_async_engine(parsed, **_engine_options(parsed, timeout))
     if parsed.get_backend_name() == "sqlite":
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        busy_ms = 10_000 if timeout is None else max(1, round(timeout * 1000))
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas(busy_ms))
         event.listen(engine.sync_engine, "reset", _sqlite_reset)
+    elif parsed.get_backend_name() == "mysql" and timeout is not None:
+        seconds = timeout * SERVER_TIMEOUT_SHARE
+        event.listen(engine.sync_engine, "connect", _mariadb_statement_limit(seconds))
     return engine, parsed
 
 
@@ -349,17 +438,22 @@ def _sqlite_folder_problem(url: URL) -> str | None:
 
 
 @asynccontextmanager
-async def open_database(url: str | URL) -> AsyncIterator[Database]:
+async def open_database(
+    url: str | URL, *, operation_timeout: float | None = None
+) -> AsyncIterator[Database]:
     """Open the database at ``url`` for the duration of the block; dispose of the pool after.
 
-    A SQLite file whose directory does not exist fails here, before any connection is tried.
+    ``operation_timeout`` bounds every operation (see the module docstring). A SQLite file whose directory
+    does not exist fails here, before any connection is tried.
     """
-    engine, parsed = create_engine(url)
+    engine, parsed = create_engine(url, timeout=operation_timeout)
     problem = _sqlite_folder_problem(parsed)
     if problem is not None:
         await engine.dispose()
         raise StorageUnavailable(f"{backend_label(parsed)} is unavailable: {problem}")
-    try:
-        yield Database(engine, parsed)
-    finally:
-        await engine.dispose()
+    bounded_pg = operation_timeout is not None and parsed.get_backend_name() == "postgresql"
+    with quiet_abandoned_connects() if bounded_pg else contextlib.nullcontext():
+        try:
+            yield Database(engine, parsed, timeout=operation_timeout)
+        finally:
+            await engine.dispose()

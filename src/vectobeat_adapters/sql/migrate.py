@@ -55,14 +55,16 @@ def _current(connection: Connection) -> str | None:
 
 
 async def upgrade(db: Database) -> str:
-    """Migrate an open database to the head revision; returns it."""
+    """Migrate an open database to the head revision (without the request timeout); returns it."""
 
     async def work(conn: AsyncConnection) -> str:
+        await db.set_statement_limit(conn, lifted=True)
         await conn.run_sync(_upgrade)
         revision = await conn.run_sync(_current)
+        await db.set_statement_limit(conn, lifted=False)
         return revision or ""
 
-    return await db.run(work, idempotent=True)
+    return await db.run(work, idempotent=True, bounded=False)
 
 
 async def upgrade_database(url: str | URL) -> str:
