@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from tests.conftest import service_url
+from tests.sql_support import private_database
 from vectobeat_adapters.config import AppConfig, Secret
 from vectobeat_adapters.services import Services, open_services
 from vectobeat_bot.bridge_client import BridgeClient
@@ -57,8 +58,9 @@ def _port(url: str, default: int) -> int:
 
 @pytest.fixture
 async def world() -> AsyncIterator[World]:
-    redis_url, pg_url = service_url("redis"), service_url("postgres")
+    redis_url = service_url("redis")
     async with (
+        private_database(service_url("postgres")) as pg_url,
         FaultProxy(_port(redis_url, 6379)) as redis_proxy,
         FaultProxy(_port(pg_url, 5432)) as sql_proxy,
     ):

@@ -25,10 +25,13 @@ import anyio.abc
 import pytest
 
 from tests.e2e.conftest import BotProcess, BotWorld, E2EGuild, bot_world
+from vectobeat_adapters.config import load_config
 from vectobeat_adapters.redis import RedisKeys, open_redis
 from vectobeat_adapters.redis.queue_store import RedisQueueStore
+from vectobeat_adapters.services import open_services
 from vectobeat_core.ids import GuildId
 from vectobeat_core.plans import Tier
+from vectobeat_core.ports import QueueStore
 from vectobeat_testkit.faultproxy import FaultProxy
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow, pytest.mark.timeout(240)]
@@ -65,19 +68,27 @@ async def play_in_parallel(w: BotWorld, plan: dict[int, list[str]]) -> None:
     assert len(answers) == sum(len(q) for q in plan.values())
 
 
+async def _titles(store: QueueStore, guilds: list[E2EGuild]) -> dict[int, list[str]]:
+    out: dict[int, list[str]] = {}
+    for guild in guilds:
+        snapshot = await store.load(GuildId(guild.id))
+        if snapshot is None:
+            out[guild.id] = []
+            continue
+        current = [] if snapshot.current is None else [snapshot.current.track.title]
+        out[guild.id] = current + [entry.track.title for entry in snapshot.entries]
+    return out
+
+
 async def stored_titles(url: str, guilds: list[E2EGuild]) -> dict[int, list[str]]:
-    """Each guild's stored queue (current track first), read straight from Redis."""
+    """Each guild's stored queue (current track first), read straight from the store: Redis at
+    ``url``, or the SQL database at ``url`` (the queue store without Redis)."""
+    if not url.startswith("redis"):
+        config = load_config(environ={"DATABASE_URL": url})
+        async with open_services(config) as services:
+            return await _titles(services.queues, guilds)
     async with open_redis(url) as conn:
-        store = RedisQueueStore(conn, RedisKeys())
-        out: dict[int, list[str]] = {}
-        for guild in guilds:
-            snapshot = await store.load(GuildId(guild.id))
-            if snapshot is None:
-                out[guild.id] = []
-                continue
-            current = [] if snapshot.current is None else [snapshot.current.track.title]
-            out[guild.id] = current + [entry.track.title for entry in snapshot.entries]
-        return out
+        return await _titles(RedisQueueStore(conn, RedisKeys()), guilds)
 
 
 def split(guilds: list[E2EGuild]) -> dict[int, list[str]]:
@@ -151,6 +162,24 @@ async def test_sigkill_one_ms_after_twenty_acknowledged_adds_loses_none(tmp_path
             await play_in_parallel(w, plan)
             await anyio.sleep(0.001)
             assert await first.stop(signal.SIGKILL) == -signal.SIGKILL
+            await restart_and_check(w, tg, url, plan)
+            tg.cancel_scope.cancel()
+
+
+async def test_sigkill_after_twenty_acknowledged_adds_loses_none_on_the_sql_store(
+    tmp_path: Path,
+) -> None:
+    async with bot_world(tmp_path, redis_url=None) as w:  # the Quickstart default: SQLite
+        url = f"sqlite+aiosqlite:///{w.tmp / 'bot.db'}"
+        guilds = await growth_guilds(w, GUILDS)
+        plan = split(guilds)
+        async with anyio.create_task_group() as tg:
+            first = BotProcess(w.env(), w.tmp)
+            await first.start(tg)
+            await play_in_parallel(w, plan)
+            await anyio.sleep(0.001)
+            assert await first.stop(signal.SIGKILL) == -signal.SIGKILL
+            assert sorted_equal(await stored_titles(url, guilds), plan)  # stored, not journaled
             await restart_and_check(w, tg, url, plan)
             tg.cancel_scope.cancel()
 

@@ -12,6 +12,7 @@ import anyio
 import httpx
 import pytest
 from tests.conftest import service_url
+from tests.sql_support import private_database
 
 from vectobeat_adapters.config import AppConfig, Secret
 from vectobeat_adapters.services import Services, open_services
@@ -44,7 +45,8 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'panel.db'}"
         return
-    yield service_url("postgres")
+    async with private_database(service_url("postgres")) as url:
+        yield url
 
 
 async def _client(config: AppConfig, services: Services) -> httpx.AsyncClient:
