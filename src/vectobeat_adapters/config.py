@@ -334,6 +334,24 @@ FIELDS: tuple[Field, ...] = (
         "(e.g. starter=price_1,pro=price_2,growth=price_3).",
         components=("panel",),
     ),
+    Field(
+        "WEBHOOK_SIGNING_SECRET",
+        "webhook_signing_secret",
+        None,
+        "Master key (16+ characters) from which each guild's webhook-export signing secret is "
+        "derived; the same value on bot and panel. Unset turns webhook exports off.",
+        components=("bot", "panel"),
+        secret=True,
+    ),
+    Field(
+        "WEBHOOK_ALLOWED_HOSTS",
+        "webhook_allowed_hosts",
+        None,
+        "Host names or IPs, comma separated, that webhook exports may reach over plain http:// "
+        "and on internal addresses (e.g. receiver.internal,10.0.0.5); unset: https:// to public "
+        "addresses only.",
+        components=("bot", "panel"),
+    ),
 )
 
 
@@ -380,6 +398,8 @@ class AppConfig:
     log_format: str | None = None
     voice_idle_seconds: int = 300
     stripe_prices: str | None = None
+    webhook_signing_secret: Secret | None = None
+    webhook_allowed_hosts: str | None = None
 
 
 def read_dotenv(path: Path) -> dict[str, str]:

@@ -34,6 +34,7 @@ from vectobeat_adapters.memory.settings import MemorySettingsRepository
 from vectobeat_adapters.memory.settings_channel import MemorySettingsChannel
 from vectobeat_adapters.memory.telemetry import MemoryTelemetryCache
 from vectobeat_adapters.memory.tokens import MemoryTokenStore
+from vectobeat_adapters.memory.webhook_log import MemoryWebhookDeliveryLog
 from vectobeat_adapters.sql import SqlStores, open_database
 from vectobeat_adapters.sql.migrate import upgrade
 from vectobeat_core.errors import ConfigError, VectoBeatError
@@ -54,6 +55,7 @@ from vectobeat_core.ports import (
     StripeEventStore,
     TelemetryCache,
     TokenStore,
+    WebhookDeliveryLog,
 )
 
 __all__ = ["Services", "SystemClock", "load_catalogue", "memory_services", "open_services"]
@@ -97,6 +99,7 @@ class Services:
     telemetry: TelemetryCache
     leases: LeaseStore
     settings_channel: SettingsChannel
+    webhook_log: WebhookDeliveryLog
     catalogue: PlanCatalogue
     clock: Clock
     redis_configured: bool
@@ -106,7 +109,7 @@ class Services:
         names = (
             "settings", "audit", "guilds", "tokens", "playlists", "contacts", "concierge",
             "compliance", "stripe_events", "queues", "health", "telemetry", "leases",
-            "settings_channel",
+            "settings_channel", "webhook_log",
         )  # fmt: skip
         report: dict[str, str] = {}
         for name in names:
@@ -139,6 +142,7 @@ def memory_services(
         telemetry=MemoryTelemetryCache(wall),
         leases=MemoryLeaseStore(),
         settings_channel=MemorySettingsChannel(),
+        webhook_log=MemoryWebhookDeliveryLog(),
         catalogue=catalogue if catalogue is not None else default_catalogue(),
         clock=wall,
         redis_configured=False,
@@ -202,6 +206,7 @@ async def open_services(
             telemetry=telemetry,
             leases=leases,
             settings_channel=channel,
+            webhook_log=sql.webhook_log,
             catalogue=catalogue,
             clock=wall,
             redis_configured=bool(config.redis_url),
