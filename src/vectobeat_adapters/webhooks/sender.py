@@ -119,15 +119,18 @@ class WebhookSender:
     def enabled(self) -> bool:
         return bool(self._secret)
 
+    def _new_client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            follow_redirects=False,
+            trust_env=False,  # a proxy from the environment would defeat the address check
+            timeout=self._timeout_s,
+            transport=self._transport,
+            headers={"User-Agent": USER_AGENT},
+        )
+
     def _http(self) -> httpx.AsyncClient:
         if self._client is None:
-            self._client = httpx.AsyncClient(
-                follow_redirects=False,
-                trust_env=False,  # a proxy from the environment would defeat the address check
-                timeout=self._timeout_s,
-                transport=self._transport,
-                headers={"User-Agent": USER_AGENT},
-            )
+            self._client = self._new_client()
         return self._client
 
     async def run(
@@ -147,6 +150,7 @@ class WebhookSender:
                 self._client = None
 
     def pending(self, guild_id: GuildId) -> int:
+        """Exports of the guild waiting behind the one in flight."""
         return len(self._queues.get(guild_id, ()))
 
     def submit(self, export: Export) -> None:
@@ -173,31 +177,31 @@ class WebhookSender:
     async def _drain(self, guild: GuildId, queue: deque[Export]) -> None:
         try:
             while queue:
-                export = queue[0]
+                export = queue.popleft()
                 try:
-                    await self.deliver(export)
+                    await self._deliver(export, self.schedule, self._http())
                 except VectoBeatError as exc:  # the log could not be written: say so, go on
                     _log.warning("webhook_export_failed guild=%s error=%s", guild, exc)
-                if queue and queue[0] is export:
-                    queue.popleft()
         finally:
             if self._queues.get(guild) is queue:
                 del self._queues[guild]
 
-    async def deliver_now(self, export: Export, *, attempts: int = 1) -> WebhookDelivery:
-        """Send ``export`` at once (``attempts`` tries at most) and return its last attempt."""
-        return await self.deliver(
-            export, RetrySchedule(attempts, self.schedule.base_s, self.schedule.cap_s)
-        )
+    async def deliver_now(self, export: Export, *, attempts: int | None = None) -> WebhookDelivery:
+        """Send ``export`` at once (``attempts`` tries at most, default the schedule's) and return
+        its last attempt; works without `run` (the panel's test event)."""
+        schedule = self.schedule
+        if attempts is not None:
+            schedule = RetrySchedule(attempts, schedule.base_s, schedule.cap_s)
+        async with self._new_client() as client:
+            return await self._deliver(export, schedule, client)
 
-    async def deliver(
-        self, export: Export, schedule: RetrySchedule | None = None
+    async def _deliver(
+        self, export: Export, plan: RetrySchedule, client: httpx.AsyncClient
     ) -> WebhookDelivery:
         """Every attempt of one export until it succeeds, fails for good or runs out of tries."""
-        plan = schedule or self.schedule
         attempt = 0
         while True:
-            record, outcome, retry_after = await self._attempt(export, attempt + 1)
+            record, outcome, retry_after = await self._attempt(export, attempt + 1, client)
             await self._log_store.append(record)
             if record.ok:
                 self.delivered += 1
@@ -216,7 +220,7 @@ class WebhookSender:
             attempt += 1
 
     async def _attempt(
-        self, export: Export, number: int
+        self, export: Export, number: int, client: httpx.AsyncClient
     ) -> tuple[WebhookDelivery, Outcome | None, float | None]:
         """One try: its log record, its outcome (``None``: refused, never retried) and the
         receiver's ``Retry-After``."""
@@ -226,7 +230,7 @@ class WebhookSender:
         error: str | None = None
         retry_after: float | None = None
         try:
-            status, retry_after = await self._post(export)
+            status, retry_after = await self._post(export, client)
             outcome = status
         except UnsafeWebhookTarget as exc:
             error = f"refused: {exc.message}"
@@ -251,7 +255,7 @@ class WebhookSender:
         )
         return record, outcome, retry_after
 
-    async def _post(self, export: Export) -> tuple[int, float | None]:
+    async def _post(self, export: Export, client: httpx.AsyncClient) -> tuple[int, float | None]:
         if not self._secret:
             raise NotEnabled("WEBHOOK_SIGNING_SECRET is not set, so exports are off.")
         target = parse_target(export.url, self._allowed)
@@ -272,7 +276,5 @@ class WebhookSender:
         url = f"{target.scheme}://{_host_in_url(address)}:{target.port}{target.path}"
         extensions = {"sni_hostname": target.host} if target.literal is None else {}
         with anyio.fail_after(self._timeout_s):
-            response = await self._http().post(
-                url, content=body, headers=headers, extensions=extensions
-            )
+            response = await client.post(url, content=body, headers=headers, extensions=extensions)
         return response.status_code, _retry_after(response)
