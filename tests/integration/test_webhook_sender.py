@@ -5,12 +5,12 @@ a full queue dropping its oldest, and the SSRF rules re-checked at send time (DN
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import anyio
 import pytest
-
 from tests.webhook_support import SIGNING_SECRET, WebhookReceiver, fixed_resolver
+
 from vectobeat_adapters.memory.webhook_log import MemoryWebhookDeliveryLog
 from vectobeat_adapters.services import SystemClock
 from vectobeat_adapters.webhooks.resolve import Resolver
@@ -55,9 +55,9 @@ def export(url: str, guild: GuildId, n: int, kind: str = "queue_updated") -> Exp
     return Export(url, ExportEvent(kind, guild, 1000.0 + n, queue_length=n), "basic")  # type: ignore[arg-type]
 
 
-async def wait_for(condition: object, limit: float = 10.0) -> None:
+async def wait_for(condition: Callable[[], bool], limit: float = 10.0) -> None:
     with anyio.fail_after(limit):
-        while not condition():  # type: ignore[operator]
+        while not condition():  # noqa: ASYNC110 - polls the receiver's record: no event
             await anyio.sleep(0.01)
 
 
