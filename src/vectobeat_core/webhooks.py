@@ -64,7 +64,7 @@ ExportKind: TypeAlias = Literal[
     "track_started",
     "test",
 ]
-TEST_EVENT = "test"
+TEST_EVENT: Literal["test"] = "test"
 EXPORT_KINDS: tuple[str, ...] = (*WEBHOOK_EVENTS, TEST_EVENT)
 """Every event a receiver may get: the ones a guild selects, and the panel's test event."""
 

@@ -12,15 +12,23 @@ from collections.abc import Awaitable, Callable, Collection, Sequence
 
 import anyio
 
-from vectobeat_core.errors import Unavailable
+from vectobeat_core.errors import ConfigError, InvalidInput, Unavailable
 from vectobeat_core.webhook_targets import (
     IPAddress,
     WebhookTarget,
     check_addresses,
+    parse_allowed_hosts,
     parse_target,
 )
 
-__all__ = ["Resolver", "WebhookResolveError", "check_url", "checked_addresses", "system_resolver"]
+__all__ = [
+    "Resolver",
+    "WebhookResolveError",
+    "allowed_hosts",
+    "check_url",
+    "checked_addresses",
+    "system_resolver",
+]
 
 Resolver = Callable[[str, int], Awaitable[Sequence[str]]]
 """``(host, port) -> addresses as text``; the system resolver, or a fake in tests."""
@@ -78,3 +86,11 @@ async def check_url(
     target = parse_target(url, allowed_hosts)
     await checked_addresses(target, resolver=resolver, timeout_s=timeout_s)
     return target
+
+
+def allowed_hosts(text: str | None) -> frozenset[str]:
+    """``WEBHOOK_ALLOWED_HOSTS`` read; a malformed entry is a `ConfigError` naming it."""
+    try:
+        return parse_allowed_hosts(text)
+    except InvalidInput as exc:
+        raise ConfigError(exc.message) from None
