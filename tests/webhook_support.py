@@ -11,7 +11,7 @@ from aiohttp import web
 
 from vectobeat_adapters.webhooks.resolve import Resolver
 from vectobeat_core.ids import GuildId
-from vectobeat_core.webhooks import SIGNATURE_HEADER, guild_secret, verify
+from vectobeat_core.webhooks import EVENT_HEADER, SIGNATURE_HEADER, guild_secret, verify
 from vectobeat_testkit.serving import AppServer
 
 SIGNING_SECRET = "test-signing-secret-0123456789"
@@ -60,6 +60,9 @@ class WebhookReceiver(AppServer):
 
     def url(self, path: str, host: str = "127.0.0.1") -> str:
         return f"http://{host}:{self.port}{path}"
+
+    def got(self, event: str) -> bool:
+        return any(r.headers.get(EVENT_HEADER) == event for r in self.received)
 
     def at(self, path: str) -> list[Received]:
         return [r for r in self.received if r.path == path]

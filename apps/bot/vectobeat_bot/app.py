@@ -19,6 +19,8 @@ from vectobeat_adapters.lavalink.cluster import LavalinkCluster
 from vectobeat_adapters.lavalink.model import LavalinkEvent
 from vectobeat_adapters.redis.writer import CoalescingWriter
 from vectobeat_adapters.services import open_services
+from vectobeat_adapters.webhooks.resolve import allowed_hosts
+from vectobeat_adapters.webhooks.sender import WebhookSender
 from vectobeat_bot.bot import BotDeps, VectoBeatBot
 from vectobeat_bot.bridge_client import BridgeClient
 from vectobeat_bot.bridge_events import BridgeEvents
@@ -31,6 +33,7 @@ from vectobeat_bot.settings_sync import GuildSettings, SettingsSync
 from vectobeat_bot.shard_leases import ShardLeases, lease_shard_ids
 from vectobeat_bot.status_server import BotMetrics, StatusServer
 from vectobeat_bot.voice import DiscordVoiceLink
+from vectobeat_bot.webhook_exports import WebhookExports
 from vectobeat_core import __version__
 from vectobeat_core.errors import ConfigError, NotBuilt, VectoBeatError
 from vectobeat_core.ids import GuildId
@@ -100,9 +103,18 @@ async def run_bot(config: AppConfig) -> None:
         queue_sync = QueueSync(bridge=bridge, telemetry=services.telemetry)
         writer = CoalescingWriter(services.queues)
         players: list[PlayerService] = []
+        secret = config.webhook_signing_secret
+        webhooks = WebhookSender(
+            log=services.webhook_log,
+            clock=services.clock,
+            signing_secret=secret.reveal() if secret else None,
+            allowed_hosts=allowed_hosts(config.webhook_allowed_hosts),
+        )
+        exports = WebhookExports(webhooks, settings, services.clock)
 
         async def on_event(guild_id: GuildId, event: LavalinkEvent) -> None:
             if players:
+                exports.lavalink_event(guild_id, event)
                 await players[0].on_event(guild_id, event)
 
         cluster = await stack.enter_async_context(
@@ -127,6 +139,9 @@ async def run_bot(config: AppConfig) -> None:
             seed=lambda: rng.randrange(2**31),
         )
         players.append(service)
+        exports.bind(service)
+        service.watch(exports.queue_changed)
+        settings.listen(exports.settings_applied)
         queue_sync.bind(service.snapshot)
         metrics = BotMetrics()
         board = NowPlayingBoard()
@@ -183,6 +198,7 @@ async def run_bot(config: AppConfig) -> None:
         )
         async with anyio.create_task_group() as tg:
             await tg.start(writer.run)
+            await tg.start(webhooks.run)
             await tg.start(settings.run)
             await tg.start(queue_sync.run)
             await tg.start(status.serve)
