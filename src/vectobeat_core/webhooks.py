@@ -174,7 +174,7 @@ def verify(
         if sep:
             fields.setdefault(key, []).append(value)
     stamps = fields.get("t", [])
-    if len(stamps) != 1 or not stamps[0].isdigit() or len(stamps[0]) > 12:
+    if len(stamps) != 1 or not stamps[0].isdigit() or len(stamps[0]) > 15:
         return False
     timestamp = int(stamps[0])
     if abs(now - timestamp) > tolerance:
