@@ -147,3 +147,21 @@ def test_a_delivery_has_a_status_or_an_error() -> None:
     for kwargs in ({}, {"status_code": 200, "error": "x"}, {"status_code": 99}):
         with pytest.raises(InvalidInput):
             WebhookDelivery(G, "d", "test", 1, 1.0, 1.0, **kwargs)
+
+
+def test_the_receiver_example_in_the_operations_guide_verifies_our_signature() -> None:
+    """docs/operations.md shows receivers how to verify; that code must accept what we send."""
+    import time
+    from pathlib import Path
+
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "operations.md").read_text()
+    section = guide.split("**Verifying a delivery (receivers).**", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict[str, object] = {}
+    exec(compile(code, "operations.md", "exec"), namespace)  # noqa: S102 - our own docs
+    check = namespace["verify"]
+    assert callable(check)
+    secret, body, now = guild_secret(MASTER, G), b'{"type":"test"}', int(time.time())
+    assert check(secret, sign(secret, now, body), body)
+    assert not check(secret, sign(secret, now, body), body + b" ")
+    assert not check(secret, sign(secret, now - 3600, body), body)
