@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import random
 import secrets
+import ssl
 import time
 from collections import deque
 from collections.abc import Collection
@@ -93,6 +94,7 @@ class WebhookSender:
         resolve_timeout_s: float = 3.0,
         max_queued: int = 100,
         transport: httpx.AsyncBaseTransport | None = None,
+        tls: ssl.SSLContext | None = None,
         rng: random.Random | None = None,
     ) -> None:
         if max_queued < 1:
@@ -107,6 +109,7 @@ class WebhookSender:
         self._resolve_timeout_s = resolve_timeout_s
         self._max_queued = max_queued
         self._transport = transport
+        self._tls = tls  # the trust store for receivers' certificates; None: httpx's default
         self._rng = rng or random.SystemRandom()
         self._queues: dict[GuildId, deque[Export]] = {}
         self._tg: anyio.abc.TaskGroup | None = None
@@ -125,6 +128,7 @@ class WebhookSender:
             trust_env=False,  # a proxy from the environment would defeat the address check
             timeout=self._timeout_s,
             transport=self._transport,
+            verify=self._tls if self._tls is not None else True,
             headers={"User-Agent": USER_AGENT},
         )
 
