@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio
 import pytest
 from aiohttp import web
 from cryptography import x509
@@ -26,10 +27,11 @@ from vectobeat_core.webhooks import ExportEvent
 pytestmark = pytest.mark.anyio
 
 HOST = "hooks.example.com"
+OTHER = "other.example.com"
 
 
-def certificate(tmp: Path, name: str) -> tuple[Path, Path]:
-    """A self-signed certificate for ``name`` (its own CA) and its key, as PEM files."""
+def certificate(tmp: Path, name: str, *more: str) -> tuple[Path, Path]:
+    """A self-signed certificate for ``name`` and ``more`` (its own CA) and its key, as PEM."""
     key = ec.generate_private_key(ec.SECP256R1())
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
     now = datetime.datetime.now(datetime.UTC)
@@ -41,7 +43,9 @@ def certificate(tmp: Path, name: str) -> tuple[Path, Path]:
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(minutes=5))
         .not_valid_after(now + datetime.timedelta(hours=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(
+            x509.SubjectAlternativeName([x509.DNSName(n) for n in (name, *more)]), critical=False
+        )
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
     )
@@ -89,14 +93,14 @@ def sender(trust: Path) -> WebhookSender:
         log=MemoryWebhookDeliveryLog(),
         clock=SystemClock(),
         signing_secret=SIGNING_SECRET,
-        allowed_hosts=(HOST,),
-        resolver=fixed_resolver({HOST: ["127.0.0.1"]}),
+        allowed_hosts=(HOST, OTHER),
+        resolver=fixed_resolver({HOST: ["127.0.0.1"], OTHER: ["127.0.0.1"]}),
         tls=ssl.create_default_context(cafile=str(trust)),
     )
 
 
-def job(port: int) -> Export:
-    return Export(f"https://{HOST}:{port}/hook", ExportEvent("test", GuildId(1), 1.0), "none")
+def job(port: int, host: str = HOST) -> Export:
+    return Export(f"https://{host}:{port}/hook", ExportEvent("test", GuildId(1), 1.0), "none")
 
 
 async def test_https_goes_to_the_checked_address_with_the_name_in_sni_and_host(
@@ -111,9 +115,26 @@ async def test_https_goes_to_the_checked_address_with_the_name_in_sni_and_host(
 
 
 async def test_a_certificate_for_another_name_is_refused(tmp_path: Path) -> None:
-    cert, key = certificate(tmp_path, "other.example.com")
+    cert, key = certificate(tmp_path, "elsewhere.example.com")
     seen: dict[str, list[str]] = {"sni": [], "host": []}
     async with tls_receiver(cert, key, seen) as port:
         record = await sender(cert).deliver_now(job(port), attempts=1)
     assert record.error is not None and "transport error" in record.error
     assert seen["host"] == []  # nothing was sent over the unverified connection
+
+
+async def test_two_names_on_one_address_each_get_their_own_handshake(tmp_path: Path) -> None:
+    """Connections are keyed by IP: reusing one would send OTHER's event over HOST's session."""
+    cert, key = certificate(tmp_path, HOST, OTHER)
+    seen: dict[str, list[str]] = {"sni": [], "host": []}
+    webhooks = sender(cert)
+    async with tls_receiver(cert, key, seen) as port, anyio.create_task_group() as tg:
+        await tg.start(webhooks.run)
+        webhooks.submit(job(port))
+        webhooks.submit(job(port, OTHER))  # the same guild: sent after the first, in order
+        with anyio.fail_after(10):
+            while len(seen["host"]) < 2:  # noqa: ASYNC110 - the receiver is fed by the sender
+                await anyio.sleep(0.01)
+        tg.cancel_scope.cancel()
+    assert seen["sni"] == [HOST, OTHER]
+    assert seen["host"] == [f"{HOST}:{port}", f"{OTHER}:{port}"]

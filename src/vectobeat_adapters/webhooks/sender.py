@@ -129,6 +129,9 @@ class WebhookSender:
             timeout=self._timeout_s,
             transport=self._transport,
             verify=self._tls if self._tls is not None else True,
+            # no reuse: a pooled connection is keyed by IP, and two host names on one IP must
+            # each get their own TLS handshake (SNI and certificate check for that name)
+            limits=httpx.Limits(max_keepalive_connections=0),
             headers={"User-Agent": USER_AGENT},
         )
 
@@ -186,6 +189,8 @@ class WebhookSender:
                     await self._deliver(export, self.schedule, self._http())
                 except VectoBeatError as exc:  # the log could not be written: say so, go on
                     _log.warning("webhook_export_failed guild=%s error=%s", guild, exc)
+                except Exception:  # a bug here must not stop the bot's other work
+                    _log.exception("webhook_export_crashed guild=%s", guild)
         finally:
             if self._queues.get(guild) is queue:
                 del self._queues[guild]
