@@ -191,8 +191,6 @@ def parse_target(url: str, allowed_hosts: Collection[str] = ()) -> WebhookTarget
             )
         if not all(_HOST_LABEL.fullmatch(label) for label in host.split(".")):
             raise UnsafeWebhookTarget(f"The webhook host {raw_host!r} is not a valid host name.")
-    elif str(literal) != host and not isinstance(literal, ipaddress.IPv6Address):
-        raise UnsafeWebhookTarget(f"The webhook host {raw_host!r} is not written as a.b.c.d.")
     target = WebhookTarget(
         url=url,
         scheme=scheme,
