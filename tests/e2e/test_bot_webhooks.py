@@ -21,6 +21,12 @@ from vectobeat_core.settings import ServerSettings
 pytestmark = [pytest.mark.anyio, pytest.mark.slow, pytest.mark.timeout(300)]
 
 
+def delivered(metrics: str) -> float:
+    line = 'vectobeat_webhook_exports_total{outcome="delivered"} '
+    found = [row for row in metrics.splitlines() if row.startswith(line)]
+    return float(found[0].removeprefix(line)) if found else -1.0
+
+
 async def test_a_track_start_is_exported_signed(tmp_path: Path) -> None:
     async with WebhookReceiver() as receiver, bot_world(tmp_path, redis_url=None) as world:
         chosen = ServerSettings(
@@ -34,7 +40,7 @@ async def test_a_track_start_is_exported_signed(tmp_path: Path) -> None:
             "VECTOBEAT_WEBHOOK_SIGNING_SECRET": SIGNING_SECRET,
             "VECTOBEAT_WEBHOOK_ALLOWED_HOSTS": "127.0.0.1",
         }
-        async with running_bot(world, **env):
+        async with running_bot(world, **env) as bot:
             for g in (guild, quiet):
                 await world.voice(g, g.member)
                 answer = await world.run(g, g.member, "play", {"query": "Alpha Song"})
@@ -42,6 +48,10 @@ async def test_a_track_start_is_exported_signed(tmp_path: Path) -> None:
             with anyio.fail_after(20):
                 while not receiver.got("track_started"):  # noqa: ASYNC110 - another process
                     await anyio.sleep(0.05)
+            with anyio.fail_after(10):
+                while delivered(metrics := (await bot.get("/metrics")).text) < 1:  # noqa: ASYNC110
+                    await anyio.sleep(0.05)
+            assert 'vectobeat_webhook_exports_total{outcome="dropped"} 0.0' in metrics
         started = next(
             r for r in receiver.received if r.headers["X-VectoBeat-Event"] == "track_started"
         )

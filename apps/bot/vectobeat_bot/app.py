@@ -33,7 +33,7 @@ from vectobeat_bot.settings_sync import GuildSettings, SettingsSync
 from vectobeat_bot.shard_leases import ShardLeases, lease_shard_ids
 from vectobeat_bot.status_server import BotMetrics, StatusServer
 from vectobeat_bot.voice import DiscordVoiceLink
-from vectobeat_bot.webhook_exports import WebhookExports
+from vectobeat_bot.webhook_exports import WebhookExports, WebhookMetrics
 from vectobeat_core import __version__
 from vectobeat_core.errors import ConfigError, NotBuilt, VectoBeatError
 from vectobeat_core.ids import GuildId
@@ -144,6 +144,7 @@ async def run_bot(config: AppConfig) -> None:
         settings.listen(exports.settings_applied)
         queue_sync.bind(service.snapshot)
         metrics = BotMetrics()
+        metrics.registry.register(WebhookMetrics(webhooks))
         board = NowPlayingBoard()
         service.watch(board.changed)
         events = BridgeEvents(bridge)

@@ -12,7 +12,11 @@ last track ended with nothing queued) and `settings_applied` (a `SettingsSync.li
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from typing import Any
+
+from prometheus_client.metrics_core import CounterMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 from vectobeat_adapters.lavalink.model import LavalinkEvent, PlayerMoved, TrackEnd, TrackStart
 from vectobeat_adapters.webhooks.sender import Export, WebhookSender
@@ -26,7 +30,7 @@ from vectobeat_core.settings import changed_fields
 from vectobeat_core.tracks import Track
 from vectobeat_core.webhooks import ExportEvent, ExportKind, wants
 
-__all__ = ["WebhookExports"]
+__all__ = ["WebhookExports", "WebhookMetrics"]
 
 _log = logging.getLogger("vectobeat.bot.webhooks")
 
@@ -110,3 +114,24 @@ class WebhookExports:
         fields = changed_fields(before.settings, held.settings)
         if fields:
             self._emit("settings_changed", held.guild_id, fields=fields, version=held.version)
+
+
+class WebhookMetrics(Collector):
+    """``vectobeat_webhook_exports_total{outcome}`` for /metrics: exports delivered, failed for
+    good (after every retry, or refused), and dropped from a full guild queue."""
+
+    def __init__(self, sender: WebhookSender) -> None:
+        self._sender = sender
+
+    def collect(self) -> Iterator[Metric]:
+        family = CounterMetricFamily(
+            "vectobeat_webhook_exports", "Webhook exports by outcome.", labels=["outcome"]
+        )
+        sender = self._sender
+        for outcome, count in (
+            ("delivered", sender.delivered),
+            ("failed", sender.failed),
+            ("dropped", sender.dropped),
+        ):
+            family.add_metric([outcome], count)
+        yield family
