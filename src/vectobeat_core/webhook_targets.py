@@ -173,6 +173,8 @@ def parse_target(url: str, allowed_hosts: Collection[str] = ()) -> WebhookTarget
         raise UnsafeWebhookTarget("The webhook URL needs a host.")
     if parts.username is not None or parts.password is not None:
         raise UnsafeWebhookTarget("The webhook URL must not carry a user name or password.")
+    if port == 0:
+        raise UnsafeWebhookTarget("The webhook URL's port must be from 1 to 65535.")
     allowed = host in {normalise_host(h) for h in allowed_hosts}
     scheme = parts.scheme.lower()
     if scheme != "https" and not (scheme == "http" and allowed):

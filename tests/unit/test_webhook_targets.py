@@ -116,6 +116,7 @@ def test_integer_forms_of_any_address_are_refused(address: ipaddress.IPv4Address
         ("ftp://hooks.example.com/", "https://"),
         ("https:///nohost", "needs a host"),
         ("https://bad_host!.example/", "not a valid host name"),
+        ("https://hooks.example.com:0/", "port must be from 1"),
     ],
 )
 def test_unsafe_urls_are_refused(url: str, says: str) -> None:
@@ -175,3 +176,18 @@ def test_saving_refuses_unsafe_urls_but_stored_ones_still_read() -> None:
     again = merge_settings(saved, {"webhook_export_url": "http://127.0.0.1:9/x"}, webhook_hosts=())
     assert again == saved
     assert merge_settings(base, {"webhook_export_url": "http://x.example/"}).webhook_export_url
+
+
+@given(st.text(max_size=80), st.sampled_from(["https://", "http://", ""]))
+def test_any_text_is_a_target_or_a_clear_refusal(text: str, scheme: str) -> None:
+    try:
+        target = parse_target(scheme + text)
+    except UnsafeWebhookTarget as exc:
+        refusal: str | None = exc.message
+    else:
+        refusal = None
+    if refusal is not None:
+        assert refusal.startswith("The webhook")
+    else:
+        assert target.scheme == "https" and target.host and 0 < target.port < 65536
+        assert target.literal is None or address_problem(target.literal) is None
