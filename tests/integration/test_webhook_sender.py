@@ -38,6 +38,7 @@ def sender(
     resolver: Resolver | None = None,
     max_queued: int = 100,
     secret: str | None = SIGNING_SECRET,
+    timeout_s: float = 5.0,
 ) -> WebhookSender:
     return WebhookSender(
         log=log,
@@ -46,7 +47,7 @@ def sender(
         allowed_hosts=allowed,
         resolver=resolver,
         schedule=QUICK,
-        timeout_s=5.0,
+        timeout_s=timeout_s,
         max_queued=max_queued,
     )
 
@@ -104,6 +105,16 @@ async def test_retries_are_bounded(receiver: WebhookReceiver) -> None:
     record = await sender(log).deliver_now(export(receiver.url("/down"), G1, 1))
     assert record.status_code == 500 and record.attempt == QUICK.attempts
     assert len(receiver.at("/down")) == QUICK.attempts
+
+
+async def test_a_receiver_that_does_not_answer_in_time_is_retried(
+    receiver: WebhookReceiver,
+) -> None:
+    log = MemoryWebhookDeliveryLog()
+    receiver.delay["/hang"] = 30.0
+    record = await sender(log, timeout_s=0.2).deliver_now(export(receiver.url("/hang"), G1, 1))
+    assert record.error == "timeout: no answer within 0.2 s"
+    assert [r.attempt for r in await log.recent(G1)] == [3, 2, 1]
 
 
 async def test_order_is_kept_per_guild_and_a_slow_guild_blocks_no_other(
