@@ -3,8 +3,8 @@
 read the record and the plan (one statement on SQL) -> validate and merge (core; a new webhook
 URL by the SSRF rules) -> clamp to the guild's plan (core) -> resolve a new webhook host and
 refuse it unless every address is public or allow-listed -> compare-and-set with history and
-audit events (one transaction on SQL) -> only once committed, the change feed + settings channel. The caller learns the stored record,
-its plan and every clamp with its reason.
+audit events (one transaction on SQL) -> only once committed, the change feed + settings channel.
+The caller learns the stored record, its plan and every clamp with its reason.
 """
 
 from __future__ import annotations
