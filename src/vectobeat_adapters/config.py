@@ -352,6 +352,24 @@ FIELDS: tuple[Field, ...] = (
         "unavailable; the database is told to abandon a statement after two thirds of it.",
         kind="float",
     ),
+    Field(
+        "WEBHOOK_SIGNING_SECRET",
+        "webhook_signing_secret",
+        None,
+        "Master key (16+ characters) from which each guild's webhook-export signing secret is "
+        "derived; the same value on bot and panel. Unset turns webhook exports off.",
+        components=("bot", "panel"),
+        secret=True,
+    ),
+    Field(
+        "WEBHOOK_ALLOWED_HOSTS",
+        "webhook_allowed_hosts",
+        None,
+        "Host names or IPs, comma separated, that webhook exports may reach over plain http:// "
+        "and on internal addresses (e.g. receiver.internal,10.0.0.5); unset: https:// to public "
+        "addresses only.",
+        components=("bot", "panel"),
+    ),
 )
 
 
@@ -400,6 +418,8 @@ class AppConfig:
     bot_data_dir: str = "./.vectobeat"
     stripe_prices: str | None = None
     store_timeout: float = 3.0
+    webhook_signing_secret: Secret | None = None
+    webhook_allowed_hosts: str | None = None
 
 
 def read_dotenv(path: Path) -> dict[str, str]:

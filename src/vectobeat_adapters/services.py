@@ -44,6 +44,7 @@ from vectobeat_adapters.memory.settings import MemorySettingsRepository
 from vectobeat_adapters.memory.settings_channel import MemorySettingsChannel
 from vectobeat_adapters.memory.telemetry import MemoryTelemetryCache
 from vectobeat_adapters.memory.tokens import MemoryTokenStore
+from vectobeat_adapters.memory.webhook_log import MemoryWebhookDeliveryLog
 from vectobeat_adapters.sql import SqlStores, open_database
 from vectobeat_adapters.sql.engine import SqlRepository
 from vectobeat_adapters.sql.migrate import upgrade
@@ -65,6 +66,7 @@ from vectobeat_core.ports import (
     StripeEventStore,
     TelemetryCache,
     TokenStore,
+    WebhookDeliveryLog,
 )
 
 __all__ = [
@@ -124,6 +126,7 @@ class Services:
     telemetry: TelemetryCache
     leases: LeaseStore
     settings_channel: SettingsChannel
+    webhook_log: WebhookDeliveryLog
     catalogue: PlanCatalogue
     clock: Clock
     redis_configured: bool
@@ -157,7 +160,7 @@ class Services:
         names = (
             "settings", "audit", "guilds", "tokens", "playlists", "contacts", "concierge",
             "compliance", "stripe_events", "queues", "health", "telemetry", "leases",
-            "settings_channel",
+            "settings_channel", "webhook_log",
         )  # fmt: skip
         report: dict[str, str] = {}
         for name in names:
@@ -190,6 +193,7 @@ def memory_services(
         telemetry=MemoryTelemetryCache(wall),
         leases=MemoryLeaseStore(),
         settings_channel=MemorySettingsChannel(),
+        webhook_log=MemoryWebhookDeliveryLog(),
         catalogue=catalogue if catalogue is not None else default_catalogue(),
         clock=wall,
         redis_configured=False,
@@ -277,6 +281,7 @@ async def open_services(
             telemetry=telemetry,
             leases=leases,
             settings_channel=channel,
+            webhook_log=sql.webhook_log,
             catalogue=catalogue,
             clock=wall,
             redis_configured=bool(config.redis_url),

@@ -39,6 +39,7 @@ from vectobeat_core.records import (
 from vectobeat_core.regions import Region
 from vectobeat_core.settings import SettingsRecord
 from vectobeat_core.shards import Lease
+from vectobeat_core.webhooks import WebhookDelivery
 
 __all__ = [
     "AlarmSink",
@@ -62,6 +63,7 @@ __all__ = [
     "StripeEventStore",
     "TelemetryCache",
     "TokenStore",
+    "WebhookDeliveryLog",
 ]
 
 
@@ -406,5 +408,15 @@ class TelemetryCache(Protocol):
     async def put(self, name: str, document: JSON, ttl: float) -> None: ...
 
     async def get(self, name: str) -> JSON | None: ...
+
+    async def ping(self) -> None: ...
+
+
+class WebhookDeliveryLog(Protocol):
+    """The latest webhook-export attempts of each guild (older ones pruned), newest first."""
+
+    async def append(self, delivery: WebhookDelivery) -> None: ...
+
+    async def recent(self, guild: GuildId, limit: int = 50) -> list[WebhookDelivery]: ...
 
     async def ping(self) -> None: ...

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any, Literal, TypeAlias, cast
 from urllib.parse import urlsplit
 
@@ -37,6 +37,7 @@ from vectobeat_core.plans import (
     default_catalogue,
 )
 from vectobeat_core.regions import Region, clamp_region
+from vectobeat_core.webhook_targets import UnsafeWebhookTarget, parse_target
 
 __all__ = [
     "ANNOUNCEMENT_STYLES",
@@ -302,13 +303,30 @@ def parse_settings(payload: Mapping[str, object]) -> ServerSettings:
     return ServerSettings(**_read_fields(payload))
 
 
-def merge_settings(base: ServerSettings, patch: Mapping[str, object]) -> ServerSettings:
-    """``base`` with the fields in ``patch`` replaced (each validated like `parse_settings`)."""
+def merge_settings(
+    base: ServerSettings,
+    patch: Mapping[str, object],
+    *,
+    webhook_hosts: Collection[str] | None = None,
+) -> ServerSettings:
+    """``base`` with the fields in ``patch`` replaced (each validated like `parse_settings`).
+
+    A save passes ``webhook_hosts`` (the operator's allow-list): a changed ``webhook_export_url``
+    must then pass `vectobeat_core.webhook_targets.parse_target` (https, no integer-form or
+    non-public literal host). Stored settings are read without it, so nothing saved is lost.
+    """
     if not isinstance(base, ServerSettings):
         raise InvalidInput(
             f"merge_settings needs ServerSettings as its base, got {type(base).__name__}."
         )
-    return attrs.evolve(base, **_read_fields(patch))
+    values = _read_fields(patch)
+    url = values.get("webhook_export_url")
+    if webhook_hosts is not None and url is not None and url != base.webhook_export_url:
+        try:
+            parse_target(url, webhook_hosts)
+        except UnsafeWebhookTarget as exc:
+            raise InvalidSettings({"webhook_export_url": exc.message.rstrip(".")}) from None
+    return attrs.evolve(base, **values)
 
 
 def changed_fields(old: ServerSettings, new: ServerSettings) -> tuple[str, ...]:

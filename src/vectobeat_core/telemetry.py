@@ -29,6 +29,7 @@ __all__ = [
     "TelemetryKind",
     "queue_sync_payload",
     "redact",
+    "redacted_track",
     "sync_due",
 ]
 
@@ -91,14 +92,23 @@ def redact(event: QueueTelemetry, mode: AnalyticsLevel) -> JSONObject | None:
         "at": event.at,
         "queue_length": event.queue_length,
     }
-    track = event.track
-    if track is not None:
+    out.update(redacted_track(event.track, event.user_id, mode))
+    return out
+
+
+def redacted_track(track: Track | None, user_id: UserId | None, mode: AnalyticsLevel) -> JSONObject:
+    """What analytics ``mode`` lets an export say about a track and who asked for it: nothing
+    under ``none``; source and length under ``basic``; title, author and URI from ``advanced``;
+    the user id only under ``predictive``."""
+    rank = level_rank(ANALYTICS_LEVELS, mode)
+    out: JSONObject = {}
+    if track is not None and rank >= level_rank(ANALYTICS_LEVELS, "basic"):
         out["source"] = track.source
         out["length_ms"] = 0 if track.is_stream else track.length
         if rank >= level_rank(ANALYTICS_LEVELS, "advanced"):
             out["title"] = track.title
             out["author"] = track.author
             out["uri"] = track.uri
-    if rank >= level_rank(ANALYTICS_LEVELS, "predictive") and event.user_id is not None:
-        out["user_id"] = str(event.user_id)
+    if rank >= level_rank(ANALYTICS_LEVELS, "predictive") and user_id is not None:
+        out["user_id"] = str(user_id)
     return out

@@ -36,6 +36,7 @@ from vectobeat_core.ports import (
     SettingsRepository,
     StripeEventStore,
     TokenStore,
+    WebhookDeliveryLog,
 )
 
 SQL_BACKENDS = ("sqlite", "mysql", "postgres")
@@ -57,6 +58,7 @@ class Stores:
     concierge: ConciergeStore
     compliance: ComplianceStore
     stripe_events: StripeEventStore
+    webhook_log: WebhookDeliveryLog
     db: Database | None = None
     keyring: Keyring | None = None
 
@@ -78,6 +80,7 @@ def _stores(
         concierge=ports.concierge,
         compliance=ports.compliance,
         stripe_events=ports.stripe_events,
+        webhook_log=ports.webhook_log,
         db=db,
         keyring=keyring,
     )

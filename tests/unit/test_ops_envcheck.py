@@ -17,6 +17,8 @@ GOOD = {
     "DISCORD_CLIENT_SECRET": "c" * 32,
     "DATABASE_URL": "postgresql+asyncpg://vb:pw@db.internal/vectobeat",
     "REDIS_URL": "redis://cache.internal:6379/0",
+    "WEBHOOK_SIGNING_SECRET": "w" * 32,
+    "WEBHOOK_ALLOWED_HOSTS": "receiver.internal, 10.0.0.5",
 }
 
 
@@ -93,6 +95,8 @@ def test_unknown_bot_region_is_caught() -> None:
         ("ENCRYPTION_KEYS", "not base64!!", "base64"),
         ("STRIPE_SECRET_KEY", "pk_live_123456", "sk_"),
         ("LOG_LEVEL", "loud", "log level"),
+        ("WEBHOOK_SIGNING_SECRET", "short-f3a9", "too short"),
+        ("WEBHOOK_ALLOWED_HOSTS", "https://receiver.internal:8080", "WEBHOOK_ALLOWED_HOSTS"),
     ],
 )
 def test_format_problems(variable: str, value: str, words: str) -> None:

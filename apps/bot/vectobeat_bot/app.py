@@ -30,6 +30,8 @@ from vectobeat_adapters.queue_journal import JOURNAL_FILE, QueueJournal
 from vectobeat_adapters.redis.writer import CoalescingWriter
 from vectobeat_adapters.services import Services, open_services
 from vectobeat_adapters.store_generation import GenerationWatch
+from vectobeat_adapters.webhooks.resolve import allowed_hosts
+from vectobeat_adapters.webhooks.sender import WebhookSender
 from vectobeat_bot.bot import BotDeps, VectoBeatBot
 from vectobeat_bot.bridge_client import BridgeClient
 from vectobeat_bot.bridge_events import BridgeEvents
@@ -44,6 +46,7 @@ from vectobeat_bot.settings_sync import GuildSettings, SettingsSync
 from vectobeat_bot.shard_leases import ShardLeases, lease_shard_ids
 from vectobeat_bot.status_server import BotMetrics, StatusServer
 from vectobeat_bot.voice import DiscordVoiceLink
+from vectobeat_bot.webhook_exports import WebhookExports, WebhookMetrics
 from vectobeat_core import __version__
 from vectobeat_core.errors import (
     BridgeUnavailable,
@@ -157,9 +160,18 @@ async def run_bot(config: AppConfig) -> None:
         queue_sync = QueueSync(bridge=bridge, telemetry=services.telemetry)
         writer = await _open_writer(config, services, stack)
         players: list[PlayerService] = []
+        secret = config.webhook_signing_secret
+        webhooks = WebhookSender(
+            log=services.webhook_log,
+            clock=services.clock,
+            signing_secret=secret.reveal() if secret else None,
+            allowed_hosts=allowed_hosts(config.webhook_allowed_hosts),
+        )
+        exports = WebhookExports(webhooks, settings, services.clock)
 
         async def on_event(guild_id: GuildId, event: LavalinkEvent) -> None:
             if players:
+                exports.lavalink_event(guild_id, event)
                 await players[0].on_event(guild_id, event)
 
         cluster = await stack.enter_async_context(
@@ -185,8 +197,12 @@ async def run_bot(config: AppConfig) -> None:
             seed=lambda: rng.randrange(2**31),
         )
         players.append(service)
+        exports.bind(service)
+        service.watch(exports.queue_changed)
+        settings.listen(exports.settings_applied)
         queue_sync.bind(service.snapshot)
         metrics = BotMetrics()
+        metrics.registry.register(WebhookMetrics(webhooks))
         board = NowPlayingBoard()
         service.watch(board.changed)
         events = BridgeEvents(bridge)
@@ -256,6 +272,7 @@ async def run_bot(config: AppConfig) -> None:
             await tg.start(deps.dependencies.run)
             await tg.start(writer.run)
             await tg.start(GenerationWatch(services.queues, service.resync_all).run)
+            await tg.start(webhooks.run)
             await tg.start(settings.run)
             await tg.start(queue_sync.run)
             tg.start_soon(watch_idle_voice, bot, deps)

@@ -25,6 +25,7 @@ from vectobeat_core.billing import PriceCatalogue
 from vectobeat_core.errors import ConfigError, InvalidInput, VectoBeatError
 from vectobeat_core.regions import Region
 from vectobeat_core.routing import NodeSpec, parse_node_list
+from vectobeat_core.webhook_targets import parse_allowed_hosts
 
 __all__ = [
     "COMPONENTS",
@@ -95,6 +96,7 @@ MIN_SECRET = {
     "STATUS_TOKEN": 32,
     "DISCORD_CLIENT_SECRET": 16,
     "LAVALINK_PASSWORD": 8,
+    "WEBHOOK_SIGNING_SECRET": 16,
     "ALARM_PAGERDUTY_ROUTING_KEY": 32,
 }
 PREFIXES = {
@@ -305,6 +307,18 @@ def _check_special(env: Mapping[str, str], field: Field, value: str) -> list[Pro
                     "ids from the Stripe dashboard (Product catalogue), e.g. "
                     "starter=price_1AbC,pro=price_2DeF; tiers are starter, pro, growth, scale, "
                     "enterprise",
+                )
+            ]
+    elif field.env == "WEBHOOK_ALLOWED_HOSTS":
+        try:
+            parse_allowed_hosts(value)
+        except InvalidInput as exc:
+            return [
+                Problem(
+                    field.env,
+                    "error",
+                    exc.message,
+                    "list bare host names or IPs, comma separated, e.g. receiver.internal,10.0.0.5",
                 )
             ]
     elif field.env == "PLANS_FILE":

@@ -43,6 +43,7 @@ from vectobeat_panel.settings_pages import settings_routes
 from vectobeat_panel.shared_sessions import CacheSessionStore
 from vectobeat_panel.state import HERE, Panel, PanelOptions, panel_of
 from vectobeat_panel.tokens import token_routes
+from vectobeat_panel.webhook_pages import webhook_routes
 
 __all__ = ["build_routes", "create_app"]
 
@@ -97,6 +98,7 @@ def build_routes() -> list[BaseRoute]:
         *queue_routes(),
         *audit_routes(),
         *token_routes(),
+        *webhook_routes(),
         *billing_routes(),
         *openapi_routes(),
         Route("/api/health", health, methods=["GET"], name="health"),

@@ -1,9 +1,10 @@
 """Saving settings, the one way every writer goes (panel page, control-panel API, bot bridge).
 
-read the record and the plan (one statement on SQL) -> validate and merge (core) -> clamp to the
-guild's plan (core) -> compare-and-set with history and audit events (one transaction on SQL) ->
-only once committed, the change feed + settings channel. The caller learns the stored record,
-its plan and every clamp with its reason.
+read the record and the plan (one statement on SQL) -> validate and merge (core; a new webhook
+URL by the SSRF rules) -> clamp to the guild's plan (core) -> resolve a new webhook host and
+refuse it unless every address is public or allow-listed -> compare-and-set with history and
+audit events (one transaction on SQL) -> only once committed, the change feed + settings channel.
+The caller learns the stored record, its plan and every clamp with its reason.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import attrs
 
 from vectobeat_adapters.services import Services
 from vectobeat_adapters.sql.settings import SqlSettingsRepository
+from vectobeat_adapters.webhooks.resolve import WebhookResolveError, allowed_hosts, check_url
 from vectobeat_core.audit import AuditEvent
 from vectobeat_core.errors import InvalidSettings, VectoBeatError
 from vectobeat_core.ids import GuildId
@@ -33,11 +35,14 @@ from vectobeat_core.settings import (
     clamp_to_plan,
     merge_settings,
 )
+from vectobeat_core.webhook_targets import UnsafeWebhookTarget
 from vectobeat_panel.state import Panel
 
 __all__ = ["SaveResult", "current_settings", "guild_plan", "save_settings", "settings_state"]
 
 log = logging.getLogger("vectobeat.panel.settings")
+WEBHOOK_RESOLVE_S = 3.0
+"""How long a save waits for the webhook host to resolve."""
 
 
 @attrs.frozen
@@ -96,8 +101,10 @@ async def save_settings(
     now = panel.clock()
     current, plan = await _read(panel, guild_id)
     base_settings = current.settings if current is not None else ServerSettings()
-    merged = merge_settings(base_settings, patch)
+    hosts = allowed_hosts(panel.config.webhook_allowed_hosts)
+    merged = merge_settings(base_settings, patch, webhook_hosts=hosts)
     clamped, clamps = clamp_to_plan(merged, plan, services.catalogue)
+    await _check_webhook_host(panel, base_settings, clamped, hosts)
     record = apply_update(current, base_version, clamped, now=now, actor=actor, guild_id=guild_id)
     changed = changed_fields(base_settings, clamped)
     events = [AuditEvent.settings_changed(guild_id, record.version, changed, actor, now)]
@@ -107,6 +114,19 @@ async def save_settings(
     result = SaveResult(record, clamps, changed, plan)
     await announce(panel, result)  # committed: now tell bots
     return result
+
+
+async def _check_webhook_host(
+    panel: Panel, old: ServerSettings, new: ServerSettings, hosts: frozenset[str]
+) -> None:
+    """A new webhook URL must resolve, and only to addresses exports may reach (SSRF rules)."""
+    url = new.webhook_export_url
+    if url is None or url == old.webhook_export_url:
+        return
+    try:
+        await check_url(url, hosts, resolver=panel.webhook_resolver, timeout_s=WEBHOOK_RESOLVE_S)
+    except (UnsafeWebhookTarget, WebhookResolveError) as exc:
+        raise InvalidSettings({"webhook_export_url": exc.message.rstrip(".")}) from None
 
 
 async def _read(panel: Panel, guild_id: GuildId) -> tuple[SettingsRecord | None, Plan]:

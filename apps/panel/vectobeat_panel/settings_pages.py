@@ -96,7 +96,13 @@ GROUPS: tuple[tuple[str, tuple[FieldView, ...]], ...] = (
     (
         "Webhook exports",
         (
-            FieldView("webhook_export_url", "Webhook URL", "url", "An https:// endpoint."),
+            FieldView(
+                "webhook_export_url",
+                "Webhook URL",
+                "url",
+                "An https:// endpoint on a public address that receives each selected event as "
+                "signed JSON, as detailed as Analytics allows.",
+            ),
             FieldView("webhook_export_events", "Exported events", "multi", "", WEBHOOK_EVENTS),
         ),
     ),

@@ -21,6 +21,7 @@ from starlette.templating import Jinja2Templates
 
 from vectobeat_adapters.config import AppConfig
 from vectobeat_adapters.services import Services
+from vectobeat_adapters.webhooks.resolve import Resolver
 from vectobeat_core.errors import (
     InvalidInput,
     NotAuthenticated,
@@ -87,6 +88,8 @@ class Panel:
     clock: Callable[[], float] = time.time
     node_specs: tuple[NodeSpec, ...] = ()
     node_cache: tuple[float, list[dict[str, Any]], bytes] | None = None
+    webhook_resolver: Resolver | None = None
+    """Resolves webhook hosts (``None``: the system resolver); tests put a fake here."""
     _services: Services | None = None
     _verified: dict[str, str] = attrs.Factory(dict)
 

@@ -22,6 +22,7 @@ from vectobeat_adapters.sql.queue_store import SqlQueueStore
 from vectobeat_adapters.sql.settings import SqlSettingsRepository
 from vectobeat_adapters.sql.stripe_events import SqlStripeEventStore
 from vectobeat_adapters.sql.tokens import SqlTokenStore
+from vectobeat_adapters.sql.webhook_log import SqlWebhookDeliveryLog
 from vectobeat_core.ports import Clock
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "SqlStores",
     "SqlStripeEventStore",
     "SqlTokenStore",
+    "SqlWebhookDeliveryLog",
     "current_revision",
     "open_database",
     "upgrade_database",
@@ -57,6 +59,7 @@ class SqlStores:
     compliance: SqlComplianceStore
     stripe_events: SqlStripeEventStore
     queues: SqlQueueStore
+    webhook_log: SqlWebhookDeliveryLog
 
     @classmethod
     def build(cls, db: Database, keyring: Keyring, clock: Clock) -> SqlStores:
@@ -71,4 +74,5 @@ class SqlStores:
             compliance=SqlComplianceStore(db, keyring),
             stripe_events=SqlStripeEventStore(db),
             queues=SqlQueueStore(db, clock),
+            webhook_log=SqlWebhookDeliveryLog(db),
         )

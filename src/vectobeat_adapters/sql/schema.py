@@ -30,6 +30,7 @@ __all__ = [
     "settings_history",
     "stripe_events",
     "token_quota",
+    "webhook_deliveries",
 ]
 
 NAMING = {
@@ -206,3 +207,19 @@ queue_generation = sa.Table(
 )
 """One row (id 1): a random token made when the queue store's data began; a database restored
 from an older dump or emptied has another (or none), so the bot rewrites every guild."""
+
+webhook_deliveries = sa.Table(
+    "vb_webhook_deliveries",
+    metadata,
+    sa.Column("attempt_id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("guild_id", Snowflake, nullable=False),
+    sa.Column("delivery_id", sa.String(64), nullable=False),
+    sa.Column("event", sa.String(32), nullable=False),
+    sa.Column("attempt", sa.Integer, nullable=False),
+    sa.Column("at", Time, nullable=False),
+    sa.Column("latency_ms", Time, nullable=False),
+    sa.Column("status_code", sa.Integer, nullable=True),
+    sa.Column("error", sa.String(300), nullable=True),
+    sa.Index(None, "guild_id", "attempt_id"),
+    **MYSQL,
+)
