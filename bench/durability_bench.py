@@ -4,7 +4,8 @@ gets every guild back.
 1. **Durable wait.** ``--guilds`` guilds (default 200) each with a queue; ``--adds`` adds (default
    2,000) run ``--parallel`` at a time (default 20): each appends a track, marks the guild dirty
    in the ``CoalescingWriter`` and times ``await writer.durable(guild)``, the wait every reply to
-   a queue change now has. Measured against the in-memory store, Redis (a private key namespace on
+   a queue change now has. Measured against the in-memory store, the SQL store on a SQLite file
+   (the default without Redis), Redis (a private key namespace on
    ``--redis``), and the local SQLite journal (Redis behind a ``FaultProxy`` that cuts every
    connection, so each change is journaled). ``writes/add`` shows the group commit at work.
 2. **Resync.** A private ``redis-server`` on a free port holds ``--resync-guilds`` guilds (default
@@ -35,12 +36,14 @@ from typing import Any
 import anyio
 import anyio.abc
 
+from vectobeat_adapters.config import load_config
 from vectobeat_adapters.memory.queue_store import MemoryQueueStore
 from vectobeat_adapters.queue_journal import QueueJournal
 from vectobeat_adapters.redis import RedisKeys, open_redis
 from vectobeat_adapters.redis.connection import RedisSettings
 from vectobeat_adapters.redis.queue_store import RedisQueueStore
 from vectobeat_adapters.redis.writer import CoalescingWriter
+from vectobeat_adapters.services import open_services
 from vectobeat_adapters.store_generation import GenerationWatch
 from vectobeat_core.ids import GuildId
 from vectobeat_core.ports import QueueStore
@@ -225,6 +228,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         figures[f"memory/{scenario}"] = await durable_waits(
             MemoryQueueStore(_Clock()), None, guilds, args.adds, args.parallel
         )
+    with tempfile.TemporaryDirectory() as tmp:  # the Quickstart default: a SQLite file
+        config = load_config(environ={"DATABASE_URL": f"sqlite+aiosqlite:///{tmp}/bench.db"})
+        async with open_services(config) as services:
+            for scenario, guilds in spread.items():
+                figures[f"sqlite/{scenario}"] = await durable_waits(
+                    services.queues, None, guilds, args.adds, args.parallel
+                )
     port = int(args.redis.rsplit(":", 1)[1].split("/")[0])
     keys = RedisKeys(f"vbbench-{uuid.uuid4().hex[:8]}:")
     async with open_redis(args.redis) as conn:
@@ -269,7 +279,7 @@ def main() -> None:
         f"{'store':<10}{'adds go to':<12}{'p50 ms':>10}{'p99 ms':>10}{'max ms':>10}"
         f"{'writes/add':>12}\n"
     )
-    for name in ("memory", "redis", "journal"):
+    for name in ("memory", "sqlite", "redis", "journal"):
         for scenario in SCENARIOS:
             f = figures[f"{name}/{scenario}"]
             out.write(
