@@ -6,9 +6,10 @@ Lavalink's default 5 s. Guild and user ids are realistic 19-digit snowflakes. Sc
 
 1. **kill**: N players (10,000 by default; half per region, spread over the four nodes by the
    cluster's own routing) play, paused one in ten; us-1 is killed. Figures: time from the kill to
-   the last of its players resumed (the audit time of its last move); the **floor**: a bare aiohttp
+   the last of its players resumed (when the cluster told its last ``PlayerMoved``); the **floor**: a bare aiohttp
    client sending the same PATCHes (the bodies the cluster sent, in the same order, to the same
-   node, at ``LavalinkCluster.move_concurrency``) to that node, three times, the median counting;
+   node, at ``LavalinkCluster.move_concurrency``) to that node, right before the kill (the bodies built
+   as the moves build them) and twice after it (the bodies recorded), the median counting;
    their ratio; position drift per player (its position on the new node minus where it would be
    had nothing happened, from a snapshot of us-1 just before the kill); players resumed in their
    region. Then eu-1 hangs (answers nothing): detection time and time to its last player moved.
@@ -183,8 +184,8 @@ def _player_patches(node: FakeLavalinkNode, since: int) -> list[tuple[str, Any]]
     ]
 
 
-async def _serve_fleet(conn: Connection) -> None:
-    """The child process: four fake nodes and a command loop over ``conn``."""
+async def _serve_fleet(conn: Connection, profile: str) -> None:
+    """The child process: four fake nodes (on server ``profile``) and a command loop."""
     catalogue = make_catalogue()
     nodes: dict[str, FakeLavalinkNode] = {}
     for region, name in NAMES:
@@ -195,6 +196,7 @@ async def _serve_fleet(conn: Connection) -> None:
             catalogue=catalogue,
             player_update_interval=PLAYER_UPDATES_S,
             stats_interval=60.0,
+            profile=parse_profiles(profile),
         ).start()
     conn.send({name: node.base_url for name, node in nodes.items()})
     loop = asyncio.get_running_loop()
@@ -259,20 +261,21 @@ async def _serve_fleet(conn: Connection) -> None:
             conn.send(len(_player_patches(node, int(arg))))
 
 
-def _fleet_process(conn: Connection) -> None:
+def _fleet_process(conn: Connection, profile: str) -> None:
     logging.basicConfig(level=logging.CRITICAL)
-    asyncio.run(_serve_fleet(conn))
+    asyncio.run(_serve_fleet(conn, profile))
 
 
 class FakeFleet:
-    """Four fake nodes in a child process (as Lavalink runs in its own), driven over a pipe."""
+    """Four fake nodes in a child process (as Lavalink runs in its own), driven over a pipe;
+    ``profile`` names server profiles they all show from the start (``""``: none)."""
 
-    def __init__(self) -> None:
+    def __init__(self, profile: str = "") -> None:
         self.catalogue = make_catalogue()
         self.songs = list(self.catalogue.tracks)
         self._conn, child = multiprocessing.Pipe()
         self._process = multiprocessing.get_context("spawn").Process(
-            target=_fleet_process, args=(child,), daemon=True
+            target=_fleet_process, args=(child, profile), daemon=True
         )
         self._lock = asyncio.Lock()
         self.urls: dict[str, str] = {}
@@ -605,10 +608,19 @@ async def _kill_and_measure(
     victims = {int(r.guild_id) for r in cluster.records() if r.node == KILLED}
     target = next(name for region, name in NAMES if region == "us" and name != KILLED)
     await asyncio.sleep(1.0)
+    result: dict[str, Any] = {"setup_s": setup_s, "placed": dict(sorted(per_node.items()))}
+    floor_runs: list[float] = []
     if scenario.slow:
         for _region, name in NAMES:
             await fleet.set_profile(name, parse_profiles(SLOW_PROFILE))
-    result: dict[str, Any] = {"setup_s": setup_s, "placed": dict(sorted(per_node.items()))}
+    else:  # the floor right before the kill too: the bodies the moves will send, built the same way
+        early = [
+            (str(r.guild_id), r.full_body(cluster.clock.now(), fresh=True))
+            for r in cluster.records()
+            if r.node == KILLED
+        ]
+        floor_runs.append(await patch_floor(fleet, target, early, cluster.move_concurrency))
+        await asyncio.sleep(0.5)
     if proxy is not None and scenario.redis_port is not None:
         result["redis_health_keys_before_blackhole"] = await count_namespace(
             scenario.redis_port, namespace
@@ -643,18 +655,16 @@ async def _kill_and_measure(
         "move_failures": cluster.counts.move_failures,
         "false_downs_seen": sorted(false_downs),
     }
-    if scenario.hang:
-        result["hung"] = await _hang_and_measure(fleet, cluster, moves, tracks)
     bodies = await fleet.player_patches_since(target, index)
     result["floor_patches"] = len(bodies)
-    repeats = 1 if scenario.slow else 3  # a slow node's floor is its 2 s delay, not noise
-    runs = [
-        await patch_floor(fleet, target, bodies, cluster.move_concurrency) for _ in range(repeats)
-    ]
-    result["floor_runs_s"] = runs
-    result["floor_s"] = statistics.median(runs)
+    repeats = 1 if scenario.slow else 2  # a slow node's floor is its 2 s delay, not noise
+    for _ in range(repeats):
+        floor_runs.append(await patch_floor(fleet, target, bodies, cluster.move_concurrency))
+    result["floor_runs_s"] = floor_runs
+    result["floor_s"] = statistics.median(floor_runs)
     result["ratio"] = result["kill"]["last_resumed_s"] / result["floor_s"]
     if scenario.hang:
+        result["hung"] = await _hang_and_measure(fleet, cluster, moves, tracks)
         await fleet.revive(HUNG)
     return result
 
@@ -690,9 +700,9 @@ async def _hang_and_measure(
 async def patch_floor(
     fleet: FakeFleet, name: str, bodies: Sequence[tuple[str, Any]], concurrency: int
 ) -> float:
-    """Seconds a bare aiohttp client takes to send ``bodies`` (the cluster's own PATCHes, in
-    order) to node ``name`` at the same concurrency, on a session of its own: the floor any
-    client's failover time sits on in this setup."""
+    """Seconds a bare aiohttp client takes to send ``bodies`` (``(path ending in the guild id,
+    body)``: the cluster's own PATCHes, in order) to node ``name`` at the same concurrency, on a
+    session of its own: the floor any client's failover time sits on in this setup."""
     url = fleet.urls[name]
     headers = {"Authorization": PASSWORD}
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=256)) as http:
@@ -705,7 +715,7 @@ async def patch_floor(
         sem = asyncio.Semaphore(concurrency)
 
         async def one(path: str, body: Any) -> None:
-            guild = path.rsplit("/", 1)[1]
+            guild = path.rsplit("/", 1)[-1]
             async with (
                 sem,
                 http.patch(
@@ -794,9 +804,9 @@ class BotProcess:
         self._process.join(5)
 
 
-async def restart_run(guilds: int, window_s: float) -> dict[str, Any]:
+async def restart_run(guilds: int, window_s: float, profile: str = "") -> dict[str, Any]:
     """SIGKILL the bot with ``guilds`` playing, restart it at once; sample the nodes."""
-    fleet = FakeFleet()
+    fleet = FakeFleet(profile)
     await fleet.start()
     saved: list[SavedGuild] = [
         (snowflake(i), r.value, i, 30_000 + (i % 100) * 1000, i % 10 == 0)
@@ -806,7 +816,9 @@ async def restart_run(guilds: int, window_s: float) -> dict[str, Any]:
     saved_at = time.time()
     first = BotProcess(fleet.urls, saved, saved_at)
     second = BotProcess(fleet.urls, saved, saved_at)
-    result: dict[str, Any] = {"guilds": guilds, "playing_guilds": len(playing)}
+    result: dict[str, Any] = {
+        "guilds": guilds, "playing_guilds": len(playing), "profile": profile or "lavalink",
+    }  # fmt: skip
     try:
         first.start()
         await first.ready(120.0)
@@ -998,15 +1010,17 @@ def print_table(title: str, header: Sequence[str], rows: Sequence[Sequence[Any]]
         print(f"{label:<34}" + "".join(f"{fmt(v):>18}" for v in values))
 
 
-def kill_rows(runs: Sequence[dict[str, Any]]) -> list[list[Any]]:
-    def get(run: dict[str, Any], *path: str) -> Any:
-        value: Any = run
-        for key in path:
-            if not isinstance(value, dict) or key not in value:
-                return None
-            value = value[key]
-        return value
+def dig(run: dict[str, Any], *path: str) -> Any:
+    """``run[path[0]][path[1]]...``, ``None`` where a scenario has no such figure."""
+    value: Any = run
+    for key in path:
+        if not isinstance(value, dict) or key not in value:
+            return None
+        value = value[key]
+    return value
 
+
+def kill_rows(runs: Sequence[dict[str, Any]]) -> list[list[Any]]:
     fields: list[tuple[str, tuple[str, ...]]] = [
         ("players", ("players",)),
         ("on the killed node (us-1)", ("kill", "on_killed_node")),
@@ -1027,7 +1041,7 @@ def kill_rows(runs: Sequence[dict[str, Any]]) -> list[list[Any]]:
         ("nodes falsely marked down", ("false_down_transitions",)),
         ("setup of the players (s)", ("setup_s",)),
     ]
-    return [[label, *(get(run, *path) for run in runs)] for label, path in fields]
+    return [[label, *(dig(run, *path) for run in runs)] for label, path in fields]
 
 
 def kill_targets(run: dict[str, Any]) -> dict[str, bool]:
@@ -1068,7 +1082,7 @@ def main(argv: list[str] | None = None) -> None:
         KillScenario("slow", slow_n, slow=True),
     ]
     runs = [asyncio.run(kill_run(s, args.concurrency)) for s in scenarios]
-    restart = asyncio.run(restart_run(guilds, window))
+    restarts = [asyncio.run(restart_run(guilds, window, p)) for p in ("", "no-resume")]
     theirs = None if args.skip_pomice else asyncio.run(pomice_run(pomice_n))
     plain, redis, slow = runs
     cpus = multiprocessing.cpu_count()
@@ -1103,27 +1117,33 @@ def main(argv: list[str] | None = None) -> None:
         )
     print()
     print_table(
-        f"bot SIGKILL + restart with {restart['guilds']} guilds ({restart['playing_guilds']} "
-        "playing), sampled on the nodes every 20 ms",
-        ["VectoBeat"],
+        f"bot SIGKILL + restart with {guilds} guilds ({restarts[0]['playing_guilds']} playing), "
+        "sampled on the nodes every 20 ms",
+        ["Lavalink", "no-resume server"],
         [
-            ["restart -> all re-played (s)", restart["restart_ready_s"]],
-            ["audio gap p50 (ms)", restart["gap_ms"]["p50"]],
-            ["audio gap p99 (ms)", restart["gap_ms"]["p99"]],
-            ["audio gap max (ms)", restart["gap_ms"]["max"]],
-            ["guilds with any gap", restart["guilds_with_gap"]],
-            ["max duplicate players", restart["max_duplicates"]],
-            ["duplicates from (s after kill)", restart["duplicates_from_s"]],
-            ["duplicates until (s after kill)", restart["duplicates_until_s"]],
-            ["duplicates at end of window", restart["duplicates_at_end"]],
-            ["window (s after kill)", restart["window_s"]],
-            ["samples (max interval s)", f"{restart['samples']} ({restart['max_interval_s']:.3f})"],
+            [label, *(dig(r, *path) for r in restarts)]
+            for label, path in (
+                ("restart -> all re-played (s)", ("restart_ready_s",)),
+                ("audio gap p50 (ms)", ("gap_ms", "p50")),
+                ("audio gap p99 (ms)", ("gap_ms", "p99")),
+                ("audio gap max (ms)", ("gap_ms", "max")),
+                ("guilds with any gap", ("guilds_with_gap",)),
+                ("max duplicate players", ("max_duplicates",)),
+                ("duplicates from (s after kill)", ("duplicates_from_s",)),
+                ("duplicates until (s after kill)", ("duplicates_until_s",)),
+                ("duplicates at end of window", ("duplicates_at_end",)),
+                ("window (s after kill)", ("window_s",)),
+                ("samples", ("samples",)),
+                ("longest sample interval (s)", ("max_interval_s",)),
+            )
         ],
     )
     print(
-        "note: the restarted bot does not resume its old Lavalink sessions yet (built next): "
-        "the old players play on until the session's resume timeout "
-        f"({RESUME_TIMEOUT_S:g} s) while the new bot plays every guild again in a new session"
+        "NOTE: the restarted bot does not resume its old Lavalink sessions yet (built next). On "
+        "Lavalink the old session waits for a resume and its players play on until its timeout "
+        f"({RESUME_TIMEOUT_S:g} s) while the new bot plays every guild again in a new session: "
+        "duplicates, no gap. A server that does not resume (no-resume) drops the players at the "
+        "kill: a gap until the restarted bot has re-played them, no duplicates."
     )
     if theirs is not None:
         print()
@@ -1150,13 +1170,19 @@ def main(argv: list[str] | None = None) -> None:
         "redis": kill_targets(redis),
         "slow": kill_targets(slow),
         "hung_detection_le_3s": hung is not None and hung["detection_s"] <= 3.0,
-        "restart_no_duplicates": restart["max_duplicates"] == 0,
+        "restart_no_duplicates": all(r["max_duplicates"] == 0 for r in restarts),
     }
     print("targets met: " + json.dumps(targets, sort_keys=True))
     total = time.perf_counter() - started
     print(f"bench took {total:.1f} s")
     figures = {
-        "vectobeat": {"plain": plain, "redis": redis, "slow": slow, "restart": restart},
+        "vectobeat": {
+            "plain": plain,
+            "redis": redis,
+            "slow": slow,
+            "restart": restarts[0],
+            "restart_no_resume": restarts[1],
+        },
         "pomice": theirs,
         "targets": targets,
         "cpus": cpus,
