@@ -34,11 +34,15 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
-    """Every benchmark in bench/, each printing a table and a final JSON line."""
+    """Every benchmark in bench/, each printing a table and a final JSON line.
+
+    ``nox -s bench -- failover_bench --quick``: names pick benches, options go to each one.
+    """
     # Not editable: measure the wheel users get, whose queue hatch_build.py compiles with mypyc.
     session.install(".[all,dev]")
-    names = session.posargs or sorted(
+    options = [arg for arg in session.posargs if arg.startswith("-")]
+    names = [arg for arg in session.posargs if not arg.startswith("-")] or sorted(
         p.stem for p in __import__("pathlib").Path("bench").glob("*_bench.py")
     )
     for name in names:
-        session.run("python", f"bench/{name}.py")
+        session.run("python", f"bench/{name}.py", *options)
