@@ -36,12 +36,15 @@ def typecheck(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Every benchmark in bench/, each printing a table and a final JSON line.
 
-    ``nox -s bench -- failover_bench --quick``: names pick benches, options go to each one.
+    ``nox -s bench -- failover_bench --quick``: the leading names pick benches, everything from
+    the first option on goes to each of them.
     """
     # Not editable: measure the wheel users get, whose queue hatch_build.py compiles with mypyc.
     session.install(".[all,dev]")
-    options = [arg for arg in session.posargs if arg.startswith("-")]
-    names = [arg for arg in session.posargs if not arg.startswith("-")] or sorted(
+    args = list(session.posargs)
+    first_option = next((i for i, arg in enumerate(args) if arg.startswith("-")), len(args))
+    options = args[first_option:]
+    names = args[:first_option] or sorted(
         p.stem for p in __import__("pathlib").Path("bench").glob("*_bench.py")
     )
     for name in names:
