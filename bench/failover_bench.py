@@ -259,6 +259,8 @@ async def _serve_fleet(conn: Connection, profile: str) -> None:
             conn.send(None)
         elif command == "request_count":
             conn.send(len(node.requests))
+        elif command == "cpu":
+            conn.send(time.process_time())
         elif command == "player_patches":
             conn.send(_player_patches(node, int(arg)))
         elif command == "requests":
@@ -329,6 +331,10 @@ class FakeFleet:
 
     async def request_count(self, name: str) -> int:
         return int(await self._ask("request_count", name))
+
+    async def cpu_s(self) -> float:
+        """CPU seconds the fleet process has used so far."""
+        return float(await self._ask("cpu", NAMES[0][1]))
 
     async def player_requests_since(self, name: str, index: int) -> int:
         return int(await self._ask("requests", name, index))
@@ -528,18 +534,22 @@ class MoveLog:
         return [at for at, move in self.moves if move.from_node == node]
 
 
-class DownTransitions(logging.Handler):
-    """Counts the cluster's own ``lavalink_node_status ... to=down`` log lines, per node."""
+class ClusterLog(logging.Handler):
+    """The cluster's own log lines: ``lavalink_node_status ... to=down`` counted per node, and
+    when each ``lavalink_failover`` (a migration planned) was logged, per node."""
 
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
         self.down: collections.Counter[str] = collections.Counter()
+        self.planned_at: dict[str, float] = {}
 
     def emit(self, record: logging.LogRecord) -> None:
+        args = record.args if isinstance(record.args, tuple) else ()
         if record.msg == "lavalink_node_status node=%s from=%s to=%s event=%s why=%s":
-            node, _from, to = record.args[:3] if isinstance(record.args, tuple) else ("", "", "")
-            if to == NodeStatus.DOWN.value:
-                self.down[str(node)] += 1
+            if args[2] == NodeStatus.DOWN.value:
+                self.down[str(args[0])] += 1
+        elif record.msg == "lavalink_failover node=%s players=%d moves=%d stranded=%d":
+            self.planned_at.setdefault(str(args[0]), record.created)
 
 
 async def kill_run(scenario: KillScenario, concurrency: int) -> dict[str, Any]:
@@ -550,7 +560,7 @@ async def kill_run(scenario: KillScenario, concurrency: int) -> dict[str, Any]:
     clock = SystemClock()
     moves = MoveLog()
     notes: dict[str, Any] = {}
-    transitions = DownTransitions()
+    transitions = ClusterLog()
     cluster_log = logging.getLogger("vectobeat.lavalink")
     cluster_log.addHandler(transitions)
     cluster_log.setLevel(logging.WARNING)
@@ -574,6 +584,9 @@ async def kill_run(scenario: KillScenario, concurrency: int) -> dict[str, Any]:
                         proxy=proxy,
                         namespace=namespace,
                     )
+                )
+                result["kill"]["planned_s"] = (
+                    transitions.planned_at.get(KILLED, math.nan) - result["killed_at"]
                 )
                 transitions.down[KILLED] -= 1  # the one true down
                 if scenario.hang:
@@ -613,7 +626,7 @@ async def _kill_and_measure(
     target = next(name for region, name in NAMES if region == "us" and name != KILLED)
     await asyncio.sleep(1.0)
     result: dict[str, Any] = {"setup_s": setup_s, "placed": dict(sorted(per_node.items()))}
-    floor_runs: list[float] = []
+    floor_runs: list[tuple[float, float, float]] = []
     if scenario.slow:
         for _region, name in NAMES:
             await fleet.set_profile(name, parse_profiles(SLOW_PROFILE))
@@ -633,10 +646,15 @@ async def _kill_and_measure(
     index = await fleet.request_count(target)
     if proxy is not None:
         proxy.blackhole()
+    fleet_cpu = await fleet.cpu_s()
+    cpu = time.process_time()
     killed_at = await fleet.kill(KILLED)
+    result["killed_at"] = killed_at
     within = 20.0 + len(victims) * (2.5 / cluster.move_concurrency if scenario.slow else 0.01)
     moved = cluster.counts.players_moved + len(victims)
     false_downs = await watch_failover(cluster, moved, KILLED, within)
+    cpu = time.process_time() - cpu
+    fleet_cpu = await fleet.cpu_s() - fleet_cpu
     if scenario.slow:  # a second move would come after the first wave: watch a little longer
         false_downs |= await watch_failover(cluster, moved + 1, KILLED, 3.0)
     audited = len(await audit.recent(None, limit=10 * n, kinds=[AuditKind.NODE_FAILOVER]))
@@ -658,14 +676,21 @@ async def _kill_and_measure(
         "players_moved": cluster.counts.players_moved,
         "move_failures": cluster.counts.move_failures,
         "false_downs_seen": sorted(false_downs),
+        "cpu_ms_per_move": 1000.0 * cpu / max(len(victims), 1),
+        "fleet_cpu_ms_per_move": 1000.0 * fleet_cpu / max(len(victims), 1),
     }
     bodies = await fleet.player_patches_since(target, index)
     result["floor_patches"] = len(bodies)
     repeats = 1 if scenario.slow else 2  # a slow node's floor is its 2 s delay, not noise
     for _ in range(repeats):
         floor_runs.append(await patch_floor(fleet, target, bodies, cluster.move_concurrency))
-    result["floor_runs_s"] = floor_runs
-    result["floor_s"] = statistics.median(floor_runs)
+    result["floor_runs_s"] = [wall for wall, _cpu, _fleet in floor_runs]
+    result["floor_s"] = statistics.median(result["floor_runs_s"])
+    per_patch = 1000.0 / max(len(bodies), 1)
+    result["floor_cpu_ms_per_patch"] = statistics.median(c * per_patch for _w, c, _f in floor_runs)
+    result["floor_fleet_cpu_ms_per_patch"] = statistics.median(
+        f * per_patch for _w, _c, f in floor_runs
+    )
     result["ratio"] = result["kill"]["last_resumed_s"] / result["floor_s"]
     if scenario.hang:
         result["hung"] = await _hang_and_measure(fleet, cluster, moves, tracks)
@@ -703,10 +728,11 @@ async def _hang_and_measure(
 
 async def patch_floor(
     fleet: FakeFleet, name: str, bodies: Sequence[tuple[str, Any]], concurrency: int
-) -> float:
+) -> tuple[float, float, float]:
     """Seconds a bare aiohttp client takes to send ``bodies`` (``(path ending in the guild id,
     body)``: the cluster's own PATCHes, in order) to node ``name`` at the same concurrency, on a
-    session of its own: the floor any client's failover time sits on in this setup."""
+    session of its own: the floor any client's failover time sits on in this setup. Also the CPU
+    seconds this process and the fleet process used meanwhile."""
     url = fleet.urls[name]
     headers = {"Authorization": PASSWORD}
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=256)) as http:
@@ -728,11 +754,15 @@ async def patch_floor(
             ):
                 await response.read()
 
+        fleet_cpu = await fleet.cpu_s()
+        cpu = time.process_time()
         started = time.perf_counter()
         await asyncio.gather(*(one(path, body) for path, body in bodies))
         took = time.perf_counter() - started
+        cpu = time.process_time() - cpu
+        fleet_cpu = await fleet.cpu_s() - fleet_cpu
         await ws.close()
-    return took
+    return took, cpu, fleet_cpu
 
 
 # -- scenario 4: the bot SIGKILLed and restarted ---------------------------------------------
@@ -1032,6 +1062,7 @@ def kill_rows(runs: Sequence[dict[str, Any]]) -> list[list[Any]]:
         ("lost", ("kill", "lost")),
         ("resumed in region (us)", ("kill", "in_region")),
         ("kill -> marked down (s)", ("kill", "marked_down_s")),
+        ("kill -> its moves planned (s)", ("kill", "planned_s")),
         ("kill -> first resumed (s)", ("kill", "first_resumed_s")),
         ("kill -> last resumed (s)", ("kill", "last_resumed_s")),
         ("floor: same PATCHes, bare (s)", ("floor_s",)),
@@ -1039,6 +1070,10 @@ def kill_rows(runs: Sequence[dict[str, Any]]) -> list[list[Any]]:
         ("drift p50 (ms)", ("kill", "drift_ms", "p50")),
         ("drift p99 (ms, goal <= 250)", ("kill", "drift_ms", "p99")),
         ("drift max (ms)", ("kill", "drift_ms", "max")),
+        ("client CPU per move (ms)", ("kill", "cpu_ms_per_move")),
+        ("bare client CPU per PATCH (ms)", ("floor_cpu_ms_per_patch",)),
+        ("fake nodes' CPU per move (ms)", ("kill", "fleet_cpu_ms_per_move")),
+        ("fake nodes' CPU per bare PATCH (ms)", ("floor_fleet_cpu_ms_per_patch",)),
         ("players moved twice (goal 0)", ("kill", "moved_twice")),
         ("failed move attempts", ("kill", "move_failures")),
         ("audit events written by then", ("kill", "audited_when_resumed")),
