@@ -34,11 +34,18 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
-    """Every benchmark in bench/, each printing a table and a final JSON line."""
+    """Every benchmark in bench/, each printing a table and a final JSON line.
+
+    ``nox -s bench -- failover_bench --quick``: the leading names pick benches, everything from
+    the first option on goes to each of them.
+    """
     # Not editable: measure the wheel users get, whose queue hatch_build.py compiles with mypyc.
     session.install(".[all,dev]")
-    names = session.posargs or sorted(
+    args = list(session.posargs)
+    first_option = next((i for i, arg in enumerate(args) if arg.startswith("-")), len(args))
+    options = args[first_option:]
+    names = args[:first_option] or sorted(
         p.stem for p in __import__("pathlib").Path("bench").glob("*_bench.py")
     )
     for name in names:
-        session.run("python", f"bench/{name}.py")
+        session.run("python", f"bench/{name}.py", *options)
