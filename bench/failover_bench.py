@@ -27,9 +27,9 @@ Lavalink's default 5 s. Guild and user ids are realistic 19-digit snowflakes. Sc
    restarted at once, and re-plays its guilds from a saved list (positions extrapolated, as the
    bot's queue snapshots are). The fleet process samples every node's sessions every 20 ms:
    per-guild audio gap (time with no playing player) and duplicates (a guild playing in two
-   sessions at once). The restarted bot does not resume the old sessions yet (built next), so the
-   figures are expected to be bad: on Lavalink the old players play on until their session's
-   resume timeout (60 s), duplicated; on a ``no-resume`` server they stop at once (a gap).
+   sessions at once). The restarted bot resumes its sessions (their ids kept in a file, as the
+   bot keeps them in BOT_DATA_DIR) and adopts their players: goal 0 s of gap and 0 duplicates; on
+   a ``no-resume`` server the players stop at the kill (a gap until they are re-played).
 5. **pomice**: pomice 2.11's ``NodePool(fallback=True)`` with its players on us-1, us-1 killed.
 
 Goals: kill to last resumed within 1.5x the floor, drift p99 <= 250 ms, 100% resumed in region,
@@ -55,10 +55,12 @@ import multiprocessing
 import secrets
 import statistics
 import sys
+import tempfile
 import time
 import warnings
 from collections.abc import AsyncIterator, Callable, Sequence
 from multiprocessing.connection import Connection
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -67,6 +69,7 @@ import attrs
 
 from vectobeat_adapters.lavalink import LavalinkCluster
 from vectobeat_adapters.lavalink.model import LavalinkEvent, PlayerMoved
+from vectobeat_adapters.lavalink.sessions import SESSION_FILE, SessionFile
 from vectobeat_adapters.memory.audit import MemoryAuditLog
 from vectobeat_adapters.memory.health_store import MemoryHealthStore
 from vectobeat_adapters.redis import RedisHealthStore, RedisKeys, open_redis
@@ -772,14 +775,21 @@ SavedGuild = tuple[int, str, int, int, bool]
 
 
 async def _run_bot(
-    conn: Connection, urls: dict[str, str], saved: list[SavedGuild], saved_at: float
+    conn: Connection,
+    urls: dict[str, str],
+    saved: list[SavedGuild],
+    saved_at: float,
+    sessions: str,
 ) -> None:
-    """The bot: a cluster that re-plays every saved guild at its extrapolated position."""
+    """The bot: a cluster that resumes its Lavalink sessions (kept in the file ``sessions``, as
+    the real bot keeps them in BOT_DATA_DIR) and re-plays every saved guild the nodes do not
+    still play, at its extrapolated position, as the bot's queue restore does."""
     catalogue = make_catalogue()
     clock = SystemClock()
     cluster = LavalinkCluster(
         specs_of(urls), user_id=BOT_ID, client_name="VectoBeat/bench", clock=clock,
         audit=MemoryAuditLog(), health_store=MemoryHealthStore(clock),
+        sessions=SessionFile(Path(sessions)),
     )  # fmt: skip
     async with cluster:
         sem = asyncio.Semaphore(64)
@@ -793,14 +803,17 @@ async def _run_bot(
                     Region(region), Region(region), False, "as_requested", "bench"
                 )
                 await cluster.ensure_player(guild, decision)
+                kept = cluster.player(guild)
+                track = track_of(catalogue, number)
+                kept_track = None if kept is None else kept.track
+                if kept_track is not None and kept_track.encoded == track.encoded:
+                    return  # adopted from the resumed session: it never stopped
                 await cluster.update_voice(
                     guild, session_id=f"s{guild}", token=f"t{guild}",
                     endpoint="us-east1.discord.media:443", channel_id=ChannelId(guild + 1),
                 )  # fmt: skip
                 start = position if paused else position + round((time.time() - saved_at) * 1000)
-                await cluster.play(
-                    guild, track_of(catalogue, number), start_ms=start, paused=paused
-                )
+                await cluster.play(guild, track, start_ms=start, paused=paused)
 
         await asyncio.gather(*(replay(*each) for each in saved))
         conn.send(time.time())
@@ -808,19 +821,21 @@ async def _run_bot(
 
 
 def _bot_process(
-    conn: Connection, urls: dict[str, str], saved: list[SavedGuild], saved_at: float
+    conn: Connection, urls: dict[str, str], saved: list[SavedGuild], saved_at: float, sessions: str
 ) -> None:
     logging.basicConfig(level=logging.CRITICAL)
-    asyncio.run(_run_bot(conn, urls, saved, saved_at))
+    asyncio.run(_run_bot(conn, urls, saved, saved_at, sessions))
 
 
 class BotProcess:
     """One run of the bot in a child process: started, then ready, then SIGKILLed."""
 
-    def __init__(self, urls: dict[str, str], saved: list[SavedGuild], saved_at: float) -> None:
+    def __init__(
+        self, urls: dict[str, str], saved: list[SavedGuild], saved_at: float, sessions: str
+    ) -> None:
         self._conn, child = multiprocessing.Pipe()
         self._process = multiprocessing.get_context("spawn").Process(
-            target=_bot_process, args=(child, urls, saved, saved_at), daemon=True
+            target=_bot_process, args=(child, urls, saved, saved_at, sessions), daemon=True
         )
 
     def start(self) -> None:
@@ -848,8 +863,10 @@ async def restart_run(guilds: int, window_s: float, profile: str = "") -> dict[s
     ]
     playing = [g for g, _r, _n, _p, paused in saved if not paused]
     saved_at = time.time()
-    first = BotProcess(fleet.urls, saved, saved_at)
-    second = BotProcess(fleet.urls, saved, saved_at)
+    data_dir = tempfile.mkdtemp(prefix="vb-bench-bot-")  # the bot's BOT_DATA_DIR, both runs
+    sessions = str(Path(data_dir) / SESSION_FILE)
+    first = BotProcess(fleet.urls, saved, saved_at, sessions)
+    second = BotProcess(fleet.urls, saved, saved_at, sessions)
     result: dict[str, Any] = {
         "guilds": guilds, "playing_guilds": len(playing), "profile": profile or "lavalink",
     }  # fmt: skip
@@ -1178,11 +1195,10 @@ def main(argv: list[str] | None = None) -> None:
         ],
     )
     print(
-        "NOTE: the restarted bot does not resume its old Lavalink sessions yet (built next). On "
-        "Lavalink the old session waits for a resume and its players play on until its timeout "
-        f"({RESUME_TIMEOUT_S:g} s) while the new bot plays every guild again in a new session: "
-        "duplicates, no gap. A server that does not resume (no-resume) drops the players at the "
-        "kill: a gap until the restarted bot has re-played them, no duplicates."
+        "NOTE: the restarted bot resumes its Lavalink sessions (their ids kept on disk) and "
+        "adopts their players, which never stop: no gap, no duplicates. A server that does not "
+        "resume (no-resume) drops the players at the kill: a gap until the restarted bot has "
+        "re-played them, no duplicates."
     )
     if theirs is not None:
         print()
