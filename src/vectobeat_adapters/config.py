@@ -353,6 +353,15 @@ FIELDS: tuple[Field, ...] = (
         kind="float",
     ),
     Field(
+        "HTTP_TIMEOUT",
+        "http_timeout",
+        "3",
+        "Seconds one call from a panel request to Discord's OAuth2 API or to Stripe may take "
+        "(Stripe: each attempt) before the page answers 503.",
+        components=("panel",),
+        kind="float",
+    ),
+    Field(
         "WEBHOOK_SIGNING_SECRET",
         "webhook_signing_secret",
         None,
@@ -418,6 +427,7 @@ class AppConfig:
     bot_data_dir: str = "./.vectobeat"
     stripe_prices: str | None = None
     store_timeout: float = 3.0
+    http_timeout: float = 3.0
     webhook_signing_secret: Secret | None = None
     webhook_allowed_hosts: str | None = None
 

@@ -72,6 +72,7 @@ from vectobeat_core.ports import (
 __all__ = [
     "Services",
     "SystemClock",
+    "http_timeout",
     "load_catalogue",
     "memory_services",
     "open_services",
@@ -98,13 +99,20 @@ def load_catalogue(config: AppConfig) -> PlanCatalogue:
     return parse_plan_matrix(text, str(path))
 
 
+def _seconds(name: str, value: float) -> float:
+    if not 0.1 <= value <= 600:  # also refuses NaN
+        raise ConfigError(f"{name} must be from 0.1 to 600 seconds, got {value!r}.")
+    return value
+
+
 def store_timeout(config: AppConfig) -> float:
     """``STORE_TIMEOUT``, checked: the bound of every Redis and SQL operation."""
-    if not 0.1 <= config.store_timeout <= 600:  # also refuses NaN
-        raise ConfigError(
-            f"STORE_TIMEOUT must be from 0.1 to 600 seconds, got {config.store_timeout!r}."
-        )
-    return config.store_timeout
+    return _seconds("STORE_TIMEOUT", config.store_timeout)
+
+
+def http_timeout(config: AppConfig) -> float:
+    """``HTTP_TIMEOUT``, checked: the bound of a panel request's calls to Discord and Stripe."""
+    return _seconds("HTTP_TIMEOUT", config.http_timeout)
 
 
 @attrs.frozen

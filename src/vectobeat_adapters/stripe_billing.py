@@ -24,6 +24,7 @@ import attrs
 import stripe
 
 from vectobeat_adapters.config import AppConfig
+from vectobeat_adapters.services import http_timeout
 from vectobeat_core.audit import AuditEvent, AuditKind
 from vectobeat_core.billing import (
     DEFAULT_GRACE_SECONDS,
@@ -190,7 +191,7 @@ class StripeBilling:
         tolerance: int = stripe.Webhook.DEFAULT_TOLERANCE,
         grace_seconds: float = DEFAULT_GRACE_SECONDS,
         max_network_retries: int = 2,
-        timeout: float = 20.0,
+        timeout: float = 3.0,
     ) -> None:
         if not isinstance(prices, PriceCatalogue):
             raise InvalidInput(
@@ -225,6 +226,7 @@ class StripeBilling:
             hook.reveal() if hook else None,
             config.stripe_api_base,
             PriceCatalogue.parse(config.stripe_prices),
+            timeout=http_timeout(config),
         )
 
     # --- lifecycle -------------------------------------------------------------------------

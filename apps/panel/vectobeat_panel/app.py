@@ -22,7 +22,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from vectobeat_adapters.config import AppConfig
-from vectobeat_adapters.services import Services, open_services
+from vectobeat_adapters.services import Services, http_timeout, open_services
 from vectobeat_core.errors import InvalidInput, VectoBeatError
 from vectobeat_core.routing import NodeSpec, parse_node_list
 from vectobeat_panel.audit_pages import audit_routes
@@ -157,6 +157,7 @@ def create_app(
             client_secret=client_secret.reveal() if client_secret else None,
             redirect_uri=config.panel_url.rstrip("/") + "/auth/callback",
             transport=discord_transport,
+            timeout=http_timeout(config),
         ),
         signer=Signer(secret, salt="vectobeat-session"),
         templates=_templates(),

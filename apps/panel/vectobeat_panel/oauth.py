@@ -65,6 +65,7 @@ class DiscordOAuth:
         client_secret: str | None,
         redirect_uri: str,
         transport: httpx.AsyncBaseTransport | None = None,
+        timeout: float = 3.0,
     ) -> None:
         self.api_base = (api_base or DISCORD_API).rstrip("/")
         parts = urlsplit(self.api_base)
@@ -78,6 +79,7 @@ class DiscordOAuth:
         self._client_secret = client_secret
         self.redirect_uri = redirect_uri
         self._transport = transport
+        self._timeout = timeout
 
     @property
     def configured(self) -> bool:
@@ -121,7 +123,9 @@ class DiscordOAuth:
         return f"{self.authorize_endpoint}?{query}"
 
     def _client(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(transport=self._transport, timeout=10.0, follow_redirects=False)
+        return httpx.AsyncClient(
+            transport=self._transport, timeout=self._timeout, follow_redirects=False
+        )
 
     async def identify(self, *, code: str, verifier: str) -> DiscordIdentity:
         """Exchange ``code`` (with the PKCE verifier), read the user and guilds, revoke the token."""
