@@ -72,10 +72,15 @@ async def migrate(cluster: LavalinkCluster, dead: NodeName, reason: str) -> None
         len(plan.moves),
         len(plan.stranded),
     )
-    limiter = anyio.CapacityLimiter(cluster.move_concurrency)
-    async with anyio.create_task_group() as tg:
-        for move in plan.moves:
-            tg.start_soon(_apply, cluster, move, limiter, reason)
+    moves = iter(plan.moves)
+
+    async def mover() -> None:
+        for move in moves:  # one shared iterator: each move is taken by one mover
+            await _apply(cluster, move, reason)
+
+    async with anyio.create_task_group() as tg:  # move_concurrency movers, not a task per move
+        for _ in range(min(cluster.move_concurrency, len(plan.moves))):
+            tg.start_soon(mover)
     for guild_id in plan.stranded:
         record = cluster.record(guild_id)
         if record is not None and record.node == dead:
@@ -85,23 +90,20 @@ async def migrate(cluster: LavalinkCluster, dead: NodeName, reason: str) -> None
             )
 
 
-async def _apply(
-    cluster: LavalinkCluster, move: Move, limiter: anyio.CapacityLimiter, reason: str
-) -> None:
-    async with limiter:
-        record = cluster.record(move.guild_id)
-        if record is None:
-            return
-        async with record.lock:
-            if record.node != move.from_node:
-                return  # moved meanwhile (a command relocated it)
-            try:
-                await _move(cluster, record, move.to_node, reason)
-            except NodeUnavailable:
-                _strand(cluster, record)
-            except Exception:  # one bad player must not stop the others' moves
-                _log.exception("lavalink_move_crashed guild=%s", record.guild_id)
-                _strand(cluster, record)
+async def _apply(cluster: LavalinkCluster, move: Move, reason: str) -> None:
+    record = cluster.record(move.guild_id)
+    if record is None:
+        return
+    async with record.lock:
+        if record.node != move.from_node:
+            return  # moved meanwhile (a command relocated it)
+        try:
+            await _move(cluster, record, move.to_node, reason)
+        except NodeUnavailable:
+            _strand(cluster, record)
+        except Exception:  # one bad player must not stop the others' moves
+            _log.exception("lavalink_move_crashed guild=%s", record.guild_id)
+            _strand(cluster, record)
 
 
 def _strand(cluster: LavalinkCluster, record: PlayerRecord) -> None:
