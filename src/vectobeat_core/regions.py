@@ -16,7 +16,16 @@ from vectobeat_core.errors import InvalidInput
 from vectobeat_core.jsontypes import JSONObject
 from vectobeat_core.plans import Plan, PlanCatalogue, default_catalogue
 
-__all__ = ["PINNED_REGIONS", "Region", "RegionDecision", "RegionReason", "clamp_region"]
+__all__ = [
+    "PINNED_REGIONS",
+    "PlacementChange",
+    "Region",
+    "RegionDecision",
+    "RegionReason",
+    "clamp_region",
+    "placement_change",
+    "placement_text",
+]
 
 RegionReason: TypeAlias = Literal["auto", "as_requested", "plan_disallows_pinning"]
 
@@ -109,3 +118,29 @@ def clamp_region(
         reason_code="plan_disallows_pinning",
         reason=f"Your plan ({plan.label}) plays on auto; pinning a region ({_PINNED_NAMES}) {needs}.",
     )
+
+
+PlacementChange: TypeAlias = Literal["left_region", "back_in_region"]
+
+
+def placement_change(wanted: Region, before: Region, after: Region) -> PlacementChange | None:
+    """What a pinned guild must be told when its player moved from a node in ``before`` to one
+    in ``after``: it left its region (a failover found no healthy node there), or it is back."""
+    if not wanted.pinned or before is after:
+        return None
+    if before is wanted:
+        return "left_region"
+    if after is wanted:
+        return "back_in_region"
+    return None
+
+
+def placement_text(change: PlacementChange, wanted: Region, actual: Region) -> str:
+    """The message for a guild (see `placement_change`)."""
+    if change == "left_region":
+        return (
+            f"Region {wanted.value} has no healthy Lavalink node right now, so the music moved to "
+            f"{actual.value} to keep playing. It moves back to {wanted.value} at a track change "
+            f"once {wanted.value} is healthy again."
+        )
+    return f"Region {wanted.value} is healthy again: the music plays in {wanted.value} once more."

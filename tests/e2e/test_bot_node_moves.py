@@ -87,3 +87,18 @@ async def test_failover_updates_the_snapshot_and_the_panel_queue(tmp_path: Path)
             assert [e.track.title for e in synced.entries] == ["Bravo Song"]
             answer = await w.run(guild, guild.member, "queue")
             assert "Alpha Song" in answer.content and "Bravo Song" in answer.content
+
+            # the EU-pinned guild is told, where it asked for music, that it now plays in us
+            def told() -> list[str]:
+                return [
+                    m.content
+                    for m in w.fake.channel_messages(guild.text_channel)
+                    if "Region eu has no healthy Lavalink node" in m.content
+                ]
+
+            with anyio.fail_after(10):
+                while not told():  # noqa: ASYNC110 - the bot process posts it
+                    await anyio.sleep(0.05)
+            assert len(told()) == 1
+            shown = (await w.run(guild, guild.owner, "settings show")).content
+            assert "Playing in us now." in shown

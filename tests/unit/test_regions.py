@@ -6,11 +6,19 @@ import attrs
 import pytest
 from hypothesis import given
 from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from tests.strategies.settings import plan_catalogues, plans, regions, tiers
 from vectobeat_core.errors import InvalidInput
 from vectobeat_core.plans import Plan, PlanCatalogue, Tier, default_catalogue
-from vectobeat_core.regions import PINNED_REGIONS, Region, RegionDecision, clamp_region
+from vectobeat_core.regions import (
+    PINNED_REGIONS,
+    Region,
+    RegionDecision,
+    clamp_region,
+    placement_change,
+    placement_text,
+)
 
 
 @pytest.mark.parametrize("text", ["eu", "EU", " Eu ", Region.EU])
@@ -122,3 +130,23 @@ def test_shipped_matrix_pins_from_growth(tier: Tier, region: Region) -> None:
     decision = clamp_region(default_catalogue().plan(tier), region)
     expected = region if tier >= Tier.GROWTH else Region.AUTO
     assert decision.effective is expected
+
+
+# -- telling a pinned guild where its music plays -------------------------------------------
+
+
+@given(
+    st.sampled_from(list(Region)), st.sampled_from(PINNED_REGIONS), st.sampled_from(PINNED_REGIONS)
+)
+def test_only_a_pinned_guild_crossing_its_own_region_is_told(
+    wanted: Region, before: Region, after: Region
+) -> None:
+    change = placement_change(wanted, before, after)
+    if not wanted.pinned or before is after or wanted not in (before, after):
+        assert change is None
+    elif before is wanted:
+        assert change == "left_region"
+        assert f"moved to {after.value}" in placement_text(change, wanted, after)
+    else:
+        assert change == "back_in_region"
+        assert f"plays in {wanted.value} once more" in placement_text(change, wanted, after)

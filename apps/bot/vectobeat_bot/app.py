@@ -23,7 +23,7 @@ import anyio
 from vectobeat_adapters.config import AppConfig
 from vectobeat_adapters.dependency_watch import DependencyWatch
 from vectobeat_adapters.lavalink.cluster import LavalinkCluster
-from vectobeat_adapters.lavalink.model import LavalinkEvent
+from vectobeat_adapters.lavalink.model import LavalinkEvent, PlayerMoved
 from vectobeat_adapters.lavalink.sessions import SESSION_FILE, SessionFile
 from vectobeat_adapters.memory.queue_store import MemoryQueueStore
 from vectobeat_adapters.queue_journal import JOURNAL_FILE, QueueJournal
@@ -40,6 +40,7 @@ from vectobeat_bot.discord_compat import discord, point_discord_at
 from vectobeat_bot.nowplaying import NowPlayingBoard, render_now_playing
 from vectobeat_bot.player_service import PlayerService
 from vectobeat_bot.queue_sync import QueueSync
+from vectobeat_bot.region_notices import RegionNotices
 from vectobeat_bot.runtime import BotStatus, watch_idle_voice
 from vectobeat_bot.settings_cache import LastKnownSettings
 from vectobeat_bot.settings_sync import GuildSettings, SettingsSync
@@ -169,10 +170,20 @@ async def run_bot(config: AppConfig) -> None:
         )
         exports = WebhookExports(webhooks, settings, services.clock)
 
+        notices = RegionNotices()
+
         async def on_event(guild_id: GuildId, event: LavalinkEvent) -> None:
             if players:
                 exports.lavalink_event(guild_id, event)
+                if isinstance(event, PlayerMoved):
+                    tell_region_change(guild_id, event)
                 await players[0].on_event(guild_id, event)
+
+        def tell_region_change(guild_id: GuildId, event: PlayerMoved) -> None:
+            info = cluster.player(guild_id)
+            if info is not None:
+                before, after = cluster.region_of(event.from_node), cluster.region_of(event.to_node)
+                notices.moved(guild_id, info.preferred_region, before, after)
 
         cluster = await stack.enter_async_context(
             LavalinkCluster(
@@ -221,6 +232,7 @@ async def run_bot(config: AppConfig) -> None:
             board=board,
             events=events,
             started_at=services.clock.now(),
+            notices=notices,
             dependencies=DependencyBoard(services.clock, watches=watches, nodes=cluster.nodes),
             idle_seconds=float(config.voice_idle_seconds),
             fast_identify=custom_gateway,
@@ -280,6 +292,7 @@ async def run_bot(config: AppConfig) -> None:
             await tg.start(
                 board.run, bot, lambda guild: render_now_playing(service, cluster, guild)
             )
+            await tg.start(notices.run, bot)
             tg.start_soon(bot.start, token)
             if leases is not None:
                 await tg.start(leases.run)

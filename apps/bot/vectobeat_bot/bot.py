@@ -28,6 +28,7 @@ from vectobeat_bot.discord_compat import DiscordWebSocket, app_commands, command
 from vectobeat_bot.heartbeat import Heartbeat
 from vectobeat_bot.nowplaying import NowPlayingBoard
 from vectobeat_bot.player_service import PlayerService
+from vectobeat_bot.region_notices import RegionNotices
 from vectobeat_bot.settings_sync import SettingsSync
 from vectobeat_bot.status_server import BotMetrics
 from vectobeat_core.errors import InvalidInput, StorageUnavailable, VectoBeatError
@@ -62,6 +63,7 @@ class BotDeps:
     started_at: float
     dependencies: DependencyBoard
     heartbeat: Heartbeat = attrs.Factory(Heartbeat)
+    notices: RegionNotices = attrs.Factory(RegionNotices)
     idle_seconds: float = 300.0
     fast_identify: bool = False
     standby: bool = False

@@ -104,6 +104,8 @@ class MusicCog(CogBase):
         channel = self.user_voice_channel(interaction)
         await self.check_add(interaction)
         await interaction.response.defer(thinking=True)
+        if interaction.channel_id is not None:  # where region changes are told
+            self.deps.notices.remember(guild, ChannelId(interaction.channel_id))
         outcome = await self.deps.players.play(
             guild, query=query, requester=UserId(interaction.user.id), voice_channel_id=channel
         )

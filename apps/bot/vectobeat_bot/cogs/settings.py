@@ -9,6 +9,7 @@ from vectobeat_bot.cogs.base import CogBase
 from vectobeat_bot.discord_compat import app_commands, discord
 from vectobeat_bot.settings_sync import GuildSettings
 from vectobeat_core.dependencies import describe_age
+from vectobeat_core.regions import placement_text
 from vectobeat_core.settings import Clamp
 from vectobeat_core.status import SyncState
 
@@ -56,6 +57,11 @@ class SettingsCog(CogBase):
             f"DJ roles: {len(s.dj_role_ids)} · default volume {s.default_volume}%",
             _region_text(held),
         ]
+        info = self.deps.cluster.player(held.guild_id)
+        wanted = held.decision.effective
+        if info is not None and wanted.pinned and info.region is not wanted:
+            moved = placement_text("left_region", wanted, info.region)
+            lines.append(f"Playing in {info.region.value} now. {moved}")
         note = freshness(
             held,
             sync,
