@@ -303,3 +303,12 @@ def test_up_without_the_stack_extras_says_what_to_install(monkeypatch: pytest.Mo
     assert result.exit_code == 3
     assert "needs discord" in result.stderr and ".[all]" in result.stderr
     up.require_extras(with_bot=False)  # the panel alone needs no discord.py
+
+
+def test_version_flag_and_command_print_the_version() -> None:
+    import vectobeat_core
+
+    for args in (["--version"], ["version"]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0
+        assert result.stdout.strip() == f"vectobeat {vectobeat_core.__version__}"

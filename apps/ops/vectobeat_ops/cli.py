@@ -26,6 +26,12 @@ app = typer.Typer(
 )
 
 
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        typer.echo(f"vectobeat {vectobeat_core.__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _root(
     ctx: typer.Context,
@@ -33,6 +39,15 @@ def _root(
         Path,
         typer.Option("--env-file", help="The .env file to read (the environment wins over it)."),
     ] = Path(".env"),
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="Print the VectoBeat version and exit.",
+            is_eager=True,
+            callback=_print_version,
+        ),
+    ] = False,
 ) -> None:
     """Operate VectoBeat.
 
@@ -43,11 +58,11 @@ def _root(
 
 @app.command()
 def version() -> None:
-    """Print the VectoBeat version.
+    """Print the VectoBeat version (also: vectobeat-ops --version).
 
     Example: vectobeat-ops version
     """
-    typer.echo(f"vectobeat {vectobeat_core.__version__}")
+    _print_version(True)
 
 
 app.add_typer(validate_env.app)
