@@ -364,7 +364,7 @@ class Sandbox:
         try:
             response = await self.discord.wait_for_response(record.id, timeout)
             if response.type == DEFERRED:
-                message = await self.discord.wait_for_message(record.id, timeout)
+                message = await self.discord.wait_for_answer(record.id, timeout)
                 content, embeds, flags = message.content, list(message.embeds), message.flags
             else:
                 content, embeds = response.content, response.embeds

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
+import anyio
 import pytest
 
 from vectobeat_testkit.discord import FakeDiscord, FakeGuild
@@ -397,3 +398,24 @@ async def test_control_surface(fake: FakeDiscord, http: aiohttp.ClientSession) -
         json={"guild_id": guild["id"], "user_id": user["id"], "channel_id": text["id"]},
     ) as response:
         assert response.status == 404
+
+
+@pytest.mark.anyio
+async def test_a_deferred_command_answered_by_a_followup_is_answered(
+    fake: FakeDiscord, http: aiohttp.ClientSession, guild: FakeGuild
+) -> None:
+    """The sandbox's `send` waits for this: a bot that defers, then answers with a follow-up
+    and leaves the original "thinking", has answered (no 20 s wait, no "did not answer")."""
+    text = next(c for c in guild.channels if not c.is_voice)
+    record = await fake.slash(
+        guild_id=guild.id, channel_id=text.id, user_id=guild.owner_id, name="play", options={}
+    )
+    base = f"/interactions/{record.id}/{record.token}/callback"
+    await call(http, fake, "POST", base, headers={}, json={"type": 5})
+    hook = f"/webhooks/{APP_ID}/{record.token}"
+    await call(
+        http, fake, "POST", hook, headers={}, json={"content": "Nothing found.", "flags": 64}
+    )
+    with anyio.fail_after(5):
+        answer = await fake.wait_for_answer(record.id, timeout=5)
+    assert answer.content == "Nothing found."

@@ -298,6 +298,20 @@ class FakeDiscord(AppServer):
 
         return await self.wait_for(done, timeout)
 
+    async def wait_for_answer(self, interaction_id: int, timeout: float = 10.0) -> FakeMessage:  # noqa: ASYNC109 - tests name their deadline
+        """After a deferred response, what the user sees first: the edited original, or a
+        follow-up (a bot may answer a deferred command with a follow-up and leave the original
+        "thinking" until it is deleted or times out)."""
+        record = self.interaction(interaction_id)
+
+        def done() -> FakeMessage | None:
+            msg = record.original
+            if msg is not None and not msg.flags & 128:
+                return msg
+            return record.followups[0] if record.followups else None
+
+        return await self.wait_for(done, timeout)
+
     async def wait_for_followups(
         self,
         interaction_id: int,
