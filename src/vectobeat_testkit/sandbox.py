@@ -86,6 +86,33 @@ def _option_value(kind: int, text: str, name: str) -> Any:
     return text
 
 
+_GROUPS = (SUB_COMMAND, SUB_COMMAND_GROUP)
+
+
+def _fill_in_order(
+    path: list[str],
+    options: list[Mapping[str, Any]],
+    values: dict[str, Any],
+    loose: list[str],
+) -> None:
+    """Give the loose words to the options still empty, required ones first, as a person types
+    them: ``/move 1 5`` fills from and to; a text option takes every word the options after it
+    do not need (``/play lofi hip hop``)."""
+    ordered = sorted(options, key=lambda o: not o.get("required", False))
+    free = [o for o in ordered if o["name"] not in values and o.get("type") not in _GROUPS]
+    words = list(loose)
+    for index, option in enumerate(free):
+        if not words:
+            break
+        kind, name = int(option.get("type", STRING)), str(option["name"])
+        needed_after = sum(1 for later in free[index + 1 :] if later.get("required"))
+        take = max(1, len(words) - needed_after) if kind == STRING else 1
+        values[name] = _option_value(kind, " ".join(words[:take]), name)
+        words = words[take:]
+    if words:
+        raise InvalidInput(f"/{' '.join(path)} takes no more text than it got: {' '.join(words)!r}")
+
+
 def parse_command_line(line: str, command: Mapping[str, Any] | None) -> tuple[str, dict[str, Any]]:
     """``"/play lofi"`` -> ``("play", {"query": "lofi"})`` using the registered ``command``.
 
@@ -123,21 +150,16 @@ def parse_command_line(line: str, command: Mapping[str, Any] | None) -> tuple[st
         else:
             loose.append(word)
     if loose:
-        ordered = sorted(options, key=lambda o: not o.get("required", False))
-        target = next(
-            (
-                o
-                for o in ordered
-                if o["name"] not in values and o.get("type", STRING) != SUB_COMMAND
-            ),
-            None,
-        )
-        if target is None:
-            raise InvalidInput(
-                f"/{' '.join(path)} takes no more text than it got: {' '.join(loose)!r}"
-            )
-        values[str(target["name"])] = _option_value(
-            int(target.get("type", STRING)), " ".join(loose), str(target["name"])
+        _fill_in_order(path, options, values, loose)
+    missing = [
+        str(o["name"])
+        for o in options
+        if o.get("required") and o["name"] not in values and o.get("type") not in _GROUPS
+    ]
+    if missing:
+        shown = " ".join(f"{name}:<value>" for name in missing)
+        raise InvalidInput(
+            f"/{' '.join(path)} needs {', '.join(missing)}: write /{' '.join(path)} {shown}"
         )
     return " ".join(path), values
 

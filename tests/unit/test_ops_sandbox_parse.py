@@ -20,6 +20,13 @@ PLAYLIST: dict[str, Any] = {
     ],
 }
 QUEUE = {"name": "queue", "options": [{"name": "page", "type": 4}]}
+MOVE = {
+    "name": "move",
+    "options": [
+        {"name": "from", "type": 4, "required": True},
+        {"name": "to", "type": 4, "required": True},
+    ],
+}
 
 
 @pytest.mark.parametrize(
@@ -35,6 +42,8 @@ QUEUE = {"name": "queue", "options": [{"name": "page", "type": 4}]}
         ("/queue", QUEUE, ("queue", {})),
         ("/queue page:2", QUEUE, ("queue", {"page": 2})),
         ("/seek 1:30", SEEK, ("seek", {"position": "1:30"})),
+        ("/move 1 5", MOVE, ("move", {"from": 1, "to": 5})),
+        ("/move to:5 1", MOVE, ("move", {"from": 1, "to": 5})),
     ],
 )
 def test_parse(line: str, command: dict[str, Any], expected: tuple[str, dict[str, Any]]) -> None:
@@ -48,6 +57,9 @@ def test_parse(line: str, command: dict[str, Any], expected: tuple[str, dict[str
         ("/volume loud", VOLUME, "needs a number"),
         ("/playlist list extra", PLAYLIST, "takes no more text"),
         ('/play "unbalanced', PLAY, "cannot read"),
+        ("/play", PLAY, "needs query: write /play query:<value>"),
+        ("/move 1", MOVE, "needs to"),
+        ("/move 1 5 9", MOVE, "takes no more text"),
     ],
 )
 def test_parse_errors(line: str, command: dict[str, Any], words: str) -> None:
