@@ -1,7 +1,8 @@
 """Import discord.py quietly and point it at another Discord when configured.
 
 discord.py imports the deprecated stdlib ``audioop`` (voice playback we do not use); under
-``-W error`` that import would fail, so it happens here with that one warning silenced.
+``-W error`` that import would fail, so it happens here with that one warning silenced. PyNaCl's
+absence is not warned about either: voice audio flows through Lavalink, never through the bot.
 """
 
 from __future__ import annotations
@@ -18,6 +19,10 @@ with warnings.catch_warnings():
     from discord.http import Route
 
 __all__ = ["DiscordWebSocket", "app_commands", "commands", "discord", "point_discord_at"]
+
+# "PyNaCl is not installed, voice will NOT be supported" is true and harmless here: the bot never
+# sends audio itself, Lavalink does (the bot only hands Discord's voice data to the node).
+discord.VoiceClient.warn_nacl = False
 
 
 def point_discord_at(api_base: str | None, gateway_url: str | None) -> None:
