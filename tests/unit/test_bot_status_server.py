@@ -142,3 +142,10 @@ async def test_dependency_metrics() -> None:
     ):
         assert line in text, line
     assert 'dependency="panel_bridge"' not in text  # not configured: no series
+
+
+async def test_the_root_lists_what_the_server_answers() -> None:
+    async with client("127.0.0.1", None) as http:
+        root = await http.get("/")
+        assert root.status_code == 200
+        assert set(root.json()["endpoints"]) == {"/healthz", "/readyz", "/status", "/metrics"}

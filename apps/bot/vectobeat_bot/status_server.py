@@ -209,6 +209,7 @@ class StatusServer:
         self._on_listening = on_listening
         self.app = Starlette(
             routes=[
+                Route("/", self._index),
                 Route("/status", self._status),
                 Route("/healthz", self._healthz),
                 Route("/readyz", self._readyz),
@@ -233,6 +234,20 @@ class StatusServer:
             )
             return JSONResponse({"error": message, "status": 401}, status_code=401)
         return JSONResponse(self.source.status_payload())
+
+    async def _index(self, _: Request) -> Response:
+        """What this server answers (its root is what `vectobeat-ops up` prints)."""
+        return JSONResponse(
+            {
+                "service": "vectobeat-bot status",
+                "endpoints": {
+                    "/healthz": "the process is alive (200) or stalled (503)",
+                    "/readyz": "it can serve (200), or 503 with what is missing",
+                    "/status": "the full health document (STATUS_TOKEN, or loopback only)",
+                    "/metrics": "Prometheus metrics",
+                },
+            }
+        )
 
     async def _healthz(self, _: Request) -> Response:
         alive, reason = self.source.liveness()
