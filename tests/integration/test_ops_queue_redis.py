@@ -95,3 +95,21 @@ def test_restore_rejects_garbage(env: dict[str, str], tmp_path: Path) -> None:
     result = runner.invoke(app, ["queue", "restore", str(bad)], env=env)
     assert result.exit_code == 2
     assert "bad.jsonl:1" in result.stderr
+
+
+def test_inspect_a_stopped_queue_says_stopped(env: dict[str, str]) -> None:
+    async def store_stopped() -> None:
+        queue = GuildQueue(GUILDS[1])  # tracks queued, nothing playing (after /stop)
+        queue.add(make_track(7))
+        snapshot = queue.snapshot(PlayerState(node=NodeName("eu-1"), region="eu"), 1.0e9)
+        async with open_services(load_config(environ=env), migrate=False) as services:
+            await services.queues.save(snapshot)
+
+    anyio.run(store_stopped)
+    try:
+        result = runner.invoke(app, ["queue", "inspect", str(GUILDS[1])], env=env)
+        assert result.exit_code == 0, result.output
+        assert "stopped" in result.stdout and "nothing playing" in result.stdout
+        assert "playing, volume" not in result.stdout
+    finally:
+        anyio.run(_delete, env, GUILDS[1])

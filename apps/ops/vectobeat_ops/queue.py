@@ -107,10 +107,11 @@ def inspect(
         return
     console = stdout()
     current = data["current"]
+    state = "stopped" if not current else ("paused" if data["paused"] else "playing")
+    now = f"now: {current['title']} - {current['author']}" if current else "nothing playing"
     console.print(
         f"guild {data['guild_id']} on node {data['node']} ({data['region']}), "
-        f"{'paused' if data['paused'] else 'playing'}, volume {data['volume']}, loop {data['loop']}; "
-        f"now: {current['title'] + ' - ' + current['author'] if current else 'nothing'}",
+        f"{state}, volume {data['volume']}, loop {data['loop']}; {now}",
         highlight=False,
     )
     rows = [
