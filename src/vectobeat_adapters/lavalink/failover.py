@@ -18,7 +18,7 @@ Queues are never touched here: they belong to the bot. Every move is an audit ev
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import anyio
 
@@ -236,24 +236,30 @@ async def delete_player(cluster: LavalinkCluster, node_name: NodeName, guild_id:
         _log.info("lavalink_delete_failed node=%s guild=%s error=%s", node_name, guild_id, exc)
 
 
-async def reconcile(cluster: LavalinkCluster, node: NodeClient) -> None:
-    """Delete the players ``node`` still holds for guilds that now play elsewhere."""
-    if node.session_id is None or not node.connected:  # a dead session would only 404
-        return
-    if cluster.adopting(node.name):
-        return  # its players are ours from before a restart: `adopt` takes them over
+async def _held_players(node: NodeClient, what: str) -> list[tuple[GuildId, dict[str, Any]]] | None:
+    """The players ``node``'s session holds, by guild (``None`` when it cannot say)."""
+    if node.session_id is None:
+        return None
     try:
         players = await node.request("GET", f"/v4/sessions/{node.session_id}/players")
     except NodeUnavailable as exc:
-        _log.info("lavalink_reconcile_failed node=%s error=%s", node.name, exc)
-        return
-    if not isinstance(players, list):
-        return
-    for player in players:
+        _log.info("lavalink_%s_failed node=%s error=%s", what, node.name, exc)
+        return None
+    held: list[tuple[GuildId, dict[str, Any]]] = []
+    for player in players if isinstance(players, list) else []:
         raw = player.get("guildId") if isinstance(player, dict) else None
-        if not isinstance(raw, str) or not raw.isdigit():
-            continue
-        guild_id = GuildId(int(raw))
+        if isinstance(raw, str) and raw.isascii() and raw.isdigit():
+            held.append((GuildId(int(raw)), player))
+    return held
+
+
+async def reconcile(cluster: LavalinkCluster, node: NodeClient) -> None:
+    """Delete the players ``node`` still holds for guilds that now play elsewhere."""
+    if not node.connected:  # a dead session would only 404
+        return
+    if cluster.adopting(node.name):
+        return  # its players are ours from before a restart: `adopt` takes them over
+    for guild_id, _ in await _held_players(node, "reconcile") or []:
         record = cluster.record(guild_id)
         if record is None or record.node != node.name:
             await delete_player(cluster, node.name, guild_id)
@@ -308,22 +314,12 @@ async def adopt(cluster: LavalinkCluster, node: NodeClient) -> None:
     """After a restart, the players of ``node``'s resumed session are this process's: keep
     them playing (a record each) instead of deleting or replaying them; delete only those of
     guilds that now play elsewhere."""
-    if node.session_id is None:
-        return
-    try:
-        players = await node.request("GET", f"/v4/sessions/{node.session_id}/players")
-    except NodeUnavailable as exc:
-        _log.warning("lavalink_adopt_failed node=%s error=%s", node.name, exc)
-        return
-    if not isinstance(players, list):
+    held = await _held_players(node, "adopt")
+    if held is None or node.session_id is None:
         return
     now = cluster.clock.now()
     adopted = 0
-    for player in players:
-        raw = player.get("guildId") if isinstance(player, dict) else None
-        if not isinstance(raw, str) or not raw.isascii() or not raw.isdigit():
-            continue
-        guild_id = GuildId(int(raw))
+    for guild_id, player in held:
         record = cluster.record(guild_id)
         if record is None:
             cluster.keep(
