@@ -6,6 +6,7 @@
 * ``minimal``: the next track is announced in one line; the track ``/play`` started is not
   announced again.
 * ``off``: nothing is announced.
+* ``autoplay`` on but the mix fails to load: playback stops as without autoplay, nothing breaks.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import anyio
 import pytest
 from tests.e2e.conftest import BotWorld, E2EGuild, bot_world, running_bot
 
+from vectobeat_core.autoplay import related_identifier
 from vectobeat_core.plans import Tier
 from vectobeat_core.settings import ServerSettings
 from vectobeat_testkit.discord.state import FakeMessage
@@ -55,6 +57,9 @@ async def test_autoplay_announcements_and_branding(tmp_path: Path) -> None:
                 title, "The Mixers", seconds * 1000, identifier=title.lower().replace(" ", "-"),
                 artwork_url=art.format(title[-3:]),
             )  # fmt: skip
+        lonely = w.catalogue.add("Lonely Tune", "Nobody", 4000, identifier="lonely")
+        w.catalogue.fail(related_identifier(lonely.as_track()), "This mix is unavailable")
+        broken = await w.add_guild("broken", Tier.FREE, ServerSettings(autoplay=True))
         rich = await w.add_guild(
             "rich",
             Tier.FREE,
@@ -62,9 +67,10 @@ async def test_autoplay_announcements_and_branding(tmp_path: Path) -> None:
         )
         minimal = await w.add_guild("minimal", Tier.FREE, ServerSettings())
         off = await w.add_guild("off", Tier.FREE, ServerSettings(announcement_style="off"))
-        async with running_bot(w):
-            for guild in (rich, minimal, off):
+        async with running_bot(w) as bot:
+            for guild in (rich, minimal, off, broken):
                 await w.voice(guild, guild.member)
+            await play(w, broken, "Lonely Tune")
             assert "Seed Tune" in await play(w, rich, "Seed Tune")
             for guild in (minimal, off):
                 assert "Short Tune" in await play(w, guild, "Short Tune")
@@ -93,3 +99,11 @@ async def test_autoplay_announcements_and_branding(tmp_path: Path) -> None:
             await w.wait_player(off, "Alpha Song")
             assert posted(w, off) == []
             assert len(posted(w, minimal)) == 1
+
+            # autoplay whose mix fails: the player stops once the track ends, nothing is posted
+            await w.wait_nodes(lambda: w.player(broken) is None)
+            assert posted(w, broken) == []
+            assert (
+                "Nothing is playing" in (await w.run(broken, broken.member, "nowplaying")).content
+            )
+            assert f"autoplay_found_nothing guild={broken.id} load=error" in bot.logs(None)
