@@ -32,9 +32,11 @@ from vectobeat_adapters.services import Services, open_services
 from vectobeat_adapters.store_generation import GenerationWatch
 from vectobeat_adapters.webhooks.resolve import allowed_hosts
 from vectobeat_adapters.webhooks.sender import WebhookSender
+from vectobeat_bot.announcements import Announcements
 from vectobeat_bot.bot import BotDeps, VectoBeatBot
 from vectobeat_bot.bridge_client import BridgeClient
 from vectobeat_bot.bridge_events import BridgeEvents
+from vectobeat_bot.cogs.music import MusicCog, NowPlayingView
 from vectobeat_bot.dependency_board import DependencyBoard
 from vectobeat_bot.discord_compat import discord, point_discord_at
 from vectobeat_bot.nowplaying import NowPlayingBoard, render_now_playing
@@ -82,6 +84,12 @@ async def fetch_bot_user_id(token: str) -> int:
 def _announce(host: str, port: int) -> None:
     sys.stdout.write(f"vectobeat-bot status http://{host}:{port}\n")
     sys.stdout.flush()
+
+
+def _now_playing_controls(bot: VectoBeatBot) -> discord.ui.View | None:
+    """The /nowplaying buttons, for a rich announcement (once the music cog is loaded)."""
+    cog = bot.get_cog("MusicCog")
+    return NowPlayingView(cog) if isinstance(cog, MusicCog) else None
 
 
 async def _wait_for_stop() -> None:
@@ -216,6 +224,8 @@ async def run_bot(config: AppConfig) -> None:
         metrics.registry.register(WebhookMetrics(webhooks))
         board = NowPlayingBoard()
         service.watch(board.changed)
+        announcements = Announcements(notices, settings)
+        service.on_start(announcements.started)
         events = BridgeEvents(bridge)
 
         async def applied(held: GuildSettings) -> None:
@@ -293,6 +303,7 @@ async def run_bot(config: AppConfig) -> None:
                 board.run, bot, lambda guild: render_now_playing(service, cluster, guild)
             )
             await tg.start(notices.run, bot)
+            await tg.start(announcements.run, bot, lambda: _now_playing_controls(bot))
             tg.start_soon(bot.start, token)
             if leases is not None:
                 await tg.start(leases.run)

@@ -9,7 +9,9 @@ yet: no reply acknowledges a change a crash could lose. On start `restore_all` r
 from the stored snapshots, preferring a later journaled one (rejoin voice, resume the track at its
 extrapolated position); `resync_all` rewrites every guild after the store lost its data; `flush`
 writes what is pending (call it on SIGTERM). Voice is reached through the `VoiceLink` the bot
-provides.
+provides. A queue that runs out with ``autoplay`` on is topped up with related tracks
+(`vectobeat_core.autoplay`); every track that starts after another ended is reported to the
+`on_start` listeners (the now-playing announcements).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from vectobeat_adapters.redis.writer import CoalescingWriter
 from vectobeat_bot.queue_sync import QueueSync
 from vectobeat_bot.settings_sync import GuildSettings, SettingsSync
 from vectobeat_core.audit import AuditEvent
+from vectobeat_core.autoplay import AUTOPLAY_RECENT, pick_related, related_identifier
 from vectobeat_core.durability import Durability, store_is_newer
 from vectobeat_core.errors import (
     InvalidInput,
@@ -142,11 +145,17 @@ class PlayerService:
         self.resyncs = 0
         self._restoring = anyio.Lock()
         self._watchers: list[Callable[[GuildId], None]] = []
+        self._start_listeners: list[Callable[[GuildId, QueueEntry], None]] = []
         settings.listen(self._settings_changed)
 
     def watch(self, watcher: Callable[[GuildId], None]) -> None:
         """Call ``watcher(guild_id)`` after every change of a guild's queue or player."""
         self._watchers.append(watcher)
+
+    def on_start(self, listener: Callable[[GuildId, QueueEntry], None]) -> None:
+        """Call ``listener(guild_id, entry)`` when a track starts because the one before ended
+        (a command that starts a track answers for itself)."""
+        self._start_listeners.append(listener)
 
     def attach_voice(self, voice: VoiceLink) -> None:
         self._voice = voice
@@ -323,12 +332,34 @@ class PlayerService:
     async def _advance(self, guild_id: GuildId, session: GuildSession) -> QueueEntry | None:
         entry = session.queue.next()
         if entry is None:
+            entry = await self._autoplay(guild_id, session)
+        if entry is None:
             self._telemetry("queue_finished", guild_id, None)
             if self.cluster.player(guild_id) is not None:
                 await self.cluster.stop(guild_id)
         else:
             await self._start(guild_id, session, entry)
+            for listener in self._start_listeners:
+                listener(guild_id, entry)
         self.changed(guild_id)
+        return entry
+
+    async def _autoplay(self, guild_id: GuildId, session: GuildSession) -> QueueEntry | None:
+        """The queue ran out: with ``autoplay`` on, queue tracks related to the last one played
+        (none played recently) and return the first; ``None`` (logged) if there are none."""
+        history = session.queue.history
+        if not history or not (await self.settings.get(guild_id)).settings.autoplay:
+            return None
+        try:
+            found = await self.cluster.load_tracks(related_identifier(history[-1].track))
+            recent = [e.track for e in history[-AUTOPLAY_RECENT:]]
+            session.queue.add_many(pick_related(found.tracks, recent))
+        except VectoBeatError as exc:
+            _log.warning("autoplay_failed guild=%s error=%s", guild_id, exc)
+            return None
+        entry = session.queue.next()
+        if entry is None:
+            _log.info("autoplay_found_nothing guild=%s load=%s", guild_id, found.kind)
         return entry
 
     async def on_event(self, guild_id: GuildId, event: LavalinkEvent) -> None:

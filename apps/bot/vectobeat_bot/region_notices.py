@@ -44,10 +44,14 @@ class RegionNotices:
         if channel_id is not None:
             self._channels[guild_id] = channel_id
 
+    def channel_of(self, guild_id: GuildId) -> ChannelId | None:
+        """The guild's music channel: where it last asked for music (``None`` if unknown)."""
+        return self._channels.get(guild_id)
+
     def moved(self, guild_id: GuildId, wanted: Region, before: Region, after: Region) -> str | None:
         """A player moved between regions: the message to post (queued), if any."""
         change = placement_change(wanted, before, after)
-        channel = self._channels.get(guild_id)
+        channel = self.channel_of(guild_id)
         if change is None or channel is None:
             return None
         key, now = (guild_id, change), self._now()

@@ -64,17 +64,30 @@ GROUPS: tuple[tuple[str, tuple[FieldView, ...]], ...] = (
                 "dj_role_ids", "DJ roles", "roles", "Role ids, separated by commas or spaces."
             ),
             FieldView("default_volume", "Default volume", "number", "0 to 200.", low=0, high=200),
-            FieldView("autoplay", "Autoplay", "bool", "Keep playing related tracks."),
+            FieldView(
+                "autoplay",
+                "Autoplay",
+                "bool",
+                "When the queue runs out, play the last track's mix (or its artist), "
+                "none of the recent tracks.",
+            ),
         ),
     ),
     (
         "Announcements and branding",
         (
             FieldView(
-                "announcement_style", "Now-playing messages", "select", "", ANNOUNCEMENT_STYLES
+                "announcement_style",
+                "Now-playing messages",
+                "select",
+                "Each next track, in the channel of the last /play: rich (card with buttons), "
+                "minimal (one line) or off.",
+                ANNOUNCEMENT_STYLES,
             ),
             FieldView("custom_prefix", "Command prefix", "text", "1 to 5 characters."),
-            FieldView("branding_color", "Embed colour", "color", "Written #RRGGBB."),
+            FieldView(
+                "branding_color", "Embed colour", "color", "Colour of the bot's cards, #RRGGBB."
+            ),
         ),
     ),
     (

@@ -4,17 +4,23 @@ Tests add tracks and playlists; identifiers resolve the way Lavalink's sources d
 use: a URL or a bare identifier names a track or a playlist, ``ytsearch:``/``ytmsearch:``/
 ``scsearch:`` search titles and authors (case-insensitive substring) of that source's tracks,
 anything unknown loads ``empty`` and a configured failing identifier loads ``error``.
+
+YouTube mixes (``https://www.youtube.com/watch?v=<id>&list=RD<id>``, what autoplay loads) of a
+catalogue YouTube track load as a playlist ``Mix - <title>``, as YouTube serves them: the seed first,
+then up to `MIX_SIZE` - 1 other YouTube tracks, the same author's first, each group in catalogue
+order starting after the seed (`Catalogue.mix`).
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import re
+from typing import Any, Final, Literal
 
 import attrs
 
 from vectobeat_core.tracks import Track, decode_track, encode_track
 
-__all__ = ["SEARCH_PREFIXES", "Catalogue", "CatalogueTrack", "LoadFailure", "Severity"]
+__all__ = ["MIX_SIZE", "SEARCH_PREFIXES", "Catalogue", "CatalogueTrack", "LoadFailure", "Severity"]
 
 Severity = Literal["common", "suspicious", "fault"]
 
@@ -24,6 +30,11 @@ SEARCH_PREFIXES: dict[str, str] = {
     "scsearch": "soundcloud",
 }
 """Search prefix -> the ``sourceName`` of the tracks it searches."""
+
+MIX_SIZE: Final = 25
+"""How many tracks a YouTube mix holds, the seed included."""
+
+_MIX_URL = re.compile(r"https://(?:www\.)?youtube\.com/watch\?v=([^&]+)&list=RD([^&]+)")
 
 
 @attrs.frozen
@@ -193,6 +204,21 @@ class Catalogue:
             and (needle in track.title.casefold() or needle in track.author.casefold())
         ]
 
+    def mix(self, identifier: str) -> _Playlist | None:
+        """The YouTube mix ``identifier`` names, if it is one of a catalogue YouTube track."""
+        match = _MIX_URL.fullmatch(identifier)
+        if match is None or match[1] != match[2]:
+            return None
+        seed = self._by_key.get(match[1])
+        if seed is None or seed.source != "youtube":
+            return None
+        at = self._tracks.index(seed)
+        ring = [t for t in self._tracks[at + 1 :] + self._tracks[:at] if t.source == "youtube"]
+        related = [t for t in ring if t.author == seed.author] + [
+            t for t in ring if t.author != seed.author
+        ]
+        return _Playlist(f"Mix - {seed.title}", (seed, *related[: MIX_SIZE - 1]), 0)
+
     def load(self, identifier: str) -> dict[str, Any]:
         """The ``/v4/loadtracks`` result for ``identifier``."""
         failure = self._failures.get(identifier)
@@ -204,7 +230,7 @@ class Catalogue:
             if not found:
                 return {"loadType": "empty", "data": {}}
             return {"loadType": "search", "data": [track_json(track) for track in found]}
-        playlist = self._playlists.get(identifier)
+        playlist = self._playlists.get(identifier) or self.mix(identifier)
         if playlist is not None:
             return {
                 "loadType": "playlist",

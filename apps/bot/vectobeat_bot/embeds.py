@@ -1,0 +1,39 @@
+"""The bot's embeds: every one is built by `branded_embed`, in the guild's ``branding_color``."""
+
+from __future__ import annotations
+
+from vectobeat_bot.discord_compat import discord
+from vectobeat_bot.formatting import clip
+from vectobeat_core.playback import format_duration
+from vectobeat_core.settings import ServerSettings
+from vectobeat_core.tracks import Track
+
+__all__ = ["brand_colour", "branded_embed", "track_embed"]
+
+
+def brand_colour(settings: ServerSettings) -> discord.Colour:
+    """The guild's ``branding_color`` (``#RRGGBB``, checked by the core) as a Discord colour."""
+    return discord.Colour(int(settings.branding_color[1:], 16))
+
+
+def branded_embed(settings: ServerSettings, title: str, *, url: str | None = None) -> discord.Embed:
+    """An embed for a guild: the one place its colour is chosen."""
+    return discord.Embed(title=clip(title, 256), url=url, colour=brand_colour(settings))
+
+
+def _web(url: str | None) -> str | None:
+    return url if url is not None and url.startswith(("https://", "http://")) else None
+
+
+def track_embed(track: Track, settings: ServerSettings) -> discord.Embed:
+    """A now-playing embed: title (linked), artist, duration, artwork and who asked for it."""
+    embed = branded_embed(settings, track.title or "Untitled", url=_web(track.uri))
+    embed.add_field(name="Artist", value=clip(track.author or "Unknown", 1024))
+    length = "live" if track.is_stream else format_duration(track.length)
+    embed.add_field(name="Duration", value=length)
+    asked = "autoplay" if track.requester is None else f"<@{track.requester}>"
+    embed.add_field(name="Requested by", value=asked)
+    artwork = _web(track.artwork_url)
+    if artwork is not None:
+        embed.set_thumbnail(url=artwork)
+    return embed
