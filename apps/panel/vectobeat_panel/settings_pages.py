@@ -73,7 +73,6 @@ GROUPS: tuple[tuple[str, tuple[FieldView, ...]], ...] = (
             FieldView(
                 "announcement_style", "Now-playing messages", "select", "", ANNOUNCEMENT_STYLES
             ),
-            FieldView("custom_prefix", "Command prefix", "text", "1 to 5 characters."),
             FieldView("branding_color", "Embed colour", "color", "Written #RRGGBB."),
         ),
     ),
