@@ -185,6 +185,10 @@ class PlayerService:
         session = self._sessions.get(held.guild_id)
         if session is not None:
             session.queue.capacity = queue_capacity(held.plan, held.settings)
+        await self._apply_quality(held)
+
+    async def _apply_quality(self, held: GuildSettings) -> None:
+        """Give the guild's player (if any) its playback quality's filters, unless it has them."""
         info = self.cluster.player(held.guild_id)
         filters = quality_filters(held.plan, held.settings)
         if info is not None and dict(info.filters) != filters:
@@ -276,6 +280,7 @@ class PlayerService:
         apply the guild's region decision and rejoin voice, without replaying the track."""
         held = await self.settings.get(guild_id)
         await self.cluster.ensure_player(guild_id, held.decision)
+        await self._apply_quality(held)  # the setting may have changed while we were away
         await self._rejoin(guild_id, session)
 
     async def _rejoin(self, guild_id: GuildId, session: GuildSession) -> None:
