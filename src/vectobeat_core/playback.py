@@ -20,6 +20,7 @@ __all__ = [
     "check_seek",
     "check_volume",
     "format_duration",
+    "is_link",
     "parse_position",
     "queue_capacity",
     "search_identifier",
@@ -81,6 +82,11 @@ def check_volume(volume: int) -> int:
     return volume
 
 
+def is_link(identifier: str) -> bool:
+    """Whether ``identifier`` (as `search_identifier` returns it) is a link, not a search."""
+    return bool(_URL.fullmatch(identifier))
+
+
 def search_identifier(query: str, source: str = "ytsearch") -> str:
     """What to ask Lavalink for: a URL as is, anything else as a ``source:`` search."""
     if not isinstance(query, str) or not query.strip():
@@ -88,7 +94,7 @@ def search_identifier(query: str, source: str = "ytsearch") -> str:
     cleaned = query.strip()
     if len(cleaned) > MAX_QUERY_LENGTH:
         raise InvalidInput(f"A query is at most {MAX_QUERY_LENGTH} characters long.")
-    if _URL.fullmatch(cleaned):
+    if is_link(cleaned):
         return cleaned
     return f"{source}:{cleaned}"
 

@@ -3,6 +3,7 @@
 * `ServerSettings` is one guild's settings; its defaults are what a free guild gets. Constructing one
   validates every field; `parse_settings` reads a JSON payload (unknown fields rejected by name) and
   `merge_settings` applies a partial update. Both raise `InvalidSettings` with one message per field.
+  A removed field (`RETIRED_FIELDS`) is skipped when stored data is read and refused in an update.
 * `clamp_to_plan` lowers whatever the plan does not allow and returns a `Clamp` per change, saying why
   and which tier would allow it; `field_requirements` tells the panel which tier unlocks a value.
 * `SettingsRecord` is the stored, versioned form. `apply_update` writes only over the version the
@@ -46,6 +47,7 @@ __all__ = [
     "MAX_QUEUE_LIMIT",
     "MAX_WEBHOOK_URL_LENGTH",
     "PLAN_GATED_FIELDS",
+    "RETIRED_FIELDS",
     "SETTINGS_FIELDS",
     "WEBHOOK_EVENTS",
     "AnnouncementStyle",
@@ -79,7 +81,6 @@ MAX_QUEUE_LIMIT = 100_000
 MAX_DJ_ROLES = 25
 MAX_AUTOMATION_WINDOW_HOURS = 720
 MAX_WEBHOOK_URL_LENGTH = 2048
-MAX_PREFIX_LENGTH = 5
 MAX_ACTOR_LENGTH = 200
 _COLOR = re.compile(r"#[0-9A-Fa-f]{6}")
 
@@ -181,19 +182,6 @@ def _events(value: object) -> tuple[str, ...]:
     return tuple(events)
 
 
-def _prefix(value: object) -> str:
-    if (
-        not isinstance(value, str)
-        or not 1 <= len(value) <= MAX_PREFIX_LENGTH
-        or not value.isprintable()
-        or any(ch.isspace() for ch in value)
-    ):
-        raise _Problem(
-            f"must be 1 to {MAX_PREFIX_LENGTH} printable characters without spaces, got {value!r}."
-        )
-    return value
-
-
 def _color(value: object) -> str:
     if not isinstance(value, str) or not _COLOR.fullmatch(value):
         raise _Problem(f"must be a colour written #RRGGBB, got {value!r}.")
@@ -215,11 +203,17 @@ _CHECKS: dict[str, Callable[[object], object]] = {
     "automation_window_hours": lambda v: _whole(v, 0, MAX_AUTOMATION_WINDOW_HOURS),
     "webhook_export_url": _url,
     "webhook_export_events": _events,
-    "custom_prefix": _prefix,
     "branding_color": _color,
 }
 SETTINGS_FIELDS: tuple[str, ...] = tuple(_CHECKS)
 """Every settings field, in schema order."""
+
+RETIRED_FIELDS: dict[str, str] = {
+    "custom_prefix": "was removed: VectoBeat answers slash commands only (prefix commands would "
+    "need Discord's privileged message-content intent)",
+}
+"""Fields that no longer exist: stored documents that still hold one are read without it; a
+change that names one is refused with this reason."""
 
 
 def _to_json(field: str, value: object) -> JSON:
@@ -255,7 +249,6 @@ class ServerSettings:
         default=None, repr=lambda url: repr(redact_url(url))
     )
     webhook_export_events: tuple[str, ...] = ()
-    custom_prefix: str = "!"
     branding_color: str = "#5865F2"
 
     def __attrs_post_init__(self) -> None:
@@ -277,7 +270,7 @@ class ServerSettings:
         return {field: _to_json(field, getattr(self, field)) for field in _CHECKS}
 
 
-def _read_fields(payload: object) -> dict[str, Any]:
+def _read_fields(payload: object, *, stored: bool) -> dict[str, Any]:
     if not isinstance(payload, Mapping):
         raise InvalidSettings(
             {"settings": f"must be an object of fields, got {type(payload).__name__}"}
@@ -285,6 +278,10 @@ def _read_fields(payload: object) -> dict[str, Any]:
     problems: dict[str, str] = {}
     values: dict[str, Any] = {}
     for key, raw in payload.items():
+        if key in RETIRED_FIELDS:
+            if not stored:
+                problems[key] = RETIRED_FIELDS[key]
+            continue
         check = _CHECKS.get(key) if isinstance(key, str) else None
         if check is None:
             problems[str(key)] = "is not a settings field"
@@ -299,8 +296,9 @@ def _read_fields(payload: object) -> dict[str, Any]:
 
 
 def parse_settings(payload: Mapping[str, object]) -> ServerSettings:
-    """Read settings from JSON; missing fields take the free defaults, unknown ones are rejected."""
-    return ServerSettings(**_read_fields(payload))
+    """Read settings from JSON; missing fields take the free defaults, unknown ones are rejected
+    (`RETIRED_FIELDS` are skipped: a document stored before their removal still reads)."""
+    return ServerSettings(**_read_fields(payload, stored=True))
 
 
 def merge_settings(
@@ -319,7 +317,7 @@ def merge_settings(
         raise InvalidInput(
             f"merge_settings needs ServerSettings as its base, got {type(base).__name__}."
         )
-    values = _read_fields(patch)
+    values = _read_fields(patch, stored=False)
     url = values.get("webhook_export_url")
     if webhook_hosts is not None and url is not None and url != base.webhook_export_url:
         try:

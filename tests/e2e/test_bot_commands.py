@@ -46,6 +46,10 @@ async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World
         await built.add_guild("dj", Tier.FREE, dj_role=True)
         await built.add_guild("closed", Tier.FREE, ServerSettings(collaborative_queue=False))
         await built.add_guild("pushed", Tier.FREE)
+        await built.add_guild("sources", Tier.PRO, ServerSettings(source_access="extended"))
+        built.catalogue.source_managers = ("youtube", "soundcloud", "http", "spotify")  # LavaSrc
+        built.catalogue.add("Sierra Waves", "Cloud Band", 120_000, source="soundcloud")
+        built.catalogue.add("Zulu Playlist Pick", "Spot Band", 120_000, source="spotify")
         async with running_bot(built) as bot:
             yield built, bot
 
@@ -304,6 +308,32 @@ async def test_play_autocomplete_offers_search_results(world: World) -> None:
     assert response.type == 8
     assert [c["name"] for c in response.choices] == ["Charlie Song — The Testers (10:00)"]
     assert response.choices[0]["value"].startswith("https://example.test/watch?v=")
+
+
+async def suggestions(w: BotWorld, guild: E2EGuild, query: str) -> list[str]:
+    record = await w.fake.autocomplete(
+        guild_id=guild.id,
+        channel_id=guild.text_channel,
+        user_id=int(guild.member.id),
+        name="play",
+        options={"query": query},
+        focused="query",
+    )
+    return [c["name"] for c in (await w.fake.wait_for_response(record.id)).choices]
+
+
+async def test_play_and_autocomplete_keep_to_the_guilds_source_access(world: World) -> None:
+    w, free = pick(world, "free")
+    _, extended = pick(world, "sources")
+    # YouTube finds nothing, SoundCloud does
+    assert await suggestions(w, free, "sierra") == ["Sierra Waves — Cloud Band (2:00)"]
+    assert await suggestions(w, free, "zulu") == []  # standard access does not search Spotify
+    assert await suggestions(w, extended, "zulu") == ["Zulu Playlist Pick — Spot Band (2:00)"]
+    await w.voice(free, free.member)
+    link = "https://open.spotify.com/track/4uLU6hMCjMI75M1A2tKUQC"
+    answer = await w.run(free, free.member, "play", {"query": link})
+    assert answer.ephemeral
+    assert "Spotify" in answer.content and "Starter plan" in answer.content, answer.content
 
 
 async def test_settings_pushed_from_the_panel_apply_in_the_bot(world: World) -> None:

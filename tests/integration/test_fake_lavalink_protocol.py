@@ -177,6 +177,27 @@ async def test_version_info_stats(node: FakeLavalinkNode, http: aiohttp.ClientSe
     assert stats["frameStats"] is None
 
 
+async def test_info_reports_the_configured_sources_and_searches_only_those(
+    node: FakeLavalinkNode, http: aiohttp.ClientSession
+) -> None:
+    node.catalogue.add("Spot Tune", "Plugin", 60_000, source="spotify")
+
+    async def get(path: str, **query: str) -> Any:
+        async with http.get(f"{node.base_url}{path}", headers=AUTH, params=query) as resp:
+            return await resp.json()
+
+    assert (await get("/v4/info"))["sourceManagers"] == ["youtube", "soundcloud", "http"]
+    assert (await get("/v4/loadtracks", identifier="spsearch:Spot"))["loadType"] == "empty"
+    node.catalogue.source_managers = ("youtube", "soundcloud", "http", "spotify")
+    node.catalogue.plugins = [{"name": "lavasrc-plugin", "version": "4.3.0"}]
+    info = await get("/v4/info")
+    assert info["sourceManagers"][-1] == "spotify"
+    assert info["plugins"] == [{"name": "lavasrc-plugin", "version": "4.3.0"}]
+    found = await get("/v4/loadtracks", identifier="spsearch:Spot")
+    assert found["loadType"] == "search"
+    assert found["data"][0]["info"]["sourceName"] == "spotify"
+
+
 async def test_metrics_gauges_without_auth(
     node: FakeLavalinkNode, http: aiohttp.ClientSession
 ) -> None:

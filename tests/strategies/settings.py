@@ -64,9 +64,6 @@ webhook_urls = st.builds(
     _host,
     _path,
 )
-_prefixes = st.text(
-    alphabet=st.characters(codec="utf-8", categories=["L", "N", "P", "S"]), min_size=1, max_size=5
-)
 _colors = st.from_regex(r"#[0-9A-F]{6}", fullmatch=True)
 
 
@@ -88,7 +85,6 @@ def server_settings(draw: st.DrawFn) -> ServerSettings:
         automation_window_hours=draw(st.integers(0, MAX_AUTOMATION_WINDOW_HOURS)),
         webhook_export_url=draw(st.none() | webhook_urls),
         webhook_export_events=tuple(draw(st.lists(st.sampled_from(WEBHOOK_EVENTS), unique=True))),
-        custom_prefix=draw(_prefixes),
         branding_color=draw(_colors),
     )
 

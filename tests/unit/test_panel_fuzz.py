@@ -50,12 +50,12 @@ async def _stored(h: PanelHarness) -> Any:
 async def test_oversized_bodies_get_413_and_change_nothing(harness: PanelHarness) -> None:
     csrf = await harness.login()
     before = await _stored(harness)
-    big = {"version": 0, "settings": {"custom_prefix": "x" * 100_000}}
+    big = {"version": 0, "settings": {"branding_color": "x" * 100_000}}
     api = await harness.client.put(SETTINGS_API, json=big, headers={"x-csrf-token": csrf})
     assert api.status_code == 413 and "too large" in api.json()["error"]
     form = await harness.client.post(
         f"/guilds/{PRO_GUILD}/settings",
-        data={"csrf_token": csrf, "base_version": "0", "custom_prefix": "y" * 100_000},
+        data={"csrf_token": csrf, "base_version": "0", "branding_color": "y" * 100_000},
     )
     assert form.status_code == 413 and "too large" in form.text
     bridge = await harness.client.put(

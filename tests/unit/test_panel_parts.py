@@ -166,4 +166,5 @@ def test_editor_and_openapi_cover_every_settings_field() -> None:
 
     shown = [view.name for _, views in GROUPS for view in views]
     assert sorted(shown) == sorted(SETTINGS_FIELDS) and len(shown) == len(set(shown))
+    assert all(view.help.strip() for _, views in GROUPS for view in views)  # says what it does
     assert set(SETTINGS["properties"]) == set(SETTINGS_FIELDS)

@@ -27,10 +27,12 @@ import attrs
 from vectobeat_adapters.lavalink.cluster import LavalinkCluster
 from vectobeat_adapters.lavalink.model import (
     LavalinkEvent,
+    LoadResult,
     PlayerMoved,
     TrackEnd,
     TrackException,
 )
+from vectobeat_adapters.lavalink.node_sources import NodeSources
 from vectobeat_adapters.redis.writer import CoalescingWriter
 from vectobeat_bot.queue_sync import QueueSync
 from vectobeat_bot.settings_sync import GuildSettings, SettingsSync
@@ -49,11 +51,14 @@ from vectobeat_core.ids import ChannelId, GuildId, NodeName, UserId
 from vectobeat_core.playback import (
     check_seek,
     check_volume,
+    is_link,
     queue_capacity,
     search_identifier,
 )
 from vectobeat_core.ports import AuditLog, Clock, QueueStore, RestoredQueues
+from vectobeat_core.quality import quality_filters
 from vectobeat_core.queue import GuildQueue, LoopMode, PlayerState, QueueEntry, QueueSnapshot
+from vectobeat_core.sources import check_source, effective_source_access, search_chain, url_source
 from vectobeat_core.telemetry import QueueTelemetry, TelemetryKind
 from vectobeat_core.tracks import Track
 
@@ -146,6 +151,7 @@ class PlayerService:
         self._restoring = anyio.Lock()
         self._watchers: list[Callable[[GuildId], None]] = []
         self._start_listeners: list[Callable[[GuildId, QueueEntry], None]] = []
+        self.node_sources = NodeSources(cluster)
         settings.listen(self._settings_changed)
 
     def watch(self, watcher: Callable[[GuildId], None]) -> None:
@@ -188,6 +194,14 @@ class PlayerService:
         session = self._sessions.get(held.guild_id)
         if session is not None:
             session.queue.capacity = queue_capacity(held.plan, held.settings)
+        await self._apply_quality(held)
+
+    async def _apply_quality(self, held: GuildSettings) -> None:
+        """Give the guild's player (if any) its playback quality's filters, unless it has them."""
+        info = self.cluster.player(held.guild_id)
+        filters = quality_filters(held.plan, held.settings)
+        if info is not None and dict(info.filters) != filters:
+            await self.cluster.set_filters(held.guild_id, filters)
 
     def queue_tracks(self) -> int:
         return sum(len(s.queue) + (s.queue.current is not None) for s in self._sessions.values())
@@ -275,6 +289,7 @@ class PlayerService:
         apply the guild's region decision and rejoin voice, without replaying the track."""
         held = await self.settings.get(guild_id)
         await self.cluster.ensure_player(guild_id, held.decision)
+        await self._apply_quality(held)  # the setting may have changed while we were away
         await self._rejoin(guild_id, session)
 
     async def _rejoin(self, guild_id: GuildId, session: GuildSession) -> None:
@@ -304,7 +319,12 @@ class PlayerService:
                 else (held.settings.default_volume)
             )
         await self.cluster.play(
-            guild_id, entry.track, start_ms=start_ms, paused=paused, volume=volume
+            guild_id,
+            entry.track,
+            start_ms=start_ms,
+            paused=paused,
+            volume=volume,
+            filters=quality_filters(held.plan, held.settings),
         )
         self._telemetry("play", guild_id, entry.track, entry.track.requester)
 
@@ -317,17 +337,43 @@ class PlayerService:
         voice_channel_id: ChannelId,
     ) -> PlayOutcome:
         """Resolve ``query`` and queue it (a playlist whole or not at all); start if idle."""
-        identifier = search_identifier(query)
-        result = await self.cluster.load_tracks(identifier)
-        if result.kind == "error":
-            raise InvalidInput(f"That could not be loaded: {result.error}")
-        if result.kind == "empty" or not result.tracks:
-            raise NotFound(f"Nothing was found for {query.strip()[:100]!r}.")
+        result = await self.search(guild_id, query)
         tracks = result.tracks if result.kind == "playlist" else result.tracks[:1]
         tracks = tuple(attrs.evolve(t, requester=requester) for t in tracks)
         outcome = await self.add_tracks(guild_id, tracks, voice_channel_id)
         playlist = result.playlist_name if result.kind == "playlist" else None
         return attrs.evolve(outcome, playlist=playlist)
+
+    async def search(self, guild_id: GuildId, query: str) -> LoadResult:
+        """Load ``query`` within the guild's source access: a link only if its host and its loaded
+        tracks' sources are allowed (else `LimitExceeded` naming the source and what allows it),
+        words through each allowed source the nodes serve until one finds something."""
+        identifier = search_identifier(query)
+        held = await self.settings.get(guild_id)
+        if is_link(identifier):
+            known = url_source(identifier)
+            if known is not None:  # refuse before asking a node
+                check_source(known, held.plan, held.settings, self.settings.catalogue)
+            results = [await self.cluster.load_tracks(identifier)]
+            for source in sorted({t.source for t in results[-1].tracks}):
+                check_source(source, held.plan, held.settings, self.settings.catalogue)
+        else:
+            level = effective_source_access(held.plan, held.settings)
+            chain = search_chain(level, await self.node_sources.served())
+            if not chain:
+                raise Unavailable("No Lavalink node serves a search source this server may use.")
+            words = identifier.partition(":")[2]
+            results = []
+            for prefix in chain:
+                results.append(await self.cluster.load_tracks(f"{prefix}:{words}"))
+                if results[-1].kind != "error" and results[-1].tracks:
+                    break
+        result = results[-1]
+        if result.kind == "error":
+            raise InvalidInput(f"That could not be loaded: {result.error}")
+        if result.kind == "empty" or not result.tracks:
+            raise NotFound(f"Nothing was found for {query.strip()[:100]!r}.")
+        return result
 
     async def _advance(self, guild_id: GuildId, session: GuildSession) -> QueueEntry | None:
         entry = session.queue.next()

@@ -138,6 +138,11 @@ class SettingsSync:
             return "off"
         return "pubsub" if self._channel is not None else "longpoll"
 
+    @property
+    def catalogue(self) -> PlanCatalogue:
+        """The plan catalogue the guilds' plans come from."""
+        return self._catalogue
+
     def listen(self, listener: SettingsListener) -> None:
         """Call ``listener`` after a newer version of a guild's settings was applied."""
         self._listeners.append(listener)

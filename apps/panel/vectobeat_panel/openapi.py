@@ -51,7 +51,6 @@ SETTINGS: Schema = {
         "automation_window_hours": {"type": "integer", "minimum": 0, "maximum": 720},
         "webhook_export_url": {"type": ["string", "null"], "format": "uri", "maxLength": 2048},
         "webhook_export_events": {"type": "array", "items": {"enum": list(WEBHOOK_EVENTS)}},
-        "custom_prefix": {"type": "string", "minLength": 1, "maxLength": 5},
         "branding_color": {"type": "string", "pattern": "^#[0-9A-Fa-f]{6}$"},
     },
 }

@@ -84,7 +84,6 @@ GROUPS: tuple[tuple[str, tuple[FieldView, ...]], ...] = (
                 "minimal (one line) or off.",
                 ANNOUNCEMENT_STYLES,
             ),
-            FieldView("custom_prefix", "Command prefix", "text", "1 to 5 characters."),
             FieldView(
                 "branding_color", "Embed colour", "color", "Colour of the bot's cards, #RRGGBB."
             ),
@@ -93,17 +92,56 @@ GROUPS: tuple[tuple[str, tuple[FieldView, ...]], ...] = (
     (
         "Routing and quality",
         (
-            FieldView("region", "Region", "select", "", tuple(r.value for r in Region)),
-            FieldView("source_access", "Source access", "select", "", SOURCE_ACCESS_LEVELS),
-            FieldView("playback_quality", "Playback quality", "select", "", PLAYBACK_QUALITIES),
+            FieldView(
+                "region",
+                "Region",
+                "select",
+                "Where the audio node plays; auto picks the least loaded.",
+                tuple(r.value for r in Region),
+            ),
+            FieldView(
+                "source_access",
+                "Source access",
+                "select",
+                "Where /play searches and which links it takes: standard is YouTube and "
+                "SoundCloud; extended adds Spotify, Apple Music, Deezer (if the node has them); "
+                "unlimited allows any source, direct links too.",
+                SOURCE_ACCESS_LEVELS,
+            ),
+            FieldView(
+                "playback_quality",
+                "Playback quality",
+                "select",
+                "Standard smooths the highs with a low-pass filter, high filters lightly, "
+                "lossless plays the source untouched.",
+                PLAYBACK_QUALITIES,
+            ),
         ),
     ),
     (
         "Analytics and automation",
         (
-            FieldView("analytics_mode", "Analytics", "select", "", ANALYTICS_LEVELS),
-            FieldView("automation_level", "Automation", "select", "", AUTOMATION_LEVELS),
-            FieldView("automation_window_hours", "Automation window (hours)", "number", "", low=0),
+            FieldView(
+                "analytics_mode",
+                "Analytics",
+                "select",
+                "How much track detail queue telemetry and webhook exports carry.",
+                ANALYTICS_LEVELS,
+            ),
+            FieldView(
+                "automation_level",
+                "Automation",
+                "select",
+                "Which actions the bot may take on its own (off: none).",
+                AUTOMATION_LEVELS,
+            ),
+            FieldView(
+                "automation_window_hours",
+                "Automation window (hours)",
+                "number",
+                "How many hours back automation looks.",
+                low=0,
+            ),
         ),
     ),
     (
@@ -116,12 +154,19 @@ GROUPS: tuple[tuple[str, tuple[FieldView, ...]], ...] = (
                 "An https:// endpoint on a public address that receives each selected event as "
                 "signed JSON, as detailed as Analytics allows.",
             ),
-            FieldView("webhook_export_events", "Exported events", "multi", "", WEBHOOK_EVENTS),
+            FieldView(
+                "webhook_export_events",
+                "Exported events",
+                "multi",
+                "Which events are sent to the webhook URL.",
+                WEBHOOK_EVENTS,
+            ),
         ),
     ),
 )
 _VIEWS = {view.name: view for _, views in GROUPS for view in views}
 assert set(_VIEWS) == set(SETTINGS_FIELDS), "every settings field must be shown"
+assert all(view.help for view in _VIEWS.values()), "every settings field says what it does"
 _CAPS = {"queue_limit": "queue_cap", "automation_window_hours": "automation_window_hours"}
 _NUMBER = re.compile(r"-?[0-9]{1,9}")
 

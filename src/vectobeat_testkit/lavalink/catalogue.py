@@ -2,8 +2,10 @@
 
 Tests add tracks and playlists; identifiers resolve the way Lavalink's sources do for what we
 use: a URL or a bare identifier names a track or a playlist, ``ytsearch:``/``ytmsearch:``/
-``scsearch:`` search titles and authors (case-insensitive substring) of that source's tracks,
-anything unknown loads ``empty`` and a configured failing identifier loads ``error``.
+``scsearch:`` (and LavaSrc's ``spsearch:``/``amsearch:``/``dzsearch:``) search titles and authors
+(case-insensitive substring) of that source's tracks, if the source is among ``source_managers``
+(what ``/v4/info`` reports; a node without it loads ``empty``, as Lavalink does for an unhandled
+identifier); anything unknown loads ``empty`` and a configured failing identifier loads ``error``.
 
 YouTube mixes (``https://www.youtube.com/watch?v=<id>&list=RD<id>``, what autoplay loads) of a
 catalogue YouTube track load as a playlist ``Mix - <title>``, as YouTube serves them: the seed first,
@@ -20,7 +22,15 @@ import attrs
 
 from vectobeat_core.tracks import Track, decode_track, encode_track
 
-__all__ = ["MIX_SIZE", "SEARCH_PREFIXES", "Catalogue", "CatalogueTrack", "LoadFailure", "Severity"]
+__all__ = [
+    "DEFAULT_SOURCE_MANAGERS",
+    "MIX_SIZE",
+    "SEARCH_PREFIXES",
+    "Catalogue",
+    "CatalogueTrack",
+    "LoadFailure",
+    "Severity",
+]
 
 Severity = Literal["common", "suspicious", "fault"]
 
@@ -28,6 +38,9 @@ SEARCH_PREFIXES: dict[str, str] = {
     "ytsearch": "youtube",
     "ytmsearch": "youtube",
     "scsearch": "soundcloud",
+    "spsearch": "spotify",
+    "amsearch": "applemusic",
+    "dzsearch": "deezer",
 }
 """Search prefix -> the ``sourceName`` of the tracks it searches."""
 
@@ -35,6 +48,9 @@ MIX_SIZE: Final = 25
 """How many tracks a YouTube mix holds, the seed included."""
 
 _MIX_URL = re.compile(r"https://(?:www\.)?youtube\.com/watch\?v=([^&]+)&list=RD([^&]+)")
+
+DEFAULT_SOURCE_MANAGERS: tuple[str, ...] = ("youtube", "soundcloud", "http")
+"""What a stock Lavalink (no plugins) reports in ``/v4/info``."""
 
 
 @attrs.frozen
@@ -142,7 +158,11 @@ def track_json(
 class Catalogue:
     """Tracks, playlists and failures a test controls; lookups are deterministic."""
 
-    def __init__(self) -> None:
+    def __init__(self, source_managers: tuple[str, ...] = DEFAULT_SOURCE_MANAGERS) -> None:
+        self.source_managers = source_managers
+        """The sources this node serves (reported by ``/v4/info``); tests may change it."""
+        self.plugins: list[dict[str, str]] = []
+        """``/v4/info`` plugins, e.g. ``{"name": "lavasrc-plugin", "version": "4.3.0"}``."""
         self._tracks: list[CatalogueTrack] = []
         self._by_key: dict[str, CatalogueTrack] = {}
         self._playlists: dict[str, _Playlist] = {}
@@ -196,6 +216,8 @@ class Catalogue:
 
     def search(self, prefix: str, query: str) -> list[CatalogueTrack]:
         source = SEARCH_PREFIXES[prefix]
+        if source not in self.source_managers:
+            return []
         needle = query.strip().casefold()
         return [
             track

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import traceback
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aiohttp import web
@@ -65,15 +66,20 @@ def parse_version(version: str) -> dict[str, Any]:
     }
 
 
-def info_json(version: str, started_ms: int) -> dict[str, Any]:
-    """``GET /v4/info``."""
+def info_json(
+    version: str,
+    started_ms: int,
+    source_managers: Sequence[str],
+    plugins: Sequence[Mapping[str, str]],
+) -> dict[str, Any]:
+    """``GET /v4/info``: ``source_managers`` and ``plugins`` as the node has them."""
     return {
         "version": parse_version(version),
         "buildTime": started_ms,
         "git": {"branch": "main", "commit": "0000000", "commitTime": started_ms},
         "jvm": "21.0.6",
         "lavaplayer": "2.2.6",
-        "sourceManagers": ["youtube", "soundcloud", "http"],
+        "sourceManagers": list(source_managers),
         "filters": [
             "volume",
             "equalizer",
@@ -86,7 +92,7 @@ def info_json(version: str, started_ms: int) -> dict[str, Any]:
             "channelMix",
             "lowPass",
         ],
-        "plugins": [],
+        "plugins": [dict(p) for p in plugins],
     }
 
 

@@ -142,7 +142,14 @@ async def version(request: web.Request) -> web.Response:
 
 async def info(request: web.Request) -> web.Response:
     engine = request.app[ENGINE]
-    return web.json_response(info_json(engine.version, engine.started_ms))
+    return web.json_response(
+        info_json(
+            engine.version,
+            engine.started_ms,
+            engine.catalogue.source_managers,
+            engine.catalogue.plugins,
+        )
+    )
 
 
 async def stats(request: web.Request) -> web.Response:

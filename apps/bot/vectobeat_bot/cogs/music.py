@@ -128,10 +128,10 @@ class MusicCog(CogBase):
     async def play_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        if not current.strip():
+        if not current.strip() or interaction.guild_id is None:
             return []
-        try:
-            result = await self.deps.cluster.load_tracks(search_identifier(current))
+        try:  # within the guild's source access, as /play itself
+            result = await self.deps.players.search(GuildId(interaction.guild_id), current)
         except VectoBeatError:
             return []
         choices: list[app_commands.Choice[str]] = []
