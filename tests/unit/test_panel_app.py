@@ -539,3 +539,7 @@ async def test_routing_shows_where_a_pinned_guild_plays_now_and_why(harness: Pan
     await _playing_on(harness, GROWTH_GUILD, "apac-1", "apac")  # back home
     back = (await harness.client.get(api)).json()["playing"]
     assert back["displaced"] is False and back["reason"] == "Playing in apac, as planned."
+
+    await _playing_on(harness, GROWTH_GUILD, "odd-1", "auto")  # no concrete region: not guessed
+    odd = (await harness.client.get(api)).json()["playing"]
+    assert odd == {"region": "unknown", "node": "odd-1", "displaced": False, "reason": None}

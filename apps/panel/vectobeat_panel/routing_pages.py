@@ -137,8 +137,10 @@ async def playing_now(
         return None
     node = snapshot.player.node
     try:
-        actual = Region.parse(snapshot.player.region)
+        actual: Region | None = Region.parse(snapshot.player.region)
     except InvalidInput:
+        actual = None
+    if actual is None or not actual.pinned:  # a node always sits in a concrete region
         return {"region": "unknown", "node": node, "displaced": False, "reason": None}
     moved = displacement(guild_id, decision.effective, actual, node)
     if moved is not None:
