@@ -14,6 +14,7 @@ from typing import Literal
 import attrs
 
 from vectobeat_core.dependencies import DependencyState, DependencyStatus, dependency_problems
+from vectobeat_core.displacement import Displacement, displaced_summary
 from vectobeat_core.errors import InvalidInput
 from vectobeat_core.health import NodeStatus
 from vectobeat_core.ids import GuildId
@@ -22,9 +23,19 @@ from vectobeat_core.regions import Region
 from vectobeat_core.routing import NodeView
 from vectobeat_core.shards import LeaseState, ShardStatus
 
-__all__ = ["OverallStatus", "SyncMode", "SyncState", "build_status", "overall_status", "readiness"]
+__all__ = [
+    "DISPLACED_LISTED",
+    "OverallStatus",
+    "SyncMode",
+    "SyncState",
+    "build_status",
+    "overall_status",
+    "readiness",
+]
 
 OverallStatus = Literal["ok", "degraded", "down"]
+DISPLACED_LISTED = 20
+"""How many guilds playing outside their pinned region ``/status`` lists (all are counted)."""
 SyncMode = Literal["pubsub", "longpoll", "off"]
 
 
@@ -121,9 +132,11 @@ def build_status(
     regions: Mapping[GuildId, Region],
     settings_sync: SyncState,
     dependencies: Sequence[DependencyStatus] = (),
+    displaced: Sequence[Displacement] = (),
 ) -> dict[str, JSON]:
-    """The unified health payload: counts, shard and node health, assigned regions, settings sync,
-    and each dependency's state since when."""
+    """The unified health payload: counts, shard and node health, assigned regions, the guilds
+    playing outside their pinned region with the reason (a count and the first
+    `DISPLACED_LISTED`), settings sync, and each dependency's state since when."""
     if not (math.isfinite(now) and math.isfinite(started_at)):
         raise InvalidInput("status times must be finite numbers")
     names = [d.name for d in dependencies]
@@ -160,6 +173,7 @@ def build_status(
             "items": [n.to_json() for n in sorted(nodes, key=lambda n: n.spec.name)],
         },
         "regions": region_counts,
+        "displaced": displaced_summary(displaced, DISPLACED_LISTED),
         "settings_sync": settings_sync.to_json(now),
         "dependencies": {
             d.name: d.to_json(now) for d in sorted(dependencies, key=lambda d: d.name)

@@ -1,7 +1,9 @@
 """A Lavalink failover moves a guild's player: the bot process re-snapshots and re-syncs it.
 
 The guild plays on ``eu-1``; that node is killed, the cluster moves the player to ``us-1``, and
-both the durable snapshot in Redis and the panel's live queue (queue sync) must name ``us-1``.
+both the durable snapshot in Redis and the panel's live queue (queue sync) must name ``us-1``;
+the guild is told, the operators get one failover and one region-evacuated alarm, and ``/status``
+lists the guild as playing outside its pinned region.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import anyio
 import pytest
 from tests.conftest import service_url
 from tests.e2e.conftest import BotWorld, E2EGuild, bot_world, running_bot
+from tests.integration.test_alarms import receiver
 
 from vectobeat_adapters.redis import RedisKeys, open_redis
 from vectobeat_adapters.redis.queue_store import RedisQueueStore
@@ -61,7 +64,11 @@ async def test_failover_updates_the_snapshot_and_the_panel_queue(tmp_path: Path)
     redis_url = service_url("redis")
     async with bot_world(tmp_path, redis_url=redis_url) as w:
         guild = await w.add_guild("moved", Tier.GROWTH, ServerSettings(region=Region.EU))
-        async with running_bot(w), open_redis(redis_url) as conn:
+        async with (
+            receiver() as hook,
+            running_bot(w, VECTOBEAT_ALARM_WEBHOOK_URL=hook.url("/hook")) as bot,
+            open_redis(redis_url) as conn,
+        ):
             store = RedisQueueStore(conn, RedisKeys())
             await w.voice(guild, guild.member)
             for title in ("Alpha Song", "Bravo Song"):
@@ -102,3 +109,20 @@ async def test_failover_updates_the_snapshot_and_the_panel_queue(tmp_path: Path)
             assert len(told()) == 1
             shown = (await w.run(guild, guild.owner, "settings show")).content
             assert "Playing in us now." in shown
+
+            # the operators get one failover alarm with counts and one for the evacuated region
+            def alarms() -> set[tuple[str, str]]:
+                return {(b["key"], b["status"]) for b in hook.bodies("/hook")}
+
+            with anyio.fail_after(10):
+                while len(alarms()) < 2:  # noqa: ASYNC110 - the bot process sends them
+                    await anyio.sleep(0.05)
+            assert alarms() == {("failover:eu-1", "trigger"), ("region:eu:evacuated", "trigger")}
+            failover = next(b for b in hook.bodies("/hook") if b["key"] == "failover:eu-1")
+            assert "1 of 1 player(s) moved, 1 pinned player(s) moved out" in failover["summary"]
+            # and /status says this guild plays outside its pinned region, and why
+            displaced = (await bot.get("/status")).json()["displaced"]
+            assert displaced["count"] == 1
+            assert displaced["guilds"][0]["guild_id"] == str(guild.id)
+            assert displaced["guilds"][0]["playing_region"] == "us"
+            assert displaced["guilds"][0]["reason"].startswith("eu has no healthy Lavalink node")

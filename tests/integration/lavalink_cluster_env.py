@@ -10,7 +10,12 @@ from contextlib import asynccontextmanager
 import anyio
 from tests.lavalink_support import FAST, NodeTimeClock
 
-from vectobeat_adapters.lavalink import LavalinkCluster, LavalinkEvent
+from vectobeat_adapters.lavalink import (
+    FailoverCallback,
+    LavalinkCluster,
+    LavalinkEvent,
+    NodeFailover,
+)
 from vectobeat_adapters.lavalink.node import Backoff
 from vectobeat_adapters.lavalink.sessions import SessionFile
 from vectobeat_adapters.memory.audit import MemoryAuditLog
@@ -75,6 +80,11 @@ class Env:
         self.specs: tuple[NodeSpec, ...] = ()
         self.policy = FAST
         self.return_hold_s = 60.0
+        self.failover_hook: FailoverCallback | None = None
+
+    async def on_failover(self, summary: NodeFailover) -> None:
+        if self.failover_hook is not None:
+            await self.failover_hook(summary)
 
     async def on_event(self, guild_id: GuildId, event: LavalinkEvent) -> None:
         self.events.append((guild_id, event))
@@ -149,6 +159,7 @@ def new_cluster(env: Env, sessions: SessionFile | None = None) -> LavalinkCluste
         audit=env.audit,
         health_store=env.health,
         on_event=env.on_event,
+        on_failover=env.on_failover,
         policy=env.policy,
         return_hold_s=env.return_hold_s,
         backoff=Backoff(base_s=0.05, cap_s=0.3),

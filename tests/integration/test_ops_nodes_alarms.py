@@ -20,7 +20,7 @@ from vectobeat_adapters.services import SystemClock
 from vectobeat_core.ids import NodeName
 from vectobeat_ops.cli import app
 from vectobeat_ops.nodes import watch_nodes
-from vectobeat_testkit.lavalink import FakeLavalinkNode
+from vectobeat_testkit.lavalink import FakeLavalinkNode, parse_profiles
 
 runner = CliRunner()
 PASSWORD = "integration-password"
@@ -212,3 +212,38 @@ async def test_nodes_watch_piped_prints_a_line_per_round_and_stops_cleanly_on_si
             code = await process.wait()
     assert code == 0
     assert seen.startswith(b"nodes ")
+
+
+@pytest.mark.anyio
+async def test_nodes_check_resume_shows_a_node_that_does_not_resume() -> None:
+    good = await FakeLavalinkNode(password=PASSWORD, name="eu-1", region="eu").start()
+    refusing = await FakeLavalinkNode(
+        password=PASSWORD, name="eu-2", region="eu", profile=parse_profiles("no-resume")
+    ).start()
+    try:
+        env = node_env([good, refusing])
+        result = await invoke(["nodes", "check", "--resume", "--json"], env)
+        assert result.exit_code == 0, result.output
+        rows = {n["name"]: n for n in json.loads(result.stdout)["nodes"]}
+        assert rows["eu-1"]["resumes"] is True and rows["eu-1"]["resumes_sessions"] == "yes"
+        assert rows["eu-2"]["resumes"] is False
+        assert rows["eu-2"]["resumes_sessions"] == "no (HTTP 404)"
+        shown = await invoke(["nodes", "check", "--resume"], env | {"COLUMNS": "200"})
+        assert "resumes sessions" in shown.stdout and "no (HTTP 404)" in shown.stdout
+        plain = json.loads((await invoke(["nodes", "check", "--json"], env)).stdout)
+        assert all("resumes" not in n for n in plain["nodes"])
+    finally:
+        await good.stop()
+        await refusing.stop()
+
+
+@pytest.mark.anyio
+async def test_nodes_check_resume_counts_a_node_without_websocket_as_a_problem(
+    nodes: list[FakeLavalinkNode],
+) -> None:
+    env = node_env(nodes) | {"LAVALINK_PASSWORD": "wrong-password"}
+    result = await invoke(["nodes", "check", "--resume", "--json"], env)
+    assert result.exit_code == 1
+    rows = json.loads(result.stdout)["nodes"]
+    assert all(n["resumes"] is None for n in rows)
+    assert all(n["resumes_sessions"].startswith("unknown") for n in rows)

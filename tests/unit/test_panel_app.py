@@ -10,6 +10,7 @@ import base64
 import hashlib
 import json
 import secrets
+import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -20,14 +21,18 @@ import httpx
 import pytest
 from starlette.routing import Route
 
+from tests.redis_support import make_track
 from vectobeat_adapters.config import AppConfig, Secret
 from vectobeat_adapters.services import Services, memory_services
-from vectobeat_core.ids import GuildId
+from vectobeat_core.ids import GuildId, NodeName
 from vectobeat_core.jsontypes import JSON
 from vectobeat_core.plans import Tier
+from vectobeat_core.queue import GuildQueue
+from vectobeat_core.queue_snapshot import PlayerState
 from vectobeat_core.records import GuildRecord
 from vectobeat_panel.app import build_routes, create_app
 from vectobeat_panel.openapi import document
+from vectobeat_panel.queue_pages import QUEUE_SYNC_DOCUMENT
 from vectobeat_panel.security import CSP, RateLimits
 from vectobeat_panel.state import Panel, PanelOptions
 
@@ -495,3 +500,46 @@ async def test_sign_out_everywhere_revokes_other_browsers() -> None:
             assert done.status_code == 303
             assert (await other.get("/api/control-panel/guilds")).status_code == 401
         assert (await first.client.get("/api/control-panel/guilds")).status_code == 401
+
+
+async def _playing_on(harness: PanelHarness, guild: int, node: str, region: str) -> None:
+    """The bot's queue sync says ``guild`` plays on ``node`` in ``region`` now."""
+    queue = GuildQueue(GuildId(guild))
+    queue.add(make_track(1))
+    queue.next()
+    snapshot = queue.snapshot(PlayerState(node=NodeName(node), region=region), time.time())
+    await harness.services.telemetry.put(
+        QUEUE_SYNC_DOCUMENT.format(guild=guild), snapshot.to_json(), 60
+    )
+
+
+@pytest.mark.anyio
+async def test_routing_shows_where_a_pinned_guild_plays_now_and_why(harness: PanelHarness) -> None:
+    csrf = await harness.login()
+    saved = await harness.client.post(
+        f"/guilds/{GROWTH_GUILD}/settings", data=_form(csrf, 0, region="apac", queue_limit="200")
+    )
+    assert saved.status_code == 200
+    api = f"/api/control-panel/guilds/{GROWTH_GUILD}/routing"
+    assert (await harness.client.get(api)).json()["playing"] is None
+
+    await _playing_on(harness, GROWTH_GUILD, "eu-1", "eu")  # apac had no healthy node
+    routing = (await harness.client.get(api)).json()
+    assert routing["decision"]["effective"] == "apac"
+    assert routing["playing"] == {
+        "region": "eu",
+        "node": "eu-1",
+        "displaced": True,
+        "reason": "Playing in eu: apac has no healthy Lavalink node; it returns at a track "
+        "change once apac is healthy.",
+    }
+    page = await harness.client.get(f"/guilds/{GROWTH_GUILD}/routing")
+    assert "outside its region" in page.text and "Playing in eu: apac has no healthy" in page.text
+
+    await _playing_on(harness, GROWTH_GUILD, "apac-1", "apac")  # back home
+    back = (await harness.client.get(api)).json()["playing"]
+    assert back["displaced"] is False and back["reason"] == "Playing in apac, as planned."
+
+    await _playing_on(harness, GROWTH_GUILD, "odd-1", "auto")  # no concrete region: not guessed
+    odd = (await harness.client.get(api)).json()["playing"]
+    assert odd == {"region": "unknown", "node": "odd-1", "displaced": False, "reason": None}

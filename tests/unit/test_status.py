@@ -10,13 +10,20 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.strategies.routing import leases, regions, unique_node_views
+from vectobeat_core.displacement import Displacement
 from vectobeat_core.errors import InvalidInput
 from vectobeat_core.health import NodeStatus
 from vectobeat_core.ids import GuildId, NodeName, ShardId
 from vectobeat_core.regions import Region
 from vectobeat_core.routing import NodeSpec, NodeView
 from vectobeat_core.shards import Lease, LeaseState, ShardStatus, shard_status
-from vectobeat_core.status import SyncState, build_status, overall_status, readiness
+from vectobeat_core.status import (
+    DISPLACED_LISTED,
+    SyncState,
+    build_status,
+    overall_status,
+    readiness,
+)
 
 NOW = 10_000.0
 SYNC = SyncState(mode="pubsub", connected=True, last_sync_at=NOW - 2.5, applied_versions=7)
@@ -149,3 +156,34 @@ def test_payload_properties(
     counts = payload["regions"]
     assert isinstance(counts, dict)
     assert sum(int(str(v)) for v in counts.values()) == len(assigned)
+
+
+def test_guilds_outside_their_pinned_region_are_counted_and_the_first_listed_with_why() -> None:
+    displaced = [
+        Displacement(GuildId(g), Region.APAC, Region.EU, "eu-1")
+        for g in range(DISPLACED_LISTED + 5, 0, -1)
+    ]
+    payload = build_status(
+        now=NOW,
+        started_at=NOW - 60,
+        guilds=len(displaced),
+        players=len(displaced),
+        queue_tracks=0,
+        shards=[held(0)],
+        nodes=[node("a")],
+        regions={d.guild_id: d.actual for d in displaced},
+        settings_sync=SYNC,
+        displaced=displaced,
+    )
+    shown = payload["displaced"]
+    assert isinstance(shown, dict) and shown["count"] == DISPLACED_LISTED + 5
+    guilds = shown["guilds"]
+    assert isinstance(guilds, list) and len(guilds) == DISPLACED_LISTED
+    assert guilds[0] == {
+        "guild_id": "1",
+        "requested_region": "apac",
+        "playing_region": "eu",
+        "node": "eu-1",
+        "reason": "apac has no healthy Lavalink node; it returns at a track change once apac "
+        "is healthy",
+    }

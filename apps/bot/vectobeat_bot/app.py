@@ -20,6 +20,7 @@ from pathlib import Path
 
 import anyio
 
+from vectobeat_adapters.alarms import AlarmDispatcher, open_alarm_sinks
 from vectobeat_adapters.config import AppConfig
 from vectobeat_adapters.dependency_watch import DependencyWatch
 from vectobeat_adapters.lavalink.cluster import LavalinkCluster
@@ -43,6 +44,7 @@ from vectobeat_bot.nowplaying import NowPlayingBoard, render_now_playing
 from vectobeat_bot.player_service import PlayerService
 from vectobeat_bot.queue_sync import QueueSync
 from vectobeat_bot.region_notices import RegionNotices
+from vectobeat_bot.routing_alarms import RoutingAlarms
 from vectobeat_bot.runtime import BotStatus, watch_idle_voice
 from vectobeat_bot.settings_cache import LastKnownSettings
 from vectobeat_bot.settings_sync import GuildSettings, SettingsSync
@@ -179,12 +181,18 @@ async def run_bot(config: AppConfig) -> None:
         exports = WebhookExports(webhooks, settings, services.clock)
 
         notices = RegionNotices()
+        named_sinks = await stack.enter_async_context(open_alarm_sinks(config))
+        alarms = RoutingAlarms(
+            AlarmDispatcher([sink for _, sink in named_sinks], services.clock),
+            lambda: cluster.displaced(),  # noqa: PLW0108 - the cluster is opened below
+        )
 
         async def on_event(guild_id: GuildId, event: LavalinkEvent) -> None:
             if players:
                 exports.lavalink_event(guild_id, event)
                 if isinstance(event, PlayerMoved):
                     tell_region_change(guild_id, event)
+                    alarms.moved()
                 await players[0].on_event(guild_id, event)
 
         def tell_region_change(guild_id: GuildId, event: PlayerMoved) -> None:
@@ -202,6 +210,7 @@ async def run_bot(config: AppConfig) -> None:
                 audit=services.audit,
                 health_store=services.health,
                 on_event=on_event,
+                on_failover=alarms.failed_over,
                 sessions=SessionFile(Path(config.bot_data_dir) / SESSION_FILE),
             )
         )
@@ -304,6 +313,7 @@ async def run_bot(config: AppConfig) -> None:
             )
             await tg.start(notices.run, bot)
             await tg.start(announcements.run, bot, lambda: _now_playing_controls(bot))
+            await tg.start(alarms.run)
             tg.start_soon(bot.start, token)
             if leases is not None:
                 await tg.start(leases.run)

@@ -93,6 +93,7 @@ class BotStatus:
             regions=regions,
             settings_sync=deps.settings.state(),
             dependencies=self.dependencies(),
+            displaced=deps.cluster.displaced(),
         )
         sync = payload["settings_sync"]
         if isinstance(sync, dict):

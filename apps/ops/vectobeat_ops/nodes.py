@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import signal
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Annotated, Any
 
 import anyio
@@ -15,9 +15,11 @@ from rich.text import Text
 
 from vectobeat_adapters.config import AppConfig
 from vectobeat_adapters.lavalink import HealthChecker
+from vectobeat_adapters.lavalink.probe import ResumeCheck
 from vectobeat_adapters.memory.health_store import MemoryHealthStore
 from vectobeat_adapters.services import SystemClock
 from vectobeat_core.health import NodeStatus, is_routable
+from vectobeat_core.ids import NodeName
 from vectobeat_core.ports import HealthStore, TelemetryCache
 from vectobeat_ops.common import (
     EXIT_OK,
@@ -67,16 +69,43 @@ def render_rows(rows: list[dict[str, Any]], title: str) -> Any:
         ]
         for row in rows
     ]
-    return table(
-        title, ["node", "region", "status", "latency", "players", "penalty", "problem"], lines
-    )
+    headers = ["node", "region", "status", "latency", "players", "penalty", "problem"]
+    if rows and "resumes_sessions" in rows[0]:
+        headers.insert(-1, "resumes sessions")
+        for line, row in zip(lines, rows, strict=True):
+            line.insert(-1, row["resumes_sessions"])
+    return table(title, headers, lines)
+
+
+RESUME_CHECK_TIMEOUT_S = 5.0
+"""How long ``nodes check --resume`` waits for each node's websocket ``ready`` and PATCH."""
+
+ResumeFlag = Annotated[
+    bool,
+    typer.Option(
+        "--resume",
+        help="Also open each node's websocket, wait for ready and try the session-resume PATCH "
+        "(a node that refuses still plays, but its players end when the websocket drops).",
+    ),
+]
+
+
+def add_resume_checks(rows: list[dict[str, Any]], checks: Mapping[NodeName, ResumeCheck]) -> None:
+    """Put each node's resume outcome in its row: ``resumes_sessions`` (``yes``, ``no (HTTP
+    404)``, ``unknown (why)``) and ``resumes`` (true/false/null)."""
+    for row in rows:
+        check = checks.get(NodeName(row["name"]), ResumeCheck(None, "not checked"))
+        row["resumes"] = check.resumes
+        row["resumes_sessions"] = check.label()
 
 
 @app.command("check")
-def check(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+def check(ctx: typer.Context, as_json: JsonFlag = False, resume: ResumeFlag = False) -> None:
     """Probe every node in LAVALINK_NODES once (/version, /v4/stats); exit 1 if any is not usable.
+    With --resume, also check that each node resumes sessions (a websocket that never gets ready
+    is a problem; a refused resume is reported, not an exit 1).
 
-    Example: vectobeat-ops nodes check --json
+    Example: vectobeat-ops nodes check --resume --json
     """
     with reporting():
         config = load(ctx)
@@ -86,11 +115,19 @@ def check(ctx: typer.Context, as_json: JsonFlag = False) -> None:
             store = MemoryHealthStore(SystemClock())
             async with HealthChecker(specs, store, [], None, SystemClock()) as checker:
                 await checker.check_once()
-                return node_rows(checker)
+                rows = node_rows(checker)
+                if resume:
+                    checks = await checker.check_resuming(RESUME_CHECK_TIMEOUT_S)
+                    add_resume_checks(rows, checks)
+                return rows
 
         with stdout().status(f"probing {len(specs)} node(s) ..."):
             rows = run_async(probe)
-    bad = [r for r in rows if r["error"] or not is_routable(NodeStatus(r["status"]))]
+    bad = [
+        r
+        for r in rows
+        if r["error"] or not is_routable(NodeStatus(r["status"])) or r.get("resumes", 1) is None
+    ]
     if as_json:
         print_json({"ok": not bad, "nodes": rows})
     else:

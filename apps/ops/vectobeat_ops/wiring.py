@@ -1,17 +1,18 @@
-"""Opening what the ops commands need from configuration: alarm sinks, the health store, nodes."""
+"""Opening what the ops commands need from configuration: alarm sinks (`open_alarm_sinks`, shared
+with the bot, lives in the adapters), the health store, nodes."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import asynccontextmanager
 
-from vectobeat_adapters.alarms import DiscordWebhookSink, GenericWebhookSink, PagerDutySink
+from vectobeat_adapters.alarms import open_alarm_sinks
 from vectobeat_adapters.config import AppConfig
 from vectobeat_adapters.memory.health_store import MemoryHealthStore
 from vectobeat_adapters.memory.telemetry import MemoryTelemetryCache
 from vectobeat_adapters.services import SystemClock
 from vectobeat_core.errors import ConfigError, InvalidInput
-from vectobeat_core.ports import AlarmSink, HealthStore, TelemetryCache
+from vectobeat_core.ports import HealthStore, TelemetryCache
 from vectobeat_core.routing import NodeSpec, parse_node_list
 
 __all__ = ["node_specs", "open_alarm_sinks", "open_health_store"]
@@ -28,30 +29,6 @@ def node_specs(config: AppConfig) -> tuple[NodeSpec, ...]:
         return parse_node_list(config.lavalink_nodes, password)
     except InvalidInput as exc:
         raise ConfigError(f"{exc}; run `vectobeat-ops validate-env` for the fix.") from None
-
-
-@asynccontextmanager
-async def open_alarm_sinks(config: AppConfig) -> AsyncIterator[list[tuple[str, AlarmSink]]]:
-    """Every configured alarm sink, named, open for the block."""
-    async with AsyncExitStack() as stack:
-        sinks: list[tuple[str, AlarmSink]] = []
-        if config.alarm_discord_webhook_url:
-            url = config.alarm_discord_webhook_url.reveal()
-            sinks.append(
-                ("discord webhook", await stack.enter_async_context(DiscordWebhookSink(url)))
-            )
-        if config.alarm_pagerduty_routing_key:
-            key = config.alarm_pagerduty_routing_key.reveal()
-            sink = PagerDutySink(key, url=config.alarm_pagerduty_url)
-            sinks.append(("pagerduty", await stack.enter_async_context(sink)))
-        if config.alarm_webhook_url:
-            sinks.append(
-                (
-                    "webhook",
-                    await stack.enter_async_context(GenericWebhookSink(config.alarm_webhook_url)),
-                )
-            )
-        yield sinks
 
 
 @asynccontextmanager

@@ -163,7 +163,7 @@ def document() -> dict[str, Any]:
         },
         f"{cp}/routing": {
             "get": _op(
-                "Requested vs effective region, plan rule, nodes by region.",
+                "Requested vs effective region, where it plays now and why, plan rule, nodes by region.",
                 "session",
                 params=[GUILD],
             )

@@ -1,4 +1,5 @@
-"""Regional routing (requested vs effective region, the plan rule, node health by region) and the
+"""Regional routing (requested region, effective by plan, where it plays now and why, the plan
+rule, node health by region) and the
 Lavalink nodes page with its JSON twin ``GET /api/control-panel/lavalink/nodes`` and an SVG chart
 of players and latency per node over the last hour."""
 
@@ -11,13 +12,15 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from vectobeat_adapters.telemetry_names import node_stats_document
+from vectobeat_core.displacement import displacement, displacement_reason
 from vectobeat_core.errors import InvalidInput
 from vectobeat_core.health import NodeHealth, NodeStatus
 from vectobeat_core.ids import GuildId
-from vectobeat_core.regions import PINNED_REGIONS, clamp_region
+from vectobeat_core.regions import PINNED_REGIONS, Region, RegionDecision, clamp_region
 from vectobeat_core.routing import NodeStats
 from vectobeat_panel.chart import Sample, line_chart
 from vectobeat_panel.errors import dumps
+from vectobeat_panel.queue_pages import latest_snapshot
 from vectobeat_panel.settings_flow import current_settings, guild_plan
 from vectobeat_panel.state import Panel, current_session, manager_of, panel_of, render
 
@@ -124,6 +127,31 @@ async def nodes_page(request: Request) -> Response:
     )
 
 
+async def playing_now(
+    panel: Panel, guild_id: GuildId, decision: RegionDecision
+) -> dict[str, Any] | None:
+    """Where the guild's player runs now (from the bot's queue sync, else its stored snapshot) and
+    why, against the region the plan gives it; ``None`` when nothing plays."""
+    snapshot = await latest_snapshot(panel, guild_id)
+    if snapshot is None or snapshot.current is None or snapshot.player.node is None:
+        return None
+    node = snapshot.player.node
+    try:
+        actual: Region | None = Region.parse(snapshot.player.region)
+    except InvalidInput:
+        actual = None
+    if actual is None or not actual.pinned:  # a node always sits in a concrete region
+        return {"region": "unknown", "node": node, "displaced": False, "reason": None}
+    moved = displacement(guild_id, decision.effective, actual, node)
+    if moved is not None:
+        reason = f"Playing in {actual.value}: {displacement_reason(decision.effective)}."
+    elif decision.effective.pinned:
+        reason = f"Playing in {actual.value}, as planned."
+    else:
+        reason = f"Playing in {actual.value}: auto picks the best healthy node."
+    return {"region": actual.value, "node": node, "displaced": moved is not None, "reason": reason}
+
+
 async def _routing(panel: Panel, guild_id: int) -> dict[str, Any]:
     gid = GuildId(guild_id)
     _, settings = await current_settings(panel, gid)
@@ -140,6 +168,7 @@ async def _routing(panel: Panel, guild_id: int) -> dict[str, Any]:
         "plan": plan.tier.key,
         "plan_label": plan.label,
         "decision": decision.to_json(),
+        "playing": await playing_now(panel, gid, decision),
         "rule": rule,
         "regions": by_region(rows),
     }

@@ -7,12 +7,18 @@ fails, `checker` for the health checker service (``vectobeat-ops nodes watch``).
 from __future__ import annotations
 
 from vectobeat_adapters.lavalink.checker import HealthChecker
-from vectobeat_adapters.lavalink.cluster import DEFAULT_POLICY, EventCallback, LavalinkCluster
+from vectobeat_adapters.lavalink.cluster import (
+    DEFAULT_POLICY,
+    EventCallback,
+    FailoverCallback,
+    LavalinkCluster,
+)
 from vectobeat_adapters.lavalink.config import node_specs, node_specs_from_config
 from vectobeat_adapters.lavalink.model import (
     FailoverCounts,
     LavalinkEvent,
     LoadResult,
+    NodeFailover,
     PlayerInfo,
     PlayerMoved,
     TrackEnd,
@@ -27,11 +33,13 @@ __all__ = [
     "DEFAULT_POLICY",
     "Backoff",
     "EventCallback",
+    "FailoverCallback",
     "FailoverCounts",
     "HealthChecker",
     "LavalinkCluster",
     "LavalinkEvent",
     "LoadResult",
+    "NodeFailover",
     "NodeRequestError",
     "PlayerInfo",
     "PlayerMoved",

@@ -5,8 +5,8 @@ where the node serves it) on the `HealthPolicy` schedule: quick retries while it
 node is down within ``policy.detection_bound_s``. Every result goes through the core's state
 machine; the record is written to the `HealthStore` with a TTL (the panel's routing table reads
 it) and a status change may become an alarm (`alarm_for`), de-duplicated and rate limited by the
-`AlarmThrottle`, then sent to every `AlarmSink` (which retry on their own). A sink that still
-fails is logged and counted; it never stops the checker.
+`AlarmThrottle` and sent to every `AlarmSink` by the `AlarmDispatcher` (sinks retry on their own).
+A sink that still fails is logged and counted; it never stops the checker.
 """
 
 from __future__ import annotations
@@ -20,9 +20,16 @@ import aiohttp
 import anyio
 import attrs
 
+from vectobeat_adapters.alarms.dispatch import AlarmDispatcher
 from vectobeat_adapters.lavalink.cluster import DEFAULT_POLICY, LavalinkCluster
 from vectobeat_adapters.lavalink.node import NodeClient
-from vectobeat_adapters.lavalink.probe import ProbeOutcome, probe_metrics, probe_node
+from vectobeat_adapters.lavalink.probe import (
+    ProbeOutcome,
+    ResumeCheck,
+    probe_metrics,
+    probe_node,
+    probe_resuming,
+)
 from vectobeat_adapters.telemetry_names import NODE_STATS_TTL_SECONDS, node_stats_document
 from vectobeat_core.errors import ConfigError, VectoBeatError
 from vectobeat_core.health import (
@@ -30,7 +37,6 @@ from vectobeat_core.health import (
     AlarmThrottle,
     HealthPolicy,
     NodeHealth,
-    SentAlarm,
     alarm_for,
     next_probe_delay,
     observe,
@@ -80,9 +86,8 @@ class HealthChecker:
         self.specs: tuple[NodeSpec, ...] = tuple(specs)
         self.policy = policy or DEFAULT_POLICY
         self.clock = clock
-        self.throttle = throttle or AlarmThrottle()
+        self.alarms = AlarmDispatcher(alarm_sinks, clock, throttle)
         self._store = health_store
-        self._sinks = tuple(alarm_sinks)
         self._ttl = health_ttl_s
         self._scrape = scrape_metrics
         self._telemetry = telemetry
@@ -91,11 +96,6 @@ class HealthChecker:
         self._errors: dict[NodeName, str] = {}
         self._metrics: dict[NodeName, dict[str, float] | None] = {}
         self._nodes: dict[NodeName, NodeClient] = {}
-        self._last_sent: dict[str, SentAlarm] = {}
-        self._recent: list[float] = []
-        self.sent: list[Alarm] = []
-        self.suppressed: list[tuple[Alarm, str]] = []
-        self.delivery_failures: list[str] = []
         self._http: aiohttp.ClientSession | None = None
 
     async def __aenter__(self) -> HealthChecker:
@@ -134,6 +134,30 @@ class HealthChecker:
             for node in self._nodes.values():
                 tg.start_soon(self._check, node)
         return self.healths()
+
+    async def check_resuming(self, timeout_s: float) -> dict[NodeName, ResumeCheck]:
+        """Per node, in parallel: does it agree to resume a websocket session (`probe_resuming`)?"""
+        if self._http is None:
+            raise RuntimeError("HealthChecker.check_resuming needs `async with HealthChecker(...)`")
+        http = self._http
+        results: dict[NodeName, ResumeCheck] = {}
+
+        async def one(spec: NodeSpec) -> None:
+            node = NodeClient(
+                spec,
+                user_id=1,
+                client_name="vectobeat-checker",
+                http=http,
+                handler=_NoSocket(),
+                request_timeout_s=timeout_s,
+                connect_timeout_s=timeout_s,
+            )
+            results[spec.name] = await probe_resuming(node, timeout_s)
+
+        async with anyio.create_task_group() as tg:
+            for spec in self.specs:
+                tg.start_soon(one, spec)
+        return results
 
     async def run(self) -> None:
         """Probe every node forever on the policy's schedule (cancel to stop)."""
@@ -196,36 +220,23 @@ class HealthChecker:
 
     async def dispatch(self, alarm: Alarm) -> bool:
         """Throttle, then send to every sink; True when at least one sink took it."""
-        now = self.clock.now()
-        decision = self.throttle.decide(alarm, self._last_sent, self._recent, now)
-        if not decision.send:
-            self.suppressed.append((alarm, decision.reason))
-            _log.info("alarm_suppressed key=%s reason=%s", alarm.key, decision.reason)
-            return False
-        delivered = 0
+        return await self.alarms.dispatch(alarm)
 
-        async def deliver(sink: AlarmSink) -> None:
-            nonlocal delivered
-            try:
-                await sink.send(alarm)
-                delivered += 1
-            except VectoBeatError as exc:
-                self.delivery_failures.append(str(exc))
-                _log.error("alarm_delivery_failed key=%s error=%s", alarm.key, exc)
+    @property
+    def throttle(self) -> AlarmThrottle:
+        return self.alarms.throttle
 
-        async with anyio.create_task_group() as tg:
-            for sink in self._sinks:
-                tg.start_soon(deliver, sink)
-        if delivered or not self._sinks:
-            self._last_sent[alarm.key] = SentAlarm(alarm.status, now)
-            if alarm.status == "trigger":
-                self._recent = [
-                    at for at in self._recent if now - at < self.throttle.global_window_s
-                ]
-                self._recent.append(now)
-            self.sent.append(alarm)
-            return True
-        return False
+    @property
+    def sent(self) -> list[Alarm]:
+        return self.alarms.sent
+
+    @property
+    def suppressed(self) -> list[tuple[Alarm, str]]:
+        return self.alarms.suppressed
+
+    @property
+    def delivery_failures(self) -> list[str]:
+        return self.alarms.delivery_failures
 
     # -- reading -------------------------------------------------------------------------------
 

@@ -35,6 +35,7 @@ from vectobeat_adapters.lavalink.model import (
     FailoverCounts,
     LavalinkEvent,
     LoadResult,
+    NodeFailover,
     PlayerInfo,
     TrackEnd,
     TrackStart,
@@ -46,6 +47,7 @@ from vectobeat_adapters.lavalink.probe import probe_node
 from vectobeat_adapters.lavalink.recorder import OffPathRecorder
 from vectobeat_adapters.lavalink.sessions import SessionFile
 from vectobeat_core.audit import AuditEvent
+from vectobeat_core.displacement import Displacement, displacement
 from vectobeat_core.errors import (
     ConfigError,
     InvalidInput,
@@ -69,11 +71,12 @@ from vectobeat_core.regions import Region, RegionDecision
 from vectobeat_core.routing import NodeSpec, NodeStats, NodeView, choose_node, penalty
 from vectobeat_core.tracks import Track
 
-__all__ = ["DEFAULT_POLICY", "EventCallback", "LavalinkCluster"]
+__all__ = ["DEFAULT_POLICY", "EventCallback", "FailoverCallback", "LavalinkCluster"]
 
 _log = logging.getLogger("vectobeat.lavalink")
 
 EventCallback = Callable[[GuildId, LavalinkEvent], Awaitable[None]]
+FailoverCallback = Callable[[NodeFailover], Awaitable[None]]
 #: Probes every 0.5 s: a hung node is down within 2.5 s (``detection_bound_s``), leaving
 #: half a second of margin under the 3 s promise for a busy event loop.
 DEFAULT_POLICY = HealthPolicy(probe_interval_s=0.5)
@@ -93,6 +96,7 @@ class LavalinkCluster:
         audit: AuditLog,
         health_store: HealthStore,
         on_event: EventCallback | None = None,
+        on_failover: FailoverCallback | None = None,
         policy: HealthPolicy | None = None,
         return_hold_s: float = 60.0,
         move_concurrency: int = 16,
@@ -121,6 +125,7 @@ class LavalinkCluster:
         self._client_name = client_name
         self._recorder = OffPathRecorder(health_store, audit, health_ttl_s=health_ttl_s)
         self._on_event = on_event
+        self._on_failover = on_failover
         self._startup_timeout_s = startup_timeout_s
         self._request_timeout_s = request_timeout_s
         self._backoff = backoff
@@ -397,6 +402,14 @@ class LavalinkCluster:
             except Exception:
                 _log.exception("lavalink_event_callback_failed guild=%s", event.guild_id)
 
+    async def failed_over(self, summary: NodeFailover) -> None:
+        """Hand a finished node failover to ``on_failover``; its failure is logged, not raised."""
+        if self._on_failover is not None:
+            try:
+                await self._on_failover(summary)
+            except Exception:
+                _log.exception("lavalink_failover_callback_failed node=%s", summary.node)
+
     # -- public API ----------------------------------------------------------------------------
 
     @property
@@ -416,6 +429,14 @@ class LavalinkCluster:
         if record is None:
             return None
         return record.info(self.clock.now(), self.region_of(record.node))
+
+    def displaced(self) -> list[Displacement]:
+        """Players of pinned guilds running outside their region (the core's `displacement`)."""
+        found = (
+            displacement(r.guild_id, r.decision.effective, self.region_of(r.node), r.node)
+            for r in self._players.values()
+        )
+        return [d for d in found if d is not None]
 
     def players(self) -> list[PlayerInfo]:
         now = self.clock.now()

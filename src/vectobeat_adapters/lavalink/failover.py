@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from vectobeat_adapters.lavalink.model import PlayerMoved
+from vectobeat_adapters.lavalink.model import NodeFailover, PlayerMoved
 from vectobeat_adapters.lavalink.node import NodeClient
 from vectobeat_adapters.lavalink.players import PlayerRecord
 from vectobeat_core.audit import AuditEvent
@@ -88,6 +88,22 @@ async def migrate(cluster: LavalinkCluster, dead: NodeName, reason: str) -> None
             cluster.record_audit(
                 AuditEvent.effective_region(guild_id, record.decision, None, cluster.clock.now())
             )
+    await cluster.failed_over(_summary(cluster, dead, region, reason, records))
+
+
+def _summary(
+    cluster: LavalinkCluster, dead: NodeName, region: Region, reason: str,
+    records: list[PlayerRecord],
+) -> NodeFailover:  # fmt: skip
+    """What one failover did to the players the ``dead`` node held."""
+    moved = [r for r in records if r.node != dead and not r.stranded]
+    out = sum(
+        1
+        for r in moved
+        if r.decision.effective.pinned and cluster.region_of(r.node) is not r.decision.effective
+    )
+    stranded = sum(1 for r in records if r.node == dead or r.stranded)
+    return NodeFailover(dead, region, reason, len(records), len(moved), stranded, out)
 
 
 async def _apply(cluster: LavalinkCluster, move: Move, reason: str) -> None:

@@ -23,6 +23,7 @@ __all__ = [
     "LavalinkEvent",
     "LoadKind",
     "LoadResult",
+    "NodeFailover",
     "PlayerInfo",
     "PlayerMoved",
     "TrackEnd",
@@ -221,6 +222,20 @@ def parse_event(guild_id: GuildId, payload: Mapping[str, object]) -> LavalinkEve
     except VectoBeatError as exc:
         raise InvalidInput(f"Lavalink {kind} event is malformed: {exc}") from None
     raise InvalidInput(f"unknown Lavalink event type {kind!r}")
+
+
+@attrs.frozen
+class NodeFailover:
+    """One finished failover of a down node: how many players it held, moved, left stranded, and
+    how many pinned ones had to leave their region (the bot alarms on it once, with counts)."""
+
+    node: NodeName
+    region: Region
+    reason: str
+    players: int
+    moved: int
+    stranded: int
+    out_of_region: int
 
 
 @attrs.frozen

@@ -133,6 +133,8 @@ class NodeClient:
         answer): how the health checker tells a busy node from a silent one."""
         self.resume_problem: str | None = None
         """Why the node did not agree to resume its session (``None``: it did, or not asked)."""
+        self.resume_http_status: int | None = None
+        """The HTTP status of that refusal (``None``: no refusal, or no answer at all)."""
         self.connects = 0
         self.resumes = 0
         self._ready = anyio.Event()
@@ -330,8 +332,10 @@ class NodeClient:
             if self.resume_problem is None:
                 _log.warning("lavalink_node_does_not_resume node=%s why=%s", self.name, exc)
             self.resume_problem = str(exc)
+            self.resume_http_status = exc.http_status if isinstance(exc, NodeRequestError) else None
         else:
             self.resume_problem = None
+            self.resume_http_status = None
 
     @property
     def resumes_sessions(self) -> bool | None:

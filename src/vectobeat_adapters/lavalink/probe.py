@@ -6,6 +6,7 @@ Lavalink version other than 4.x; its latency is the wall time of both calls.
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 import anyio
@@ -16,7 +17,15 @@ from vectobeat_core.errors import InvalidInput, NodeUnavailable
 from vectobeat_core.health import ProbeResult
 from vectobeat_core.routing import NodeStats
 
-__all__ = ["BUSY_WINDOW_S", "ProbeOutcome", "parse_metrics", "probe_metrics", "probe_node"]
+__all__ = [
+    "BUSY_WINDOW_S",
+    "ProbeOutcome",
+    "ResumeCheck",
+    "parse_metrics",
+    "probe_metrics",
+    "probe_node",
+    "probe_resuming",
+]
 
 
 @attrs.frozen
@@ -89,3 +98,48 @@ async def probe_metrics(node: NodeClient, timeout_s: float) -> dict[str, float] 
     except (TimeoutError, NodeUnavailable):
         return None
     return parse_metrics(str(text))
+
+
+@attrs.frozen
+class ResumeCheck:
+    """Whether a node keeps a session through a disconnect (``resumes`` ``None``: never got as far
+    as asking), and the short reason when it does not."""
+
+    resumes: bool | None
+    detail: str | None = None
+
+    def label(self) -> str:
+        """``yes``, ``no (HTTP 404)`` or ``unknown (why)``, for the ``nodes check`` table."""
+        if self.resumes is True:
+            return "yes"
+        word = "no" if self.resumes is False else "unknown"
+        return f"{word} ({self.detail})" if self.detail else word
+
+
+async def probe_resuming(node: NodeClient, timeout_s: float) -> ResumeCheck:
+    """Open ``node``'s websocket, wait for ``ready`` (the client then asks to resume the session
+    with ``PATCH /v4/sessions/{id}``), report the answer, and close within ``timeout_s``.
+
+    A session that agreed to resume is switched back to not resuming before closing, so the check
+    leaves no session held on the node. Never raises for a bad node.
+    """
+    ready = False
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(node.run)
+        with anyio.move_on_after(timeout_s):
+            await node.wait_ready()
+            ready = True
+        if ready and node.resume_problem is None and node.session_id is not None:
+            with anyio.move_on_after(timeout_s), contextlib.suppress(NodeUnavailable):
+                await node.request(
+                    "PATCH", f"/v4/sessions/{node.session_id}", body={"resuming": False}
+                )
+        tasks.cancel_scope.cancel()
+    if not ready:
+        why = node.problem or f"no websocket ready within {timeout_s:g} s"
+        return ResumeCheck(None, why)
+    if node.resume_problem is None:
+        return ResumeCheck(True)
+    if node.resume_http_status is not None:
+        return ResumeCheck(False, f"HTTP {node.resume_http_status}")
+    return ResumeCheck(False, node.resume_problem)
