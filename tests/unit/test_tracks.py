@@ -345,6 +345,15 @@ class TestCompactJson:
             ({"e": "x"}, "missing field"),
             ({"e": "x", "t": "", "a": "", "l": 1, "i": "i", "s": "s", "q": True}, "requester"),
             ({"e": "x", "t": "", "a": "", "l": 1, "i": "i", "s": "s", "q": "1x"}, "requester"),
+            # our own stored form is read strictly (it is not a server's to deviate)
+            ({"e": "x", "t": "", "a": "", "l": -3, "i": "i", "s": "s"}, "'length' must be between"),
+            ({"e": "x", "t": "", "a": "", "l": "1", "i": "i", "s": "s"}, "must be an integer"),
+            (
+                {"e": "x", "t": None, "a": "", "l": 1, "i": "i", "s": "s"},
+                "'title' must be a string",
+            ),
+            ({"e": "x", "t": "", "a": "", "l": 1, "i": "i", "s": "s", "u": 5}, "string or null"),
+            ({"e": "x", "t": "", "a": "", "l": 1, "i": "i", "s": "s", "st": 1}, "true or false"),
         ],
     )
     def test_rejects(self, obj: object, message: str) -> None:
