@@ -165,3 +165,46 @@ def test_the_receiver_example_in_the_operations_guide_verifies_our_signature() -
     assert check(secret, sign(secret, now, body), body)
     assert not check(secret, sign(secret, now, body), body + b" ")
     assert not check(secret, sign(secret, now - 3600, body), body)
+
+
+def _delivery(**changes: object) -> WebhookDelivery:
+    fields: dict[str, object] = {
+        "guild_id": G, "delivery_id": "d1", "event": "track_started", "attempt": 1,
+        "at": 1.0, "latency_ms": 2.0, "status_code": 200,
+    }  # fmt: skip
+    fields.update(changes)
+    return WebhookDelivery(**fields)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"event": "nope"}, "Unknown export event"),
+        ({"delivery_id": ""}, "1 to 64 characters"),
+        ({"attempt": 1.5}, "whole number"),
+        ({"attempt": 101}, "from 1 to 100"),
+        ({"at": "now"}, "must be a number"),
+        ({"latency_ms": float("inf")}, "finite and >= 0"),
+        ({"status_code": None, "error": "x" * 301}, "1 to 300 characters"),
+    ],
+)
+def test_a_bad_delivery_record_is_refused(changes: dict[str, object], message: str) -> None:
+    with pytest.raises(InvalidInput, match=message):
+        _delivery(**changes)
+
+
+def test_bad_event_times_signatures_outcomes_and_schedules_are_refused() -> None:
+    with pytest.raises(InvalidInput, match="must be a number"):
+        ExportEvent("track_started", G, "soon")  # type: ignore[arg-type]
+    with pytest.raises(InvalidInput, match="finite and positive"):
+        ExportEvent("track_started", G, float("nan"))
+    with pytest.raises(InvalidInput, match="whole unix seconds"):
+        sign("s" * 16, -1, b"{}")
+    with pytest.raises(InvalidInput, match="a status, 'timeout' or 'error'"):
+        retryable("later")  # type: ignore[arg-type]
+    with pytest.raises(InvalidInput, match="whole number"):
+        RetrySchedule(attempts=2.5)  # type: ignore[arg-type]
+    with pytest.raises(InvalidInput, match="whole number >= 0"):
+        RetrySchedule().delay(-1, 0.5)
+    with pytest.raises(InvalidInput, match="Jitter must be from 0 to 1"):
+        RetrySchedule().delay(0, 1.5)
