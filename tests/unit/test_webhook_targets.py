@@ -191,3 +191,19 @@ def test_any_text_is_a_target_or_a_clear_refusal(text: str, scheme: str) -> None
     else:
         assert target.scheme == "https" and target.host and 0 < target.port < 65536
         assert target.literal is None or address_problem(target.literal) is None
+
+
+def test_odd_inputs_are_refused_clearly() -> None:
+    import ipaddress
+
+    with pytest.raises(InvalidInput, match="needs an IP address"):
+        address_problem("127.0.0.1")  # type: ignore[arg-type]
+    assert "site-local" in (address_problem(ipaddress.IPv6Address("fec0::1")) or "")
+    with pytest.raises(UnsafeWebhookTarget, match="must be text"):
+        parse_target(42)  # type: ignore[arg-type]
+    with pytest.raises(UnsafeWebhookTarget, match="zone id"):
+        parse_target("https://[fe80::1%25eth0]/hook")
+
+
+def test_no_allow_list_is_an_empty_one() -> None:
+    assert parse_allowed_hosts(None) == frozenset()
