@@ -160,3 +160,8 @@ def test_describe_age(seconds: float, text: str) -> None:
 def test_describe_age_reads_ago_or_just_now(seconds: float) -> None:
     text = describe_age(seconds)
     assert text == "just now" or text.endswith(" ago")
+
+
+def test_an_age_that_is_not_a_number_of_seconds_is_refused() -> None:
+    with pytest.raises(InvalidInput, match="finite number of seconds"):
+        describe_age(float("nan"))
