@@ -33,6 +33,7 @@ from vectobeat_adapters.redis.writer import CoalescingWriter
 from vectobeat_bot.queue_sync import QueueSync
 from vectobeat_bot.settings_sync import GuildSettings, SettingsSync
 from vectobeat_core.audit import AuditEvent
+from vectobeat_core.automation import DuplicateTrim
 from vectobeat_core.durability import Durability, store_is_newer
 from vectobeat_core.errors import (
     InvalidInput,
@@ -111,6 +112,8 @@ class PlayOutcome:
     started: QueueEntry | None
     playlist: str | None
     position: int
+    skipped: int = 0
+    """Tracks left out as duplicates by the automation engine."""
 
 
 class PlayerService:
@@ -142,6 +145,8 @@ class PlayerService:
         self.resyncs = 0
         self._restoring = anyio.Lock()
         self._watchers: list[Callable[[GuildId], None]] = []
+        self.trim: Callable[[GuildId, Sequence[Track]], Awaitable[DuplicateTrim]] | None = None
+        """The automation engine's duplicate trim for `play` (``None``: nothing is trimmed)."""
         settings.listen(self._settings_changed)
 
     def watch(self, watcher: Callable[[GuildId], None]) -> None:
@@ -316,9 +321,15 @@ class PlayerService:
             raise NotFound(f"Nothing was found for {query.strip()[:100]!r}.")
         tracks = result.tracks if result.kind == "playlist" else result.tracks[:1]
         tracks = tuple(attrs.evolve(t, requester=requester) for t in tracks)
+        skipped = 0
+        if self.trim is not None:
+            trimmed = await self.trim(guild_id, tracks)
+            if not trimmed.kept:
+                raise InvalidInput(trimmed.message())
+            tracks, skipped = trimmed.kept, len(trimmed.skipped)
         outcome = await self.add_tracks(guild_id, tracks, voice_channel_id)
         playlist = result.playlist_name if result.kind == "playlist" else None
-        return attrs.evolve(outcome, playlist=playlist)
+        return attrs.evolve(outcome, playlist=playlist, skipped=skipped)
 
     async def _advance(self, guild_id: GuildId, session: GuildSession) -> QueueEntry | None:
         entry = session.queue.next()
@@ -485,6 +496,20 @@ class PlayerService:
             finally:
                 self.changed(guild_id)
         return PlayOutcome(added, started, None, position)
+
+    async def restart_idle(self, guild_id: GuildId) -> QueueEntry | None:
+        """Start the current (else the next) entry of a guild whose player plays nothing; the
+        entry started, or ``None`` if it plays already or nothing is queued."""
+        session = await self._existing(guild_id)
+        async with session.lock:
+            info = self.cluster.player(guild_id)
+            if info is not None and info.track is not None:
+                return None
+            entry = session.queue.current or session.queue.next()
+            if entry is not None:
+                await self._start(guild_id, session, entry)
+                self.changed(guild_id)
+            return entry
 
     # -- voice -----------------------------------------------------------------------------------
 
