@@ -89,8 +89,22 @@ GROUPS: tuple[tuple[str, tuple[FieldView, ...]], ...] = (
         "Analytics and automation",
         (
             FieldView("analytics_mode", "Analytics", "select", "", ANALYTICS_LEVELS),
-            FieldView("automation_level", "Automation", "select", "", AUTOMATION_LEVELS),
-            FieldView("automation_window_hours", "Automation window (hours)", "number", "", low=0),
+            FieldView(
+                "automation_level",
+                "Automation",
+                "select",
+                "smart: slows command floods, skips duplicate tracks, leaves empty channels;"
+                " full: also restarts a stalled queue; off: none of these.",
+                AUTOMATION_LEVELS,
+            ),
+            FieldView(
+                "automation_window_hours",
+                "Automation window (hours)",
+                "number",
+                "A track played within this many hours is skipped as a duplicate (0: only"
+                " tracks still queued).",
+                low=0,
+            ),
         ),
     ),
     (
