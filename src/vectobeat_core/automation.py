@@ -6,6 +6,7 @@ Pure functions over facts and ``now`` (epoch or monotonic seconds, the caller's 
 * `trim_duplicates` drops tracks already queued, or played within ``automation_window_hours``.
 * `leave_is_automation` says whether an idle-channel leave is an announced automation action.
 * `should_restart` says when an idle player that still has a queue is restarted (``full``).
+* `should_rejoin` says when a dropped voice connection with music queued is re-joined (``full``).
 
 The shell (``apps/bot/vectobeat_bot/automation.py``) applies the decisions and audits them.
 """
@@ -22,11 +23,13 @@ from vectobeat_core.plans import AutomationLevel
 from vectobeat_core.tracks import Track
 
 __all__ = [
+    "NORMAL_VOICE_CLOSE_CODES",
     "BucketState",
     "DuplicateTrim",
     "ThrottleDecision",
     "ThrottleRule",
     "leave_is_automation",
+    "should_rejoin",
     "should_restart",
     "take_token",
     "track_key",
@@ -34,6 +37,9 @@ __all__ = [
 ]
 
 _SMART_OR_FULL: frozenset[str] = frozenset({"smart", "full"})
+NORMAL_VOICE_CLOSE_CODES: frozenset[int] = frozenset({1000, 4014})
+"""Voice websocket close codes that are no fault: a normal close, or disconnected on purpose
+(kicked, moved out, the channel deleted)."""
 
 
 @attrs.frozen
@@ -165,3 +171,11 @@ def should_restart(
     if level != "full" or queued <= 0 or playing or paused or idle_since is None:
         return False
     return now - idle_since >= after_seconds
+
+
+def should_rejoin(level: AutomationLevel, *, close_code: int | None, queued: int) -> bool:
+    """At ``full``: re-join voice after a disconnect that was no normal close while music is
+    queued (``close_code``: the voice websocket's; ``None``: the bot's voice state dropped)."""
+    if level != "full" or queued <= 0:
+        return False
+    return close_code not in NORMAL_VOICE_CLOSE_CODES

@@ -128,6 +128,32 @@ async def test_an_idle_player_with_a_queue_is_restarted_at_full_and_not_at_off(
     assert await audit_of(w, off, AuditKind.AUTOMATION_ACTION) == []
 
 
+async def wait_action(w: BotWorld, guild: E2EGuild, text: str) -> AuditEvent:
+    """The guild's first automation action whose ``action`` contains ``text``."""
+    with anyio.fail_after(15):
+        while True:
+            for event in await audit_of(w, guild, AuditKind.AUTOMATION_ACTION):
+                if text in str(event.data["action"]):
+                    return event
+            await anyio.sleep(0.1)
+
+
+async def test_a_voice_close_is_rejoined_at_full_and_not_at_off(world: World) -> None:
+    w = world[0]
+    full, off = w.guilds["full"], w.guilds["off"]
+    nodes = {g.id: next(n for n in w.nodes.values() if g.id in n.players) for g in (full, off)}
+    for guild in (full, off):
+        assert nodes[guild.id].players[guild.id].voice.get("sessionId")
+        nodes[guild.id].websocket_closed(guild.id, code=4006)
+    await w.wait_nodes(lambda: not nodes[off.id].players[off.id].voice)
+    event = await wait_action(w, full, "re-joined voice channel")
+    everything = [e.summary for e in await audit_of(w, full, AuditKind.AUTOMATION_ACTION)]
+    assert "voice closed (4006)" in str(event.data["reason"]), everything
+    await w.wait_nodes(lambda: bool(nodes[full.id].players[full.id].voice.get("sessionId")))
+    await anyio.sleep(2.5)  # two more check periods: "off" stays without voice
+    assert not nodes[off.id].players[off.id].voice
+
+
 async def test_nothing_is_throttled_or_trimmed_at_off(world: World) -> None:
     w, guild = world[0], world[0].guilds["off"]
     answers = await flood(w, guild)

@@ -13,8 +13,10 @@ from hypothesis import strategies as st
 from tests.strategies.tracks import tracks
 from vectobeat_core.audit import AuditEvent, AuditKind
 from vectobeat_core.automation import (
+    NORMAL_VOICE_CLOSE_CODES,
     ThrottleRule,
     leave_is_automation,
+    should_rejoin,
     should_restart,
     take_token,
     track_key,
@@ -177,6 +179,16 @@ def test_only_full_restarts_a_queued_unpaused_player_idle_long_enough(
         and idle_since is not None and now - idle_since >= 10.0
     )  # fmt: skip
     assert decided == expected
+
+
+@given(levels, st.none() | st.integers(1000, 4999), st.integers(0, 5))
+def test_only_full_rejoins_an_abnormal_voice_disconnect_with_music_queued(
+    level: AutomationLevel, code: int | None, queued: int
+) -> None:
+    expected = level == "full" and queued > 0 and code not in NORMAL_VOICE_CLOSE_CODES
+    assert should_rejoin(level, close_code=code, queued=queued) == expected
+    assert not should_rejoin(level, close_code=4014, queued=queued)  # kicked or moved: stay out
+    assert should_rejoin("full", close_code=4006, queued=1)
 
 
 def test_the_automation_audit_event_says_what_and_why() -> None:

@@ -172,8 +172,11 @@ async def run_bot(config: AppConfig) -> None:
         exports = WebhookExports(webhooks, settings, services.clock)
 
         notices = RegionNotices()
+        automation: list[AutomationEngine] = []
 
         async def on_event(guild_id: GuildId, event: LavalinkEvent) -> None:
+            if automation:
+                automation[0].lavalink_event(guild_id, event)
             if players:
                 exports.lavalink_event(guild_id, event)
                 if isinstance(event, PlayerMoved):
@@ -254,6 +257,7 @@ async def run_bot(config: AppConfig) -> None:
             restart_after=float(config.automation_restart_seconds),
         )
         service.trim = deps.automation.trim
+        automation.append(deps.automation)
 
         async def queue_store_back() -> None:
             if deps.ready.is_set() and deps.restore_needed:

@@ -3,7 +3,9 @@
 * `decide_command` throttles command floods (called by `VectoBeatTree.interaction_check`).
 * `trim` drops duplicate tracks from an add (called by `PlayerService.play`).
 * `left_empty_channel` audits the idle-channel leave of `watch_idle_voice` at ``smart``/``full``.
-* `run` restarts, at ``full``, players that have a queue but have played nothing for a while.
+* `run`, at ``full``, restarts players that have a queue but have played nothing for a while, and
+  re-joins voice after a voice disconnect that was no normal close (`lavalink_event` notes
+  Lavalink's ``WebSocketClosedEvent``; a dropped voice state of the bot counts too).
 
 Every action is an ``automation_action`` audit event; a throttled flood is one
 ``throttled_command`` event per guild bucket and window. An audit store that is down is logged
@@ -20,15 +22,18 @@ import anyio
 import anyio.abc
 
 from vectobeat_adapters.lavalink.cluster import LavalinkCluster
+from vectobeat_adapters.lavalink.model import LavalinkEvent, WebSocketClosed
 from vectobeat_bot.player_service import PlayerService
 from vectobeat_bot.settings_sync import SettingsSync
 from vectobeat_core.audit import AuditEvent
 from vectobeat_core.automation import (
+    NORMAL_VOICE_CLOSE_CODES,
     BucketState,
     DuplicateTrim,
     ThrottleDecision,
     ThrottleRule,
     leave_is_automation,
+    should_rejoin,
     should_restart,
     take_token,
     track_key,
@@ -77,6 +82,11 @@ class AutomationEngine:
         self._buckets: dict[tuple[GuildId, str], BucketState] = {}
         self._played: dict[GuildId, dict[str, float]] = {}
         self._idle_since: dict[GuildId, float] = {}
+        self._voice_closed: dict[GuildId, int] = {}
+        """The last voice websocket close code Lavalink reported per guild, until handled."""
+        self._voice_gone_since: dict[GuildId, float] = {}
+        self._stay_out: set[GuildId] = set()
+        """Guilds whose voice closed normally (kicked, moved out): not re-joined until back."""
         players.watch(self._queue_changed)
 
     def level(self, guild_id: GuildId) -> AutomationLevel:
@@ -206,6 +216,56 @@ class AutomationEngine:
                     f"{queued} track(s) queued but nothing played for {self.restart_after:g} s",
                 )
 
+    def lavalink_event(self, guild_id: GuildId, event: LavalinkEvent) -> None:
+        """Note a closed voice websocket; `run` decides on it (never on the event path)."""
+        if isinstance(event, WebSocketClosed):
+            self._voice_closed[guild_id] = event.code
+
+    async def check_voice(self) -> None:
+        """Re-join, at ``full``, the voice channel of every guild with music queued whose voice
+        websocket closed abnormally, or whose voice connection is gone for ``restart_after``."""
+        now = self._monotonic()
+        sessions = self.players.sessions()
+        for gone in set(self._voice_gone_since) - set(sessions):
+            del self._voice_gone_since[gone]
+        for guild_id in list(self._voice_closed):
+            if guild_id not in sessions:
+                del self._voice_closed[guild_id]
+        self._stay_out &= set(sessions)
+        for guild_id, session in sessions.items():
+            queue = session.queue
+            queued = len(queue) + (queue.current is not None)
+            code = self._voice_closed.pop(guild_id, None)
+            connected = self.players.voice.connected_channel(guild_id) is not None
+            if code in NORMAL_VOICE_CLOSE_CODES:
+                self._stay_out.add(guild_id)  # kicked or moved out on purpose
+            elif code is None and connected:
+                self._stay_out.discard(guild_id)
+            if (
+                session.voice_channel_id is None
+                or guild_id in self._stay_out
+                or (code is None and connected)
+            ):
+                self._voice_gone_since.pop(guild_id, None)
+                continue
+            if code is None:
+                since = self._voice_gone_since.setdefault(guild_id, now)
+                if now - since < self.restart_after:
+                    continue
+            if not should_rejoin(self.level(guild_id), close_code=code, queued=queued):
+                continue
+            self._voice_gone_since.pop(guild_id, None)
+            try:
+                channel = await self.players.reconnect_voice(guild_id)
+            except VectoBeatError as exc:
+                _log.warning("automation_rejoin_failed guild=%s error=%s", guild_id, exc)
+                continue
+            if channel is not None:
+                why = "the voice connection dropped" if code is None else f"voice closed ({code})"
+                await self._action(
+                    guild_id, f"re-joined voice channel {channel}", f"{why} with music queued"
+                )
+
     async def run(
         self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
     ) -> None:
@@ -216,6 +276,7 @@ class AutomationEngine:
             await anyio.sleep(step)
             self._forget_full_buckets()
             try:
+                await self.check_voice()
                 await self.check_idle_players()
             except VectoBeatError as exc:
                 _log.warning("automation_check_failed error=%s", exc)

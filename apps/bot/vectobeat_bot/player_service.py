@@ -92,6 +92,10 @@ class VoiceLink(Protocol):
 
     async def leave(self, guild_id: GuildId) -> None: ...
 
+    async def reconnect(self, guild_id: GuildId, channel_id: ChannelId) -> None:
+        """Ask Discord for fresh voice data in ``channel_id`` (joining it if not connected)."""
+        ...
+
     def connected_channel(self, guild_id: GuildId) -> ChannelId | None: ...
 
 
@@ -512,6 +516,17 @@ class PlayerService:
             return entry
 
     # -- voice -----------------------------------------------------------------------------------
+
+    async def reconnect_voice(self, guild_id: GuildId) -> ChannelId | None:
+        """Connect the session's voice channel again (fresh voice data for the node); the channel,
+        or ``None`` if the guild has no channel to go back to."""
+        session = await self._existing(guild_id)
+        async with session.lock:
+            channel = session.voice_channel_id
+            if channel is None:
+                return None
+            await self.voice.reconnect(guild_id, channel)
+            return channel
 
     @acknowledged
     async def connect(self, guild_id: GuildId, channel_id: ChannelId) -> None:
