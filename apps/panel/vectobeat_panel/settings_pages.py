@@ -94,7 +94,7 @@ GROUPS: tuple[tuple[str, tuple[FieldView, ...]], ...] = (
                 "Automation",
                 "select",
                 "smart: slows command floods, skips duplicate tracks, leaves empty channels;"
-                " full: also restarts a stalled queue; off: none of these.",
+                " full: also restarts a stalled queue and re-joins dropped voice; off: none of these.",
                 AUTOMATION_LEVELS,
             ),
             FieldView(
