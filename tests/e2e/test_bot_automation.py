@@ -4,6 +4,7 @@ none of this happens at ``off``."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 import anyio
 import pytest
 from tests.e2e.conftest import Answer, BotProcess, BotWorld, E2EGuild, bot_world, running_bot
+from tests.webhook_support import SIGNING_SECRET, WebhookReceiver
 
 from vectobeat_adapters.sql.audit import SqlAuditLog
 from vectobeat_adapters.sql.engine import open_database
@@ -21,7 +23,7 @@ from vectobeat_core.settings import ServerSettings
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow, pytest.mark.timeout(300)]
 
-World = tuple[BotWorld, BotProcess]
+World = tuple[BotWorld, BotProcess, WebhookReceiver]
 FLOOD = 70
 SLOW_DOWN = re.compile(r"^Slow down: try again in \d+ s\.$")
 
@@ -34,15 +36,25 @@ def anyio_backend() -> str:
 @pytest.fixture(scope="module")
 async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World]:
     tmp: Path = tmp_path_factory.mktemp("bot-automation")
-    async with bot_world(tmp, redis_url=None) as built:
-        smart = ServerSettings(automation_level="smart", automation_window_hours=24)
+    async with WebhookReceiver() as receiver, bot_world(tmp, redis_url=None) as built:
+        smart = ServerSettings(
+            automation_level="smart",
+            automation_window_hours=24,
+            webhook_export_url=receiver.url("/hook"),
+            webhook_export_events=("automation_action",),
+        )
         full = ServerSettings(automation_level="full", automation_window_hours=24)
         await built.add_guild("flood", Tier.PRO, smart)
         await built.add_guild("smart", Tier.PRO, smart)
         await built.add_guild("full", Tier.SCALE, full)
         await built.add_guild("off", Tier.SCALE, ServerSettings(automation_level="off"))
-        async with running_bot(built, VECTOBEAT_AUTOMATION_RESTART_SECONDS="1") as bot:
-            yield built, bot
+        env = {
+            "VECTOBEAT_AUTOMATION_RESTART_SECONDS": "1",
+            "VECTOBEAT_WEBHOOK_SIGNING_SECRET": SIGNING_SECRET,
+            "VECTOBEAT_WEBHOOK_ALLOWED_HOSTS": "127.0.0.1",
+        }
+        async with running_bot(built, **env) as bot:
+            yield built, bot, receiver
 
 
 async def audit_of(w: BotWorld, guild: E2EGuild, kind: AuditKind) -> list[AuditEvent]:
@@ -105,6 +117,13 @@ async def test_a_duplicate_add_is_trimmed_at_smart(world: World) -> None:
     assert queued.content.count("Alpha Song") == 1
     events = await wait_audit(w, guild, AuditKind.AUTOMATION_ACTION)
     assert "duplicate" in str(events[0].data["action"])
+    receiver = world[2]
+    with anyio.fail_after(20):
+        while not receiver.got("automation_action"):  # noqa: ASYNC110 - another process
+            await anyio.sleep(0.05)
+    exported = json.loads(receiver.received[0].body)
+    assert exported["guild_id"] == str(guild.id)
+    assert "duplicate" in exported["data"]["action"] and "24 h" in exported["data"]["reason"]
 
 
 async def test_an_idle_player_with_a_queue_is_restarted_at_full_and_not_at_off(

@@ -255,6 +255,7 @@ async def run_bot(config: AppConfig) -> None:
             audit=services.audit,
             clock=services.clock,
             restart_after=float(config.automation_restart_seconds),
+            on_action=exports.automation_action,
         )
         service.trim = deps.automation.trim
         automation.append(deps.automation)

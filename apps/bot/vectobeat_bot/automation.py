@@ -66,6 +66,7 @@ class AutomationEngine:
         rule: ThrottleRule | None = None,
         restart_after: float = 10.0,
         monotonic: Callable[[], float] = time.monotonic,
+        on_action: Callable[[GuildId, str, str], None] | None = None,
     ) -> None:
         if not restart_after >= 1:
             raise InvalidInput(
@@ -79,6 +80,8 @@ class AutomationEngine:
         self.rule = rule or ThrottleRule()
         self.restart_after = restart_after
         self._monotonic = monotonic
+        self._on_action = on_action
+        """Told every action too (the guild's ``automation_action`` webhook export)."""
         self._buckets: dict[tuple[GuildId, str], BucketState] = {}
         self._played: dict[GuildId, dict[str, float]] = {}
         self._idle_since: dict[GuildId, float] = {}
@@ -103,6 +106,8 @@ class AutomationEngine:
 
     async def _action(self, guild_id: GuildId, action: str, reason: str, **facts: str) -> None:
         _log.info("automation guild=%s action=%s", guild_id, action)
+        if self._on_action is not None:
+            self._on_action(guild_id, action, reason)
         event = AuditEvent.automation_action(guild_id, action, reason, self.clock.now(), **facts)
         await self._record(event)
 
