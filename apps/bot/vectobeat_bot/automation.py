@@ -104,11 +104,11 @@ class AutomationEngine:
         except VectoBeatError as exc:
             _log.warning("audit_failed kind=%s error=%s", event.kind.value, exc)
 
-    async def _action(self, guild_id: GuildId, action: str, reason: str, **facts: str) -> None:
+    async def _action(self, guild_id: GuildId, action: str, reason: str) -> None:
         _log.info("automation guild=%s action=%s", guild_id, action)
         if self._on_action is not None:
             self._on_action(guild_id, action, reason)
-        event = AuditEvent.automation_action(guild_id, action, reason, self.clock.now(), **facts)
+        event = AuditEvent.automation_action(guild_id, action, reason, self.clock.now())
         await self._record(event)
 
     # -- throttle --------------------------------------------------------------------------------
