@@ -327,6 +327,14 @@ FIELDS: tuple[Field, ...] = (
         kind="int",
     ),
     Field(
+        "AUTOMATION_RESTART_SECONDS",
+        "automation_restart_seconds",
+        "10",
+        "At automation level full: seconds a player with a queue may play nothing before it is restarted.",
+        components=("bot",),
+        kind="int",
+    ),
+    Field(
         "BOT_DATA_DIR",
         "bot_data_dir",
         "./.vectobeat",
@@ -424,6 +432,7 @@ class AppConfig:
     log_level: str = "INFO"
     log_format: str | None = None
     voice_idle_seconds: int = 300
+    automation_restart_seconds: int = 10
     bot_data_dir: str = "./.vectobeat"
     stripe_prices: str | None = None
     store_timeout: float = 3.0

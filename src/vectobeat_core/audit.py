@@ -270,6 +270,18 @@ class AuditEvent:
         )
 
     @classmethod
+    def automation_action(
+        cls, guild_id: GuildId, action: str, reason: str, at: float, **facts: JSON
+    ) -> AuditEvent:
+        """Something the automation engine did by itself (``action``), and why."""
+        summary = f"Automation: {action} ({reason})."
+        data: dict[str, JSON] = {"action": action, "reason": reason, **facts}
+        return cls(
+            AuditKind.AUTOMATION_ACTION, at, guild_id, "automation",
+            summary[:MAX_SUMMARY_LENGTH], data,
+        )  # fmt: skip
+
+    @classmethod
     def plan_changed(
         cls, guild_id: GuildId, old: Tier, new: Tier, at: float, actor: str | None = None
     ) -> AuditEvent:

@@ -65,6 +65,9 @@ class FakeVoice:
     async def leave(self, guild_id: GuildId) -> None:
         self.channels.pop(guild_id, None)
 
+    async def reconnect(self, guild_id: GuildId, channel_id: ChannelId) -> None:
+        await self.join(guild_id, channel_id)
+
     def connected_channel(self, guild_id: GuildId) -> ChannelId | None:
         return self.channels.get(guild_id)
 

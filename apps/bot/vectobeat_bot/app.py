@@ -34,6 +34,7 @@ from vectobeat_adapters.store_generation import GenerationWatch
 from vectobeat_adapters.webhooks.resolve import allowed_hosts
 from vectobeat_adapters.webhooks.sender import WebhookSender
 from vectobeat_bot.announcements import Announcements
+from vectobeat_bot.automation import AutomationEngine
 from vectobeat_bot.bot import BotDeps, VectoBeatBot
 from vectobeat_bot.bridge_client import BridgeClient
 from vectobeat_bot.bridge_events import BridgeEvents
@@ -186,8 +187,11 @@ async def run_bot(config: AppConfig) -> None:
             AlarmDispatcher([sink for _, sink in named_sinks], services.clock),
             lambda: cluster.displaced(),  # noqa: PLW0108 - the cluster is opened below
         )
+        automation: list[AutomationEngine] = []
 
         async def on_event(guild_id: GuildId, event: LavalinkEvent) -> None:
+            if automation:
+                automation[0].lavalink_event(guild_id, event)
             if players:
                 exports.lavalink_event(guild_id, event)
                 if isinstance(event, PlayerMoved):
@@ -263,6 +267,17 @@ async def run_bot(config: AppConfig) -> None:
             **({} if lease_ids is None else {"shard_ids": []}),
         )
         service.attach_voice(DiscordVoiceLink(bot, cluster))
+        deps.automation = AutomationEngine(
+            settings=settings,
+            players=service,
+            cluster=cluster,
+            audit=services.audit,
+            clock=services.clock,
+            restart_after=float(config.automation_restart_seconds),
+            on_action=exports.automation_action,
+        )
+        service.trim = deps.automation.trim
+        automation.append(deps.automation)
 
         async def queue_store_back() -> None:
             if deps.ready.is_set() and deps.restore_needed:
@@ -307,6 +322,7 @@ async def run_bot(config: AppConfig) -> None:
             await tg.start(settings.run)
             await tg.start(queue_sync.run)
             tg.start_soon(watch_idle_voice, bot, deps)
+            await tg.start(deps.automation.run)
             await tg.start(events.run)
             await tg.start(
                 board.run, bot, lambda guild: render_now_playing(service, cluster, guild)

@@ -14,7 +14,7 @@ import contextlib
 import gc
 import logging
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import attrs
@@ -45,6 +45,9 @@ __all__ = [
     "reply",
 ]
 
+if TYPE_CHECKING:
+    from vectobeat_bot.automation import AutomationEngine
+
 _log = logging.getLogger("vectobeat.bot")
 
 
@@ -74,6 +77,8 @@ class BotDeps:
     restored: anyio.Event = attrs.Factory(anyio.Event)
     restore_needed: bool = False
     """The queue store could not be read at start: restore once it is back."""
+    automation: AutomationEngine | None = None
+    """The automation engine (throttle, duplicate trim, idle restarts); ``None``: none."""
 
 
 async def reply(
@@ -153,7 +158,24 @@ def user_message(error: BaseException) -> str:
 
 
 class VectoBeatTree(app_commands.CommandTree["VectoBeatBot"]):
-    """The command tree whose `on_error` is the one place errors become messages."""
+    """The command tree whose `on_error` is the one place errors become messages, and whose
+    `interaction_check` (every slash command passes it) applies the automation throttle."""
+
+    async def interaction_check(self, interaction: discord.Interaction[VectoBeatBot]) -> bool:
+        automation = interaction.client.deps.automation
+        if automation is None or interaction.guild_id is None:
+            return True
+        if interaction.type is not discord.InteractionType.application_command:
+            return True  # autocomplete keystrokes are not commands
+        command = interaction.command.qualified_name if interaction.command else "unknown"
+        guild = GuildId(interaction.guild_id)
+        decision = automation.decide_command(guild, command.split(" ", 1)[0])
+        if decision is None or decision.allowed:
+            return True
+        interaction.client.deps.metrics.command(command, "throttled")
+        await send_error(interaction, decision.message())
+        await automation.report_throttled(guild, interaction.user.name, command, decision)
+        return False
 
     async def on_error(
         self, interaction: discord.Interaction[VectoBeatBot], error: app_commands.AppCommandError

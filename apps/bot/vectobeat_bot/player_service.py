@@ -37,6 +37,7 @@ from vectobeat_adapters.redis.writer import CoalescingWriter
 from vectobeat_bot.queue_sync import QueueSync
 from vectobeat_bot.settings_sync import GuildSettings, SettingsSync
 from vectobeat_core.audit import AuditEvent
+from vectobeat_core.automation import DuplicateTrim
 from vectobeat_core.autoplay import AUTOPLAY_RECENT, pick_related, related_identifier
 from vectobeat_core.durability import Durability, store_is_newer
 from vectobeat_core.errors import (
@@ -99,6 +100,10 @@ class VoiceLink(Protocol):
 
     async def leave(self, guild_id: GuildId) -> None: ...
 
+    async def reconnect(self, guild_id: GuildId, channel_id: ChannelId) -> None:
+        """Ask Discord for fresh voice data in ``channel_id`` (joining it if not connected)."""
+        ...
+
     def connected_channel(self, guild_id: GuildId) -> ChannelId | None: ...
 
 
@@ -119,6 +124,8 @@ class PlayOutcome:
     started: QueueEntry | None
     playlist: str | None
     position: int
+    skipped: int = 0
+    """Tracks left out as duplicates by the automation engine."""
 
 
 class PlayerService:
@@ -152,6 +159,8 @@ class PlayerService:
         self._watchers: list[Callable[[GuildId], None]] = []
         self._start_listeners: list[Callable[[GuildId, QueueEntry], None]] = []
         self.node_sources = NodeSources(cluster)
+        self.trim: Callable[[GuildId, Sequence[Track]], Awaitable[DuplicateTrim]] | None = None
+        """The automation engine's duplicate trim for `play` (``None``: nothing is trimmed)."""
         settings.listen(self._settings_changed)
 
     def watch(self, watcher: Callable[[GuildId], None]) -> None:
@@ -340,9 +349,15 @@ class PlayerService:
         result = await self.search(guild_id, query)
         tracks = result.tracks if result.kind == "playlist" else result.tracks[:1]
         tracks = tuple(attrs.evolve(t, requester=requester) for t in tracks)
+        skipped = 0
+        if self.trim is not None:
+            trimmed = await self.trim(guild_id, tracks)
+            if not trimmed.kept:
+                raise InvalidInput(trimmed.message())
+            tracks, skipped = trimmed.kept, len(trimmed.skipped)
         outcome = await self.add_tracks(guild_id, tracks, voice_channel_id)
         playlist = result.playlist_name if result.kind == "playlist" else None
-        return attrs.evolve(outcome, playlist=playlist)
+        return attrs.evolve(outcome, playlist=playlist, skipped=skipped)
 
     async def search(self, guild_id: GuildId, query: str) -> LoadResult:
         """Load ``query`` within the guild's source access: a link only if its host and its loaded
@@ -563,7 +578,32 @@ class PlayerService:
                 self.changed(guild_id)
         return PlayOutcome(added, started, None, position)
 
+    async def restart_idle(self, guild_id: GuildId) -> QueueEntry | None:
+        """Start the current (else the next) entry of a guild whose player plays nothing; the
+        entry started, or ``None`` if it plays already or nothing is queued."""
+        session = await self._existing(guild_id)
+        async with session.lock:
+            info = self.cluster.player(guild_id)
+            if info is not None and info.track is not None:
+                return None
+            entry = session.queue.current or session.queue.next()
+            if entry is not None:
+                await self._start(guild_id, session, entry)
+                self.changed(guild_id)
+            return entry
+
     # -- voice -----------------------------------------------------------------------------------
+
+    async def reconnect_voice(self, guild_id: GuildId) -> ChannelId | None:
+        """Connect the session's voice channel again (fresh voice data for the node); the channel,
+        or ``None`` if the guild has no channel to go back to."""
+        session = await self._existing(guild_id)
+        async with session.lock:
+            channel = session.voice_channel_id
+            if channel is None:
+                return None
+            await self.voice.reconnect(guild_id, channel)
+            return channel
 
     @acknowledged
     async def connect(self, guild_id: GuildId, channel_id: ChannelId) -> None:

@@ -156,5 +156,8 @@ async def watch_idle_voice(bot: VectoBeatBot, deps: BotDeps) -> None:
                     await deps.players.disconnect(GuildId(voice.guild_id))
                 except VectoBeatError as exc:
                     _log.warning("idle_leave_failed guild=%s error=%s", voice.guild_id, exc)
+                    continue
+                if deps.automation is not None:
+                    await deps.automation.left_empty_channel(GuildId(voice.guild_id))
         for gone in set(alone_since) - connected:
             alone_since.pop(gone, None)

@@ -146,6 +146,17 @@ class DiscordVoiceLink:
         except discord.ClientException:
             return  # already connecting/connected
 
+    async def reconnect(self, guild_id: GuildId, channel_id: ChannelId) -> None:
+        """A voice state update for the channel the bot is in (or joins): Discord answers with a
+        new voice server, which reaches the node (after Lavalink's ``WebSocketClosedEvent``)."""
+        voice = self._voice(guild_id)
+        guild = self._client.get_guild(guild_id)
+        channel = None if guild is None else guild.get_channel(channel_id)
+        if voice is None or not isinstance(channel, discord.VoiceChannel | discord.StageChannel):
+            await self.join(guild_id, channel_id)  # the clear errors of a join
+            return
+        await voice.move_to(channel)
+
     async def leave(self, guild_id: GuildId) -> None:
         voice = self._voice(guild_id)
         if voice is not None:

@@ -89,6 +89,10 @@ class WebhookExports:
         elif isinstance(event, PlayerMoved):
             self._emit("node_failover", guild_id, from_node=event.from_node, to_node=event.to_node)
 
+    def automation_action(self, guild_id: GuildId, action: str, reason: str) -> None:
+        """What the automation engine did by itself, and why."""
+        self._emit("automation_action", guild_id, action=action, reason=reason)
+
     def queue_changed(self, guild_id: GuildId) -> None:
         """A `PlayerService.watch` watcher."""
         queue = self._queue(guild_id)

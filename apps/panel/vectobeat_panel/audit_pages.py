@@ -21,16 +21,46 @@ from vectobeat_core.jsontypes import whole_number
 from vectobeat_panel.errors import dumps
 from vectobeat_panel.state import Panel, manager_of, panel_of, render
 
-__all__ = ["AuditQuery", "audit_routes", "parse_query"]
+__all__ = ["KIND_GROUPS", "KIND_LABELS", "AuditQuery", "audit_routes", "parse_query"]
 
 PER_PAGE = 50
 MAX_SCAN = 5000
 """How many of a guild's newest events a filter looks through."""
 
+KIND_LABELS: dict[AuditKind, str] = {
+    AuditKind.SETTINGS_CHANGED: "Settings saved",
+    AuditKind.SETTINGS_CLAMPED: "Settings lowered to the plan",
+    AuditKind.SETTINGS_CONFLICT: "Settings edit conflict",
+    AuditKind.EFFECTIVE_REGION: "Where playback went",
+    AuditKind.NODE_FAILOVER: "Player moved off a failed node",
+    AuditKind.REGION_UNAVAILABLE: "Region unavailable",
+    AuditKind.NODE_RETURN: "Player returned to its region",
+    AuditKind.SHARD_FAILOVER: "Shard taken over",
+    AuditKind.THROTTLED_COMMAND: "Command flood slowed down",
+    AuditKind.PLAN_CHANGED: "Plan changed",
+    AuditKind.TOKEN_CREATED: "API token created",
+    AuditKind.TOKEN_REVOKED: "API token revoked",
+    AuditKind.QUEUE_RESTORED: "Queue restored",
+    AuditKind.AUTOMATION_ACTION: "Automation action",
+    AuditKind.BILLING_EVENT: "Billing event",
+    AuditKind.COMPLIANCE_EXPORT: "Compliance export",
+    AuditKind.CONCIERGE_REQUEST: "Concierge request",
+}
+"""How the log page names each kind."""
+
+KIND_GROUPS: dict[str, tuple[str, tuple[AuditKind, ...]]] = {
+    "automation": (
+        "Everything the automation engine did",
+        (AuditKind.AUTOMATION_ACTION, AuditKind.THROTTLED_COMMAND),
+    ),
+}
+"""``kind`` filter values that stand for several kinds: value -> (label, kinds)."""
+
 
 @attrs.frozen
 class AuditQuery:
-    kind: AuditKind | None
+    kinds: tuple[AuditKind, ...] | None
+    """``None``: every kind."""
     since: float | None
     until: float | None
     page: int
@@ -70,16 +100,17 @@ def parse_query(params: QueryParams) -> AuditQuery:
     if unknown:
         raise InvalidInput(f"Unknown filter(s): {', '.join(unknown)[:200]}.")
     raw_kind = params.get("kind") or None
-    kind: AuditKind | None = None
-    if raw_kind is not None:
+    kinds: tuple[AuditKind, ...] | None = None
+    if raw_kind in KIND_GROUPS:
+        kinds = KIND_GROUPS[raw_kind][1]
+    elif raw_kind is not None:
         try:
-            kind = AuditKind(raw_kind)
+            kinds = (AuditKind(raw_kind),)
         except ValueError:
-            raise InvalidInput(
-                f"'kind' must be one of {', '.join(k.value for k in AuditKind)}."
-            ) from None
+            choices = [*KIND_GROUPS, *(k.value for k in AuditKind)]
+            raise InvalidInput(f"'kind' must be one of {', '.join(choices)}.") from None
     return AuditQuery(
-        kind=kind,
+        kinds=kinds,
         since=_time("since", params.get("since")),
         until=_time("until", params.get("until")),
         page=_whole("page", params.get("page"), 1, 10_000),
@@ -88,7 +119,7 @@ def parse_query(params: QueryParams) -> AuditQuery:
 
 
 async def matching(panel: Panel, guild: GuildId, query: AuditQuery) -> list[AuditEvent]:
-    kinds = None if query.kind is None else [query.kind]
+    kinds = None if query.kinds is None else list(query.kinds)
     events = await panel.services.audit.recent(guild, limit=MAX_SCAN, kinds=kinds)
     return [
         e
@@ -100,6 +131,7 @@ async def matching(panel: Panel, guild: GuildId, query: AuditQuery) -> list[Audi
 
 def _row(event: AuditEvent) -> dict[str, Any]:
     row = dict(event.to_json())
+    row["label"] = KIND_LABELS[event.kind]
     row["when"] = datetime.fromtimestamp(event.at, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     return row
 
@@ -122,7 +154,9 @@ async def _page_data(request: Request) -> dict[str, Any]:
 
 async def audit_page(request: Request) -> Response:
     data = await _page_data(request)
-    data["kinds"] = [k.value for k in AuditKind]
+    data["kinds"] = [(value, label) for value, (label, _) in KIND_GROUPS.items()] + [
+        (k.value, KIND_LABELS[k]) for k in AuditKind
+    ]
     data["filters"] = {
         k: v for k, v in request.query_params.items() if k in ("kind", "since", "until")
     }

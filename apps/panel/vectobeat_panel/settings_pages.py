@@ -132,14 +132,16 @@ GROUPS: tuple[tuple[str, tuple[FieldView, ...]], ...] = (
                 "automation_level",
                 "Automation",
                 "select",
-                "Which actions the bot may take on its own (off: none).",
+                "smart: slows command floods, skips duplicate tracks, leaves empty channels;"
+                " full: also restarts a stalled queue and re-joins dropped voice; off: none of these.",
                 AUTOMATION_LEVELS,
             ),
             FieldView(
                 "automation_window_hours",
                 "Automation window (hours)",
                 "number",
-                "How many hours back automation looks.",
+                "A track played within this many hours is skipped as a duplicate (0: only"
+                " tracks still queued).",
                 low=0,
             ),
         ),

@@ -212,6 +212,12 @@ class FakeLavalinkNode:
         """Send TrackExceptionEvent, then TrackEndEvent(loadFailed), and stop the track."""
         self._engine.track_exception(guild_id, message, severity, cause)
 
+    def stop_track(self, guild_id: int) -> None:
+        """The node stops the guild's track by itself (TrackEndEvent ``stopped``); the player stays
+        and plays nothing."""
+        session, player = self._engine.find_player(guild_id)
+        self._engine.stop(session, player, "stopped")
+
     def track_stuck(self, guild_id: int, threshold_ms: int = 10_000) -> None:
         self._engine.track_stuck(guild_id, threshold_ms)
 

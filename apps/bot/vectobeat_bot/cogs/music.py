@@ -122,6 +122,10 @@ class MusicCog(CogBase):
                 text += f" on node {info.node} ({info.region.value})"
         else:
             text = f"Queued {track_line(outcome.added[0].track)} at position {outcome.position}."
+        if outcome.skipped:
+            text += (
+                f"\n-# Skipped {outcome.skipped} duplicate track(s) (queued or played recently)."
+            )
         await finish(interaction, text)
 
     @play.autocomplete("query")
