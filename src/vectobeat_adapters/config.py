@@ -17,6 +17,7 @@ from typing import Literal
 import attrs
 
 from vectobeat_core.errors import ConfigError
+from vectobeat_core.settings import SETTING_HELP, SETTINGS_FIELDS, ServerSettings
 
 __all__ = ["FIELDS", "AppConfig", "Field", "Secret", "load_config", "read_dotenv"]
 
@@ -521,6 +522,17 @@ def load_config(
     return AppConfig(**values)  # type: ignore[arg-type]
 
 
+def _shown(value: object) -> str:
+    """A setting's default as the docs show it."""
+    if value is None or value == ():
+        return "—"
+    if isinstance(value, bool):
+        return f"`{str(value).lower()}`"
+    if isinstance(value, tuple):
+        return f"`{', '.join(map(str, value))}`"
+    return f"`{getattr(value, 'value', value)}`"
+
+
 def markdown_reference() -> str:
     """The configuration reference, generated from ``FIELDS`` (docs/configuration.md)."""
     lines = [
@@ -541,6 +553,19 @@ def markdown_reference() -> str:
             f"| `{field.env}` | {default} | {'yes' if field.secret else 'no'} | "
             f"{', '.join(field.components)} | {field.help} |"
         )
+    defaults = ServerSettings()
+    lines += [
+        "",
+        "## Server settings",
+        "",
+        "Each guild's settings, edited in the panel (or with `/settings`) and clamped to its plan "
+        "(`vectobeat_core.settings.SETTING_HELP`):",
+        "",
+        "| setting | default | what it does |",
+        "| --- | --- | --- |",
+    ]
+    for name in SETTINGS_FIELDS:
+        lines.append(f"| `{name}` | {_shown(getattr(defaults, name))} | {SETTING_HELP[name]} |")
     return "\n".join(lines) + "\n"
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Collection, Mapping
+from types import MappingProxyType
 from typing import Any, Literal, TypeAlias, cast
 from urllib.parse import urlsplit
 
@@ -49,6 +50,7 @@ __all__ = [
     "PLAN_GATED_FIELDS",
     "RETIRED_FIELDS",
     "SETTINGS_FIELDS",
+    "SETTING_HELP",
     "WEBHOOK_EVENTS",
     "AnnouncementStyle",
     "Clamp",
@@ -612,3 +614,27 @@ def should_apply(held_version: int | None, incoming_version: int) -> bool:
     if held_version is None:
         return True
     return incoming > _version(held_version, "held_version", 0)
+
+
+SETTING_HELP: Mapping[str, str] = MappingProxyType(
+    {
+        "queue_limit": "Most tracks a queue holds (the plan caps it).",
+        "collaborative_queue": "Everyone may add tracks; off: only DJs and the requester of a track may change the queue.",
+        "dj_role_ids": "Roles whose members may skip, remove and reorder anyone's tracks (role ids, separated by commas or spaces).",
+        "default_volume": "Volume a new player starts at, 0 to 200 (%).",
+        "autoplay": "When the queue runs out, play the last track's mix (or its artist), none of the recent tracks.",
+        "announcement_style": "Each next track, in the channel of the last /play: rich (card with buttons), minimal (one line) or off.",
+        "branding_color": "Colour of the bot's cards, #RRGGBB.",
+        "region": "Where the audio node plays; auto picks the least loaded (pinning is plan-gated).",
+        "source_access": "Where /play searches and which links it takes: standard is YouTube and SoundCloud; extended adds Spotify, Apple Music, Deezer (if the node has them); unlimited allows any source, direct links too.",
+        "playback_quality": "Standard smooths the highs with a low-pass filter, high filters lightly, lossless plays the source untouched.",
+        "analytics_mode": "How much track detail queue telemetry and webhook exports carry.",
+        "automation_level": "smart: slows command floods, skips duplicate tracks, leaves empty channels; full: also restarts a stalled queue and re-joins dropped voice; off: none of these.",
+        "automation_window_hours": "A track played within this many hours is skipped as a duplicate (0: only tracks still queued).",
+        "webhook_export_url": "An https:// endpoint on a public address that receives each selected event as signed JSON, as detailed as Analytics allows.",
+        "webhook_export_events": "Which events are sent to the webhook URL.",
+    }
+)
+"""What each server setting does, in one line: the panel's settings page and
+docs/configuration.md show it."""
+assert set(SETTING_HELP) == set(SETTINGS_FIELDS), "every setting says what it does"

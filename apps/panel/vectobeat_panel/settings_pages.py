@@ -28,6 +28,7 @@ from vectobeat_core.plans import (
 from vectobeat_core.regions import Region
 from vectobeat_core.settings import (
     ANNOUNCEMENT_STYLES,
+    SETTING_HELP,
     SETTINGS_FIELDS,
     WEBHOOK_EVENTS,
     ServerSettings,
@@ -48,127 +49,60 @@ class FieldView:
     name: str
     label: str
     kind: str
-    help: str = ""
     choices: tuple[str, ...] = ()
     low: int | None = None
     high: int | None = None
+
+    @property
+    def help(self) -> str:
+        """What the setting does, in one line (the core's `SETTING_HELP`, also in the docs)."""
+        return SETTING_HELP[self.name]
 
 
 GROUPS: tuple[tuple[str, tuple[FieldView, ...]], ...] = (
     (
         "Queue",
         (
-            FieldView("queue_limit", "Queue limit", "number", "Most tracks a queue holds.", low=1),
-            FieldView("collaborative_queue", "Collaborative queue", "bool", "Everyone may add."),
-            FieldView(
-                "dj_role_ids", "DJ roles", "roles", "Role ids, separated by commas or spaces."
-            ),
-            FieldView("default_volume", "Default volume", "number", "0 to 200.", low=0, high=200),
-            FieldView(
-                "autoplay",
-                "Autoplay",
-                "bool",
-                "When the queue runs out, play the last track's mix (or its artist), "
-                "none of the recent tracks.",
-            ),
+            FieldView("queue_limit", "Queue limit", "number", low=1),
+            FieldView("collaborative_queue", "Collaborative queue", "bool"),
+            FieldView("dj_role_ids", "DJ roles", "roles"),
+            FieldView("default_volume", "Default volume", "number", low=0, high=200),
+            FieldView("autoplay", "Autoplay", "bool"),
         ),
     ),
     (
         "Announcements and branding",
         (
-            FieldView(
-                "announcement_style",
-                "Now-playing messages",
-                "select",
-                "Each next track, in the channel of the last /play: rich (card with buttons), "
-                "minimal (one line) or off.",
-                ANNOUNCEMENT_STYLES,
-            ),
-            FieldView(
-                "branding_color", "Embed colour", "color", "Colour of the bot's cards, #RRGGBB."
-            ),
+            FieldView("announcement_style", "Now-playing messages", "select", ANNOUNCEMENT_STYLES),
+            FieldView("branding_color", "Embed colour", "color"),
         ),
     ),
     (
         "Routing and quality",
         (
-            FieldView(
-                "region",
-                "Region",
-                "select",
-                "Where the audio node plays; auto picks the least loaded.",
-                tuple(r.value for r in Region),
-            ),
-            FieldView(
-                "source_access",
-                "Source access",
-                "select",
-                "Where /play searches and which links it takes: standard is YouTube and "
-                "SoundCloud; extended adds Spotify, Apple Music, Deezer (if the node has them); "
-                "unlimited allows any source, direct links too.",
-                SOURCE_ACCESS_LEVELS,
-            ),
-            FieldView(
-                "playback_quality",
-                "Playback quality",
-                "select",
-                "Standard smooths the highs with a low-pass filter, high filters lightly, "
-                "lossless plays the source untouched.",
-                PLAYBACK_QUALITIES,
-            ),
+            FieldView("region", "Region", "select", tuple(r.value for r in Region)),
+            FieldView("source_access", "Source access", "select", SOURCE_ACCESS_LEVELS),
+            FieldView("playback_quality", "Playback quality", "select", PLAYBACK_QUALITIES),
         ),
     ),
     (
         "Analytics and automation",
         (
-            FieldView(
-                "analytics_mode",
-                "Analytics",
-                "select",
-                "How much track detail queue telemetry and webhook exports carry.",
-                ANALYTICS_LEVELS,
-            ),
-            FieldView(
-                "automation_level",
-                "Automation",
-                "select",
-                "smart: slows command floods, skips duplicate tracks, leaves empty channels;"
-                " full: also restarts a stalled queue and re-joins dropped voice; off: none of these.",
-                AUTOMATION_LEVELS,
-            ),
-            FieldView(
-                "automation_window_hours",
-                "Automation window (hours)",
-                "number",
-                "A track played within this many hours is skipped as a duplicate (0: only"
-                " tracks still queued).",
-                low=0,
-            ),
+            FieldView("analytics_mode", "Analytics", "select", ANALYTICS_LEVELS),
+            FieldView("automation_level", "Automation", "select", AUTOMATION_LEVELS),
+            FieldView("automation_window_hours", "Automation window (hours)", "number", low=0),
         ),
     ),
     (
         "Webhook exports",
         (
-            FieldView(
-                "webhook_export_url",
-                "Webhook URL",
-                "url",
-                "An https:// endpoint on a public address that receives each selected event as "
-                "signed JSON, as detailed as Analytics allows.",
-            ),
-            FieldView(
-                "webhook_export_events",
-                "Exported events",
-                "multi",
-                "Which events are sent to the webhook URL.",
-                WEBHOOK_EVENTS,
-            ),
+            FieldView("webhook_export_url", "Webhook URL", "url"),
+            FieldView("webhook_export_events", "Exported events", "multi", WEBHOOK_EVENTS),
         ),
     ),
 )
 _VIEWS = {view.name: view for _, views in GROUPS for view in views}
 assert set(_VIEWS) == set(SETTINGS_FIELDS), "every settings field must be shown"
-assert all(view.help for view in _VIEWS.values()), "every settings field says what it does"
 _CAPS = {"queue_limit": "queue_cap", "automation_window_hours": "automation_window_hours"}
 _NUMBER = re.compile(r"-?[0-9]{1,9}")
 
