@@ -598,7 +598,7 @@ def apply_update(
             f"Settings of guild {current.guild_id} cannot be updated as guild {gid}."
         )
     if base != held:
-        raise StaleVersion("These settings", base, held)
+        raise StaleVersion("This server's settings", base, held)
     return SettingsRecord(
         guild_id=gid,
         version=held + 1,

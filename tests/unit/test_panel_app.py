@@ -349,7 +349,7 @@ async def test_growth_guild_may_pin_region(harness: PanelHarness) -> None:
 
 
 @pytest.mark.anyio
-async def test_stale_save_is_refused_with_current_values(harness: PanelHarness) -> None:
+async def test_stale_save_keeps_the_edits_and_shows_what_is_saved(harness: PanelHarness) -> None:
     csrf = await harness.login()
     first = await harness.client.post(
         f"/guilds/{FREE_GUILD}/settings", data=_form(csrf, 0, queue_limit="42")
@@ -359,8 +359,10 @@ async def test_stale_save_is_refused_with_current_values(harness: PanelHarness) 
         f"/guilds/{FREE_GUILD}/settings", data=_form(csrf, 0, queue_limit="7")
     )
     assert stale.status_code == 409
-    assert "changed by someone else" in stale.text
-    assert 'value="42"' in stale.text  # the form shows the current values
+    assert "This server&#39;s settings was changed by someone else" in stale.text
+    assert 'name="queue_limit" id="f-queue_limit" value="7"' in stale.text  # the edit is kept
+    assert 'data-field="queue_limit">Saved now: 42<' in stale.text  # beside what is saved
+    assert 'name="base_version" value="1"' in stale.text  # saving again applies over it
     record = await harness.services.settings.get(GuildId(FREE_GUILD))
     assert record is not None
     assert record.settings.queue_limit == 42 and record.version == 1

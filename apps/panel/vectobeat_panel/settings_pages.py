@@ -204,6 +204,10 @@ async def _page(
         (title, [(view, field_context(view, plan, catalogue)) for view in views])
         for title, views in GROUPS
     ]
+    saved = display_values(settings)
+    theirs = {}
+    if status == 409 and shown is not None:  # a conflict: where the saved values differ
+        theirs = {k: v for k, v in saved.items() if k in shown and _differs(shown[k], v)}
     return render(
         request,
         "settings.html",
@@ -211,7 +215,8 @@ async def _page(
             "guild": guild,
             "plan": plan,
             "version": version,
-            "values": shown if shown is not None else display_values(settings),
+            "theirs": theirs,
+            "values": shown if shown is not None else saved,
             "groups": groups,
             "result": result,
             "problems": problems or {},
@@ -219,6 +224,16 @@ async def _page(
             "status_code": status,
         },
         status,
+    )
+
+
+def _differs(typed: Any, saved: Any) -> bool:
+    if isinstance(saved, bool) or isinstance(typed, bool):
+        return bool(typed) != bool(saved)
+    if isinstance(saved, list | tuple):
+        return sorted(map(str, typed or ())) != sorted(map(str, saved))
+    return str(typed if typed is not None else "").strip() != str(
+        saved if saved is not None else ""
     )
 
 
@@ -237,19 +252,26 @@ async def settings_save(request: Request) -> Response:
             panel, guild.id, base_version=base_version, patch=patch, actor=f"user:{session.user_id}"
         )
     except InvalidSettings as exc:
-        shown: dict[str, Any] = {
-            k: v for k, v in form.items() if k in _VIEWS and isinstance(v, str)
-        }
-        shown["webhook_export_events"] = [str(v) for v in form.getlist("webhook_export_events")]
-        for view in _VIEWS.values():
-            if view.kind == "bool":
-                shown[view.name] = view.name in form
         return await _page(
-            request, status=400, problems=exc.problems, message=exc.message, shown=shown
+            request,
+            status=400,
+            problems=exc.problems,
+            message=exc.message,
+            shown=_submitted(form),
         )
-    except StaleVersion as exc:
-        return await _page(request, status=409, message=exc.message)
+    except StaleVersion as exc:  # keep the edits; show what is saved now beside them
+        return await _page(request, status=409, message=exc.message, shown=_submitted(form))
     return await _page(request, result=result)
+
+
+def _submitted(form: FormData) -> dict[str, Any]:
+    """The form's values as the user typed them (redisplayed after a refused save)."""
+    shown: dict[str, Any] = {k: v for k, v in form.items() if k in _VIEWS and isinstance(v, str)}
+    shown["webhook_export_events"] = [str(v) for v in form.getlist("webhook_export_events")]
+    for view in _VIEWS.values():
+        if view.kind == "bool":
+            shown[view.name] = view.name in form
+    return shown
 
 
 def _settings_json(version: int, settings: ServerSettings, plan: Plan) -> dict[str, Any]:

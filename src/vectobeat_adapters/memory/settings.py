@@ -26,7 +26,7 @@ class MemorySettingsRepository(MemoryService):
         versions = self._history.setdefault(record.guild_id, [])
         current = versions[-1].version if versions else 0
         if current != base_version:
-            raise StaleVersion("These settings", base_version, current)
+            raise StaleVersion("This server's settings", base_version, current)
         versions.append(record)
 
     async def history(self, guild: GuildId, limit: int = 20) -> list[SettingsRecord]:

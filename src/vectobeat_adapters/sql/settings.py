@@ -119,7 +119,7 @@ class SqlSettingsRepository(SqlRepository):
                 )
                 if result.rowcount != 1:
                     current = await _current_version(conn, guild)
-                    raise StaleVersion("These settings", base_version, current)
+                    raise StaleVersion("This server's settings", base_version, current)
             await conn.execute(
                 settings_history.insert().values(guild_id=guild, version=record.version, **values)
             )
@@ -134,7 +134,7 @@ class SqlSettingsRepository(SqlRepository):
             current = await self._db.run(
                 lambda conn: _current_version(conn, guild), idempotent=True
             )
-            raise StaleVersion("These settings", base_version, current) from None
+            raise StaleVersion("This server's settings", base_version, current) from None
 
     async def history(self, guild: GuildId, limit: int = 20) -> list[SettingsRecord]:
         query = (
