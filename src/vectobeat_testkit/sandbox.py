@@ -264,6 +264,7 @@ class Sandbox:
         app.add_routes(
             [
                 web.get("/state", self._state_route),
+                web.get("/lavalink", self._lavalink_route),
                 web.post("/send", self._send_route),
                 web.post("/nodes/{name}/{action}", self._node_route),
             ]
@@ -419,6 +420,13 @@ class Sandbox:
 
     async def _state_route(self, _request: web.Request) -> web.Response:
         return web.json_response(self.state())
+
+    async def _lavalink_route(self, _request: web.Request) -> web.Response:
+        """The nodes and their password, for `vectobeat-ops nodes` on this machine (the control
+        API listens on loopback only, like the fake nodes themselves)."""
+        return web.json_response(
+            {"LAVALINK_NODES": self.lavalink_nodes(), "LAVALINK_PASSWORD": self.lavalink_password}
+        )
 
     async def _send_route(self, request: web.Request) -> web.Response:
         try:

@@ -85,3 +85,27 @@ def test_missing_state_file_says_how_to_start(tmp_path: Path) -> None:
     (tmp_path / "bad.json").write_text(json.dumps({"x": 1}))
     with pytest.raises(Unavailable, match="not a sandbox state file"):
         read_state_file(tmp_path / "bad.json")
+
+
+@pytest.mark.anyio
+async def test_nodes_check_finds_the_sandbox_nodes_without_lavalink_nodes(
+    sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import anyio
+    from typer.testing import CliRunner
+
+    from vectobeat_ops.cli import app
+
+    for key in ("LAVALINK_NODES", "LAVALINK_PASSWORD", "REDIS_URL"):
+        monkeypatch.delenv(key, raising=False)
+        monkeypatch.delenv(f"VECTOBEAT_{key}", raising=False)
+    monkeypatch.chdir(tmp_path)
+    sandbox.write_state(tmp_path / ".vectobeat" / "sandbox.json")
+    result = await anyio.to_thread.run_sync(
+        lambda: CliRunner().invoke(app, ["nodes", "check", "--json"], env={})
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert sorted(n["name"] for n in report["nodes"]) == ["eu-1", "eu-2", "us-1", "us-2"]
+    assert report["ok"] is True
+    assert sandbox.lavalink_password not in result.output

@@ -19,14 +19,14 @@ __all__ = ["node_specs", "open_alarm_sinks", "open_health_store"]
 
 
 def node_specs(config: AppConfig) -> tuple[NodeSpec, ...]:
-    """``LAVALINK_NODES`` parsed (``ConfigError`` when unset or malformed)."""
-    if not config.lavalink_nodes:
-        raise ConfigError(
-            "LAVALINK_NODES is not set: list your nodes as region:name:http(s)://host:port[:password]."
-        )
+    """``LAVALINK_NODES`` parsed (``ConfigError`` when unset or malformed); unset, the nodes of
+    the sandbox `vectobeat-ops up` runs in this directory, when one runs."""
+    nodes = config.lavalink_nodes
     password = config.lavalink_password.reveal() if config.lavalink_password else None
+    if not nodes:
+        nodes, password = _sandbox_nodes()
     try:
-        return parse_node_list(config.lavalink_nodes, password)
+        return parse_node_list(nodes, password)
     except InvalidInput as exc:
         raise ConfigError(f"{exc}; run `vectobeat-ops validate-env` for the fix.") from None
 
@@ -48,3 +48,16 @@ async def open_health_store(
     async with open_redis(config.redis_url) as conn:
         keys = RedisKeys()
         yield RedisHealthStore(conn, keys), RedisTelemetryCache(conn, keys)
+
+
+def _sandbox_nodes() -> tuple[str, str]:
+    """``LAVALINK_NODES`` and the password of the sandbox running in this directory."""
+    from vectobeat_ops.sandbox import DEFAULT_STATE_FILE, control  # noqa: PLC0415 - only then
+
+    if not DEFAULT_STATE_FILE.exists():
+        raise ConfigError(
+            "LAVALINK_NODES is not set: list your nodes as region:name:http(s)://host:port[:password]"
+            " (or run `vectobeat-ops up` here for the sandbox's nodes)."
+        )
+    found = control(DEFAULT_STATE_FILE, "GET", "/lavalink", timeout=5.0)
+    return str(found["LAVALINK_NODES"]), str(found["LAVALINK_PASSWORD"])
