@@ -187,6 +187,11 @@ class Transition:
     event: HealthEvent
     at: float
 
+    @property
+    def routine(self) -> bool:
+        """A node found up at start: worth an INFO line, not a WARNING."""
+        return self.from_status is NodeStatus.UNKNOWN and self.to_status is NodeStatus.UP
+
 
 def _optional_float(value: JSON, field: str) -> float | None:
     if value is None:

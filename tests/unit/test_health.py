@@ -309,3 +309,12 @@ def test_a_busy_node_that_falls_silent_goes_down_as_before() -> None:
     assert health.status is NodeStatus.DEGRADED
     health = run([FAIL] * POLICY.failures_to_down, start=health)
     assert health.status is NodeStatus.DOWN
+
+
+def test_only_a_node_found_up_at_start_is_routine() -> None:
+    health = NodeHealth.initial(NODE, 0.0)
+    _, found = observe(health, OK, POLICY, 1.0)
+    assert found is not None and found.routine
+    health = run([OK, OK])
+    _, lost = observe(health, WsEvent(open=False, reason="closed"), POLICY, 9.0)
+    assert lost is not None and not lost.routine

@@ -20,9 +20,11 @@ with warnings.catch_warnings():
 
 __all__ = ["DiscordWebSocket", "app_commands", "commands", "discord", "point_discord_at"]
 
-# "PyNaCl is not installed, voice will NOT be supported" is true and harmless here: the bot never
-# sends audio itself, Lavalink does (the bot only hands Discord's voice data to the node).
+# "PyNaCl (or davey) is not installed, voice will NOT be supported" is true and harmless here: the
+# bot never sends audio itself, Lavalink does (the bot only hands Discord's voice data to the node).
 discord.VoiceClient.warn_nacl = False
+if hasattr(discord.VoiceClient, "warn_dave"):  # discord.py 2.7+
+    discord.VoiceClient.warn_dave = False
 
 
 def point_discord_at(api_base: str | None, gateway_url: str | None) -> None:

@@ -194,12 +194,14 @@ class HealthChecker:
             _log.warning("lavalink_health_store_failed node=%s error=%s", name, exc)
         if transition is None:
             return
-        _log.warning(
-            "lavalink_node_status node=%s from=%s to=%s error=%s",
+        _log.log(
+            logging.INFO if transition.routine else logging.WARNING,
+            "lavalink_node_status node=%s from=%s to=%s event=%s why=%s",
             name,
             transition.from_status.value,
             transition.to_status.value,
-            outcome.result.error,
+            transition.event.value,
+            outcome.result.error or "",
         )
         alarm = alarm_for(transition, name, node.spec.region.value)
         if alarm is not None:

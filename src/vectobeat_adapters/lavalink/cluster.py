@@ -234,11 +234,8 @@ class LavalinkCluster:
 
     async def _on_transition(self, transition: Transition, why: str) -> None:
         name = transition.node
-        routine = transition.from_status is NodeStatus.UNKNOWN and transition.to_status is (
-            NodeStatus.UP
-        )  # a node found up at start is news only at INFO
         _log.log(
-            logging.INFO if routine else logging.WARNING,
+            logging.INFO if transition.routine else logging.WARNING,
             "lavalink_node_status node=%s from=%s to=%s event=%s why=%s",
             name,
             transition.from_status.value,
