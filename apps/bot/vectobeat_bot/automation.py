@@ -23,6 +23,7 @@ import anyio.abc
 
 from vectobeat_adapters.lavalink.cluster import LavalinkCluster
 from vectobeat_adapters.lavalink.model import LavalinkEvent, WebSocketClosed
+from vectobeat_bot.formatting import plural
 from vectobeat_bot.player_service import PlayerService
 from vectobeat_bot.settings_sync import SettingsSync
 from vectobeat_core.audit import AuditEvent
@@ -172,7 +173,7 @@ class AutomationEngine:
             titles = ", ".join(t.title for t in trimmed.skipped[:5])
             await self._action(
                 guild_id,
-                f"skipped {len(trimmed.skipped)} duplicate track(s): {titles}",
+                f"skipped {plural(len(trimmed.skipped), 'duplicate track')}: {titles}",
                 f"already queued or played within {window} h",
             )
         return trimmed
@@ -218,7 +219,7 @@ class AutomationEngine:
                 await self._action(
                     guild_id,
                     f"restarted the idle player with {entry.track.title}",
-                    f"{queued} track(s) queued but nothing played for {self.restart_after:g} s",
+                    f"{plural(queued, 'track')} queued but nothing played for {self.restart_after:g} s",
                 )
 
     def lavalink_event(self, guild_id: GuildId, event: LavalinkEvent) -> None:

@@ -59,7 +59,13 @@ def _when(value: float | None) -> str:
 def _templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.filters["when"] = _when
+    templates.env.filters["counted"] = counted
     return templates
+
+
+def counted(count: int, noun: str, plural: str | None = None) -> str:
+    """``1 track``, ``2 tracks``: a count with its noun in the right number."""
+    return f"{count} {noun if count == 1 else plural or noun + 's'}"
 
 
 def _node_specs(config: AppConfig) -> tuple[NodeSpec, ...]:

@@ -8,7 +8,7 @@ from typing import Literal
 from vectobeat_bot.bot import finish, guild_of, send_error, user_message
 from vectobeat_bot.cogs.base import CogBase
 from vectobeat_bot.discord_compat import app_commands, discord
-from vectobeat_bot.formatting import clip, track_line
+from vectobeat_bot.formatting import clip, plural, track_line
 from vectobeat_bot.nowplaying import render_now_playing
 from vectobeat_core.errors import QueueEmpty, VectoBeatError
 from vectobeat_core.ids import ChannelId, GuildId, UserId
@@ -123,9 +123,7 @@ class MusicCog(CogBase):
         else:
             text = f"Queued {track_line(outcome.added[0].track)} at position {outcome.position}."
         if outcome.skipped:
-            text += (
-                f"\n-# Skipped {outcome.skipped} duplicate track(s) (queued or played recently)."
-            )
+            text += f"\n-# Skipped {plural(outcome.skipped, 'duplicate track')} (queued or played recently)."
         await finish(interaction, text)
 
     @play.autocomplete("query")
@@ -169,7 +167,7 @@ class MusicCog(CogBase):
         entry = await self.deps.players.skip(
             guild_of(interaction), count, UserId(interaction.user.id)
         )
-        skipped = f"Skipped {count} track{'s' if count != 1 else ''}."
+        skipped = f"Skipped {plural(count, 'track')}."
         text = (
             f"{skipped} Now playing {track_line(entry.track)}"
             if entry

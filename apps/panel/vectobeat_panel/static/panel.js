@@ -26,7 +26,7 @@ function renderQueue(root, q) {
   const list = document.createElement("ol");
   list.className = "upcoming";
   for (const e of q.upcoming) list.append(text("li", e.title + " — " + e.author));
-  root.append(now, list, text("p", q.total + " track(s) queued.", "muted total"));
+  root.append(now, list, text("p", q.total + (q.total === 1 ? " track" : " tracks") + " queued.", "muted total"));
 }
 
 function liveQueue() {
