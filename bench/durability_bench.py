@@ -21,15 +21,11 @@ from __future__ import annotations
 import argparse
 import functools
 import json
-import shutil
-import socket
 import statistics
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +46,7 @@ from vectobeat_core.ports import QueueStore
 from vectobeat_core.queue import GuildQueue, PlayerState, QueueSnapshot
 from vectobeat_core.tracks import Track
 from vectobeat_testkit.faultproxy import FaultProxy
+from vectobeat_testkit.redis_server import private_redis_server
 
 RESYNC_TRACKS = 20
 
@@ -135,42 +132,9 @@ async def durable_waits(
     }
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@asynccontextmanager
-async def private_redis(tmp: Path) -> AsyncIterator[str]:
-    binary = shutil.which("redis-server")
-    if binary is None:
-        raise SystemExit("redis-server is not installed (needed for the resync figure)")
-    port = free_port()
-    process = await anyio.open_process(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", str(tmp)],
-    )  # fmt: skip
-    url = f"redis://127.0.0.1:{port}/0"
-    try:
-        with anyio.fail_after(10):
-            while True:
-                try:
-                    async with open_redis(url) as conn:
-                        await conn.client.ping()
-                    break
-                except Exception:  # not listening yet
-                    await anyio.sleep(0.05)
-        yield url
-    finally:
-        process.terminate()
-        await process.wait()
-        await process.aclose()
-
-
 async def resync(guilds: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
-        async with private_redis(Path(tmp)) as url, open_redis(url) as conn:
+        async with private_redis_server(Path(tmp)) as url, open_redis(url) as conn:
             store = RedisQueueStore(conn, RedisKeys())
             writer = CoalescingWriter(store)
             queues: dict[GuildId, GuildQueue] = {}

@@ -13,10 +13,7 @@ so a shared Redis could hold another run's snapshots of the same guilds).
 from __future__ import annotations
 
 import contextlib
-import shutil
 import signal
-import socket
-import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -33,6 +30,7 @@ from vectobeat_core.ids import GuildId
 from vectobeat_core.plans import Tier
 from vectobeat_core.ports import QueueStore
 from vectobeat_testkit.faultproxy import FaultProxy
+from vectobeat_testkit.redis_server import RedisServerMissing, private_redis_server
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow, pytest.mark.timeout(240)]
 
@@ -116,40 +114,14 @@ async def restart_and_check(
         assert await second.stop(signal.SIGTERM) == 0, second.logs()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextlib.asynccontextmanager
 async def private_redis(tmp: Path) -> AsyncIterator[str]:
     """A redis-server of our own on a free port (no persistence), stopped afterwards."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.skip("redis-server is not installed")
-    port = free_port()
-    process = await anyio.open_process(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", str(tmp)],
-        stdout=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"redis://127.0.0.1:{port}/0"
     try:
-        with anyio.fail_after(10):
-            while True:  # another process: its readiness can only be polled
-                try:
-                    async with open_redis(url) as conn:
-                        await conn.client.ping()
-                    break
-                except Exception:  # not listening yet
-                    await anyio.sleep(0.05)
-        yield url
-    finally:
-        process.terminate()
-        with anyio.fail_after(10):
-            await process.wait()
-        await process.aclose()
+        async with private_redis_server(tmp) as url:
+            yield url
+    except RedisServerMissing:
+        pytest.skip("redis-server is not installed")
 
 
 async def test_sigkill_one_ms_after_twenty_acknowledged_adds_loses_none(tmp_path: Path) -> None:
