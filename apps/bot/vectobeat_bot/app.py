@@ -21,7 +21,7 @@ from pathlib import Path
 import anyio
 
 from vectobeat_adapters.alarms import AlarmDispatcher, open_alarm_sinks
-from vectobeat_adapters.config import AppConfig
+from vectobeat_adapters.config import AppConfig, node_specs
 from vectobeat_adapters.dependency_watch import DependencyWatch
 from vectobeat_adapters.lavalink.cluster import LavalinkCluster
 from vectobeat_adapters.lavalink.model import LavalinkEvent, PlayerMoved
@@ -63,7 +63,6 @@ from vectobeat_core.errors import (
 )
 from vectobeat_core.ids import GuildId
 from vectobeat_core.regions import Region
-from vectobeat_core.routing import parse_node_list
 
 __all__ = ["fetch_bot_user_id", "run_bot"]
 
@@ -137,10 +136,7 @@ async def run_bot(config: AppConfig) -> None:
             "DISCORD_API_BASE/DISCORD_GATEWAY_URL to use the testkit's fake Discord."
         )
     token = config.discord_token.reveal()
-    password = config.lavalink_password.reveal() if config.lavalink_password else None
-    specs = parse_node_list(config.lavalink_nodes or "", password)
-    if not specs:
-        raise ConfigError("No Lavalink node is configured: set LAVALINK_NODES.")
+    specs = node_specs(config)
     custom_gateway = bool(config.discord_gateway_url)
     lease_ids = lease_shard_ids(config)
     point_discord_at(config.discord_api_base, config.discord_gateway_url)
