@@ -26,7 +26,6 @@ from vectobeat_adapters.dependency_watch import DependencyWatch
 from vectobeat_adapters.lavalink.cluster import LavalinkCluster
 from vectobeat_adapters.lavalink.model import LavalinkEvent, PlayerMoved
 from vectobeat_adapters.lavalink.sessions import SESSION_FILE, SessionFile
-from vectobeat_adapters.memory.queue_store import MemoryQueueStore
 from vectobeat_adapters.queue_journal import JOURNAL_FILE, QueueJournal
 from vectobeat_adapters.redis.writer import CoalescingWriter
 from vectobeat_adapters.services import Services, open_services
@@ -106,7 +105,7 @@ async def _open_writer(
 ) -> CoalescingWriter:
     """The queue writer, with the local journal unless the store is process memory; the journal
     is replayed into the store now, before any queue is restored (if the store answers)."""
-    if isinstance(services.queues, MemoryQueueStore):
+    if services.queues_in_process:
         return CoalescingWriter(services.queues)
     path = Path(config.bot_data_dir) / JOURNAL_FILE
     try:
