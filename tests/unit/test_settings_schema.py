@@ -13,7 +13,8 @@ from vectobeat_core.errors import InvalidSettings
 from vectobeat_core.settings import SETTINGS_FIELDS, parse_settings, settings_json_schema
 from vectobeat_panel.openapi import document
 
-PROPERTIES: dict[str, Any] = settings_json_schema()["properties"]
+SCHEMA: dict[str, Any] = dict(settings_json_schema())
+PROPERTIES: dict[str, Any] = SCHEMA["properties"]
 INTEGERS = sorted(name for name, schema in PROPERTIES.items() if schema.get("type") == "integer")
 ENUMS = sorted(name for name, schema in PROPERTIES.items() if "enum" in schema)
 
@@ -27,9 +28,8 @@ def _accepted(field: str, value: object) -> bool:
 
 
 def test_the_schema_covers_every_field_and_nothing_else() -> None:
-    schema = settings_json_schema()
-    assert list(schema["properties"]) == list(SETTINGS_FIELDS)
-    assert schema["additionalProperties"] is False
+    assert list(PROPERTIES) == list(SETTINGS_FIELDS)
+    assert SCHEMA["additionalProperties"] is False
 
 
 def test_the_openapi_document_serves_the_generated_schema() -> None:
