@@ -10,6 +10,7 @@ import attrs
 import pytest
 
 from vectobeat_adapters.config import FIELDS, AppConfig, Secret, load_config
+from vectobeat_adapters.config.loader import as_environment
 from vectobeat_core.errors import ConfigError
 from vectobeat_ops.envcheck import check_environment
 
@@ -65,3 +66,17 @@ def test_lavalink_nodes_is_parsed_in_exactly_one_place() -> None:
         if re.search(r"\bparse_node_list\(", path.read_text(encoding="utf-8"))
     )
     assert callers == ["src/vectobeat_adapters/config/nodes.py", "src/vectobeat_core/routing.py"]
+
+
+def test_a_loaded_config_reads_back_as_the_same_variables(tmp_path: Path) -> None:
+    """What lets `lease_shard_ids` run validate-env's checks on a loaded config."""
+    env = {
+        "PANEL_PORT": "9000",
+        "STORE_TIMEOUT": "1.5",
+        "SHARD_SPARE": "true",
+        "SHARD_COUNT": "4",
+        "SESSION_SECRET": "s" * 40,
+        "LAVALINK_NODES": "eu:eu-1:http://10.0.0.5:2333:pw",
+    }
+    config = load_config(env, dotenv=tmp_path / ".env")
+    assert load_config(as_environment(config), dotenv=tmp_path / ".env") == config

@@ -11,11 +11,11 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from vectobeat_adapters.config.fields import Lookup
+from vectobeat_adapters.config.fields import Lookup, Secret
 from vectobeat_adapters.config.model import FIELDS, AppConfig
 from vectobeat_core.errors import ConfigError
 
-__all__ = ["gather_environment", "load_config", "lookup_in", "read_dotenv"]
+__all__ = ["as_environment", "gather_environment", "load_config", "lookup_in", "read_dotenv"]
 
 
 def read_dotenv(path: Path) -> dict[str, str]:
@@ -80,3 +80,20 @@ def load_config(
         raw = lookup(field.env)
         values[field.attr] = field.default if raw is None else field.convert(raw)
     return AppConfig(**values)  # type: ignore[arg-type]
+
+
+def as_environment(config: AppConfig) -> dict[str, str]:
+    """``config`` as the variables that would load it (unset ones left out), so the checks that
+    read variables can judge a loaded configuration too."""
+    env: dict[str, str] = {}
+    for field in FIELDS:
+        value = getattr(config, field.attr)
+        if value is None:
+            continue
+        if isinstance(value, Secret):
+            env[field.env] = value.reveal()
+        elif isinstance(value, bool):
+            env[field.env] = "true" if value else "false"
+        else:
+            env[field.env] = str(value)
+    return env

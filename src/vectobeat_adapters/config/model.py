@@ -10,6 +10,7 @@ import attrs
 from vectobeat_adapters.config import rules
 from vectobeat_adapters.config.fields import Field, Secret, setting
 from vectobeat_adapters.config.nodes import NODES_UNSET_FIX, check_nodes
+from vectobeat_adapters.config.shards import check_shard_ids, check_shard_spare
 
 __all__ = ["FIELDS", "LOG_LEVELS", "AppConfig"]
 
@@ -257,6 +258,7 @@ class AppConfig:
             "SHARD_COUNT); unset runs every shard without leases."
         ),
         components=("bot",),
+        checks=(check_shard_ids,),
     )
     shard_spare: bool = setting(
         False,
@@ -266,6 +268,7 @@ class AppConfig:
         ),
         components=("bot",),
         kind="bool",
+        checks=(check_shard_spare,),
     )
     shard_spare_max: int | None = setting(
         None,
@@ -275,6 +278,7 @@ class AppConfig:
         ),
         components=("bot",),
         kind="int",
+        checks=(rules.at_least(1, "unset it for no cap, or size it for one bot process"),),
     )
     shard_stale_after: float = setting(
         30.0,
