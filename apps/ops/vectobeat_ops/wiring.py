@@ -22,8 +22,9 @@ __all__ = ["node_specs", "open_alarm_sinks", "open_health_store"]
 
 
 def node_specs(config: AppConfig) -> tuple[NodeSpec, ...]:
-    """``LAVALINK_NODES`` parsed (``ConfigError`` when unset or malformed); unset, the nodes of
-    the sandbox `vectobeat-ops up` runs in this directory, when one runs."""
+    """The configured nodes (`vectobeat_adapters.config.node_specs`, ``ConfigError`` when
+    malformed); when none are configured, those of the sandbox `vectobeat-ops up` runs in this
+    directory, if one runs."""
     if not config.lavalink_nodes:
         nodes, password = _sandbox_nodes()
         config = attrs.evolve(config, lavalink_nodes=nodes, lavalink_password=Secret(password))
