@@ -56,6 +56,8 @@ class Field:
     kind: Literal["str", "int", "float", "bool", "url"] = "str"
 
 
+MAX_SEARCH_TIMEOUT = 840
+
 FIELDS: tuple[Field, ...] = (
     Field(
         "DATABASE_URL",
@@ -328,6 +330,15 @@ FIELDS: tuple[Field, ...] = (
         kind="int",
     ),
     Field(
+        "SEARCH_TIMEOUT_SECONDS",
+        "search_timeout_seconds",
+        "60",
+        "Seconds the menu of /search results can be used before it is disabled (1 to 840: "
+        "Discord lets a bot edit its reply for 15 minutes).",
+        components=("bot",),
+        kind="int",
+    ),
+    Field(
         "AUTOMATION_RESTART_SECONDS",
         "automation_restart_seconds",
         "10",
@@ -433,6 +444,7 @@ class AppConfig:
     log_level: str = "INFO"
     log_format: str | None = None
     voice_idle_seconds: int = 300
+    search_timeout_seconds: int = 60
     automation_restart_seconds: int = 10
     bot_data_dir: str = "./.vectobeat"
     stripe_prices: str | None = None
@@ -519,6 +531,12 @@ def load_config(
         if raw is None:
             raw = field.default
         values[field.attr] = None if raw is None else _convert(field, raw)
+    search = values["search_timeout_seconds"]
+    if not isinstance(search, int) or not 1 <= search <= MAX_SEARCH_TIMEOUT:
+        raise ConfigError(
+            f"SEARCH_TIMEOUT_SECONDS must be from 1 to {MAX_SEARCH_TIMEOUT}, got {search!r} "
+            "(Discord lets a bot edit its reply for 15 minutes)"
+        )
     return AppConfig(**values)  # type: ignore[arg-type]
 
 

@@ -39,6 +39,7 @@ SETTINGS: Schema = {
     "properties": {
         "queue_limit": {"type": "integer", "minimum": 1, "maximum": 100000},
         "collaborative_queue": {"type": "boolean"},
+        "member_track_limit": {"type": "integer", "minimum": 0, "maximum": 100000},
         "dj_role_ids": {"type": "array", "items": SNOWFLAKE, "maxItems": 25},
         "default_volume": {"type": "integer", "minimum": 0, "maximum": 200},
         "autoplay": {"type": "boolean"},
