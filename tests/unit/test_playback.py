@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 from tests.strategies.settings import plans, server_settings
 from tests.strategies.tracks import tracks
 from vectobeat_core.errors import InvalidInput, LimitExceeded
-from vectobeat_core.plans import Plan, Tier, default_catalogue
 from vectobeat_core.ids import UserId
 from vectobeat_core.permissions import MemberFacts, has_dj_access, member_track_limit
+from vectobeat_core.plans import Plan, Tier, default_catalogue
 from vectobeat_core.playback import (
     MAX_QUERY_LENGTH,
     SeekTarget,
