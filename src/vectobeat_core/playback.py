@@ -123,7 +123,8 @@ def check_member_room(limit: int | None, queued: int, adding: int) -> None:
     free = max(0, limit - queued)
     noun = "track" if adding == 1 else "tracks"
     raise LimitExceeded(
-        f"This server lets each member have at most {limit} tracks queued; you have {queued}, "
+        f"This server lets each member have at most {limit} {'track' if limit == 1 else 'tracks'} "
+        f"queued; you have {queued}, "
         f"so {adding} more {noun} cannot be added ({free} free). Wait until some have played, "
         "or ask a DJ."
     )

@@ -335,3 +335,21 @@ async def test_a_shuffle_can_be_undone_after_a_restart(tmp_path: Path) -> None:
             undone = await w.run(guild, user, "shuffle", {"undo": True})
             assert undone.content == "Put 5 tracks back in their order before the shuffle."
             assert await upcoming(w, guild) == before
+
+
+async def test_a_server_manager_sets_the_member_limit_from_discord(world: World) -> None:
+    w, guild = pick(world, "dj")
+    text = await refused(w, guild, guild.dj, "settings member-limit", limit=1)
+    assert "Manage Server" in text  # a DJ is not a server manager
+    answer = await w.run(guild, guild.owner, "settings member-limit", {"limit": 1})
+    assert answer.content == "Tracks per member: at most 1 queued (DJs exempt)."
+    shown = (await w.run(guild, guild.member, "settings show")).content
+    assert "Tracks per member: at most 1 queued (DJs exempt)" in shown
+    await w.run(guild, guild.dj, "clear")
+    assert not (await w.run(guild, guild.member, "play", {"query": "Echo Song"})).ephemeral
+    over = await refused(w, guild, guild.member, "play", query="Golf Song")
+    assert over.startswith("This server lets each member have at most 1 track queued;")
+    assert not (await w.run(guild, guild.dj, "play", {"query": "Golf Song"})).ephemeral  # a DJ
+    off = await w.run(guild, guild.owner, "settings member-limit", {"limit": 0})
+    assert off.content == "Tracks per member: no limit."
+    assert not (await w.run(guild, guild.member, "play", {"query": "Golf Song"})).ephemeral

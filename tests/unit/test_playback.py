@@ -204,7 +204,8 @@ def test_member_room_refuses_exactly_what_passes_the_limit(
     if over:
         with pytest.raises(LimitExceeded) as info:
             check_member_room(limit, queued, adding)
-        assert f"at most {limit} tracks" in info.value.message
+        noun = "track" if limit == 1 else "tracks"
+        assert f"at most {limit} {noun} queued" in info.value.message
         assert f"you have {queued}" in info.value.message
     else:
         check_member_room(limit, queued, adding)
