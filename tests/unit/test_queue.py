@@ -285,7 +285,7 @@ class TestEditing:
         assert queue.unshuffled == tuple(e.entry_id for e in before)
         assert queue.unshuffle() == len(before)
         assert list(queue) == before
-        assert queue.unshuffled is None
+        assert queue.snapshot(PlayerState(), 1.0).unshuffled is None  # nothing left to undo
         with pytest.raises(InvalidInput, match="no shuffle to undo"):
             queue.unshuffle()
 
