@@ -13,6 +13,7 @@ import anyio
 import pytest
 from tests.e2e.conftest import Answer, BotProcess, BotWorld, E2EGuild, bot_world, running_bot
 
+from vectobeat_bot.cogs.search import STALE_MENU
 from vectobeat_core.errors import InvalidInput
 from vectobeat_core.plans import Tier
 from vectobeat_core.settings import ServerSettings
@@ -329,11 +330,15 @@ async def test_a_shuffle_can_be_undone_after_a_restart(tmp_path: Path) -> None:
             before = await upcoming(w, guild)
             await w.run(guild, user, "shuffle")
             shuffled = await upcoming(w, guild)
+            menu = await search(w, guild, user, "Golf")
         async with running_bot(w):
             await w.wait_player(guild, "Alpha Song", timeout=30)
             assert await upcoming(w, guild) == shuffled  # restored as it was
             undone = await w.run(guild, user, "shuffle", {"undo": True})
             assert undone.content == "Put 5 tracks back in their order before the shuffle."
+            assert await upcoming(w, guild) == before
+            stale = await choose(w, menu, user, 0)  # a menu the restarted bot never made
+            assert (await error_of(w, stale)).content == STALE_MENU
             assert await upcoming(w, guild) == before
 
 

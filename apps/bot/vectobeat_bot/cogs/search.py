@@ -1,26 +1,34 @@
 """Search: /search shows up to 10 results as a select menu; the member who searched picks one
 and it is queued like /play would. The menu is disabled once used or after
-``SEARCH_TIMEOUT_SECONDS``."""
+``SEARCH_TIMEOUT_SECONDS``; a menu this process does not know (it restarted since) answers that the
+search is no longer active."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, cast
 
 from vectobeat_bot.bot import guild_of, send_error, user_message
 from vectobeat_bot.cogs.base import CogBase
 from vectobeat_bot.cogs.music import queued_text
-from vectobeat_bot.discord_compat import app_commands, discord
+from vectobeat_bot.discord_compat import app_commands, commands, discord
 from vectobeat_bot.formatting import clip, plural
 from vectobeat_core.errors import InvalidInput
 from vectobeat_core.ids import UserId
 from vectobeat_core.playback import format_duration
 from vectobeat_core.tracks import Track
 
-__all__ = ["MAX_RESULTS", "SearchCog", "SearchPicker"]
+if TYPE_CHECKING:
+    from vectobeat_bot.bot import VectoBeatBot
+
+__all__ = ["MAX_RESULTS", "SEARCH_PREFIX", "STALE_MENU", "SearchCog", "SearchPicker"]
 
 MAX_RESULTS = 10
 """How many results the menu offers (Discord allows 25 options; ten fit a phone screen)."""
+
+SEARCH_PREFIX = "vb:search:"
+STALE_MENU = "This search is no longer active; run /search again."
 
 _log = logging.getLogger("vectobeat.bot.search")
 
@@ -50,16 +58,18 @@ class SearchPicker(discord.ui.View):
     ) -> None:
         super().__init__(timeout=timeout)
         self.cog = cog
+        self.custom_id = f"{SEARCH_PREFIX}{origin.id}"
         self.origin = origin
         self.searcher = origin.user.id
         self.tracks = tuple(tracks)
         self.menu: discord.ui.Select[SearchPicker] = discord.ui.Select(
-            custom_id=f"vb:search:{origin.id}",
+            custom_id=self.custom_id,
             placeholder="Pick a track to queue",
             options=[_option(i, t) for i, t in enumerate(self.tracks)],
         )
         self.menu.callback = self._picked  # type: ignore[method-assign]
         self.add_item(self.menu)
+        cog.open_menus.add(self.custom_id)
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         if interaction.user.id == self.searcher:
@@ -91,10 +101,12 @@ class SearchPicker(discord.ui.View):
             member_limit=limit,
         )
         self.stop()
+        self.cog.open_menus.discard(self.custom_id)
         self.menu.disabled = True
         await interaction.edit_original_response(content=queued_text(outcome, ""), view=self)
 
     async def on_timeout(self) -> None:
+        self.cog.open_menus.discard(self.custom_id)
         self.menu.disabled = True
         try:
             await self.origin.edit_original_response(
@@ -117,6 +129,22 @@ class SearchPicker(discord.ui.View):
 
 class SearchCog(CogBase):
     """Search and pick."""
+
+    def __init__(self, bot: VectoBeatBot) -> None:
+        super().__init__(bot)
+        self.open_menus: set[str] = set()
+        """The custom ids of the menus this process still serves."""
+
+    @commands.Cog.listener()
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        """A pick on a menu of a search this process never made (it restarted since): say so
+        instead of leaving the click unanswered."""
+        if interaction.type is not discord.InteractionType.component:
+            return
+        data = cast("Mapping[str, object]", interaction.data or {})
+        custom_id = str(data.get("custom_id", ""))
+        if custom_id.startswith(SEARCH_PREFIX) and custom_id not in self.open_menus:
+            await send_error(interaction, STALE_MENU)
 
     @app_commands.command(name="search", description="Search and pick one of up to 10 results")
     @app_commands.describe(query="Words to search for (or a link)")
