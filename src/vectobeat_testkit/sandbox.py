@@ -392,9 +392,10 @@ class Sandbox:
             if response.type == DEFERRED:
                 message = await self.discord.wait_for_answer(record.id, timeout)
                 content, embeds, flags = message.content, list(message.embeds), message.flags
+                components = list(message.components)
             else:
                 content, embeds = response.content, response.embeds
-                flags = int(response.data.get("flags") or 0)
+                flags, components = response.flags, response.components
         except TimeoutError:
             raise Unavailable(f"the bot did not answer /{path} within {timeout:g} s") from None
         return {
@@ -403,7 +404,7 @@ class Sandbox:
             "content": content,
             "embeds": [dict(e) for e in embeds],
             "ephemeral": bool(flags & 64),
-            "text": reply_text(content, embeds),
+            "text": reply_text(content, embeds, components),
         }
 
     def _open_menu(self) -> tuple[FakeMessage, Mapping[str, Any]] | None:
@@ -452,7 +453,7 @@ class Sandbox:
             "choice": choice,
             "content": shown.content,
             "ephemeral": shown.ephemeral,
-            "text": reply_text(shown.content, shown.embeds),
+            "text": reply_text(shown.content, shown.embeds, shown.components),
         }
 
     async def _registered(self, guild_id: int, name: str, timeout: float) -> Any:  # noqa: ASYNC109
@@ -517,8 +518,13 @@ class Sandbox:
         return web.json_response(self._node_state(self.node(name)))
 
 
-def reply_text(content: str, embeds: Sequence[Mapping[str, Any]]) -> str:
-    """The reply as a person reads it: content, then each embed's title, description, fields."""
+def reply_text(
+    content: str,
+    embeds: Sequence[Mapping[str, Any]],
+    components: Sequence[Mapping[str, Any]] = (),
+) -> str:
+    """The reply as a person reads it: content, then each embed's title, description, fields,
+    then each open select menu's choices, numbered as `sandbox pick` takes them."""
     parts = [content] if content else []
     for embed in embeds:
         for key in ("title", "description"):
@@ -526,6 +532,14 @@ def reply_text(content: str, embeds: Sequence[Mapping[str, Any]]) -> str:
                 parts.append(str(embed[key]))
         for field in embed.get("fields") or []:
             parts.append(f"{field.get('name', '')}: {field.get('value', '')}")
+    for row in components:
+        for component in row.get("components") or ():
+            if component.get("type") != 3 or component.get("disabled"):
+                continue
+            parts.append(f"[menu] {component.get('placeholder') or 'Choose'} (sandbox pick N):")
+            for number, option in enumerate(component.get("options") or (), start=1):
+                about = f" ({option['description']})" if option.get("description") else ""
+                parts.append(f"  {number}: {option.get('label', '')}{about}")
     return "\n".join(parts)
 
 
