@@ -269,7 +269,7 @@ async def test_search_offers_ten_results_to_the_searcher_alone(world: World) -> 
     assert menu.content == "Found 10 tracks: pick one to queue it."
     select = select_of(menu)
     assert select["custom_id"].startswith("vb:search:")
-    assert [o["label"] for o in select["options"]][:2] == ["1. Filler 000", "2. Filler 001"]
+    assert [o["label"] for o in select["options"]][:2] == ["Filler 000", "Filler 001"]
     assert len(select["options"]) == 10
     assert select["options"][0]["description"] == "Bulk · 10:00"
 

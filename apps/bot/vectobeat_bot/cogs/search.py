@@ -40,7 +40,7 @@ def results_text(tracks: Sequence[Track]) -> str:
 def _option(index: int, track: Track) -> discord.SelectOption:
     length = "live" if track.is_stream else format_duration(track.length)
     return discord.SelectOption(
-        label=clip(f"{index + 1}. {track.title}", 100),
+        label=clip(track.title, 100),
         description=clip(f"{track.author} · {length}", 100),
         value=str(index),
     )
