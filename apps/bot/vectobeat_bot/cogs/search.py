@@ -14,7 +14,8 @@ from vectobeat_bot.cogs.base import CogBase
 from vectobeat_bot.cogs.music import queued_text
 from vectobeat_bot.discord_compat import app_commands, commands, discord
 from vectobeat_bot.formatting import clip, plural
-from vectobeat_core.errors import InvalidInput
+from vectobeat_bot.player_service import PlayOutcome
+from vectobeat_core.errors import InvalidInput, VectoBeatError
 from vectobeat_core.ids import UserId
 from vectobeat_core.playback import format_duration
 from vectobeat_core.tracks import Track
@@ -62,6 +63,8 @@ class SearchPicker(discord.ui.View):
         self.origin = origin
         self.searcher = origin.user.id
         self.tracks = tuple(tracks)
+        self.picking = False
+        """A pick is under way (a second one is refused, not queued twice)."""
         self.menu: discord.ui.Select[SearchPicker] = discord.ui.Select(
             custom_id=self.custom_id,
             placeholder="Pick a track to queue",
@@ -87,23 +90,31 @@ class SearchPicker(discord.ui.View):
         return self.tracks[int(values[0])]
 
     async def _picked(self, interaction: discord.Interaction) -> None:
-        track = self._chosen()
+        if self.picking:
+            raise InvalidInput("Your pick from this search is being queued already.")
+        self.picking = True
+        try:
+            outcome = await self._queue(interaction, self._chosen())
+        finally:
+            self.picking = False
+        self.stop()
+        self.cog.open_menus.discard(self.custom_id)
+        self.menu.disabled = True
+        await interaction.edit_original_response(content=queued_text(outcome, ""), view=self)
+
+    async def _queue(self, interaction: discord.Interaction, track: Track) -> PlayOutcome:
         cog = self.cog
         guild = guild_of(interaction)
         channel = cog.user_voice_channel(interaction)
         limit = await cog.add_limit(interaction)
         await interaction.response.defer()
-        outcome = await cog.deps.players.queue_found(
+        return await cog.deps.players.queue_found(
             guild,
             [track],
             requester=UserId(interaction.user.id),
             voice_channel_id=channel,
             member_limit=limit,
         )
-        self.stop()
-        self.cog.open_menus.discard(self.custom_id)
-        self.menu.disabled = True
-        await interaction.edit_original_response(content=queued_text(outcome, ""), view=self)
 
     async def on_timeout(self) -> None:
         self.cog.open_menus.discard(self.custom_id)
@@ -124,6 +135,8 @@ class SearchPicker(discord.ui.View):
         item: discord.ui.Item[SearchPicker],
     ) -> None:
         self.cog.deps.metrics.command("search pick", "refused")
+        if not isinstance(error, VectoBeatError):
+            _log.error("search_pick_failed", exc_info=error)
         await send_error(interaction, user_message(error))
 
 
