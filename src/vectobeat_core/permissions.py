@@ -8,6 +8,8 @@
   DJ roles; once it has some, only members with DJ access.
 * Adding tracks: everyone while collaborative queueing is on; when it is off, only members with
   DJ access — which, without DJ roles, means those who manage the guild.
+* How many tracks one member may have queued: the server's ``member_track_limit`` (0: no limit);
+  members with DJ access are exempt.
 * Guild configuration (``/dj``, ``/settings``): those who manage the guild.
 """
 
@@ -30,6 +32,7 @@ __all__ = [
     "may_add_tracks",
     "may_configure",
     "may_control",
+    "member_track_limit",
     "require_add_tracks",
     "require_configure",
     "require_control",
@@ -80,6 +83,14 @@ def may_control(member: MemberFacts, settings: ServerSettings) -> bool:
 def may_add_tracks(member: MemberFacts, settings: ServerSettings) -> bool:
     """Everyone with collaborative queueing on; otherwise only members with DJ access."""
     return settings.collaborative_queue or has_dj_access(member, settings)
+
+
+def member_track_limit(member: MemberFacts, settings: ServerSettings) -> int | None:
+    """How many upcoming tracks ``member`` may have queued; ``None``: no limit (none is set, or
+    the member has DJ access)."""
+    if not settings.member_track_limit or has_dj_access(member, settings):
+        return None
+    return settings.member_track_limit
 
 
 def require_control(member: MemberFacts, settings: ServerSettings, action: str) -> None:

@@ -1,12 +1,16 @@
 """Playback rules the commands share: positions, seeking, volume, queries, playlist limits.
 
 Positions people type are ``ss``, ``mm:ss`` or ``hh:mm:ss`` (``90``, ``1:30``, ``1:02:03``);
-`parse_position` reads them into milliseconds, `format_duration` writes them back.
+`parse_position` reads them into milliseconds, `format_duration` writes them back. `/seek` also
+takes a step from where the track is (``+10``, ``-1:30``): `parse_seek` reads either into a
+`SeekTarget`. `check_member_room` is the per-member queue limit (``member_track_limit``).
 """
 
 from __future__ import annotations
 
 import re
+
+import attrs
 
 from vectobeat_core.errors import InvalidInput, LimitExceeded
 from vectobeat_core.plans import Plan
@@ -16,12 +20,15 @@ from vectobeat_core.tracks import Track
 __all__ = [
     "MAX_QUERY_LENGTH",
     "MAX_VOLUME",
+    "SeekTarget",
+    "check_member_room",
     "check_playlist_room",
     "check_seek",
     "check_volume",
     "format_duration",
     "is_link",
     "parse_position",
+    "parse_seek",
     "queue_capacity",
     "search_identifier",
 ]
@@ -31,25 +38,58 @@ _POSITION = re.compile(r"[0-9]{1,6}(?::[0-9]{1,2}){0,2}")
 _URL = re.compile(r"https?://\S+", re.IGNORECASE)
 
 
-def parse_position(text: str) -> int:
-    """``ss``, ``mm:ss`` or ``hh:mm:ss`` in milliseconds; anything else raises `InvalidInput`."""
-    if not isinstance(text, str):
-        raise InvalidInput(f"A position must be text like 1:30, got {type(text).__name__}.")
-    cleaned = text.strip()
+_POSITION_FORMS = "seconds (90), mm:ss (1:30) or hh:mm:ss (1:02:03)"
+_SEEK_FORMS = f"{_POSITION_FORMS}, or a step from now like +10 or -1:30"
+
+
+def _clock_ms(cleaned: str, shown: str, forms: str) -> int:
+    """``cleaned`` (``ss``, ``mm:ss`` or ``hh:mm:ss``) in milliseconds; ``shown`` names it in the
+    error, which lists ``forms``."""
     if not _POSITION.fullmatch(cleaned):
-        raise InvalidInput(
-            f"{cleaned[:20]!r} is not a position: write seconds (90), mm:ss (1:30) or hh:mm:ss "
-            "(1:02:03)."
-        )
+        raise InvalidInput(f"{shown[:20]!r} is not a position: write {forms}.")
     parts = [int(part) for part in cleaned.split(":")]
     if len(parts) > 1 and any(part >= 60 for part in parts[1:]):
         raise InvalidInput(
-            f"{cleaned!r} is not a position: minutes and seconds after a colon go up to 59."
+            f"{shown!r} is not a position: minutes and seconds after a colon go up to 59."
         )
     seconds = 0
     for part in parts:
         seconds = seconds * 60 + part
     return seconds * 1000
+
+
+def _text(text: object) -> str:
+    if not isinstance(text, str):
+        raise InvalidInput(f"A position must be text like 1:30, got {type(text).__name__}.")
+    return text.strip()
+
+
+def parse_position(text: str) -> int:
+    """``ss``, ``mm:ss`` or ``hh:mm:ss`` in milliseconds; anything else raises `InvalidInput`."""
+    cleaned = _text(text)
+    return _clock_ms(cleaned, cleaned, _POSITION_FORMS)
+
+
+@attrs.frozen(slots=True)
+class SeekTarget:
+    """Where a seek goes: the absolute position ``ms``, or (``relative``) ``ms`` from now."""
+
+    ms: int
+    relative: bool = False
+
+    def resolve(self, position_ms: int) -> int:
+        """The absolute position, given the track is at ``position_ms``; a step back stops at 0."""
+        return max(0, position_ms + self.ms) if self.relative else self.ms
+
+
+def parse_seek(text: str) -> SeekTarget:
+    """``83``, ``1:23``, ``1:02:03`` (a position) or ``+10``, ``-1:30`` (a step from now)."""
+    cleaned = _text(text)
+    sign, rest = cleaned[:1], cleaned[1:].strip()
+    if sign in ("+", "-"):
+        ms = _clock_ms(rest, cleaned, _SEEK_FORMS)
+        return SeekTarget(-ms if sign == "-" else ms, relative=True)
+    return SeekTarget(_clock_ms(cleaned, cleaned, _SEEK_FORMS))
 
 
 def format_duration(ms: int) -> str:
@@ -72,6 +112,21 @@ def check_seek(track: Track, position_ms: int) -> int:
             f"from 0:00 to {format_duration(max(0, track.length - 1000))}."
         )
     return position_ms
+
+
+def check_member_room(limit: int | None, queued: int, adding: int) -> None:
+    """Raise `LimitExceeded` when a member who has ``queued`` upcoming tracks may not add
+    ``adding`` more: ``limit`` is the server's ``member_track_limit`` (``None`` or 0: no limit)."""
+    if not limit or queued + adding <= limit:
+        return
+    free = max(0, limit - queued)
+    noun = "track" if adding == 1 else "tracks"
+    raise LimitExceeded(
+        f"This server lets each member have at most {limit} {'track' if limit == 1 else 'tracks'} "
+        f"queued; you have {queued}, "
+        f"so {adding} more {noun} cannot be added ({free} free). Wait until some have played, "
+        "or ask a DJ."
+    )
 
 
 def check_volume(volume: int) -> int:

@@ -108,6 +108,7 @@ class GuildQueue:
         "_items",
         "_loop",
         "_next_id",
+        "_unshuffled",
         "_upcoming_ms",
         "capacity",
         "guild_id",
@@ -132,6 +133,7 @@ class GuildQueue:
         self._loop = LoopMode.OFF
         self._next_id = 1
         self._upcoming_ms = 0
+        self._unshuffled: list[int] | None = None
 
     # -- reads ---------------------------------------------------------------------------------
 
@@ -402,20 +404,57 @@ class GuildQueue:
         return QueueEntry(EntryId(entry_id), track)
 
     def shuffle(self, seed: SupportsIndex) -> None:
-        """Shuffle the upcoming entries (the current entry never moves); same seed, same order."""
+        """Shuffle the upcoming entries (the current entry never moves); same seed, same order.
+
+        The order before is kept for `unshuffle` (one level: a second shuffle replaces it)."""
         rng = random.Random(_whole("Shuffle seed", seed))
         items = self._items
         ids, tracks = items.all_ids(), items.all_tracks()
         order = list(range(len(ids)))
         rng.shuffle(order)  # the same swaps shuffling the entries would make
         items.reset([ids[i] for i in order], [tracks[i] for i in order])
+        self._unshuffled = ids
         self.version += 1
+
+    @property
+    def unshuffled(self) -> tuple[EntryId, ...] | None:
+        """The upcoming order (entry ids) before the last shuffle; ``None``: nothing to undo."""
+        kept = self._unshuffled
+        return None if kept is None else cast("tuple[EntryId, ...]", tuple(kept))
+
+    def unshuffle(self) -> int:
+        """Undo the last shuffle: the entries it shuffled that are still queued go back to their
+        order before it, first; entries added since follow in their order. Returns how many
+        entries were put back; `InvalidInput` says why when there is nothing to undo."""
+        kept = self._unshuffled
+        if kept is None:
+            raise InvalidInput(
+                "There is no shuffle to undo: the queue has not been shuffled since it was last "
+                "cleared or unshuffled."
+            )
+        rank = {entry_id: index for index, entry_id in enumerate(kept)}
+        items = self._items
+        ids, tracks = items.all_ids(), items.all_tracks()
+        known = [k for k in range(len(ids)) if ids[k] in rank]
+        if not known:
+            self._unshuffled = None
+            raise InvalidInput(
+                "The shuffle can no longer be undone: none of the tracks it shuffled is still "
+                "queued."
+            )
+        known.sort(key=lambda k: rank[ids[k]])
+        order = known + [k for k in range(len(ids)) if ids[k] not in rank]
+        items.reset([ids[k] for k in order], [tracks[k] for k in order])
+        self._unshuffled = None
+        self.version += 1
+        return len(known)
 
     def clear(self) -> int:
         """Remove every upcoming entry; returns how many there were."""
         count = self._items.size
         self._items.reset((), ())
         self._upcoming_ms = 0
+        self._unshuffled = None
         self.version += 1
         return count
 
@@ -455,6 +494,7 @@ class GuildQueue:
             player=attrs.evolve(player, loop=self._loop),
             next_entry_id=self._next_id,
             taken_at=taken_at,
+            unshuffled=self.unshuffled,
         )
 
     @classmethod
@@ -486,5 +526,7 @@ class GuildQueue:
         queue._history.extend(snapshot.history)
         queue._loop = snapshot.player.loop
         queue._next_id = snapshot.next_entry_id
+        if snapshot.unshuffled is not None:
+            queue._unshuffled = [int(entry_id) for entry_id in snapshot.unshuffled]
         queue.version = snapshot.version
         return queue

@@ -14,7 +14,7 @@ from typing import Any, Final, TypeAlias
 import attrs
 
 from vectobeat_core.errors import InvalidSnapshot
-from vectobeat_core.ids import ChannelId, GuildId, NodeName
+from vectobeat_core.ids import ChannelId, EntryId, GuildId, NodeName
 from vectobeat_core.queue_entry import MAX_ENTRY_ID, LoopMode, QueueEntry
 from vectobeat_core.tracks import MAX_LONG
 
@@ -160,6 +160,15 @@ class PlayerState:
         )
 
 
+def _order_json(value: object) -> tuple[EntryId, ...] | None:
+    """The entry ids of the order before the last shuffle (``None``: nothing to undo)."""
+    if value is None:
+        return None
+    if not isinstance(value, list):
+        raise InvalidSnapshot("Snapshot unshuffled order must be a list of entry ids.")
+    return tuple(EntryId(_int("Snapshot unshuffled entry id", v, 1, MAX_ENTRY_ID)) for v in value)
+
+
 def _entries_json(where: str, value: object) -> tuple[QueueEntry, ...]:
     if not isinstance(value, list):
         raise InvalidSnapshot(f"Snapshot {where} must be a list.")
@@ -168,7 +177,10 @@ def _entries_json(where: str, value: object) -> tuple[QueueEntry, ...]:
 
 @attrs.frozen(slots=True)
 class QueueSnapshot:
-    """Everything needed to rebuild a guild's queue and player elsewhere (JSON: `to_json`)."""
+    """Everything needed to rebuild a guild's queue and player elsewhere (JSON: `to_json`).
+
+    ``unshuffled`` is the upcoming order before the last shuffle (entry ids), while it can be
+    restored; older snapshots lack it and read as ``None``."""
 
     guild_id: GuildId
     version: int
@@ -178,10 +190,11 @@ class QueueSnapshot:
     player: PlayerState
     next_entry_id: int
     taken_at: float
+    unshuffled: tuple[EntryId, ...] | None = None
 
     def to_json(self) -> dict[str, Any]:
         """A compact JSON-safe dict, marked with its kind and format version ``"v": 1``."""
-        return {
+        out: dict[str, Any] = {
             "k": SNAPSHOT_KIND,
             "v": SNAPSHOT_VERSION,
             "g": str(self.guild_id),
@@ -193,6 +206,9 @@ class QueueSnapshot:
             "x": self.next_entry_id,
             "at": self.taken_at,
         }
+        if self.unshuffled is not None:
+            out["u"] = [int(entry_id) for entry_id in self.unshuffled]
+        return out
 
     @classmethod
     def from_json(cls, obj: object) -> QueueSnapshot:
@@ -222,4 +238,5 @@ class QueueSnapshot:
             player=PlayerState.from_json(obj["p"]),
             next_entry_id=_int("Snapshot next entry id", obj["x"], 1, MAX_ENTRY_ID + 1),
             taken_at=snapshot_seconds("Snapshot taken_at", obj["at"]),
+            unshuffled=_order_json(obj.get("u")),
         )

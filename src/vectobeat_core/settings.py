@@ -102,6 +102,7 @@ def redact_url(url: str | None) -> str | None:
 _RULES: dict[str, rules.Rule] = {
     "queue_limit": rules.whole(1, MAX_QUEUE_LIMIT),
     "collaborative_queue": rules.flag,
+    "member_track_limit": rules.whole(0, MAX_QUEUE_LIMIT),
     "dj_role_ids": rules.role_ids(MAX_DJ_ROLES),
     "default_volume": rules.whole(0, MAX_VOLUME),
     "autoplay": rules.flag,
@@ -157,6 +158,7 @@ class ServerSettings:
 
     queue_limit: int = 100
     collaborative_queue: bool = True
+    member_track_limit: int = 0
     dj_role_ids: tuple[RoleId, ...] = ()
     default_volume: int = 100
     autoplay: bool = False
@@ -540,6 +542,7 @@ SETTING_HELP: Mapping[str, str] = MappingProxyType(
     {
         "queue_limit": "Most tracks a queue holds (the plan caps it).",
         "collaborative_queue": "Everyone may add tracks; off: only DJs and the requester of a track may change the queue.",
+        "member_track_limit": "Most upcoming tracks one member may have queued (0: no limit); DJs are exempt.",
         "dj_role_ids": "Roles whose members may skip, remove and reorder anyone's tracks (role ids, separated by commas or spaces).",
         "default_volume": "Volume a new player starts at, 0 to 200 (%).",
         "autoplay": "When the queue runs out, play the last track's mix (or its artist), none of the recent tracks.",

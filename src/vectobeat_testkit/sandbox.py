@@ -8,6 +8,7 @@ it. A small control API lets another process drive it (``vectobeat-ops sandbox .
 
     GET  /state                       addresses, the demo world, each node and its players
     POST /send   {"command": "/play lofi", "timeout": 20}    run a slash command as the demo user
+    POST /pick   {"choice": 2, "timeout": 20}                pick a result in the latest /search menu
     POST /nodes/{name}/kill | /nodes/{name}/revive            fail a node / bring it back
 
 ``python -m vectobeat_testkit.sandbox`` runs one on its own (``vectobeat-ops up`` embeds it).
@@ -33,6 +34,7 @@ from vectobeat_testkit.discord import (
     ADMINISTRATOR,
     FakeDiscord,
     FakeGuild,
+    FakeMessage,
     FakeUser,
     UserGuild,
 )
@@ -266,6 +268,7 @@ class Sandbox:
                 web.get("/state", self._state_route),
                 web.get("/lavalink", self._lavalink_route),
                 web.post("/send", self._send_route),
+                web.post("/pick", self._pick_route),
                 web.post("/nodes/{name}/{action}", self._node_route),
             ]
         )
@@ -389,9 +392,10 @@ class Sandbox:
             if response.type == DEFERRED:
                 message = await self.discord.wait_for_answer(record.id, timeout)
                 content, embeds, flags = message.content, list(message.embeds), message.flags
+                components = list(message.components)
             else:
                 content, embeds = response.content, response.embeds
-                flags = int(response.data.get("flags") or 0)
+                flags, components = response.flags, response.components
         except TimeoutError:
             raise Unavailable(f"the bot did not answer /{path} within {timeout:g} s") from None
         return {
@@ -400,7 +404,56 @@ class Sandbox:
             "content": content,
             "embeds": [dict(e) for e in embeds],
             "ephemeral": bool(flags & 64),
-            "text": reply_text(content, embeds),
+            "text": reply_text(content, embeds, components),
+        }
+
+    def _open_menu(self) -> tuple[FakeMessage, Mapping[str, Any]] | None:
+        """The newest bot message in the demo text channel with a select menu still enabled."""
+        channel = self.demo.text_channel
+        for message in sorted(self.discord.world.messages.values(), key=lambda m: -m.id):
+            if message.channel_id != channel or message.author.id != self.discord.bot_user.id:
+                continue
+            for row in message.components:
+                for component in row.get("components") or ():
+                    if component.get("type") == 3 and not component.get("disabled"):
+                        return message, component
+        return None
+
+    async def pick(self, choice: int, timeout: float = 20.0) -> dict[str, Any]:  # noqa: ASYNC109 - a CLI deadline
+        """Pick result ``choice`` (1-based) in the latest open /search menu as the demo user;
+        return the bot's answer (the updated menu message, or its error)."""
+        found = self._open_menu()
+        if found is None:
+            raise NotFound(
+                'there is no open /search menu; run sandbox send "/search <words>" first'
+            )
+        message, menu = found
+        options = list(menu.get("options") or ())
+        if not 1 <= choice <= len(options):
+            raise InvalidInput(f"choose a result from 1 to {len(options)}, not {choice}")
+        record = await self.discord.click(
+            message_id=message.id,
+            user_id=self.demo.user.id,
+            custom_id=str(menu["custom_id"]),
+            values=[str(options[choice - 1]["value"])],
+        )
+        world = self.discord.world
+
+        def answered() -> FakeMessage | None:
+            if record.followups:
+                return record.followups[-1]
+            shown = world.messages.get(message.id)
+            return shown if shown is not None and shown != message else None
+
+        try:
+            shown = await self.discord.wait_for(answered, timeout)
+        except TimeoutError:
+            raise Unavailable(f"the bot did not answer the pick within {timeout:g} s") from None
+        return {
+            "choice": choice,
+            "content": shown.content,
+            "ephemeral": shown.ephemeral,
+            "text": reply_text(shown.content, shown.embeds, shown.components),
         }
 
     async def _registered(self, guild_id: int, name: str, timeout: float) -> Any:  # noqa: ASYNC109
@@ -438,6 +491,19 @@ class Sandbox:
             return web.json_response({"error": exc.message}, status=exc.status)
         return web.json_response(reply)
 
+    async def _pick_route(self, request: web.Request) -> web.Response:
+        try:
+            body = await request.json()
+            choice = body["choice"]
+            if isinstance(choice, bool) or not isinstance(choice, int):
+                raise TypeError(f"choice must be a whole number, got {choice!r}")
+            reply = await self.pick(choice, float(body.get("timeout", 20.0)))
+        except (ValueError, KeyError, TypeError) as exc:
+            return web.json_response({"error": f"bad request: {exc}"}, status=400)
+        except VectoBeatError as exc:
+            return web.json_response({"error": exc.message}, status=exc.status)
+        return web.json_response(reply)
+
     async def _node_route(self, request: web.Request) -> web.Response:
         name, action = request.match_info["name"], request.match_info["action"]
         try:
@@ -452,8 +518,13 @@ class Sandbox:
         return web.json_response(self._node_state(self.node(name)))
 
 
-def reply_text(content: str, embeds: Sequence[Mapping[str, Any]]) -> str:
-    """The reply as a person reads it: content, then each embed's title, description, fields."""
+def reply_text(
+    content: str,
+    embeds: Sequence[Mapping[str, Any]],
+    components: Sequence[Mapping[str, Any]] = (),
+) -> str:
+    """The reply as a person reads it: content, then each embed's title, description, fields,
+    then each open select menu's choices, numbered as `sandbox pick` takes them."""
     parts = [content] if content else []
     for embed in embeds:
         for key in ("title", "description"):
@@ -461,6 +532,14 @@ def reply_text(content: str, embeds: Sequence[Mapping[str, Any]]) -> str:
                 parts.append(str(embed[key]))
         for field in embed.get("fields") or []:
             parts.append(f"{field.get('name', '')}: {field.get('value', '')}")
+    for row in components:
+        for component in row.get("components") or ():
+            if component.get("type") != 3 or component.get("disabled"):
+                continue
+            parts.append(f"[menu] {component.get('placeholder') or 'Choose'} (sandbox pick N):")
+            for number, option in enumerate(component.get("options") or (), start=1):
+                about = f" ({option['description']})" if option.get("description") else ""
+                parts.append(f"  {number}: {option.get('label', '')}{about}")
     return "\n".join(parts)
 
 

@@ -102,6 +102,8 @@ async def test_a_stream_of_mutations_always_loads_the_latest(harness: Harness) -
         lambda: queue.add(make_track(998), 1),
         lambda: queue.remove_range(2, 9),
         queue.dedupe,
+        queue.unshuffle,
+        lambda: queue.shuffle(8),
         queue.previous,
         queue.clear,
         lambda: queue.add_many([make_track(500 + i) for i in range(5)]),

@@ -90,7 +90,7 @@ async def test_queue_commands_do_what_a_user_expects(world: World) -> None:
     shown = (await w.run(guild, user, "queue")).content
     assert "1. **Echo Song**" in shown and "2. **Bravo Song**" in shown
 
-    removed = await w.run(guild, user, "remove", {"position": 2})
+    removed = await w.run(guild, user, "remove", {"from": 2})
     assert removed.content.startswith("Removed **Bravo Song**")
     shown = (await w.run(guild, user, "queue")).content
     assert "Bravo Song" not in shown and "Page 1/1 · 3 tracks" in shown

@@ -13,6 +13,7 @@ import anyio
 import pytest
 import yarl
 
+from vectobeat_core.errors import InvalidInput
 from vectobeat_testkit.discord import FakeDiscord, FakeGuild, point_discordpy_at
 
 with warnings.catch_warnings():
@@ -241,6 +242,9 @@ async def test_sync_then_slash_command_is_answered(
     assert update.type == 7
     assert fake.world.messages[message.id].content == "pong again"
     assert fake.world.messages[message.id].components == ()
+    # as in a Discord client, only a component the message shows can be used
+    with pytest.raises(InvalidInput, match="no component with custom_id 'ping:again'"):
+        await fake.click(message_id=message.id, user_id=guild.owner_id, custom_id="ping:again")
 
 
 @pytest.mark.anyio

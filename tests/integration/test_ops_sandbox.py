@@ -109,3 +109,38 @@ async def test_nodes_check_finds_the_sandbox_nodes_without_lavalink_nodes(
     assert sorted(n["name"] for n in report["nodes"]) == ["eu-1", "eu-2", "us-1", "us-2"]
     assert report["ok"] is True
     assert sandbox.lavalink_password not in result.output
+
+
+@pytest.mark.anyio
+async def test_pick_chooses_in_the_latest_open_search_menu(sandbox: Sandbox) -> None:
+    demo = sandbox.demo
+    async with httpx.AsyncClient(base_url=sandbox.control_url) as client:
+        none = await client.post("/pick", json={"choice": 1})
+        assert none.status_code == 404 and "/search" in none.json()["error"]
+        menu = {
+            "type": 3,
+            "custom_id": "vb:search:1",
+            "options": [{"label": "1. A", "value": "0"}, {"label": "2. B", "value": "1"}],
+        }
+        async with httpx.AsyncClient(
+            base_url=sandbox.discord.api_base,
+            headers={"Authorization": f"Bot {sandbox.token}"},
+        ) as bot:
+            sent = await bot.post(
+                f"/channels/{demo.text_channel}/messages",
+                json={
+                    "content": "Found 2 tracks",
+                    "components": [{"type": 1, "components": [menu]}],
+                },
+            )
+            assert sent.status_code == 200, sent.text
+        beyond = await client.post("/pick", json={"choice": 3})
+        assert beyond.status_code == 400 and "from 1 to 2" in beyond.json()["error"]
+        assert (await client.post("/pick", json={"choice": "2"})).status_code == 400
+        unanswered = await client.post("/pick", json={"choice": 2, "timeout": 0.5})
+        assert unanswered.status_code == 503 and "did not answer" in unanswered.json()["error"]
+    clicks = [r for r in sandbox.discord.world.interactions.values() if r.type == 3]
+    assert [r.payload["data"] for r in clicks] == [
+        {"custom_id": "vb:search:1", "component_type": 3, "values": ["1"]}
+    ]
+    assert clicks[0].payload["member"]["user"]["id"] == str(demo.user.id)

@@ -73,6 +73,7 @@ def server_settings(draw: st.DrawFn) -> ServerSettings:
     return ServerSettings(
         queue_limit=draw(st.integers(1, MAX_QUEUE_LIMIT)),
         collaborative_queue=draw(st.booleans()),
+        member_track_limit=draw(st.integers(0, MAX_QUEUE_LIMIT)),
         dj_role_ids=tuple(draw(st.lists(role_ids, max_size=MAX_DJ_ROLES, unique=True))),
         default_volume=draw(st.integers(0, 200)),
         autoplay=draw(st.booleans()),

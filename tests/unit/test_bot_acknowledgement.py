@@ -8,7 +8,7 @@ from typing import cast
 import anyio
 import pytest
 
-from tests.redis_support import ManualClock
+from tests.redis_support import ManualClock, make_track
 from vectobeat_adapters.lavalink.cluster import LavalinkCluster
 from vectobeat_adapters.memory.queue_store import MemoryQueueStore
 from vectobeat_adapters.queue_journal import QueueJournal
@@ -105,4 +105,23 @@ async def test_a_change_saved_nowhere_is_made_but_the_reply_says_it_is_not_saved
                 await service.set_loop(G, LoopMode.QUEUE)
             session = service.peek(G)
             assert session is not None and session.queue.loop is LoopMode.QUEUE
+            tg.cancel_scope.cancel()
+
+
+async def test_a_shuffle_is_stored_with_its_undo_before_the_reply() -> None:
+    store = SwitchStore()
+    writer = CoalescingWriter(store, window=60)
+    service = service_with(store, writer)
+    with anyio.fail_after(10):
+        async with anyio.create_task_group() as tg:
+            await tg.start(writer.run)
+            added = await service.edit(G, lambda q: q.add_many(make_track(i) for i in range(6)))
+            await service.edit(G, lambda q: q.shuffle(3))
+            stored = await store.load(G)
+            assert stored is not None
+            assert stored.unshuffled == tuple(e.entry_id for e in added)
+            await service.edit(G, lambda q: q.unshuffle())
+            stored = await store.load(G)
+            assert stored is not None and stored.unshuffled is None
+            assert stored.entries == added
             tg.cancel_scope.cancel()

@@ -53,7 +53,7 @@ def test_the_cli_has_every_command_of_the_issue() -> None:
     for expected in (
         "validate-env", "db upgrade", "db current", "nodes check", "nodes watch", "queue inspect",
         "queue export", "settings show", "plans show", "alarms test", "up", "sandbox send",
-        "sandbox kill-node", "sandbox revive-node",
+        "sandbox pick", "sandbox kill-node", "sandbox revive-node",
     ):  # fmt: skip
         assert expected in names
 
@@ -262,6 +262,7 @@ def test_alarms_test_without_sinks_is_a_config_error() -> None:
 def test_sandbox_commands_without_a_sandbox_say_how_to_start_one() -> None:
     for args in (
         ["sandbox", "send", "/play lofi"],
+        ["sandbox", "pick", "2"],
         ["sandbox", "kill-node", "eu-1"],
         ["sandbox", "status", "--json"],
     ):
@@ -271,6 +272,7 @@ def test_sandbox_commands_without_a_sandbox_say_how_to_start_one() -> None:
 
 
 def test_usage_errors_exit_2() -> None:
+    assert runner.invoke(app, ["sandbox", "pick", "0"]).exit_code == 2  # results count from 1
     assert runner.invoke(app, ["validate-env", "--component", "robot"]).exit_code == 2
     assert runner.invoke(app, ["nodes", "frobnicate"]).exit_code == 2
 

@@ -72,3 +72,22 @@ def test_reply_text_reads_content_and_embeds() -> None:
         {"title": "Queue", "description": "1. Song", "fields": [{"name": "Node", "value": "eu-1"}]}
     ]
     assert reply_text("Now playing", embeds) == "Now playing\nQueue\n1. Song\nNode: eu-1"
+
+
+def test_reply_text_lists_an_open_menus_choices_as_pick_numbers() -> None:
+    menu = {
+        "type": 3,
+        "custom_id": "vb:search:1",
+        "placeholder": "Pick a track to queue",
+        "options": [
+            {"label": "Alpha", "value": "0", "description": "Band · 3:00"},
+            {"label": "Bravo", "value": "1"},
+        ],
+    }
+    rows = [{"type": 1, "components": [menu]}]
+    assert reply_text("Found 2 tracks", [], rows) == (
+        "Found 2 tracks\n[menu] Pick a track to queue (sandbox pick N):\n"
+        "  1: Alpha (Band · 3:00)\n  2: Bravo"
+    )
+    closed = [{"type": 1, "components": [{**menu, "disabled": True}]}]
+    assert reply_text("Queued", [], closed) == "Queued"

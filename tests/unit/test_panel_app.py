@@ -545,3 +545,21 @@ async def test_routing_shows_where_a_pinned_guild_plays_now_and_why(harness: Pan
     await _playing_on(harness, GROWTH_GUILD, "odd-1", "auto")  # no concrete region: not guessed
     odd = (await harness.client.get(api)).json()["playing"]
     assert odd == {"region": "unknown", "node": "odd-1", "displaced": False, "reason": None}
+
+
+@pytest.mark.anyio
+async def test_the_member_track_limit_is_shown_and_saved(harness: PanelHarness) -> None:
+    csrf = await harness.login()
+    page = await harness.client.get(f"/guilds/{FREE_GUILD}/settings")
+    assert "Tracks per member" in page.text
+    assert "Most upcoming tracks one member may have queued (0: no limit)" in page.text
+    bad = await harness.client.post(
+        f"/guilds/{FREE_GUILD}/settings", data=_form(csrf, 0, member_track_limit="-1")
+    )
+    assert bad.status_code == 400 and "member_track_limit" in bad.text
+    saved = await harness.client.post(
+        f"/guilds/{FREE_GUILD}/settings", data=_form(csrf, 0, member_track_limit="3")
+    )
+    assert saved.status_code == 200, saved.text
+    record = await harness.services.settings.get(GuildId(FREE_GUILD))
+    assert record is not None and record.settings.member_track_limit == 3

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import attrs
 import pytest
 from hypothesis import given
@@ -10,14 +12,24 @@ from hypothesis import strategies as st
 from tests.strategies.settings import plans, server_settings
 from tests.strategies.tracks import tracks
 from vectobeat_core.errors import InvalidInput, LimitExceeded
+from vectobeat_core.ids import UserId
+from vectobeat_core.permissions import (
+    MANAGE_GUILD,
+    MemberFacts,
+    has_dj_access,
+    member_track_limit,
+)
 from vectobeat_core.plans import Plan, Tier, default_catalogue
 from vectobeat_core.playback import (
     MAX_QUERY_LENGTH,
+    SeekTarget,
+    check_member_room,
     check_playlist_room,
     check_seek,
     check_volume,
     format_duration,
     parse_position,
+    parse_seek,
     queue_capacity,
     search_identifier,
 )
@@ -119,3 +131,99 @@ def test_free_plan_has_no_playlists() -> None:
 def test_a_position_that_is_not_text_is_refused() -> None:
     with pytest.raises(InvalidInput, match="must be text"):
         parse_position(90)  # type: ignore[arg-type]
+
+
+# -- /seek: a position or a step from now ---------------------------------------------------------
+
+_SECONDS = st.integers(0, 99 * 3600 + 59 * 60 + 59)
+
+
+@pytest.mark.parametrize(
+    ("text", "target"),
+    [
+        ("83", SeekTarget(83_000)),
+        ("1:23", SeekTarget(83_000)),
+        ("1:02:03", SeekTarget(3_723_000)),
+        ("+10", SeekTarget(10_000, relative=True)),
+        ("-10", SeekTarget(-10_000, relative=True)),
+        (" + 1:30 ", SeekTarget(90_000, relative=True)),
+        ("-0", SeekTarget(0, relative=True)),
+    ],
+)
+def test_parse_seek_reads_positions_and_steps(text: str, target: SeekTarget) -> None:
+    assert parse_seek(text) == target
+
+
+@pytest.mark.parametrize("text", ["", "+", "-", "+-5", "--5", "1:60", "+1:60", "ten", "+1.5", "5s"])
+def test_parse_seek_rejects_anything_else_naming_the_forms(text: str) -> None:
+    with pytest.raises(InvalidInput) as info:
+        parse_seek(text)
+    assert "+10" in info.value.message or "59" in info.value.message
+
+
+@given(_SECONDS, st.sampled_from(["", "+", "-"]))
+def test_parse_seek_round_trips_format_duration(seconds: int, sign: str) -> None:
+    target = parse_seek(sign + format_duration(seconds * 1000))
+    assert target.relative == bool(sign)
+    assert target.ms == (-1 if sign == "-" else 1) * seconds * 1000
+
+
+@given(_SECONDS, st.integers(0, 10**9), st.booleans())
+def test_a_step_resolves_from_the_position_and_never_below_zero(
+    seconds: int, position: int, back: bool
+) -> None:
+    step = parse_seek(("-" if back else "+") + str(seconds))
+    resolved = step.resolve(position)
+    assert resolved == max(0, position + (-seconds if back else seconds) * 1000)
+    assert parse_seek(str(seconds)).resolve(position) == seconds * 1000  # absolute ignores it
+
+
+def _seek_form(text: str) -> bool:
+    """The oracle: an optional sign, then ss, mm:ss or hh:mm:ss with 0-59 after each colon."""
+    rest = text.strip()
+    if rest[:1] in ("+", "-"):
+        rest = rest[1:].strip()
+    if not re.fullmatch(r"[0-9]{1,6}(?::[0-9]{1,2}){0,2}", rest):
+        return False
+    return all(int(part) < 60 for part in rest.split(":")[1:])
+
+
+@given(st.text(alphabet=" +-0123456789:a٣\t", max_size=12))
+def test_parse_seek_accepts_exactly_its_forms(text: str) -> None:
+    try:
+        parse_seek(text)
+    except InvalidInput:
+        assert not _seek_form(text)
+    else:
+        assert _seek_form(text)
+
+
+# -- the per-member queue limit -------------------------------------------------------------------
+
+
+@given(st.none() | st.integers(0, 500), st.integers(0, 500), st.integers(1, 200))
+def test_member_room_refuses_exactly_what_passes_the_limit(
+    limit: int | None, queued: int, adding: int
+) -> None:
+    over = bool(limit) and queued + adding > (limit or 0)
+    if over:
+        with pytest.raises(LimitExceeded) as info:
+            check_member_room(limit, queued, adding)
+        noun = "track" if limit == 1 else "tracks"
+        assert f"at most {limit} {noun} queued" in info.value.message
+        assert f"you have {queued}" in info.value.message
+    else:
+        check_member_room(limit, queued, adding)
+
+
+@given(server_settings(), st.booleans(), st.booleans())
+def test_djs_are_exempt_from_the_member_limit(
+    settings: ServerSettings, manager: bool, has_role: bool
+) -> None:
+    roles = settings.dj_role_ids[:1] if has_role else ()
+    member = MemberFacts(UserId(5), roles, permissions=MANAGE_GUILD if manager else 0)
+    limit = member_track_limit(member, settings)
+    if has_dj_access(member, settings) or not settings.member_track_limit:
+        assert limit is None
+    else:
+        assert limit == settings.member_track_limit

@@ -276,6 +276,76 @@ class TestEditing:
         assert first.current == second.current
         assert sorted(e.entry_id for e in first) == list(range(2, size + 1))
 
+    @given(st.integers(), st.integers(2, 80))
+    def test_unshuffle_restores_the_order_before_the_shuffle(self, seed: int, size: int) -> None:
+        queue = filled(size)
+        queue.next()
+        before = list(queue)
+        queue.shuffle(seed)
+        assert queue.unshuffled == tuple(e.entry_id for e in before)
+        assert queue.unshuffle() == len(before)
+        assert list(queue) == before
+        assert queue.snapshot(PlayerState(), 1.0).unshuffled is None  # nothing left to undo
+        with pytest.raises(InvalidInput, match="no shuffle to undo"):
+            queue.unshuffle()
+
+    @given(
+        st.integers(),
+        st.integers(2, 40),
+        st.lists(st.tuples(st.sampled_from(["add", "remove", "next"]), st.integers(0, 10**6))),
+    )
+    def test_unshuffle_after_changes_keeps_survivors_in_order_then_new_entries(
+        self, seed: int, size: int, changes: list[tuple[str, int]]
+    ) -> None:
+        queue = filled(size)
+        original = [e.entry_id for e in queue]
+        queue.shuffle(seed)
+        for kind, number in changes:
+            if kind == "add":
+                queue.add(make_track(1000 + number), number % (len(queue) + 1) + 1)
+            elif len(queue) and kind == "remove":
+                queue.remove(number % len(queue) + 1)
+            elif len(queue):
+                queue.next()
+        now = [e.entry_id for e in queue]
+        survivors = [i for i in original if i in now]
+        added = [i for i in now if i not in original]
+        if not survivors:
+            with pytest.raises(InvalidInput, match="no longer be undone"):
+                queue.unshuffle()
+            assert queue.unshuffled is None
+            return
+        assert queue.unshuffle() == len(survivors)
+        assert [e.entry_id for e in queue] == survivors + added
+        assert queue.total_duration() == sum(
+            e.track.length for e in (*queue, *([queue.current] if queue.current else []))
+        )
+
+    def test_a_cleared_queue_has_no_shuffle_to_undo(self) -> None:
+        queue = filled(5)
+        queue.shuffle(3)
+        queue.clear()
+        queue.add(make_track(9))
+        with pytest.raises(InvalidInput, match="no shuffle to undo"):
+            queue.unshuffle()
+
+    def test_the_undo_survives_a_snapshot(self) -> None:
+        queue = filled(6)
+        before = list(queue)
+        queue.shuffle(11)
+        snapshot = queue.snapshot(PlayerState(), 1.0)
+        restored = GuildQueue.restore(
+            QueueSnapshot.from_json(json.loads(json.dumps(snapshot.to_json())))
+        )
+        assert restored.unshuffled == snapshot.unshuffled == tuple(e.entry_id for e in before)
+        restored.unshuffle()
+        assert list(restored) == before
+        plain = filled(2).snapshot(PlayerState(), 1.0).to_json()
+        assert "u" not in plain  # no shuffle, nothing stored
+        assert QueueSnapshot.from_json(plain).unshuffled is None
+        with pytest.raises(InvalidSnapshot, match="unshuffled"):
+            QueueSnapshot.from_json({**plain, "u": ["x"]})
+
     def test_clear(self) -> None:
         queue = filled(5)
         queue.next()

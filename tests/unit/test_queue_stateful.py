@@ -11,7 +11,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 import vectobeat_core._blocklist as blocklist_module
 from tests.strategies.tracks import player_states, tracks
-from vectobeat_core.errors import PositionOutOfRange, QueueEmpty, QueueFull
+from vectobeat_core.errors import InvalidInput, PositionOutOfRange, QueueEmpty, QueueFull
 from vectobeat_core.ids import EntryId, GuildId
 from vectobeat_core.queue import GuildQueue, LoopMode, PlayerState, QueueEntry, QueueSnapshot
 from vectobeat_core.tracks import Track
@@ -37,6 +37,7 @@ class Model:
         self.loop = LoopMode.OFF
         self.next_id = 1
         self.version = 0
+        self.unshuffled: list[int] | None = None
 
     def retire(self, pair: Pair) -> None:
         self.history.append(pair)
@@ -210,7 +211,26 @@ class QueueMachine(RuleBasedStateMachine):
     def shuffle(self, seed: int) -> None:
         m = self.model
         self.queue.shuffle(seed)
+        m.unshuffled = [entry_id for entry_id, _ in m.items]
         random.Random(seed).shuffle(m.items)
+        m.version += 1
+
+    @rule()
+    def unshuffle(self) -> None:
+        m = self.model
+        if m.unshuffled is None:
+            with pytest.raises(InvalidInput, match="no shuffle to undo"):
+                self.queue.unshuffle()
+            return
+        rank = {entry_id: index for index, entry_id in enumerate(m.unshuffled)}
+        known = sorted((p for p in m.items if p[0] in rank), key=lambda p: rank[p[0]])
+        m.unshuffled = None
+        if not known:
+            with pytest.raises(InvalidInput, match="no longer be undone"):
+                self.queue.unshuffle()
+            return
+        assert self.queue.unshuffle() == len(known)
+        m.items = known + [p for p in m.items if p[0] not in rank]
         m.version += 1
 
     @precondition(lambda self: len(self.model.items) < 30)
@@ -219,6 +239,7 @@ class QueueMachine(RuleBasedStateMachine):
         m = self.model
         assert self.queue.clear() == len(m.items)
         m.items.clear()
+        m.unshuffled = None
         m.version += 1
 
     @rule()
@@ -276,6 +297,7 @@ class QueueMachine(RuleBasedStateMachine):
         assert q.loop is m.loop
         assert q.version == m.version
         assert q.next_entry_id == m.next_id
+        assert q.unshuffled == (None if m.unshuffled is None else tuple(m.unshuffled))
         playing = [p[0] for p in m.items] + ([] if m.current is None else [m.current[0]])
         assert len(set(playing)) == len(playing)
         upcoming = sum(duration(t) for _, t in m.items)

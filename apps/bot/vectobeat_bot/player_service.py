@@ -50,6 +50,8 @@ from vectobeat_core.errors import (
 )
 from vectobeat_core.ids import ChannelId, GuildId, NodeName, UserId
 from vectobeat_core.playback import (
+    SeekTarget,
+    check_member_room,
     check_seek,
     check_volume,
     is_link,
@@ -344,10 +346,36 @@ class PlayerService:
         query: str,
         requester: UserId,
         voice_channel_id: ChannelId,
+        front: bool = False,
+        member_limit: int | None = None,
     ) -> PlayOutcome:
-        """Resolve ``query`` and queue it (a playlist whole or not at all); start if idle."""
+        """Resolve ``query`` and queue it (a playlist whole or not at all, at the front with
+        ``front``); start if idle. ``member_limit``: see `add_tracks`."""
         result = await self.search(guild_id, query)
         tracks = result.tracks if result.kind == "playlist" else result.tracks[:1]
+        outcome = await self.queue_found(
+            guild_id,
+            tracks,
+            requester=requester,
+            voice_channel_id=voice_channel_id,
+            front=front,
+            member_limit=member_limit,
+        )
+        playlist = result.playlist_name if result.kind == "playlist" else None
+        return attrs.evolve(outcome, playlist=playlist)
+
+    async def queue_found(
+        self,
+        guild_id: GuildId,
+        tracks: Sequence[Track],
+        *,
+        requester: UserId,
+        voice_channel_id: ChannelId,
+        front: bool = False,
+        member_limit: int | None = None,
+    ) -> PlayOutcome:
+        """Queue tracks a search found for ``requester`` (minus the duplicates the automation
+        engine trims) through `add_tracks`."""
         tracks = tuple(attrs.evolve(t, requester=requester) for t in tracks)
         skipped = 0
         if self.trim is not None:
@@ -355,9 +383,10 @@ class PlayerService:
             if not trimmed.kept:
                 raise InvalidInput(trimmed.message())
             tracks, skipped = trimmed.kept, len(trimmed.skipped)
-        outcome = await self.add_tracks(guild_id, tracks, voice_channel_id)
-        playlist = result.playlist_name if result.kind == "playlist" else None
-        return attrs.evolve(outcome, playlist=playlist, skipped=skipped)
+        outcome = await self.add_tracks(
+            guild_id, tracks, voice_channel_id, front=front, member_limit=member_limit
+        )
+        return attrs.evolve(outcome, skipped=skipped)
 
     async def search(self, guild_id: GuildId, query: str) -> LoadResult:
         """Load ``query`` within the guild's source access: a link only if its host and its loaded
@@ -503,13 +532,49 @@ class PlayerService:
             self.changed(guild_id)
             return entry
 
-    @acknowledged
     async def seek(self, guild_id: GuildId, position_ms: int) -> QueueEntry:
+        """Seek the current track to ``position_ms``; returns the entry (see `seek_to`)."""
+        entry, _ = await self.seek_to(guild_id, SeekTarget(position_ms))
+        return entry
+
+    @acknowledged
+    async def seek_to(self, guild_id: GuildId, target: SeekTarget) -> tuple[QueueEntry, int]:
+        """Seek the current track to ``target`` (a position, or a step from where it is now);
+        returns the entry and the position sought."""
         session = await self._existing(guild_id)
         async with session.lock:
             entry = self._playing(session)
-            await self.cluster.seek(guild_id, check_seek(entry.track, position_ms))
+            info = self.cluster.player(guild_id)
+            ms = check_seek(entry.track, target.resolve(0 if info is None else info.position_ms))
+            await self.cluster.seek(guild_id, ms)
             self.changed(guild_id)
+            return entry, ms
+
+    @acknowledged
+    async def replay(self, guild_id: GuildId) -> QueueEntry:
+        """Start the current track again: a seek to 0, or (a stream or an unseekable track)
+        playing it anew."""
+        session = await self._existing(guild_id)
+        async with session.lock:
+            entry = self._playing(session)
+            track = entry.track
+            if track.is_seekable and not track.is_stream:
+                await self.cluster.seek(guild_id, 0)
+            else:
+                await self._start(guild_id, session, entry)
+            self.changed(guild_id)
+            return entry
+
+    @acknowledged
+    async def previous(self, guild_id: GuildId) -> QueueEntry:
+        """Play the last track of the history now; the current one is queued next."""
+        session = await self._existing(guild_id)
+        async with session.lock:
+            entry = session.queue.previous()
+            try:
+                await self._start(guild_id, session, entry)
+            finally:
+                self.changed(guild_id)
             return entry
 
     @acknowledged
@@ -557,13 +622,25 @@ class PlayerService:
 
     @acknowledged
     async def add_tracks(
-        self, guild_id: GuildId, tracks: Sequence[Track], voice_channel_id: ChannelId
+        self,
+        guild_id: GuildId,
+        tracks: Sequence[Track],
+        voice_channel_id: ChannelId,
+        *,
+        front: bool = False,
+        member_limit: int | None = None,
     ) -> PlayOutcome:
-        """Queue resolved tracks all-or-nothing; start playing if nothing plays yet."""
+        """Queue resolved tracks all-or-nothing, at the end or (``front``) next; start playing if
+        nothing plays yet. ``member_limit`` (the requester's per-member limit, ``None`` for none)
+        refuses tracks that would give the requester of the first track more queued than that."""
         session = await self.session(guild_id)
         async with session.lock:
-            position = len(session.queue) + 1
-            added = session.queue.add_many(tracks)
+            if member_limit and tracks:
+                requester = tracks[0].requester
+                queued = sum(1 for e in session.queue if e.track.requester == requester)
+                check_member_room(member_limit, queued, len(tracks))
+            position = 1 if front else len(session.queue) + 1
+            added = session.queue.add_many(tracks, position)
             session.voice_channel_id = voice_channel_id
             started = None
             try:

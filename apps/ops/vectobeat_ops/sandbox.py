@@ -1,4 +1,4 @@
-"""``vectobeat-ops sandbox send|kill-node|revive-node|status``: drive the sandbox `up` runs."""
+"""``vectobeat-ops sandbox send|pick|kill-node|revive-node|status``: drive the sandbox `up` runs."""
 
 from __future__ import annotations
 
@@ -56,6 +56,15 @@ def control(
     return data
 
 
+def _print_reply(reply: Any, as_json: bool) -> None:
+    if as_json:
+        print_json(reply)
+    else:
+        stdout().print(
+            reply.get("text") or "(the bot answered with no text)", highlight=False, markup=False
+        )
+
+
 @app.command("send")
 def send(
     command: Annotated[
@@ -75,12 +84,29 @@ def send(
         reply = control(
             state_file, "POST", "/send", {"command": command, "timeout": timeout}, timeout + 5
         )
-    if as_json:
-        print_json(reply)
-    else:
-        stdout().print(
-            reply.get("text") or "(the bot answered with no text)", highlight=False, markup=False
+    _print_reply(reply, as_json)
+
+
+@app.command("pick")
+def pick(
+    choice: Annotated[
+        int, typer.Argument(help="Which result of the latest /search menu, from 1.", min=1)
+    ],
+    timeout: Annotated[
+        float, typer.Option("--timeout", help="Seconds to wait for the bot's reply.")
+    ] = 20.0,
+    state_file: StateFile = DEFAULT_STATE_FILE,
+    as_json: JsonFlag = False,
+) -> None:
+    """Pick a result in the menu of the latest /search as the demo user; print the bot's reply.
+
+    Example: vectobeat-ops sandbox send "/search song" then vectobeat-ops sandbox pick 2
+    """
+    with reporting():
+        reply = control(
+            state_file, "POST", "/pick", {"choice": choice, "timeout": timeout}, timeout + 5
         )
+    _print_reply(reply, as_json)
 
 
 def _node_action(name: str, action: str, state_file: Path, as_json: bool) -> None:

@@ -65,6 +65,7 @@ GROUPS: tuple[tuple[str, tuple[FieldView, ...]], ...] = (
         (
             FieldView("queue_limit", "Queue limit", "number", low=1),
             FieldView("collaborative_queue", "Collaborative queue", "bool"),
+            FieldView("member_track_limit", "Tracks per member", "number", low=0),
             FieldView("dj_role_ids", "DJ roles", "roles"),
             FieldView("default_volume", "Default volume", "number", low=0, high=200),
             FieldView("autoplay", "Autoplay", "bool"),

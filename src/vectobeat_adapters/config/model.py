@@ -14,6 +14,8 @@ from vectobeat_adapters.config.shards import check_shard_ids, check_shard_spare
 
 __all__ = ["FIELDS", "LOG_LEVELS", "AppConfig"]
 
+MAX_SEARCH_TIMEOUT = 840  # seconds: Discord lets a bot edit its interaction reply for 15 minutes
+
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -301,6 +303,19 @@ class AppConfig:
         "Seconds the bot stays in a voice channel nobody else is in before it leaves.",
         components=("bot",),
         kind="int",
+    )
+    search_timeout_seconds: int = setting(
+        60,
+        "Seconds the menu of /search results can be used before it is disabled.",
+        components=("bot",),
+        kind="int",
+        checks=(
+            rules.between(
+                1,
+                MAX_SEARCH_TIMEOUT,
+                "Discord lets a bot edit its reply for 15 minutes: use 1 to 840",
+            ),
+        ),
     )
     automation_restart_seconds: int = setting(
         10,

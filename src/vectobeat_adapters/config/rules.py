@@ -97,6 +97,17 @@ def at_least(minimum: int, fix: str) -> Check:
     return check
 
 
+def between(minimum: int, maximum: int, fix: str) -> Check:
+    """A number from ``minimum`` to ``maximum``, both included."""
+
+    def check(value: str, _: Lookup) -> Invalid | None:
+        if minimum <= float(value) <= maximum:
+            return None
+        return Invalid(f"must be from {minimum} to {maximum}", fix)
+
+    return check
+
+
 def min_length(minimum: int) -> Check:
     """A secret of at least ``minimum`` characters."""
 

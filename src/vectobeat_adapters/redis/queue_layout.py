@@ -1,8 +1,8 @@
 """How one queue snapshot is laid out in Redis: a small meta document plus a hash of entries.
 
-``meta`` is the snapshot's own JSON (``QueueSnapshot.to_json``) with the entry lists replaced by
-compact id strings (``"1-40,42,45-50"``: runs of consecutive ids collapse) and the current entry by
-its id, plus ``"L"`` (this layout's version) and ``"w"`` (the tag of the write that produced it).
+``meta`` is the snapshot's own JSON (``QueueSnapshot.to_json``) with the entry lists (and the order
+before the last shuffle, ``"u"``) replaced by compact id strings (``"1-40,42,45-50"``: runs of
+consecutive ids collapse) and the current entry by its id, plus ``"L"`` (this layout's version) and ``"w"`` (the tag of the write that produced it).
 The entries hash maps each entry id (decimal) to its track JSON, once even when an id appears in
 several lists. A snapshot whose lists disagree about an id's track is stored inline (lists kept).
 """
@@ -24,6 +24,8 @@ __all__ = ["LAYOUT", "Layout", "dumps", "join_snapshot", "pack_ids", "split_snap
 
 LAYOUT = 1
 _LISTS = ("q", "h")
+MAX_UNSHUFFLED = 1_000_000
+"""Most ids a stored pre-shuffle order may unpack to (ten times the largest queue limit)."""
 
 
 def dumps(value: object) -> bytes:
@@ -92,6 +94,8 @@ def split_snapshot(snapshot: QueueSnapshot) -> Layout:
     meta["q"] = pack_ids(entry.entry_id for entry in snapshot.entries)
     meta["h"] = pack_ids(entry.entry_id for entry in snapshot.history)
     meta["c"] = None if snapshot.current is None else snapshot.current.entry_id
+    if snapshot.unshuffled is not None:
+        meta["u"] = pack_ids(snapshot.unshuffled)
     meta["L"] = LAYOUT
     return Layout(meta, entries)
 
@@ -151,6 +155,9 @@ def join_snapshot(meta_raw: bytes, entries_raw: bytes, where: str) -> QueueSnaps
         if isinstance(value, str):
             lists[name] = tuple(entry(i) for i in unpack_ids(value, limit, where))
             shell[name] = []
+    unshuffled = meta.get("u")
+    if isinstance(unshuffled, str):
+        shell["u"] = unpack_ids(unshuffled, MAX_UNSHUFFLED, where)
     current = meta.get("c")
     by_id = isinstance(current, int) and not isinstance(current, bool)
     if by_id:

@@ -195,19 +195,61 @@ def build_autocomplete(
     return record
 
 
+BUTTON, STRING_SELECT = 2, 3
+
+
+def _find_component(message: FakeMessage, custom_id: str) -> Json:
+    """The component ``custom_id`` of ``message`` (in its action rows), as a user can reach it."""
+    for row in message.components:
+        for component in row.get("components") or ():
+            if component.get("custom_id") == custom_id:
+                return dict(component)
+    raise InvalidInput(f"message {message.id} has no component with custom_id {custom_id!r}")
+
+
+def _check_values(component: Json, values: Sequence[str] | None) -> list[str]:
+    """The values a user picks in a string select: among its options, within min/max_values."""
+    picked = list(values or ())
+    allowed = {str(option.get("value")) for option in component.get("options") or ()}
+    unknown = [v for v in picked if v not in allowed]
+    if unknown:
+        raise InvalidInput(f"select {component.get('custom_id')!r} has no option {unknown[0]!r}")
+    low = int(component.get("min_values", 1))
+    high = int(component.get("max_values", 1))
+    if not low <= len(picked) <= high or len(set(picked)) != len(picked):
+        raise InvalidInput(
+            f"select {component.get('custom_id')!r} takes {low} to {high} distinct values, "
+            f"got {len(picked)}"
+        )
+    return picked
+
+
 def build_component(
     world: World,
     *,
     message: FakeMessage,
     user_id: int,
     custom_id: str,
-    component_type: int = 2,
+    component_type: int | None = None,
     values: Sequence[str] | None = None,
     locale: str = "en-US",
 ) -> InteractionRecord:
-    """A type-3 interaction: the user clicked ``custom_id`` on ``message`` (a bot message)."""
+    """A type-3 interaction: the user clicked ``custom_id`` on ``message`` (a bot message), or
+    picked ``values`` in the select menu ``custom_id``. As in a Discord client, only a component
+    the message shows, not disabled, can be used, and a select only with values among its options
+    (``component_type``, if given, must be the component's own type)."""
     if message.guild_id is None:
         raise InvalidInput("component clicks are only simulated in guild channels")
+    component = _find_component(message, custom_id)
+    if component.get("disabled"):
+        raise InvalidInput(f"component {custom_id!r} is disabled; a user cannot use it")
+    actual = int(component.get("type", BUTTON))
+    if component_type is not None and actual != component_type:
+        raise InvalidInput(f"component {custom_id!r} is of type {actual}, not {component_type}")
+    if actual == STRING_SELECT:
+        values = _check_values(component, values)
+    elif values is not None:
+        raise InvalidInput(f"component {custom_id!r} is a button; it takes no values")
     record, _ = _base(
         world,
         MESSAGE_COMPONENT,
@@ -216,7 +258,7 @@ def build_component(
         user_id=user_id,
         locale=locale,
     )
-    data: Json = {"custom_id": custom_id, "component_type": component_type}
+    data: Json = {"custom_id": custom_id, "component_type": actual}
     if values is not None:
         data["values"] = list(values)
     record.payload["data"] = data

@@ -229,7 +229,7 @@ class FakeDiscord(AppServer):
         message_id: int,
         user_id: int,
         custom_id: str,
-        component_type: int = 2,
+        component_type: int | None = None,
         values: Sequence[str] | None = None,
     ) -> InteractionRecord:
         """A user clicks a button (or picks ``values`` in a select) on a bot message."""

@@ -10,6 +10,7 @@ from vectobeat_bot.cogs.info import InfoCog
 from vectobeat_bot.cogs.music import MusicCog
 from vectobeat_bot.cogs.playlists import PlaylistCog
 from vectobeat_bot.cogs.queue import QueueCog
+from vectobeat_bot.cogs.search import SearchCog
 from vectobeat_bot.cogs.settings import SettingsCog
 from vectobeat_bot.cogs.voice import VoiceCog
 from vectobeat_bot.discord_compat import commands
@@ -21,4 +22,4 @@ __all__ = ["all_cogs"]
 
 
 def all_cogs() -> list[Callable[[VectoBeatBot], commands.Cog]]:
-    return [MusicCog, QueueCog, PlaylistCog, VoiceCog, DjCog, SettingsCog, InfoCog]
+    return [MusicCog, QueueCog, SearchCog, PlaylistCog, VoiceCog, DjCog, SettingsCog, InfoCog]

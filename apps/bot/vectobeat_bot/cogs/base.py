@@ -9,7 +9,12 @@ from vectobeat_bot.discord_compat import commands, discord
 from vectobeat_bot.settings_sync import GuildSettings
 from vectobeat_core.errors import InvalidInput
 from vectobeat_core.ids import ChannelId
-from vectobeat_core.permissions import require_add_tracks, require_configure, require_control
+from vectobeat_core.permissions import (
+    member_track_limit,
+    require_add_tracks,
+    require_configure,
+    require_control,
+)
 
 if TYPE_CHECKING:
     from vectobeat_bot.bot import BotDeps, VectoBeatBot
@@ -39,6 +44,11 @@ class CogBase(commands.Cog):
         held = await self.settings_of(interaction)
         require_add_tracks(member_facts(interaction), held.settings)
         return held
+
+    async def add_limit(self, interaction: discord.Interaction) -> int | None:
+        """`check_add`, then the member's per-member track limit (``None``: none applies)."""
+        held = await self.check_add(interaction)
+        return member_track_limit(member_facts(interaction), held.settings)
 
     def check_configure(self, interaction: discord.Interaction, what: str) -> None:
         require_configure(member_facts(interaction), what)

@@ -12,12 +12,12 @@ from vectobeat_core.playback import format_duration
 __all__ = ["InfoCog"]
 
 HELP = """**VectoBeat**
-Music: /play /pause /resume /skip /stop /nowplaying /seek /replay /volume /loop
-Queue: /queue /queueinfo /remove /move /shuffle /clear /jump
+Music: /play /playnext /search /previous /pause /resume /skip /stop /nowplaying /seek /replay /volume /loop
+Queue: /queue /queueinfo /remove /move /shuffle /dedupe /clear /jump
 Playlists: /playlist save|load|list|delete
 Voice: /connect /disconnect /voiceinfo
 DJ: /dj add-role|remove-role|clear|show
-Settings: /settings show|queue-limit|collaborative|region
+Settings: /settings show|queue-limit|member-limit|collaborative|region
 Info: /ping /status /lavalink /uptime /help"""
 
 

@@ -1,5 +1,5 @@
-"""Music: /play (with autocomplete), /pause, /resume, /skip, /stop, /nowplaying (buttons), /seek,
-/replay, /volume, /loop."""
+"""Music: /play (with autocomplete), /playnext, /previous, /pause, /resume, /skip, /stop,
+/nowplaying (buttons), /seek, /replay, /volume, /loop."""
 
 from __future__ import annotations
 
@@ -10,18 +10,35 @@ from vectobeat_bot.cogs.base import CogBase
 from vectobeat_bot.discord_compat import app_commands, discord
 from vectobeat_bot.formatting import clip, plural, track_line
 from vectobeat_bot.nowplaying import render_now_playing
+from vectobeat_bot.player_service import PlayOutcome
 from vectobeat_core.errors import QueueEmpty, VectoBeatError
 from vectobeat_core.ids import ChannelId, GuildId, UserId
-from vectobeat_core.playback import format_duration, parse_position, search_identifier
+from vectobeat_core.playback import format_duration, parse_seek, search_identifier
 from vectobeat_core.queue import LoopMode
 
-__all__ = ["MusicCog", "NowPlayingView"]
+__all__ = ["MusicCog", "NowPlayingView", "queued_text"]
 
 _NEXT_LOOP = {
     LoopMode.OFF: LoopMode.TRACK,
     LoopMode.TRACK: LoopMode.QUEUE,
     LoopMode.QUEUE: LoopMode.OFF,
 }
+
+
+def queued_text(outcome: PlayOutcome, where: str) -> str:
+    """The reply to a command that queued tracks: the playlist, what started (``where`` it
+    plays), or the position the track went to; and the duplicates left out."""
+    if outcome.playlist is not None:
+        text = f"Queued playlist **{clip(outcome.playlist, 80)}** ({len(outcome.added)} tracks)."
+        if outcome.started is not None:
+            text += f"\nNow playing {track_line(outcome.started.track)}"
+    elif outcome.started is not None:
+        text = f"Now playing {track_line(outcome.started.track)}{where}"
+    else:
+        text = f"Queued {track_line(outcome.added[0].track)} at position {outcome.position}."
+    if outcome.skipped:
+        text += f"\n-# Skipped {plural(outcome.skipped, 'duplicate track')} (queued or played recently)."
+    return text
 
 
 class NowPlayingView(discord.ui.View):
@@ -96,37 +113,52 @@ class MusicCog(CogBase):
     def now_playing(self, guild: int) -> str:
         return render_now_playing(self.deps.players, self.deps.cluster, GuildId(guild))
 
-    @app_commands.command(name="play", description="Play a link or the top search result")
-    @app_commands.describe(query="A URL or words to search for")
-    async def play(self, interaction: discord.Interaction, query: str) -> None:
+    async def _queue_query(
+        self, interaction: discord.Interaction, query: str, *, front: bool
+    ) -> None:
+        """/play and /playnext: resolve ``query`` and queue it (``front``: next), then reply."""
         guild = guild_of(interaction)
         search_identifier(query)
         channel = self.user_voice_channel(interaction)
-        await self.check_add(interaction)
+        limit = await self.add_limit(interaction)
+        if front:
+            await self.check_control(interaction, "put tracks ahead of the queue")
         await interaction.response.defer(thinking=True)
         if interaction.channel_id is not None:  # where region changes are told
             self.deps.notices.remember(guild, ChannelId(interaction.channel_id))
         outcome = await self.deps.players.play(
-            guild, query=query, requester=UserId(interaction.user.id), voice_channel_id=channel
+            guild,
+            query=query,
+            requester=UserId(interaction.user.id),
+            voice_channel_id=channel,
+            front=front,
+            member_limit=limit,
         )
-        if outcome.playlist is not None:
-            text = (
-                f"Queued playlist **{clip(outcome.playlist, 80)}** ({len(outcome.added)} tracks)."
-            )
-            if outcome.started is not None:
-                text += f"\nNow playing {track_line(outcome.started.track)}"
-        elif outcome.started is not None:
-            text = f"Now playing {track_line(outcome.started.track)}"
-            info = self.deps.cluster.player(guild)
-            if info is not None:
-                text += f" on node {info.node} ({info.region.value})"
-        else:
-            text = f"Queued {track_line(outcome.added[0].track)} at position {outcome.position}."
-        if outcome.skipped:
-            text += f"\n-# Skipped {plural(outcome.skipped, 'duplicate track')} (queued or played recently)."
-        await finish(interaction, text)
+        where = ""
+        info = self.deps.cluster.player(guild)
+        if outcome.started is not None and info is not None:
+            where = f" on node {info.node} ({info.region.value})"
+        await finish(interaction, queued_text(outcome, where))
+
+    @app_commands.command(name="play", description="Play a link or the top search result")
+    @app_commands.describe(query="A URL or words to search for")
+    async def play(self, interaction: discord.Interaction, query: str) -> None:
+        await self._queue_query(interaction, query, front=False)
+
+    @app_commands.command(name="playnext", description="Queue a link or search result to play next")
+    @app_commands.describe(query="A URL or words to search for")
+    async def playnext(self, interaction: discord.Interaction, query: str) -> None:
+        await self._queue_query(interaction, query, front=True)
+
+    @app_commands.command(name="previous", description="Play the previous track again")
+    async def previous(self, interaction: discord.Interaction) -> None:
+        await self.check_control(interaction, "go back to the previous track")
+        await interaction.response.defer(thinking=True)
+        entry = await self.deps.players.previous(guild_of(interaction))
+        await finish(interaction, f"Back to {track_line(entry.track)}")
 
     @play.autocomplete("query")
+    @playnext.autocomplete("query")
     async def play_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
@@ -194,11 +226,11 @@ class MusicCog(CogBase):
         self.deps.board.follow(guild, ChannelId(message.channel.id), message.id)
 
     @app_commands.command(name="seek", description="Jump to a position in the current track")
-    @app_commands.describe(position="ss, mm:ss or hh:mm:ss")
+    @app_commands.describe(position="83, 1:23 or 1:02:03; or a step from now: +10, -10, +1:30")
     async def seek(self, interaction: discord.Interaction, position: str) -> None:
-        ms = parse_position(position)
+        target = parse_seek(position)
         await self.check_control(interaction, "seek")
-        entry = await self.deps.players.seek(guild_of(interaction), ms)
+        entry, ms = await self.deps.players.seek_to(guild_of(interaction), target)
         await interaction.response.send_message(
             f"Moved to {format_duration(ms)} in {track_line(entry.track)}."
         )
@@ -206,7 +238,7 @@ class MusicCog(CogBase):
     @app_commands.command(name="replay", description="Start the current track again")
     async def replay(self, interaction: discord.Interaction) -> None:
         await self.check_control(interaction, "replay the track")
-        entry = await self.deps.players.seek(guild_of(interaction), 0)
+        entry = await self.deps.players.replay(guild_of(interaction))
         await interaction.response.send_message(f"Replaying {track_line(entry.track)}.")
 
     @app_commands.command(name="volume", description="Set the volume (0-200 percent)")

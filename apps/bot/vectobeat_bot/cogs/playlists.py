@@ -54,7 +54,7 @@ class PlaylistCog(CogBase):
     async def load(self, interaction: discord.Interaction, name: str) -> None:
         guild = guild_of(interaction)
         channel = self.user_voice_channel(interaction)
-        await self.check_add(interaction)
+        limit = await self.add_limit(interaction)
         saved = await self.deps.services.playlists.get(guild, name)
         if saved is None:
             raise NotFound(
@@ -64,7 +64,7 @@ class PlaylistCog(CogBase):
         requester = UserId(interaction.user.id)
         tracks = [decode_track(encoded) for encoded in saved.tracks]
         tracks = [attrs.evolve(t, requester=requester) for t in tracks]
-        outcome = await self.deps.players.add_tracks(guild, tracks, channel)
+        outcome = await self.deps.players.add_tracks(guild, tracks, channel, member_limit=limit)
         await finish(
             interaction,
             f"Queued playlist **{clip(saved.name, 80)}** ({len(outcome.added)} tracks).",

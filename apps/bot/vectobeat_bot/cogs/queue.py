@@ -1,4 +1,5 @@
-"""Queue: /queue [page], /queueinfo, /remove, /move, /shuffle, /clear, /jump."""
+"""Queue: /queue [page], /queueinfo, /remove (a position or a range), /move, /shuffle (and its
+undo), /dedupe, /clear, /jump."""
 
 from __future__ import annotations
 
@@ -51,11 +52,26 @@ class QueueCog(CogBase):
         await self.check_control(interaction, action)
         return await self.deps.players.edit(guild_of(interaction), edit)
 
-    @app_commands.command(name="remove", description="Remove a track from the queue")
-    @app_commands.describe(position="Its position in /queue")
-    async def remove(self, interaction: discord.Interaction, position: int) -> None:
-        entry = await self._edit(interaction, "remove tracks", lambda q: q.remove(position))
-        await interaction.response.send_message(f"Removed {track_line(entry.track)}.")
+    @app_commands.command(name="remove", description="Remove a track, or a range of tracks")
+    @app_commands.rename(first="from", last="to")
+    @app_commands.describe(
+        first="Its position in /queue (the first of a range)",
+        last="The last position of the range (default: just the one at from)",
+    )
+    async def remove(
+        self, interaction: discord.Interaction, first: int, last: int | None = None
+    ) -> None:
+        if last is None or last == first:
+            entry = await self._edit(interaction, "remove tracks", lambda q: q.remove(first))
+            await interaction.response.send_message(f"Removed {track_line(entry.track)}.")
+            return
+        end = last
+        removed = await self._edit(
+            interaction, "remove tracks", lambda q: q.remove_range(first, end)
+        )
+        await interaction.response.send_message(
+            f"Removed {plural(len(removed), 'track')} (positions {first} to {end})."
+        )
 
     @app_commands.command(name="move", description="Move a track to another position")
     @app_commands.rename(source="from", target="to")
@@ -66,8 +82,15 @@ class QueueCog(CogBase):
             f"Moved {track_line(entry.track)} to position {target}."
         )
 
-    @app_commands.command(name="shuffle", description="Shuffle the upcoming tracks")
-    async def shuffle(self, interaction: discord.Interaction) -> None:
+    @app_commands.command(name="shuffle", description="Shuffle the upcoming tracks (or undo it)")
+    @app_commands.describe(undo="Put the tracks back in their order before the last shuffle")
+    async def shuffle(self, interaction: discord.Interaction, undo: bool = False) -> None:
+        if undo:
+            count = await self._edit(interaction, "unshuffle the queue", lambda q: q.unshuffle())
+            await interaction.response.send_message(
+                f"Put {plural(count, 'track')} back in their order before the shuffle."
+            )
+            return
         seed = self.deps.players.shuffle_seed()
 
         def shuffle(queue: GuildQueue) -> int:
@@ -76,6 +99,16 @@ class QueueCog(CogBase):
 
         count = await self._edit(interaction, "shuffle the queue", shuffle)
         await interaction.response.send_message(f"Shuffled {plural(count, 'track')}.")
+
+    @app_commands.command(name="dedupe", description="Remove tracks that are queued twice")
+    async def dedupe(self, interaction: discord.Interaction) -> None:
+        count = await self._edit(interaction, "remove duplicates", lambda q: q.dedupe())
+        text = (
+            f"Removed {plural(count, 'duplicate track')}."
+            if count
+            else "No track is queued twice; nothing was removed."
+        )
+        await interaction.response.send_message(text)
 
     @app_commands.command(name="clear", description="Remove every upcoming track")
     async def clear(self, interaction: discord.Interaction) -> None:

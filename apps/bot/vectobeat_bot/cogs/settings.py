@@ -1,4 +1,5 @@
-"""Settings: /settings show|queue-limit|collaborative|region (via the panel's bridge)."""
+"""Settings: /settings show|queue-limit|member-limit|collaborative|region (via the panel's
+bridge)."""
 
 from __future__ import annotations
 
@@ -40,6 +41,10 @@ def freshness(held: GuildSettings, sync: SyncState, *, last_known: bool, now: fl
     )
 
 
+def _member_limit_text(limit: int) -> str:
+    return f"at most {limit} queued (DJs exempt)" if limit else "no limit"
+
+
 class SettingsCog(CogBase):
     """A guild's settings as the panel stores them."""
 
@@ -53,6 +58,7 @@ class SettingsCog(CogBase):
         lines = [
             f"Plan: {held.plan.label} · settings version {held.version}",
             f"Queue limit: {s.queue_limit} (plan cap {held.plan.queue_cap})",
+            f"Tracks per member: {_member_limit_text(s.member_track_limit)}",
             f"Collaborative queue: {'on' if s.collaborative_queue else 'off'}",
             f"DJ roles: {len(s.dj_role_ids)} · default volume {s.default_volume}%",
             _region_text(held),
@@ -85,6 +91,18 @@ class SettingsCog(CogBase):
     ) -> None:
         held, clamps = await self._write(interaction, {"queue_limit": limit})
         await finish(interaction, f"Queue limit: {held.settings.queue_limit}.{_clamp_note(clamps)}")
+
+    @settings.command(
+        name="member-limit", description="How many tracks one member may have queued (0: no limit)"
+    )
+    async def member_limit(
+        self, interaction: discord.Interaction, limit: app_commands.Range[int, 0, 100_000]
+    ) -> None:
+        held, _ = await self._write(interaction, {"member_track_limit": limit})
+        await finish(
+            interaction,
+            f"Tracks per member: {_member_limit_text(held.settings.member_track_limit)}.",
+        )
 
     @settings.command(name="collaborative", description="Let everyone add tracks (or only DJs)")
     async def collaborative(self, interaction: discord.Interaction, enabled: bool) -> None:
