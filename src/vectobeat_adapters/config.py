@@ -388,6 +388,24 @@ FIELDS: tuple[Field, ...] = (
         "addresses only.",
         components=("bot", "panel"),
     ),
+    Field(
+        "STAFF_USER_IDS",
+        "staff_user_ids",
+        None,
+        "Discord user ids of the operator's staff, comma separated: they acknowledge, schedule, "
+        "assign and resolve concierge and success-pod requests and see account contacts (guild "
+        "admins cannot). Unset: nobody acts on requests.",
+        components=("bot", "panel"),
+    ),
+    Field(
+        "SLA_CHECK_SECONDS",
+        "sla_check_seconds",
+        "60",
+        "How often the bot looks for care requests past their SLA deadline and alarms them "
+        "through the ALARM_* sinks (0.1 to 600).",
+        components=("bot",),
+        kind="float",
+    ),
 )
 
 
@@ -440,6 +458,8 @@ class AppConfig:
     http_timeout: float = 3.0
     webhook_signing_secret: Secret | None = None
     webhook_allowed_hosts: str | None = None
+    staff_user_ids: str | None = None
+    sla_check_seconds: float = 60.0
 
 
 def read_dotenv(path: Path) -> dict[str, str]:

@@ -8,6 +8,7 @@ the same way from Discord and from the web.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
@@ -29,6 +30,7 @@ __all__ = [
     "ConciergeUsage",
     "account_manager",
     "care_label",
+    "check_contact",
     "check_hours",
     "check_request_text",
     "concierge_usage",
@@ -160,6 +162,24 @@ def require_hours_left(usage: ConciergeUsage, hours: float) -> None:
     raise LimitExceeded(
         f"You asked for {hours:g} h but only {usage.remaining:g} h are left: {usage.describe()}"
     )
+
+
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_PHONE = re.compile(r"[0-9 +()./-]{3,40}")
+
+
+def check_contact(name: str, email: str, phone: str) -> tuple[str, str, str | None]:
+    """An account contact's name (1-100), email and optional phone, trimmed; else `InvalidInput`."""
+    name, email, phone = name.strip(), email.strip(), phone.strip()
+    if not name or len(name) > 100:
+        raise InvalidInput("The contact's name must be 1-100 characters.")
+    if len(email) > 254 or not _EMAIL.fullmatch(email):
+        raise InvalidInput(f"{email!r} is not an email address (name@example.com).")
+    if phone and not _PHONE.fullmatch(phone):
+        raise InvalidInput(
+            "The phone number may hold digits, spaces and + ( ) . / - (3-40 characters)."
+        )
+    return name, email, phone or None
 
 
 def parse_staff_ids(text: str | None) -> frozenset[UserId]:

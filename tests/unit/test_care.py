@@ -10,6 +10,7 @@ from vectobeat_core.care import (
     CARE_WINDOW_S,
     ConciergeUsage,
     account_manager,
+    check_contact,
     check_hours,
     check_request_text,
     concierge_usage,
@@ -215,3 +216,15 @@ def test_account_manager_is_the_latest_assigned_success_pod() -> None:
         ]
     )
     assert found == (UserId(2), "New")
+
+
+def test_contacts_need_a_name_and_an_email_and_maybe_a_phone() -> None:
+    assert check_contact(" Ada ", "ada@example.org", "") == ("Ada", "ada@example.org", None)
+    assert check_contact("Ada", "ada@example.org", "+44 20 7946 0000")[2] == "+44 20 7946 0000"
+    for name, email, phone in (
+        ("", "a@b.co", ""),
+        ("Ada", "nope", ""),
+        ("Ada", "a@b.co", "call me"),
+    ):
+        with pytest.raises(InvalidInput):
+            check_contact(name, email, phone)
