@@ -123,7 +123,19 @@ async def test_concierge_from_discord_to_panel_with_staff_budget_and_sla_alarm(
                 assert refused.status_code == 403
                 assert "for VectoBeat staff" in refused.text
 
-            # staff: acknowledge from Discord, resolve in the panel with the time spent
+            # staff: bad arguments are explained; acknowledge from Discord, resolve in the panel
+            unknown = await world.run(g, staff, "concierge acknowledge", {"request": 999})
+            assert "There is no care request #999 here." in unknown.content and unknown.ephemeral
+            bad_time = await world.run(
+                g, staff, "concierge schedule", {"request": 1, "when": "tomorrow"}
+            )
+            assert "'tomorrow' is not a time: write it as YYYY-MM-DD HH:MM in UTC" in (
+                bad_time.content
+            )
+            not_staff_manager = await world.run(
+                g, staff, "success assign", {"request": 1, "manager": g.owner.id}
+            )
+            assert "growth-owner is not VectoBeat staff" in not_staff_manager.content
             acked = await world.run(g, staff, "concierge acknowledge", {"request": 1})
             assert "Acknowledged: #1 Concierge · in progress" in acked.content
             async with signed_in(world.panel, world.panel_url, staff, ()) as desk:
