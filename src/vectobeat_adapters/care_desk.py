@@ -31,7 +31,7 @@ from vectobeat_core.care import (
     sla_breaches,
     sla_due_at,
 )
-from vectobeat_core.errors import NotFound, PermissionDenied
+from vectobeat_core.errors import ConfigError, InvalidInput, NotFound, PermissionDenied
 from vectobeat_core.ids import GuildId, UserId
 from vectobeat_core.plans import Plan, PlanCatalogue
 from vectobeat_core.ports import AuditLog, Clock, ConciergeStore, ContactStore
@@ -49,8 +49,13 @@ TIMELINE_SCAN = 1000
 
 
 def care_staff(config: AppConfig) -> frozenset[UserId]:
-    """``STAFF_USER_IDS`` as user ids."""
-    return parse_staff_ids(config.staff_user_ids)
+    """``STAFF_USER_IDS`` as user ids; an unreadable list is a `ConfigError`."""
+    try:
+        return parse_staff_ids(config.staff_user_ids)
+    except InvalidInput as exc:
+        raise ConfigError(
+            f"{exc.message} Fix STAFF_USER_IDS (Discord user ids, comma separated)."
+        ) from None
 
 
 @attrs.frozen

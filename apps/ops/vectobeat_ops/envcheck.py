@@ -22,6 +22,7 @@ from vectobeat_adapters.crypto import Keyring
 from vectobeat_adapters.services import load_catalogue
 from vectobeat_adapters.sql.engine import normalize_url, open_database
 from vectobeat_core.billing import PriceCatalogue
+from vectobeat_core.care import parse_staff_ids
 from vectobeat_core.errors import ConfigError, InvalidInput, VectoBeatError
 from vectobeat_core.regions import Region
 from vectobeat_core.routing import NodeSpec, parse_node_list
@@ -319,6 +320,19 @@ def _check_special(env: Mapping[str, str], field: Field, value: str) -> list[Pro
                     "error",
                     exc.message,
                     "list bare host names or IPs, comma separated, e.g. receiver.internal,10.0.0.5",
+                )
+            ]
+    elif field.env == "STAFF_USER_IDS":
+        try:
+            parse_staff_ids(value)
+        except InvalidInput as exc:
+            return [
+                Problem(
+                    field.env,
+                    "error",
+                    exc.message,
+                    "list your staff's Discord user ids (Developer Mode > Copy User ID), comma "
+                    "separated, e.g. 123456789012345678,223456789012345678",
                 )
             ]
     elif field.env == "PLANS_FILE":
