@@ -209,6 +209,7 @@ class CareDesk:
             request.guild_id, TIMELINE_SCAN, kinds=[AuditKind.CONCIERGE_REQUEST]
         )
         mine = [e for e in events if e.data.get("request_id") == request.request_id]
+        mine.reverse()  # recent() is newest first; equal times keep the order they happened in
         return sorted(mine, key=lambda e: e.at)
 
     async def _record(
