@@ -146,6 +146,9 @@ class Services:
     redis_configured: bool
     watches: Mapping[str, DependencyWatch] = attrs.field(factory=dict)
     """The `DependencyWatch` of each store opened in degraded mode (``redis``, ``sql``)."""
+    queues_in_process: bool = False
+    """The queue store is this process's memory (`memory_services`): nothing outlives the
+    process, so the bot keeps no local journal for it."""
 
     async def ping_backends(self) -> dict[str, str]:
         """``{"sql": ..., "redis": ...}``: ``"ok"``, ``"not configured"`` (in memory) or what went
@@ -211,6 +214,7 @@ def memory_services(
         catalogue=catalogue if catalogue is not None else default_catalogue(),
         clock=wall,
         redis_configured=False,
+        queues_in_process=True,
     )
 
 

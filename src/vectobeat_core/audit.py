@@ -20,7 +20,7 @@ from vectobeat_core.plans import Tier
 from vectobeat_core.regions import Region, RegionDecision
 from vectobeat_core.settings import Clamp
 
-__all__ = ["MAX_SUMMARY_LENGTH", "AuditEvent", "AuditKind"]
+__all__ = ["MAX_ACTOR_LENGTH", "MAX_SUMMARY_LENGTH", "AuditEvent", "AuditKind"]
 
 MAX_SUMMARY_LENGTH = 1000
 MAX_ACTOR_LENGTH = 200

@@ -1,11 +1,14 @@
 """Who may do what with a guild's music: the DJ and collaborative-queue rules.
 
-* DJ access: Manage Server, Administrator, or one of the guild's DJ roles.
+* Managing a guild (``can_manage_guild``): its owner, or the Administrator or Manage Server
+  permission bit. The panel lists the guilds a user may manage by it; the bot's guild
+  configuration uses it too.
+* DJ access: whoever manages the guild, or one of the guild's DJ roles.
 * Playback control (pause, skip, seek, volume, queue edits, ...): everyone while the guild has no
   DJ roles; once it has some, only members with DJ access.
 * Adding tracks: everyone while collaborative queueing is on; when it is off, only members with
-  DJ access — which, without DJ roles, means Manage Server or Administrator.
-* Guild configuration (``/dj``, ``/settings``): Manage Server or Administrator.
+  DJ access — which, without DJ roles, means those who manage the guild.
+* Guild configuration (``/dj``, ``/settings``): those who manage the guild.
 """
 
 from __future__ import annotations
@@ -19,7 +22,10 @@ from vectobeat_core.ids import RoleId, UserId
 from vectobeat_core.settings import ServerSettings
 
 __all__ = [
+    "ADMINISTRATOR",
+    "MANAGE_GUILD",
     "MemberFacts",
+    "can_manage_guild",
     "has_dj_access",
     "may_add_tracks",
     "may_configure",
@@ -28,6 +34,17 @@ __all__ = [
     "require_configure",
     "require_control",
 ]
+
+
+ADMINISTRATOR = 1 << 3
+"""Discord's Administrator permission bit."""
+MANAGE_GUILD = 1 << 5
+"""Discord's Manage Server permission bit."""
+
+
+def can_manage_guild(*, owner: bool, permissions: int) -> bool:
+    """The guild's owner, or a member with the Administrator or Manage Server permission bit."""
+    return owner or bool(permissions & (ADMINISTRATOR | MANAGE_GUILD))
 
 
 def _roles(value: Iterable[RoleId]) -> frozenset[RoleId]:
@@ -40,17 +57,18 @@ class MemberFacts:
 
     user_id: UserId
     role_ids: frozenset[RoleId] = attrs.field(factory=frozenset, converter=_roles)
-    manage_guild: bool = False
-    administrator: bool = False
+    owner: bool = False
+    permissions: int = 0
+    """Discord permission bits of the member in the channel (``ADMINISTRATOR``, ``MANAGE_GUILD``...)."""
 
 
 def may_configure(member: MemberFacts) -> bool:
-    """Manage Server or Administrator."""
-    return member.manage_guild or member.administrator
+    """Whether ``member`` manages the guild (`can_manage_guild`)."""
+    return can_manage_guild(owner=member.owner, permissions=member.permissions)
 
 
 def has_dj_access(member: MemberFacts, settings: ServerSettings) -> bool:
-    """Manage Server, Administrator, or one of the guild's DJ roles."""
+    """Whoever manages the guild, or a member with one of the guild's DJ roles."""
     return may_configure(member) or not member.role_ids.isdisjoint(settings.dj_role_ids)
 
 
@@ -87,6 +105,6 @@ def require_add_tracks(member: MemberFacts, settings: ServerSettings) -> None:
 
 
 def require_configure(member: MemberFacts, what: str) -> None:
-    """Raise `PermissionDenied` unless ``member`` has Manage Server or Administrator."""
+    """Raise `PermissionDenied` unless ``member`` manages the guild."""
     if not may_configure(member):
         raise PermissionDenied(f"You need the Manage Server permission to {what}.")

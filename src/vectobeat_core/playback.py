@@ -10,7 +10,7 @@ import re
 
 from vectobeat_core.errors import InvalidInput, LimitExceeded
 from vectobeat_core.plans import Plan
-from vectobeat_core.settings import ServerSettings
+from vectobeat_core.settings import MAX_VOLUME, ServerSettings
 from vectobeat_core.tracks import Track
 
 __all__ = [
@@ -26,7 +26,6 @@ __all__ = [
     "search_identifier",
 ]
 
-MAX_VOLUME = 200
 MAX_QUERY_LENGTH = 500
 _POSITION = re.compile(r"[0-9]{1,6}(?::[0-9]{1,2}){0,2}")
 _URL = re.compile(r"https?://\S+", re.IGNORECASE)

@@ -9,7 +9,7 @@ epoch, passed in (``now``) so the stores never read the clock themselves.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Collection
+from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
@@ -105,6 +105,25 @@ class SettingsRepository(Protocol):
         ...
 
     async def history(self, guild: GuildId, limit: int = 20) -> list[SettingsRecord]: ...
+
+    async def read_with_tier(
+        self, guild: GuildId, guilds: GuildRepository
+    ) -> tuple[SettingsRecord | None, Tier | None]:
+        """The current record and the guild's tier from ``guilds`` (``None`` when unknown), for
+        a save: one statement when both live in the same database, else both reads at once."""
+        ...
+
+    async def save_audited(
+        self,
+        record: SettingsRecord,
+        base_version: int,
+        events: Sequence[AuditEvent],
+        audit: AuditLog,
+    ) -> None:
+        """``put`` and then ``events`` appended to ``audit``: one transaction when both live in
+        the same database; else the settings write, then the appends. A stale ``put`` appends
+        nothing."""
+        ...
 
     async def ping(self) -> None: ...
 

@@ -12,8 +12,8 @@
 
 from __future__ import annotations
 
+import copy
 import math
-import re
 from collections.abc import Callable, Collection, Mapping
 from types import MappingProxyType
 from typing import Any, Literal, TypeAlias, cast
@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 import attrs
 
+from vectobeat_core import setting_rules as rules
 from vectobeat_core.errors import InvalidInput, InvalidSettings, StaleVersion
 from vectobeat_core.ids import GuildId, RoleId
 from vectobeat_core.jsontypes import JSON, JSONObject, snowflake
@@ -46,6 +47,7 @@ __all__ = [
     "MAX_AUTOMATION_WINDOW_HOURS",
     "MAX_DJ_ROLES",
     "MAX_QUEUE_LIMIT",
+    "MAX_VOLUME",
     "MAX_WEBHOOK_URL_LENGTH",
     "PLAN_GATED_FIELDS",
     "RETIRED_FIELDS",
@@ -63,6 +65,7 @@ __all__ = [
     "merge_settings",
     "parse_settings",
     "redact_url",
+    "settings_json_schema",
     "should_apply",
 ]
 
@@ -84,14 +87,8 @@ MAX_DJ_ROLES = 25
 MAX_AUTOMATION_WINDOW_HOURS = 720
 MAX_WEBHOOK_URL_LENGTH = 2048
 MAX_ACTOR_LENGTH = 200
-_COLOR = re.compile(r"#[0-9A-Fa-f]{6}")
-
-
-class _Problem(Exception):
-    """One field's validation message (collected into `InvalidSettings`, which adds the field)."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message.rstrip("."))
+MAX_VOLUME = 200
+"""Loudest volume, in percent (settings' default volume and the player's)."""
 
 
 def redact_url(url: str | None) -> str | None:
@@ -102,113 +99,36 @@ def redact_url(url: str | None) -> str | None:
     return f"{parts.scheme}://{parts.hostname or ''}/…"
 
 
-# --- per-field checks: a foreign value in, the canonical value out (or a _Problem) ----------
-
-
-def _whole(value: object, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise _Problem(f"must be a whole number from {low} to {high}, got {value!r}.")
-    return value
-
-
-def _flag(value: object) -> bool:
-    if not isinstance(value, bool):
-        raise _Problem(f"must be true or false, got {value!r}.")
-    return value
-
-
-def _choice(levels: tuple[str, ...]) -> Callable[[object], str]:
-    def check(value: object) -> str:
-        if not isinstance(value, str) or value not in levels:
-            raise _Problem(f"must be one of {', '.join(levels)}, got {value!r}.")
-        return value
-
-    return check
-
-
-def _region(value: object) -> Region:
-    try:
-        return Region.parse(value)
-    except InvalidInput as exc:
-        raise _Problem(exc.message) from None
-
-
-def _role_ids(value: object) -> tuple[RoleId, ...]:
-    if not isinstance(value, list | tuple):
-        raise _Problem(f"must be a list of role ids, got {type(value).__name__}.")
-    if len(value) > MAX_DJ_ROLES:
-        raise _Problem(f"allows at most {MAX_DJ_ROLES} roles, got {len(value)}.")
-    roles: list[RoleId] = []
-    for item in value:
-        try:
-            role = RoleId(snowflake(item, "each role"))
-        except InvalidInput as exc:
-            raise _Problem(exc.message) from None
-        if role in roles:
-            raise _Problem(f"lists role {role} twice.")
-        roles.append(role)
-    return tuple(roles)
-
-
-def _url(value: object) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise _Problem(f"must be an http(s) URL or null, got {type(value).__name__}.")
-    if len(value) > MAX_WEBHOOK_URL_LENGTH:
-        raise _Problem(f"must be at most {MAX_WEBHOOK_URL_LENGTH} characters long.")
-    if not value.isprintable() or any(ch.isspace() for ch in value):
-        raise _Problem("must not contain spaces or control characters.")
-    try:
-        parts = urlsplit(value)
-        _ = parts.port
-    except ValueError:
-        raise _Problem("is not a valid URL.") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise _Problem("must be an http:// or https:// URL with a host.")
-    if parts.username is not None or parts.password is not None:
-        raise _Problem("must not carry a user name or password; use the endpoint's own token.")
-    return value
-
-
-def _events(value: object) -> tuple[str, ...]:
-    if not isinstance(value, list | tuple):
-        raise _Problem(f"must be a list of event names, got {type(value).__name__}.")
-    events: list[str] = []
-    for item in value:
-        if not isinstance(item, str) or item not in WEBHOOK_EVENTS:
-            raise _Problem(f"has unknown event {item!r}; choose from {', '.join(WEBHOOK_EVENTS)}.")
-        if item in events:
-            raise _Problem(f"lists event {item!r} twice.")
-        events.append(item)
-    return tuple(events)
-
-
-def _color(value: object) -> str:
-    if not isinstance(value, str) or not _COLOR.fullmatch(value):
-        raise _Problem(f"must be a colour written #RRGGBB, got {value!r}.")
-    return value.upper()
-
-
-_CHECKS: dict[str, Callable[[object], object]] = {
-    "queue_limit": lambda v: _whole(v, 1, MAX_QUEUE_LIMIT),
-    "collaborative_queue": _flag,
-    "dj_role_ids": _role_ids,
-    "default_volume": lambda v: _whole(v, 0, 200),
-    "autoplay": _flag,
-    "announcement_style": _choice(ANNOUNCEMENT_STYLES),
-    "region": _region,
-    "source_access": _choice(SOURCE_ACCESS_LEVELS),
-    "playback_quality": _choice(PLAYBACK_QUALITIES),
-    "analytics_mode": _choice(ANALYTICS_LEVELS),
-    "automation_level": _choice(AUTOMATION_LEVELS),
-    "automation_window_hours": lambda v: _whole(v, 0, MAX_AUTOMATION_WINDOW_HOURS),
-    "webhook_export_url": _url,
-    "webhook_export_events": _events,
-    "branding_color": _color,
+_RULES: dict[str, rules.Rule] = {
+    "queue_limit": rules.whole(1, MAX_QUEUE_LIMIT),
+    "collaborative_queue": rules.flag,
+    "dj_role_ids": rules.role_ids(MAX_DJ_ROLES),
+    "default_volume": rules.whole(0, MAX_VOLUME),
+    "autoplay": rules.flag,
+    "announcement_style": rules.choice(ANNOUNCEMENT_STYLES),
+    "region": rules.region,
+    "source_access": rules.choice(SOURCE_ACCESS_LEVELS),
+    "playback_quality": rules.choice(PLAYBACK_QUALITIES),
+    "analytics_mode": rules.choice(ANALYTICS_LEVELS),
+    "automation_level": rules.choice(AUTOMATION_LEVELS),
+    "automation_window_hours": rules.whole(0, MAX_AUTOMATION_WINDOW_HOURS),
+    "webhook_export_url": rules.http_url(MAX_WEBHOOK_URL_LENGTH),
+    "webhook_export_events": rules.names(WEBHOOK_EVENTS),
+    "branding_color": rules.colour,
 }
-SETTINGS_FIELDS: tuple[str, ...] = tuple(_CHECKS)
+SETTINGS_FIELDS: tuple[str, ...] = tuple(_RULES)
 """Every settings field, in schema order."""
+
+
+def settings_json_schema() -> JSONObject:
+    """The JSON Schema of a settings object, from the very rules `parse_settings` applies
+    (a fresh dict each call)."""
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {name: copy.deepcopy(rule.schema) for name, rule in _RULES.items()},
+    }
+
 
 RETIRED_FIELDS: dict[str, str] = {
     "custom_prefix": "was removed: VectoBeat answers slash commands only (prefix commands would "
@@ -255,11 +175,11 @@ class ServerSettings:
 
     def __attrs_post_init__(self) -> None:
         problems: dict[str, str] = {}
-        for field, check in _CHECKS.items():
+        for field, rule in _RULES.items():
             value = getattr(self, field)
             try:
-                canonical = check(value)
-            except _Problem as exc:
+                canonical = rule.check(value)
+            except rules.SettingProblem as exc:
                 problems[field] = str(exc)
                 continue
             if canonical != value or type(canonical) is not type(value):
@@ -269,7 +189,7 @@ class ServerSettings:
 
     def to_json(self) -> JSONObject:
         """A JSON object of every field (role ids as decimal text); `parse_settings` reads it back."""
-        return {field: _to_json(field, getattr(self, field)) for field in _CHECKS}
+        return {field: _to_json(field, getattr(self, field)) for field in _RULES}
 
 
 def _read_fields(payload: object, *, stored: bool) -> dict[str, Any]:
@@ -284,13 +204,13 @@ def _read_fields(payload: object, *, stored: bool) -> dict[str, Any]:
             if not stored:
                 problems[key] = RETIRED_FIELDS[key]
             continue
-        check = _CHECKS.get(key) if isinstance(key, str) else None
-        if check is None:
+        rule = _RULES.get(key) if isinstance(key, str) else None
+        if rule is None:
             problems[str(key)] = "is not a settings field"
             continue
         try:
-            values[key] = check(raw)
-        except _Problem as exc:
+            values[key] = rule.check(raw)
+        except rules.SettingProblem as exc:
             problems[key] = str(exc)
     if problems:
         raise InvalidSettings(problems)
@@ -333,7 +253,7 @@ def changed_fields(old: ServerSettings, new: ServerSettings) -> tuple[str, ...]:
     """The fields whose values differ, in schema order (for the audit log and history)."""
     if not isinstance(old, ServerSettings) or not isinstance(new, ServerSettings):
         raise InvalidInput("changed_fields compares two ServerSettings.")
-    return tuple(f for f in _CHECKS if getattr(old, f) != getattr(new, f))
+    return tuple(f for f in _RULES if getattr(old, f) != getattr(new, f))
 
 
 # --- plan clamping ---------------------------------------------------------------------------
@@ -472,12 +392,12 @@ def field_requirements(
 
     Fields no plan restricts need `Tier.FREE`. Invalid values raise `InvalidSettings`.
     """
-    check = _CHECKS.get(field) if isinstance(field, str) else None
-    if check is None:
+    rule = _RULES.get(field) if isinstance(field, str) else None
+    if rule is None:
         raise InvalidInput(f"Unknown settings field {field!r}.")
     try:
-        canonical = check(value)
-    except _Problem as exc:
+        canonical = rule.check(value)
+    except rules.SettingProblem as exc:
         raise InvalidSettings({field: str(exc)}) from None
     gate = _GATES.get(field)
     if gate is None:

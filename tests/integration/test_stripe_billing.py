@@ -18,6 +18,7 @@ from tests.unit.test_panel_app import FREE_GUILD, OTHER_GUILD, PRO_GUILD, PanelH
 
 from vectobeat_adapters.config import AppConfig, Secret
 from vectobeat_adapters.services import Services, memory_services, open_services
+from vectobeat_adapters.settings_saves import read_apart, save_then_audit
 from vectobeat_adapters.stripe_billing import BILLING_ACTOR, RedirectSession, StripeBilling
 from vectobeat_core.audit import AuditKind
 from vectobeat_core.billing import PriceCatalogue
@@ -502,6 +503,12 @@ class EditsBetweenReadAndWrite:
 
     async def history(self, guild: GuildId, limit: int = 20) -> Any:
         return await self.inner.history(guild, limit)
+
+    async def read_with_tier(self, guild: GuildId, guilds: Any) -> Any:
+        return await read_apart(self, guilds, guild)
+
+    async def save_audited(self, record: Any, base_version: int, events: Any, audit: Any) -> None:
+        await save_then_audit(self, audit, record, base_version, events)
 
     async def ping(self) -> None:
         await self.inner.ping()

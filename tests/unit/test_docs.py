@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from vectobeat_adapters.config import FIELDS, markdown_reference
+from vectobeat_core.health import mermaid_state_diagram
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
@@ -24,6 +25,20 @@ def test_configuration_reference_is_fresh() -> None:
     assert written == markdown_reference(), (
         "docs/configuration.md is stale: run "
         "`python -m vectobeat_adapters.config --markdown > docs/configuration.md`"
+    )
+
+
+def test_health_state_diagram_is_generated_from_the_transition_table() -> None:
+    text = (DOCS / "architecture.md").read_text(encoding="utf-8")
+    found = re.search(
+        r"<!-- health-states:begin -->\n```mermaid\n(.*?)```\n<!-- health-states:end -->",
+        text,
+        re.S,
+    )
+    assert found is not None, "docs/architecture.md lost its health state diagram"
+    assert found.group(1) == mermaid_state_diagram(), (
+        "the health state diagram in docs/architecture.md is stale: paste "
+        "vectobeat_core.health.mermaid_state_diagram() between the health-states markers"
     )
 
 

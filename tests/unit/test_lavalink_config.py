@@ -1,18 +1,27 @@
-"""``LAVALINK_NODES`` to node specs: good values parse, bad ones stop startup with a clear error."""
+"""``LAVALINK_NODES`` to node specs (the one parser): good values parse, bad ones stop startup with
+a clear error naming the variable and the fix."""
 
 from __future__ import annotations
 
 import pytest
 
-from vectobeat_adapters.lavalink.config import node_specs
+from vectobeat_adapters.config import AppConfig, Secret, node_specs
 from vectobeat_core.errors import ConfigError
 from vectobeat_core.regions import Region
 
 
+def _nodes(text: str | None, password: str | None) -> AppConfig:
+    return AppConfig(
+        lavalink_nodes=text, lavalink_password=Secret(password) if password is not None else None
+    )
+
+
 def test_nodes_parse_with_regions_and_the_shared_password() -> None:
     specs = node_specs(
-        "eu:eu-1:http://10.0.0.1:2333, us:us-1:https://lava.example.com:443:own-pass",
-        "shared-pass",
+        _nodes(
+            "eu:eu-1:http://10.0.0.1:2333, us:us-1:https://lava.example.com:443:own-pass",
+            "shared-pass",
+        )
     )
     assert [(s.name, s.region, s.uri, s.secure) for s in specs] == [
         ("eu-1", Region.EU, "http://10.0.0.1:2333", False),
@@ -45,12 +54,13 @@ def test_malformed_nodes_are_config_errors_naming_the_problem(
     text: str | None, password: str | None, message: str
 ) -> None:
     with pytest.raises(ConfigError, match="LAVALINK_NODES") as caught:
-        node_specs(text, password)
+        node_specs(_nodes(text, password))
     assert message in str(caught.value)
+    assert "fix: " in str(caught.value)
 
 
 def test_a_password_in_a_bad_entry_is_not_echoed() -> None:
     with pytest.raises(ConfigError) as caught:
-        node_specs("eu:eu-1:http://h:port:s3cret-pass", None)
+        node_specs(_nodes("eu:eu-1:http://h:port:s3cret-pass", None))
     assert "bad port" in str(caught.value)
     assert "s3cret-pass" not in str(caught.value)

@@ -189,3 +189,26 @@ def test_billing_on_without_prices_warns() -> None:
     env = {k: v for k, v in (GOOD | STRIPE).items() if k != "STRIPE_PRICES"}
     problem = by_variable(check_environment(env, "panel"), "STRIPE_PRICES")
     assert problem.severity == "warning" and "no plan is for sale" in problem.message
+
+
+@pytest.mark.parametrize(
+    ("values", "variable", "words"),
+    [
+        ({"SHARD_IDS": "0,1"}, "SHARD_IDS", "needs SHARD_COUNT"),
+        ({"SHARD_IDS": "0,1", "SHARD_COUNT": "2", "REDIS_URL": ""}, "SHARD_IDS", "needs REDIS_URL"),
+        ({"SHARD_IDS": "0,2", "SHARD_COUNT": "2"}, "SHARD_IDS", "outside 0..1"),
+        ({"SHARD_IDS": "zero", "SHARD_COUNT": "2"}, "SHARD_IDS", "shard numbers"),
+        ({"SHARD_SPARE": "true"}, "SHARD_SPARE", "needs SHARD_COUNT"),
+        ({"SHARD_SPARE_MAX": "0"}, "SHARD_SPARE_MAX", "at least 1"),
+    ],
+)
+def test_shard_settings_are_checked_as_the_bot_refuses_them(
+    values: dict[str, str], variable: str, words: str
+) -> None:
+    problem = by_variable(check_environment(GOOD | values, "bot"), variable)
+    assert problem.severity == "error" and words in problem.message and problem.fix
+
+
+def test_good_shard_settings_pass() -> None:
+    env = GOOD | {"SHARD_IDS": "0,1", "SHARD_COUNT": "4", "SHARD_SPARE_MAX": "2"}
+    assert not [p for p in check_environment(env, "bot") if p.variable.startswith("SHARD")]

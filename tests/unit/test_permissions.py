@@ -11,7 +11,10 @@ from tests.strategies.settings import role_ids, server_settings
 from vectobeat_core.errors import PermissionDenied
 from vectobeat_core.ids import RoleId, UserId
 from vectobeat_core.permissions import (
+    ADMINISTRATOR,
+    MANAGE_GUILD,
     MemberFacts,
+    can_manage_guild,
     has_dj_access,
     may_add_tracks,
     may_configure,
@@ -26,14 +29,30 @@ members = st.builds(
     MemberFacts,
     user_id=st.integers(1, 2**40).map(UserId),
     role_ids=st.frozensets(role_ids, max_size=5),
-    manage_guild=st.booleans(),
-    administrator=st.booleans(),
+    owner=st.booleans(),
+    permissions=st.integers(0, 2**53 - 1),
 )
+
+
+@given(st.booleans(), st.integers(0, 2**53 - 1))
+def test_can_manage_guild_is_owner_administrator_or_manage_server(
+    owner: bool, permissions: int
+) -> None:
+    """Discord's rule: the owner, or the Administrator (bit 3) or Manage Server (bit 5) bit."""
+    bits = {bit for bit in range(53) if permissions >> bit & 1}
+    assert can_manage_guild(owner=owner, permissions=permissions) is (owner or bool(bits & {3, 5}))
+
+
+def test_can_manage_guild_examples() -> None:
+    assert can_manage_guild(owner=True, permissions=0)
+    assert can_manage_guild(owner=False, permissions=MANAGE_GUILD)
+    assert can_manage_guild(owner=False, permissions=ADMINISTRATOR | 0x400)
+    assert not can_manage_guild(owner=False, permissions=0x400 | 0x800)
 
 
 @given(members, server_settings())
 def test_rules_match_their_plain_statement(member: MemberFacts, settings: ServerSettings) -> None:
-    admin = member.manage_guild or member.administrator
+    admin = can_manage_guild(owner=member.owner, permissions=member.permissions)
     dj = admin or bool(set(member.role_ids) & set(settings.dj_role_ids))
     assert may_configure(member) is admin
     assert has_dj_access(member, settings) is dj
@@ -70,7 +89,7 @@ def test_collaborative_off_has_an_effect_without_dj_roles() -> None:
     assert may_control(member, closed)  # no DJ roles: everyone still controls playback
     with pytest.raises(PermissionDenied, match=r"only DJs can add tracks .*Manage Server"):
         require_add_tracks(member, closed)
-    assert may_add_tracks(attrs.evolve(member, manage_guild=True), closed)
+    assert may_add_tracks(attrs.evolve(member, permissions=MANAGE_GUILD), closed)
 
 
 def test_a_dj_role_grants_control_and_adding() -> None:

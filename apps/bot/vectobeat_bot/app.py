@@ -22,12 +22,11 @@ import anyio
 
 from vectobeat_adapters.alarms import AlarmDispatcher, open_alarm_sinks
 from vectobeat_adapters.care_desk import CareDesk
-from vectobeat_adapters.config import AppConfig
+from vectobeat_adapters.config import AppConfig, node_specs
 from vectobeat_adapters.dependency_watch import DependencyWatch
 from vectobeat_adapters.lavalink.cluster import LavalinkCluster
 from vectobeat_adapters.lavalink.model import LavalinkEvent, PlayerMoved
 from vectobeat_adapters.lavalink.sessions import SESSION_FILE, SessionFile
-from vectobeat_adapters.memory.queue_store import MemoryQueueStore
 from vectobeat_adapters.queue_journal import JOURNAL_FILE, QueueJournal
 from vectobeat_adapters.redis.writer import CoalescingWriter
 from vectobeat_adapters.services import Services, open_services, sla_check_interval
@@ -65,7 +64,6 @@ from vectobeat_core.errors import (
 )
 from vectobeat_core.ids import GuildId
 from vectobeat_core.regions import Region
-from vectobeat_core.routing import parse_node_list
 
 __all__ = ["fetch_bot_user_id", "run_bot"]
 
@@ -109,7 +107,7 @@ async def _open_writer(
 ) -> CoalescingWriter:
     """The queue writer, with the local journal unless the store is process memory; the journal
     is replayed into the store now, before any queue is restored (if the store answers)."""
-    if isinstance(services.queues, MemoryQueueStore):
+    if services.queues_in_process:
         return CoalescingWriter(services.queues)
     path = Path(config.bot_data_dir) / JOURNAL_FILE
     try:
@@ -139,10 +137,7 @@ async def run_bot(config: AppConfig) -> None:
             "DISCORD_API_BASE/DISCORD_GATEWAY_URL to use the testkit's fake Discord."
         )
     token = config.discord_token.reveal()
-    password = config.lavalink_password.reveal() if config.lavalink_password else None
-    specs = parse_node_list(config.lavalink_nodes or "", password)
-    if not specs:
-        raise ConfigError("No Lavalink node is configured: set LAVALINK_NODES.")
+    specs = node_specs(config)
     custom_gateway = bool(config.discord_gateway_url)
     lease_ids = lease_shard_ids(config)
     point_discord_at(config.discord_api_base, config.discord_gateway_url)

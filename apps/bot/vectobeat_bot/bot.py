@@ -129,12 +129,12 @@ def member_facts(interaction: discord.Interaction) -> MemberFacts:
         if isinstance(user, discord.Member)
         else frozenset()
     )
-    perms = interaction.permissions
+    guild = interaction.guild
     return MemberFacts(
         user_id=UserId(user.id),
         role_ids=roles,
-        manage_guild=perms.manage_guild,
-        administrator=perms.administrator,
+        owner=guild is not None and guild.owner_id == user.id,
+        permissions=interaction.permissions.value,
     )
 
 

@@ -16,10 +16,9 @@ import logging
 import anyio
 import anyio.abc
 
-from vectobeat_adapters.config import AppConfig
+from vectobeat_adapters.config.shards import lease_shard_ids
 from vectobeat_adapters.shard_supervisor import HotSpare, ShardLeaseKeeper
 from vectobeat_bot.bot import VectoBeatBot
-from vectobeat_core.errors import ConfigError
 from vectobeat_core.ids import GuildId, ShardId
 from vectobeat_core.ports import AuditLog, Clock, LeaseStore
 from vectobeat_core.regions import Region
@@ -30,32 +29,6 @@ _log = logging.getLogger("vectobeat.bot.shards")
 
 RENEWS_PER_STALE = 4
 """Renewals (and spare checks) per ``SHARD_STALE_AFTER``: a few may be missed before a takeover."""
-
-
-def lease_shard_ids(config: AppConfig) -> list[ShardId] | None:
-    """The shards ``SHARD_IDS`` names (``[]`` for a pure spare); ``None`` without leases."""
-    if config.shard_ids is None and not config.shard_spare:
-        return None
-    if config.shard_count is None or config.shard_count < 1:
-        raise ConfigError("SHARD_IDS and SHARD_SPARE need SHARD_COUNT (the total shards).")
-    if not config.redis_url:
-        raise ConfigError("SHARD_IDS and SHARD_SPARE need REDIS_URL (the shard leases).")
-    ids: list[ShardId] = []
-    for part in (config.shard_ids or "").split(","):
-        if not part.strip():
-            continue
-        try:
-            shard = int(part)
-        except ValueError:
-            raise ConfigError(f"SHARD_IDS must list shard numbers, got {part.strip()!r}") from None
-        if not 0 <= shard < config.shard_count:
-            raise ConfigError(f"SHARD_IDS: shard {shard} is outside 0..{config.shard_count - 1}.")
-        ids.append(ShardId(shard))
-    if not ids and not config.shard_spare:
-        raise ConfigError("SHARD_IDS names no shard; list some or set SHARD_SPARE=true.")
-    if config.shard_spare_max is not None and config.shard_spare_max < 1:
-        raise ConfigError(f"SHARD_SPARE_MAX must be at least 1, got {config.shard_spare_max}.")
-    return sorted(set(ids))
 
 
 class ShardLeases:

@@ -7,26 +7,26 @@ servers it names answer. Every problem carries the variable, a message and the f
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Literal
-from urllib.parse import urlsplit
 
 import anyio
 import attrs
 import httpx
 
-from vectobeat_adapters.config import FIELDS, AppConfig, Field, read_dotenv
-from vectobeat_adapters.crypto import Keyring
-from vectobeat_adapters.services import load_catalogue
-from vectobeat_adapters.sql.engine import normalize_url, open_database
-from vectobeat_core.billing import PriceCatalogue
-from vectobeat_core.care import parse_staff_ids
-from vectobeat_core.errors import ConfigError, InvalidInput, VectoBeatError
-from vectobeat_core.regions import Region
-from vectobeat_core.routing import NodeSpec, parse_node_list
-from vectobeat_core.webhook_targets import parse_allowed_hosts
+from vectobeat_adapters.config import (
+    FIELDS,
+    AppConfig,
+    Field,
+    Lookup,
+    gather_environment,
+    is_placeholder,
+    lookup_in,
+    node_specs,
+)
+from vectobeat_adapters.sql.engine import open_database
+from vectobeat_core.errors import ConfigError, VectoBeatError
+from vectobeat_core.routing import NodeSpec
 
 __all__ = [
     "COMPONENTS",
@@ -40,77 +40,6 @@ __all__ = [
 Severity = Literal["error", "warning"]
 COMPONENTS = ("bot", "panel", "ops")
 CONNECT_TIMEOUT = 5.0
-
-PLACEHOLDERS = frozenset(
-    {
-        "changeme", "change-me", "change_me", "changethis", "replaceme", "replace-me",
-        "replace_me", "your-token-here", "your_token_here", "yourtoken", "your-token",
-        "your-secret-here", "your_secret_here", "your-key-here", "your_key_here", "token",
-        "secret", "password", "xxx", "xxxx", "todo", "tbd", "fixme", "placeholder", "example",
-        "dummy", "test", "none", "null", "...",
-    }
-)  # fmt: skip
-
-REQUIRED: dict[str, tuple[tuple[str, str], ...]] = {
-    "bot": (
-        (
-            "DISCORD_TOKEN",
-            "set DISCORD_TOKEN to the bot token from https://discord.com/developers/applications "
-            "(Bot > Reset Token); without it `vectobeat-ops up` runs the sandbox instead",
-        ),
-        (
-            "LAVALINK_NODES",
-            "list your Lavalink nodes as region:name:http(s)://host:port[:password], "
-            "e.g. eu:eu-1:http://10.0.0.5:2333",
-        ),
-        (
-            "BOT_BRIDGE_TOKEN",
-            "set BOT_BRIDGE_TOKEN to the same 32+ character secret in the bot and the panel, "
-            'e.g. python3 -c "import secrets; print(secrets.token_urlsafe(32))"',
-        ),
-    ),
-    "panel": (
-        (
-            "DISCORD_CLIENT_ID",
-            "set DISCORD_CLIENT_ID to the application id (Developer Portal > OAuth2)",
-        ),
-        (
-            "DISCORD_CLIENT_SECRET",
-            "set DISCORD_CLIENT_SECRET to the OAuth2 client secret (Developer Portal > OAuth2)",
-        ),
-        (
-            "SESSION_SECRET",
-            'set SESSION_SECRET to 32+ random characters: python3 -c "import secrets; '
-            'print(secrets.token_urlsafe(32))"',
-        ),
-        (
-            "BOT_BRIDGE_TOKEN",
-            "set BOT_BRIDGE_TOKEN to the same 32+ character secret in the bot and the panel",
-        ),
-    ),
-    "ops": (),
-}
-
-MIN_SECRET = {
-    "BOT_BRIDGE_TOKEN": 32,
-    "SESSION_SECRET": 32,
-    "STATUS_TOKEN": 32,
-    "DISCORD_CLIENT_SECRET": 16,
-    "LAVALINK_PASSWORD": 8,
-    "WEBHOOK_SIGNING_SECRET": 16,
-    "ALARM_PAGERDUTY_ROUTING_KEY": 32,
-}
-PREFIXES = {
-    "STRIPE_SECRET_KEY": (("sk_", "rk_"), "a Stripe secret key starts with sk_ (or rk_)"),
-    "STRIPE_WEBHOOK_SECRET": (("whsec_",), "a Stripe webhook secret starts with whsec_"),
-}
-URL_SCHEMES = {
-    "REDIS_URL": ("redis", "rediss", "unix"),
-    "DISCORD_GATEWAY_URL": ("ws", "wss"),
-}
-DISCORD_TOKEN = re.compile(r"[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{20,}")
-SNOWFLAKE = re.compile(r"[0-9]{15,20}")
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 @attrs.frozen
@@ -126,234 +55,18 @@ class Problem:
         return attrs.asdict(self)
 
 
-def gather_environment(environ: Mapping[str, str], dotenv: Path) -> dict[str, str]:
-    """``.env`` overlaid by the environment, as the apps read them (``ConfigError`` if unreadable)."""
-    merged = dict(read_dotenv(dotenv))
-    merged.update(environ)
-    return merged
-
-
-def _value(env: Mapping[str, str], name: str) -> str | None:
-    for key in (f"VECTOBEAT_{name}", name):
-        value = env.get(key)
-        if value is not None and value.strip():
-            return value.strip()
-    return None
-
-
-def is_placeholder(value: str) -> bool:
-    """Whether ``value`` is a known example value rather than a real secret."""
-    lowered = value.strip().strip("\"'").lower()
-    if lowered in PLACEHOLDERS:
-        return True
-    if lowered.startswith("<") and lowered.endswith(">"):
-        return True
-    return lowered.startswith(("your-", "your_", "changeme", "change-me", "replace-me", "xxxx"))
-
-
 def _needed_by(field: Field, component: str) -> bool:
     return component == "all" or component in field.components
 
 
-def _check_url(field: Field, value: str) -> Problem | None:
-    try:
-        parts = urlsplit(value)
-        port = parts.port
-    except ValueError as exc:
-        return Problem(
-            field.env,
-            "error",
-            f"is not a valid URL ({exc})",
-            "write it as scheme://host[:port]/...",
-        )
-    if field.env == "DATABASE_URL":
-        try:
-            normalize_url(value)
-        except ConfigError as exc:
-            return Problem(
-                field.env,
-                "error",
-                exc.message,
-                "use sqlite+aiosqlite:///./vectobeat.db, mysql+aiomysql://user:pw@host/db "
-                "or postgresql+asyncpg://user:pw@host/db",
-            )
-        return None
-    allowed = URL_SCHEMES.get(field.env, ("http", "https"))
-    if parts.scheme not in allowed:
-        return Problem(
-            field.env,
-            "error",
-            f"must start with {' or '.join(s + '://' for s in allowed)} (got {parts.scheme or 'no scheme'!r})",
-            f"write it as {allowed[0]}://host:port/...",
-        )
-    if parts.scheme != "unix" and not parts.hostname:
-        return Problem(field.env, "error", "names no host", f"write it as {allowed[0]}://host:port")
-    if port is not None and not 1 <= port <= 65535:  # pragma: no cover - urlsplit rejects these
-        return Problem(field.env, "error", "has a port outside 1-65535", "fix the port")
-    return None
+def _required_by(field: Field, components: tuple[str, ...]) -> bool:
+    return not set(field.required_by).isdisjoint(components)
 
 
-def _check_int(field: Field, value: str) -> Problem | None:
-    if not re.fullmatch(r"-?[0-9]+", value):
-        return Problem(
-            field.env, "error", f"must be a whole number, got {value!r}", "use digits only"
-        )
-    number = int(value)
-    if field.env.endswith("_PORT") and not 0 <= number <= 65535:
-        return Problem(
-            field.env,
-            "error",
-            f"port {number} is outside 0-65535",
-            "pick a port from 1024 to 65535 (0 picks a free one)",
-        )
-    if field.env == "SHARD_COUNT" and number < 1:
-        return Problem(field.env, "error", "must be at least 1", "unset it to let Discord decide")
-    return None
-
-
-def _check_secret(field: Field, value: str) -> Problem | None:
-    if is_placeholder(value):
-        return Problem(
-            field.env,
-            "error",
-            f"holds a placeholder value ({value[:16]!r}), not a real secret",
-            f"replace it with the real {field.env.lower().replace('_', ' ')}",
-        )
-    if field.env == "DISCORD_TOKEN" and not DISCORD_TOKEN.fullmatch(value):
-        return Problem(
-            field.env,
-            "error",
-            f"does not look like a Discord bot token ({len(value)} characters; "
-            "a token is three dot-separated base64 parts, 59+ characters)",
-            "copy the token again from the Developer Portal (Bot > Reset Token); no 'Bot ' prefix",
-        )
-    minimum = MIN_SECRET.get(field.env)
-    if minimum is not None and len(value) < minimum:
-        return Problem(
-            field.env,
-            "error",
-            f"is too short ({len(value)} characters, needs {minimum}+)",
-            'generate one: python3 -c "import secrets; print(secrets.token_urlsafe(32))"',
-        )
-    prefix = PREFIXES.get(field.env)
-    if prefix is not None and not value.startswith(prefix[0]):
-        return Problem(field.env, "error", prefix[1], "copy it again from the Stripe dashboard")
-    if field.env == "ENCRYPTION_KEYS":
-        try:
-            Keyring.from_config(value)
-        except ConfigError as exc:
-            return Problem(
-                field.env,
-                "error",
-                exc.message,
-                'generate a key: python3 -c "from vectobeat_adapters.crypto import Keyring; '
-                'print(Keyring.generate_key())"',
-            )
-    return None
-
-
-def _check_special(env: Mapping[str, str], field: Field, value: str) -> list[Problem]:
-    if field.env == "LAVALINK_NODES":
-        try:
-            parse_node_list(value, _value(env, "LAVALINK_PASSWORD"))
-        except InvalidInput as exc:
-            return [
-                Problem(
-                    field.env,
-                    "error",
-                    exc.message,
-                    "write each node as region:name:http(s)://host:port[:password] with region "
-                    "us, eu or apac, comma separated, e.g. eu:eu-1:http://10.0.0.5:2333:pw",
-                )
-            ]
-    elif field.env == "REGION" and value.lower() not in {r.value for r in Region}:
-        return [
-            Problem(
-                field.env,
-                "error",
-                f"unknown region {value!r}",
-                f"use one of {', '.join(r.value for r in Region)}",
-            )
-        ]
-    elif field.env == "DISCORD_CLIENT_ID" and not SNOWFLAKE.fullmatch(value):
-        return [
-            Problem(
-                field.env,
-                "error",
-                f"{value[:24]!r} is not an application id (15-20 digits)",
-                "copy the Application ID from the Developer Portal (General Information)",
-            )
-        ]
-    elif field.env == "LOG_LEVEL" and value.upper() not in LOG_LEVELS:
-        return [
-            Problem(
-                field.env,
-                "error",
-                f"unknown log level {value!r}",
-                "use DEBUG, INFO, WARNING or ERROR",
-            )
-        ]
-    elif field.env == "LOG_FORMAT" and value.lower() not in {"console", "json"}:
-        return [Problem(field.env, "error", f"unknown log format {value!r}", "use console or json")]
-    elif field.env == "STRIPE_PRICES":
-        try:
-            PriceCatalogue.parse(value)
-        except InvalidInput as exc:
-            return [
-                Problem(
-                    field.env,
-                    "error",
-                    exc.message,
-                    "write each plan for sale as tier=price_id, comma separated, with the price "
-                    "ids from the Stripe dashboard (Product catalogue), e.g. "
-                    "starter=price_1AbC,pro=price_2DeF; tiers are starter, pro, growth, scale, "
-                    "enterprise",
-                )
-            ]
-    elif field.env == "WEBHOOK_ALLOWED_HOSTS":
-        try:
-            parse_allowed_hosts(value)
-        except InvalidInput as exc:
-            return [
-                Problem(
-                    field.env,
-                    "error",
-                    exc.message,
-                    "list bare host names or IPs, comma separated, e.g. receiver.internal,10.0.0.5",
-                )
-            ]
-    elif field.env == "STAFF_USER_IDS":
-        try:
-            parse_staff_ids(value)
-        except InvalidInput as exc:
-            return [
-                Problem(
-                    field.env,
-                    "error",
-                    exc.message,
-                    "list your staff's Discord user ids (Developer Mode > Copy User ID), comma "
-                    "separated, e.g. 123456789012345678,223456789012345678",
-                )
-            ]
-    elif field.env == "PLANS_FILE":
-        try:
-            load_catalogue(AppConfig(plans_file=value))
-        except VectoBeatError as exc:
-            return [
-                Problem(
-                    field.env,
-                    "error",
-                    exc.message,
-                    "point PLANS_FILE at a readable plan matrix (JSON) or unset it",
-                )
-            ]
-    return []
-
-
-def _check_stripe(env: Mapping[str, str]) -> list[Problem]:
+def _check_stripe(lookup: Lookup) -> list[Problem]:
     """Billing needs the API key and the webhook secret together, and something to sell."""
-    key = _value(env, "STRIPE_SECRET_KEY")
-    hook = _value(env, "STRIPE_WEBHOOK_SECRET")
+    key = lookup("STRIPE_SECRET_KEY")
+    hook = lookup("STRIPE_WEBHOOK_SECRET")
     if key is not None and hook is None:
         return [
             Problem(
@@ -375,7 +88,7 @@ def _check_stripe(env: Mapping[str, str]) -> list[Problem]:
                 "or unset STRIPE_WEBHOOK_SECRET to turn billing off",
             )
         ]
-    if key is not None and _value(env, "STRIPE_PRICES") is None:
+    if key is not None and lookup("STRIPE_PRICES") is None:
         return [
             Problem(
                 "STRIPE_PRICES",
@@ -391,31 +104,21 @@ def check_environment(env: Mapping[str, str], component: str = "all") -> list[Pr
     """Every problem of ``env`` for ``component`` (bot, panel, ops or all), errors first."""
     problems: list[Problem] = []
     components = COMPONENTS if component == "all" else (component,)
-    required: dict[str, str] = {}
-    for name in components:
-        for variable, fix in REQUIRED[name]:
-            required.setdefault(variable, fix)
+    lookup = lookup_in(env)
     for field in FIELDS:
         if not _needed_by(field, component):
             continue
-        value = _value(env, field.env)
+        value = lookup(field.env)
         if value is None:
-            if field.env in required:
-                problems.append(Problem(field.env, "error", "is not set", required[field.env]))
+            if _required_by(field, components):
+                fix = field.unset_fix or f"set {field.env}"
+                problems.append(Problem(field.env, "error", "is not set", fix))
             continue
-        single: Problem | None = None
-        if field.kind == "url":
-            single = _check_url(field, value)
-        elif field.kind == "int":
-            single = _check_int(field, value)
-        if single is None and field.secret:
-            single = _check_secret(field, value)
-        if single is not None:
-            problems.append(single)
-            continue
-        problems.extend(_check_special(env, field, value))
+        invalid = field.invalid(value, lookup)
+        if invalid is not None:
+            problems.append(Problem(field.env, "error", invalid.message, invalid.fix))
     if component in ("panel", "all"):
-        problems.extend(_check_stripe(env))
+        problems.extend(_check_stripe(lookup))
     known = {f"VECTOBEAT_{f.env}" for f in FIELDS}
     for key in sorted(env):
         if (
@@ -516,10 +219,9 @@ async def check_connections(
         if found is not None:
             problems.append(found)
     if config.lavalink_nodes and not skip & {"LAVALINK_NODES", "LAVALINK_PASSWORD"}:
-        password = config.lavalink_password.reveal() if config.lavalink_password else None
         try:
-            specs = parse_node_list(config.lavalink_nodes, password)
-        except InvalidInput:
+            specs = node_specs(config)
+        except ConfigError:
             specs = ()  # already reported by check_environment
         async with httpx.AsyncClient() as client:
             for spec in specs:

@@ -6,29 +6,29 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import attrs
+
 from vectobeat_adapters.alarms import open_alarm_sinks
-from vectobeat_adapters.config import AppConfig
+from vectobeat_adapters.config import AppConfig, Invalid, Secret
+from vectobeat_adapters.config import node_specs as parse_nodes
+from vectobeat_adapters.config.nodes import NODES_UNSET_FIX
 from vectobeat_adapters.memory.health_store import MemoryHealthStore
 from vectobeat_adapters.memory.telemetry import MemoryTelemetryCache
 from vectobeat_adapters.services import SystemClock
-from vectobeat_core.errors import ConfigError, InvalidInput
 from vectobeat_core.ports import HealthStore, TelemetryCache
-from vectobeat_core.routing import NodeSpec, parse_node_list
+from vectobeat_core.routing import NodeSpec
 
 __all__ = ["node_specs", "open_alarm_sinks", "open_health_store"]
 
 
 def node_specs(config: AppConfig) -> tuple[NodeSpec, ...]:
-    """``LAVALINK_NODES`` parsed (``ConfigError`` when unset or malformed); unset, the nodes of
-    the sandbox `vectobeat-ops up` runs in this directory, when one runs."""
-    nodes = config.lavalink_nodes
-    password = config.lavalink_password.reveal() if config.lavalink_password else None
-    if not nodes:
+    """The configured nodes (`vectobeat_adapters.config.node_specs`, ``ConfigError`` when
+    malformed); when none are configured, those of the sandbox `vectobeat-ops up` runs in this
+    directory, if one runs."""
+    if not config.lavalink_nodes:
         nodes, password = _sandbox_nodes()
-    try:
-        return parse_node_list(nodes, password)
-    except InvalidInput as exc:
-        raise ConfigError(f"{exc}; run `vectobeat-ops validate-env` for the fix.") from None
+        config = attrs.evolve(config, lavalink_nodes=nodes, lavalink_password=Secret(password))
+    return parse_nodes(config)
 
 
 @asynccontextmanager
@@ -55,9 +55,9 @@ def _sandbox_nodes() -> tuple[str, str]:
     from vectobeat_ops.sandbox import DEFAULT_STATE_FILE, control  # noqa: PLC0415 - only then
 
     if not DEFAULT_STATE_FILE.exists():
-        raise ConfigError(
-            "LAVALINK_NODES is not set: list your nodes as region:name:http(s)://host:port[:password]"
-            " (or run `vectobeat-ops up` here for the sandbox's nodes)."
-        )
+        raise Invalid(
+            "is not set",
+            f"{NODES_UNSET_FIX} (or run `vectobeat-ops up` here for the sandbox's nodes)",
+        ).error("LAVALINK_NODES")
     found = control(DEFAULT_STATE_FILE, "GET", "/lavalink", timeout=5.0)
     return str(found["LAVALINK_NODES"]), str(found["LAVALINK_PASSWORD"])

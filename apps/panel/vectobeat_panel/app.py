@@ -11,6 +11,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import UTC, datetime
 
 import anyio
+import attrs
 import httpx
 from itsdangerous import Signer
 from starlette.applications import Starlette
@@ -21,10 +22,10 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from vectobeat_adapters.config import AppConfig
+from vectobeat_adapters.config import AppConfig, Secret, node_specs
 from vectobeat_adapters.services import Services, http_timeout, open_services
-from vectobeat_core.errors import InvalidInput, VectoBeatError
-from vectobeat_core.routing import NodeSpec, parse_node_list
+from vectobeat_core.errors import ConfigError, VectoBeatError
+from vectobeat_core.routing import NodeSpec
 from vectobeat_panel.audit_pages import audit_routes
 from vectobeat_panel.auth import auth_routes
 from vectobeat_panel.billing import billing_routes
@@ -73,10 +74,10 @@ def _node_specs(config: AppConfig) -> tuple[NodeSpec, ...]:
     if not config.lavalink_nodes:
         return ()
     # the panel only shows names and regions; it never connects, so any password will do
-    password = config.lavalink_password.reveal() if config.lavalink_password else "unused"
+    shown = attrs.evolve(config, lavalink_password=config.lavalink_password or Secret("unused"))
     try:
-        return parse_node_list(config.lavalink_nodes, password)
-    except InvalidInput as exc:
+        return node_specs(shown)
+    except ConfigError as exc:
         log.warning("lavalink_nodes_unreadable", extra={"error": exc.message})
         return ()
 

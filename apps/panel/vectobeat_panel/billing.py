@@ -30,8 +30,8 @@ WEBHOOK_PATH = "/api/webhooks/stripe"
 
 def billing_of(request: Request) -> StripeBilling:
     """The app's `StripeBilling` (``app.state.billing``), built from the config once."""
-    billing = getattr(request.app.state, "billing", None)
-    if not isinstance(billing, StripeBilling):
+    billing: StripeBilling | None = getattr(request.app.state, "billing", None)
+    if billing is None:
         billing = StripeBilling.from_config(panel_of(request).config)
         request.app.state.billing = billing
     return billing

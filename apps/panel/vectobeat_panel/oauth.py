@@ -18,7 +18,8 @@ import httpx
 from vectobeat_core.errors import ConfigError, InvalidInput, NotAuthenticated, Unavailable
 from vectobeat_core.ids import GuildId, UserId
 from vectobeat_core.jsontypes import snowflake
-from vectobeat_panel.sessions import ManagedGuild, can_manage
+from vectobeat_core.permissions import can_manage_guild
+from vectobeat_panel.sessions import ManagedGuild
 
 __all__ = ["DiscordIdentity", "DiscordOAuth", "pkce_pair"]
 
@@ -179,7 +180,7 @@ def _identity(me: object, guilds: object) -> DiscordIdentity:
         except ValueError:
             permissions = 0
         owner = entry.get("owner") is True
-        if not can_manage(owner=owner, permissions=permissions):
+        if not can_manage_guild(owner=owner, permissions=permissions):
             continue
         icon = entry.get("icon")
         managed.append(

@@ -1,6 +1,7 @@
 """The OpenAPI 3.1 document of every JSON API, served at ``/api/openapi.json``.
 
-Written by hand from the handlers' contracts; a test checks that its paths and methods are exactly
+Written by hand from the handlers' contracts, except the settings object, whose schema comes from
+the core's settings rules (`vectobeat_core.settings.settings_json_schema`); a test checks that its paths and methods are exactly
 the app's ``/api/`` routes, and a schemathesis run fuzzes the APIs against it.
 """
 
@@ -12,48 +13,24 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from vectobeat_core.audit import AuditKind
-from vectobeat_core.plans import (
-    ANALYTICS_LEVELS,
-    AUTOMATION_LEVELS,
-    PLAYBACK_QUALITIES,
-    SOURCE_ACCESS_LEVELS,
-)
-from vectobeat_core.regions import Region
-from vectobeat_core.settings import ANNOUNCEMENT_STYLES, WEBHOOK_EVENTS
+from vectobeat_core.audit import MAX_ACTOR_LENGTH, MAX_SUMMARY_LENGTH, AuditKind
+from vectobeat_core.jsontypes import MAX_SNOWFLAKE
+from vectobeat_core.setting_rules import SNOWFLAKE_SCHEMA
+from vectobeat_core.settings import settings_json_schema
 from vectobeat_panel.tokens import EXPIRY_DAYS, SCOPES
 
 __all__ = ["document", "openapi_routes"]
 
 Schema = dict[str, Any]
 
-SNOWFLAKE: Schema = {"type": "string", "pattern": "^[1-9][0-9]{0,18}$"}
+SNOWFLAKE: Schema = SNOWFLAKE_SCHEMA
 ERROR: Schema = {
     "type": "object",
     "required": ["error", "status"],
     "properties": {"error": {"type": "string"}, "status": {"type": "integer"}},
 }
-SETTINGS: Schema = {
-    "type": "object",
-    "additionalProperties": False,
-    "properties": {
-        "queue_limit": {"type": "integer", "minimum": 1, "maximum": 100000},
-        "collaborative_queue": {"type": "boolean"},
-        "dj_role_ids": {"type": "array", "items": SNOWFLAKE, "maxItems": 25},
-        "default_volume": {"type": "integer", "minimum": 0, "maximum": 200},
-        "autoplay": {"type": "boolean"},
-        "announcement_style": {"enum": list(ANNOUNCEMENT_STYLES)},
-        "region": {"enum": [r.value for r in Region]},
-        "source_access": {"enum": list(SOURCE_ACCESS_LEVELS)},
-        "playback_quality": {"enum": list(PLAYBACK_QUALITIES)},
-        "analytics_mode": {"enum": list(ANALYTICS_LEVELS)},
-        "automation_level": {"enum": list(AUTOMATION_LEVELS)},
-        "automation_window_hours": {"type": "integer", "minimum": 0, "maximum": 720},
-        "webhook_export_url": {"type": ["string", "null"], "format": "uri", "maxLength": 2048},
-        "webhook_export_events": {"type": "array", "items": {"enum": list(WEBHOOK_EVENTS)}},
-        "branding_color": {"type": "string", "pattern": "^#[0-9A-Fa-f]{6}$"},
-    },
-}
+SETTINGS: Schema = settings_json_schema()
+"""Generated from the core's settings rules (the limits `parse_settings` enforces)."""
 SETTINGS_PUT: Schema = {
     "type": "object",
     "required": ["version", "settings"],
@@ -77,8 +54,8 @@ AUDIT_EVENT: Schema = {
         "kind": {"enum": [k.value for k in AuditKind]},
         "at": {"type": "number", "minimum": 0},
         "guild_id": {"oneOf": [SNOWFLAKE, {"type": "null"}]},
-        "actor": {"type": ["string", "null"], "maxLength": 200},
-        "summary": {"type": "string", "minLength": 1, "maxLength": 1000},
+        "actor": {"type": ["string", "null"], "maxLength": MAX_ACTOR_LENGTH},
+        "summary": {"type": "string", "minLength": 1, "maxLength": MAX_SUMMARY_LENGTH},
         "data": {"type": "object"},
     },
 }
@@ -133,7 +110,7 @@ def _query(name: str, schema: Schema, required: bool = False) -> dict[str, Any]:
     return {"name": name, "in": "query", "required": required, "schema": schema}
 
 
-GUILD = _path("guild_id", {"type": "integer", "minimum": 1, "maximum": 2**63 - 1})
+GUILD = _path("guild_id", {"type": "integer", "minimum": 1, "maximum": MAX_SNOWFLAKE})
 TOKEN_ID = _path("token_id", {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"})
 BOT_GUILD = _query("guild_id", SNOWFLAKE, required=True)
 

@@ -14,23 +14,12 @@ import attrs
 from vectobeat_core.ids import GuildId, UserId
 
 __all__ = [
-    "ADMINISTRATOR",
-    "MANAGE_GUILD",
     "ManagedGuild",
     "MemorySessionStore",
     "PendingLogin",
     "Session",
     "SessionStore",
-    "can_manage",
 ]
-
-ADMINISTRATOR = 0x8
-MANAGE_GUILD = 0x20
-
-
-def can_manage(*, owner: bool, permissions: int) -> bool:
-    """Owner, Administrator or Manage Server: the people who may change a guild's VectoBeat."""
-    return owner or bool(permissions & ADMINISTRATOR) or bool(permissions & MANAGE_GUILD)
 
 
 @attrs.frozen

@@ -11,13 +11,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import Any
 
-import anyio
 import attrs
 
-from vectobeat_adapters.services import Services
-from vectobeat_adapters.sql.settings import SqlSettingsRepository
 from vectobeat_adapters.webhooks.resolve import WebhookResolveError, allowed_hosts, check_url
 from vectobeat_core.audit import AuditEvent
 from vectobeat_core.errors import InvalidSettings, VectoBeatError
@@ -110,7 +106,8 @@ async def save_settings(
     events = [AuditEvent.settings_changed(guild_id, record.version, changed, actor, now)]
     if clamps:
         events.append(AuditEvent.settings_clamped(guild_id, plan.tier, clamps, now, actor))
-    await _store(services, record, base_version, events)
+    # compare-and-set with the audit events: one transaction when the stores share a database
+    await services.settings.save_audited(record, base_version, events, services.audit)
     result = SaveResult(record, clamps, changed, plan)
     await announce(panel, result)  # committed: now tell bots
     return result
@@ -133,36 +130,8 @@ async def _read(panel: Panel, guild_id: GuildId) -> tuple[SettingsRecord | None,
     """The current record and the guild's plan: one statement when both live in one SQL
     database, else both reads at once."""
     services = panel.services
-    settings = services.settings
-    if isinstance(settings, SqlSettingsRepository) and settings.shares_database(services.guilds):
-        current, tier = await settings.get_with_tier(guild_id)
-        return current, services.catalogue.plan(tier if tier is not None else Tier.FREE)
-    found: dict[str, Any] = {}
-
-    async def read_current() -> None:
-        found["current"] = await settings.get(guild_id)
-
-    async def read_plan() -> None:
-        found["plan"] = (await guild_plan(panel, guild_id))[1]
-
-    async with anyio.create_task_group() as reads:  # both reads at once: one round trip
-        reads.start_soon(read_current)
-        reads.start_soon(read_plan)
-    return found["current"], found["plan"]
-
-
-async def _store(
-    services: Services, record: SettingsRecord, base_version: int, events: list[AuditEvent]
-) -> None:
-    """Compare-and-set the record with its audit events: one transaction when both live in the
-    same SQL database, else the settings write followed by the audit appends."""
-    settings = services.settings
-    if isinstance(settings, SqlSettingsRepository) and settings.shares_database(services.audit):
-        await settings.put_audited(record, base_version, events)
-        return
-    await settings.put(record, base_version)
-    for event in events:
-        await services.audit.append(event)
+    current, tier = await services.settings.read_with_tier(guild_id, services.guilds)
+    return current, services.catalogue.plan(tier if tier is not None else Tier.FREE)
 
 
 async def announce(panel: Panel, saved: SaveResult) -> None:

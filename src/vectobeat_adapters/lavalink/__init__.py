@@ -13,7 +13,6 @@ from vectobeat_adapters.lavalink.cluster import (
     FailoverCallback,
     LavalinkCluster,
 )
-from vectobeat_adapters.lavalink.config import node_specs, node_specs_from_config
 from vectobeat_adapters.lavalink.model import (
     FailoverCounts,
     LavalinkEvent,
@@ -48,6 +47,4 @@ __all__ = [
     "TrackStart",
     "TrackStuck",
     "WebSocketClosed",
-    "node_specs",
-    "node_specs_from_config",
 ]

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from vectobeat_adapters.memory._base import MemoryService
+from vectobeat_adapters.settings_saves import read_apart, save_then_audit
 from vectobeat_adapters.storage_rules import check_put
+from vectobeat_core.audit import AuditEvent
 from vectobeat_core.errors import StaleVersion
 from vectobeat_core.ids import GuildId
+from vectobeat_core.plans import Tier
+from vectobeat_core.ports import AuditLog, GuildRepository
 from vectobeat_core.settings import SettingsRecord
 
 __all__ = ["MemorySettingsRepository"]
@@ -32,3 +38,17 @@ class MemorySettingsRepository(MemoryService):
     async def history(self, guild: GuildId, limit: int = 20) -> list[SettingsRecord]:
         versions = self._history.get(guild, [])
         return list(reversed(versions))[: max(0, limit)]
+
+    async def read_with_tier(
+        self, guild: GuildId, guilds: GuildRepository
+    ) -> tuple[SettingsRecord | None, Tier | None]:
+        return await read_apart(self, guilds, guild)
+
+    async def save_audited(
+        self,
+        record: SettingsRecord,
+        base_version: int,
+        events: Sequence[AuditEvent],
+        audit: AuditLog,
+    ) -> None:
+        await save_then_audit(self, audit, record, base_version, events)

@@ -4,7 +4,9 @@
 ``INSERT`` for base 0, which the primary key makes exclusive), then a history row for the new
 version (and, with ``put_audited``, the save's audit rows). Zero rows updated, or a duplicate
 insert, means someone else wrote first: ``StaleVersion`` carrying the version that is current now.
-``get_with_tier`` reads the record and the guild's plan tier in one statement for a save.
+``get_with_tier`` reads the record and the guild's plan tier in one statement for a save. The port's
+``read_with_tier`` and ``save_audited`` use these when the guilds and the audit log live in the
+same database, else read and write apart (`vectobeat_adapters.settings_saves`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from vectobeat_adapters.settings_saves import read_apart, save_then_audit
 from vectobeat_adapters.sql.audit import audit_insert
 from vectobeat_adapters.sql.engine import SqlRepository
 from vectobeat_adapters.sql.schema import guilds, settings_current, settings_history
@@ -24,6 +27,7 @@ from vectobeat_core.audit import AuditEvent
 from vectobeat_core.errors import Conflict, InvalidInput, InvalidSettings, StaleVersion
 from vectobeat_core.ids import GuildId
 from vectobeat_core.plans import Tier
+from vectobeat_core.ports import AuditLog, GuildRepository
 from vectobeat_core.settings import SettingsRecord
 
 __all__ = ["SqlSettingsRepository", "dump_record", "load_record"]
@@ -90,6 +94,25 @@ class SqlSettingsRepository(SqlRepository):
             else load_record(document, f"of guild {guild} (version {version})")
         )
         return record, None if tier is None else Tier.parse(tier)
+
+    async def read_with_tier(
+        self, guild: GuildId, guilds: GuildRepository
+    ) -> tuple[SettingsRecord | None, Tier | None]:
+        if self.shares_database(guilds):
+            return await self.get_with_tier(guild)
+        return await read_apart(self, guilds, guild)
+
+    async def save_audited(
+        self,
+        record: SettingsRecord,
+        base_version: int,
+        events: Sequence[AuditEvent],
+        audit: AuditLog,
+    ) -> None:
+        if self.shares_database(audit):
+            await self.put_audited(record, base_version, events)
+        else:
+            await save_then_audit(self, audit, record, base_version, events)
 
     async def put(self, record: SettingsRecord, base_version: int) -> None:
         await self.put_audited(record, base_version, ())
