@@ -171,8 +171,9 @@ async def test_care_pages_in_chromium(stack: Stack) -> None:
         assert response is not None and response.status == 403
 
         # staff work the desk
+        await expect(page.get_by_role("link", name="Care desk")).to_have_count(0)
         await _sign_in(page, stack, stack.staff, [])
-        await page.goto(f"{stack.url}/staff/care")
+        await page.get_by_role("link", name="Care desk").click()
         await expect(page.locator("#staff-requests tr.request")).to_have_count(2)
         await _shot(page, "care-05-staff-desk")
         await page.click("text=#2")
