@@ -76,6 +76,7 @@ __all__ = [
     "load_catalogue",
     "memory_services",
     "open_services",
+    "sla_check_interval",
     "store_timeout",
 ]
 
@@ -113,6 +114,11 @@ def store_timeout(config: AppConfig) -> float:
 def http_timeout(config: AppConfig) -> float:
     """``HTTP_TIMEOUT``, checked: the bound of a panel request's calls to Discord and Stripe."""
     return _seconds("HTTP_TIMEOUT", config.http_timeout)
+
+
+def sla_check_interval(config: AppConfig) -> float:
+    """``SLA_CHECK_SECONDS``, checked: how often the bot looks for breached care SLAs."""
+    return _seconds("SLA_CHECK_SECONDS", config.sla_check_seconds)
 
 
 @attrs.frozen

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from vectobeat_core.errors import InvalidInput
+from vectobeat_core.records import CONTACT_ROLES
 from vectobeat_core.settings import SettingsRecord
 
 __all__ = [
@@ -13,6 +14,8 @@ __all__ = [
     "CONCIERGE_STATUSES",
     "check_compliance",
     "check_concierge",
+    "check_concierge_fields",
+    "check_contact_role",
     "check_event_id",
     "check_put",
 ]
@@ -50,6 +53,22 @@ def check_concierge(kind: str | None = None, subject: str = "x", status: str | N
         raise InvalidInput("request subject must be 1-200 characters")
     if status is not None and status not in CONCIERGE_STATUSES:
         raise InvalidInput(f"request status must be one of {', '.join(CONCIERGE_STATUSES)}")
+
+
+def check_concierge_fields(hours: float, contact: str = "", name: str = "x") -> None:
+    """Hours, contact and assignee name of a concierge request must fit the store."""
+    if not 0 <= hours <= 1000:  # also refuses NaN
+        raise InvalidInput("request hours must be from 0 to 1000")
+    if len(contact) > 200:
+        raise InvalidInput("request contact must be at most 200 characters")
+    if not name.strip() or len(name) > 100:
+        raise InvalidInput("assignee name must be 1-100 characters")
+
+
+def check_contact_role(role: str) -> None:
+    """A contact's role must be one of billing, technical, escalation."""
+    if role not in CONTACT_ROLES:
+        raise InvalidInput(f"contact role must be one of {', '.join(CONTACT_ROLES)}")
 
 
 def check_compliance(kind: str | None = None, status: str | None = None, detail: str = "") -> None:

@@ -32,6 +32,7 @@ from vectobeat_core.records import (
     ConciergeRequest,
     ConciergeStatus,
     Contact,
+    ContactRole,
     GuildRecord,
     IssuedToken,
     Playlist,
@@ -210,13 +211,21 @@ class TokenStore(Protocol):
 
 
 class ContactStore(Protocol):
-    """A guild's account contact (encrypted at rest)."""
+    """A guild's account contacts, one per role (personal fields encrypted at rest)."""
 
-    async def put(self, contact: Contact) -> None: ...
+    async def put(self, contact: Contact) -> None:
+        """Insert or replace the guild's contact of ``contact.role``."""
+        ...
 
-    async def get(self, guild: GuildId) -> Contact | None: ...
+    async def get(self, guild: GuildId, role: ContactRole) -> Contact | None: ...
 
-    async def delete(self, guild: GuildId) -> bool: ...
+    async def for_guild(self, guild: GuildId) -> list[Contact]:
+        """Every contact of the guild, in role order (billing, technical, escalation)."""
+        ...
+
+    async def delete(self, guild: GuildId, role: ContactRole | None = None) -> bool:
+        """Delete one role's contact, or all of the guild's (``None``); whether any existed."""
+        ...
 
     async def ping(self) -> None: ...
 
@@ -234,14 +243,30 @@ class ConciergeStore(Protocol):
         requested_by: UserId,
         now: float,
         due_at: float,
+        hours: float = 0.0,
+        contact: str = "",
     ) -> ConciergeRequest: ...
 
     async def get(self, request_id: int) -> ConciergeRequest | None: ...
 
     async def set_status(
-        self, request_id: int, status: ConciergeStatus, now: float
+        self, request_id: int, status: ConciergeStatus, now: float, hours: float | None = None
     ) -> ConciergeRequest:
-        """``NotFound`` for an unknown id; ``resolved`` records ``resolved_at``."""
+        """``NotFound`` for an unknown id; ``resolved`` records ``resolved_at``; ``hours``
+        (when given) replaces the hours charged."""
+        ...
+
+    async def schedule(self, request_id: int, at: float) -> ConciergeRequest:
+        """Set when the session takes place; ``NotFound`` for an unknown id."""
+        ...
+
+    async def assign(self, request_id: int, user: UserId, name: str) -> ConciergeRequest:
+        """Assign the request to a staff member (the account manager); ``NotFound`` if unknown."""
+        ...
+
+    async def claim_sla_alarm(self, request_id: int, now: float) -> bool:
+        """Mark the request's SLA breach as alarmed; True only for the first caller (False for an
+        unknown id)."""
         ...
 
     async def find(

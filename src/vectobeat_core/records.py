@@ -15,6 +15,7 @@ from vectobeat_core.ids import GuildId, UserId
 from vectobeat_core.plans import Tier
 
 __all__ = [
+    "CONTACT_ROLES",
     "MAX_NAME_LENGTH",
     "MAX_TOKENS_PER_GUILD",
     "ApiToken",
@@ -25,6 +26,7 @@ __all__ = [
     "ConciergeRequest",
     "ConciergeStatus",
     "Contact",
+    "ContactRole",
     "GuildRecord",
     "IssuedToken",
     "Playlist",
@@ -39,6 +41,8 @@ MAX_NAME_LENGTH = 100
 
 ConciergeKind = Literal["concierge", "success_pod"]
 ConciergeStatus = Literal["open", "in_progress", "resolved"]
+ContactRole = Literal["billing", "technical", "escalation"]
+CONTACT_ROLES: tuple[ContactRole, ...] = ("billing", "technical", "escalation")
 ComplianceKind = Literal["export", "delete"]
 ComplianceStatus = Literal["pending", "running", "sent", "failed"]
 
@@ -112,21 +116,29 @@ class IssuedToken:
 
 @attrs.frozen(repr=False)
 class Contact:
-    """A guild's account contact (encrypted at rest by the SQL adapter)."""
+    """One of a guild's account contacts (billing, technical or escalation; personal fields are
+    encrypted at rest by the SQL adapter); ``entered_by`` is who saved it."""
 
     guild_id: GuildId
     name: str
     email: str
     phone: str | None
     updated_at: float
+    role: ContactRole = "billing"
+    entered_by: UserId | None = None
 
     def __repr__(self) -> str:
-        return f"Contact(guild_id={self.guild_id}, name='***', email='***', phone='***')"
+        return (
+            f"Contact(guild_id={self.guild_id}, role={self.role!r}, name='***', email='***', "
+            "phone='***')"
+        )
 
 
 @attrs.frozen
 class ConciergeRequest:
-    """A concierge or success-pod request; ``due_at`` comes from the plan's SLA."""
+    """A concierge or success-pod request; ``due_at`` comes from the plan's SLA. ``hours`` is the
+    time asked for (what staff charged once resolved); ``sla_alarmed_at`` is when its breach was
+    alarmed (once, whichever process got there first)."""
 
     request_id: int
     guild_id: GuildId
@@ -138,6 +150,12 @@ class ConciergeRequest:
     created_at: float
     due_at: float
     resolved_at: float | None = None
+    hours: float = 0.0
+    contact: str = ""
+    scheduled_at: float | None = None
+    assignee_id: UserId | None = None
+    assignee_name: str | None = None
+    sla_alarmed_at: float | None = None
 
     def overdue(self, now: float) -> bool:
         return self.status != "resolved" and now > self.due_at

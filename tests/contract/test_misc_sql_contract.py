@@ -49,19 +49,65 @@ async def test_guilds_upsert_tier_and_presence(stores: Stores) -> None:
 
 
 async def test_contacts_round_trip_and_delete(stores: Stores) -> None:
-    contact = Contact(GUILD, "Ada Lovelace", "ada@example.org", "+44 20 7946 0000", NOW)
+    contact = Contact(GUILD, "Ada", "ada@example.org", "+1 555 0100", NOW, entered_by=USER)
     await stores.contacts.put(contact)
     await stores.contacts.put(Contact(OTHER, "Bob", "bob@example.org", None, NOW))
-    assert await stores.contacts.get(GUILD) == contact
-    changed = Contact(GUILD, "Ada L.", "ada@new.example", None, NOW + 1)
+    assert await stores.contacts.get(GUILD, "billing") == contact
+    changed = Contact(GUILD, "Ada L.", "ada@example.net", None, NOW + 5)
     await stores.contacts.put(changed)
-    assert await stores.contacts.get(GUILD) == changed
-    assert "ada@" not in repr(changed)
+    assert await stores.contacts.get(GUILD, "billing") == changed
+    assert await stores.contacts.get(GUILD, "technical") is None
+
     assert await stores.contacts.delete(GUILD)
     assert not await stores.contacts.delete(GUILD)
-    assert await stores.contacts.get(GUILD) is None
-    assert await stores.contacts.get(OTHER) is not None
+    assert await stores.contacts.get(GUILD, "billing") is None
+    assert await stores.contacts.get(OTHER, "billing") is not None
     await stores.contacts.ping()
+
+
+async def test_contacts_one_per_role(stores: Stores) -> None:
+    escalation = Contact(GUILD, "Eve", "eve@example.org", "+44 20", NOW, "escalation", USER)
+    technical = Contact(GUILD, "Tom", "tom@example.org", None, NOW, "technical")
+    billing = Contact(GUILD, "Bea", "bea@example.org", None, NOW, "billing")
+    for contact in (escalation, technical, billing):
+        await stores.contacts.put(contact)
+    assert await stores.contacts.for_guild(GUILD) == [billing, technical, escalation]
+    assert await stores.contacts.for_guild(OTHER) == []
+    assert await stores.contacts.delete(GUILD, "technical")
+    assert not await stores.contacts.delete(GUILD, "technical")
+    assert await stores.contacts.for_guild(GUILD) == [billing, escalation]
+    with pytest.raises(InvalidInput):
+        await stores.contacts.put(Contact(GUILD, "X", "x@example.org", None, NOW, "boss"))  # type: ignore[arg-type]
+
+
+async def test_concierge_hours_schedule_assignee_and_alarm_claim(stores: Stores) -> None:
+    request = await stores.concierge.open(
+        GUILD, "concierge", subject="Tune", body="", requested_by=USER, now=NOW,
+        due_at=NOW + 60, hours=1.5, contact="ada@example.org",
+    )  # fmt: skip
+    assert (request.hours, request.contact, request.scheduled_at) == (1.5, "ada@example.org", None)
+    scheduled = await stores.concierge.schedule(request.request_id, NOW + 86_400)
+    assert scheduled.scheduled_at == NOW + 86_400
+    assigned = await stores.concierge.assign(request.request_id, USER, "Sam Staff")
+    assert (assigned.assignee_id, assigned.assignee_name) == (USER, "Sam Staff")
+    assert await stores.concierge.claim_sla_alarm(request.request_id, NOW + 61)
+    assert not await stores.concierge.claim_sla_alarm(request.request_id, NOW + 62)
+    resolved = await stores.concierge.set_status(request.request_id, "resolved", NOW + 70, hours=2)
+    assert (resolved.hours, resolved.resolved_at, resolved.sla_alarmed_at) == (
+        2,
+        NOW + 70,
+        NOW + 61,
+    )
+    assert await stores.concierge.get(request.request_id) == resolved
+    with pytest.raises(NotFound):
+        await stores.concierge.schedule(10**9, NOW)
+    with pytest.raises(NotFound):
+        await stores.concierge.assign(10**9, USER, "Sam")
+    assert not await stores.concierge.claim_sla_alarm(10**9, NOW)
+    with pytest.raises(InvalidInput):
+        await stores.concierge.assign(request.request_id, USER, " ")
+    with pytest.raises(InvalidInput):
+        await stores.concierge.set_status(request.request_id, "resolved", NOW, hours=-1)
 
 
 async def test_concierge_requests_carry_their_sla(stores: Stores) -> None:
@@ -171,7 +217,7 @@ async def test_rotation_reencrypts_under_the_new_primary(sql_stores: Stores) -> 
 
     only_new = Keyring.from_config(f"k2:{fresh_key}")
     store = SqlContactStore(sql_stores.db, only_new)
-    contact = await store.get(GUILD)
+    contact = await store.get(GUILD, "billing")
     assert contact is not None and contact.email == "ada@example.org"
     [row] = await _raw(sql_stores, contacts)
     assert str(row["name_enc"]).startswith("v1.k2.")

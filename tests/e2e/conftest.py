@@ -375,8 +375,15 @@ async def clear_snapshots(url: str, guilds: list[int]) -> None:
 
 
 @contextlib.asynccontextmanager
-async def bot_world(tmp: Path, *, redis_url: str | None) -> AsyncIterator[BotWorld]:
-    """The fakes and the panel, without the bot."""
+async def bot_world(
+    tmp: Path,
+    *,
+    redis_url: str | None,
+    services: Services | None = None,
+    panel_config: Mapping[str, str] | None = None,
+) -> AsyncIterator[BotWorld]:
+    """The fakes and the panel, without the bot; ``services`` (default: in memory) are the
+    panel's, ``panel_config`` extra settings of the panel."""
     catalogue = build_catalogue()
     async with contextlib.AsyncExitStack() as stack:
         fake = await stack.enter_async_context(FakeDiscord(token=TOKEN, application_id=APP_ID))
@@ -392,7 +399,7 @@ async def bot_world(tmp: Path, *, redis_url: str | None) -> AsyncIterator[BotWor
                     stats_interval=1.0,
                 )
             )
-        services = memory_services()
+        services = services or memory_services()
         if redis_url is not None:
             conn = await stack.enter_async_context(open_redis(redis_url))
             services = attrs.evolve(
@@ -401,7 +408,11 @@ async def bot_world(tmp: Path, *, redis_url: str | None) -> AsyncIterator[BotWor
         config = load_config(
             {},
             dotenv=tmp / "none.env",
-            overrides={"BOT_BRIDGE_TOKEN": BRIDGE_TOKEN, "PANEL_URL": "http://127.0.0.1:1"},
+            overrides={
+                "BOT_BRIDGE_TOKEN": BRIDGE_TOKEN,
+                "PANEL_URL": "http://127.0.0.1:1",
+                **(panel_config or {}),
+            },
         )
         app = create_app(config, services, options=PanelOptions(long_poll_max=30.0))
         panel_url = await stack.enter_async_context(serve_app(app))

@@ -141,13 +141,13 @@ async def test_corrupted_ciphertext_is_reported_and_nothing_is_damaged(migrated:
         )
 
     with pytest.raises(CiphertextError, match=f"contacts.email:{GUILD}"):
-        await store.get(GUILD)
+        await store.get(GUILD, "billing")
     async with migrated.engine.connect() as conn:
         still = (
             await conn.execute(sa.select(contacts.c.email_enc).where(contacts.c.guild_id == GUILD))
         ).scalar_one()
     assert still == broken
-    bob = await store.get(other)
+    bob = await store.get(other, "billing")
     assert bob is not None and bob.email == "bob@example.org"
 
 

@@ -19,6 +19,7 @@ GOOD = {
     "REDIS_URL": "redis://cache.internal:6379/0",
     "WEBHOOK_SIGNING_SECRET": "w" * 32,
     "WEBHOOK_ALLOWED_HOSTS": "receiver.internal, 10.0.0.5",
+    "STAFF_USER_IDS": "123456789012345678, 223456789012345678",
 }
 
 
@@ -97,6 +98,7 @@ def test_unknown_bot_region_is_caught() -> None:
         ("LOG_LEVEL", "loud", "log level"),
         ("WEBHOOK_SIGNING_SECRET", "short-f3a9", "too short"),
         ("WEBHOOK_ALLOWED_HOSTS", "https://receiver.internal:8080", "WEBHOOK_ALLOWED_HOSTS"),
+        ("STAFF_USER_IDS", "123456789012345678,@sam", "must be a Discord id"),
     ],
 )
 def test_format_problems(variable: str, value: str, words: str) -> None:

@@ -21,6 +21,7 @@ from pathlib import Path
 import anyio
 
 from vectobeat_adapters.alarms import AlarmDispatcher, open_alarm_sinks
+from vectobeat_adapters.care_desk import CareDesk
 from vectobeat_adapters.config import AppConfig, node_specs
 from vectobeat_adapters.dependency_watch import DependencyWatch
 from vectobeat_adapters.lavalink.cluster import LavalinkCluster
@@ -28,7 +29,7 @@ from vectobeat_adapters.lavalink.model import LavalinkEvent, PlayerMoved
 from vectobeat_adapters.lavalink.sessions import SESSION_FILE, SessionFile
 from vectobeat_adapters.queue_journal import JOURNAL_FILE, QueueJournal
 from vectobeat_adapters.redis.writer import CoalescingWriter
-from vectobeat_adapters.services import Services, open_services
+from vectobeat_adapters.services import Services, open_services, sla_check_interval
 from vectobeat_adapters.store_generation import GenerationWatch
 from vectobeat_adapters.webhooks.resolve import allowed_hosts
 from vectobeat_adapters.webhooks.sender import WebhookSender
@@ -49,6 +50,7 @@ from vectobeat_bot.runtime import BotStatus, watch_idle_voice
 from vectobeat_bot.settings_cache import LastKnownSettings
 from vectobeat_bot.settings_sync import GuildSettings, SettingsSync
 from vectobeat_bot.shard_leases import ShardLeases, lease_shard_ids
+from vectobeat_bot.sla_watch import SlaWatch
 from vectobeat_bot.status_server import BotMetrics, StatusServer
 from vectobeat_bot.voice import DiscordVoiceLink
 from vectobeat_bot.webhook_exports import WebhookExports, WebhookMetrics
@@ -178,8 +180,11 @@ async def run_bot(config: AppConfig) -> None:
 
         notices = RegionNotices()
         named_sinks = await stack.enter_async_context(open_alarm_sinks(config))
+        dispatcher = AlarmDispatcher([sink for _, sink in named_sinks], services.clock)
+        care = CareDesk.of(services, config)
+        sla_watch = SlaWatch(care, dispatcher, interval=sla_check_interval(config))
         alarms = RoutingAlarms(
-            AlarmDispatcher([sink for _, sink in named_sinks], services.clock),
+            dispatcher,
             lambda: cluster.displaced(),  # noqa: PLW0108 - the cluster is opened below
         )
         automation: list[AutomationEngine] = []
@@ -254,6 +259,8 @@ async def run_bot(config: AppConfig) -> None:
             dependencies=DependencyBoard(services.clock, watches=watches, nodes=cluster.nodes),
             idle_seconds=float(config.voice_idle_seconds),
             fast_identify=custom_gateway,
+            care=care,
+            bridge=bridge,
         )
         bot = VectoBeatBot(
             deps,
@@ -325,6 +332,7 @@ async def run_bot(config: AppConfig) -> None:
             await tg.start(notices.run, bot)
             await tg.start(announcements.run, bot, lambda: _now_playing_controls(bot))
             await tg.start(alarms.run)
+            await tg.start(sla_watch.run)
             tg.start_soon(bot.start, token)
             if leases is not None:
                 await tg.start(leases.run)

@@ -19,9 +19,11 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import attrs
 
+from vectobeat_adapters.care_desk import CareDesk
 from vectobeat_adapters.config import AppConfig
 from vectobeat_adapters.lavalink.cluster import LavalinkCluster
 from vectobeat_adapters.services import Services
+from vectobeat_bot.bridge_client import BridgeClient
 from vectobeat_bot.bridge_events import BridgeEvents
 from vectobeat_bot.dependency_board import DependencyBoard
 from vectobeat_bot.discord_compat import DiscordWebSocket, app_commands, commands, discord
@@ -79,6 +81,10 @@ class BotDeps:
     """The queue store could not be read at start: restore once it is back."""
     automation: AutomationEngine | None = None
     """The automation engine (throttle, duplicate trim, idle restarts); ``None``: none."""
+    care: CareDesk | None = None
+    """Concierge, success pod and contacts (``None``: the cogs say it is not available)."""
+    bridge: BridgeClient | None = None
+    """The panel bridge client (``None``: no panel configured)."""
 
 
 async def reply(

@@ -30,6 +30,7 @@ from vectobeat_panel.audit_pages import audit_routes
 from vectobeat_panel.auth import auth_routes
 from vectobeat_panel.billing import billing_routes
 from vectobeat_panel.bridge import bridge_routes
+from vectobeat_panel.care_pages import care_routes
 from vectobeat_panel.changes import ChangeFeed
 from vectobeat_panel.chart import NodeHistory
 from vectobeat_panel.errors import exception_handlers
@@ -107,6 +108,7 @@ def build_routes() -> list[BaseRoute]:
         *token_routes(),
         *webhook_routes(),
         *billing_routes(),
+        *care_routes(),
         *openapi_routes(),
         Route("/api/health", health, methods=["GET"], name="health"),
         Mount("/static", app=StaticFiles(directory=str(HERE / "static")), name="static"),

@@ -7,6 +7,8 @@ constant time, guards every call.
 * ``POST /api/bot/queue-sync`` — a queue snapshot for dashboards (at most 50 upcoming tracks kept).
 * ``POST /api/bot/automation-actions`` — audit/automation events.
 * ``POST /api/bot/events`` — guild join/leave and settings-applied notices.
+* ``GET /api/bot/membership?guild_id=`` — whether online billing is on, and the guild page's URL
+  to upgrade on (``upgrade_url``, ``null`` when billing is off).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from vectobeat_core.jsontypes import JSON, snowflake
 from vectobeat_core.plans import Tier
 from vectobeat_core.queue import QueueSnapshot
 from vectobeat_core.records import GuildRecord
+from vectobeat_panel.billing import billing_of
 from vectobeat_panel.queue_pages import QUEUE_SYNC_DOCUMENT, SYNC_CAP
 from vectobeat_panel.settings_flow import (
     current_settings,
@@ -96,6 +99,18 @@ async def put_settings(request: Request) -> Response:
     body = result.state()  # built from what was just stored: no re-read
     body["clamps"] = [c.to_json() for c in result.clamps]
     return JSONResponse(body)
+
+
+async def membership(request: Request) -> Response:
+    """What /membership links to: the guild page's "Plan & billing" when billing is on."""
+    panel = _bot(request)
+    guild_id = _guild_param(request)
+    try:
+        enabled = billing_of(request).enabled
+    except InvalidInput:  # unreadable STRIPE_PRICES: billing cannot sell anything
+        enabled = False
+    url = f"{panel.config.panel_url.rstrip('/')}/guilds/{guild_id}#billing-heading"
+    return JSONResponse({"billing": enabled, "upgrade_url": url if enabled else None})
 
 
 def _number(request: Request, name: str, default: float, high: float) -> float:
@@ -204,4 +219,5 @@ def bridge_routes() -> list[Route]:
         Route("/api/bot/queue-sync", queue_sync, methods=["POST"]),
         Route("/api/bot/automation-actions", automation_actions, methods=["POST"]),
         Route("/api/bot/events", bot_events, methods=["POST"]),
+        Route("/api/bot/membership", membership, methods=["GET"]),
     ]

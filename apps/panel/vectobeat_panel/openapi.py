@@ -246,6 +246,21 @@ def document() -> dict[str, Any]:
                 },
             )
         },
+        "/api/bot/membership": {
+            "get": _op(
+                "Whether online billing is on, and the guild page's URL to upgrade on.",
+                "bot",
+                params=[BOT_GUILD],
+                schema={
+                    "type": "object",
+                    "required": ["billing", "upgrade_url"],
+                    "properties": {
+                        "billing": {"type": "boolean"},
+                        "upgrade_url": {"type": ["string", "null"]},
+                    },
+                },
+            )
+        },
         "/api/webhooks/stripe": {
             "post": _op(
                 "Stripe webhook (signature-verified, idempotent by event id).",

@@ -19,17 +19,19 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
+from vectobeat_adapters.care_desk import care_staff
 from vectobeat_adapters.config import AppConfig
 from vectobeat_adapters.services import Services
 from vectobeat_adapters.webhooks.resolve import Resolver
 from vectobeat_core.errors import (
+    ConfigError,
     InvalidInput,
     NotAuthenticated,
     NotFound,
     PermissionDenied,
     StorageUnavailable,
 )
-from vectobeat_core.ids import GuildId
+from vectobeat_core.ids import GuildId, UserId
 from vectobeat_core.jsontypes import snowflake
 from vectobeat_core.routing import NodeSpec
 from vectobeat_panel.changes import ChangeFeed
@@ -161,6 +163,15 @@ def manager_of(request: Request) -> tuple[Session, ManagedGuild]:
     return session, guild
 
 
+def _staff(config: AppConfig) -> frozenset[UserId]:
+    """The care staff, for the nav's "Care desk" link (an unreadable list: nobody; the care
+    pages themselves report it)."""
+    try:
+        return care_staff(config)
+    except ConfigError:
+        return frozenset()
+
+
 def render(request: Request, template: str, context: dict[str, Any], status: int = 200) -> Response:
     """Render a page with the common context (session, CSRF token, nav)."""
     panel = panel_of(request)
@@ -169,6 +180,7 @@ def render(request: Request, template: str, context: dict[str, Any], status: int
         "session": session,
         "csrf": session.csrf if session is not None else "",
         "path": request.url.path,
+        "staff": session is not None and session.user_id in _staff(panel.config),
     }
     base.update(context)
     response: Response = panel.templates.TemplateResponse(request, template, base, status)

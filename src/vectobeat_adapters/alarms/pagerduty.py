@@ -15,6 +15,13 @@ __all__ = ["EVENTS_V2_URL", "PagerDutySink", "pagerduty_payload"]
 EVENTS_V2_URL = "https://events.pagerduty.com/v2/enqueue"
 
 
+def _component(key: str) -> dict[str, JSON]:
+    """Care SLA alarms (``sla:<request>``) are the care desk's; every other one is Lavalink's."""
+    if key.startswith("sla:"):
+        return {"component": "care", "class": "sla_breach"}
+    return {"component": "lavalink", "class": "node_health"}
+
+
 def pagerduty_payload(alarm: Alarm, routing_key: str, source: str) -> dict[str, JSON]:
     """An Events v2 event: ``trigger`` carries the payload, ``resolve`` only the dedup key."""
     if alarm.status == "resolve":
@@ -28,9 +35,8 @@ def pagerduty_payload(alarm: Alarm, routing_key: str, source: str) -> dict[str, 
             "source": source,
             "severity": alarm.severity,
             "timestamp": iso_time(alarm.at),
-            "component": "lavalink",
+            **_component(alarm.key),
             "group": "vectobeat",
-            "class": "node_health",
         },
     }
 

@@ -382,6 +382,25 @@ class AppConfig:
         components=("bot", "panel"),
         checks=(rules.allowed_hosts,),
     )
+    staff_user_ids: str | None = setting(
+        None,
+        (
+            "Discord user ids of the operator's staff, comma separated: they acknowledge, "
+            "schedule, assign and resolve concierge and success-pod requests and see account "
+            "contacts (guild admins cannot). Unset: nobody acts on requests."
+        ),
+        components=("bot", "panel"),
+        checks=(rules.staff_user_ids,),
+    )
+    sla_check_seconds: float = setting(
+        60.0,
+        (
+            "How often the bot looks for care requests past their SLA deadline and alarms them "
+            "through the ALARM_* sinks (0.1 to 600)."
+        ),
+        components=("bot",),
+        kind="float",
+    )
 
 
 FIELDS: tuple[Field, ...] = tuple(Field.of(a) for a in attrs.fields(AppConfig))

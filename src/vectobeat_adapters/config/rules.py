@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from vectobeat_adapters.config.fields import Check, Invalid, Lookup
 from vectobeat_core.billing import PriceCatalogue
+from vectobeat_core.care import parse_staff_ids
 from vectobeat_core.errors import VectoBeatError
 from vectobeat_core.regions import Region
 from vectobeat_core.webhook_targets import parse_allowed_hosts
@@ -31,6 +32,7 @@ __all__ = [
     "prefixed",
     "region",
     "snowflake",
+    "staff_user_ids",
     "url",
 ]
 
@@ -207,6 +209,11 @@ stripe_prices = grammar(
     "write each plan for sale as tier=price_id, comma separated, with the price ids from the "
     "Stripe dashboard (Product catalogue), e.g. starter=price_1AbC,pro=price_2DeF; tiers are "
     "starter, pro, growth, scale, enterprise",
+)
+staff_user_ids = grammar(
+    parse_staff_ids,
+    "list your staff's Discord user ids (Developer Mode > Copy User ID), comma separated, "
+    "e.g. 123456789012345678,223456789012345678",
 )
 allowed_hosts = grammar(
     parse_allowed_hosts,

@@ -9,6 +9,8 @@ from vectobeat_adapters.storage_rules import (
     COMPLIANCE_FINAL,
     check_compliance,
     check_concierge,
+    check_concierge_fields,
+    check_contact_role,
     check_event_id,
 )
 from vectobeat_core.errors import NotFound
@@ -16,6 +18,7 @@ from vectobeat_core.ids import GuildId, UserId
 from vectobeat_core.jsontypes import JSON, json_value
 from vectobeat_core.plans import Tier
 from vectobeat_core.records import (
+    CONTACT_ROLES,
     ComplianceKind,
     ComplianceRequest,
     ComplianceStatus,
@@ -23,6 +26,7 @@ from vectobeat_core.records import (
     ConciergeRequest,
     ConciergeStatus,
     Contact,
+    ContactRole,
     GuildRecord,
 )
 
@@ -75,16 +79,23 @@ class MemoryContactStore(MemoryService):
     """Implements ``ContactStore`` (nothing at rest, so nothing to encrypt)."""
 
     def __init__(self) -> None:
-        self._contacts: dict[GuildId, Contact] = {}
+        self._contacts: dict[tuple[GuildId, ContactRole], Contact] = {}
 
     async def put(self, contact: Contact) -> None:
-        self._contacts[contact.guild_id] = contact
+        check_contact_role(contact.role)
+        self._contacts[contact.guild_id, contact.role] = contact
 
-    async def get(self, guild: GuildId) -> Contact | None:
-        return self._contacts.get(guild)
+    async def get(self, guild: GuildId, role: ContactRole) -> Contact | None:
+        return self._contacts.get((guild, role))
 
-    async def delete(self, guild: GuildId) -> bool:
-        return self._contacts.pop(guild, None) is not None
+    async def for_guild(self, guild: GuildId) -> list[Contact]:
+        return [self._contacts[guild, r] for r in CONTACT_ROLES if (guild, r) in self._contacts]
+
+    async def delete(self, guild: GuildId, role: ContactRole | None = None) -> bool:
+        keys = [k for k in self._contacts if k[0] == guild and role in (None, k[1])]
+        for key in keys:
+            del self._contacts[key]
+        return bool(keys)
 
 
 class MemoryConciergeStore(MemoryService):
@@ -103,8 +114,11 @@ class MemoryConciergeStore(MemoryService):
         requested_by: UserId,
         now: float,
         due_at: float,
+        hours: float = 0.0,
+        contact: str = "",
     ) -> ConciergeRequest:
         check_concierge(kind, subject)
+        check_concierge_fields(hours, contact)
         request = ConciergeRequest(
             request_id=len(self._requests) + 1,
             guild_id=guild,
@@ -115,6 +129,8 @@ class MemoryConciergeStore(MemoryService):
             status="open",
             created_at=now,
             due_at=due_at,
+            hours=hours,
+            contact=contact,
         )
         self._requests[request.request_id] = request
         return request
@@ -122,16 +138,45 @@ class MemoryConciergeStore(MemoryService):
     async def get(self, request_id: int) -> ConciergeRequest | None:
         return self._requests.get(request_id)
 
-    async def set_status(
-        self, request_id: int, status: ConciergeStatus, now: float
-    ) -> ConciergeRequest:
-        check_concierge(status=status)
+    def _known(self, request_id: int) -> ConciergeRequest:
         old = self._requests.get(request_id)
         if old is None:
             raise NotFound(f"concierge request {request_id} does not exist")
-        new = attrs.evolve(old, status=status, resolved_at=now if status == "resolved" else None)
+        return old
+
+    async def set_status(
+        self, request_id: int, status: ConciergeStatus, now: float, hours: float | None = None
+    ) -> ConciergeRequest:
+        check_concierge(status=status)
+        old = self._known(request_id)
+        if hours is not None:
+            check_concierge_fields(hours)
+        new = attrs.evolve(
+            old,
+            status=status,
+            resolved_at=now if status == "resolved" else None,
+            hours=old.hours if hours is None else hours,
+        )
         self._requests[request_id] = new
         return new
+
+    async def schedule(self, request_id: int, at: float) -> ConciergeRequest:
+        new = attrs.evolve(self._known(request_id), scheduled_at=at)
+        self._requests[request_id] = new
+        return new
+
+    async def assign(self, request_id: int, user: UserId, name: str) -> ConciergeRequest:
+        check_concierge_fields(0, name=name)
+        new = attrs.evolve(self._known(request_id), assignee_id=user, assignee_name=name)
+        self._requests[request_id] = new
+        return new
+
+    async def claim_sla_alarm(self, request_id: int, now: float) -> bool:
+        old = self._requests.get(request_id)
+        if old is None or old.sla_alarmed_at is not None:
+            return False
+        self._requests[request_id] = attrs.evolve(old, sla_alarmed_at=now)
+        return True
 
     async def find(
         self, guild: GuildId | None = None, status: ConciergeStatus | None = None

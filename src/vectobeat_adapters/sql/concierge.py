@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from vectobeat_adapters.sql.engine import SqlRepository
 from vectobeat_adapters.sql.schema import concierge_requests as table
-from vectobeat_adapters.storage_rules import check_concierge
+from vectobeat_adapters.storage_rules import check_concierge, check_concierge_fields
 from vectobeat_core.errors import NotFound
 from vectobeat_core.ids import GuildId, UserId
 from vectobeat_core.records import ConciergeKind, ConciergeRequest, ConciergeStatus
@@ -28,8 +28,18 @@ def _from_row(row: sa.RowMapping) -> ConciergeRequest:
         status=cast(ConciergeStatus, row["status"]),
         created_at=float(row["created_at"]),
         due_at=float(row["due_at"]),
-        resolved_at=None if row["resolved_at"] is None else float(row["resolved_at"]),
+        resolved_at=_time(row["resolved_at"]),
+        hours=float(row["hours"]),
+        contact=str(row["contact"]),
+        scheduled_at=_time(row["scheduled_at"]),
+        assignee_id=None if row["assignee_id"] is None else UserId(int(row["assignee_id"])),
+        assignee_name=None if row["assignee_name"] is None else str(row["assignee_name"]),
+        sla_alarmed_at=_time(row["sla_alarmed_at"]),
     )
+
+
+def _time(value: object) -> float | None:
+    return None if value is None else float(cast(float, value))
 
 
 async def _fetch(conn: AsyncConnection, request_id: int) -> ConciergeRequest | None:
@@ -50,8 +60,11 @@ class SqlConciergeStore(SqlRepository):
         requested_by: UserId,
         now: float,
         due_at: float,
+        hours: float = 0.0,
+        contact: str = "",
     ) -> ConciergeRequest:
         check_concierge(kind, subject)
+        check_concierge_fields(hours, contact)
         values: dict[str, Any] = {
             "guild_id": guild,
             "kind": kind,
@@ -61,6 +74,8 @@ class SqlConciergeStore(SqlRepository):
             "status": "open",
             "created_at": now,
             "due_at": due_at,
+            "hours": hours,
+            "contact": contact,
         }
         request_id = await self._insert(table, values)
         return ConciergeRequest(
@@ -73,22 +88,48 @@ class SqlConciergeStore(SqlRepository):
             status="open",
             created_at=now,
             due_at=due_at,
+            hours=hours,
+            contact=contact,
         )
 
     async def get(self, request_id: int) -> ConciergeRequest | None:
         return await self._db.run(lambda conn: _fetch(conn, request_id), idempotent=True)
 
     async def set_status(
-        self, request_id: int, status: ConciergeStatus, now: float
+        self, request_id: int, status: ConciergeStatus, now: float, hours: float | None = None
     ) -> ConciergeRequest:
         check_concierge(status=status)
-        resolved_at = now if status == "resolved" else None
+        values: dict[str, Any] = {
+            "status": status,
+            "resolved_at": now if status == "resolved" else None,
+        }
+        if hours is not None:
+            check_concierge_fields(hours)
+            values["hours"] = hours
+        return await self._update(request_id, values)
 
+    async def schedule(self, request_id: int, at: float) -> ConciergeRequest:
+        return await self._update(request_id, {"scheduled_at": at})
+
+    async def assign(self, request_id: int, user: UserId, name: str) -> ConciergeRequest:
+        check_concierge_fields(0, name=name)
+        return await self._update(request_id, {"assignee_id": user, "assignee_name": name})
+
+    async def claim_sla_alarm(self, request_id: int, now: float) -> bool:
+        async def work(conn: AsyncConnection) -> bool:
+            result = await conn.execute(
+                table.update()
+                .where(table.c.request_id == request_id, table.c.sla_alarmed_at.is_(None))
+                .values(sla_alarmed_at=now)
+            )
+            return bool(result.rowcount)
+
+        return await self._db.run(work)
+
+    async def _update(self, request_id: int, values: dict[str, Any]) -> ConciergeRequest:
         async def work(conn: AsyncConnection) -> ConciergeRequest:
             await conn.execute(
-                table.update()
-                .where(table.c.request_id == request_id)
-                .values(status=status, resolved_at=resolved_at)
+                table.update().where(table.c.request_id == request_id).values(values)
             )
             found = await _fetch(conn, request_id)
             if found is None:

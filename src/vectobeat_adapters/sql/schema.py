@@ -137,12 +137,14 @@ token_quota = sa.Table(
 )
 
 contacts = sa.Table(
-    "vb_contacts",
+    "vb_account_contacts",
     metadata,
     sa.Column("guild_id", Snowflake, primary_key=True, autoincrement=False),
+    sa.Column("role", sa.String(16), primary_key=True),
     sa.Column("name_enc", sa.Text, nullable=False),
     sa.Column("email_enc", sa.Text, nullable=False),
     sa.Column("phone_enc", sa.Text, nullable=True),
+    sa.Column("entered_by", Snowflake, nullable=True),
     sa.Column("updated_at", Time, nullable=False),
     **MYSQL,
 )
@@ -160,6 +162,12 @@ concierge_requests = sa.Table(
     sa.Column("created_at", Time, nullable=False),
     sa.Column("due_at", Time, nullable=False, index=True),
     sa.Column("resolved_at", Time, nullable=True),
+    sa.Column("hours", sa.Double, nullable=False, server_default="0"),
+    sa.Column("contact", sa.String(200), nullable=False, server_default=""),
+    sa.Column("scheduled_at", Time, nullable=True),
+    sa.Column("assignee_id", Snowflake, nullable=True),
+    sa.Column("assignee_name", sa.String(100), nullable=True),
+    sa.Column("sla_alarmed_at", Time, nullable=True),
     **MYSQL,
 )
 

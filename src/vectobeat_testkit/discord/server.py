@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
+import attrs
 from aiohttp import web
 
 from vectobeat_core.errors import NotFound
@@ -20,7 +21,16 @@ from .messages import Messages
 from .oauth import OAuth2, UserGuild
 from .records import InteractionRecord, InteractionResponse, Recorded
 from .rest import Rest
-from .state import FakeGuild, FakeMember, FakeMessage, FakeUser, FakeVoiceState, Json
+from .state import (
+    FakeChannel,
+    FakeGuild,
+    FakeMember,
+    FakeMessage,
+    FakeOverwrite,
+    FakeUser,
+    FakeVoiceState,
+    Json,
+)
 from .world import World
 
 __all__ = ["FakeDiscord"]
@@ -158,6 +168,19 @@ class FakeDiscord(AppServer):
                     "GUILD_MEMBER_ADD", member.payload() | {"guild_id": str(guild.id)}
                 )
         return member
+
+    async def set_overwrites(
+        self, *, guild_id: int, channel_id: int, overwrites: Sequence[FakeOverwrite]
+    ) -> FakeChannel:
+        """Replace a channel's permission overwrites; the owning shard receives CHANNEL_UPDATE."""
+        guild = self.guild(guild_id)
+        old = guild.channel(channel_id)
+        if old is None:
+            raise NotFound(f"guild {guild_id} has no channel {channel_id}")
+        new = attrs.evolve(old, overwrites=tuple(overwrites))
+        guild.channels[guild.channels.index(old)] = new
+        await self.gateway.dispatch_guild(guild, "CHANNEL_UPDATE", new.payload(guild.id))
+        return new
 
     def set_oauth_user(self, user: FakeUser, guilds: Sequence[UserGuild] = ()) -> None:
         """The user who approves OAuth2 requests, and their ``/users/@me/guilds``."""

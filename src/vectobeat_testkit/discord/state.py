@@ -27,6 +27,7 @@ __all__ = [
     "FakeGuild",
     "FakeMember",
     "FakeMessage",
+    "FakeOverwrite",
     "FakeRole",
     "FakeUser",
     "FakeVoiceState",
@@ -133,12 +134,31 @@ class FakeRole:
 
 
 @attrs.frozen
+class FakeOverwrite:
+    """A channel permission overwrite for a role (``type`` 0) or a member (``type`` 1)."""
+
+    target_id: int
+    type: int
+    allow: int = 0
+    deny: int = 0
+
+    def payload(self) -> Json:
+        return {
+            "id": str(self.target_id),
+            "type": self.type,
+            "allow": str(self.allow),
+            "deny": str(self.deny),
+        }
+
+
+@attrs.frozen
 class FakeChannel:
     id: ChannelId
     name: str
     type: int = GUILD_TEXT
     position: int = 0
     parent_id: ChannelId | None = None
+    overwrites: tuple[FakeOverwrite, ...] = ()
 
     @property
     def is_voice(self) -> bool:
@@ -151,7 +171,7 @@ class FakeChannel:
             "guild_id": str(guild_id),
             "name": self.name,
             "position": self.position,
-            "permission_overwrites": [],
+            "permission_overwrites": [o.payload() for o in self.overwrites],
             "nsfw": False,
             "parent_id": None if self.parent_id is None else str(self.parent_id),
             "flags": 0,

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from vectobeat_bot.cogs.admin_info import AdminInfoCog
+from vectobeat_bot.cogs.care import CareCog
 from vectobeat_bot.cogs.dj import DjCog
 from vectobeat_bot.cogs.info import InfoCog
 from vectobeat_bot.cogs.music import MusicCog
@@ -22,4 +24,15 @@ __all__ = ["all_cogs"]
 
 
 def all_cogs() -> list[Callable[[VectoBeatBot], commands.Cog]]:
-    return [MusicCog, QueueCog, SearchCog, PlaylistCog, VoiceCog, DjCog, SettingsCog, InfoCog]
+    return [
+        MusicCog,
+        QueueCog,
+        SearchCog,
+        PlaylistCog,
+        VoiceCog,
+        DjCog,
+        SettingsCog,
+        InfoCog,
+        AdminInfoCog,
+        CareCog,
+    ]

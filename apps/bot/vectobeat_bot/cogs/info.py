@@ -18,7 +18,9 @@ Playlists: /playlist save|load|list|delete
 Voice: /connect /disconnect /voiceinfo
 DJ: /dj add-role|remove-role|clear|show
 Settings: /settings show|queue-limit|member-limit|collaborative|region
-Info: /ping /status /lavalink /uptime /help"""
+Info: /ping /status /lavalink /uptime /botinfo /guildinfo /permissions /membership /help
+Care: /concierge request|usage|list · /success request|contact
+Staff: /concierge acknowledge|schedule|resolve · /success assign"""
 
 
 class InfoCog(CogBase):
