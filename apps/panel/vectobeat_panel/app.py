@@ -34,6 +34,7 @@ from vectobeat_panel.chart import NodeHistory
 from vectobeat_panel.errors import exception_handlers
 from vectobeat_panel.guilds import guild_routes
 from vectobeat_panel.oauth import DiscordOAuth
+from vectobeat_panel.observability import RequestContext, probe_routes
 from vectobeat_panel.openapi import openapi_routes
 from vectobeat_panel.queue_pages import queue_routes
 from vectobeat_panel.routing_pages import read_node_rows, record_samples, routing_routes
@@ -108,6 +109,7 @@ def build_routes() -> list[BaseRoute]:
         *billing_routes(),
         *openapi_routes(),
         Route("/api/health", health, methods=["GET"], name="health"),
+        *probe_routes(),
         Mount("/static", app=StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
 
@@ -205,7 +207,7 @@ def create_app(
     )
     app = Starlette(
         routes=build_routes(),
-        middleware=[guard],
+        middleware=[Middleware(RequestContext, metrics=panel.metrics), guard],
         exception_handlers=exception_handlers(),
         lifespan=lifespan,
     )
