@@ -12,7 +12,7 @@ import anyio
 import anyio.abc
 from aiohttp import web
 from prometheus_client import CollectorRegistry
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from vectobeat_adapters.lavalink import HealthChecker
@@ -33,10 +33,10 @@ class _Collector(Collector):
         yield from node_metric_families(
             checker.routing_table() if checker else [], "vectobeat_watch"
         )
-        yield GaugeMetricFamily(
+        yield CounterMetricFamily(
             "vectobeat_watch_alarm_delivery_failures",
             "Alarm deliveries to a sink that failed since the checker started.",
-            float(len(checker.delivery_failures)) if checker else 0.0,
+            value=float(len(checker.delivery_failures)) if checker else 0.0,
         )
 
 
