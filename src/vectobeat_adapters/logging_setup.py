@@ -74,9 +74,14 @@ def _process_name(process: str) -> Any:
     return add
 
 
-def _drop_color_message(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> Any:
-    """uvicorn passes its message again with terminal colours as an extra: not an event field."""
-    event.pop("color_message", None)
+_NOT_FIELDS = ("color_message", "message")
+
+
+def _drop_non_fields(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> Any:
+    """Record attributes that repeat the event: uvicorn's message with terminal colours, and
+    ``message`` once another handler has formatted the record."""
+    for key in _NOT_FIELDS:
+        event.pop(key, None)
     return event
 
 
@@ -87,7 +92,7 @@ def _shared_processors(process: str) -> list[Any]:
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.stdlib.ExtraAdder(),
-        _drop_color_message,
+        _drop_non_fields,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         _process_name(process),
         structlog.processors.StackInfoRenderer(),

@@ -12,7 +12,7 @@ import contextlib
 import json
 import socket
 import sys
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -123,7 +123,7 @@ async def _watch(world: BotWorld, tg: anyio.abc.TaskGroup) -> tuple[LoggedProces
     watch = LoggedProcess([*argv, "--metrics-port", "0"], env, world.tmp)
     await watch.start(tg)
     with anyio.fail_after(40):
-        while not any(e.get("event") == "watch_http_listening" for e in _parsed(watch)):
+        while not any(e.get("event") == "watch_http_listening" for e in _parsed(watch)):  # noqa: ASYNC110 - another process's log
             await anyio.sleep(0.1)
     port = next(e["port"] for e in _parsed(watch) if e.get("event") == "watch_http_listening")
     url = f"http://127.0.0.1:{port}"
@@ -138,7 +138,7 @@ def _parsed(process: LoggedProcess) -> list[dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-async def observed(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Observed]:
+async def observed(tmp_path_factory: pytest.TempPathFactory) -> Observed:
     tmp = tmp_path_factory.mktemp("observability")
     seen = Observed()
     async with bot_world(tmp, redis_url=None) as world, anyio.create_task_group() as tg:
@@ -165,7 +165,7 @@ async def observed(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Ob
             tg.cancel_scope.cancel()
         seen.logs["panel"] = panel.stderr
         seen.logs["nodes watch"] = watch.stderr
-    yield seen
+    return seen
 
 
 @pytest.mark.parametrize("process", ["bot", "panel", "nodes watch"])
@@ -211,7 +211,9 @@ async def test_the_checker_logs_each_node_state(observed: Observed) -> None:
 
 
 @pytest.mark.parametrize("file", sorted(all_expressions()))
-async def test_dashboards_and_rules_use_only_exported_metrics(observed: Observed, file: str) -> None:
+async def test_dashboards_and_rules_use_only_exported_metrics(
+    observed: Observed, file: str
+) -> None:
     expressions = all_expressions()[file]
     assert expressions, f"{file} has no expression"
     absent = missing(expressions, observed.metrics.values())
