@@ -30,7 +30,7 @@ __all__ = [
 
 LOG_FORMATS = ("console", "json")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-QUIET_LOGGERS = ("httpx", "httpcore", "alembic")
+QUIET_LOGGERS = ("httpx", "httpcore", "alembic", "aiohttp.access")  # the fakes log each request
 
 
 class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
