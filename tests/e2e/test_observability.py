@@ -205,9 +205,10 @@ async def test_the_bot_logs_a_command_with_its_guild_and_shard(observed: Observe
     assert isinstance(done[0]["interaction_id"], int)
 
 
-async def test_the_checker_logs_each_node_state(observed: Observed) -> None:
+async def test_the_checker_logs_each_node_state_with_the_node(observed: Observed) -> None:
     events = [json.loads(line) for line in observed.logs["nodes watch"].splitlines()]
-    assert any(e.get("logger", "").startswith("vectobeat") for e in events)
+    found = [e for e in events if e["event"].startswith("lavalink_node_status")]
+    assert {(e["node"], e["region"]) for e in found} == {("us-1", "us"), ("eu-1", "eu")}, events
 
 
 @pytest.mark.parametrize("file", sorted(all_expressions()))
