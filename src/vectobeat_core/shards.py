@@ -37,6 +37,7 @@ __all__ = [
     "plan_release",
     "plan_renew",
     "promotion_rank",
+    "shard_of",
     "shard_status",
 ]
 
@@ -301,3 +302,11 @@ def shard_status(
         return ShardStatus(shard_id, state, None, 0, None, latency_ms, guilds)
     age = max(0.0, now - lease.heartbeat_at)
     return ShardStatus(shard_id, state, lease.owner, lease.epoch, age, latency_ms, guilds)
+
+
+def shard_of(guild_id: int | None, shard_count: int | None) -> ShardId | None:
+    """The shard Discord routes a guild's events through, ``(guild_id >> 22) % shard_count``;
+    ``None`` without a guild or a known shard count."""
+    if guild_id is None or not shard_count or shard_count < 1:
+        return None
+    return ShardId((guild_id >> 22) % shard_count)

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -289,6 +290,23 @@ class BotWorld:
         return got
 
 
+def problem_lines(logs: str) -> list[str]:
+    """Log lines at ERROR or above, or carrying a traceback: JSON events (``LOG_FORMAT=json``,
+    the default off a terminal) by their ``level`` and ``exception``, console lines by text."""
+    problems = []
+    for line in logs.splitlines():
+        try:
+            event = json.loads(line)
+        except ValueError:
+            event = None
+        if isinstance(event, dict):
+            if event.get("level") in {"error", "critical"} or "exception" in event:
+                problems.append(line)
+        elif " ERROR " in line or "Traceback" in line or "[error" in line:
+            problems.append(line)
+    return problems
+
+
 class BotProcess:
     """``python -m vectobeat_bot`` as a child process; ``status_url`` once it is listening."""
 
@@ -433,9 +451,4 @@ async def running_bot(world: BotWorld, **env: str) -> AsyncIterator[BotProcess]:
             if bot.process is not None and bot.process.returncode is None:
                 await bot.stop()
             tg.cancel_scope.cancel()
-    problems = [
-        line
-        for line in bot.logs(limit=None).splitlines()
-        if " ERROR " in line or "Traceback" in line
-    ]
-    assert not problems, bot.logs()
+    assert not problem_lines(bot.logs(limit=None)), bot.logs()

@@ -3,23 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import sys
 
 from vectobeat_adapters.config import load_config
+from vectobeat_adapters.logging_setup import configure_logging
 from vectobeat_core.errors import VectoBeatError
 
 
 def main() -> None:
     try:
         config = load_config()
-        logging.basicConfig(
-            level=config.log_level.upper(),
-            stream=sys.stderr,
-            format="%(asctime)s %(levelname)s %(name)s %(message)s",
-        )
-        for noisy in ("httpx", "alembic"):
-            logging.getLogger(noisy).setLevel(logging.WARNING)
+        configure_logging(level=config.log_level, log_format=config.log_format, process="bot")
         from vectobeat_bot.app import run_bot  # noqa: PLC0415 - imports discord.py
 
         asyncio.run(run_bot(config))

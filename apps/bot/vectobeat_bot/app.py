@@ -27,6 +27,7 @@ from vectobeat_adapters.dependency_watch import DependencyWatch
 from vectobeat_adapters.lavalink.cluster import LavalinkCluster
 from vectobeat_adapters.lavalink.model import LavalinkEvent, PlayerMoved
 from vectobeat_adapters.lavalink.sessions import SESSION_FILE, SessionFile
+from vectobeat_adapters.logging_setup import bound_context
 from vectobeat_adapters.queue_journal import JOURNAL_FILE, QueueJournal
 from vectobeat_adapters.redis.writer import CoalescingWriter
 from vectobeat_adapters.services import Services, open_services, sla_check_interval
@@ -64,6 +65,7 @@ from vectobeat_core.errors import (
 )
 from vectobeat_core.ids import GuildId
 from vectobeat_core.regions import Region
+from vectobeat_core.shards import shard_of
 
 __all__ = ["fetch_bot_user_id", "run_bot"]
 
@@ -189,7 +191,18 @@ async def run_bot(config: AppConfig) -> None:
         )
         automation: list[AutomationEngine] = []
 
+        bots: list[VectoBeatBot] = []  # its shard count, once it is made
+
         async def on_event(guild_id: GuildId, event: LavalinkEvent) -> None:
+            count = bots[0].shard_count if bots else config.shard_count
+            with bound_context(
+                guild_id=int(guild_id),
+                shard_id=shard_of(int(guild_id), count),
+                lavalink_event=type(event).__name__,
+            ):
+                await handle_event(guild_id, event)
+
+        async def handle_event(guild_id: GuildId, event: LavalinkEvent) -> None:
             if automation:
                 automation[0].lavalink_event(guild_id, event)
             if players:
@@ -268,6 +281,7 @@ async def run_bot(config: AppConfig) -> None:
             guild_ready_timeout=0.2 if custom_gateway else 2.0,
             **({} if lease_ids is None else {"shard_ids": []}),
         )
+        bots.append(bot)
         service.attach_voice(DiscordVoiceLink(bot, cluster))
         deps.automation = AutomationEngine(
             settings=settings,

@@ -22,6 +22,7 @@ import attrs
 from vectobeat_adapters.care_desk import CareDesk
 from vectobeat_adapters.config import AppConfig
 from vectobeat_adapters.lavalink.cluster import LavalinkCluster
+from vectobeat_adapters.logging_setup import bind_log_context
 from vectobeat_adapters.services import Services
 from vectobeat_bot.bridge_client import BridgeClient
 from vectobeat_bot.bridge_events import BridgeEvents
@@ -36,6 +37,7 @@ from vectobeat_bot.status_server import BotMetrics
 from vectobeat_core.errors import InvalidInput, StorageUnavailable, VectoBeatError
 from vectobeat_core.ids import GuildId, RoleId, UserId
 from vectobeat_core.permissions import MemberFacts
+from vectobeat_core.shards import shard_of
 
 __all__ = [
     "BotDeps",
@@ -168,6 +170,11 @@ class VectoBeatTree(app_commands.CommandTree["VectoBeatBot"]):
     `interaction_check` (every slash command passes it) applies the automation throttle."""
 
     async def interaction_check(self, interaction: discord.Interaction[VectoBeatBot]) -> bool:
+        bind_log_context(  # each interaction runs in its own task: the rest of it logs these
+            interaction_id=interaction.id,
+            guild_id=interaction.guild_id,
+            shard_id=shard_of(interaction.guild_id, interaction.client.shard_count),
+        )
         automation = interaction.client.deps.automation
         if automation is None or interaction.guild_id is None:
             return True
@@ -178,7 +185,7 @@ class VectoBeatTree(app_commands.CommandTree["VectoBeatBot"]):
         decision = automation.decide_command(guild, command.split(" ", 1)[0])
         if decision is None or decision.allowed:
             return True
-        interaction.client.deps.metrics.command(command, "throttled")
+        command_outcome(interaction.client.deps, command, "throttled")
         await send_error(interaction, decision.message())
         await automation.report_throttled(guild, interaction.user.name, command, decision)
         return False
@@ -191,8 +198,14 @@ class VectoBeatTree(app_commands.CommandTree["VectoBeatBot"]):
         if not isinstance(cause, VectoBeatError | app_commands.CheckFailure):
             _log.error("command_failed command=%s", name, exc_info=cause)
         outcome = "error" if not isinstance(cause, VectoBeatError) else "refused"
-        interaction.client.deps.metrics.command(name, outcome)
+        command_outcome(interaction.client.deps, name, outcome)
         await send_error(interaction, user_message(cause))
+
+
+def command_outcome(deps: BotDeps, command: str, outcome: str) -> None:
+    """Count a slash command's outcome and log it (with the interaction's bound context)."""
+    deps.metrics.command(command, outcome)
+    _log.info("command_done", extra={"command": command, "outcome": outcome})
 
 
 async def send_error(interaction: discord.Interaction, message: str) -> None:
@@ -320,12 +333,16 @@ class VectoBeatBot(commands.AutoShardedBot):
             count = await self.deps.players.restore_all(guilds)
         except StorageUnavailable as exc:
             self.deps.restore_needed = True
+            self.deps.metrics.restores.labels(outcome="deferred").inc()
             _log.warning("restore_deferred until the queue store is back error=%s", exc)
             return
         except VectoBeatError as exc:
+            self.deps.metrics.restores.labels(outcome="failed").inc()
             _log.warning("restore_failed error=%s", exc)
             return
         self.deps.restore_needed = False
+        self.deps.metrics.restores.labels(outcome="restored").inc()
+        self.deps.metrics.restored_queues.inc(count)
         _log.info("queues_restored count=%d", count)
 
     async def on_app_command_completion(
@@ -333,4 +350,4 @@ class VectoBeatBot(commands.AutoShardedBot):
         interaction: discord.Interaction,
         command: app_commands.Command[Any, Any, Any] | app_commands.ContextMenu,
     ) -> None:
-        self.deps.metrics.command(command.qualified_name, "ok")
+        command_outcome(self.deps, command.qualified_name, "ok")

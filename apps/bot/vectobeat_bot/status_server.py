@@ -30,15 +30,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from vectobeat_adapters.metrics import CONTENT_TYPE, node_metric_families
 from vectobeat_core.dependencies import DependencyState, DependencyStatus
-from vectobeat_core.health import NodeStatus
 from vectobeat_core.jsontypes import JSON
 from vectobeat_core.routing import NodeView
 
 __all__ = ["BotMetrics", "StatusServer", "StatusSource", "is_loopback"]
 
 _log = logging.getLogger("vectobeat.bot.status")
-CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
 class StatusSource(Protocol):
@@ -86,24 +85,7 @@ class _Collector(Collector):
         for shard, seconds in sorted(src.shard_latencies().items()):
             shards.add_metric([str(shard)], seconds)
         yield shards
-        up = GaugeMetricFamily(
-            "vectobeat_node_up", "1 when the node is routable.", labels=["node", "region"]
-        )
-        players = GaugeMetricFamily(
-            "vectobeat_node_players", "Players on the node.", labels=["node", "region"]
-        )
-        latency = GaugeMetricFamily(
-            "vectobeat_node_latency_seconds", "Last probe latency.", labels=["node", "region"]
-        )
-        for view in src.nodes():
-            labels = [view.name, view.spec.region.value]
-            up.add_metric(labels, 1.0 if view.status is NodeStatus.UP else 0.0)
-            players.add_metric(labels, float(view.stats.players if view.stats else 0))
-            if view.latency_ms is not None:
-                latency.add_metric(labels, view.latency_ms / 1000.0)
-        yield up
-        yield players
-        yield latency
+        yield from node_metric_families(src.nodes(), "vectobeat")
         yield CounterMetricFamily(
             "vectobeat_failovers", "Lavalink node failovers.", value=src.failovers()
         )
@@ -157,6 +139,18 @@ class BotMetrics:
         self.promotions = Counter(
             "vectobeat_shard_promotions",
             "Shards this process took over as a hot spare.",
+            registry=self.registry,
+        )
+        self.restores = Counter(
+            "vectobeat_queue_restores",
+            "Queue restores at start or when the queue store came back, by outcome "
+            "(restored; deferred: the store was down; failed).",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.restored_queues = Counter(
+            "vectobeat_queues_restored",
+            "Guild queues restored from the queue store.",
             registry=self.registry,
         )
 
@@ -276,6 +270,7 @@ class StatusServer:
         config = uvicorn.Config(
             self.app,
             log_level="warning",
+            log_config=None,  # logging_setup renders uvicorn's logs
             lifespan="off",
             access_log=False,
             timeout_graceful_shutdown=1,

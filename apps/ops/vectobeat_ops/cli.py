@@ -1,4 +1,7 @@
-"""The ``vectobeat-ops`` Typer application: one sub-app per file, mounted here.
+"""The ``vectobeat-ops`` Typer application: one sub-app per file, mounted here lazily.
+
+Each sub-app's module is imported only when its command runs (`vectobeat_ops.lazy_group`), so
+``vectobeat-ops --help`` imports none of the bot, the panel, the fakes or SQLAlchemy.
 
 Exit codes (see `vectobeat_ops.common`): 0 ok, 1 problems found, 2 usage or configuration error,
 3 a dependency is unavailable.
@@ -11,12 +14,42 @@ from typing import Annotated
 
 import typer
 
-import vectobeat_core
-from vectobeat_ops import alarms, db, nodes, plans, queue, sandbox, settings, up, validate_env
-from vectobeat_ops.common import OpsContext
+from vectobeat_ops.lazy_group import LazyCommand, lazy_group
+
+__all__ = ["COMMANDS", "app"]
+
+COMMANDS: dict[str, LazyCommand] = {
+    "validate-env": LazyCommand(
+        "vectobeat_ops.validate_env",
+        "Check presence, format, placeholders and (with --connect) reachability of every setting.",
+        group=False,
+    ),
+    "up": LazyCommand(
+        "vectobeat_ops.up",
+        "Run the panel, the bot and the health checker together until Ctrl-C.",
+        group=False,
+    ),
+    "db": LazyCommand("vectobeat_ops.db", "Database migrations (Alembic) on DATABASE_URL."),
+    "nodes": LazyCommand(
+        "vectobeat_ops.nodes", "Lavalink node health (one round, or the long-running checker)."
+    ),
+    "queue": LazyCommand(
+        "vectobeat_ops.queue", "Durable queue snapshots (inspect, export, restore)."
+    ),
+    "settings": LazyCommand("vectobeat_ops.settings", "Server settings of a guild."),
+    "plans": LazyCommand("vectobeat_ops.plans", "The plan capability matrix."),
+    "alarms": LazyCommand(
+        "vectobeat_ops.alarms", "Alarm sinks (Discord webhook, PagerDuty, generic webhook)."
+    ),
+    "sandbox": LazyCommand(
+        "vectobeat_ops.sandbox",
+        "Drive the sandbox started by `vectobeat-ops up` without DISCORD_TOKEN.",
+    ),
+}
 
 app = typer.Typer(
     name="vectobeat-ops",
+    cls=lazy_group(COMMANDS),
     help="Operate VectoBeat: validate configuration, migrate the database, watch nodes, run the "
     "stack. Exit codes: 0 ok, 1 problems found, 2 usage/config error, 3 dependency unavailable."
     "\n\nExample: vectobeat-ops up",
@@ -28,7 +61,9 @@ app = typer.Typer(
 
 def _print_version(wanted: bool) -> None:
     if wanted:
-        typer.echo(f"vectobeat {vectobeat_core.__version__}")
+        from vectobeat_core import __version__  # noqa: PLC0415 - start-up: core on demand
+
+        typer.echo(f"vectobeat {__version__}")
         raise typer.Exit()
 
 
@@ -53,6 +88,8 @@ def _root(
 
     Example: vectobeat-ops --env-file prod.env validate-env --connect
     """
+    from vectobeat_ops.common import OpsContext  # noqa: PLC0415 - start-up: only past --help
+
     ctx.obj = OpsContext(env_file=env_file)
 
 
@@ -63,14 +100,3 @@ def version() -> None:
     Example: vectobeat-ops version
     """
     _print_version(True)
-
-
-app.add_typer(validate_env.app)
-app.add_typer(up.app)
-app.add_typer(db.app, name="db")
-app.add_typer(nodes.app, name="nodes")
-app.add_typer(queue.app, name="queue")
-app.add_typer(settings.app, name="settings")
-app.add_typer(plans.app, name="plans")
-app.add_typer(alarms.app, name="alarms")
-app.add_typer(sandbox.app, name="sandbox")

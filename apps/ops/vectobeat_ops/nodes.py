@@ -16,6 +16,7 @@ from rich.text import Text
 from vectobeat_adapters.config import AppConfig
 from vectobeat_adapters.lavalink import HealthChecker
 from vectobeat_adapters.lavalink.probe import ResumeCheck
+from vectobeat_adapters.logging_setup import configure_logging
 from vectobeat_adapters.memory.health_store import MemoryHealthStore
 from vectobeat_adapters.services import SystemClock
 from vectobeat_core.health import NodeStatus, is_routable
@@ -32,6 +33,7 @@ from vectobeat_ops.common import (
     stdout,
     table,
 )
+from vectobeat_ops.watch_server import WatchServer
 from vectobeat_ops.wiring import node_specs, open_alarm_sinks, open_health_store
 
 __all__ = ["app", "node_rows", "render_rows", "watch_nodes"]
@@ -142,10 +144,12 @@ async def watch_nodes(
     telemetry: TelemetryCache | None = None,
     on_round: Callable[[list[dict[str, Any]]], Awaitable[None] | None] | None = None,
     refresh_s: float = 2.0,
+    server: WatchServer | None = None,
 ) -> None:
     """Run the health checker until cancelled: health records, routing table, alarms.
 
-    ``store`` and ``telemetry`` override the configured stores (``up`` shares the panel's).
+    ``store`` and ``telemetry`` override the configured stores (``up`` shares the panel's);
+    ``server`` serves the checker's probes and metrics (`vectobeat_ops.watch_server`).
     """
     specs = node_specs(config)
     async with open_alarm_sinks(config) as named, open_health_store(config) as configured:
@@ -154,6 +158,9 @@ async def watch_nodes(
         stats = telemetry if telemetry is not None else configured[1]
         checker = HealthChecker(specs, health, sinks, None, SystemClock(), telemetry=stats)
         async with checker, anyio.create_task_group() as tasks:
+            if server is not None:
+                server.attach(checker)
+                await tasks.start(server.serve)
             tasks.start_soon(checker.run)
             while on_round is not None:
                 await anyio.sleep(refresh_s)
@@ -196,6 +203,18 @@ def watch(
     refresh: Annotated[
         float, typer.Option("--refresh", min=0.2, help="Seconds between table redraws.")
     ] = 2.0,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(
+            "--metrics-port",
+            min=0,
+            max=65535,
+            help="Serve /healthz, /readyz and /metrics on this port (0 picks one); unset: none.",
+        ),
+    ] = None,
+    metrics_host: Annotated[
+        str, typer.Option("--metrics-host", help="Address of the --metrics-port server.")
+    ] = "127.0.0.1",
 ) -> None:
     """Run the health checker until Ctrl-C or SIGTERM: record node health, publish the routing
     table (Redis when REDIS_URL is set) and send alarms to the configured sinks. On a terminal
@@ -205,7 +224,11 @@ def watch(
     """
     with reporting():
         config = load(ctx)
+        configure_logging(
+            level=config.log_level, log_format=config.log_format, process="nodes-watch"
+        )
         node_specs(config)
+        server = None if metrics_port is None else WatchServer(metrics_host, metrics_port)
         console = stdout()
         if not console.is_terminal:
 
@@ -215,7 +238,9 @@ def watch(
 
             run_async(
                 lambda: until_stopped(
-                    lambda: watch_nodes(config, on_round=log_round, refresh_s=refresh)
+                    lambda: watch_nodes(
+                        config, on_round=log_round, refresh_s=refresh, server=server
+                    )
                 )
             )
             return
@@ -227,6 +252,8 @@ def watch(
             with contextlib.suppress(KeyboardInterrupt):
                 run_async(
                     lambda: until_stopped(
-                        lambda: watch_nodes(config, on_round=redraw, refresh_s=refresh)
+                        lambda: watch_nodes(
+                            config, on_round=redraw, refresh_s=refresh, server=server
+                        )
                     )
                 )

@@ -35,6 +35,7 @@ class PanelServer:
             uvicorn.Config(
                 create_app(config, services),
                 log_level="warning",
+                log_config=None,  # logging_setup renders uvicorn's logs
                 lifespan="on",
                 proxy_headers=False,
                 server_header=False,

@@ -31,6 +31,7 @@ import httpx
 import typer
 
 from vectobeat_adapters.config import AppConfig, load_config
+from vectobeat_adapters.logging_setup import configure_logging
 from vectobeat_adapters.services import Services, open_services
 from vectobeat_core.errors import ConfigError, Unavailable
 from vectobeat_core.ids import GuildId
@@ -403,6 +404,7 @@ def up(
         if status_port is not None:
             overrides["VECTOBEAT_STATUS_PORT"] = str(status_port)
         config = load_config(dotenv=env_file, overrides=overrides)
+        configure_logging(level=config.log_level, log_format=config.log_format, process="up")
         if config.discord_token is not None:
             problems = [
                 p for p in check_environment(_env_of(env_file, overrides)) if p.severity == "error"

@@ -7,6 +7,7 @@ import sys
 import uvicorn
 
 from vectobeat_adapters.config import load_config
+from vectobeat_adapters.logging_setup import configure_logging
 from vectobeat_core.errors import ConfigError
 from vectobeat_panel.app import create_app
 
@@ -14,6 +15,7 @@ from vectobeat_panel.app import create_app
 def main() -> None:
     try:
         config = load_config()
+        configure_logging(level=config.log_level, log_format=config.log_format, process="panel")
     except ConfigError as exc:
         sys.stderr.write(f"vectobeat-panel: {exc}\n")
         raise SystemExit(2) from None
@@ -23,6 +25,8 @@ def main() -> None:
         host=config.panel_host,
         port=config.panel_port,
         log_level=config.log_level.lower(),
+        log_config=None,  # logging_setup renders uvicorn's logs too
+        access_log=False,  # RequestContext logs each request, with its request id
         proxy_headers=False,
         server_header=False,
     )

@@ -36,6 +36,7 @@ from vectobeat_panel.chart import NodeHistory
 from vectobeat_panel.errors import exception_handlers
 from vectobeat_panel.guilds import guild_routes
 from vectobeat_panel.oauth import DiscordOAuth
+from vectobeat_panel.observability import RequestContext, probe_routes
 from vectobeat_panel.openapi import openapi_routes
 from vectobeat_panel.queue_pages import queue_routes
 from vectobeat_panel.routing_pages import read_node_rows, record_samples, routing_routes
@@ -111,6 +112,7 @@ def build_routes() -> list[BaseRoute]:
         *care_routes(),
         *openapi_routes(),
         Route("/api/health", health, methods=["GET"], name="health"),
+        *probe_routes(),
         Mount("/static", app=StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
 
@@ -208,7 +210,7 @@ def create_app(
     )
     app = Starlette(
         routes=build_routes(),
-        middleware=[guard],
+        middleware=[Middleware(RequestContext, metrics=panel.metrics), guard],
         exception_handlers=exception_handlers(),
         lifespan=lifespan,
     )

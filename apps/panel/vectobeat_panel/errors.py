@@ -124,7 +124,10 @@ async def on_vectobeat_error(request: Request, exc: Exception) -> Response:
         return await on_unavailable(request, exc)
     status = exc.status if 400 <= exc.status < 600 else 500
     if status >= 500:
-        log.warning("request_failed", extra={"path": request.url.path, "error": type(exc).__name__})
+        log.warning(
+            "request_failed",
+            extra={"path": request.url.path, "error": f"{type(exc).__name__}: {exc.message}"},
+        )
     if _is_api(request):
         headers = {"www-authenticate": "Bearer"} if status == 401 else None
         response = json_error(status, exc.message, _extra(exc))

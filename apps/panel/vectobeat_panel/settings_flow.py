@@ -144,4 +144,7 @@ async def announce(panel: Panel, saved: SaveResult) -> None:
             SettingsChange(guild_id, version, saved.state())
         )
     except VectoBeatError as exc:
+        panel.metrics.settings_published.labels(outcome="failed").inc()
         log.warning("settings_publish_failed", extra={"guild_id": guild_id, "error": str(exc)})
+        return
+    panel.metrics.settings_published.labels(outcome="published").inc()

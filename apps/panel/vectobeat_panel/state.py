@@ -36,6 +36,7 @@ from vectobeat_core.jsontypes import snowflake
 from vectobeat_core.routing import NodeSpec
 from vectobeat_panel.changes import ChangeFeed
 from vectobeat_panel.chart import NodeHistory
+from vectobeat_panel.metrics import PanelMetrics
 from vectobeat_panel.oauth import DiscordOAuth
 from vectobeat_panel.security import RateLimits
 from vectobeat_panel.sessions import ManagedGuild, Session, SessionStore
@@ -92,6 +93,7 @@ class Panel:
     node_cache: tuple[float, list[dict[str, Any]], bytes] | None = None
     webhook_resolver: Resolver | None = None
     """Resolves webhook hosts (``None``: the system resolver); tests put a fake here."""
+    metrics: PanelMetrics = attrs.Factory(PanelMetrics)
     _services: Services | None = None
     _verified: dict[str, str] = attrs.Factory(dict)
 

@@ -30,6 +30,7 @@ from vectobeat_adapters.lavalink.probe import (
     probe_node,
     probe_resuming,
 )
+from vectobeat_adapters.logging_setup import bound_context
 from vectobeat_adapters.telemetry_names import NODE_STATS_TTL_SECONDS, node_stats_document
 from vectobeat_core.errors import ConfigError, VectoBeatError
 from vectobeat_core.health import (
@@ -166,9 +167,10 @@ class HealthChecker:
                 tg.start_soon(self._loop, node)
 
     async def _loop(self, node: NodeClient) -> None:
-        while True:
-            await self._check(node)
-            await anyio.sleep(next_probe_delay(self._health[node.name], self.policy))
+        with bound_context(node=node.name, region=node.spec.region.value):  # each event names it
+            while True:
+                await self._check(node)
+                await anyio.sleep(next_probe_delay(self._health[node.name], self.policy))
 
     async def _check(self, node: NodeClient) -> None:
         outcome = await probe_node(node, self.policy.probe_timeout_s)
