@@ -323,6 +323,19 @@ class Sandbox:
             "voice_channel_id": str(demo.voice_channel),
             "ready_shards": self.discord.gateway.ready_shards(),
             "nodes": [self._node_state(node) for node in self.nodes.values()],
+            "names": self._names(),
+        }
+
+    def _names(self) -> dict[str, dict[str, str]]:
+        """The demo guild's channels, members and roles by id: what a mention in a reply names."""
+        guild = self.demo.guild
+        return {
+            "channels": {str(c.id): c.name for c in guild.channels},
+            "users": {
+                str(uid): m.nick or m.user.global_name or m.user.username
+                for uid, m in guild.members.items()
+            },
+            "roles": {str(r.id): r.name for r in guild.roles},
         }
 
     def _node_state(self, node: FakeLavalinkNode) -> dict[str, Any]:
@@ -401,6 +414,7 @@ class Sandbox:
             "embeds": [dict(e) for e in embeds],
             "ephemeral": bool(flags & 64),
             "text": reply_text(content, embeds),
+            "names": self._names(),
         }
 
     async def _registered(self, guild_id: int, name: str, timeout: float) -> Any:  # noqa: ASYNC109

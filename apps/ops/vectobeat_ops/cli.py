@@ -14,6 +14,7 @@ import typer
 import vectobeat_core
 from vectobeat_ops import alarms, db, nodes, plans, queue, sandbox, settings, up, validate_env
 from vectobeat_ops.common import OpsContext
+from vectobeat_ops.help_text import OpsGroup
 
 app = typer.Typer(
     name="vectobeat-ops",
@@ -23,6 +24,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=OpsGroup,
 )
 
 

@@ -18,6 +18,7 @@ from jinja2.runtime import Context
 
 from vectobeat_core.audit import AuditKind
 from vectobeat_core.settings import SETTING_LABELS, WEBHOOK_EVENTS
+from vectobeat_core.wording import counted
 
 __all__ = [
     "EVENT_LABELS",
@@ -111,11 +112,6 @@ def humanize(text: str, you: Any = None) -> str:
         return LABELS[match.group(2)]
 
     return _INTERNAL.sub(swap, text)
-
-
-def counted(count: int, noun: str, plural: str | None = None) -> str:
-    """``1 track``, ``2 tracks``: a count with its noun in the right number."""
-    return f"{count} {noun if count == 1 else plural or noun + 's'}"
 
 
 @pass_context
