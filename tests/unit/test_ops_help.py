@@ -4,6 +4,7 @@ rather than ``{guild}``, docstrings reflowed to the terminal), ``plans show`` ne
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import Any
 
@@ -36,7 +37,7 @@ def test_help_reads_like_prose(path: tuple[str, ...]) -> None:
     usage = next(line for line in result.output.splitlines() if "Usage:" in line)
     assert not re.search(r"\{[a-z_]+\}", usage), usage
     description = _description(result.output)
-    for line, following in zip(description, description[1:], strict=False):
+    for line, following in itertools.pairwise(description):
         # a hard-wrapped docstring leaves a short line followed by more of the same paragraph
         assert not (following and line and len(line) < 55 and following[0].islower()), (
             f"{line!r} is cut short before {following!r}"
