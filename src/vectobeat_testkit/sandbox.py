@@ -140,6 +140,10 @@ def parse_command_line(line: str, command: Mapping[str, Any] | None) -> tuple[st
             break
         path.append(words.pop(0))
         options = list(sub.get("options") or [])
+    subcommands = [str(o["name"]) for o in options if o.get("type") in _GROUPS]
+    if subcommands:  # Discord runs a group only through one of its subcommands
+        choices = ", ".join(f"/{' '.join(path)} {name}" for name in subcommands)
+        raise InvalidInput(f"/{' '.join(path)} needs a subcommand: {choices}")
     schema = {str(o["name"]): o for o in options}
     values: dict[str, Any] = {}
     loose: list[str] = []
