@@ -15,12 +15,12 @@ import uvicorn
 from vectobeat_adapters.config import AppConfig
 from vectobeat_adapters.services import Services
 from vectobeat_panel.app import create_app
-from vectobeat_panel.state import panel_of_app
+from vectobeat_panel.serving import GRACEFUL_SHUTDOWN_SECONDS, ClosingServer
 
 __all__ = ["PanelServer"]
 
 
-class _QuietServer(uvicorn.Server):
+class _QuietServer(ClosingServer):
     """uvicorn without its own signal handling: ``up`` owns Ctrl-C and SIGTERM."""
 
     @contextlib.contextmanager
@@ -28,18 +28,13 @@ class _QuietServer(uvicorn.Server):
         yield
 
 
-GRACEFUL_SHUTDOWN_SECONDS = 2
-"""How long a request in flight may finish once ``up`` stops (then uvicorn cancels it)."""
-
-
 class PanelServer:
     """The panel app over a socket ``up`` already bound."""
 
     def __init__(self, config: AppConfig, services: Services) -> None:
-        self._app = create_app(config, services)
         self._server = _QuietServer(
             uvicorn.Config(
-                self._app,
+                create_app(config, services),
                 log_level="warning",
                 lifespan="on",
                 proxy_headers=False,
@@ -62,7 +57,5 @@ class PanelServer:
             await self._server.serve([sock])
 
     async def stop(self) -> None:
-        """Stop serving: open live-queue streams and bot long polls end at once (a browser tab
-        left on the live queue must not hold Ctrl-C for minutes)."""
-        panel_of_app(self._app).close()
+        """Stop serving (open live-queue streams and long polls end at once: `ClosingServer`)."""
         self._server.should_exit = True
