@@ -8,6 +8,7 @@ import re
 import attrs
 import pytest
 
+from tests.unit.test_panel_app import PRO_GUILD, PanelHarness, harness
 from vectobeat_core.audit import AuditKind
 from vectobeat_core.settings import SETTING_LABELS, SETTINGS_FIELDS, WEBHOOK_EVENTS
 from vectobeat_panel.wording import EVENT_LABELS, actor_label, counted, humanize, label
@@ -18,6 +19,8 @@ class You:
     user_id: int
     username: str
 
+
+__all__ = ["harness"]
 
 ME = You(1174109841002594305, "Demo User")
 
@@ -62,3 +65,26 @@ def test_counts_agree_with_their_noun() -> None:
     assert counted(1, "event") == "1 event"
     assert counted(0, "event") == "0 events"
     assert counted(2, "player") == "2 players"
+
+
+def _visible(html: str) -> str:
+    """The text a person sees (no tags, attributes or scripts)."""
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
+    return re.sub(r"<[^>]+>", " ", html)
+
+
+@pytest.mark.anyio
+async def test_form_errors_name_fields_in_words(harness: PanelHarness) -> None:
+    csrf = await harness.login()
+    settings = await harness.client.post(
+        f"/guilds/{PRO_GUILD}/settings",
+        data={"csrf_token": csrf, "base_version": "0", "queue_limit": "999999999"},
+    )
+    assert settings.status_code == 400, settings.text
+    tokens = await harness.client.post(
+        f"/guilds/{PRO_GUILD}/tokens",
+        data={"csrf_token": csrf, "label": "x", "scopes": "queue:read", "expires_in_days": "3"},
+    )
+    assert tokens.status_code == 400 and "Expires" in _visible(tokens.text)
+    for page in (settings.text, tokens.text):
+        assert not re.search(r"\b(queue_limit|expires_in_days)\b", _visible(page)), _visible(page)

@@ -72,7 +72,10 @@ ACTOR_LABELS: Mapping[str, str] = MappingProxyType(
 )
 """Actors that are not people."""
 
-LABELS: Mapping[str, str] = MappingProxyType({**SETTING_LABELS, **EVENT_LABELS})
+FORM_LABELS: Mapping[str, str] = MappingProxyType({"expires_in_days": "Expires"})
+"""Other form fields an error message may name (the API token form)."""
+
+LABELS: Mapping[str, str] = MappingProxyType({**SETTING_LABELS, **EVENT_LABELS, **FORM_LABELS})
 """Every internal name a page may meet in stored text, and its label."""
 
 _SNAKE_NAMES = sorted((name for name in LABELS if "_" in name), key=len, reverse=True)
