@@ -325,13 +325,12 @@ def test_queue_inspect_says_what_is_up_next(clean_env: Path, queued: int, shown:
     async def seed() -> None:
         queue = GuildQueue(GuildId(123456789012345678), capacity=10)
         for n in range(queued):
-            queue.add(
-                Track(
-                    encoded=f"QAAA{n:04d}", title=f"Song {n}", author="Band", length=180_000,
-                    identifier=f"id{n}", is_stream=False, is_seekable=True, uri=None,
-                    artwork_url=None, isrc=None, source="http",
-                )  # fmt: skip
-            )
+            track = Track(
+                encoded=f"QAAA{n:04d}", title=f"Song {n}", author="Band", length=180_000,
+                identifier=f"id{n}", is_stream=False, is_seekable=True, uri=None,
+                artwork_url=None, isrc=None, source="http",
+            )  # fmt: skip
+            queue.add(track)
         queue.next()
         async with open_services(load_config(environ=env)) as services:
             await services.queues.save(queue.snapshot(PlayerState(), 1.0))
