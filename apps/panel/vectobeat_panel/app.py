@@ -47,6 +47,7 @@ from vectobeat_panel.shared_sessions import CacheSessionStore
 from vectobeat_panel.state import HERE, Panel, PanelOptions, panel_of
 from vectobeat_panel.tokens import token_routes
 from vectobeat_panel.webhook_pages import webhook_routes
+from vectobeat_panel.wording import install_filters
 
 __all__ = ["build_routes", "create_app"]
 
@@ -62,13 +63,8 @@ def _when(value: float | None) -> str:
 def _templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.filters["when"] = _when
-    templates.env.filters["counted"] = counted
+    install_filters(templates.env.filters)
     return templates
-
-
-def counted(count: int, noun: str, plural: str | None = None) -> str:
-    """``1 track``, ``2 tracks``: a count with its noun in the right number."""
-    return f"{count} {noun if count == 1 else plural or noun + 's'}"
 
 
 def _node_specs(config: AppConfig) -> tuple[NodeSpec, ...]:

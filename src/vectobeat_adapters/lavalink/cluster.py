@@ -244,7 +244,7 @@ class LavalinkCluster:
             why,
         )
         if transition.to_status is NodeStatus.DOWN:
-            reason = f"node {name} is down ({transition.event.value}{': ' + why if why else ''})"
+            reason = f"node {name} is down ({why or transition.event.text})"
             self._spawn(failover.migrate, self, name, reason)
         elif transition.to_status is NodeStatus.UP:
             self._spawn(failover.reconcile, self, self._nodes[name])
