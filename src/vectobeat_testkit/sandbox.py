@@ -313,6 +313,8 @@ class Sandbox:
             "LAVALINK_NODES": self.lavalink_nodes(),
             "LAVALINK_PASSWORD": self.lavalink_password,
             "SHARD_COUNT": "1",
+            # you are the operator here: the demo user is staff, so the care desk is yours to try
+            "STAFF_USER_IDS": str(self.demo.user.id),
         }
 
     def state(self) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from itsdangerous import Signer
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
@@ -109,8 +109,14 @@ def build_routes() -> list[BaseRoute]:
         *openapi_routes(),
         Route("/api/health", health, methods=["GET"], name="health"),
         *probe_routes(),
+        Route("/favicon.ico", _favicon, methods=["GET"], name="favicon"),
         Mount("/static", app=StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
+
+
+async def _favicon(_: Request) -> Response:
+    """Browsers ask for /favicon.ico on pages without a <link rel=icon> (JSON, the probes)."""
+    return RedirectResponse("/static/favicon.svg", status_code=301)
 
 
 async def _sample_nodes(panel: Panel) -> None:

@@ -200,7 +200,11 @@ class PanelGuard:
             await self._fail(scope, send_with_headers, 413, self._too_big(limit))
             return
         state = scope.setdefault("state", {})
-        no_session = bearer_exempt(path) or path.startswith("/static/") or path == "/api/health"
+        no_session = (
+            bearer_exempt(path)
+            or path.startswith("/static/")
+            or path in ("/api/health", "/favicon.ico")
+        )
         try:
             state["session"] = (
                 None if no_session else await self._resolve(_cookie(cookie_header, SESSION_COOKIE))
