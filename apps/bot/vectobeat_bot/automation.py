@@ -21,7 +21,6 @@ from collections.abc import Callable, Sequence
 import anyio
 import anyio.abc
 
-from vectobeat_adapters.lavalink.cluster import LavalinkCluster
 from vectobeat_adapters.lavalink.model import LavalinkEvent, WebSocketClosed
 from vectobeat_bot.formatting import plural
 from vectobeat_bot.player_service import PlayerService
@@ -43,7 +42,7 @@ from vectobeat_core.automation import (
 from vectobeat_core.errors import InvalidInput, VectoBeatError
 from vectobeat_core.ids import GuildId
 from vectobeat_core.plans import AutomationLevel
-from vectobeat_core.ports import AuditLog, Clock
+from vectobeat_core.ports import AuditLog, Clock, Lavalink
 from vectobeat_core.tracks import Track
 
 __all__ = ["AutomationEngine"]
@@ -61,7 +60,7 @@ class AutomationEngine:
         *,
         settings: SettingsSync,
         players: PlayerService,
-        cluster: LavalinkCluster,
+        cluster: Lavalink,
         audit: AuditLog,
         clock: Clock,
         rule: ThrottleRule | None = None,

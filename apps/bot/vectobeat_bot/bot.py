@@ -20,7 +20,6 @@ import anyio
 import attrs
 
 from vectobeat_adapters.config import AppConfig
-from vectobeat_adapters.lavalink.cluster import LavalinkCluster
 from vectobeat_adapters.services import Services
 from vectobeat_bot.bridge_events import BridgeEvents
 from vectobeat_bot.dependency_board import DependencyBoard
@@ -34,6 +33,7 @@ from vectobeat_bot.status_server import BotMetrics
 from vectobeat_core.errors import InvalidInput, StorageUnavailable, VectoBeatError
 from vectobeat_core.ids import GuildId, RoleId, UserId
 from vectobeat_core.permissions import MemberFacts
+from vectobeat_core.ports import Lavalink
 
 __all__ = [
     "BotDeps",
@@ -59,7 +59,7 @@ class BotDeps:
     services: Services
     settings: SettingsSync
     players: PlayerService
-    cluster: LavalinkCluster
+    cluster: Lavalink
     metrics: BotMetrics
     board: NowPlayingBoard
     events: BridgeEvents

@@ -43,6 +43,7 @@ from vectobeat_adapters.lavalink.failover import Failover
 from vectobeat_adapters.lavalink.health_watch import HealthWatch
 from vectobeat_adapters.lavalink.node import Backoff, NodeClient
 from vectobeat_adapters.lavalink.node_events import NodeEvents
+from vectobeat_adapters.lavalink.node_sources import NodeSources
 from vectobeat_adapters.lavalink.placement import Placement
 from vectobeat_adapters.lavalink.player_rest import PlayerRest
 from vectobeat_adapters.lavalink.player_store import PlayerStore
@@ -134,6 +135,7 @@ class LavalinkCluster(PlayerCommands):
             spawn=self._spawn,
             sessions=sessions,
         )
+        self.sources = NodeSources(registry)
         self._http: aiohttp.ClientSession | None = None
         self._tg: anyio.abc.TaskGroup | None = None
 
@@ -249,6 +251,10 @@ class LavalinkCluster(PlayerCommands):
 
     def displaced(self) -> list[Displacement]:
         return self.store.displaced()
+
+    async def served_sources(self) -> frozenset[str]:
+        """The source managers every answering routable node serves (`NodeSources`)."""
+        return await self.sources.served()
 
     async def flush_records(self) -> None:
         """Write the queued health records and audit events now (tests, shutdown)."""
