@@ -55,7 +55,9 @@ def test_no_module_imports_another_back() -> None:
 @pytest.mark.parametrize("module", MODULES)
 def test_each_module_imports_on_its_own(module: str) -> None:
     code = f"import importlib; importlib.import_module('{PACKAGE}.{module}')"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], check=False, capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stderr[-2000:]
 
 
