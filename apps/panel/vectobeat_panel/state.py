@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import attrs
+from cachetools import LRUCache
 from itsdangerous import BadSignature, Signer
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.requests import Request
@@ -91,7 +92,7 @@ class Panel:
     webhook_resolver: Resolver | None = None
     """Resolves webhook hosts (``None``: the system resolver); tests put a fake here."""
     _services: Services | None = None
-    _verified: dict[str, str] = attrs.Factory(dict)
+    _verified: LRUCache[str, str] = attrs.Factory(lambda: LRUCache(maxsize=10_000))
 
     @property
     def services(self) -> Services:
@@ -117,8 +118,6 @@ class Panel:
             session_id = self.signer.unsign(cookie).decode()
         except (BadSignature, UnicodeDecodeError):
             return None
-        if len(self._verified) >= 10_000:
-            self._verified.clear()
         self._verified[cookie] = session_id
         return session_id
 
