@@ -253,13 +253,5 @@ class FailoverCounts:
     bad_payloads: int = 0
 
     def to_json(self) -> dict[str, JSON]:
-        return {
-            "failovers": self.failovers,
-            "players_moved": self.players_moved,
-            "players_returned": self.players_returned,
-            "players_stranded": self.players_stranded,
-            "players_rebuilt": self.players_rebuilt,
-            "players_adopted": self.players_adopted,
-            "move_failures": self.move_failures,
-            "bad_payloads": self.bad_payloads,
-        }
+        """Every counter by its field name, in field order."""
+        return attrs.asdict(self)
