@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import attrs
+from cachetools import TTLCache
 
 from vectobeat_core.errors import Unavailable
 from vectobeat_panel.errors import RETRY_AFTER_SECONDS, plain_error_body, unavailable
@@ -78,12 +79,14 @@ class RateLimits:
     burst_fraction: float = 0.25
 
 
+_MAX_BUCKETS = 50_000  # the least recently used one goes first (it restarts full)
+
+
 class RateLimiter:
     """Token buckets keyed by (class, client); ``allow`` is O(1) and never sleeps."""
 
     def __init__(self, limits: RateLimits, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
-        self._buckets: dict[tuple[str, str], tuple[float, float]] = {}
         per_minute = {
             "login": limits.login_per_minute,
             "api": limits.api_per_minute,
@@ -93,6 +96,11 @@ class RateLimiter:
             kind: (rate / 60.0, max(1.0, rate * limits.burst_fraction))
             for kind, rate in per_minute.items()
         }
+        # A bucket left alone until it is full again is the same as none: it expires then.
+        refill_s = max(capacity / rate for rate, capacity in self._rates.values())
+        self._buckets: TTLCache[tuple[str, str], tuple[float, float]] = TTLCache(
+            maxsize=_MAX_BUCKETS, ttl=refill_s, timer=clock
+        )
 
     def rate(self, kind: str) -> float:
         """Requests per second allowed for ``kind``."""
@@ -108,8 +116,6 @@ class RateLimiter:
             self._buckets[key] = (tokens, now)
             return False
         self._buckets[key] = (tokens - 1.0, now)
-        if len(self._buckets) > 50_000:
-            self._buckets.clear()
         return True
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import anyio
 import attrs
+from cachetools import LRUCache
 from itsdangerous import BadSignature, Signer
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.requests import Request
@@ -107,7 +108,7 @@ class Panel:
     """Set when the server stops: live streams and long polls end at once instead of holding
     the shutdown until they time out."""
     _services: Services | None = None
-    _verified: dict[str, str] = attrs.Factory(dict)
+    _verified: LRUCache[str, str] = attrs.Factory(lambda: LRUCache(maxsize=10_000))
 
     @property
     def services(self) -> Services:
@@ -138,8 +139,6 @@ class Panel:
             session_id = self.signer.unsign(cookie).decode()
         except (BadSignature, UnicodeDecodeError):
             return None
-        if len(self._verified) >= 10_000:
-            self._verified.clear()
         self._verified[cookie] = session_id
         return session_id
 
