@@ -196,6 +196,8 @@ _CHECKS: dict[str, Callable[[object], object]] = {
     "dj_role_ids": _role_ids,
     "default_volume": lambda v: _whole(v, 0, 200),
     "autoplay": _flag,
+    "stay_connected": _flag,
+    "vote_skip_percent": lambda v: _whole(v, 0, 100),
     "announcement_style": _choice(ANNOUNCEMENT_STYLES),
     "region": _region,
     "source_access": _choice(SOURCE_ACCESS_LEVELS),
@@ -240,6 +242,8 @@ class ServerSettings:
     dj_role_ids: tuple[RoleId, ...] = ()
     default_volume: int = 100
     autoplay: bool = False
+    stay_connected: bool = False
+    vote_skip_percent: int = 50
     announcement_style: AnnouncementStyle = "minimal"
     region: Region = Region.AUTO
     source_access: SourceAccess = "standard"
@@ -374,6 +378,7 @@ _GATES: dict[str, _Gate] = {
         lambda p: p.automation_window_hours,
         "Automation window (hours)",
     ),
+    "stay_connected": _Gate(lambda p, v: not v or p.stay_connected, lambda p: False, "24/7 mode"),
     "webhook_export_url": _Gate(
         lambda p, v: v is None or p.webhook_exports, lambda p: None, "Webhook export"
     ),
@@ -443,10 +448,9 @@ def clamp_to_plan(
         required = _lowest_allowing(catalogue, gate, value)
         if field == "region":
             reason = clamp_region(plan, value, catalogue).reason
-        elif field.startswith("webhook_export"):
-            reason = (
-                f"Webhook exports are not included in your plan ({plan.label}); {_needs(required)}."
-            )
+        elif field.startswith("webhook_export") or field == "stay_connected":
+            feature = "24/7 mode is" if field == "stay_connected" else "Webhook exports are"
+            reason = f"{feature} not included in your plan ({plan.label}); {_needs(required)}."
         else:
             reason = (
                 f"{gate.label} {_shown(field, value)} is above your plan ({plan.label}), which "
@@ -622,6 +626,8 @@ SETTING_HELP: Mapping[str, str] = MappingProxyType(
         "collaborative_queue": "Everyone may add tracks; off: only DJs and the requester of a track may change the queue.",
         "dj_role_ids": "Roles whose members may skip, remove and reorder anyone's tracks (role ids, separated by commas or spaces).",
         "default_volume": "Volume a new player starts at, 0 to 200 (%).",
+        "stay_connected": "24/7 mode: the bot stays in its voice channel with an empty queue, in an empty channel and after restarts (plan-gated).",
+        "vote_skip_percent": "Share of the listeners in the bot's voice channel (bots excluded) who must vote before a member who is neither a DJ nor the track's requester skips it; 0 turns voting off.",
         "autoplay": "When the queue runs out, play the last track's mix (or its artist), none of the recent tracks.",
         "announcement_style": "Each next track, in the channel of the last /play: rich (card with buttons), minimal (one line) or off.",
         "branding_color": "Colour of the bot's cards, #RRGGBB.",

@@ -42,6 +42,8 @@ SETTINGS: Schema = {
         "dj_role_ids": {"type": "array", "items": SNOWFLAKE, "maxItems": 25},
         "default_volume": {"type": "integer", "minimum": 0, "maximum": 200},
         "autoplay": {"type": "boolean"},
+        "stay_connected": {"type": "boolean"},
+        "vote_skip_percent": {"type": "integer", "minimum": 0, "maximum": 100},
         "announcement_style": {"enum": list(ANNOUNCEMENT_STYLES)},
         "region": {"enum": [r.value for r in Region]},
         "source_access": {"enum": list(SOURCE_ACCESS_LEVELS)},

@@ -68,6 +68,8 @@ GROUPS: tuple[tuple[str, tuple[FieldView, ...]], ...] = (
             FieldView("dj_role_ids", "DJ roles", "roles"),
             FieldView("default_volume", "Default volume", "number", low=0, high=200),
             FieldView("autoplay", "Autoplay", "bool"),
+            FieldView("stay_connected", "24/7 mode", "bool"),
+            FieldView("vote_skip_percent", "Vote-skip share (%)", "number", low=0, high=100),
         ),
     ),
     (

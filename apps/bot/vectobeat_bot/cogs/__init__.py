@@ -6,11 +6,13 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from vectobeat_bot.cogs.dj import DjCog
+from vectobeat_bot.cogs.filters import FilterCog
 from vectobeat_bot.cogs.info import InfoCog
 from vectobeat_bot.cogs.music import MusicCog
 from vectobeat_bot.cogs.playlists import PlaylistCog
 from vectobeat_bot.cogs.queue import QueueCog
 from vectobeat_bot.cogs.settings import SettingsCog
+from vectobeat_bot.cogs.stay import StayCog
 from vectobeat_bot.cogs.voice import VoiceCog
 from vectobeat_bot.discord_compat import commands
 
@@ -21,4 +23,14 @@ __all__ = ["all_cogs"]
 
 
 def all_cogs() -> list[Callable[[VectoBeatBot], commands.Cog]]:
-    return [MusicCog, QueueCog, PlaylistCog, VoiceCog, DjCog, SettingsCog, InfoCog]
+    return [
+        MusicCog,
+        QueueCog,
+        PlaylistCog,
+        VoiceCog,
+        DjCog,
+        SettingsCog,
+        InfoCog,
+        FilterCog,
+        StayCog,
+    ]
