@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from vectobeat_bot.cogs.dj import DjCog
 from vectobeat_bot.cogs.filters import FilterCog
 from vectobeat_bot.cogs.info import InfoCog
+from vectobeat_bot.cogs.lyrics import LyricsCog
 from vectobeat_bot.cogs.music import MusicCog
 from vectobeat_bot.cogs.playlists import PlaylistCog
 from vectobeat_bot.cogs.queue import QueueCog
@@ -33,4 +34,5 @@ def all_cogs() -> list[Callable[[VectoBeatBot], commands.Cog]]:
         InfoCog,
         FilterCog,
         StayCog,
+        LyricsCog,
     ]
