@@ -24,7 +24,7 @@ from vectobeat_core.plans import Tier
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow, pytest.mark.timeout(400)]
 
-STANDARD = {"lowPass": {"smoothing": 20.0}}
+STANDARD: JSONObject = {"lowPass": {"smoothing": 20.0}}
 """What a Free guild's playback quality (standard) plays with."""
 
 Case = tuple[str, dict[str, Any], tuple[str, JSONObject]]

@@ -20,8 +20,8 @@ def track(w: BotWorld, title: str) -> CatalogueTrack:
 
 async def test_lyrics_in_pages_and_a_node_without_the_plugin(tmp_path: Path) -> None:
     async with bot_world(tmp_path, redis_url=None) as w:
-        for node in w.nodes.values():
-            node.lyrics_plugin = True
+        for fake in w.nodes.values():
+            fake.lyrics_plugin = True
         lines = [(i * 3_000, f"Line {i + 1}") for i in range(30)]  # 1:30 of synced lines
         w.catalogue.add_lyrics(track(w, "Alpha Song"), lines=lines)
         w.catalogue.add_lyrics(track(w, "Bravo Song"), text="Plain words\nno times")

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from tests.e2e.conftest import BotWorld, E2EGuild, bot_world, running_bot
 
+from vectobeat_core.ids import UserId
 from vectobeat_core.plans import Tier
 from vectobeat_core.settings import ServerSettings
 from vectobeat_testkit.discord import FakeUser
@@ -28,7 +29,7 @@ async def test_votes_skip_at_the_share_of_listeners(tmp_path: Path) -> None:
         guild = await w.add_guild("votes", Tier.FREE, ServerSettings(vote_skip_percent=60))
         other = guild.dj  # no DJ roles configured here: a plain member
         third = await join(w, guild, w.fake.add_user("votes-third"))
-        helper = FakeUser(id=w.fake.world.ids.next(), username="other-bot", bot=True)
+        helper = FakeUser(id=UserId(w.fake.world.ids.next()), username="other-bot", bot=True)
         w.fake.world.users[helper.id] = helper
         await join(w, guild, helper)
         outsider = w.fake.add_user("votes-outsider")

@@ -123,7 +123,7 @@ async def test_timescale_changes_how_fast_position_advances_and_when_the_track_e
     assert status == 200 and body["filters"]["timescale"]["speed"] == 1.5
     clock.now += 10.0  # 10 node seconds at 1.5 x 2.0
     assert node.players[GUILD].position == 40_000
-    state = node._engine.find_player(GUILD)[1]  # noqa: SLF001 - the end-time arithmetic
+    state = node._engine.find_player(GUILD)[1]  # the end-time arithmetic
     assert state.remaining_ms() == pytest.approx((200_000 - 40_000) / 3.0)
     status, _ = await patch(http, node, session, {"filters": {}})
     clock.now += 10.0  # back at normal speed

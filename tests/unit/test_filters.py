@@ -113,7 +113,7 @@ def test_one_band_changes_the_current_equalizer_and_keeps_the_other_bands() -> N
     assert isinstance(bands, list) and len(bands) == 15
     assert bands[0] == {"band": 0, "gain": 0.3} and bands[14] == {"band": 14, "gain": 0.5}
     assert effects.names() == ("Equalizer (custom)",)
-    with pytest.raises(InvalidInput, match="Equalizer gain must be from -0.25 to 1.0, got 2.0"):
+    with pytest.raises(InvalidInput, match=r"Equalizer gain must be from -0\.25 to 1\.0, got 2\.0"):
         band_effect(effects, 1, 2.0)
     with pytest.raises(InvalidInput, match="Equalizer band must be 0 to 14, got 15"):
         band_effect(effects, 15, 0.1)
