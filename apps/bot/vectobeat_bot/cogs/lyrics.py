@@ -1,9 +1,13 @@
-"""Lyrics: /lyrics, the current track's lyrics from the node's LavaLyrics plugin, in pages."""
+"""Lyrics: /lyrics, the current track's lyrics from the node's LavaLyrics plugin, in pages with
+Previous/Next buttons (and a ``page`` option)."""
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 from vectobeat_adapters.lavalink.lyrics import Lyrics, NodeLyrics, NoLyricsPlugin
-from vectobeat_bot.bot import finish, guild_of, send_error
+from vectobeat_bot.bot import BotDeps, VectoBeatBot, finish, guild_of, send_error, user_message
 from vectobeat_bot.cogs.base import CogBase
 from vectobeat_bot.discord_compat import app_commands, discord
 from vectobeat_bot.embeds import branded_embed
@@ -11,7 +15,7 @@ from vectobeat_bot.formatting import track_line
 from vectobeat_bot.settings_sync import GuildSettings
 from vectobeat_core.errors import PositionOutOfRange, QueueEmpty
 
-__all__ = ["LINES_PER_PAGE", "LyricsCog", "lyrics_pages"]
+__all__ = ["LINES_PER_PAGE", "LyricsCog", "LyricsPageButton", "lyrics_pages", "pager"]
 
 LINES_PER_PAGE = 20
 PAGE_CHARS = 3500
@@ -48,29 +52,94 @@ def lyrics_embed(
     return embed, len(pages)
 
 
+async def lyrics_page(
+    deps: BotDeps, interaction: discord.Interaction, page: int
+) -> tuple[discord.Embed, int] | str:
+    """Page ``page`` of the current track's lyrics and the page count, or what to say instead
+    (no lyrics found); `NoLyricsPlugin` when the node has no lyrics plugin."""
+    guild = guild_of(interaction)
+    session = deps.players.peek(guild)
+    current = None if session is None else session.queue.current
+    if current is None:
+        raise QueueEmpty("Nothing is playing right now.")
+    if page < 1:
+        raise PositionOutOfRange("Page", page, 1, 1)
+    held = await deps.settings.get(guild)
+    found = await NodeLyrics(deps.cluster).current(guild)
+    if found is None:
+        return f"No lyrics found for {track_line(current.track)}."
+    return lyrics_embed(found, current.track.title, page, held)
+
+
+class LyricsPageButton(
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+    template=r"vb:ly:(?P<page>[0-9]{1,4})",
+):
+    """A Previous/Next button under /lyrics: its page is in its custom id, so it works after a
+    restart; a click shows that page of the lyrics of what plays now."""
+
+    def __init__(self, page: int, label: str = "Page", *, disabled: bool = False) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=label,
+                custom_id=f"vb:ly:{page}",
+                disabled=disabled,
+                style=discord.ButtonStyle.secondary,
+            )
+        )
+        self.page = page
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction,
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> LyricsPageButton:
+        return cls(int(match["page"]), getattr(item, "label", None) or "Page")
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        try:
+            if not isinstance(interaction.client, VectoBeatBot):
+                raise QueueEmpty("Lyrics are not available right now.")
+            page = await lyrics_page(interaction.client.deps, interaction, self.page)
+            if isinstance(page, str):
+                await interaction.response.edit_message(content=page, embed=None, view=None)
+            else:
+                embed, pages = page
+                await interaction.response.edit_message(
+                    content=None, embed=embed, view=pager(self.page, pages)
+                )
+        except Exception as exc:  # every failure becomes the user's message
+            await send_error(interaction, user_message(exc))
+
+
+def pager(page: int, pages: int) -> discord.ui.View:
+    """Previous and Next under page ``page`` of ``pages``."""
+    view = discord.ui.View(timeout=None)
+    view.add_item(LyricsPageButton(page - 1, "Previous", disabled=page <= 1))
+    view.add_item(LyricsPageButton(page + 1, "Next", disabled=page >= pages))
+    return view
+
+
 class LyricsCog(CogBase):
     """Lyrics of the current track."""
+
+    async def cog_load(self) -> None:
+        self.bot.add_dynamic_items(LyricsPageButton)
 
     @app_commands.command(name="lyrics", description="Lyrics of the current track")
     @app_commands.describe(page="Which page of the lyrics (default 1)")
     async def lyrics(self, interaction: discord.Interaction, page: int = 1) -> None:
-        guild = guild_of(interaction)
-        session = self.deps.players.peek(guild)
-        current = None if session is None else session.queue.current
-        if current is None:
-            raise QueueEmpty("Nothing is playing right now.")
-        if page < 1:
-            raise PositionOutOfRange("Page", page, 1, 1)
-        held = await self.settings_of(interaction)
         await interaction.response.defer(thinking=True)
         try:
-            found = await NodeLyrics(self.deps.cluster).current(guild)
+            shown = await lyrics_page(self.deps, interaction, page)
         except NoLyricsPlugin as exc:  # not a failure: this node cannot do it
             await send_error(interaction, exc.message)
             return
-        if found is None:
-            await finish(interaction, f"No lyrics found for {track_line(current.track)}.")
+        if isinstance(shown, str):
+            await finish(interaction, shown)
             return
-        embed, pages = lyrics_embed(found, current.track.title, page, held)
-        more = f"/lyrics page:{page + 1} for the next page." if page < pages else None
-        await interaction.edit_original_response(content=more, embed=embed)
+        embed, pages = shown
+        await interaction.edit_original_response(embed=embed, view=pager(page, pages))
