@@ -87,8 +87,21 @@ async def test_dj_only_guilds_vote_and_percent_zero_keeps_the_dj_rule(tmp_path: 
                 for title in ("Delta Song", "Echo Song"):
                     await w.run(guild, guild.dj, "play", {"query": title})
                 await w.wait_player(guild, "Delta Song")
+            shown = await w.run(voting, voting.dj, "nowplaying")  # the Skip button votes too
+            assert shown.message is not None
+            click = await w.fake.click(
+                message_id=int(shown.message.id),
+                user_id=int(voting.member.id),
+                custom_id="vb:np:skip",
+            )
+            await w.fake.wait_for_response(click.id)
+            edited = w.fake.world.messages[int(shown.message.id)].content
+            assert edited.endswith(f"<@{voting.member.id}> voted: 1/2 votes to skip.")
             vote = await w.run(voting, voting.member, "skip")
-            assert vote.content.endswith("1/2 votes to skip.")  # 3 listeners x 50 %
+            assert vote.content.endswith(
+                "1/2 votes to skip."
+            )  # 3 listeners x 50 %, not counted twice
+            assert w.player(voting)[1].track["info"]["title"] == "Delta Song"  # type: ignore[index]
             refused = await w.run(plain, plain.member, "skip")
             assert refused.ephemeral
             assert refused.content.startswith("Only DJs can skip tracks here")

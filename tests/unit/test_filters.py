@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vectobeat_core.errors import InvalidInput
+from vectobeat_core.errors import InvalidInput, InvalidSnapshot
 from vectobeat_core.filters import (
     EQUALIZER_PRESETS,
     PRESETS,
@@ -22,7 +22,10 @@ from vectobeat_core.filters import (
     preset_effect,
     timescale_effect,
 )
+from vectobeat_core.ids import GuildId
 from vectobeat_core.jsontypes import JSONObject
+from vectobeat_core.queue import GuildQueue, PlayerState
+from vectobeat_panel.queue_pages import queue_view
 
 finite = st.floats(allow_nan=False, allow_infinity=False, width=32)
 
@@ -151,3 +154,22 @@ def test_effects_survive_their_json_form_and_bad_stored_ones_are_refused() -> No
         Effects.from_json({"timescale": {"timescale": {"speed": -1.0}}})
     with pytest.raises(InvalidInput):
         Effects.from_json({"empty": {}})
+
+
+def test_snapshots_keep_the_effects_and_older_snapshots_read_without_them() -> None:
+    effects = Effects().with_effect(*preset_effect("nightcore")).to_json()
+    player = PlayerState(filters=merge_filters({}, Effects.from_json(effects)), effects=effects)
+    again = PlayerState.from_json(player.to_json())
+    assert again.effects == effects and again.filters == player.filters
+    older = player.to_json()
+    del older["fx"]
+    assert PlayerState.from_json(older).effects == {}
+    with pytest.raises(InvalidSnapshot):
+        PlayerState(effects={"x": math.nan})
+
+
+def test_the_panels_live_queue_names_the_effects() -> None:
+    queue = GuildQueue(GuildId(1), 10)
+    effects = Effects().with_effect(*preset_effect("8d")).with_effect(*equalizer_effect("pop"))
+    snapshot = queue.snapshot(PlayerState(effects=effects.to_json()), 5.0)
+    assert queue_view(snapshot)["player"]["filters"] == ["8D", "Equalizer: pop"]
