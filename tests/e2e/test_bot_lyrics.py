@@ -3,6 +3,7 @@ pages (buttons and an option), plain lyrics, a track without lyrics, bad pages, 
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from vectobeat_testkit.lavalink import CatalogueTrack
 pytestmark = [pytest.mark.anyio, pytest.mark.slow, pytest.mark.timeout(180)]
 
 
-def buttons(rows: list[dict[str, Any]]) -> list[tuple[str, bool]]:
+def buttons(rows: Sequence[Mapping[str, Any]]) -> list[tuple[str, bool]]:
     return [(c["custom_id"], bool(c.get("disabled"))) for row in rows for c in row["components"]]
 
 
