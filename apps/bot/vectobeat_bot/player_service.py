@@ -209,11 +209,11 @@ class PlayerService:
             session.queue.capacity = queue_capacity(held.plan, held.settings)
         await self._apply_quality(held)
 
-    def _filters(self, held: GuildSettings) -> dict[str, JSON]:
-        """The filters the guild plays with: its quality's, with its members' effects merged in."""
-        session = self._sessions.get(held.guild_id)
-        effects = Effects() if session is None else session.effects
-        return merge_filters(quality_filters(held.plan, held.settings), effects)
+    def _filters(self, held: GuildSettings, effects: Effects | None = None) -> dict[str, JSON]:
+        """The filters the guild plays with: its quality's, with its members' effects (or
+        ``effects``) merged in."""
+        chosen = self.effects_of(held.guild_id) if effects is None else effects
+        return merge_filters(quality_filters(held.plan, held.settings), chosen)
 
     async def _apply_quality(self, held: GuildSettings) -> None:
         """Give the guild's player (if any) its quality's and effects' filters, unless it has them."""
@@ -549,9 +549,7 @@ class PlayerService:
         async with session.lock:
             effects = change(session.effects)
             held = await self.settings.get(guild_id)
-            filters = check_filters(
-                merge_filters(quality_filters(held.plan, held.settings), effects)
-            )
+            filters = check_filters(self._filters(held, effects))
             if self.cluster.player(guild_id) is not None:
                 await self.cluster.set_filters(guild_id, filters)
             session.effects = effects
