@@ -42,6 +42,8 @@ async def test_247_keeps_the_bot_in_voice_and_comes_back_after_a_restart(tmp_pat
             await w.fake.wait_for(lambda: bot_id in stay_states)
             record = await w.services.settings.get(GuildId(stay.id))
             assert record is not None and record.settings.stay_connected  # a real setting
+            shown = await w.run(stay, stay.owner, "settings show")
+            assert "24/7 mode: on · vote-skip: 50% of listeners" in shown.content
 
             # both guilds' channels empty: the idle leave frees the other guild only
             await w.voice(idle, idle.member)
