@@ -31,6 +31,7 @@ from vectobeat_panel.billing import billing_routes
 from vectobeat_panel.bridge import bridge_routes
 from vectobeat_panel.changes import ChangeFeed
 from vectobeat_panel.chart import NodeHistory
+from vectobeat_panel.control_pages import control_routes
 from vectobeat_panel.errors import exception_handlers
 from vectobeat_panel.guilds import guild_routes
 from vectobeat_panel.oauth import DiscordOAuth
@@ -102,6 +103,7 @@ def build_routes() -> list[BaseRoute]:
         *auth_routes(),
         *settings_routes(),
         *queue_routes(),
+        *control_routes(),
         *audit_routes(),
         *token_routes(),
         *webhook_routes(),
