@@ -23,6 +23,7 @@ from vectobeat_core.playback import MAX_VOLUME, parse_position
 
 __all__ = [
     "CONTROL_SCOPES",
+    "MAX_POSITION",
     "ControlAction",
     "ControlCommand",
     "ControlOutcome",

@@ -45,6 +45,7 @@ KIND_LABELS: dict[AuditKind, str] = {
     AuditKind.BILLING_EVENT: "Billing event",
     AuditKind.COMPLIANCE_EXPORT: "Compliance export",
     AuditKind.CONCIERGE_REQUEST: "Concierge request",
+    AuditKind.PLAYBACK_CONTROL: "Playback control (web)",
 }
 """How the log page names each kind."""
 

@@ -71,7 +71,10 @@ async def run_control(
 
 
 def _answer(result: ControlResult) -> Response:
-    return JSONResponse(result.to_json(), status_code=result.status)
+    body = result.to_json()
+    if result.status >= 400:
+        body["error"] = result.message  # the shape of every error answer
+    return JSONResponse(body, status_code=result.status)
 
 
 async def control_form(request: Request) -> Response:
