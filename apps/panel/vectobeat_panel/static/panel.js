@@ -64,6 +64,8 @@ function tick() {
 }
 
 function renderQueue(root, q) {
+  const focused = root.contains(document.activeElement) ? document.activeElement : null;
+  const typing = focused && focused.id && focused.tagName === "INPUT" ? [focused.id, focused.value] : null;
   root.replaceChildren();
   const np = document.createElement("section");
   np.className = "np card";
@@ -141,6 +143,8 @@ function renderQueue(root, q) {
                 controlForm(root, "clear", "Clear", { id: "q-clear", cls: "ask" }));
     root.append(more);
   }
+  const again = typing && document.getElementById(typing[0]);
+  if (again) { again.value = typing[1]; again.focus(); }  // a push never wipes what one types
 }
 
 function showNotice(outcome, message) {
