@@ -135,7 +135,8 @@ async def test_live_queue_controls_in_chromium(tmp_path: Path) -> None:
 
                 # without JavaScript: the forms post and the page answers
                 plain = await browser.new_context(java_script_enabled=False)
-                await plain.add_cookies(await context.cookies())
+                cookies: Any = await context.cookies()
+                await plain.add_cookies(cookies)
                 nojs = await plain.new_page()
                 await nojs.goto(queue_url)
                 await nojs.locator("li.track").nth(2).get_by_role("button", name="Up").click()
