@@ -46,7 +46,7 @@ async def _progress_reaches(page: Any, at_least: float) -> None:
     """Wait until the page's progress bar shows ``at_least`` ms (the page's CSP forbids
     ``wait_for_function``'s eval, so the bar is read until it gets there)."""
     with anyio.fail_after(15):
-        while await _progress(page) < at_least:
+        while await _progress(page) < at_least:  # noqa: ASYNC110 - the page moves the bar
             await anyio.sleep(0.1)
 
 
