@@ -27,7 +27,8 @@ from vectobeat_testkit.discord import UserGuild
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.anyio, pytest.mark.timeout(300)]
 
-TITLES = ("Alpha Song", "Bravo Song", "Charlie Song", "Delta Song", "Echo Song")
+ARTWORK = "https://127.0.0.1:9/artwork.png"  # never loaded offline: the page points at it
+TITLES = ("Artwork Song", "Bravo Song", "Charlie Song", "Delta Song", "Echo Song")
 
 
 async def _shot(page: Any, name: str) -> None:
@@ -51,11 +52,12 @@ async def _progress_reaches(page: Any, at_least: float) -> None:
 
 
 async def fill_queue(world: BotWorld, guild: E2EGuild) -> None:
+    world.catalogue.add("Artwork Song", "The Testers", 600_000, artwork_url=ARTWORK)
     await world.voice(guild, guild.owner)
     for title in TITLES:
         answer = await world.run(guild, guild.owner, "play", {"query": title})
         assert not answer.ephemeral, answer.content
-    await world.wait_player(guild, "Alpha Song")
+    await world.wait_player(guild, "Artwork Song")
 
 
 async def test_live_queue_controls_in_chromium(tmp_path: Path) -> None:
@@ -81,7 +83,8 @@ async def test_live_queue_controls_in_chromium(tmp_path: Path) -> None:
                 other = await context.new_page()  # the SECOND open page, same member
                 await other.goto(queue_url)
                 for p in (page, other):
-                    await expect(p.locator(".q-title")).to_have_text("Alpha Song")
+                    await expect(p.locator(".q-title")).to_have_text("Artwork Song")
+                    await expect(p.locator("img.art")).to_have_attribute("src", ARTWORK)
                     await expect(p.locator("li.track")).to_have_count(4)
                 await _shot(page, "controls-01-queue")
 
@@ -90,7 +93,7 @@ async def test_live_queue_controls_in_chromium(tmp_path: Path) -> None:
                 await _progress_reaches(other, start + 300)
 
                 await page.click("#q-pause")
-                await expect(page.locator("#notice")).to_contain_text("Paused **Alpha Song**")
+                await expect(page.locator("#notice")).to_contain_text("Paused **Artwork Song**")
                 await world.wait_nodes(lambda: world.player(guild)[1].paused)  # type: ignore[index]
                 await expect(other.locator("#state")).to_have_text("Paused")
                 await expect(other.locator("#q-pause")).to_have_text("Resume")
@@ -114,6 +117,7 @@ async def test_live_queue_controls_in_chromium(tmp_path: Path) -> None:
                     lambda: world.player(guild)[1].position >= 240_000  # type: ignore[index]
                 )
                 await _progress_reaches(other, 240_000)
+                await _progress_reaches(page, 240_000)  # this page shows the seek too
                 await _shot(other, "controls-03-second-page-after-seek")
 
                 # drag Echo (position 3) onto position 1

@@ -172,6 +172,14 @@ async function sendControl(root, fields) {
   showNotice(answer.outcome || "refused", answer.message || answer.error || "Something went wrong.");
 }
 
+// a push that arrives mid-drag is shown when the drag ends (re-rendering would cancel it)
+const drag = { from: null, held: null };
+
+function endDrag(root) {
+  drag.from = null;
+  if (drag.held) { const q = drag.held; drag.held = null; renderQueue(root, q); }
+}
+
 function controls(root) {
   root.addEventListener("submit", (event) => {
     const form = event.target.closest("form.ctl");
@@ -182,26 +190,25 @@ function controls(root) {
     for (const [k, v] of new FormData(form)) if (k !== "csrf_token" && v !== "") fields[k] = v;
     sendControl(root, fields);
   });
-  let dragged = null;
   root.addEventListener("dragstart", (event) => {
     const li = event.target.closest("li.track");
     if (!li) return;
-    dragged = li.dataset.position;
+    drag.from = li.dataset.position;
     event.dataTransfer.effectAllowed = "move";
-    event.dataTransfer.setData("text/plain", dragged);
+    event.dataTransfer.setData("text/plain", drag.from);
   });
   root.addEventListener("dragover", (event) => {
-    if (dragged && event.target.closest("li.track")) event.preventDefault();
+    if (drag.from && event.target.closest("li.track")) event.preventDefault();
   });
   root.addEventListener("drop", (event) => {
     const li = event.target.closest("li.track");
-    if (!li || !dragged) return;
+    if (!li || !drag.from) return;
     event.preventDefault();
     const target = li.dataset.position;
-    if (target !== dragged) sendControl(root, { action: "move", position: dragged, target });
-    dragged = null;
+    if (target !== drag.from) sendControl(root, { action: "move", position: drag.from, target });
+    endDrag(root);
   });
-  root.addEventListener("dragend", () => { dragged = null; });
+  root.addEventListener("dragend", () => endDrag(root));
 }
 
 function liveQueue() {
@@ -211,7 +218,10 @@ function liveQueue() {
   window.setInterval(tick, 250);
   if (!window.EventSource) return;
   const source = new EventSource(root.dataset.events);
-  source.addEventListener("queue", (event) => renderQueue(root, JSON.parse(event.data)));
+  source.addEventListener("queue", (event) => {
+    const q = JSON.parse(event.data);
+    if (drag.from) drag.held = q; else renderQueue(root, q);
+  });
 }
 
 function confirms() {
