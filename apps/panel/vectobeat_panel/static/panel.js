@@ -65,7 +65,7 @@ function tick() {
 
 function renderQueue(root, q) {
   const focused = root.contains(document.activeElement) ? document.activeElement : null;
-  const typing = focused && focused.id && focused.tagName === "INPUT" ? [focused.id, focused.value] : null;
+  const typing = focused && focused.id ? [focused.id, focused.value] : null;
   root.replaceChildren();
   const np = document.createElement("section");
   np.className = "np card";
@@ -143,8 +143,9 @@ function renderQueue(root, q) {
                 controlForm(root, "clear", "Clear", { id: "q-clear", cls: "ask" }));
     root.append(more);
   }
+  // a push keeps the focus where it was (keyboard users) and never wipes what one types
   const again = typing && document.getElementById(typing[0]);
-  if (again) { again.value = typing[1]; again.focus(); }  // a push never wipes what one types
+  if (again) { if (again.tagName === "INPUT") again.value = typing[1]; again.focus(); }
 }
 
 function showNotice(outcome, message) {
