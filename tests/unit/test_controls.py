@@ -71,12 +71,25 @@ def test_each_action_needs_one_of_the_control_scopes() -> None:
         assert action.phrase  # the words of the DJ refusal
 
 
-@given(st.dictionaries(st.text(max_size=12), st.one_of(st.text(max_size=12), st.integers())))
-def test_parse_never_raises_anything_but_invalid_input(fields: dict[str, Any]) -> None:
+@given(
+    st.dictionaries(
+        st.sampled_from(["action", "position", "position_ms", "volume", "target", "x"]),
+        st.one_of(
+            st.sampled_from([a.value for a in ControlAction]),
+            st.text(max_size=8),
+            st.integers(-5, 300),
+        ),
+    )  # fmt: skip
+)
+def test_parse_refuses_with_invalid_input_or_gives_a_command_that_round_trips(
+    fields: dict[str, Any],
+) -> None:
     try:
-        ControlCommand.parse(fields)
-    except InvalidInput:
-        pass
+        command = ControlCommand.parse(fields)
+    except InvalidInput as exc:
+        assert exc.message
+        return
+    assert ControlCommand.parse(command.to_json()) == command
 
 
 def test_requests_and_results_round_trip() -> None:
@@ -147,7 +160,9 @@ async def test_a_request_no_bot_took_is_withdrawn_and_one_taken_but_unanswered_i
         tg.start_soon(submit)
         _, taken = await desk.wait(0, 5.0)
         assert taken
-    assert result[0].outcome is ControlOutcome.UNKNOWN and "may still be applied" in result[0].message
+    assert (
+        result[0].outcome is ControlOutcome.UNKNOWN and "may still be applied" in result[0].message
+    )
     assert desk.answer("request-0002", ControlResult(ControlOutcome.APPLIED, "late")) is None
 
 
