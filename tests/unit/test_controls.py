@@ -79,16 +79,15 @@ def test_each_action_needs_one_of_the_control_scopes() -> None:
             st.text(max_size=8),
             st.integers(-5, 300),
         ),
-    )  # fmt: skip
+    )
 )
 def test_parse_refuses_with_invalid_input_or_gives_a_command_that_round_trips(
     fields: dict[str, Any],
 ) -> None:
     try:
         command = ControlCommand.parse(fields)
-    except InvalidInput as exc:
-        assert exc.message
-        return
+    except InvalidInput:
+        return  # any other exception fails the test
     assert ControlCommand.parse(command.to_json()) == command
 
 
