@@ -176,6 +176,31 @@ async def test_api_tokens_need_the_action_scope(tmp_path: Path) -> None:
             out_of_range = await call(queue_write, {"action": "remove", "position": 99})
             assert out_of_range.status_code == 400 and out_of_range.json()["outcome"] == "refused"
 
+            # the other actions, each as the node or the queue shows it
+            first = await call(playback, {"action": "previous"})
+            assert first.status_code == 409  # QueueEmpty, as in /previous
+            assert first.json()["error"] == "There is no previous track."
+            skipped = await call(playback, {"action": "skip"})
+            assert "now playing **Echo Song**" in skipped.json()["message"], skipped.text
+            await world.wait_player(guild, "Echo Song")
+            back = await call(playback, {"action": "previous"})
+            assert back.json()["message"] == "Back to **Artwork Song** by The Testers (10:00)."
+            await world.wait_player(guild, "Artwork Song")
+            volume = await call(playback, {"action": "volume", "volume": 50})
+            assert volume.json()["message"] == "Volume set to 50%."
+            found = world.player(guild)
+            assert found is not None and found[1].volume == 50
+            shuffled = await call(queue_write, {"action": "shuffle"})
+            assert shuffled.json()["message"] == "Shuffled 4 tracks.", shuffled.text
+            cleared = await call(queue_write, {"action": "clear"})
+            assert cleared.json()["message"] == "Cleared 4 tracks from the queue."
+            queue = await client.get(
+                f"/api/v1/guilds/{guild.id}/queue", headers={"authorization": f"Bearer {read_only}"}
+            )
+            assert queue.json()["total"] == 0
+            assert queue.json()["current"]["title"] == "Artwork Song"
+            assert queue.json()["player"]["volume"] == 50
+
         events = await world.services.audit.recent(
             GuildId(guild.id), kinds=[AuditKind.PLAYBACK_CONTROL]
         )
