@@ -172,7 +172,7 @@ async def test_a_nudge_wakes_the_guilds_streams() -> None:
 
     async def stream() -> None:
         with anyio.fail_after(5):
-            await desk.changed(GuildId(9), 30.0)
+            await desk.changed(GuildId(9), desk.tick(GuildId(9)), 30.0)
         woke.append(True)
 
     async with anyio.create_task_group() as tg:
@@ -181,3 +181,7 @@ async def test_a_nudge_wakes_the_guilds_streams() -> None:
         desk.nudge(GuildId(8))  # another guild: no
         desk.nudge(GuildId(9))
     assert woke == [True]
+    seen = desk.tick(GuildId(9))
+    desk.nudge(GuildId(9))  # while the stream was reading the queue: the next wait returns
+    with anyio.fail_after(5):
+        await desk.changed(GuildId(9), seen, 30.0)

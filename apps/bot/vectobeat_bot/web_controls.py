@@ -12,6 +12,7 @@ is ``applied`` only once it is durable; the answer goes to
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -119,12 +120,17 @@ class WebControls:
                         wait_s=self._poll_timeout + 10.0,
                     )
                     cursor = int(body["cursor"])
-                    requests = [ControlRequest.from_json(raw) for raw in body["requests"]]
+                    batch = list(body["requests"])
                 except (VectoBeatError, KeyError, TypeError, ValueError) as exc:
                     _log.warning("web_controls_poll_failed error=%s", exc)
                     await anyio.sleep(self._retry_delay)
                     continue
-                for request in requests:
+                for raw in batch:
+                    try:
+                        request = ControlRequest.from_json(raw)
+                    except InvalidInput as exc:  # one we cannot read: the panel reports no answer
+                        _log.warning("web_control_unreadable error=%s", exc)
+                        continue
                     if self._serves(request.guild_id):
                         tg.start_soon(self._handle, request)
 
@@ -136,7 +142,8 @@ class WebControls:
             self.applied += 1
         body = {"id": request.id, **result.to_json()}
         if self._players.peek(request.guild_id) is not None:
-            body["snapshot"] = self._players.snapshot(request.guild_id).to_json()
+            with contextlib.suppress(KeyError):  # the player went away meanwhile: no snapshot
+                body["snapshot"] = self._players.snapshot(request.guild_id).to_json()
         assert self._bridge is not None
         try:
             await self._bridge.request("POST", "/api/bot/playback-controls/result", json=body)

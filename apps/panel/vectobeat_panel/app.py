@@ -24,6 +24,7 @@ from starlette.templating import Jinja2Templates
 from vectobeat_adapters.config import AppConfig
 from vectobeat_adapters.services import Services, http_timeout, open_services
 from vectobeat_core.errors import InvalidInput, VectoBeatError
+from vectobeat_core.playback import format_duration
 from vectobeat_core.routing import NodeSpec, parse_node_list
 from vectobeat_panel.audit_pages import audit_routes
 from vectobeat_panel.auth import auth_routes
@@ -61,6 +62,7 @@ def _templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.filters["when"] = _when
     templates.env.filters["counted"] = counted
+    templates.env.filters["duration"] = format_duration
     return templates
 
 

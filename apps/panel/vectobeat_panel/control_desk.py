@@ -37,6 +37,7 @@ class ControlDesk:
         self._seq = 0
         self._wake = anyio.Event()
         self._nudges: dict[GuildId, anyio.Event] = {}
+        self._ticks: dict[GuildId, int] = {}
         self.max_pending = max_pending
 
     async def submit(self, request: ControlRequest, wait_seconds: float) -> ControlResult:
@@ -106,12 +107,20 @@ class ControlDesk:
 
     def nudge(self, guild_id: GuildId) -> None:
         """The guild's queue changed: wake its live streams now."""
+        self._ticks[guild_id] = self._ticks.get(guild_id, 0) + 1
         event = self._nudges.pop(guild_id, None)
         if event is not None:
             event.set()
 
-    async def changed(self, guild_id: GuildId, wait_seconds: float) -> None:
-        """Return on the guild's next `nudge`, or after ``wait_seconds``."""
+    def tick(self, guild_id: GuildId) -> int:
+        """How many nudges the guild has had (a stream reads it before it reads the queue)."""
+        return self._ticks.get(guild_id, 0)
+
+    async def changed(self, guild_id: GuildId, seen: int, wait_seconds: float) -> None:
+        """Return once the guild had a `nudge` after `tick` said ``seen`` (at once if it had
+        one meanwhile), or after ``wait_seconds``."""
+        if self.tick(guild_id) != seen:
+            return
         event = self._nudges.setdefault(guild_id, anyio.Event())
         with anyio.move_on_after(wait_seconds):
             await event.wait()

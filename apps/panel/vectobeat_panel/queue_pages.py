@@ -166,6 +166,7 @@ async def queue_events(request: Request) -> Response:
         deadline = panel.clock() + panel.options.sse_max_seconds
         yield "retry: 3000\n\n"
         while panel.clock() < deadline:
+            seen = panel.controls.tick(guild.id)  # a push from now on wakes the next wait
             try:
                 snapshot = await latest_snapshot(panel, guild.id)
             except Unavailable as exc:  # the stream stays open: the next tick may succeed
@@ -179,7 +180,7 @@ async def queue_events(request: Request) -> Response:
                 yield f"event: queue\ndata: {dumps(queue_view(snapshot, panel.clock()))}\n\n"
             else:
                 yield ": keep-alive\n\n"
-            await panel.controls.changed(guild.id, panel.options.sse_interval)
+            await panel.controls.changed(guild.id, seen, panel.options.sse_interval)
 
     headers = {"cache-control": "no-store", "x-accel-buffering": "no"}
     return StreamingResponse(stream(), media_type="text/event-stream", headers=headers)

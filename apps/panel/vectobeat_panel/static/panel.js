@@ -88,6 +88,7 @@ function renderQueue(root, q) {
     now.append(text("strong", q.current.title, "q-title"), " — ", text("span", q.current.author, "q-author"));
     const bar = document.createElement("progress");
     bar.id = "progress";
+    bar.setAttribute("aria-label", "Position in the track");
     bar.max = q.current.length_ms;
     const time = text("span", "", "muted");
     time.id = "time";
@@ -104,6 +105,7 @@ function renderQueue(root, q) {
     np.append(box);
     const controls = document.createElement("div");
     controls.className = "controls";
+    controls.setAttribute("role", "group");
     controls.setAttribute("aria-label", "Playback controls");
     controls.append(
       controlForm(root, "previous", "Previous", { id: "q-previous" }), " ",
@@ -139,6 +141,8 @@ function renderQueue(root, q) {
   if (q.total) {
     const more = document.createElement("div");
     more.className = "controls";
+    more.setAttribute("role", "group");
+    more.setAttribute("aria-label", "Queue controls");
     more.append(controlForm(root, "shuffle", "Shuffle", { id: "q-shuffle" }), " ",
                 controlForm(root, "clear", "Clear", { id: "q-clear", cls: "ask" }));
     root.append(more);
