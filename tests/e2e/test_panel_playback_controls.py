@@ -99,10 +99,12 @@ async def test_live_queue_controls_in_chromium(tmp_path: Path) -> None:
                 await expect(other.locator("#q-pause")).to_have_text("Resume")
                 await _shot(other, "controls-02-second-page-paused")
 
-                await page.click("#q-pause")  # now "Resume"
+                await expect(page.locator("#q-pause")).to_have_text("Resume")  # pushed here too
+                await page.click("#q-pause")
                 await expect(page.locator("#notice")).to_contain_text("Resumed")
                 await expect(other.locator("#state")).to_have_text("Playing")
 
+                await expect(page.locator("#q-pause")).to_have_text("Pause")
                 await page.click("#q-skip")
                 await expect(page.locator("#notice")).to_contain_text("now playing **Bravo Song**")
                 await world.wait_player(guild, "Bravo Song")
