@@ -7,6 +7,9 @@ constant time, guards every call.
 * ``POST /api/bot/queue-sync`` — a queue snapshot for dashboards (at most 50 upcoming tracks kept).
 * ``POST /api/bot/automation-actions`` — audit/automation events.
 * ``POST /api/bot/events`` — guild join/leave and settings-applied notices.
+
+The web playback controls' bridge routes (``/api/bot/playback-controls``) are with the controls,
+in `vectobeat_panel.control_pages`.
 """
 
 from __future__ import annotations

@@ -43,8 +43,10 @@ SYNC_CAP = 50
 """At most this many upcoming tracks are kept from a queue-sync payload."""
 
 
-def _web(url: str | None) -> str | None:
-    return url if url and url.startswith(("https://", "http://")) else None
+def _web(url: str | None, *, secure: bool = False) -> str | None:
+    """``url`` if it is a web link (https only when ``secure``: the page loads it)."""
+    schemes = ("https://",) if secure else ("https://", "http://")
+    return url if url and url.startswith(schemes) else None
 
 
 def _entry(entry: QueueEntry, position: int | None = None) -> dict[str, Any]:
@@ -55,9 +57,7 @@ def _entry(entry: QueueEntry, position: int | None = None) -> dict[str, Any]:
         "length_ms": track.length,
         "is_stream": track.is_stream,
         "uri": _web(track.uri),
-        "artwork_url": track.artwork_url
-        if (track.artwork_url or "").startswith("https://")
-        else None,
+        "artwork_url": track.artwork_url if _web(track.artwork_url, secure=True) else None,
     }
     if position is not None:
         row["position"] = position
