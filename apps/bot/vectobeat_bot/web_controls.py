@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 
 import anyio
 import anyio.abc
+import anyio.lowlevel
 
 from vectobeat_bot.bridge_client import BridgeClient
 from vectobeat_bot.discord_compat import discord
@@ -133,6 +134,8 @@ class WebControls:
                         continue
                     if self._serves(request.guild_id):
                         tg.start_soon(self._handle, request)
+                if batch:  # let the controls reach the node before the next poll is sent
+                    await anyio.lowlevel.checkpoint()
 
     async def _handle(self, request: ControlRequest) -> None:
         result = await self.apply(request)
