@@ -511,7 +511,7 @@ class PlayerService:
         return session
 
     @acknowledged
-    async def skip(self, guild_id: GuildId, count: int, user: UserId) -> QueueEntry | None:
+    async def skip(self, guild_id: GuildId, count: int, user: UserId | None) -> QueueEntry | None:
         session = await self._existing(guild_id)
         async with session.lock:
             skipped = session.queue.current
@@ -531,6 +531,16 @@ class PlayerService:
         session = await self._existing(guild_id)
         async with session.lock:
             entry = session.queue.jump(position)
+            await self._start(guild_id, session, entry)
+            self.changed(guild_id)
+            return entry
+
+    @acknowledged
+    async def previous(self, guild_id: GuildId) -> QueueEntry:
+        """Play the last entry of the history again; the current one is queued first."""
+        session = await self._existing(guild_id)
+        async with session.lock:
+            entry = session.queue.previous()
             await self._start(guild_id, session, entry)
             self.changed(guild_id)
             return entry
@@ -580,18 +590,6 @@ class PlayerService:
             else:
                 await self._start(guild_id, session, entry)
             self.changed(guild_id)
-            return entry
-
-    @acknowledged
-    async def previous(self, guild_id: GuildId) -> QueueEntry:
-        """Play the last track of the history now; the current one is queued next."""
-        session = await self._existing(guild_id)
-        async with session.lock:
-            entry = session.queue.previous()
-            try:
-                await self._start(guild_id, session, entry)
-            finally:
-                self.changed(guild_id)
             return entry
 
     @acknowledged

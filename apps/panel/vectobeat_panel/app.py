@@ -25,6 +25,7 @@ from starlette.templating import Jinja2Templates
 from vectobeat_adapters.config import AppConfig, Secret, node_specs
 from vectobeat_adapters.services import Services, http_timeout, open_services
 from vectobeat_core.errors import ConfigError, VectoBeatError
+from vectobeat_core.playback import format_duration
 from vectobeat_core.routing import NodeSpec
 from vectobeat_panel.audit_pages import audit_routes
 from vectobeat_panel.auth import auth_routes
@@ -33,6 +34,7 @@ from vectobeat_panel.bridge import bridge_routes
 from vectobeat_panel.care_pages import care_routes
 from vectobeat_panel.changes import ChangeFeed
 from vectobeat_panel.chart import NodeHistory
+from vectobeat_panel.control_pages import control_routes
 from vectobeat_panel.errors import exception_handlers
 from vectobeat_panel.guilds import guild_routes
 from vectobeat_panel.oauth import DiscordOAuth
@@ -64,6 +66,7 @@ def _templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.filters["when"] = _when
     install_filters(templates.env.filters)
+    templates.env.filters["duration"] = format_duration
     return templates
 
 
@@ -101,6 +104,7 @@ def build_routes() -> list[BaseRoute]:
         *auth_routes(),
         *settings_routes(),
         *queue_routes(),
+        *control_routes(),
         *audit_routes(),
         *token_routes(),
         *webhook_routes(),

@@ -1,7 +1,8 @@
 """The panel's guard: one pure-ASGI middleware for security headers, rate limits, body size, the
 session lookup and CSRF.
 
-* Headers on every response: a CSP without inline scripts or styles, ``frame-ancestors 'none'``,
+* Headers on every response: a CSP without inline scripts or styles (images from any https
+  origin: track artwork comes from the sources' CDNs), ``frame-ancestors 'none'``,
   ``nosniff``, a strict referrer policy.
 * Rate limits per client address and class (login, control-panel API, bot bridge), token buckets.
 * A request body larger than the limit is refused with 413 before a handler sees it.
@@ -50,7 +51,7 @@ SESSION_COOKIE = "vb_session"
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: "
-    "https://cdn.discordapp.com; connect-src 'self'; font-src 'self'; object-src 'none'; "
+    "https:; connect-src 'self'; font-src 'self'; object-src 'none'; "
     "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 _HEADERS: tuple[tuple[bytes, bytes], ...] = (

@@ -38,6 +38,7 @@ from vectobeat_core.jsontypes import snowflake
 from vectobeat_core.routing import NodeSpec
 from vectobeat_panel.changes import ChangeFeed
 from vectobeat_panel.chart import NodeHistory
+from vectobeat_panel.control_desk import ControlDesk
 from vectobeat_panel.metrics import PanelMetrics
 from vectobeat_panel.oauth import DiscordOAuth
 from vectobeat_panel.security import RateLimits
@@ -84,6 +85,8 @@ class PanelOptions:
     sse_max_seconds: float = 300.0
     sample_interval: float = 30.0
     nodes_cache_seconds: float = 1.0
+    control_wait: float = 8.0
+    """How long a web playback control waits for the bot's answer."""
 
 
 @attrs.define
@@ -101,6 +104,7 @@ class Panel:
     clock: Callable[[], float] = time.time
     node_specs: tuple[NodeSpec, ...] = ()
     node_cache: tuple[float, list[dict[str, Any]], bytes] | None = None
+    controls: ControlDesk = attrs.Factory(ControlDesk)
     webhook_resolver: Resolver | None = None
     """Resolves webhook hosts (``None``: the system resolver); tests put a fake here."""
     metrics: PanelMetrics = attrs.Factory(PanelMetrics)
@@ -123,6 +127,7 @@ class Panel:
         """The server is stopping: end live streams and long polls now (they would hold it)."""
         self.closing.set()
         self.changes.close()
+        self.controls.close()
 
     @property
     def secure_cookies(self) -> bool:

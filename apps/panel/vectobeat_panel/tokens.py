@@ -2,7 +2,9 @@
 
 Create (the secret is shown once), list (label, last four, scopes, created, last used, expiry),
 revoke; at most ``min(plan.api_tokens, 10)`` live tokens; stores keep only a hash. The read API
-(``/api/v1/guilds/{id}/queue`` and ``/settings``) honours scopes, expiry and revocation.
+(``/api/v1/guilds/{id}/queue`` and ``/settings``) honours scopes, expiry and revocation; so do
+the web controls (``/api/v1/guilds/{id}/queue/control``, `vectobeat_panel.control_pages`:
+scopes ``playback:control`` and ``queue:write``).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from vectobeat_core.audit import AuditEvent, AuditKind
+from vectobeat_core.controls import CONTROL_SCOPES
 from vectobeat_core.errors import (
     InvalidInput,
     LimitExceeded,
@@ -30,9 +33,9 @@ from vectobeat_panel.settings_flow import current_settings, guild_plan
 from vectobeat_panel.settings_pages import read_json_object
 from vectobeat_panel.state import Panel, guild_id_param, manager_of, panel_of, render
 
-__all__ = ["EXPIRY_DAYS", "SCOPES", "token_json", "token_routes"]
+__all__ = ["EXPIRY_DAYS", "SCOPES", "api_token", "require_scope", "token_json", "token_routes"]
 
-SCOPES: tuple[str, ...] = ("queue:read", "settings:read")
+SCOPES: tuple[str, ...] = ("queue:read", "settings:read", *CONTROL_SCOPES)
 EXPIRY_DAYS: tuple[int, ...] = (7, 30, 90, 365)
 _LABEL = re.compile(r"[^\x00-\x1f\x7f]{1,60}")
 
@@ -233,6 +236,19 @@ async def tokens_api_revoke(request: Request) -> Response:
 
 
 async def _token_holder(request: Request, scope: str) -> GuildId:
+    token = await api_token(request)
+    require_scope(token, scope)
+    return token.guild_id
+
+
+def require_scope(token: ApiToken, scope: str) -> None:
+    """Raise `PermissionDenied` (403) unless ``token`` has ``scope``."""
+    if scope not in token.scopes:
+        raise PermissionDenied(f"This API token lacks the '{scope}' scope.")
+
+
+async def api_token(request: Request) -> ApiToken:
+    """The live API token of the request, for the guild in its path; else 401/403."""
     panel = panel_of(request)
     header = request.headers.get("authorization", "")
     scheme, _, secret = header.partition(" ")
@@ -245,14 +261,13 @@ async def _token_holder(request: Request, scope: str) -> GuildId:
     guild_id = guild_id_param(request)
     if token.guild_id != guild_id:
         raise PermissionDenied("This API token belongs to another guild.")
-    if scope not in token.scopes:
-        raise PermissionDenied(f"This API token lacks the '{scope}' scope.")
-    return guild_id
+    return token
 
 
 async def v1_queue(request: Request) -> Response:
     guild_id = await _token_holder(request, "queue:read")
-    return JSONResponse(queue_view(await latest_snapshot(panel_of(request), guild_id)))
+    panel = panel_of(request)
+    return JSONResponse(queue_view(await latest_snapshot(panel, guild_id), panel.clock()))
 
 
 async def v1_settings(request: Request) -> Response:

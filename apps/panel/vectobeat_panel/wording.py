@@ -50,6 +50,7 @@ KIND_LABELS: Mapping[AuditKind, str] = MappingProxyType(
         AuditKind.BILLING_EVENT: "Billing event",
         AuditKind.COMPLIANCE_EXPORT: "Compliance export",
         AuditKind.CONCIERGE_REQUEST: "Concierge request",
+        AuditKind.PLAYBACK_CONTROL: "Playback control (web)",
     }
 )
 """How the audit log names each kind of event."""
