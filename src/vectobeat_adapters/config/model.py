@@ -36,11 +36,14 @@ class AppConfig:
     redis_url: str | None = setting(
         None,
         (
-            "Redis URL for queue snapshots, health, pub/sub and shard leases; unset keeps queue "
-            "snapshots in the DATABASE_URL database and the rest in memory (one process)."
+            "Redis URL for queue snapshots, health, pub/sub, shard leases and the panel's shared "
+            "rate limits: redis://[:password@]host:6379/0, rediss://, unix://, or Redis Sentinel "
+            "as redis+sentinel://[:password@]host1:26379,host2:26379/service_name/0 (a primary "
+            "failover is survived like a Redis restart); unset keeps queue snapshots in the "
+            "DATABASE_URL database and the rest in memory (one process)."
         ),
         kind="url",
-        checks=(rules.url("redis", "rediss", "unix"),),
+        checks=(rules.redis_url,),
     )
     lavalink_nodes: str | None = setting(
         None,

@@ -30,6 +30,7 @@ __all__ = [
     "plans_file",
     "port",
     "prefixed",
+    "redis_url",
     "region",
     "snowflake",
     "staff_user_ids",
@@ -62,6 +63,21 @@ def url(*schemes: str) -> Check:
         return None
 
     return check
+
+
+_plain_redis_url = url("redis", "rediss", "unix", "redis+sentinel", "rediss+sentinel")
+
+
+def redis_url(value: str, lookup: Lookup) -> Invalid | None:
+    """One Redis server's URL, or a Sentinel URL (its own parser decides)."""
+    from vectobeat_adapters.redis_url import SENTINEL_SCHEMES, parse_redis_url  # noqa: PLC0415
+
+    if not value.startswith(tuple(s + "://" for s in SENTINEL_SCHEMES)):
+        return _plain_redis_url(value, lookup)
+    return grammar(
+        parse_redis_url,
+        "write it as redis+sentinel://[user:password@]host1:26379,host2:26379/service_name[/db]",
+    )(value, lookup)
 
 
 def database_url(value: str, _: Lookup) -> Invalid | None:
