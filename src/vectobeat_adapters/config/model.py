@@ -395,6 +395,18 @@ class AppConfig:
         components=("bot", "panel"),
         checks=(rules.staff_user_ids,),
     )
+    trusted_proxies: str | None = setting(
+        None,
+        (
+            "Reverse proxies and load balancers in front of the panel, as IPs or CIDR networks, "
+            "comma separated (e.g. 10.0.0.0/8,192.168.1.10). A request from one of them is "
+            "counted against the client its X-Forwarded-For names (read right to left, skipping "
+            "these proxies) for the panel's rate limits; unset: the TCP peer is the client, and "
+            "X-Forwarded-For is ignored."
+        ),
+        components=("panel",),
+        checks=(rules.trusted_proxies,),
+    )
     sla_check_seconds: float = setting(
         60.0,
         (

@@ -15,6 +15,7 @@ from vectobeat_adapters.config.fields import Check, Invalid, Lookup
 from vectobeat_core.billing import PriceCatalogue
 from vectobeat_core.care import parse_staff_ids
 from vectobeat_core.errors import VectoBeatError
+from vectobeat_core.forwarding import parse_trusted_proxies
 from vectobeat_core.regions import Region
 from vectobeat_core.webhook_targets import parse_allowed_hosts
 
@@ -34,6 +35,7 @@ __all__ = [
     "region",
     "snowflake",
     "staff_user_ids",
+    "trusted_proxies",
     "url",
 ]
 
@@ -230,6 +232,10 @@ staff_user_ids = grammar(
     parse_staff_ids,
     "list your staff's Discord user ids (Developer Mode > Copy User ID), comma separated, "
     "e.g. 123456789012345678,223456789012345678",
+)
+trusted_proxies = grammar(
+    parse_trusted_proxies,
+    "list the proxies' addresses or networks, comma separated, e.g. 10.0.0.0/8,192.168.1.10",
 )
 allowed_hosts = grammar(
     parse_allowed_hosts,
