@@ -2,8 +2,9 @@
 
 The primary is SIGKILLed; the sentinel promotes the replica; the same connection (no restart)
 answers again from the promoted replica, with the queue written before the crash, and takes new
-writes. Until then each call fails like a Redis restart: ``StorageUnavailable`` naming the
-sentinels and never the password.
+writes; its queue store generation changes, as after a restart, so the bot rewrites its guilds.
+Until then each call fails like a Redis restart: ``StorageUnavailable`` naming the sentinels and
+never the password.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ async def test_a_primary_failover_is_survived_like_a_restart(tmp_path: Path) -> 
         store = RedisQueueStore(conn, RedisKeys("sentinel-test:"))
         before = snap(build_queue(7, 5))
         await store.save(before)
+        generation = await store.generation()
         assert await conn.run("wait", lambda c: c.wait(1, 2000)) == 1  # on the replica
 
         group.kill_primary()
@@ -70,6 +72,8 @@ async def test_a_primary_failover_is_survived_like_a_restart(tmp_path: Path) -> 
         assert all("sentinel 127.0.0.1:" in m for m in failures)
         promoted = await _primary_port(group.service, group.sentinel_port)
         assert promoted == group.replica_port
+        # another server: the bot's resync (issue 8) rewrites what the promotion may have lost
+        assert await store.generation() != generation
 
         after = snap(build_queue(7, 9), at=1_700_000_200.0)
         await store.save(after)
