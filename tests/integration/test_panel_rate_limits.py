@@ -112,7 +112,7 @@ async def test_redis_down_counts_in_memory_and_shares_again_when_back(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     _need_redis_server()
-    caplog.set_level(logging.WARNING, logger="vectobeat.panel.rate_limits")
+    caplog.set_level(logging.INFO, logger="vectobeat.panel.rate_limits")
     async with (
         _redis(tmp_path) as (proxy, url),
         _replicas(_config(tmp_path, url), shared=True) as apps,

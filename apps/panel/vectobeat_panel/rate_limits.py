@@ -114,7 +114,7 @@ class RateLimiter:
             else:
                 if self._shared_failing:
                     self._shared_failing = False
-                    log.warning("rate_limits_shared_again")
+                    log.info("rate_limits_shared_again")
                 return allowed
         return await self._local.hit(item, kind, client)
 
@@ -128,6 +128,6 @@ class RateLimiter:
         if isinstance(exc, TimeoutError):
             detail = f"no answer within {self._timeout:g} s"
         log.warning(
-            "rate_limits_shared_unavailable: counting in this replica's memory",
-            extra={"error": detail},
+            "rate_limits_shared_unavailable",
+            extra={"error": detail, "counting": "in this replica's memory"},
         )
