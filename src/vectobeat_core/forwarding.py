@@ -8,6 +8,9 @@
   the leftmost address. An entry that is no address (``unknown``, a ``_obfuscated`` name) stops
   the walk and is the client's key as written. IPv4-mapped IPv6 addresses count as their IPv4
   form, and a port written after an address (``1.2.3.4:5678``, ``[::1]:80``) is dropped.
+* `rate_key` is what a client is counted as: an IPv4 address, or the /64 network of an IPv6
+  address (one host usually holds a whole /64, so counting each address would let it multiply
+  its budget and the counters).
 """
 
 from __future__ import annotations
@@ -18,7 +21,9 @@ from typing import TypeAlias
 
 from vectobeat_core.errors import ConfigError
 
-__all__ = ["Network", "client_address", "parse_trusted_proxies"]
+__all__ = ["IPV6_RATE_PREFIX", "Network", "client_address", "parse_trusted_proxies", "rate_key"]
+
+IPV6_RATE_PREFIX = 64
 
 Network: TypeAlias = ipaddress.IPv4Network | ipaddress.IPv6Network
 _Address: TypeAlias = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -77,3 +82,11 @@ def client_address(peer: str, forwarded_for: Iterable[str], trusted: tuple[Netwo
             return str(address)
     leftmost = _address(hops[0])
     return str(leftmost) if leftmost is not None else hops[0][:64]
+
+
+def rate_key(client: str) -> str:
+    """The key ``client`` (an address from `client_address`) is counted under."""
+    address = _address(client)
+    if isinstance(address, ipaddress.IPv6Address):
+        return str(ipaddress.IPv6Network((address, IPV6_RATE_PREFIX), strict=False))
+    return client if address is None else str(address)

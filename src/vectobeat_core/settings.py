@@ -53,6 +53,7 @@ __all__ = [
     "RETIRED_FIELDS",
     "SETTINGS_FIELDS",
     "SETTING_HELP",
+    "SETTING_LABELS",
     "WEBHOOK_EVENTS",
     "AnnouncementStyle",
     "Clamp",
@@ -561,3 +562,26 @@ SETTING_HELP: Mapping[str, str] = MappingProxyType(
 """What each server setting does, in one line: the panel's settings page and
 docs/configuration.md show it."""
 assert set(SETTING_HELP) == set(SETTINGS_FIELDS), "every setting says what it does"
+
+SETTING_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        "queue_limit": "Queue limit",
+        "collaborative_queue": "Collaborative queue",
+        "member_track_limit": "Tracks per member",
+        "dj_role_ids": "DJ roles",
+        "default_volume": "Default volume",
+        "autoplay": "Autoplay",
+        "announcement_style": "Now-playing messages",
+        "branding_color": "Embed colour",
+        "region": "Region",
+        "source_access": "Source access",
+        "playback_quality": "Playback quality",
+        "analytics_mode": "Analytics",
+        "automation_level": "Automation",
+        "automation_window_hours": "Automation window (hours)",
+        "webhook_export_url": "Webhook URL",
+        "webhook_export_events": "Exported events",
+    }
+)
+"""Each server setting's name for people (the panel shows these, never the keys)."""
+assert set(SETTING_LABELS) == set(SETTINGS_FIELDS), "every setting has a name for people"

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from vectobeat_core.errors import ConfigError
-from vectobeat_core.forwarding import client_address, parse_trusted_proxies
+from vectobeat_core.forwarding import client_address, parse_trusted_proxies, rate_key
 
 PROXIES = parse_trusted_proxies("10.0.0.0/8, 192.168.1.10,fd00::/8")
 
@@ -59,3 +59,19 @@ def test_edge_cases() -> None:
     assert client_address("10.0.0.5", ["198.51.100.1, unknown"], PROXIES) == "unknown"
     # a peer that is no address (a unix socket) is the key
     assert client_address("unix", ["198.51.100.1"], PROXIES) == "unix"
+
+
+@given(address=st.ip_addresses(v=6).filter(lambda a: a.ipv4_mapped is None))
+def test_an_ipv6_client_counts_as_its_64(address: ipaddress.IPv6Address) -> None:
+    key = rate_key(str(address))
+    assert ipaddress.ip_network(key).prefixlen == 64
+    assert address in ipaddress.ip_network(key)
+
+
+def test_ipv4_and_non_addresses_count_as_themselves() -> None:
+    assert rate_key("198.51.100.7") == "198.51.100.7"
+    assert rate_key("unknown") == "unknown"
+    assert rate_key("::ffff:198.51.100.7") == "198.51.100.7"
+    assert (
+        rate_key("2001:db8:1:2:aaaa::1") == rate_key("2001:db8:1:2:bbbb::9") == "2001:db8:1:2::/64"
+    )

@@ -144,6 +144,7 @@ async def test_token_labels_are_escaped(harness: PanelHarness) -> None:
     response = await harness.client.post(
         f"/guilds/{PRO_GUILD}/tokens",
         data={"csrf_token": csrf, "label": label, "scopes": "queue:read"},
+        follow_redirects=True,
     )
     assert response.status_code == 200
     assert label not in response.text and "&lt;img src=x onerror=alert(1)&gt;" in response.text

@@ -6,13 +6,14 @@ from vectobeat_adapters.lavalink.model import PlayerInfo
 from vectobeat_core.playback import format_duration
 from vectobeat_core.queue import GuildQueue, QueuePage
 from vectobeat_core.tracks import Track
+from vectobeat_core.wording import counted
 
 __all__ = ["clip", "now_playing_text", "plural", "queue_page_text", "track_line"]
 
 
 def plural(count: int, noun: str) -> str:
-    """``1 track``, ``2 tracks``."""
-    return f"{count} {noun}{'' if count == 1 else 's'}"
+    """``1 track``, ``2 tracks`` (the core's `counted`)."""
+    return counted(count, noun)
 
 
 def clip(text: str, limit: int) -> str:

@@ -13,18 +13,18 @@ from collections.abc import Callable
 import anyio
 import anyio.abc
 
-from vectobeat_adapters.lavalink.cluster import LavalinkCluster
 from vectobeat_bot.discord_compat import discord
 from vectobeat_bot.formatting import now_playing_text
 from vectobeat_bot.player_service import PlayerService
 from vectobeat_core.ids import ChannelId, GuildId
+from vectobeat_core.ports import Lavalink
 
 __all__ = ["NowPlayingBoard", "render_now_playing"]
 
 _log = logging.getLogger("vectobeat.bot.nowplaying")
 
 
-def render_now_playing(players: PlayerService, cluster: LavalinkCluster, guild_id: GuildId) -> str:
+def render_now_playing(players: PlayerService, cluster: Lavalink, guild_id: GuildId) -> str:
     """The text of a guild's now-playing message."""
     session = players.peek(guild_id)
     if session is None:

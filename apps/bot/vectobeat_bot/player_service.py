@@ -1,4 +1,4 @@
-"""``PlayerService``: every guild's `GuildQueue`, played through the `LavalinkCluster`.
+"""``PlayerService``: every guild's `GuildQueue`, played through the `Lavalink` port.
 
 Each mutation marks the guild dirty in the `CoalescingWriter` and tells `QueueSync`; so does a
 failover moving the guild's player to another node (the snapshot records where it plays). A return
@@ -24,7 +24,6 @@ from typing import Concatenate, ParamSpec, Protocol, TypeVar
 import anyio
 import attrs
 
-from vectobeat_adapters.lavalink.cluster import LavalinkCluster
 from vectobeat_adapters.lavalink.model import (
     LavalinkEvent,
     LoadResult,
@@ -32,7 +31,6 @@ from vectobeat_adapters.lavalink.model import (
     TrackEnd,
     TrackException,
 )
-from vectobeat_adapters.lavalink.node_sources import NodeSources
 from vectobeat_adapters.redis.writer import CoalescingWriter
 from vectobeat_bot.queue_sync import QueueSync
 from vectobeat_bot.settings_sync import GuildSettings, SettingsSync
@@ -58,7 +56,7 @@ from vectobeat_core.playback import (
     queue_capacity,
     search_identifier,
 )
-from vectobeat_core.ports import AuditLog, Clock, QueueStore, RestoredQueues
+from vectobeat_core.ports import AuditLog, Clock, Lavalink, QueueStore, RestoredQueues
 from vectobeat_core.quality import quality_filters
 from vectobeat_core.queue import GuildQueue, LoopMode, PlayerState, QueueEntry, QueueSnapshot
 from vectobeat_core.sources import check_source, effective_source_access, search_chain, url_source
@@ -136,7 +134,7 @@ class PlayerService:
     def __init__(
         self,
         *,
-        cluster: LavalinkCluster,
+        cluster: Lavalink,
         store: QueueStore,
         writer: CoalescingWriter,
         settings: SettingsSync,
@@ -160,7 +158,6 @@ class PlayerService:
         self._restoring = anyio.Lock()
         self._watchers: list[Callable[[GuildId], None]] = []
         self._start_listeners: list[Callable[[GuildId, QueueEntry], None]] = []
-        self.node_sources = NodeSources(cluster)
         self.trim: Callable[[GuildId, Sequence[Track]], Awaitable[DuplicateTrim]] | None = None
         """The automation engine's duplicate trim for `play` (``None``: nothing is trimmed)."""
         settings.listen(self._settings_changed)
@@ -403,7 +400,7 @@ class PlayerService:
                 check_source(source, held.plan, held.settings, self.settings.catalogue)
         else:
             level = effective_source_access(held.plan, held.settings)
-            chain = search_chain(level, await self.node_sources.served())
+            chain = search_chain(level, await self.cluster.served_sources())
             if not chain:
                 raise Unavailable("No Lavalink node serves a search source this server may use.")
             words = identifier.partition(":")[2]

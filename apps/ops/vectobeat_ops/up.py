@@ -219,6 +219,8 @@ def _banner(state: Mapping[str, Any], signed_in: str, bot_ready: bool, with_bot:
         ],
         ["try", 'vectobeat-ops sandbox send "/play lofi"'],
         ["", "vectobeat-ops sandbox kill-node eu-1   (watch the player move)"],
+        ["", "vectobeat-ops sandbox status           (what plays where)"],
+        ["", "vectobeat-ops sandbox revive-node eu-1"],
         ["stop", "Ctrl-C"],
     ]
     console.print(table("VectoBeat is up (sandbox: no Discord token needed)", ["", ""], lines))

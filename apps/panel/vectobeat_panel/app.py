@@ -17,7 +17,7 @@ from itsdangerous import Signer
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
@@ -49,6 +49,7 @@ from vectobeat_panel.shared_sessions import CacheSessionStore
 from vectobeat_panel.state import HERE, Panel, PanelOptions, panel_of
 from vectobeat_panel.tokens import token_routes
 from vectobeat_panel.webhook_pages import webhook_routes
+from vectobeat_panel.wording import install_filters
 
 __all__ = ["build_routes", "create_app"]
 
@@ -64,13 +65,8 @@ def _when(value: float | None) -> str:
 def _templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.filters["when"] = _when
-    templates.env.filters["counted"] = counted
+    install_filters(templates.env.filters)
     return templates
-
-
-def counted(count: int, noun: str, plural: str | None = None) -> str:
-    """``1 track``, ``2 tracks``: a count with its noun in the right number."""
-    return f"{count} {noun if count == 1 else plural or noun + 's'}"
 
 
 def _node_specs(config: AppConfig) -> tuple[NodeSpec, ...]:
@@ -115,8 +111,14 @@ def build_routes() -> list[BaseRoute]:
         *openapi_routes(),
         Route("/api/health", health, methods=["GET"], name="health"),
         *probe_routes(),
+        Route("/favicon.ico", _favicon, methods=["GET"], name="favicon"),
         Mount("/static", app=StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
+
+
+async def _favicon(_: Request) -> Response:
+    """Browsers ask for /favicon.ico on pages without a <link rel=icon> (JSON, the probes)."""
+    return RedirectResponse("/static/favicon.svg", status_code=301)
 
 
 async def _sample_nodes(panel: Panel) -> None:

@@ -99,21 +99,21 @@ async def queue_events(request: Request) -> Response:
         last: tuple[int, float] | None = None
         deadline = panel.clock() + panel.options.sse_max_seconds
         yield "retry: 3000\n\n"
-        while panel.clock() < deadline:
+        while panel.clock() < deadline and not panel.closing.is_set():
             try:
                 snapshot = await latest_snapshot(panel, guild.id)
             except Unavailable as exc:  # the stream stays open: the next tick may succeed
                 last = None
                 yield f"event: unavailable\ndata: {dumps({'error': unavailable(path, exc)})}\n\n"
-                await anyio.sleep(panel.options.sse_interval)
-                continue
-            key = (-1, 0.0) if snapshot is None else (snapshot.version, snapshot.taken_at)
-            if key != last:
-                last = key
-                yield f"event: queue\ndata: {dumps(queue_view(snapshot))}\n\n"
             else:
-                yield ": keep-alive\n\n"
-            await anyio.sleep(panel.options.sse_interval)
+                key = (-1, 0.0) if snapshot is None else (snapshot.version, snapshot.taken_at)
+                if key != last:
+                    last = key
+                    yield f"event: queue\ndata: {dumps(queue_view(snapshot))}\n\n"
+                else:
+                    yield ": keep-alive\n\n"
+            with anyio.move_on_after(panel.options.sse_interval):
+                await panel.closing.wait()  # the server stopping ends the stream at once
 
     headers = {"cache-control": "no-store", "x-accel-buffering": "no"}
     return StreamingResponse(stream(), media_type="text/event-stream", headers=headers)

@@ -5,7 +5,8 @@ session lookup and CSRF.
   ``nosniff``, a strict referrer policy.
 * Rate limits per client address and class (login, control-panel API, bot bridge): see
   `vectobeat_panel.rate_limits`. The address is the TCP peer's, or, when the peer is one of
-  ``TRUSTED_PROXIES``, the client its ``X-Forwarded-For`` names (`vectobeat_core.forwarding`).
+  ``TRUSTED_PROXIES``, the client its ``X-Forwarded-For`` names; an IPv6 client counts as its /64
+  (`vectobeat_core.forwarding`).
 * A request body larger than the limit is refused with 413 before a handler sees it.
 * A session store that is down or too slow answers 503 (not a traceback), like the handlers do.
 * Browser requests that change state (POST/PUT/PATCH/DELETE outside the bearer-token APIs) must carry
@@ -21,7 +22,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from vectobeat_core.errors import Unavailable
-from vectobeat_core.forwarding import Network, client_address
+from vectobeat_core.forwarding import Network, client_address, rate_key
 from vectobeat_panel.errors import RETRY_AFTER_SECONDS, plain_error_body, unavailable
 from vectobeat_panel.rate_limits import RateLimiter, RateLimits, limit_class
 from vectobeat_panel.sessions import Session
@@ -141,7 +142,7 @@ class PanelGuard:
 
         kind = limit_class(path)
         if kind is not None and not await self._limiter.allow(
-            kind, request_client(scope, self._trusted)
+            kind, rate_key(request_client(scope, self._trusted))
         ):
             await self._fail(scope, send_with_headers, 429, "Too many requests; slow down.")
             return
@@ -161,7 +162,11 @@ class PanelGuard:
             await self._fail(scope, send_with_headers, 413, self._too_big(limit))
             return
         state = scope.setdefault("state", {})
-        no_session = bearer_exempt(path) or path.startswith("/static/") or path == "/api/health"
+        no_session = (
+            bearer_exempt(path)
+            or path.startswith("/static/")
+            or path in ("/api/health", "/favicon.ico")
+        )
         try:
             state["session"] = (
                 None if no_session else await self._resolve(_cookie(cookie_header, SESSION_COOKIE))

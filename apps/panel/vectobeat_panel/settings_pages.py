@@ -29,6 +29,7 @@ from vectobeat_core.regions import Region
 from vectobeat_core.settings import (
     ANNOUNCEMENT_STYLES,
     SETTING_HELP,
+    SETTING_LABELS,
     SETTINGS_FIELDS,
     WEBHOOK_EVENTS,
     ServerSettings,
@@ -47,11 +48,15 @@ class FieldView:
     """How one settings field is shown: its input kind, label, help and choices."""
 
     name: str
-    label: str
     kind: str
     choices: tuple[str, ...] = ()
     low: int | None = None
     high: int | None = None
+
+    @property
+    def label(self) -> str:
+        """The setting's name for people (the core's `SETTING_LABELS`)."""
+        return SETTING_LABELS[self.name]
 
     @property
     def help(self) -> str:
@@ -63,42 +68,42 @@ GROUPS: tuple[tuple[str, tuple[FieldView, ...]], ...] = (
     (
         "Queue",
         (
-            FieldView("queue_limit", "Queue limit", "number", low=1),
-            FieldView("collaborative_queue", "Collaborative queue", "bool"),
-            FieldView("member_track_limit", "Tracks per member", "number", low=0),
-            FieldView("dj_role_ids", "DJ roles", "roles"),
-            FieldView("default_volume", "Default volume", "number", low=0, high=200),
-            FieldView("autoplay", "Autoplay", "bool"),
+            FieldView("queue_limit", "number", low=1),
+            FieldView("collaborative_queue", "bool"),
+            FieldView("member_track_limit", "number", low=0),
+            FieldView("dj_role_ids", "roles"),
+            FieldView("default_volume", "number", low=0, high=200),
+            FieldView("autoplay", "bool"),
         ),
     ),
     (
         "Announcements and branding",
         (
-            FieldView("announcement_style", "Now-playing messages", "select", ANNOUNCEMENT_STYLES),
-            FieldView("branding_color", "Embed colour", "color"),
+            FieldView("announcement_style", "select", ANNOUNCEMENT_STYLES),
+            FieldView("branding_color", "color"),
         ),
     ),
     (
         "Routing and quality",
         (
-            FieldView("region", "Region", "select", tuple(r.value for r in Region)),
-            FieldView("source_access", "Source access", "select", SOURCE_ACCESS_LEVELS),
-            FieldView("playback_quality", "Playback quality", "select", PLAYBACK_QUALITIES),
+            FieldView("region", "select", tuple(r.value for r in Region)),
+            FieldView("source_access", "select", SOURCE_ACCESS_LEVELS),
+            FieldView("playback_quality", "select", PLAYBACK_QUALITIES),
         ),
     ),
     (
         "Analytics and automation",
         (
-            FieldView("analytics_mode", "Analytics", "select", ANALYTICS_LEVELS),
-            FieldView("automation_level", "Automation", "select", AUTOMATION_LEVELS),
-            FieldView("automation_window_hours", "Automation window (hours)", "number", low=0),
+            FieldView("analytics_mode", "select", ANALYTICS_LEVELS),
+            FieldView("automation_level", "select", AUTOMATION_LEVELS),
+            FieldView("automation_window_hours", "number", low=0),
         ),
     ),
     (
         "Webhook exports",
         (
-            FieldView("webhook_export_url", "Webhook URL", "url"),
-            FieldView("webhook_export_events", "Exported events", "multi", WEBHOOK_EVENTS),
+            FieldView("webhook_export_url", "url"),
+            FieldView("webhook_export_events", "multi", WEBHOOK_EVENTS),
         ),
     ),
 )

@@ -12,7 +12,7 @@ from collections.abc import Collection
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from vectobeat_core.audit import AuditEvent, AuditKind
@@ -127,15 +127,10 @@ async def revoke(panel: Panel, guild_id: GuildId, actor: str, token_id: str) -> 
     )
 
 
-async def _page(
-    request: Request,
-    *,
-    issued: IssuedToken | None = None,
-    error: str | None = None,
-    status: int = 200,
-) -> Response:
-    _, guild = manager_of(request)
+async def _page(request: Request, *, error: str | None = None, status: int = 200) -> Response:
+    session, guild = manager_of(request)
     panel = panel_of(request)
+    issued = await panel.sessions.pop_flash(session.id) if error is None else None
     now = panel.clock()
     tokens = [token_json(t, now) for t in await panel.services.tokens.for_guild(guild.id)]
     _, plan = await guild_plan(panel, guild.id)
@@ -154,6 +149,11 @@ async def _page(
 
 async def tokens_page(request: Request) -> Response:
     return await _page(request)
+
+
+def _back_to_tokens(guild_id: GuildId) -> Response:
+    """Post/redirect/get: a reload shows the page again instead of repeating the action."""
+    return RedirectResponse(f"/guilds/{guild_id}/tokens", status_code=303)
 
 
 async def tokens_create(request: Request) -> Response:
@@ -178,7 +178,11 @@ async def tokens_create(request: Request) -> Response:
         )
     except (InvalidInput, LimitExceeded) as exc:
         return await _page(request, error=exc.message, status=exc.status)
-    return await _page(request, issued=issued)
+    # the secret waits in the session for the next page only: never in a URL, shown once
+    await panel_of(request).sessions.put_flash(
+        session.id, {"label": issued.token.name, "secret": issued.secret}
+    )
+    return _back_to_tokens(guild.id)
 
 
 async def tokens_revoke(request: Request) -> Response:
@@ -186,7 +190,7 @@ async def tokens_revoke(request: Request) -> Response:
     await revoke(
         panel_of(request), guild.id, f"user:{session.user_id}", request.path_params["token_id"]
     )
-    return await _page(request)
+    return _back_to_tokens(guild.id)
 
 
 async def tokens_api_list(request: Request) -> Response:
