@@ -14,14 +14,17 @@ from pathlib import Path
 from typing import Any, cast
 
 import anyio
+import attrs
 import pytest
 from tests.conftest import REQUIRE_SERVICES
 from tests.contract.test_queue_store_contract import build_queue, snap
 
+from vectobeat_adapters.config import AppConfig
 from vectobeat_adapters.redis import RedisKeys, RedisSettings, open_redis
 from vectobeat_adapters.redis.queue_store import RedisQueueStore
 from vectobeat_core.errors import ConfigError, StorageUnavailable
 from vectobeat_core.ids import GuildId
+from vectobeat_ops.envcheck import check_connections
 from vectobeat_testkit.redis_server import private_sentinel_group
 
 pytestmark = pytest.mark.anyio
@@ -51,6 +54,9 @@ async def test_a_primary_failover_is_survived_like_a_restart(tmp_path: Path) -> 
         open_redis(group.url, RedisSettings.bounded(2.0)) as conn,
     ):
         assert conn.where == f"sentinel 127.0.0.1:{group.sentinel_port}/vectobeat/0"
+        config = AppConfig(database_url=f"sqlite+aiosqlite:///{tmp_path / 'check.db'}")
+        reachable = attrs.evolve(config, redis_url=group.url)
+        assert await check_connections(reachable) == [], "validate-env --connect finds the primary"
         store = RedisQueueStore(conn, RedisKeys("sentinel-test:"))
         before = snap(build_queue(7, 5))
         await store.save(before)
@@ -87,6 +93,9 @@ async def test_sentinel_passwords_stay_out_of_messages(tmp_path: Path) -> None:
             pass
     assert "s3cret-pw" not in caught.value.message
     assert "sentinel 127.0.0.1:9/vectobeat/0" in caught.value.message
+    config = AppConfig(database_url=f"sqlite+aiosqlite:///{tmp_path / 'check.db'}", redis_url=url)
+    (problem,) = await check_connections(config)
+    assert problem.variable == "REDIS_URL" and "s3cret-pw" not in problem.message
 
 
 async def test_a_bad_sentinel_url_is_a_config_error() -> None:
