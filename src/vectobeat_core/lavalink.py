@@ -11,9 +11,10 @@ from typing import Literal, TypeAlias
 
 import attrs
 
-from vectobeat_core.errors import InvalidInput, VectoBeatError
+from vectobeat_core.errors import InvalidInput, NotEnabled, VectoBeatError
 from vectobeat_core.ids import ChannelId, GuildId, NodeName
 from vectobeat_core.jsontypes import JSON
+from vectobeat_core.playback import format_duration
 from vectobeat_core.regions import Region
 from vectobeat_core.tracks import Track
 
@@ -23,6 +24,9 @@ __all__ = [
     "LavalinkEvent",
     "LoadKind",
     "LoadResult",
+    "Lyrics",
+    "LyricsLine",
+    "NoLyricsPlugin",
     "NodeFailover",
     "PlayerInfo",
     "PlayerMoved",
@@ -255,3 +259,36 @@ class FailoverCounts:
     def to_json(self) -> dict[str, JSON]:
         """Every counter by its field name, in field order."""
         return attrs.asdict(self)
+
+
+class NoLyricsPlugin(NotEnabled):
+    """The guild's node has no lyrics plugin."""
+
+
+@attrs.frozen
+class LyricsLine:
+    """One synced line: where it starts (ms into the track) and for how long, if known."""
+
+    timestamp_ms: int
+    duration_ms: int | None
+    line: str
+
+
+@attrs.frozen
+class Lyrics:
+    """A track's lyrics: synced ``lines`` where the source has them, else plain ``text``."""
+
+    source: str
+    provider: str
+    text: str | None
+    lines: tuple[LyricsLine, ...]
+
+    @property
+    def synced(self) -> bool:
+        return bool(self.lines)
+
+    def rows(self) -> list[str]:
+        """What is shown, one row per line: ``[1:23] line`` when synced, else the text's lines."""
+        if self.lines:
+            return [f"[{format_duration(ln.timestamp_ms)}] {ln.line}".rstrip() for ln in self.lines]
+        return (self.text or "").splitlines()

@@ -21,7 +21,7 @@ from vectobeat_core.errors import InvalidSnapshot
 from vectobeat_core.health import Alarm, NodeHealth
 from vectobeat_core.ids import ChannelId, GuildId, NodeName, ShardId, UserId
 from vectobeat_core.jsontypes import JSON
-from vectobeat_core.lavalink import FailoverCounts, LoadResult, PlayerInfo
+from vectobeat_core.lavalink import FailoverCounts, LoadResult, Lyrics, PlayerInfo
 from vectobeat_core.plans import Tier
 from vectobeat_core.queue import QueueSnapshot
 from vectobeat_core.records import (
@@ -502,6 +502,10 @@ class Lavalink(Protocol):
     async def served_sources(self) -> frozenset[str]:
         """The source managers (``youtube``, ``spotify``, ...) every answering node serves;
         empty when none answered."""
+
+    async def lyrics(self, guild_id: GuildId, *, skip_track_source: bool = False) -> Lyrics | None:
+        """The lyrics of what the guild plays, from its node's lyrics plugin (``None``: none
+        found); ``QueueEmpty`` when nothing plays, ``NoLyricsPlugin`` when the node has none."""
 
     async def ensure_player(self, guild_id: GuildId, decision: RegionDecision) -> PlayerInfo:
         """The guild's player, placed on the best node of its effective region when new."""

@@ -107,6 +107,8 @@ _RULES: dict[str, rules.Rule] = {
     "dj_role_ids": rules.role_ids(MAX_DJ_ROLES),
     "default_volume": rules.whole(0, MAX_VOLUME),
     "autoplay": rules.flag,
+    "stay_connected": rules.flag,
+    "vote_skip_percent": rules.whole(0, 100),
     "announcement_style": rules.choice(ANNOUNCEMENT_STYLES),
     "region": rules.region,
     "source_access": rules.choice(SOURCE_ACCESS_LEVELS),
@@ -163,6 +165,8 @@ class ServerSettings:
     dj_role_ids: tuple[RoleId, ...] = ()
     default_volume: int = 100
     autoplay: bool = False
+    stay_connected: bool = False
+    vote_skip_percent: int = 50
     announcement_style: AnnouncementStyle = "minimal"
     region: Region = Region.AUTO
     source_access: SourceAccess = "standard"
@@ -297,6 +301,7 @@ _GATES: dict[str, _Gate] = {
         lambda p: p.automation_window_hours,
         "Automation window (hours)",
     ),
+    "stay_connected": _Gate(lambda p, v: not v or p.stay_connected, lambda p: False, "24/7 mode"),
     "webhook_export_url": _Gate(
         lambda p, v: v is None or p.webhook_exports, lambda p: None, "Webhook export"
     ),
@@ -366,10 +371,9 @@ def clamp_to_plan(
         required = _lowest_allowing(catalogue, gate, value)
         if field == "region":
             reason = clamp_region(plan, value, catalogue).reason
-        elif field.startswith("webhook_export"):
-            reason = (
-                f"Webhook exports are not included in your plan ({plan.label}); {_needs(required)}."
-            )
+        elif field.startswith("webhook_export") or field == "stay_connected":
+            feature = "24/7 mode is" if field == "stay_connected" else "Webhook exports are"
+            reason = f"{feature} not included in your plan ({plan.label}); {_needs(required)}."
         else:
             reason = (
                 f"{gate.label} {_shown(field, value)} is above your plan ({plan.label}), which "
@@ -546,6 +550,8 @@ SETTING_HELP: Mapping[str, str] = MappingProxyType(
         "member_track_limit": "Most upcoming tracks one member may have queued (0: no limit); DJs are exempt.",
         "dj_role_ids": "Roles whose members may skip, remove and reorder anyone's tracks (role ids, separated by commas or spaces).",
         "default_volume": "Volume a new player starts at, 0 to 200 (%).",
+        "stay_connected": "24/7 mode: the bot stays in its voice channel with an empty queue, in an empty channel and after restarts (plan-gated).",
+        "vote_skip_percent": "Share of the listeners in the bot's voice channel (bots excluded) who must vote before a member who is neither a DJ nor the track's requester skips it; 0 turns voting off.",
         "autoplay": "When the queue runs out, play the last track's mix (or its artist), none of the recent tracks.",
         "announcement_style": "Each next track, in the channel of the last /play: rich (card with buttons), minimal (one line) or off.",
         "branding_color": "Colour of the bot's cards, #RRGGBB.",
@@ -571,6 +577,8 @@ SETTING_LABELS: Mapping[str, str] = MappingProxyType(
         "dj_role_ids": "DJ roles",
         "default_volume": "Default volume",
         "autoplay": "Autoplay",
+        "stay_connected": "24/7 mode",
+        "vote_skip_percent": "Vote-skip share (%)",
         "announcement_style": "Now-playing messages",
         "branding_color": "Embed colour",
         "region": "Region",

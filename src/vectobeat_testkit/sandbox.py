@@ -67,12 +67,17 @@ DEFERRED = 5
 
 
 def demo_catalogue() -> Catalogue:
-    """Tracks every sandbox node knows: searchable on YouTube and SoundCloud, a playlist too."""
+    """Tracks every sandbox node knows: searchable on YouTube and SoundCloud, a playlist too, and
+    (made-up, synced) lyrics for the YouTube ones, which `/lyrics` shows."""
     catalogue = Catalogue()
     songs = []
     for index, (title, author, length) in enumerate(DEMO_TRACKS):
         songs.append(catalogue.add(title, author, length, identifier=f"sandbox{index:05d}"))
         catalogue.add(title, author, length, source="soundcloud", identifier=f"sc-sandbox{index}")
+        lines = [
+            (at, f"{title}, verse line {n + 1}") for n, at in enumerate(range(0, length, 8_000))
+        ]
+        catalogue.add_lyrics(songs[-1], lines=lines)
     catalogue.add_playlist("https://example.test/playlist?list=sandbox", "Sandbox mix", songs)
     return catalogue
 
@@ -227,6 +232,7 @@ class Sandbox:
                 speed=speed,
                 player_update_interval=1.0,
                 stats_interval=5.0,
+                lyrics_plugin=True,
             )
             for region in REGIONS
             for i in range(1, NODES_PER_REGION + 1)

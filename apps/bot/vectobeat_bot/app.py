@@ -250,7 +250,7 @@ async def run_bot(config: AppConfig) -> None:
         metrics.registry.register(WebhookMetrics(webhooks))
         board = NowPlayingBoard()
         service.watch(board.changed)
-        announcements = Announcements(notices, settings)
+        announcements = Announcements(notices, settings, service.effects_of)
         service.on_start(announcements.started)
         events = BridgeEvents(bridge)
 

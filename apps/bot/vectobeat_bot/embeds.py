@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from vectobeat_bot.discord_compat import discord
 from vectobeat_bot.formatting import clip
+from vectobeat_core.filters import Effects
 from vectobeat_core.playback import format_duration
 from vectobeat_core.settings import ServerSettings
 from vectobeat_core.tracks import Track
@@ -25,14 +26,19 @@ def _web(url: str | None) -> str | None:
     return url if url is not None and url.startswith(("https://", "http://")) else None
 
 
-def track_embed(track: Track, settings: ServerSettings) -> discord.Embed:
-    """A now-playing embed: title (linked), artist, duration, artwork and who asked for it."""
+def track_embed(
+    track: Track, settings: ServerSettings, effects: Effects | None = None
+) -> discord.Embed:
+    """A now-playing embed: title (linked), artist, duration, artwork, who asked for it and the
+    filter effects it plays with."""
     embed = branded_embed(settings, track.title or "Untitled", url=_web(track.uri))
     embed.add_field(name="Artist", value=clip(track.author or "Unknown", 1024))
     length = "live" if track.is_stream else format_duration(track.length)
     embed.add_field(name="Duration", value=length)
     asked = "autoplay" if track.requester is None else f"<@{track.requester}>"
     embed.add_field(name="Requested by", value=asked)
+    if effects:
+        embed.add_field(name="Filters", value=clip(", ".join(effects.names()), 1024))
     artwork = _web(track.artwork_url)
     if artwork is not None:
         embed.set_thumbnail(url=artwork)

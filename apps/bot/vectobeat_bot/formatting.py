@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from vectobeat_adapters.lavalink.model import PlayerInfo
+from vectobeat_core.filters import Effects
 from vectobeat_core.playback import format_duration
 from vectobeat_core.queue import GuildQueue, QueuePage
 from vectobeat_core.tracks import Track
 from vectobeat_core.wording import counted
 
-__all__ = ["clip", "now_playing_text", "plural", "queue_page_text", "track_line"]
+__all__ = ["clip", "effects_line", "now_playing_text", "plural", "queue_page_text", "track_line"]
 
 
 def plural(count: int, noun: str) -> str:
@@ -29,7 +30,16 @@ def track_line(track: Track) -> str:
     return f"**{_escape(clip(track.title, 80))}** by {_escape(clip(track.author, 40))} ({length})"
 
 
-def now_playing_text(queue: GuildQueue, info: PlayerInfo | None) -> str:
+def effects_line(effects: Effects) -> str:
+    """``Filters: Nightcore, 8D.`` (or that none are on)."""
+    if not effects:
+        return "Filters: none (the playback quality's own only)."
+    return f"Filters: {', '.join(effects.names())}."
+
+
+def now_playing_text(
+    queue: GuildQueue, info: PlayerInfo | None, effects: Effects | None = None
+) -> str:
     current = queue.current
     if current is None:
         return "Nothing is playing right now."
@@ -42,6 +52,8 @@ def now_playing_text(queue: GuildQueue, info: PlayerInfo | None) -> str:
             f"{format_duration(info.position_ms)} / {total} · {state} · volume {info.volume}% · "
             f"loop {queue.loop.value} · {where}"
         )
+    if effects:
+        lines.append(effects_line(effects))
     lines.append(f"{len(queue)} track{'s' if len(queue) != 1 else ''} up next.")
     return "\n".join(lines)
 

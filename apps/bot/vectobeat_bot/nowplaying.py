@@ -29,7 +29,7 @@ def render_now_playing(players: PlayerService, cluster: Lavalink, guild_id: Guil
     session = players.peek(guild_id)
     if session is None:
         return "Nothing is playing right now."
-    return now_playing_text(session.queue, cluster.player(guild_id))
+    return now_playing_text(session.queue, cluster.player(guild_id), session.effects)
 
 
 class NowPlayingBoard:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Awaitable, Callable, Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from typing import Concatenate, ParamSpec, Protocol, TypeVar
 
 import anyio
@@ -46,7 +46,9 @@ from vectobeat_core.errors import (
     Unavailable,
     VectoBeatError,
 )
+from vectobeat_core.filters import Effects, check_filters, merge_filters
 from vectobeat_core.ids import ChannelId, GuildId, NodeName, UserId
+from vectobeat_core.jsontypes import JSON
 from vectobeat_core.playback import (
     SeekTarget,
     check_member_room,
@@ -113,6 +115,8 @@ class GuildSession:
 
     queue: GuildQueue
     voice_channel_id: ChannelId | None = None
+    effects: Effects = attrs.Factory(Effects)
+    """The filter effects members chose; played over the quality's filters."""
     lock: anyio.Lock = attrs.Factory(anyio.Lock)
 
 
@@ -204,12 +208,23 @@ class PlayerService:
             session.queue.capacity = queue_capacity(held.plan, held.settings)
         await self._apply_quality(held)
 
+    def _filters(self, held: GuildSettings, effects: Effects | None = None) -> dict[str, JSON]:
+        """The filters the guild plays with: its quality's, with its members' effects (or
+        ``effects``) merged in."""
+        chosen = self.effects_of(held.guild_id) if effects is None else effects
+        return merge_filters(quality_filters(held.plan, held.settings), chosen)
+
     async def _apply_quality(self, held: GuildSettings) -> None:
-        """Give the guild's player (if any) its playback quality's filters, unless it has them."""
+        """Give the guild's player (if any) its quality's and effects' filters, unless it has them."""
         info = self.cluster.player(held.guild_id)
-        filters = quality_filters(held.plan, held.settings)
+        filters = self._filters(held)
         if info is not None and dict(info.filters) != filters:
             await self.cluster.set_filters(held.guild_id, filters)
+
+    def effects_of(self, guild_id: GuildId) -> Effects:
+        """The filter effects the guild plays with (none when it has no session)."""
+        session = self._sessions.get(guild_id)
+        return Effects() if session is None else session.effects
 
     def queue_tracks(self) -> int:
         return sum(len(s.queue) + (s.queue.current is not None) for s in self._sessions.values())
@@ -222,7 +237,11 @@ class PlayerService:
         now = self.clock.now()
         info = self.cluster.player(guild_id)
         if info is None:
-            player = PlayerState(position_read_at=now, voice_channel_id=session.voice_channel_id)
+            player = PlayerState(
+                position_read_at=now,
+                effects=session.effects.to_json(),
+                voice_channel_id=session.voice_channel_id,
+            )
         else:
             player = PlayerState(
                 position_ms=info.position_ms if info.track is not None else 0,
@@ -230,6 +249,7 @@ class PlayerService:
                 paused=info.paused,
                 volume=info.volume,
                 filters=dict(info.filters),
+                effects=session.effects.to_json(),
                 voice_channel_id=session.voice_channel_id,
                 node=info.node,
                 region=info.region.value,
@@ -332,7 +352,7 @@ class PlayerService:
             start_ms=start_ms,
             paused=paused,
             volume=volume,
-            filters=quality_filters(held.plan, held.settings),
+            filters=self._filters(held),
         )
         self._telemetry("play", guild_id, entry.track, entry.track.requester)
 
@@ -584,6 +604,21 @@ class PlayerService:
             self.changed(guild_id)
 
     @acknowledged
+    async def set_effects(self, guild_id: GuildId, change: Callable[[Effects], Effects]) -> Effects:
+        """Change the guild's filter effects (``change(current)``) and play with them at once;
+        the effects apply to every later track, across failover and restarts."""
+        session = await self._existing(guild_id)
+        async with session.lock:
+            effects = change(session.effects)
+            held = await self.settings.get(guild_id)
+            filters = check_filters(self._filters(held, effects))
+            if self.cluster.player(guild_id) is not None:
+                await self.cluster.set_filters(guild_id, filters)
+            session.effects = effects
+            self.changed(guild_id)
+            return effects
+
+    @acknowledged
     async def set_loop(self, guild_id: GuildId, mode: LoopMode | str) -> None:
         session = await self.session(guild_id)
         async with session.lock:
@@ -766,7 +801,7 @@ class PlayerService:
         held = await self.settings.get(guild_id)
         queue = GuildQueue.restore(snapshot, queue_capacity(held.plan, held.settings))
         player = snapshot.player
-        session = GuildSession(queue, player.voice_channel_id)
+        session = GuildSession(queue, player.voice_channel_id, _stored_effects(player.effects))
         self._sessions[guild_id] = session
         now = self.clock.now()
         async with session.lock:
@@ -792,6 +827,9 @@ class PlayerService:
                         paused=player.paused,
                         volume=player.volume,
                     )
+            elif player.voice_channel_id is not None and held.settings.stay_connected:
+                await self.cluster.ensure_player(guild_id, held.decision)  # 24/7: stay, idle
+                await self._rejoin(guild_id, session)
             self.changed(guild_id)
         info = self.cluster.player(guild_id)
         node: NodeName | None = None if info is None else info.node
@@ -800,3 +838,12 @@ class PlayerService:
             await self.audit.append(AuditEvent.queue_restored(guild_id, tracks, node, now))
         except VectoBeatError as exc:
             _log.warning("audit_failed kind=queue_restored error=%s", exc)
+
+
+def _stored_effects(stored: Mapping[str, JSON]) -> Effects:
+    """A snapshot's effects; ones Lavalink would refuse are dropped (logged), not fatal."""
+    try:
+        return Effects.from_json(stored)
+    except InvalidInput as exc:
+        _log.warning("stored_effects_dropped error=%s", exc)
+        return Effects()

@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from vectobeat_core.errors import InvalidInput, Unavailable
+from vectobeat_core.filters import effect_names
 from vectobeat_core.ids import GuildId
 from vectobeat_core.queue import QueueEntry, QueueSnapshot
 from vectobeat_panel.errors import dumps, unavailable
@@ -55,6 +56,7 @@ def queue_view(snapshot: QueueSnapshot | None) -> dict[str, Any]:
             "paused": player.paused,
             "volume": player.volume,
             "loop": player.loop.value,
+            "filters": list(effect_names(player.effects)),
             "position_ms": player.position_ms,
             "node": player.node,
             "region": player.region,

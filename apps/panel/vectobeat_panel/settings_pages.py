@@ -74,6 +74,8 @@ GROUPS: tuple[tuple[str, tuple[FieldView, ...]], ...] = (
             FieldView("dj_role_ids", "roles"),
             FieldView("default_volume", "number", low=0, high=200),
             FieldView("autoplay", "bool"),
+            FieldView("stay_connected", "bool"),
+            FieldView("vote_skip_percent", "number", low=0, high=100),
         ),
     ),
     (
@@ -141,8 +143,9 @@ def field_context(view: FieldView, plan: Plan, catalogue: PlanCatalogue) -> dict
         above = _tier_for(view.name, cap + 1, catalogue)
         more = f"; more needs {above.label}" if above is not None else ""
         hint = f"Up to {cap} on {plan.label}{more}."
-    if view.name == "webhook_export_url":
-        tier = _tier_for(view.name, "https://example.com/hook", catalogue)
+    locking = {"webhook_export_url": "https://example.com/hook", "stay_connected": True}
+    if view.name in locking:  # a feature the plan has or has not
+        tier = _tier_for(view.name, locking[view.name], catalogue)
         if tier is None or tier > plan.tier:
             whole_lock = tier.label if tier else "no plan"
     return {"options": options, "hint": hint, "locked": whole_lock}

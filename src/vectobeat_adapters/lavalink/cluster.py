@@ -41,6 +41,7 @@ import anyio.abc
 from vectobeat_adapters.lavalink.commands import PlayerCommands
 from vectobeat_adapters.lavalink.failover import Failover
 from vectobeat_adapters.lavalink.health_watch import HealthWatch
+from vectobeat_adapters.lavalink.lyrics import NodeLyrics
 from vectobeat_adapters.lavalink.node import Backoff, NodeClient
 from vectobeat_adapters.lavalink.node_events import NodeEvents
 from vectobeat_adapters.lavalink.node_sources import NodeSources
@@ -57,7 +58,7 @@ from vectobeat_core.displacement import Displacement
 from vectobeat_core.errors import ConfigError
 from vectobeat_core.health import HealthPolicy, NodeHealth, NodeStatus
 from vectobeat_core.ids import GuildId, NodeName
-from vectobeat_core.lavalink import FailoverCounts, PlayerInfo
+from vectobeat_core.lavalink import FailoverCounts, Lyrics, PlayerInfo
 from vectobeat_core.ports import AuditLog, Clock, HealthStore
 from vectobeat_core.regions import Region
 from vectobeat_core.routing import NodeSpec, NodeView
@@ -255,6 +256,10 @@ class LavalinkCluster(PlayerCommands):
     async def served_sources(self) -> frozenset[str]:
         """The source managers every answering routable node serves (`NodeSources`)."""
         return await self.sources.served()
+
+    async def lyrics(self, guild_id: GuildId, *, skip_track_source: bool = False) -> Lyrics | None:
+        """The lyrics of what the guild plays, through its node's LavaLyrics plugin."""
+        return await NodeLyrics(self).current(guild_id, skip_track_source=skip_track_source)
 
     async def flush_records(self) -> None:
         """Write the queued health records and audit events now (tests, shutdown)."""

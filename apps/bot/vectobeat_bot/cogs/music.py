@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from vectobeat_bot.bot import finish, guild_of, send_error, user_message
 from vectobeat_bot.cogs.base import CogBase
@@ -11,10 +11,14 @@ from vectobeat_bot.discord_compat import app_commands, discord
 from vectobeat_bot.formatting import clip, plural, track_line
 from vectobeat_bot.nowplaying import render_now_playing
 from vectobeat_bot.player_service import PlayOutcome
+from vectobeat_bot.skip_votes import SkipVotes
 from vectobeat_core.errors import QueueEmpty, VectoBeatError
 from vectobeat_core.ids import ChannelId, GuildId, UserId
 from vectobeat_core.playback import format_duration, parse_seek, search_identifier
 from vectobeat_core.queue import LoopMode
+
+if TYPE_CHECKING:
+    from vectobeat_bot.bot import VectoBeatBot
 
 __all__ = ["MusicCog", "NowPlayingView", "queued_text"]
 
@@ -69,7 +73,10 @@ class NowPlayingView(discord.ui.View):
     async def skip(
         self, interaction: discord.Interaction, _: discord.ui.Button[NowPlayingView]
     ) -> None:
-        await self.cog.check_control(interaction, "skip tracks")
+        tally = await self.cog.votes.decide(interaction, 1)
+        if not tally.skip:
+            await self._show(interaction, f"{interaction.user.mention} voted: {tally.text()}.")
+            return
         await self.cog.deps.players.skip(guild_of(interaction), 1, UserId(interaction.user.id))
         await self._show(interaction, "Skipped.")
 
@@ -106,6 +113,10 @@ class NowPlayingView(discord.ui.View):
 
 class MusicCog(CogBase):
     """Playback commands."""
+
+    def __init__(self, bot: VectoBeatBot) -> None:
+        super().__init__(bot)
+        self.votes = SkipVotes(bot)
 
     async def cog_load(self) -> None:
         self.bot.add_view(NowPlayingView(self))
@@ -194,12 +205,22 @@ class MusicCog(CogBase):
     async def skip(
         self, interaction: discord.Interaction, count: app_commands.Range[int, 1, 10_000] = 1
     ) -> None:
-        await self.check_control(interaction, "skip tracks")
+        tally = await self.votes.decide(interaction, count)
+        if not tally.skip:
+            session = self.deps.players.peek(guild_of(interaction))
+            playing = None if session is None else session.queue.current
+            what = "the track" if playing is None else track_line(playing.track)
+            await interaction.response.send_message(
+                f"{interaction.user.mention} voted to skip {what}: {tally.text()}."
+            )
+            return
         await interaction.response.defer(thinking=True)
         entry = await self.deps.players.skip(
             guild_of(interaction), count, UserId(interaction.user.id)
         )
         skipped = f"Skipped {plural(count, 'track')}."
+        if tally.votes:
+            skipped = f"Vote passed ({tally.text()}). {skipped}"
         text = (
             f"{skipped} Now playing {track_line(entry.track)}"
             if entry

@@ -61,6 +61,8 @@ class SettingsCog(CogBase):
             f"Tracks per member: {_member_limit_text(s.member_track_limit)}",
             f"Collaborative queue: {'on' if s.collaborative_queue else 'off'}",
             f"DJ roles: {len(s.dj_role_ids)} · default volume {s.default_volume}%",
+            f"24/7 mode: {'on' if s.stay_connected else 'off'} · vote-skip: "
+            + (f"{s.vote_skip_percent}% of listeners" if s.vote_skip_percent else "off"),
             _region_text(held),
         ]
         info = self.deps.cluster.player(held.guild_id)
