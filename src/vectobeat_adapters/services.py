@@ -21,6 +21,7 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import anyio
 import attrs
@@ -68,6 +69,9 @@ from vectobeat_core.ports import (
     TokenStore,
     WebhookDeliveryLog,
 )
+
+if TYPE_CHECKING:
+    from vectobeat_adapters.redis import RedisConnection, RedisKeys
 
 __all__ = [
     "Services",
@@ -149,6 +153,9 @@ class Services:
     queues_in_process: bool = False
     """The queue store is this process's memory (`memory_services`): nothing outlives the
     process, so the bot keeps no local journal for it."""
+    redis: tuple[RedisConnection, RedisKeys] | None = None
+    """The Redis connection and key names the stores use (``None`` without ``REDIS_URL``); the
+    panel's shared rate limits count through it."""
 
     async def ping_backends(self) -> dict[str, str]:
         """``{"sql": ..., "redis": ...}``: ``"ok"``, ``"not configured"`` (in memory) or what went
@@ -256,6 +263,7 @@ async def open_services(
         telemetry: TelemetryCache
         leases: LeaseStore
         channel: SettingsChannel
+        redis: tuple[RedisConnection, RedisKeys] | None = None
         if config.redis_url:
             # redis is an optional extra: imported only when REDIS_URL asks for it
             from vectobeat_adapters.redis import RedisKeys, RedisSettings, open_redis  # noqa: PLC0415
@@ -273,6 +281,7 @@ async def open_services(
                     "redis", conn.probe, wall, required=True
                 )
             keys = RedisKeys()
+            redis = (conn, keys)
             queues = RedisQueueStore(conn, keys)
             health = RedisHealthStore(conn, keys)
             telemetry = RedisTelemetryCache(conn, keys)
@@ -304,4 +313,5 @@ async def open_services(
             clock=wall,
             redis_configured=bool(config.redis_url),
             watches=watches,
+            redis=redis,
         )

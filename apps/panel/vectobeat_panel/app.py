@@ -23,8 +23,9 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from vectobeat_adapters.config import AppConfig, Secret, node_specs
-from vectobeat_adapters.services import Services, http_timeout, open_services
+from vectobeat_adapters.services import Services, http_timeout, open_services, store_timeout
 from vectobeat_core.errors import ConfigError, VectoBeatError
+from vectobeat_core.forwarding import parse_trusted_proxies
 from vectobeat_core.playback import format_duration
 from vectobeat_core.routing import NodeSpec
 from vectobeat_panel.audit_pages import audit_routes
@@ -41,8 +42,9 @@ from vectobeat_panel.oauth import DiscordOAuth
 from vectobeat_panel.observability import RequestContext, probe_routes
 from vectobeat_panel.openapi import openapi_routes
 from vectobeat_panel.queue_pages import queue_routes
+from vectobeat_panel.rate_limits import RateLimiter
 from vectobeat_panel.routing_pages import read_node_rows, record_samples, routing_routes
-from vectobeat_panel.security import PanelGuard, RateLimiter
+from vectobeat_panel.security import PanelGuard
 from vectobeat_panel.sessions import MemorySessionStore, SessionStore
 from vectobeat_panel.settings_pages import settings_routes
 from vectobeat_panel.shared_sessions import CacheSessionStore
@@ -147,6 +149,16 @@ async def _follow_channel(panel: Panel) -> None:
         await anyio.sleep(1.0)
 
 
+def _share_rate_limits(limiter: RateLimiter, services: Services) -> None:
+    """Count rate limits in Redis when the services have it (every replica shares them)."""
+    if services.redis is None:
+        return
+    # limits is the panel's extra and Redis an optional one: imported only when configured
+    from vectobeat_adapters.redis.rate_limit_storage import rate_limit_storage  # noqa: PLC0415
+
+    limiter.share(rate_limit_storage(*services.redis))
+
+
 def create_app(
     config: AppConfig,
     services: Services | None = None,
@@ -158,6 +170,8 @@ def create_app(
 ) -> Starlette:
     """The panel app. Without ``services`` the lifespan opens them from ``config`` once."""
     opts = options or PanelOptions()
+    trusted_proxies = parse_trusted_proxies(config.trusted_proxies)
+    limiter = RateLimiter(opts.rate_limits, timeout=store_timeout(config))
     if config.session_secret is not None and len(config.session_secret.reveal()) >= 32:
         secret = config.session_secret.reveal()
     else:
@@ -191,6 +205,7 @@ def create_app(
             if opened is None:
                 opened = await stack.enter_async_context(open_services(config))
             panel.attach(opened)
+            _share_rate_limits(limiter, opened)
             if sessions is None and opened.redis_configured:  # replicas share sessions
                 panel.sessions = CacheSessionStore(
                     opened.telemetry, session_ttl=opts.session_ttl, login_ttl=opts.login_ttl
@@ -203,16 +218,19 @@ def create_app(
                     yield
                 finally:
                     tasks.cancel_scope.cancel()
+            limiter.share(None)
             panel.attach(None)
 
     if services is not None:
         panel.attach(services)
+        _share_rate_limits(limiter, services)
     guard = Middleware(
         PanelGuard,
         resolve_session=panel.resolve_session,
-        limiter=RateLimiter(opts.rate_limits),
+        limiter=limiter,
         max_body_bytes=opts.max_body_bytes,
         hsts=config.panel_url.startswith("https://"),
+        trusted_proxies=trusted_proxies,
     )
     app = Starlette(
         routes=build_routes(),

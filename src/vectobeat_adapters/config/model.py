@@ -36,11 +36,14 @@ class AppConfig:
     redis_url: str | None = setting(
         None,
         (
-            "Redis URL for queue snapshots, health, pub/sub and shard leases; unset keeps queue "
-            "snapshots in the DATABASE_URL database and the rest in memory (one process)."
+            "Redis URL for queue snapshots, health, pub/sub, shard leases and the panel's shared "
+            "rate limits: redis://[:password@]host:6379/0, rediss://, unix://, or Redis Sentinel "
+            "as redis+sentinel://[:password@]host1:26379,host2:26379/service_name/0 (a primary "
+            "failover is survived like a Redis restart); unset keeps queue snapshots in the "
+            "DATABASE_URL database and the rest in memory (one process)."
         ),
         kind="url",
-        checks=(rules.url("redis", "rediss", "unix"),),
+        checks=(rules.redis_url,),
     )
     lavalink_nodes: str | None = setting(
         None,
@@ -391,6 +394,18 @@ class AppConfig:
         ),
         components=("bot", "panel"),
         checks=(rules.staff_user_ids,),
+    )
+    trusted_proxies: str | None = setting(
+        None,
+        (
+            "Reverse proxies and load balancers in front of the panel, as IPs or CIDR networks, "
+            "comma separated (e.g. 10.0.0.0/8,192.168.1.10). A request from one of them is "
+            "counted against the client its X-Forwarded-For names (read right to left, skipping "
+            "these proxies) for the panel's rate limits; unset: the TCP peer is the client, and "
+            "X-Forwarded-For is ignored."
+        ),
+        components=("panel",),
+        checks=(rules.trusted_proxies,),
     )
     sla_check_seconds: float = setting(
         60.0,

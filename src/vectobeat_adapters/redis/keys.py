@@ -64,6 +64,11 @@ class RedisKeys:
         """Counter: the highest epoch ever granted for a shard (survives release, so epochs only grow)."""
         return f"{self.namespace}vb:lease-epoch:{shard}"
 
+    def rate_limit_prefix(self) -> str:
+        """Prefix of the panel's shared rate-limit counters (the `limits` library names the rest:
+        ``<prefix>:LIMITER/<class>/<client>/...``, expiring with their window)."""
+        return f"{self.namespace}vb:ratelimit"
+
     def settings_channel(self) -> str:
         return f"{self.namespace}vectobeat:settings"
 
