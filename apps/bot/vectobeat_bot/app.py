@@ -53,6 +53,7 @@ from vectobeat_bot.status_server import BotMetrics, StatusServer
 from vectobeat_bot.voice import DiscordVoiceLink
 from vectobeat_bot.webhook_exports import WebhookExports, WebhookMetrics
 from vectobeat_core import __version__
+from vectobeat_core.decision_alarms import WebhookOutages
 from vectobeat_core.errors import (
     BridgeUnavailable,
     ConfigError,
@@ -60,7 +61,8 @@ from vectobeat_core.errors import (
     StorageUnavailable,
     VectoBeatError,
 )
-from vectobeat_core.ids import GuildId
+from vectobeat_core.health import NodeStatus
+from vectobeat_core.ids import GuildId, NodeName
 from vectobeat_core.regions import Region
 
 __all__ = ["fetch_bot_user_id", "run_bot"]
@@ -168,11 +170,13 @@ async def run_bot(config: AppConfig) -> None:
         writer = await _open_writer(config, services, stack)
         players: list[PlayerService] = []
         secret = config.webhook_signing_secret
+        outages = WebhookOutages()
         webhooks = WebhookSender(
             log=services.webhook_log,
             clock=services.clock,
             signing_secret=secret.reveal() if secret else None,
             allowed_hosts=allowed_hosts(config.webhook_allowed_hosts),
+            on_attempt=lambda record: outages.record(record.guild_id, record.ok, record.at),
         )
         exports = WebhookExports(webhooks, settings, services.clock)
 
@@ -181,6 +185,8 @@ async def run_bot(config: AppConfig) -> None:
         alarms = RoutingAlarms(
             AlarmDispatcher([sink for _, sink in named_sinks], services.clock),
             lambda: cluster.displaced(),  # noqa: PLW0108 - the cluster is opened below
+            node_up=lambda node: cluster.status_of(NodeName(node)) is NodeStatus.UP,
+            sources=[outages.alarms],
         )
         automation: list[AutomationEngine] = []
 
@@ -297,6 +303,7 @@ async def run_bot(config: AppConfig) -> None:
                 spare_max=config.shard_spare_max,
                 clock=services.clock,
                 audit=services.audit,
+                alarm=alarms.post,
             )
         metrics.bind(BotStatus(bot, deps, owner))
         status = StatusServer(
