@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from vectobeat_adapters.telemetry_names import QUEUE_SYNC_DOCUMENT
 from vectobeat_core.errors import InvalidInput, Unavailable
 from vectobeat_core.ids import GuildId
 from vectobeat_core.queue import QueueEntry, QueueSnapshot
@@ -21,7 +22,7 @@ from vectobeat_panel.state import Panel, manager_of, panel_of, render
 
 __all__ = ["QUEUE_SYNC_DOCUMENT", "SYNC_CAP", "latest_snapshot", "queue_routes", "queue_view"]
 
-QUEUE_SYNC_DOCUMENT = "queue-sync:{guild}"
+
 SYNC_CAP = 50
 """At most this many upcoming tracks are kept from a queue-sync payload."""
 

@@ -86,6 +86,9 @@ class MemoryContactStore(MemoryService):
     async def delete(self, guild: GuildId) -> bool:
         return self._contacts.pop(guild, None) is not None
 
+    async def erase_guild(self, guild: GuildId) -> int:
+        return int(await self.delete(guild))
+
 
 class MemoryConciergeStore(MemoryService):
     """Implements ``ConciergeStore``."""
@@ -142,6 +145,12 @@ class MemoryConciergeStore(MemoryService):
             if (guild is None or r.guild_id == guild) and (status is None or r.status == status)
         ]
         return sorted(found, key=lambda r: (r.due_at, r.request_id))
+
+    async def erase_guild(self, guild: GuildId) -> int:
+        ids = [rid for rid, request in self._requests.items() if request.guild_id == guild]
+        for rid in ids:
+            del self._requests[rid]
+        return len(ids)
 
     async def overdue(self, now: float) -> list[ConciergeRequest]:
         found = [r for r in self._requests.values() if r.overdue(now)]
