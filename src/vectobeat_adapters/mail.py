@@ -10,6 +10,7 @@ refuses it. The password never appears in an error or a log.
 from __future__ import annotations
 
 import logging
+import os
 import ssl
 from collections.abc import Callable
 from email.message import EmailMessage
@@ -18,6 +19,7 @@ import aiosmtplib
 import attrs
 
 from vectobeat_adapters.config import AppConfig, load_config
+from vectobeat_adapters.config.loader import as_environment
 from vectobeat_core.errors import NotEnabled, Unavailable
 
 __all__ = [
@@ -71,9 +73,16 @@ def smtp_settings(config: AppConfig) -> SmtpSettings:
     )
 
 
-def smtp_from_environment() -> SmtpSettings:
-    """The SMTP settings as the environment (and ``.env``) says now."""
-    return smtp_settings(load_config())
+def smtp_from_environment(base: AppConfig) -> Callable[[], SmtpSettings]:
+    """A provider of the SMTP settings as the environment (and ``.env``) says at each call,
+    falling back to ``base`` (the configuration the process started with) for what they do not
+    set: a rotated ``SMTP_PASSWORD`` is used by the next mail without a restart."""
+    start = as_environment(base)
+
+    def current() -> SmtpSettings:
+        return smtp_settings(load_config({**start, **os.environ}))
+
+    return current
 
 
 class SmtpMailer:

@@ -23,15 +23,22 @@ from tests.smtp_support import SENDER, settings_for, smtp_server
 from vectobeat_adapters.compliance.desk import ComplianceDesk, DeskOptions
 from vectobeat_adapters.compliance.export import SECTIONS, read_archive
 from vectobeat_adapters.compliance.vault import ArchiveVault
+from vectobeat_adapters.config import load_config
 from vectobeat_adapters.crypto import Keyring
-from vectobeat_adapters.mail import MailUnavailable, SmtpMailer, SmtpSettings
+from vectobeat_adapters.mail import (
+    MailUnavailable,
+    SmtpMailer,
+    SmtpSettings,
+    smtp_from_environment,
+)
 from vectobeat_adapters.services import Services, memory_services
 from vectobeat_adapters.telemetry_names import guild_documents
 from vectobeat_core.audit import AuditEvent, AuditKind
 from vectobeat_core.errors import InvalidInput, NotEnabled, NotFound, PermissionDenied
 from vectobeat_core.ids import GuildId, UserId
+from vectobeat_core.plans import Tier
 from vectobeat_core.queue import GuildQueue
-from vectobeat_core.records import Contact
+from vectobeat_core.records import Contact, GuildRecord
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(120)]
 
@@ -43,6 +50,8 @@ KEYS = Keyring.from_config(f"k1:{Keyring.generate_key()}")
 
 async def fill(services: Services, guild: GuildId, audit_events: int = 3) -> None:
     now = services.clock.now()
+    name = "Demo Guild" if guild == GUILD else "Other Guild"
+    await services.guilds.upsert(GuildRecord(guild, name, Tier.GROWTH, True, now))
     await services.settings.put(record(guild, 1), 0)
     for n in range(audit_events):
         await services.audit.append(
@@ -70,7 +79,6 @@ def desk_for(
         link_base="https://panel.example",
         secret=b"s" * 32,
         options=DeskOptions(**options),  # type: ignore[arg-type]
-        guild_name=lambda guild: "Demo Guild" if guild == GUILD else "Other Guild",
     )
 
 
@@ -195,11 +203,17 @@ async def test_a_confirmed_deletion_erases_the_guild_from_every_store(tmp_path: 
         waiting = await desk.request(GUILD, "delete", ADMIN, "dpo@example.com")
         assert (waiting.status, waiting.detail) == ("pending", "awaiting confirmation")
         with pytest.raises(InvalidInput, match="does not confirm"):
-            await desk.confirm_delete(GUILD, waiting.request_id, typed_name="Demo Gild")
+            await desk.confirm_delete(
+                GUILD, waiting.request_id, guild_name="Demo Guild", typed_name="Demo Gild"
+            )
         with pytest.raises(InvalidInput, match="does not confirm"):
-            await desk.confirm_delete(GUILD, waiting.request_id, token="0" * 20)
+            await desk.confirm_delete(
+                GUILD, waiting.request_id, guild_name="Demo Guild", token="0" * 20
+            )
         assert await services.settings.get(GUILD) is not None  # nothing erased yet
-        confirmed = await desk.confirm_delete(GUILD, waiting.request_id, typed_name="demo guild")
+        confirmed = await desk.confirm_delete(
+            GUILD, waiting.request_id, guild_name="Demo Guild", typed_name="demo guild"
+        )
         assert confirmed.status == "running"
         done = await desk.process(waiting.request_id)
         assert done.status == "sent", done.detail
@@ -237,10 +251,10 @@ async def test_a_deletion_can_be_confirmed_by_token_once_and_bad_input_is_refuse
         waiting = await desk.request(GUILD, "delete", ADMIN, "dpo@example.com")
         token = desk.confirmation_token(waiting)
         with pytest.raises(NotFound):  # another guild's request is not this guild's
-            await desk.confirm_delete(OTHER, waiting.request_id, token=token)
-        await desk.confirm_delete(GUILD, waiting.request_id, token=token)
+            await desk.confirm_delete(OTHER, waiting.request_id, guild_name="x", token=token)
+        await desk.confirm_delete(GUILD, waiting.request_id, guild_name="x", token=token)
         with pytest.raises(InvalidInput, match="already running"):
-            await desk.confirm_delete(GUILD, waiting.request_id, token=token)
+            await desk.confirm_delete(GUILD, waiting.request_id, guild_name="x", token=token)
     unmailed = ComplianceDesk(
         services, ArchiveVault(tmp_path, KEYS), None, link_base="https://x", secret=b"s"
     )
@@ -266,3 +280,25 @@ async def test_the_worker_runs_queued_requests_in_the_background(tmp_path: Path)
                     await anyio.sleep(0.05)  # the worker runs in its own task
             tasks.cancel_scope.cancel()
         assert len(box.mails) == 1
+
+
+def test_smtp_settings_are_read_from_the_environment_at_each_call(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no .env here
+    base = load_config({}, dotenv=tmp_path / "none.env", overrides={
+        "SMTP_HOST": "127.0.0.1", "SMTP_FROM": SENDER, "SMTP_USERNAME": "u",
+        "SMTP_PASSWORD": "first-password",
+    })  # fmt: skip
+    current = smtp_from_environment(base)
+    assert current().passwords == ("first-password",)
+    monkeypatch.setenv("SMTP_PASSWORD", "second-password")
+    monkeypatch.setenv("SMTP_PASSWORD_PREVIOUS", "first-password")
+    assert current().passwords == ("second-password", "first-password")
+    assert "second-password" not in repr(current())
+    monkeypatch.setenv("SMTP_HOST", "")
+    monkeypatch.setenv("VECTOBEAT_SMTP_HOST", "mail.example.com")
+    assert current().host == "mail.example.com"
+    unset = load_config({}, dotenv=tmp_path / "none.env")
+    with pytest.raises(NotEnabled, match="SMTP_HOST"):
+        smtp_from_environment(unset)()

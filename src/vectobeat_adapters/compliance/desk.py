@@ -16,7 +16,6 @@ import hashlib
 import hmac
 import logging
 from collections import deque
-from collections.abc import Callable
 from email.message import EmailMessage
 
 import anyio
@@ -79,7 +78,6 @@ class ComplianceDesk:
         link_base: str,
         secret: bytes,
         options: DeskOptions | None = None,
-        guild_name: Callable[[GuildId], str] | None = None,
     ) -> None:
         self.services = services
         self.vault = vault
@@ -89,7 +87,6 @@ class ComplianceDesk:
         self._secret = hashlib.sha256(b"vectobeat-compliance:" + secret).digest()
         self._queued: deque[int] = deque()
         self._wake = anyio.Event()
-        self._guild_name = guild_name or (lambda guild: f"guild {guild}")
 
     # ------------------------------------------------------------------ signing
 
@@ -160,16 +157,27 @@ class ComplianceDesk:
         await self._audit(waiting, "Deletion of the server's data requested")
         return waiting
 
+    async def _name(self, guild: GuildId) -> str:
+        record = await self.services.guilds.get(guild)
+        return record.name if record is not None else f"server {guild}"
+
     async def confirm_delete(
-        self, guild: GuildId, request_id: int, *, typed_name: str = "", token: str = ""
+        self,
+        guild: GuildId,
+        request_id: int,
+        *,
+        guild_name: str,
+        typed_name: str = "",
+        token: str = "",
     ) -> ComplianceRequest:
-        """Confirm a waiting deletion with the guild's name typed again or its token."""
+        """Confirm a waiting deletion with the guild's name (``guild_name``, as Discord says it)
+        typed again, or with its confirmation token."""
         request = await self.services.compliance.get(request_id)
         if request is None or request.guild_id != guild or request.kind != "delete":
             raise NotFound(f"There is no deletion request {request_id} for this server.")
         if request.status != "pending":
             raise InvalidInput(f"Deletion request {request_id} is already {request.status}.")
-        name = self._guild_name(guild).strip().casefold()
+        name = guild_name.strip().casefold()
         by_name = bool(typed_name.strip()) and hmac.compare_digest(
             typed_name.strip().casefold().encode(), name.encode()
         )
@@ -255,7 +263,7 @@ class ComplianceDesk:
         await self.vault.put(request.guild_id, request.request_id, archive.data)
         message = EmailMessage()
         message["To"] = request.email
-        message["Subject"] = f"Your VectoBeat data export for {self._guild_name(request.guild_id)}"
+        message["Subject"] = f"Your VectoBeat data export for {await self._name(request.guild_id)}"
         rows = sum(archive.counts.values())
         lines = [
             f"The data export you requested (request {request.request_id}) has {rows} rows:",
@@ -286,7 +294,7 @@ class ComplianceDesk:
         total = sum(erased.values())
         message = EmailMessage()
         message["To"] = request.email
-        message["Subject"] = f"VectoBeat erased the data of {self._guild_name(request.guild_id)}"
+        message["Subject"] = f"VectoBeat erased the data of {await self._name(request.guild_id)}"
         message.set_content(
             "\n".join(
                 [
