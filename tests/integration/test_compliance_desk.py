@@ -202,6 +202,10 @@ async def test_a_confirmed_deletion_erases_the_guild_from_every_store(tmp_path: 
         assert (tmp_path / "exports" / f"export-{export.request_id}.vbx").exists()
         waiting = await desk.request(GUILD, "delete", ADMIN, "dpo@example.com")
         assert (waiting.status, waiting.detail) == ("pending", "awaiting confirmation")
+        confirm_mail = box.mails[-1]
+        assert confirm_mail["Subject"] == "Confirm erasing the data of Demo Guild on VectoBeat"
+        body = confirm_mail.get_body(("plain",))
+        assert body is not None and desk.confirmation_token(waiting) in body.get_content()
         with pytest.raises(InvalidInput, match="does not confirm"):
             await desk.confirm_delete(
                 GUILD, waiting.request_id, guild_name="Demo Guild", typed_name="Demo Gild"

@@ -119,8 +119,10 @@ class ComplianceDesk:
     # ------------------------------------------------------------------ requests
 
     def _require_mail(self) -> SmtpMailer:
+        """The mailer, if mail is configured now (``NotEnabled`` naming what to set)."""
         if self.mailer is None:
             raise NotEnabled("The compliance desk cannot send mail: set SMTP_HOST and SMTP_FROM.")
+        self.mailer.sender()  # reads the settings: NotEnabled when SMTP_HOST/SMTP_FROM are unset
         return self.mailer
 
     async def _audit(self, request: ComplianceRequest, summary: str, **data: object) -> None:
@@ -155,7 +157,28 @@ class ComplianceDesk:
             opened.request_id, "pending", self.services.clock.now(), AWAITING_CONFIRMATION
         )
         await self._audit(waiting, "Deletion of the server's data requested")
+        await self._mail_confirmation(waiting)
         return waiting
+
+    async def _mail_confirmation(self, request: ComplianceRequest) -> None:
+        """Mail the token that confirms ``request`` (it proves the address is the requester's)."""
+        message = EmailMessage()
+        message["To"] = request.email
+        name = await self._name(request.guild_id)
+        message["Subject"] = f"Confirm erasing the data of {name} on VectoBeat"
+        message.set_content(
+            "\n".join(
+                [
+                    f"Someone asked VectoBeat to erase every piece of data it keeps about {name} "
+                    f"(request {request.request_id}). Nothing is erased until it is confirmed:",
+                    f"  in Discord: /compliance confirm request:{request.request_id} "
+                    f"token:{self.confirmation_token(request)}",
+                    "  or in the control panel's Compliance page, by typing the server's name.",
+                    "If this was not you, ignore this mail.",
+                ]
+            )
+        )
+        await self._require_mail().send(message)
 
     async def _name(self, guild: GuildId) -> str:
         record = await self.services.guilds.get(guild)
