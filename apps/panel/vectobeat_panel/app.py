@@ -32,6 +32,7 @@ from vectobeat_panel.billing import billing_routes
 from vectobeat_panel.bridge import bridge_routes
 from vectobeat_panel.changes import ChangeFeed
 from vectobeat_panel.chart import NodeHistory
+from vectobeat_panel.compliance_pages import compliance_desk, compliance_routes
 from vectobeat_panel.errors import exception_handlers
 from vectobeat_panel.guilds import guild_routes
 from vectobeat_panel.oauth import DiscordOAuth
@@ -106,6 +107,7 @@ def build_routes() -> list[BaseRoute]:
         *audit_routes(),
         *token_routes(),
         *webhook_routes(),
+        *compliance_routes(),
         *billing_routes(),
         *openapi_routes(),
         Route("/api/health", health, methods=["GET"], name="health"),
@@ -185,7 +187,9 @@ def create_app(
                 panel.sessions = CacheSessionStore(
                     opened.telemetry, session_ttl=opts.session_ttl, login_ttl=opts.login_ttl
                 )
+            panel.compliance = compliance_desk(config, opened, secret)
             async with anyio.create_task_group() as tasks:
+                await tasks.start(panel.compliance.run)
                 tasks.start_soon(_sample_nodes, panel)
                 if opened.redis_configured:
                     tasks.start_soon(_follow_channel, panel)

@@ -44,6 +44,7 @@ KIND_LABELS: dict[AuditKind, str] = {
     AuditKind.AUTOMATION_ACTION: "Automation action",
     AuditKind.BILLING_EVENT: "Billing event",
     AuditKind.COMPLIANCE_EXPORT: "Compliance export",
+    AuditKind.COMPLIANCE_DELETE: "Compliance erasure",
     AuditKind.CONCIERGE_REQUEST: "Concierge request",
 }
 """How the log page names each kind."""

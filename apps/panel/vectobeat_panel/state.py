@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
+from vectobeat_adapters.compliance.desk import ComplianceDesk
 from vectobeat_adapters.config import AppConfig
 from vectobeat_adapters.services import Services
 from vectobeat_adapters.webhooks.resolve import Resolver
@@ -90,6 +91,8 @@ class Panel:
     node_cache: tuple[float, list[dict[str, Any]], bytes] | None = None
     webhook_resolver: Resolver | None = None
     """Resolves webhook hosts (``None``: the system resolver); tests put a fake here."""
+    compliance: ComplianceDesk | None = None
+    """The compliance desk, opened by the lifespan with the services."""
     _services: Services | None = None
     _verified: dict[str, str] = attrs.Factory(dict)
 

@@ -228,17 +228,24 @@ class ComplianceDesk:
         self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
     ) -> None:
         """Run queued requests one at a time until cancelled (first those a stop left behind)."""
-        for request in await self.services.compliance.find(status="running"):
-            self._enqueue(request.request_id)
-        for request in await self.services.compliance.find(status="pending"):
-            if request.kind == "export":
+        try:
+            for request in await self.services.compliance.find(status="running"):
                 self._enqueue(request.request_id)
+            for request in await self.services.compliance.find(status="pending"):
+                if request.kind == "export":
+                    self._enqueue(request.request_id)
+        except VectoBeatError as exc:  # the store is down: new requests still run
+            _log.error("compliance_resume_failed error=%s", exc.message)
         task_status.started()
         while True:
             await self._wake.wait()
             self._wake = anyio.Event()
             while self._queued:
-                await self.process(self._queued.popleft())
+                request_id = self._queued.popleft()
+                try:
+                    await self.process(request_id)
+                except VectoBeatError as exc:  # e.g. the store is down: the request stays
+                    _log.error("compliance_request_stuck id=%s error=%s", request_id, exc.message)
 
     def _enqueue(self, request_id: int) -> None:
         self._queued.append(request_id)
