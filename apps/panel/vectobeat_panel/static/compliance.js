@@ -3,7 +3,7 @@
   "use strict";
   var table = document.getElementById("compliance-requests");
   if (!table) { return; }
-  var url = window.location.pathname.replace(/\/$/, "") + "/status";
+  var url = table.getAttribute("data-status-url");
   function busy() {
     return table.querySelector("tr.status-running, tr.status-pending") !== null;
   }
