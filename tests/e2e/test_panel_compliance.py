@@ -90,7 +90,8 @@ async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
 def link_in(box: MailBox) -> str:
     body = box.mails[-1].get_body(("plain",))
     assert body is not None
-    [link] = [w for w in body.get_content().split() if "/compliance/download/" in w]
+    text: str = body.get_content()
+    [link] = [w for w in text.split() if "/compliance/download/" in w]
     return link
 
 
