@@ -260,6 +260,7 @@ async def run_bot(config: AppConfig) -> None:
             dependencies=DependencyBoard(services.clock, watches=watches, nodes=cluster.nodes),
             idle_seconds=float(config.voice_idle_seconds),
             fast_identify=custom_gateway,
+            bridge=bridge,
         )
         bot = VectoBeatBot(
             deps,

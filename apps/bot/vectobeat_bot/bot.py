@@ -22,6 +22,7 @@ import attrs
 from vectobeat_adapters.config import AppConfig
 from vectobeat_adapters.lavalink.cluster import LavalinkCluster
 from vectobeat_adapters.services import Services
+from vectobeat_bot.bridge_client import BridgeClient
 from vectobeat_bot.bridge_events import BridgeEvents
 from vectobeat_bot.dependency_board import DependencyBoard
 from vectobeat_bot.discord_compat import DiscordWebSocket, app_commands, commands, discord
@@ -79,6 +80,8 @@ class BotDeps:
     """The queue store could not be read at start: restore once it is back."""
     automation: AutomationEngine | None = None
     """The automation engine (throttle, duplicate trim, idle restarts); ``None``: none."""
+    bridge: BridgeClient | None = None
+    """The panel bridge (``None`` without ``BOT_BRIDGE_TOKEN``): the compliance commands use it."""
 
 
 async def reply(

@@ -17,7 +17,11 @@ from vectobeat_adapters.config import AppConfig
 from vectobeat_adapters.mail import SmtpMailer, smtp_from_environment
 from vectobeat_adapters.services import Services, keyring_of
 from vectobeat_core.errors import InvalidInput, NotEnabled, NotFound, StorageUnavailable
+from vectobeat_core.ids import GuildId, UserId
+from vectobeat_core.jsontypes import snowflake
 from vectobeat_core.records import ComplianceKind, ComplianceRequest
+from vectobeat_panel.bridge import check_bridge_token
+from vectobeat_panel.settings_pages import read_json_object
 from vectobeat_panel.state import Panel, manager_of, panel_of, render
 
 __all__ = ["compliance_desk", "compliance_routes", "desk_of", "request_json"]
@@ -143,6 +147,57 @@ async def compliance_download(request: Request) -> Response:
     )
 
 
+def _bridge_guild(request: Request) -> tuple[Panel, GuildId]:
+    """The bridge's bearer token checked, and the ``guild_id`` query parameter."""
+    panel = panel_of(request)
+    check_bridge_token(panel, request.headers.get("authorization"))
+    raw = request.query_params.get("guild_id")
+    if raw is None:
+        raise InvalidInput("'guild_id' is required.")
+    return panel, GuildId(snowflake(raw, "'guild_id'"))
+
+
+def _text(body: dict[str, Any], name: str, limit: int = 300) -> str:
+    value = body.get(name)
+    if not isinstance(value, str) or len(value) > limit:
+        raise InvalidInput(f"'{name}' must be text of at most {limit} characters.")
+    return value
+
+
+async def bridge_requests(request: Request) -> Response:
+    """``GET``: the guild's requests; ``POST`` ``{kind, email, user_id}``: open one (the bot has
+    checked that the user manages the guild)."""
+    panel, guild = _bridge_guild(request)
+    desk = desk_of(panel)
+    if request.method == "GET":
+        found = await desk.requests(guild)
+        return JSONResponse({"requests": [request_json(r) for r in reversed(found)]})
+    body = await read_json_object(request)
+    chosen = _text(body, "kind", 10)
+    if chosen not in ("export", "delete"):
+        raise InvalidInput("'kind' must be export or delete.")
+    kind: ComplianceKind = "export" if chosen == "export" else "delete"
+    user = UserId(snowflake(body.get("user_id"), "'user_id'"))
+    opened = await desk.request(guild, kind, user, _text(body, "email"))
+    return JSONResponse(request_json(opened), status_code=201)
+
+
+async def bridge_confirm(request: Request) -> Response:
+    """``POST`` ``{request_id, token}``: confirm an erasure with its mailed token."""
+    panel, guild = _bridge_guild(request)
+    body = await read_json_object(request)
+    request_id = body.get("request_id")
+    if isinstance(request_id, bool) or not isinstance(request_id, int):
+        raise InvalidInput("'request_id' must be a request number.")
+    try:
+        confirmed = await desk_of(panel).confirm_delete(
+            guild, request_id, guild_name="", token=_text(body, "token", 100)
+        )
+    except NotFound as exc:  # the bot's own input, not a missing bridge route
+        raise InvalidInput(exc.message) from None
+    return JSONResponse(request_json(confirmed))
+
+
 def compliance_routes() -> list[Route]:
     base = "/guilds/{guild_id:snowflake}/compliance"
     return [
@@ -151,4 +206,6 @@ def compliance_routes() -> list[Route]:
         Route(base + "/status", compliance_status, methods=["GET"]),
         Route(base + "/{request_id:int}/confirm", compliance_confirm, methods=["POST"]),
         Route("/compliance/download/{request_id:int}", compliance_download, methods=["GET"]),
+        Route("/api/bot/compliance", bridge_requests, methods=["GET", "POST"]),
+        Route("/api/bot/compliance/confirm", bridge_confirm, methods=["POST"]),
     ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from vectobeat_bot.cogs.compliance import ComplianceCog
 from vectobeat_bot.cogs.dj import DjCog
 from vectobeat_bot.cogs.info import InfoCog
 from vectobeat_bot.cogs.music import MusicCog
@@ -21,4 +22,4 @@ __all__ = ["all_cogs"]
 
 
 def all_cogs() -> list[Callable[[VectoBeatBot], commands.Cog]]:
-    return [MusicCog, QueueCog, PlaylistCog, VoiceCog, DjCog, SettingsCog, InfoCog]
+    return [MusicCog, QueueCog, PlaylistCog, VoiceCog, DjCog, SettingsCog, InfoCog, ComplianceCog]
