@@ -12,7 +12,18 @@ from typing import Annotated
 import typer
 
 import vectobeat_core
-from vectobeat_ops import alarms, db, nodes, plans, queue, sandbox, settings, up, validate_env
+from vectobeat_ops import (
+    alarms,
+    compliance,
+    db,
+    nodes,
+    plans,
+    queue,
+    sandbox,
+    settings,
+    up,
+    validate_env,
+)
 from vectobeat_ops.common import OpsContext
 
 app = typer.Typer(
@@ -73,4 +84,5 @@ app.add_typer(queue.app, name="queue")
 app.add_typer(settings.app, name="settings")
 app.add_typer(plans.app, name="plans")
 app.add_typer(alarms.app, name="alarms")
+app.add_typer(compliance.app, name="compliance")
 app.add_typer(sandbox.app, name="sandbox")
