@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from vectobeat_adapters.alarms import pagerduty_payload
 from vectobeat_core.decision_alarms import (
     WebhookOutages,
     promotion_alarm,
@@ -13,6 +14,7 @@ from vectobeat_core.decision_alarms import (
 )
 from vectobeat_core.displacement import failover_alarm, failover_resolved_alarm
 from vectobeat_core.errors import InvalidInput
+from vectobeat_core.health import Alarm
 from vectobeat_core.ids import GuildId, ShardId
 from vectobeat_core.regions import Region
 
@@ -68,3 +70,15 @@ def test_promotion_and_failover_resolve_under_their_trigger_key() -> None:
     )
     back = failover_resolved_alarm("eu-1", Region.EU, 2.0)
     assert failed.key == back.key == "failover:eu-1" and back.status == "resolve"
+
+
+def test_pagerduty_names_what_each_alarm_is_about_and_resolves_the_same_key() -> None:
+    opened = promotion_alarm(ShardId(3), "spare-1", 4, 1.0)
+    event = pagerduty_payload(opened, "key", "vectobeat")
+    payload = event["payload"]
+    assert isinstance(payload, dict)
+    assert (payload["component"], payload["class"]) == ("discord_gateway", "shard_promotion")
+    long = Alarm("webhooks:" + "9" * 300, "warning", "s", "trigger", 1.0)
+    closed = Alarm(long.key, "info", "s", "resolve", 2.0)
+    first, last = (pagerduty_payload(a, "key", "v") for a in (long, closed))
+    assert first["dedup_key"] == last["dedup_key"] and len(str(first["dedup_key"])) == 255
