@@ -216,6 +216,7 @@ async def run_bot(config: AppConfig) -> None:
                 health_store=services.health,
                 on_event=on_event,
                 on_failover=alarms.failed_over,
+                on_status=alarms.node_status,
                 sessions=SessionFile(Path(config.bot_data_dir) / SESSION_FILE),
             )
         )

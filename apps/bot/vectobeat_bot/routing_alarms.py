@@ -28,7 +28,7 @@ from vectobeat_core.displacement import (
     failover_alarm,
     failover_resolved_alarm,
 )
-from vectobeat_core.health import Alarm
+from vectobeat_core.health import Alarm, NodeStatus
 from vectobeat_core.regions import Region
 
 __all__ = ["RoutingAlarms"]
@@ -90,6 +90,12 @@ class RoutingAlarms:
     def moved(self) -> None:
         """A player moved between nodes: re-check the evacuated regions soon."""
         self._wake.set()
+
+    def node_status(self, node: str, status: NodeStatus) -> None:
+        """A node changed status (the cluster's ``on_status``): one that is up again may
+        resolve its failover alarm now, not at the next periodic check."""
+        if status is NodeStatus.UP and node in self._failed:
+            self._wake.set()
 
     async def check(self) -> None:
         """Send queued alarms, resolves for failed-over nodes that are up, the sources' alarms,

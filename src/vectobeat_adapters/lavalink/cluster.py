@@ -77,6 +77,8 @@ _log = logging.getLogger("vectobeat.lavalink")
 
 EventCallback = Callable[[GuildId, LavalinkEvent], Awaitable[None]]
 FailoverCallback = Callable[[NodeFailover], Awaitable[None]]
+StatusCallback = Callable[[NodeName, NodeStatus], None]
+"""Told each node status change (must not block: the bot's alarms only wake up)."""
 #: Probes every 0.5 s: a hung node is down within 2.5 s (``detection_bound_s``), leaving
 #: half a second of margin under the 3 s promise for a busy event loop.
 DEFAULT_POLICY = HealthPolicy(probe_interval_s=0.5)
@@ -97,6 +99,7 @@ class LavalinkCluster:
         health_store: HealthStore,
         on_event: EventCallback | None = None,
         on_failover: FailoverCallback | None = None,
+        on_status: StatusCallback | None = None,
         policy: HealthPolicy | None = None,
         return_hold_s: float = 60.0,
         move_concurrency: int = 16,
@@ -126,6 +129,7 @@ class LavalinkCluster:
         self._recorder = OffPathRecorder(health_store, audit, health_ttl_s=health_ttl_s)
         self._on_event = on_event
         self._on_failover = on_failover
+        self._on_status = on_status
         self._startup_timeout_s = startup_timeout_s
         self._request_timeout_s = request_timeout_s
         self._backoff = backoff
@@ -243,6 +247,8 @@ class LavalinkCluster:
             transition.event.value,
             why,
         )
+        if self._on_status is not None:
+            self._on_status(name, transition.to_status)
         if transition.to_status is NodeStatus.DOWN:
             reason = f"node {name} is down ({transition.event.value}{': ' + why if why else ''})"
             self._spawn(failover.migrate, self, name, reason)
