@@ -189,7 +189,7 @@ def create_app(
                 )
             panel.compliance = compliance_desk(config, opened, secret)
             async with anyio.create_task_group() as tasks:
-                await tasks.start(panel.compliance.run)
+                tasks.start_soon(panel.compliance.run)  # start-up never waits for the store
                 tasks.start_soon(_sample_nodes, panel)
                 if opened.redis_configured:
                     tasks.start_soon(_follow_channel, panel)

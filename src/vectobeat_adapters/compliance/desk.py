@@ -27,6 +27,7 @@ from vectobeat_adapters.compliance.export import build_export
 from vectobeat_adapters.compliance.vault import ArchiveVault
 from vectobeat_adapters.mail import SmtpMailer
 from vectobeat_adapters.services import Services
+from vectobeat_adapters.storage_rules import COMPLIANCE_FINAL
 from vectobeat_core.audit import AuditEvent, AuditKind
 from vectobeat_core.errors import (
     InvalidInput,
@@ -248,7 +249,8 @@ class ComplianceDesk:
                     _log.error("compliance_request_stuck id=%s error=%s", request_id, exc.message)
 
     def _enqueue(self, request_id: int) -> None:
-        self._queued.append(request_id)
+        if request_id not in self._queued:
+            self._queued.append(request_id)
         self._wake.set()
 
     async def process(self, request_id: int) -> ComplianceRequest:
@@ -256,6 +258,10 @@ class ComplianceDesk:
         request = await self.services.compliance.get(request_id)
         if request is None:
             raise NotFound(f"compliance request {request_id} does not exist")
+        if request.status in COMPLIANCE_FINAL or (
+            request.kind == "delete" and request.status == "pending"
+        ):
+            return request  # done already (queued twice), or an erasure not confirmed
         try:
             if request.kind == "export":
                 detail = await self._export(request)
