@@ -77,6 +77,7 @@ __all__ = [
     "Services",
     "SystemClock",
     "http_timeout",
+    "keyring_of",
     "load_catalogue",
     "memory_services",
     "open_services",
@@ -90,6 +91,11 @@ class SystemClock:
 
     def now(self) -> float:
         return time.time()
+
+
+def keyring_of(config: AppConfig) -> Keyring:
+    """The encryption keys of ``ENCRYPTION_KEYS`` (none: writing a sensitive value fails)."""
+    return Keyring.from_config(config.encryption_keys.reveal() if config.encryption_keys else None)
 
 
 def load_catalogue(config: AppConfig) -> PlanCatalogue:
@@ -238,9 +244,7 @@ async def open_services(
     ``degraded``: a store that is down does not stop the opening (see the module docstring)."""
     wall: Clock = clock if clock is not None else SystemClock()
     catalogue = load_catalogue(config)
-    keyring = Keyring.from_config(
-        config.encryption_keys.reveal() if config.encryption_keys else None
-    )
+    keyring = keyring_of(config)
     async with AsyncExitStack() as stack:
         watches: dict[str, DependencyWatch] = {}
         timeout = store_timeout(config)

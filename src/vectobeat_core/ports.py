@@ -130,6 +130,10 @@ class SettingsRepository(Protocol):
         nothing."""
         ...
 
+    async def erase_guild(self, guild: GuildId) -> int:
+        """Right to erasure: remove everything stored for ``guild``; how many items went."""
+        ...
+
     async def ping(self) -> None: ...
 
 
@@ -145,6 +149,10 @@ class AuditLog(Protocol):
         kinds: Collection[AuditKind] | None = None,
     ) -> list[AuditEvent]:
         """Newest first; ``guild=None`` means every guild (and guild-less events)."""
+        ...
+
+    async def erase_guild(self, guild: GuildId) -> int:
+        """Right to erasure: remove everything stored for ``guild``; how many items went."""
         ...
 
     async def ping(self) -> None: ...
@@ -166,6 +174,10 @@ class PlaylistStore(Protocol):
     async def for_guild(self, guild: GuildId) -> list[Playlist]: ...
 
     async def delete(self, guild: GuildId, name: str) -> bool: ...
+
+    async def erase_guild(self, guild: GuildId) -> int:
+        """Right to erasure: remove everything stored for ``guild``; how many items went."""
+        ...
 
     async def ping(self) -> None: ...
 
@@ -212,6 +224,10 @@ class TokenStore(Protocol):
 
     async def for_guild(self, guild: GuildId) -> list[ApiToken]: ...
 
+    async def erase_guild(self, guild: GuildId) -> int:
+        """Right to erasure: remove everything stored for ``guild``; how many items went."""
+        ...
+
     async def ping(self) -> None: ...
 
 
@@ -230,6 +246,10 @@ class ContactStore(Protocol):
 
     async def delete(self, guild: GuildId, role: ContactRole | None = None) -> bool:
         """Delete one role's contact, or all of the guild's (``None``); whether any existed."""
+        ...
+
+    async def erase_guild(self, guild: GuildId) -> int:
+        """Right to erasure: remove everything stored for ``guild``; how many items went."""
         ...
 
     async def ping(self) -> None: ...
@@ -282,6 +302,10 @@ class ConciergeStore(Protocol):
 
     async def overdue(self, now: float) -> list[ConciergeRequest]:
         """Unresolved requests past their due time, most overdue first."""
+        ...
+
+    async def erase_guild(self, guild: GuildId) -> int:
+        """Right to erasure: remove everything stored for ``guild``; how many items went."""
         ...
 
     async def ping(self) -> None: ...
@@ -458,6 +482,10 @@ class TelemetryCache(Protocol):
 
     async def get(self, name: str) -> JSON | None: ...
 
+    async def erase_guild(self, guild: GuildId) -> int:
+        """Right to erasure: remove everything stored for ``guild``; how many items went."""
+        ...
+
     async def ping(self) -> None: ...
 
 
@@ -467,6 +495,10 @@ class WebhookDeliveryLog(Protocol):
     async def append(self, delivery: WebhookDelivery) -> None: ...
 
     async def recent(self, guild: GuildId, limit: int = 50) -> list[WebhookDelivery]: ...
+
+    async def erase_guild(self, guild: GuildId) -> int:
+        """Right to erasure: remove everything stored for ``guild``; how many items went."""
+        ...
 
     async def ping(self) -> None: ...
 

@@ -24,6 +24,7 @@ from tests.e2e.conftest import (
     clear_snapshots,
     problem_lines,
 )
+from tests.integration.test_alarms import receiver
 
 from vectobeat_adapters.redis import RedisKeys, open_redis
 from vectobeat_adapters.redis.leases import RedisLeaseStore
@@ -101,6 +102,14 @@ async def only_spare_connected(w: BotWorld) -> bool:
     return sorted(s.shard_id for s in sessions if s.ws is not None and not s.ws.closed) == [0, 1]
 
 
+async def incidents_settled(events: list[dict[str, str]]) -> bool:
+    """A promotion trigger then its resolve, with the same dedup key, for shards 0 and 1."""
+    actions: dict[str, list[str]] = {}
+    for event in events:
+        actions.setdefault(event["dedup_key"], []).append(event["event_action"])
+    return actions == {f"shard:{n}:promoted": ["trigger", "resolve"] for n in (0, 1)}
+
+
 async def metric(bot: BotProcess, name: str) -> float:
     text = (await bot.get("/metrics")).text
     for line in text.splitlines():
@@ -116,6 +125,7 @@ async def test_a_spare_takes_over_a_frozen_bots_shards_and_the_owner_is_fenced(
     async with (
         bot_world(tmp_path, redis_url=redis_url) as w,
         open_redis(redis_url) as conn,
+        receiver() as pagerduty,
         anyio.create_task_group() as tg,
     ):
         leases = RedisLeaseStore(conn, RedisKeys())
@@ -135,7 +145,11 @@ async def test_a_spare_takes_over_a_frozen_bots_shards_and_the_owner_is_fenced(
             _, before = await w.wait_player(guild, "Alpha Song")
             await eventually(lambda: stored(queues, guild), 15)
 
-            spare = BotProcess(w.env(VECTOBEAT_SHARD_SPARE="true", **SHARDS), w.tmp)
+            alarms = {
+                "VECTOBEAT_ALARM_PAGERDUTY_ROUTING_KEY": "R" * 32,
+                "VECTOBEAT_ALARM_PAGERDUTY_URL": pagerduty.url("/pd"),
+            }
+            spare = BotProcess(w.env(VECTOBEAT_SHARD_SPARE="true", **SHARDS, **alarms), w.tmp)
             started.append(spare)
             await spare.start(tg)  # ready while standing by, with no shard
             assert (await spare.get("/status")).json()["guilds"] == 0
@@ -154,6 +168,7 @@ async def test_a_spare_takes_over_a_frozen_bots_shards_and_the_owner_is_fenced(
             answer = await w.run(guild, guild.member, "queue")
             assert "Alpha Song" in answer.content and "Bravo Song" in answer.content
             assert "shard_promoted shard=1" in spare.logs(limit=None)
+            await eventually(lambda: incidents_settled(pagerduty.bodies("/pd")), 20)
             async with open_database(f"sqlite+aiosqlite:///{w.tmp / 'bot.db'}") as db:
                 audited = await SqlAuditLog(db).recent(None, kinds=[AuditKind.SHARD_FAILOVER])
             assert sorted(str(e.data["shard_id"]) for e in audited) == ["0", "1"]

@@ -86,7 +86,7 @@ class BotDeps:
     care: CareDesk | None = None
     """Concierge, success pod and contacts (``None``: the cogs say it is not available)."""
     bridge: BridgeClient | None = None
-    """The panel bridge client (``None``: no panel configured)."""
+    """The panel bridge client (``None`` without ``BOT_BRIDGE_TOKEN``): membership and compliance."""
 
 
 async def reply(

@@ -7,11 +7,13 @@ closes that shard and lets go of its guilds' players without touching their snap
 most ``SHARD_SPARE_MAX`` of them) it
 connects it, restores its guilds' players from the queue snapshots and counts the promotion
 (``vectobeat_shard_promotions_total``); the supervisor writes the ``shard_failover`` audit event.
+A promotion is an alarm (``alarm``), resolved once the spare serves the shard.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import anyio
 import anyio.abc
@@ -19,6 +21,8 @@ import anyio.abc
 from vectobeat_adapters.config.shards import lease_shard_ids
 from vectobeat_adapters.shard_supervisor import HotSpare, ShardLeaseKeeper
 from vectobeat_bot.bot import VectoBeatBot
+from vectobeat_core.decision_alarms import promotion_alarm, promotion_settled_alarm
+from vectobeat_core.health import Alarm
 from vectobeat_core.ids import GuildId, ShardId
 from vectobeat_core.ports import AuditLog, Clock, LeaseStore
 from vectobeat_core.regions import Region
@@ -47,8 +51,12 @@ class ShardLeases:
         spare_max: int | None = None,
         clock: Clock,
         audit: AuditLog,
+        alarm: Callable[[Alarm], None] | None = None,
     ) -> None:
         self.bot = bot
+        self.owner = owner
+        self.clock = clock
+        self._alarm = alarm
         self.active: set[int] = set()
         bot.deps.active_shards = self.active
         bot.deps.standby = spare
@@ -105,18 +113,26 @@ class ShardLeases:
         await self._take(shard)
 
     async def _promoted(self, shard: ShardId, epoch: int) -> None:
-        await self._take(shard)
+        self._raise(promotion_alarm(shard, self.owner, epoch, self.clock.now()))
+        guilds = await self._take(shard)
         self.bot.deps.metrics.promotions.inc()
         _log.info("shard_promoted shard=%s epoch=%s", shard, epoch)
+        self._raise(promotion_settled_alarm(shard, self.owner, guilds, self.clock.now()))
 
-    async def _take(self, shard: ShardId) -> None:
-        """Connect ``shard`` and restore its guilds' players from their snapshots."""
+    def _raise(self, alarm: Alarm) -> None:
+        if self._alarm is not None:
+            self._alarm(alarm)
+
+    async def _take(self, shard: ShardId) -> int:
+        """Connect ``shard`` and restore its guilds' players from their snapshots; how many
+        guilds it has."""
         await self._start([shard])
         guilds = {GuildId(g.id) for g in self.bot.guilds if g.shard_id == shard}
         restored = await self.bot.deps.players.restore_all(guilds)
         _log.info(
             "shard_guilds_restored shard=%s guilds=%d players=%d", shard, len(guilds), restored
         )
+        return len(guilds)
 
     async def _fenced(self, shard: ShardId) -> None:
         """Another process holds ``shard`` now: close it and let its guilds' players go."""

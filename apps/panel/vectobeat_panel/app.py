@@ -35,6 +35,7 @@ from vectobeat_panel.bridge import bridge_routes
 from vectobeat_panel.care_pages import care_routes
 from vectobeat_panel.changes import ChangeFeed
 from vectobeat_panel.chart import NodeHistory
+from vectobeat_panel.compliance_pages import compliance_desk, compliance_routes
 from vectobeat_panel.control_pages import control_routes
 from vectobeat_panel.errors import exception_handlers
 from vectobeat_panel.guilds import guild_routes
@@ -110,6 +111,7 @@ def build_routes() -> list[BaseRoute]:
         *audit_routes(),
         *token_routes(),
         *webhook_routes(),
+        *compliance_routes(),
         *billing_routes(),
         *care_routes(),
         *openapi_routes(),
@@ -210,7 +212,9 @@ def create_app(
                 panel.sessions = CacheSessionStore(
                     opened.telemetry, session_ttl=opts.session_ttl, login_ttl=opts.login_ttl
                 )
+            panel.compliance = compliance_desk(config, opened, secret)
             async with anyio.create_task_group() as tasks:
+                tasks.start_soon(panel.compliance.run)  # start-up never waits for the store
                 tasks.start_soon(_sample_nodes, panel)
                 if opened.redis_configured:
                     tasks.start_soon(_follow_channel, panel)

@@ -49,6 +49,7 @@ KIND_LABELS: Mapping[AuditKind, str] = MappingProxyType(
         AuditKind.AUTOMATION_ACTION: "Automation action",
         AuditKind.BILLING_EVENT: "Billing event",
         AuditKind.COMPLIANCE_EXPORT: "Compliance export",
+        AuditKind.COMPLIANCE_DELETE: "Compliance erasure",
         AuditKind.CONCIERGE_REQUEST: "Concierge request",
         AuditKind.PLAYBACK_CONTROL: "Playback control (web)",
     }

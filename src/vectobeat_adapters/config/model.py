@@ -12,11 +12,12 @@ from vectobeat_adapters.config.fields import Field, Secret, setting
 from vectobeat_adapters.config.nodes import NODES_UNSET_FIX, check_nodes
 from vectobeat_adapters.config.shards import check_shard_ids, check_shard_spare
 
-__all__ = ["FIELDS", "LOG_LEVELS", "AppConfig"]
+__all__ = ["FIELDS", "LOG_LEVELS", "SMTP_TLS_MODES", "AppConfig"]
 
 MAX_SEARCH_TIMEOUT = 840  # seconds: Discord lets a bot edit its interaction reply for 15 minutes
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+SMTP_TLS_MODES = ("starttls", "implicit", "none")
 
 
 @attrs.frozen
@@ -237,6 +238,70 @@ class AppConfig:
         components=("ops", "bot"),
         kind="url",
         checks=(rules.url(),),
+    )
+    smtp_host: str | None = setting(
+        None,
+        "SMTP server that sends compliance exports; unset: the compliance desk cannot mail them.",
+        components=("panel",),
+    )
+    smtp_port: int = setting(
+        587,
+        "SMTP port (587 for STARTTLS, 465 for implicit TLS).",
+        components=("panel",),
+        kind="int",
+        checks=(rules.port,),
+    )
+    smtp_tls: str = setting(
+        "starttls",
+        "SMTP transport security: starttls, implicit (TLS from the first byte) or none.",
+        components=("panel",),
+        checks=(rules.one_of("SMTP TLS mode", SMTP_TLS_MODES, "use starttls, implicit or none"),),
+    )
+    smtp_username: str | None = setting(
+        None,
+        "SMTP user name (unset: no login). Read again on every send.",
+        components=("panel",),
+    )
+    smtp_password: Secret | None = setting(
+        None,
+        "SMTP password, read again on every send (rotate it without a restart).",
+        components=("panel",),
+        secret=True,
+    )
+    smtp_password_previous: Secret | None = setting(
+        None,
+        "The SMTP password before a rotation, tried when SMTP_PASSWORD is refused.",
+        components=("panel",),
+        secret=True,
+    )
+    smtp_from: str | None = setting(
+        None,
+        "Sender address of compliance mails (e.g. VectoBeat <privacy@example.com>).",
+        components=("panel",),
+    )
+    smtp_timeout: float = setting(
+        15.0,
+        "Seconds an SMTP connection or command may take before the send fails.",
+        components=("panel",),
+        kind="float",
+    )
+    compliance_attachment_max_bytes: int = setting(
+        5_000_000,
+        "Largest compliance export mailed as an attachment; larger ones are sent as a link.",
+        components=("panel",),
+        kind="int",
+        checks=(rules.at_least(1, "use a positive number of bytes"),),
+    )
+    compliance_link_ttl: float = setting(
+        259_200.0,
+        "Seconds a compliance export's download link stays valid.",
+        components=("panel",),
+        kind="float",
+    )
+    compliance_dir: str = setting(
+        "./compliance-exports",
+        "Directory of the encrypted compliance exports (shared by every panel replica).",
+        components=("panel",),
     )
     plans_file: str | None = setting(
         None,

@@ -348,6 +348,18 @@ class SqlRepository:
         """Whether ``other`` is a SQL repository on this very database (one transaction fits)."""
         return isinstance(other, SqlRepository) and other._db is self._db
 
+    async def _erase(self, guild: int, *tables: Table) -> int:
+        """Delete every row of ``guild`` from ``tables`` in one transaction; rows deleted."""
+
+        async def work(conn: AsyncConnection) -> int:
+            total = 0
+            for table in tables:
+                result = await conn.execute(table.delete().where(table.c.guild_id == guild))
+                total += max(0, result.rowcount or 0)
+            return total
+
+        return await self._db.run(work, idempotent=True)
+
     async def _insert(self, table: Table, values: dict[str, Any]) -> int:
         """Insert one row of ``table``; the autoincrement id it got."""
 
