@@ -25,7 +25,6 @@ from vectobeat_adapters.care_desk import CareDesk
 from vectobeat_adapters.config import AppConfig, node_specs
 from vectobeat_adapters.dependency_watch import DependencyWatch
 from vectobeat_adapters.lavalink.cluster import LavalinkCluster
-from vectobeat_adapters.lavalink.model import LavalinkEvent, PlayerMoved
 from vectobeat_adapters.lavalink.sessions import SESSION_FILE, SessionFile
 from vectobeat_adapters.logging_setup import bound_context
 from vectobeat_adapters.queue_journal import JOURNAL_FILE, QueueJournal
@@ -67,6 +66,7 @@ from vectobeat_core.errors import (
 )
 from vectobeat_core.health import NodeStatus
 from vectobeat_core.ids import GuildId, NodeName
+from vectobeat_core.lavalink import LavalinkEvent, PlayerMoved
 from vectobeat_core.regions import Region
 from vectobeat_core.shards import shard_of
 
