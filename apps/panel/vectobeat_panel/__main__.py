@@ -16,10 +16,10 @@ def main() -> None:
     try:
         config = load_config()
         configure_logging(level=config.log_level, log_format=config.log_format, process="panel")
+        app = create_app(config)
     except ConfigError as exc:
         sys.stderr.write(f"vectobeat-panel: {exc}\n")
         raise SystemExit(2) from None
-    app = create_app(config)
     uvicorn.run(
         app,
         host=config.panel_host,
