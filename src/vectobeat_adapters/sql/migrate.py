@@ -1,7 +1,8 @@
 """Schema migrations applied by code (Alembic, programmatically; no alembic.ini at runtime).
 
 ``await upgrade_database(url)`` brings any of the three backends to the newest revision and returns
-it; running it again is a no-op. ``await current_revision(url)`` says where a database stands
+it; running it again is a no-op, and concurrent starters take turns
+(``vectobeat_adapters.sql.migration_lock``). ``await current_revision(url)`` says where a database stands
 (``None``: never migrated). The ops CLI's ``vectobeat-ops db upgrade`` calls the former.
 """
 
@@ -15,6 +16,7 @@ from sqlalchemy.engine import URL, Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from vectobeat_adapters.sql.engine import Database, open_database, sqlite_file
+from vectobeat_adapters.sql.migration_lock import migration_lock
 
 __all__ = [
     "SCRIPT_LOCATION",
@@ -55,12 +57,14 @@ def _current(connection: Connection) -> str | None:
 
 
 async def upgrade(db: Database) -> str:
-    """Migrate an open database to the head revision (without the request timeout); returns it."""
+    """Migrate an open database to the head revision (without the request timeout) under the
+    migration lock (several starters: one migrates, the others find it done); returns it."""
 
     async def work(conn: AsyncConnection) -> str:
         await db.set_statement_limit(conn, lifted=True)
-        await conn.run_sync(_upgrade)
-        revision = await conn.run_sync(_current)
+        async with migration_lock(db, conn):
+            await conn.run_sync(_upgrade)
+            revision = await conn.run_sync(_current)
         await db.set_statement_limit(conn, lifted=False)
         return revision or ""
 
