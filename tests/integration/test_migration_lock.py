@@ -34,11 +34,10 @@ async def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIter
 
 
 async def version_rows(url: str) -> int:
-    async with open_database(url) as db:
-        async with db.engine.connect() as conn:
-            return int(
-                (await conn.execute(text("SELECT COUNT(*) FROM vb_alembic_version"))).scalar_one()
-            )
+    async with open_database(url) as db, db.engine.connect() as conn:
+        return int(
+            (await conn.execute(text("SELECT COUNT(*) FROM vb_alembic_version"))).scalar_one()
+        )
 
 
 async def test_concurrent_starters_migrate_once_and_all_reach_head(fresh_url: str) -> None:

@@ -148,7 +148,10 @@ def session_key(config: AppConfig) -> str:
     """The key that signs session cookies: ``SESSION_SECRET``. Only the sandbox (no
     ``DISCORD_TOKEN``) may fall back to a per-process random key; in production every replica
     must sign with the same key, so a missing or short secret is a ``ConfigError`` at start."""
-    if config.session_secret is not None and len(config.session_secret.reveal()) >= SESSION_SECRET_MIN:
+    if (
+        config.session_secret is not None
+        and len(config.session_secret.reveal()) >= SESSION_SECRET_MIN
+    ):
         return config.session_secret.reveal()
     if config.discord_token is not None:
         raise ConfigError(
