@@ -1,6 +1,7 @@
 """``VectoBeatBot``: the discord.py `AutoShardedBot` that receives its services in the constructor.
 
-Cogs (one per feature) are added in `setup_hook`, which also syncs the slash commands.
+Cogs (one per feature) are added in `setup_hook`, which also syncs the slash commands (one process
+at a time, only when the tree changed: `vectobeat_bot.command_sync`).
 `VectoBeatTree.on_error` is the ONE place errors become clear ephemeral messages; commands that
 may take longer than Discord's 3 seconds defer first (`reply` answers either way).
 
@@ -14,6 +15,7 @@ import contextlib
 import gc
 import logging
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -21,11 +23,13 @@ import attrs
 
 from vectobeat_adapters.care_desk import CareDesk
 from vectobeat_adapters.config import AppConfig
+from vectobeat_adapters.file_command_sync import FileCommandSync
 from vectobeat_adapters.lavalink.cluster import LavalinkCluster
 from vectobeat_adapters.logging_setup import bind_log_context
 from vectobeat_adapters.services import Services
 from vectobeat_bot.bridge_client import BridgeClient
 from vectobeat_bot.bridge_events import BridgeEvents
+from vectobeat_bot.command_sync import sync_command_tree
 from vectobeat_bot.dependency_board import DependencyBoard
 from vectobeat_bot.discord_compat import DiscordWebSocket, app_commands, commands, discord
 from vectobeat_bot.heartbeat import Heartbeat
@@ -87,6 +91,8 @@ class BotDeps:
     """Concierge, success pod and contacts (``None``: the cogs say it is not available)."""
     bridge: BridgeClient | None = None
     """The panel bridge client (``None``: no panel configured)."""
+    instance: str = "bot"
+    """This process's name (``host:pid``): its shard leases and the command sync lock."""
 
 
 async def reply(
@@ -298,7 +304,10 @@ class VectoBeatBot(commands.AutoShardedBot):
 
         for factory in all_cogs():
             await self.add_cog(factory(self))
-        await self.tree.sync()
+        record = self.deps.services.command_sync or FileCommandSync(
+            Path(self.deps.config.bot_data_dir)
+        )
+        await sync_command_tree(self.tree, record, self.deps.instance)
 
     async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
         """Discord asks for 5 s between IDENTIFYs; a self-hosted or test gateway may not."""
