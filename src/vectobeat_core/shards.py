@@ -32,14 +32,19 @@ __all__ = [
     "is_stale",
     "lease_state",
     "mermaid_lease_diagram",
+    "must_surrender",
     "plan_claim",
     "plan_promotion",
     "plan_release",
     "plan_renew",
     "promotion_rank",
+    "renewal_heartbeat",
     "shard_of",
     "shard_status",
 ]
+
+SURRENDER_SHARE = 0.5
+"""Share of ``stale_after`` a shard's gateway connection may be silent before its holder stops it."""
 
 
 class LeaseState(StrEnum):
@@ -203,6 +208,21 @@ def plan_release(lease: Lease | None, holder: str, epoch: int) -> bool:
         return False
     state = lease_state(lease, 0.0, math.inf, holder=holder, epoch=epoch)
     return (state, LeaseEvent.RELEASE) in LEASE_TRANSITIONS
+
+
+def renewal_heartbeat(now: float, alive_at: float | None) -> float:
+    """The heartbeat a holder writes: when its shard's gateway connection was last known alive
+    (``None``: alive now, e.g. still connecting), never later than ``now``. A stalled connection
+    so stops refreshing its lease even while the process runs, and a spare takes it over."""
+    return now if alive_at is None else min(now, alive_at)
+
+
+def must_surrender(now: float, alive_at: float | None, stale_after: float) -> bool:
+    """Whether the holder must stop its shard: silent for ``SURRENDER_SHARE`` of ``stale_after``,
+    so its gateway session is closed well before a spare may claim the lease (at ``stale_after``)
+    and the shard never has two sessions."""
+    check_stale_after(stale_after)
+    return alive_at is not None and now - alive_at >= stale_after * SURRENDER_SHARE
 
 
 def promotion_rank(spare: str, shard_id: ShardId) -> int:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,6 +38,7 @@ from vectobeat_bot.nowplaying import NowPlayingBoard
 from vectobeat_bot.player_service import PlayerService
 from vectobeat_bot.region_notices import RegionNotices
 from vectobeat_bot.settings_sync import SettingsSync
+from vectobeat_bot.shard_liveness import ShardLiveness
 from vectobeat_bot.status_server import BotMetrics
 from vectobeat_core.errors import InvalidInput, StorageUnavailable, VectoBeatError
 from vectobeat_core.ids import GuildId, RoleId, UserId
@@ -249,6 +251,7 @@ class VectoBeatBot(commands.AutoShardedBot):
         self._connecting = anyio.Event()
         self._shard_ready: dict[int, anyio.Event] = {}
         self._stopped: set[int] = set()
+        self.liveness = ShardLiveness(self, time.time)
 
     async def launch_shards(self) -> None:
         """Launch every shard, or none with leases (``shard_ids=[]``): see `start_shards`."""
@@ -264,9 +267,9 @@ class VectoBeatBot(commands.AutoShardedBot):
         if self.shard_ids is None:
             raise InvalidInput("start_shards needs a bot started with shard_ids=[] (leases).")
         await self._connecting.wait()
+        fresh = [s for s in shard_ids if s not in self.shard_ids or s in self._stopped]
         self._stopped.difference_update(shard_ids)
-        fresh = [s for s in shard_ids if s not in self.shard_ids]
-        self.shard_ids.extend(fresh)
+        self.shard_ids.extend(s for s in fresh if s not in self.shard_ids)
         self.shard_ids.sort()
         self._connection.shard_ids = list(self.shard_ids)
         for shard_id in fresh:
@@ -278,8 +281,9 @@ class VectoBeatBot(commands.AutoShardedBot):
                 await self._shard_ready[shard_id].wait()
 
     async def stop_shard(self, shard_id: int) -> None:
-        """Close one shard's gateway connection for good (its lease was lost)."""
+        """Close one shard's gateway connection for good (its lease was lost or surrendered)."""
         self._stopped.add(shard_id)
+        self.liveness.forget(shard_id)
         info = self.get_shard(shard_id)
         if info is not None:
             await info.disconnect()
@@ -288,6 +292,8 @@ class VectoBeatBot(commands.AutoShardedBot):
                 guild.voice_client.cleanup()
 
     async def on_shard_ready(self, shard_id: int) -> None:
+        if shard_id not in self._stopped:
+            self.liveness.connected(shard_id)
         event = self._shard_ready.get(shard_id)
         if event is not None:
             event.set()
@@ -295,6 +301,8 @@ class VectoBeatBot(commands.AutoShardedBot):
     async def on_shard_connect(self, shard_id: int) -> None:
         if shard_id in self._stopped:  # a reconnect already under way when it was stopped
             await self.stop_shard(shard_id)
+        else:
+            self.liveness.connected(shard_id)
 
     async def on_shard_resumed(self, shard_id: int) -> None:
         await self.on_shard_connect(shard_id)

@@ -1,0 +1,63 @@
+"""When each shard's gateway connection was last alive, for its lease renewals.
+
+discord.py's keep-alive handler records (monotonic) when it last sent a heartbeat, got an ACK and
+received any frame. A connection whose latest heartbeat is answered is alive now; one with a
+heartbeat outstanding was last alive at the later of that send and the last frame received (a
+normal ACK round trip stays far below ``SHARD_STALE_AFTER``). A shard that never connected yet is
+still being started (``None``: alive); one between connections keeps the last time it was alive.
+The attributes read are private to discord.py, so each is read defensively: a missing one counts as
+alive, never as a stall.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from vectobeat_bot.discord_compat import discord
+from vectobeat_core.ids import ShardId
+
+__all__ = ["ShardLiveness"]
+
+
+class ShardLiveness:
+    """``alive_at(shard)`` in ``now()``'s time (see the module docstring)."""
+
+    def __init__(self, client: discord.AutoShardedClient, now: Callable[[], float]) -> None:
+        self._client = client
+        self._now = now
+        self._last: dict[int, float] = {}
+
+    def connected(self, shard_id: int) -> None:
+        """The shard (re)connected: track it from now on."""
+        self._last[shard_id] = self._now()
+
+    def forget(self, shard_id: int) -> None:
+        """The shard was stopped here."""
+        self._last.pop(shard_id, None)
+
+    def alive_at(self, shard_id: ShardId) -> float | None:
+        if shard_id not in self._last:
+            return None  # still starting: the first connection is under way
+        now = self._now()
+        keep_alive = self._keep_alive(shard_id)
+        if keep_alive is None:
+            return self._last[shard_id]  # between connections
+        sent, acked, received = (
+            getattr(keep_alive, name, None) for name in ("_last_send", "_last_ack", "_last_recv")
+        )
+        if not (isinstance(sent, float) and isinstance(acked, float)):
+            return None
+        silent_since = max(sent, received) if isinstance(received, float) else sent
+        outstanding = acked < sent
+        alive = now - max(0.0, time.perf_counter() - silent_since) if outstanding else now
+        self._last[shard_id] = alive
+        return alive
+
+    def _keep_alive(self, shard_id: int) -> object | None:
+        info = self._client.get_shard(shard_id)
+        parent = getattr(info, "_parent", None)
+        ws = getattr(parent, "ws", None)
+        if ws is None or not getattr(ws, "open", False):
+            return None
+        return getattr(ws, "_keep_alive", None)
