@@ -68,9 +68,9 @@ def live_players(w: BotWorld, guild: E2EGuild) -> list[str]:
         for player in engine.all_players():
             snap = player.snapshot()
             session = engine.sessions.get(snap.session_id)
-            if snap.guild_id == guild.id and snap.track is not None:
-                if session is not None and not session.paused:
-                    found.append(snap.session_id)
+            playing = snap.guild_id == guild.id and snap.track is not None
+            if playing and session is not None and not session.paused:
+                found.append(snap.session_id)
     return found
 
 
@@ -118,7 +118,7 @@ async def test_three_processes_and_a_spare_survive_a_stalled_shard_and_a_killed_
                 await w.voice(guild, guild.member)
                 answer = await w.run(guild, guild.member, "play", {"query": "Alpha Song"}, 30)
                 assert not answer.ephemeral, answer.content
-            for shard, guild in guilds.items():
+            for guild in guilds.values():
                 await w.wait_player(guild, "Alpha Song", 30)
 
             async def all_stored() -> bool:

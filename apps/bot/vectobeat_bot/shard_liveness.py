@@ -2,8 +2,9 @@
 
 discord.py's keep-alive handler records (monotonic) when it last sent a heartbeat, got an ACK and
 received any frame. A connection whose latest heartbeat is answered is alive now; one with a
-heartbeat outstanding was last alive at the later of that send and the last frame received (a
-normal ACK round trip stays far below ``SHARD_STALE_AFTER``). A shard that never connected yet is
+heartbeat outstanding was last alive at the later of the first unanswered heartbeat (one interval
+after the last ACK) and the last frame received (a normal ACK round trip stays far below
+``SHARD_STALE_AFTER``). A stall so shows within one heartbeat interval. A shard that never connected yet is
 still being started (``None``: alive); one between connections keeps the last time it was alive.
 The attributes read are private to discord.py, so each is read defensively: a missing one counts as
 alive, never as a stall.
@@ -43,14 +44,20 @@ class ShardLiveness:
         keep_alive = self._keep_alive(shard_id)
         if keep_alive is None:
             return self._last[shard_id]  # between connections
-        sent, acked, received = (
-            getattr(keep_alive, name, None) for name in ("_last_send", "_last_ack", "_last_recv")
+        sent, acked, received, interval = (
+            getattr(keep_alive, name, None)
+            for name in ("_last_send", "_last_ack", "_last_recv", "interval")
         )
         if not (isinstance(sent, float) and isinstance(acked, float)):
             return None
-        silent_since = max(sent, received) if isinstance(received, float) else sent
-        outstanding = acked < sent
-        alive = now - max(0.0, time.perf_counter() - silent_since) if outstanding else now
+        if acked >= sent:
+            alive = now  # the latest heartbeat was answered
+        else:
+            # heartbeats go out every interval: the first unanswered one left one interval after
+            # the last ACK (discord.py keeps only the latest send)
+            first_unanswered = min(sent, acked + interval) if isinstance(interval, float) else acked
+            last_sign = max(first_unanswered, received if isinstance(received, float) else 0.0)
+            alive = now - max(0.0, time.perf_counter() - last_sign)
         self._last[shard_id] = alive
         return alive
 
