@@ -23,6 +23,7 @@ from vectobeat_core.regions import Region
 
 __all__ = [
     "LEASE_TRANSITIONS",
+    "SURRENDER_SHARE",
     "Lease",
     "LeaseEvent",
     "LeaseState",
