@@ -133,11 +133,9 @@ class Gateway:
 
     def _note_overlap(self, shard_id: int, new: GatewaySession, how: str) -> None:
         current = self.by_shard.get(shard_id)
-        if current is not None and current is not new and current.ws is not None:
-            if not current.ws.closed:
-                self.overlaps.append(
-                    ShardOverlap(shard_id, current.session_id, new.session_id, how)
-                )
+        if current is None or current is new or current.ws is None or current.ws.closed:
+            return
+        self.overlaps.append(ShardOverlap(shard_id, current.session_id, new.session_id, how))
 
     def _ack_later(
         self, ws: web.WebSocketResponse, compressor: Any, session: GatewaySession | None
