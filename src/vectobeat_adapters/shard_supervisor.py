@@ -12,7 +12,8 @@ shard is surrendered: no longer renewed and stopped through ``on_fenced`` before
 it, so it never has two gateway sessions; a keeper re-claims it itself only if no spare took it
 within ``RECLAIM_AFTER_STALE * stale_after``.
 
-A hot spare lists the leases every ``check_every`` seconds, lets ``plan_promotion`` pick a stale shard
+A hot spare lists the leases every ``check_every`` seconds (and again right when the next one would
+go stale, ``vectobeat_core.shards.next_stale_at``), lets ``plan_promotion`` pick a stale shard
 of its region and claims it through the store, whose atomic claim is the arbiter between racing
 spares (the loser gets ``None``). The winner writes a ``shard_failover`` audit event, counts it in
 ``promotions_total``, renews the lease from then on, and calls ``on_promote(shard_id, epoch)`` so the
@@ -40,7 +41,13 @@ from vectobeat_core.errors import ConfigError, StaleVersion, VectoBeatError
 from vectobeat_core.ids import ShardId
 from vectobeat_core.ports import AuditLog, Clock, LeaseStore
 from vectobeat_core.regions import Region
-from vectobeat_core.shards import Lease, must_surrender, plan_promotion, renewal_heartbeat
+from vectobeat_core.shards import (
+    Lease,
+    must_surrender,
+    next_stale_at,
+    plan_promotion,
+    renewal_heartbeat,
+)
 
 __all__ = ["HotSpare", "Liveness", "OnPromote", "OnShard", "ShardLeaseKeeper"]
 
@@ -59,6 +66,8 @@ Liveness = Callable[[ShardId], float | None]
 """When a held shard's gateway connection was last known alive (clock time; ``None``: now)."""
 
 _AUDIT_ATTEMPTS = 3
+_STALE_MARGIN = 0.01
+"""Seconds after a lease's stale moment a spare looks again (clock granularity)."""
 
 
 def _check_timing(stale_after: float, interval: float, name: str) -> None:
@@ -368,6 +377,7 @@ class HotSpare:
         self._renewer = _Renewer(
             store, spare_id, clock, self._renew_errors, on_fenced, stale_after, liveness
         )
+        self._next_stale: float | None = None
 
     @property
     def held(self) -> Mapping[ShardId, Lease]:
@@ -395,13 +405,29 @@ class HotSpare:
     async def run(
         self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
     ) -> None:
-        """Check for stale shards every ``check_every`` seconds and renew promoted ones."""
+        """Check for stale shards every ``check_every`` seconds, and again right when the next
+        lease would go stale (a stalled shard is taken within moments of ``stale_after``);
+        renew promoted ones."""
         async with anyio.create_task_group() as tg:
             tg.start_soon(self._renew_loop, tg)
             task_status.started()
             while True:
                 await self.check_once(tg)
-                await anyio.sleep(self._errors.delay(self.check_every))
+                delay = self._errors.delay(self.check_every)
+                until = self._until_next_stale()
+                if until is not None and not self._errors.streak:
+                    delay = min(delay, until)
+                await anyio.sleep(delay)
+
+    def _until_next_stale(self) -> float | None:
+        """Seconds until the next lease this spare could take goes stale; ``None`` when none
+        will (none listed, or this spare is full), or one already is (left to the regular
+        check: another spare may be taking it)."""
+        full = self.max_shards is not None and len(self._renewer.held) >= self.max_shards
+        if self._next_stale is None or full:
+            return None
+        until = self._next_stale - self._clock.now()
+        return until + _STALE_MARGIN if until > 0 else None
 
     async def check_once(self, tg: anyio.abc.TaskGroup | None = None) -> list[Lease]:
         """One watch round: promote every stale shard of the region this spare wins; return them.
@@ -414,6 +440,7 @@ class HotSpare:
         except Exception as exc:  # reported and retried
             self._errors.report("listing shard leases", exc)
             return []
+        self._next_stale = next_stale_at(leases, self.spare_id, self.region, self.stale_after)
         won: list[Lease] = []
         clean = True
         while self.max_shards is None or len(self._renewer.held) < self.max_shards:

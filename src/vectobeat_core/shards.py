@@ -34,6 +34,7 @@ __all__ = [
     "lease_state",
     "mermaid_lease_diagram",
     "must_surrender",
+    "next_stale_at",
     "plan_claim",
     "plan_promotion",
     "plan_release",
@@ -270,6 +271,20 @@ def plan_promotion(
         stale_for_seconds=now - chosen.heartbeat_at,
         lease=new_lease,
     )
+
+
+def next_stale_at(
+    leases: Sequence[Lease], spare: str, region: Region, stale_after: float
+) -> float | None:
+    """When the first lease of ``region`` another process holds goes stale if not renewed
+    (``None``: there is none): a spare checks again then, not only at its regular interval."""
+    check_stale_after(stale_after)
+    times = [
+        lease.heartbeat_at + stale_after
+        for lease in leases
+        if lease.region == region and lease.owner != spare
+    ]
+    return min(times, default=None)
 
 
 def mermaid_lease_diagram() -> str:

@@ -24,6 +24,7 @@ from vectobeat_core.shards import (
     lease_state,
     mermaid_lease_diagram,
     must_surrender,
+    next_stale_at,
     plan_claim,
     plan_promotion,
     plan_release,
@@ -372,3 +373,15 @@ def test_a_connection_alive_now_is_never_surrendered() -> None:
     assert renewal_heartbeat(100.0, 150.0) == 100.0  # never a heartbeat from the future
     with pytest.raises(InvalidInput):
         must_surrender(1.0, 0.0, 0.0)
+
+
+def test_a_spare_looks_again_when_the_first_other_lease_would_go_stale() -> None:
+    held = [
+        Lease(S0, "bot-a", 1, 100.0, Region.EU),
+        Lease(S1, "bot-b", 1, 90.0, Region.EU),
+        Lease(S2, "spare", 2, 50.0, Region.EU),  # its own: renewed by itself
+        Lease(ShardId(3), "bot-us", 1, 10.0, Region.US),  # another region's spares take it
+    ]
+    assert next_stale_at(held, "spare", Region.EU, STALE_AFTER) == 90.0 + STALE_AFTER
+    assert next_stale_at(held[2:3], "spare", Region.EU, STALE_AFTER) is None
+    assert next_stale_at([], "spare", Region.EU, STALE_AFTER) is None
