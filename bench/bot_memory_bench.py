@@ -6,7 +6,8 @@ and a listener in voice. Both bots connect to it, each its own process:
 
 * the floor: ``bot_bench.py --bare-bot``, a bare ``AutoShardedBot`` with two slash commands and the
   intents VectoBeat uses (guilds, voice states), no member chunking;
-* VectoBeat: ``python -m vectobeat_bot`` (SQLite, in-memory queues, no panel bridge) with two fake
+* VectoBeat: ``python -m vectobeat_bot`` (SQLite, migrated beforehand as the deployments' migrate
+  Job/service does; in-memory queues, no panel bridge) with two fake
   Lavalink nodes (a process of their own) that send each playing player's ``playerUpdate`` every
   5 s, as Lavalink does.
 
@@ -79,6 +80,7 @@ async def _play_all(fake: Any, guilds: list[Any], listeners: dict[int, int]) -> 
 async def run(guild_count: int, playing: int) -> dict[str, Any]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
+        from vectobeat_adapters.sql.migrate import upgrade_database
         from vectobeat_testkit.discord import FakeDiscord
 
     tmp = tempfile.mkdtemp(prefix="vectobeat-memory-bench-")
@@ -122,6 +124,7 @@ async def run(guild_count: int, playing: int) -> dict[str, Any]:
             "VECTOBEAT_STATUS_PORT": "0",
             "VECTOBEAT_LOG_LEVEL": "WARNING",
         }
+        await upgrade_database(bot_env["VECTOBEAT_DATABASE_URL"])  # the migrate Job's part
         bare, _ = await _start(
             [sys.executable, BOT_BENCH, "--bare-bot"], floor_env, "bare-bot ready", tmp
         )

@@ -15,7 +15,12 @@ from tests.conftest import service_url
 from tests.sql_support import private_database
 
 from vectobeat_adapters.sql.engine import open_database
-from vectobeat_adapters.sql.migrate import current_revision, head_revision, upgrade_database
+from vectobeat_adapters.sql.migrate import (
+    current_revision,
+    head_revision,
+    packaged_head,
+    upgrade_database,
+)
 from vectobeat_adapters.sql.migration_lock import migration_lock
 from vectobeat_core.errors import StorageUnavailable
 
@@ -100,3 +105,13 @@ async def test_a_lock_held_too_long_is_a_clear_error(fresh_url: str) -> None:
             with pytest.raises(StorageUnavailable, match="another process has been migrating"):
                 await waiter_db.run(wait_briefly, bounded=False)
             release.set()
+
+
+def test_the_packaged_head_is_alembics_head() -> None:
+    assert packaged_head() == head_revision()
+
+
+async def test_a_database_at_head_is_not_migrated_again(fresh_url: str) -> None:
+    await upgrade_database(fresh_url)
+    assert await upgrade_database(fresh_url) == head_revision()
+    assert await version_rows(fresh_url) == 1
