@@ -19,8 +19,6 @@ import hashlib
 import os
 
 import attrs
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from vectobeat_core.errors import ConfigError, InvalidInput
 
@@ -106,6 +104,8 @@ class Keyring:
                 "ENCRYPTION_KEYS is not set: refusing to store a sensitive value "
                 f"({context.split(':', 1)[0]}) without encryption"
             )
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # noqa: PLC0415 - on use
+
         nonce = os.urandom(_NONCE_BYTES)
         sealed = AESGCM(self._keys[self.primary]).encrypt(
             nonce, plaintext.encode("utf-8"), context.encode("utf-8")
@@ -134,6 +134,9 @@ class Keyring:
             raise CiphertextError(f"stored value for {context} is corrupted (not base64)") from None
         if len(blob) <= _NONCE_BYTES:
             raise CiphertextError(f"stored value for {context} is corrupted (truncated)")
+        from cryptography.exceptions import InvalidTag  # noqa: PLC0415 - loaded on first use
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # noqa: PLC0415
+
         try:
             plain = AESGCM(key).decrypt(
                 blob[:_NONCE_BYTES], blob[_NONCE_BYTES:], context.encode("utf-8")
