@@ -32,7 +32,13 @@ from vectobeat_bot.bridge_client import BridgeClient
 from vectobeat_bot.bridge_events import BridgeEvents
 from vectobeat_bot.command_sync import sync_command_tree
 from vectobeat_bot.dependency_board import DependencyBoard
-from vectobeat_bot.discord_compat import DiscordWebSocket, app_commands, commands, discord
+from vectobeat_bot.discord_compat import (
+    DiscordWebSocket,
+    app_commands,
+    commands,
+    discord,
+    gate_gateway_sessions,
+)
 from vectobeat_bot.heartbeat import Heartbeat
 from vectobeat_bot.nowplaying import NowPlayingBoard
 from vectobeat_bot.player_service import PlayerService
@@ -59,6 +65,7 @@ if TYPE_CHECKING:
     from vectobeat_bot.automation import AutomationEngine
 
 _log = logging.getLogger("vectobeat.bot")
+gate_gateway_sessions()
 
 
 @attrs.define(eq=False)
@@ -252,6 +259,8 @@ class VectoBeatBot(commands.AutoShardedBot):
         self._shard_ready: dict[int, anyio.Event] = {}
         self._stopped: set[int] = set()
         self.liveness = ShardLiveness(self, time.time)
+        self.connect_check: Callable[[int], bool] | None = None
+        """With shard leases: whether a shard may open a gateway session now."""
 
     async def launch_shards(self) -> None:
         """Launch every shard, or none with leases (``shard_ids=[]``): see `start_shards`."""
@@ -290,6 +299,16 @@ class VectoBeatBot(commands.AutoShardedBot):
         for guild in self.guilds:
             if guild.shard_id == shard_id and guild.voice_client is not None:
                 guild.voice_client.cleanup()
+
+    def gateway_gate(self, shard_id: int) -> bool:
+        """Whether ``shard_id`` may IDENTIFY or RESUME now (see `gate_gateway_sessions`):
+        not once stopped here, nor when its lease check says it was given up."""
+        allowed = shard_id not in self._stopped and (
+            self.connect_check is None or self.connect_check(shard_id)
+        )
+        if not allowed:
+            _log.warning("shard_session_refused shard=%s: this process gave the shard up", shard_id)
+        return allowed
 
     async def on_shard_ready(self, shard_id: int) -> None:
         if shard_id not in self._stopped:

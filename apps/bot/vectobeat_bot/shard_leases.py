@@ -4,7 +4,9 @@ With ``SHARD_IDS`` the process claims those shards' leases, connects only the on
 later the ones it claims once free) and renews them with the time each shard's gateway connection
 was last alive (`vectobeat_bot.shard_liveness.ShardLiveness`); fenced from one (a spare took it
 over), or its connection stalled (surrendered before a spare may take it), it closes that shard and
-lets go of its guilds' players without touching their snapshots. With
+lets go of its guilds' players without touching their snapshots. A shard silent past the surrender
+point is not resumed either (`VectoBeatBot.gateway_gate`): a process that was frozen gives its
+shards up instead of resuming sessions a spare has replaced. With
 ``SHARD_SPARE`` it starts with no shard, and when it takes over a stale shard of its ``REGION`` (at
 most ``SHARD_SPARE_MAX`` of them) it
 connects it, restores its guilds' players from the queue snapshots and counts the promotion
@@ -24,6 +26,7 @@ from vectobeat_bot.bot import VectoBeatBot
 from vectobeat_core.ids import GuildId, ShardId
 from vectobeat_core.ports import AuditLog, Clock, LeaseStore
 from vectobeat_core.regions import Region
+from vectobeat_core.shards import must_surrender
 
 __all__ = ["ShardLeases", "lease_shard_ids"]
 
@@ -55,6 +58,9 @@ class ShardLeases:
         bot.deps.active_shards = self.active
         bot.deps.standby = spare
         every = stale_after / RENEWS_PER_STALE
+        bot.connect_check = lambda shard: (
+            not must_surrender(clock.now(), bot.liveness.alive_at(ShardId(shard)), stale_after)
+        )
         self.keeper: ShardLeaseKeeper | None = None
         self.spare: HotSpare | None = None
         if shard_ids:

@@ -4,7 +4,9 @@ discord.py's keep-alive handler records (monotonic) when it last sent a heartbea
 received any frame. A connection whose latest heartbeat is answered is alive now; one with a
 heartbeat outstanding was last alive at the later of the first unanswered heartbeat (one interval
 after the last ACK) and the last frame received (a normal ACK round trip stays far below
-``SHARD_STALE_AFTER``). A stall so shows within one heartbeat interval. A shard that never connected yet is
+``SHARD_STALE_AFTER``). A stall so shows within one heartbeat interval. A connection that sent no
+heartbeat for two intervals belonged to a frozen process: it counts as alive only when last heard
+from, so the process gives its shards up when it runs again instead of resuming them. A shard that never connected yet is
 still being started (``None``: alive); one between connections keeps the last time it was alive.
 The attributes read are private to discord.py, so each is read defensively: a missing one counts as
 alive, never as a stall.
@@ -18,7 +20,10 @@ from collections.abc import Callable
 from vectobeat_bot.discord_compat import discord
 from vectobeat_core.ids import ShardId
 
-__all__ = ["ShardLiveness"]
+__all__ = ["OVERDUE_INTERVALS", "ShardLiveness"]
+
+OVERDUE_INTERVALS = 2
+"""Heartbeat intervals without a heartbeat sent after which this process was not running."""
 
 
 class ShardLiveness:
@@ -50,14 +55,18 @@ class ShardLiveness:
         )
         if not (isinstance(sent, float) and isinstance(acked, float)):
             return None
+        perf = time.perf_counter()
+        heard = max(acked, received) if isinstance(received, float) else acked
         if acked >= sent:
-            alive = now  # the latest heartbeat was answered
+            # the latest heartbeat was answered; but with none sent for two intervals this
+            # process itself was not running (frozen): alive only when last heard from
+            overdue = isinstance(interval, float) and perf - sent > OVERDUE_INTERVALS * interval
+            alive = now - max(0.0, perf - heard) if overdue else now
         else:
             # heartbeats go out every interval: the first unanswered one left one interval after
             # the last ACK (discord.py keeps only the latest send)
             first_unanswered = min(sent, acked + interval) if isinstance(interval, float) else acked
-            last_sign = max(first_unanswered, received if isinstance(received, float) else 0.0)
-            alive = now - max(0.0, time.perf_counter() - last_sign)
+            alive = now - max(0.0, perf - max(first_unanswered, heard))
         self._last[shard_id] = alive
         return alive
 
