@@ -54,6 +54,7 @@ from vectobeat_core.plans import PlanCatalogue, default_catalogue, parse_plan_ma
 from vectobeat_core.ports import (
     AuditLog,
     Clock,
+    CommandSyncRecord,
     ComplianceStore,
     ConciergeStore,
     ContactStore,
@@ -156,6 +157,8 @@ class Services:
     redis_configured: bool
     watches: Mapping[str, DependencyWatch] = attrs.field(factory=dict)
     """The `DependencyWatch` of each store opened in degraded mode (``redis``, ``sql``)."""
+    command_sync: CommandSyncRecord | None = None
+    """The shared slash-command sync record (Redis); ``None``: the bot keeps it in a file."""
     queues_in_process: bool = False
     """The queue store is this process's memory (`memory_services`): nothing outlives the
     process, so the bot keeps no local journal for it."""
@@ -268,9 +271,11 @@ async def open_services(
         leases: LeaseStore
         channel: SettingsChannel
         redis: tuple[RedisConnection, RedisKeys] | None = None
+        command_sync: CommandSyncRecord | None = None
         if config.redis_url:
             # redis is an optional extra: imported only when REDIS_URL asks for it
             from vectobeat_adapters.redis import RedisKeys, RedisSettings, open_redis  # noqa: PLC0415
+            from vectobeat_adapters.redis.command_sync import RedisCommandSync  # noqa: PLC0415
             from vectobeat_adapters.redis.health_store import RedisHealthStore  # noqa: PLC0415
             from vectobeat_adapters.redis.leases import RedisLeaseStore  # noqa: PLC0415
             from vectobeat_adapters.redis.queue_store import RedisQueueStore  # noqa: PLC0415
@@ -291,6 +296,7 @@ async def open_services(
             telemetry = RedisTelemetryCache(conn, keys)
             leases = RedisLeaseStore(conn, keys)
             channel = RedisSettingsChannel(conn, keys)
+            command_sync = RedisCommandSync(conn, keys)
         else:
             queues = sql.queues
             health = MemoryHealthStore(wall)
@@ -311,6 +317,7 @@ async def open_services(
             health=health,
             telemetry=telemetry,
             leases=leases,
+            command_sync=command_sync,
             settings_channel=channel,
             webhook_log=sql.webhook_log,
             catalogue=catalogue,

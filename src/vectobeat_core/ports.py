@@ -50,6 +50,7 @@ __all__ = [
     "AlarmSink",
     "AuditLog",
     "Clock",
+    "CommandSyncRecord",
     "ComplianceStore",
     "ConciergeStore",
     "ContactStore",
@@ -437,6 +438,24 @@ class LeaseStore(Protocol):
     async def all(self) -> list[Lease]: ...
 
     async def ping(self) -> None: ...
+
+
+class CommandSyncRecord(Protocol):
+    """Which slash-command tree was last synced, and a lock so one process syncs at a time."""
+
+    async def try_lock(self, owner: str, ttl: float) -> bool:
+        """Take the sync lock for ``ttl`` seconds; False while another process holds it."""
+        ...
+
+    async def unlock(self, owner: str) -> None:
+        """Give the lock back if ``owner`` still holds it."""
+        ...
+
+    async def synced_digest(self) -> str | None:
+        """The digest of the tree last synced (``None``: never)."""
+        ...
+
+    async def record(self, digest: str) -> None: ...
 
 
 @attrs.frozen

@@ -282,6 +282,7 @@ async def run_bot(config: AppConfig) -> None:
             fast_identify=custom_gateway,
             care=care,
             bridge=bridge,
+            instance=f"{socket.gethostname()}:{os.getpid()}",
         )
         bot = VectoBeatBot(
             deps,
@@ -319,7 +320,7 @@ async def run_bot(config: AppConfig) -> None:
             watches[queue_store].on_recovered(queue_store_back)
         if "panel_bridge" in watches:
             watches["panel_bridge"].on_recovered(settings.resync_last_known)
-        owner = f"{socket.gethostname()}:{os.getpid()}"
+        owner = deps.instance
         leases = None
         if lease_ids is not None:
             leases = ShardLeases(

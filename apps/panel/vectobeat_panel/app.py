@@ -54,7 +54,7 @@ from vectobeat_panel.tokens import token_routes
 from vectobeat_panel.webhook_pages import webhook_routes
 from vectobeat_panel.wording import install_filters
 
-__all__ = ["build_routes", "create_app"]
+__all__ = ["build_routes", "create_app", "session_key"]
 
 log = logging.getLogger("vectobeat.panel")
 
@@ -161,6 +161,27 @@ def _share_rate_limits(limiter: RateLimiter, services: Services) -> None:
     limiter.share(rate_limit_storage(*services.redis))
 
 
+SESSION_SECRET_MIN = 32
+
+
+def session_key(config: AppConfig) -> str:
+    """The key that signs session cookies: ``SESSION_SECRET``. Only the sandbox (no
+    ``DISCORD_TOKEN``) may fall back to a per-process random key; in production every replica
+    must sign with the same key, so a missing or short secret is a ``ConfigError`` at start."""
+    if (
+        config.session_secret is not None
+        and len(config.session_secret.reveal()) >= SESSION_SECRET_MIN
+    ):
+        return config.session_secret.reveal()
+    if config.discord_token is not None:
+        raise ConfigError(
+            "SESSION_SECRET is required when DISCORD_TOKEN is set (production): every panel "
+            f"replica signs sessions with it; set it to {SESSION_SECRET_MIN}+ random characters"
+        )
+    log.warning("session_secret_missing_or_short: sandbox, using a per-process random key")
+    return secrets.token_urlsafe(48)
+
+
 def create_app(
     config: AppConfig,
     services: Services | None = None,
@@ -174,11 +195,7 @@ def create_app(
     opts = options or PanelOptions()
     trusted_proxies = parse_trusted_proxies(config.trusted_proxies)
     limiter = RateLimiter(opts.rate_limits, timeout=store_timeout(config))
-    if config.session_secret is not None and len(config.session_secret.reveal()) >= 32:
-        secret = config.session_secret.reveal()
-    else:
-        log.warning("session_secret_missing_or_short: using a per-process random key")
-        secret = secrets.token_urlsafe(48)
+    secret = session_key(config)
     client_secret = config.discord_client_secret
     panel = Panel(
         config=config,

@@ -352,7 +352,10 @@ class AppConfig:
     )
     shard_stale_after: float = setting(
         30.0,
-        "Seconds without a lease renewal after which a spare takes a shard over.",
+        (
+            "Seconds a shard may go without a lease renewal, or its gateway connection without an"
+            " answer, before a spare takes it over (a stalled shard is stopped at half of it)."
+        ),
         components=("bot",),
         kind="float",
     )

@@ -69,6 +69,14 @@ class RedisKeys:
         ``<prefix>:LIMITER/<class>/<client>/...``, expiring with their window)."""
         return f"{self.namespace}vb:ratelimit"
 
+    def command_digest(self) -> str:
+        """String: the digest of the slash-command tree last synced."""
+        return f"{self.namespace}vb:commands:digest"
+
+    def command_sync_lock(self) -> str:
+        """String with a TTL: the bot process syncing the slash commands now."""
+        return f"{self.namespace}vb:commands:sync-lock"
+
     def settings_channel(self) -> str:
         return f"{self.namespace}vectobeat:settings"
 
