@@ -496,6 +496,10 @@ class WebhookDeliveryLog(Protocol):
 
     async def recent(self, guild: GuildId, limit: int = 50) -> list[WebhookDelivery]: ...
 
+    async def guilds(self) -> list[GuildId]:
+        """Every guild with logged attempts, ascending (the bot resumes outages from them)."""
+        ...
+
     async def erase_guild(self, guild: GuildId) -> int:
         """Right to erasure: remove everything stored for ``guild``; how many items went."""
         ...
