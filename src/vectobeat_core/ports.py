@@ -9,7 +9,7 @@ epoch, passed in (``now``) so the stores never read the clock themselves.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Collection, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
@@ -270,7 +270,13 @@ class ConciergeStore(Protocol):
         due_at: float,
         hours: float = 0.0,
         contact: str = "",
-    ) -> ConciergeRequest: ...
+        admit: Callable[[list[ConciergeRequest]], None] | None = None,
+    ) -> ConciergeRequest:
+        """Insert an ``open`` request. ``admit`` (the budget rule) sees the guild's requests and
+        may raise to refuse; the check and the insert are atomic per guild (SQL: after taking
+        the guild's budget lock row in the same transaction), so concurrent opens cannot both
+        pass it."""
+        ...
 
     async def get(self, request_id: int) -> ConciergeRequest | None: ...
 
