@@ -37,7 +37,7 @@ from vectobeat_core.errors import (
     VectoBeatError,
 )
 from vectobeat_core.ids import GuildId, UserId
-from vectobeat_core.records import ComplianceKind, ComplianceRequest
+from vectobeat_core.records import ComplianceKind, ComplianceRequest, ComplianceStatus
 
 __all__ = ["ComplianceDesk", "DeskOptions", "check_email"]
 
@@ -220,8 +220,11 @@ class ComplianceDesk:
         self._enqueue(request_id)
         return running
 
-    async def requests(self, guild: GuildId | None = None) -> list[ComplianceRequest]:
-        return await self.services.compliance.find(guild)
+    async def requests(
+        self, guild: GuildId | None = None, status: ComplianceStatus | None = None
+    ) -> list[ComplianceRequest]:
+        """Requests of ``guild`` (every guild's when None), in ``status`` if given, oldest first."""
+        return await self.services.compliance.find(guild, status)
 
     # ------------------------------------------------------------------ the worker
 
