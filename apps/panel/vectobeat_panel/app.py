@@ -212,7 +212,7 @@ def create_app(
                 panel.sessions = CacheSessionStore(
                     opened.telemetry, session_ttl=opts.session_ttl, login_ttl=opts.login_ttl
                 )
-            panel.compliance = compliance_desk(config, opened, secret)
+            panel.compliance = compliance_desk(config, opened, secret, panel.changes.erased)
             async with anyio.create_task_group() as tasks:
                 tasks.start_soon(panel.compliance.run)  # start-up never waits for the store
                 tasks.start_soon(_sample_nodes, panel)

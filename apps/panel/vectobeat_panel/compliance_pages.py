@@ -5,6 +5,7 @@ every guild's requests under ``/staff/compliance`` (filtered by status, kind and
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, cast
 
@@ -30,9 +31,14 @@ from vectobeat_panel.state import Panel, manager_of, panel_of, render
 __all__ = ["compliance_desk", "compliance_routes", "desk_of", "request_json"]
 
 
-def compliance_desk(config: AppConfig, services: Services, secret: str) -> ComplianceDesk:
+def compliance_desk(
+    config: AppConfig,
+    services: Services,
+    secret: str,
+    on_erased: Callable[[GuildId], None] | None = None,
+) -> ComplianceDesk:
     """The panel's desk: archives under ``COMPLIANCE_DIR``, mail by SMTP (settings re-read on
-    every send), links to ``PANEL_URL``."""
+    every send), links to ``PANEL_URL``; ``on_erased`` tells the bots of an erasure."""
     return ComplianceDesk(
         services,
         ArchiveVault(Path(config.compliance_dir), keyring_of(config)),
@@ -43,6 +49,7 @@ def compliance_desk(config: AppConfig, services: Services, secret: str) -> Compl
             attachment_max_bytes=config.compliance_attachment_max_bytes,
             link_ttl=config.compliance_link_ttl,
         ),
+        on_erased=on_erased,
     )
 
 

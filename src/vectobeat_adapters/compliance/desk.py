@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import logging
 from collections import deque
+from collections.abc import Callable
 from email.message import EmailMessage
 
 import anyio
@@ -79,8 +80,11 @@ class ComplianceDesk:
         link_base: str,
         secret: bytes,
         options: DeskOptions | None = None,
+        on_erased: Callable[[GuildId], None] | None = None,
     ) -> None:
         self.services = services
+        self.on_erased = on_erased
+        """Told a guild is being erased, before the stores are (the panel tells the bots)."""
         self.vault = vault
         self.mailer = mailer
         self.options = options or DeskOptions()
@@ -326,6 +330,8 @@ class ComplianceDesk:
 
     async def _erase(self, request: ComplianceRequest) -> str:
         mailer = self._require_mail()
+        if self.on_erased is not None:
+            self.on_erased(request.guild_id)
         erased = await erase_guild_everywhere(self.services, request.guild_id)
         for other in await self.services.compliance.find(request.guild_id):
             if other.kind == "export":
