@@ -452,11 +452,15 @@ class SettingsChange:
     ``state``, when the sender has it, is what the bridge's ``GET server-settings`` answers at
     that version (``guild_id``, ``version``, ``plan``, ``settings``): a receiver may apply it as
     is instead of reading it back. ``None``: reload.
+
+    ``erased``: the guild is being erased (a confirmed compliance deletion; ``version`` 0): a
+    receiver drops everything it keeps of the guild instead.
     """
 
     guild_id: GuildId
     version: int
     state: dict[str, JSON] | None = None
+    erased: bool = False
 
 
 @attrs.frozen

@@ -6,6 +6,7 @@ keeps playing and keeps its files."""
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -22,6 +23,7 @@ from vectobeat_adapters.mail import SmtpMailer
 from vectobeat_adapters.queue_journal import JOURNAL_FILE
 from vectobeat_core.ids import GuildId, UserId
 from vectobeat_core.plans import Tier
+from vectobeat_panel.settings_flow import announce_erasure
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow, pytest.mark.timeout(180)]
 
@@ -72,7 +74,7 @@ async def test_an_erasure_stops_the_guilds_player_and_removes_its_bot_files(
                 SmtpMailer(lambda: settings_for(port, "none")),
                 link_base=w.panel_url,
                 secret=b"e2e-secret",
-                on_erased=w.panel.changes.erased,
+                on_erased=functools.partial(announce_erasure, w.panel),
             )
             w.panel.compliance = desk
             await tasks.start(desk.run)

@@ -424,7 +424,9 @@ class SettingsSync:
         async with channel.subscribe() as events:
             await self._resync()
             async for event in events:
-                if isinstance(event, SettingsChange):
+                if isinstance(event, SettingsChange) and event.erased:
+                    await self.erase(event.guild_id)
+                elif isinstance(event, SettingsChange):
                     await self._apply_change(event)
                 else:
                     await self._resync()

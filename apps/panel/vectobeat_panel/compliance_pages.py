@@ -5,7 +5,7 @@ every guild's requests under ``/staff/compliance`` (filtered by status, kind and
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, cast
 
@@ -35,7 +35,7 @@ def compliance_desk(
     config: AppConfig,
     services: Services,
     secret: str,
-    on_erased: Callable[[GuildId], None] | None = None,
+    on_erased: Callable[[GuildId], Awaitable[None]] | None = None,
 ) -> ComplianceDesk:
     """The panel's desk: archives under ``COMPLIANCE_DIR``, mail by SMTP (settings re-read on
     every send), links to ``PANEL_URL``; ``on_erased`` tells the bots of an erasure."""

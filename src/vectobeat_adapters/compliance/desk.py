@@ -16,7 +16,7 @@ import hashlib
 import hmac
 import logging
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from email.message import EmailMessage
 
 import anyio
@@ -80,7 +80,7 @@ class ComplianceDesk:
         link_base: str,
         secret: bytes,
         options: DeskOptions | None = None,
-        on_erased: Callable[[GuildId], None] | None = None,
+        on_erased: Callable[[GuildId], Awaitable[None]] | None = None,
     ) -> None:
         self.services = services
         self.on_erased = on_erased
@@ -331,7 +331,7 @@ class ComplianceDesk:
     async def _erase(self, request: ComplianceRequest) -> str:
         mailer = self._require_mail()
         if self.on_erased is not None:
-            self.on_erased(request.guild_id)
+            await self.on_erased(request.guild_id)
         erased = await erase_guild_everywhere(self.services, request.guild_id)
         for other in await self.services.compliance.find(request.guild_id):
             if other.kind == "export":
