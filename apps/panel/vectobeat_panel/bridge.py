@@ -3,7 +3,8 @@ constant time, guards every call.
 
 * ``GET/PUT /api/bot/server-settings?guild_id=`` — read, or write with the version the edit was
   based on (409 with the current version when stale).
-* ``GET /api/bot/server-settings/changes?cursor=&timeout=`` — long poll for bots without Redis.
+* ``GET /api/bot/server-settings/changes?cursor=&timeout=`` — long poll for bots without Redis:
+  settings versions, and erasure notices (``"erased": true``) for guilds the bots must forget.
 * ``POST /api/bot/queue-sync`` — a queue snapshot for dashboards (at most 50 upcoming tracks kept).
 * ``POST /api/bot/automation-actions`` — audit/automation events.
 * ``POST /api/bot/events`` — guild join/leave and settings-applied notices.
