@@ -258,7 +258,10 @@ class PlayerService:
         return session.queue.snapshot(player, now)
 
     def changed(self, guild_id: GuildId) -> None:
-        """A mutation happened: persist (coalesced) and sync to the panel (plan-gated)."""
+        """A mutation happened: persist (coalesced) and sync to the panel (plan-gated); nothing
+        for a guild no longer served (erased or released meanwhile)."""
+        if guild_id not in self._sessions:
+            return
         held = self._mark(guild_id)
         self.queue_sync.changed(guild_id, held)
         for watcher in self._watchers:
@@ -737,7 +740,10 @@ class PlayerService:
         """Right to erasure: stop the guild's player, leave voice and forget its queue here, in
         the writer and journal, and in the queue store; nothing of it is written again unless
         the guild plays anew. Steps that fail are logged; the others still run."""
-        self.writer.forget(guild_id)
+        try:  # first: waits for a write of the guild in flight, then nothing is pending
+            await self.writer.erase(guild_id)
+        except VectoBeatError as exc:
+            _log.warning("erase_step_failed guild=%s step=journal error=%s", guild_id, exc)
         session = self._sessions.pop(guild_id, None)
 
         async def leave_voice() -> None:
@@ -747,7 +753,6 @@ class PlayerService:
         steps: list[tuple[str, Callable[[], Awaitable[object]]]] = [
             ("voice", leave_voice),
             ("player", lambda: self.cluster.destroy(guild_id)),
-            ("journal", lambda: self.writer.erase(guild_id)),
             ("store", lambda: self.store.delete(guild_id)),
         ]
         for name, step in steps:
