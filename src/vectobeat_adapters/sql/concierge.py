@@ -183,4 +183,6 @@ class SqlConciergeStore(SqlRepository):
         return await self._db.run(work, idempotent=True)
 
     async def erase_guild(self, guild: GuildId) -> int:
-        return await self._erase(guild, table, budget_locks)
+        erased = await self._erase(guild, table)
+        await self._erase(guild, budget_locks)  # only a lock: not counted as the guild's data
+        return erased
