@@ -271,7 +271,8 @@ def document() -> dict[str, Any]:
         },
         "/api/bot/server-settings/changes": {
             "get": _op(
-                "Long poll: settings versions saved after `cursor`.",
+                "Long poll: settings versions saved after `cursor`, and erasure notices "
+                '(`"erased": true`: forget the guild).',
                 "bot",
                 params=[
                     _query("cursor", {"type": "integer", "minimum": 0}),
