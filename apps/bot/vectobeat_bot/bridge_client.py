@@ -11,7 +11,7 @@ timeout or a lost connection; or the panel's 503 with ``"outcome": "unknown"``) 
 from __future__ import annotations
 
 import json as jsonlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from types import TracebackType
 from typing import Any, Self
 
@@ -115,7 +115,7 @@ class BridgeClient:
 
     async def lines(
         self, path: str, *, params: dict[str, str], idle_s: float
-    ) -> AsyncIterator[Any]:
+    ) -> AsyncGenerator[Any, None]:
         """Follow a stream of JSON lines; each decoded line as it arrives. Silence for
         ``idle_s`` (the route sends something more often), a lost connection or an unreadable
         line is `BridgeUnavailable`; an error answer is one of our errors, as in `request`."""

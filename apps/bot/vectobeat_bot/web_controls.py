@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any
 
 import anyio
@@ -139,7 +139,7 @@ class WebControls:
     def _params(self) -> dict[str, str]:
         return {"cursor": str(self._cursor), "timeout": f"{self._poll_timeout:g}"}
 
-    def _stream(self, bridge: BridgeClient) -> AsyncIterator[Any]:
+    def _stream(self, bridge: BridgeClient) -> AsyncGenerator[Any, None]:
         path = "/api/bot/playback-controls/stream"
         return bridge.lines(path, params=self._params(), idle_s=self._poll_timeout + 10.0)
 
