@@ -11,8 +11,8 @@ constant time, guards every call.
 * ``GET /api/bot/membership?guild_id=`` — whether online billing is on, and the guild page's URL
   to upgrade on (``upgrade_url``, ``null`` when billing is off).
 
-The web playback controls' bridge routes (``/api/bot/playback-controls``) are with the controls,
-in `vectobeat_panel.control_pages`.
+The web playback controls' bridge routes (``/api/bot/playback-controls``, its ``/stream`` and
+``/result``) are with the controls, in `vectobeat_panel.control_pages`.
 """
 
 from __future__ import annotations
