@@ -20,7 +20,9 @@ PROBE = textwrap.dedent(
     except ValueError:
         logging.getLogger("probe").exception("failed")
     loaded = sorted({m.split(".")[0] for m, v in sys.modules.items() if v is not None})
-    print(json.dumps({"marked": marked, "loaded": loaded, "client": httpx.AsyncClient.__name__}))
+    postgresql = "sqlalchemy.dialects.postgresql" in sys.modules
+    print(json.dumps({"marked": marked, "loaded": loaded, "client": httpx.AsyncClient.__name__,
+                      "postgresql": postgresql}))
     """
 )
 
@@ -34,6 +36,7 @@ def test_the_bot_process_loads_no_unused_extras_and_still_logs_tracebacks() -> N
     assert not {"rich", "pygments", "click", "uvicorn", "starlette"} & set(report["loaded"])
     assert {"httpx", "structlog", "aiohttp", "discord"} <= set(report["loaded"])
     assert report["client"] == "AsyncClient"
+    assert not report["postgresql"]  # PostgreSQL's dialect loads with its first write only
     assert "ValueError: boom" in done.stderr and "Traceback" in done.stderr
 
 
