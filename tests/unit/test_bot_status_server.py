@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 
+import anyio
 import httpx
 import pytest
 from aiohttp.test_utils import TestServer
@@ -74,9 +75,11 @@ async def client(
     metrics.bind(src)
     metrics.command("play", "ok")
     server = StatusServer(src, metrics, host=host, port=0, token=token)
-    async with TestServer(server.app, host="127.0.0.1") as served:
-        async with httpx.AsyncClient(base_url=str(served.make_url(""))) as http:
-            yield http
+    async with (
+        TestServer(server.app, host="127.0.0.1") as served,
+        httpx.AsyncClient(base_url=str(served.make_url(""))) as http,
+    ):
+        yield http
 
 
 async def test_status_needs_the_token_when_one_is_set() -> None:
@@ -172,8 +175,6 @@ async def test_answers_are_compact_json_and_prometheus_text() -> None:
 
 
 async def test_serve_binds_reports_the_port_and_stops_when_cancelled() -> None:
-    import anyio  # noqa: PLC0415
-
     metrics = BotMetrics()
     metrics.bind(Source())
     heard: list[tuple[str, int]] = []
