@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
 
+import anyio
 import httpx
 import pytest
+from aiohttp.test_utils import TestServer
 
 from vectobeat_bot.status_server import BotMetrics, StatusServer, is_loopback
 from vectobeat_core.dependencies import DependencyState, DependencyStatus, is_alive
@@ -62,13 +65,21 @@ class Source:
         return self.deps
 
 
-def client(host: str, token: str | None, source: Source | None = None) -> httpx.AsyncClient:
+@asynccontextmanager
+async def client(
+    host: str, token: str | None, source: Source | None = None
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the server's app, served on loopback whatever ``host`` it is configured for."""
     metrics = BotMetrics()
     src = source or Source()
     metrics.bind(src)
     metrics.command("play", "ok")
     server = StatusServer(src, metrics, host=host, port=0, token=token)
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=server.app), base_url="http://s")
+    async with (
+        TestServer(server.app, host="127.0.0.1") as served,
+        httpx.AsyncClient(base_url=str(served.make_url(""))) as http,
+    ):
+        yield http
 
 
 async def test_status_needs_the_token_when_one_is_set() -> None:
@@ -149,3 +160,35 @@ async def test_the_root_lists_what_the_server_answers() -> None:
         root = await http.get("/")
         assert root.status_code == 200
         assert set(root.json()["endpoints"]) == {"/healthz", "/readyz", "/status", "/metrics"}
+
+
+async def test_answers_are_compact_json_and_prometheus_text() -> None:
+    async with client("127.0.0.1", None) as http:
+        health = await http.get("/healthz")
+        metrics = await http.get("/metrics")
+        posted = await http.post("/healthz")
+        missing = await http.get("/nope")
+    assert health.headers["content-type"] == "application/json"
+    assert health.content == b'{"status":"ok"}'
+    assert metrics.headers["content-type"] == "text/plain; version=0.0.4; charset=utf-8"
+    assert posted.status_code == 405 and missing.status_code == 404
+
+
+async def test_serve_binds_reports_the_port_and_stops_when_cancelled() -> None:
+    metrics = BotMetrics()
+    metrics.bind(Source())
+    heard: list[tuple[str, int]] = []
+    server = StatusServer(
+        Source(), metrics, host="127.0.0.1", port=0, token=None,
+        on_listening=lambda host, port: heard.append((host, port)),
+    )  # fmt: skip
+    async with anyio.create_task_group() as tg:
+        port = await tg.start(server.serve)
+        assert heard == [("127.0.0.1", port)] and server.port == port
+        async with httpx.AsyncClient() as http:
+            answer = await http.get(f"http://127.0.0.1:{port}/readyz")
+        assert answer.json() == {"ready": True, "reasons": []}
+        tg.cancel_scope.cancel()
+    with pytest.raises(httpx.ConnectError):
+        async with httpx.AsyncClient() as http:
+            await http.get(f"http://127.0.0.1:{port}/healthz")

@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from vectobeat_adapters.config import load_config
-from vectobeat_adapters.logging_setup import configure_logging
-from vectobeat_core.errors import VectoBeatError
+from vectobeat_bot.lean_imports import skip_unused_extras
 
 
 def main() -> None:
+    skip_unused_extras()  # before anything imports httpx or structlog
+    from vectobeat_adapters.config import load_config  # noqa: PLC0415
+    from vectobeat_adapters.logging_setup import configure_logging  # noqa: PLC0415
+    from vectobeat_core.errors import VectoBeatError  # noqa: PLC0415
+
     try:
         config = load_config()
         configure_logging(level=config.log_level, log_format=config.log_format, process="bot")

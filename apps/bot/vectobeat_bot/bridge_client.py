@@ -13,9 +13,7 @@ from __future__ import annotations
 import json as jsonlib
 from collections.abc import AsyncGenerator
 from types import TracebackType
-from typing import Any, Self
-
-import httpx
+from typing import TYPE_CHECKING, Any, Self
 
 from vectobeat_core.errors import (
     BridgeUnavailable,
@@ -25,10 +23,10 @@ from vectobeat_core.errors import (
     VectoBeatError,
 )
 
-__all__ = ["BridgeClient", "BridgeConflict", "BridgeRouteMissing"]
+if TYPE_CHECKING:
+    import httpx  # loaded where a client is made: the bot may never need one
 
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
-"""Transport failures before the request left: a write that hit one was not applied."""
+__all__ = ["BridgeClient", "BridgeConflict", "BridgeRouteMissing"]
 
 
 class BridgeConflict(Conflict):
@@ -57,6 +55,8 @@ class BridgeClient:
         self._client: httpx.AsyncClient | None = None
 
     async def __aenter__(self) -> Self:
+        import httpx  # noqa: PLC0415 - see the module's TYPE_CHECKING import
+
         self._client = httpx.AsyncClient(
             base_url=self.base_url,
             headers=self._headers,
@@ -87,6 +87,15 @@ class BridgeClient:
         """Send one request; the decoded JSON answer, or one of our errors."""
         if self._client is None:
             raise BridgeUnavailable("The panel bridge client is not open.")
+        import httpx  # noqa: PLC0415 - see the module's TYPE_CHECKING import
+
+        # transport failures before the request left: a write that hit one was not applied
+        not_sent = (
+            httpx.ConnectError,
+            httpx.ConnectTimeout,
+            httpx.PoolTimeout,
+            httpx.UnsupportedProtocol,
+        )
         try:
             response = await self._client.request(
                 method,
@@ -97,7 +106,7 @@ class BridgeClient:
             )
         except httpx.HTTPError as exc:
             failure = type(exc).__name__
-            if method != "GET" and not isinstance(exc, _NOT_SENT):
+            if method != "GET" and not isinstance(exc, not_sent):
                 raise OutcomeUnknown(
                     f"The panel at {self.base_url} did not confirm the change ({failure}); "
                     "it may still be applied."
@@ -121,6 +130,8 @@ class BridgeClient:
         line is `BridgeUnavailable`; an error answer is one of our errors, as in `request`."""
         if self._client is None:
             raise BridgeUnavailable("The panel bridge client is not open.")
+        import httpx  # noqa: PLC0415 - see the module's TYPE_CHECKING import
+
         timeout = httpx.Timeout(self._timeout, read=idle_s)
         try:
             async with self._client.stream("GET", path, params=params, timeout=timeout) as response:

@@ -6,29 +6,27 @@ listens on loopback only. ``/healthz`` says whether the process is alive (its ev
 heartbeat is recent; 503 otherwise), ``/readyz`` whether it can serve (503 with the reasons
 otherwise). ``/metrics`` is Prometheus text from `BotMetrics`, with ``vectobeat_dependency_up``,
 ``vectobeat_dependency_since_timestamp_seconds`` and ``vectobeat_dependency_changes`` for each
-dependency. Served by uvicorn inside the bot's event loop on a socket bound before serving (port 0
-picks a free one).
+dependency. Served by aiohttp's web server (discord.py already loads aiohttp, so it costs the bot
+almost no memory) inside the bot's event loop on a socket bound before serving (port 0 picks a
+free one).
 """
 
 from __future__ import annotations
 
-import contextlib
 import hmac
 import ipaddress
+import json
 import logging
 import socket
-from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Protocol
 
+import anyio
 import anyio.abc
-import uvicorn
+from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
 
 from vectobeat_adapters.metrics import CONTENT_TYPE, node_metric_families
 from vectobeat_core.dependencies import DependencyState, DependencyStatus
@@ -173,16 +171,16 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-class _Server(uvicorn.Server):
-    """uvicorn without its signal handlers: the bot owns SIGTERM/SIGINT."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Generator[None, None, None]:
-        yield
+def _json(payload: JSON, status: int = 200) -> web.Response:
+    """A compact ``application/json`` answer (the shape the panel's JSON answers have too)."""
+    body = json.dumps(payload, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    return web.Response(
+        body=body.encode(), status=status, headers={"Content-Type": "application/json"}
+    )
 
 
 class StatusServer:
-    """The Starlette app and its uvicorn server (see the module docstring)."""
+    """The aiohttp app and its server (see the module docstring)."""
 
     def __init__(
         self,
@@ -201,17 +199,17 @@ class StatusServer:
         self._token = token or None
         self._open = self._token is None and is_loopback(host)
         self._on_listening = on_listening
-        self.app = Starlette(
-            routes=[
-                Route("/", self._index),
-                Route("/status", self._status),
-                Route("/healthz", self._healthz),
-                Route("/readyz", self._readyz),
-                Route("/metrics", self._metrics),
-            ]
-        )
+        self.app = web.Application()
+        for path, handler in (
+            ("/", self._index),
+            ("/status", self._status),
+            ("/healthz", self._healthz),
+            ("/readyz", self._readyz),
+            ("/metrics", self._metrics),
+        ):
+            self.app.router.add_get(path, handler)  # GET and HEAD; other methods: 405
 
-    def _authorized(self, request: Request) -> bool:
+    def _authorized(self, request: web.Request) -> bool:
         if self._token is None:
             return self._open
         scheme, _, supplied = request.headers.get("authorization", "").partition(" ")
@@ -219,19 +217,19 @@ class StatusServer:
             supplied.strip().encode(), self._token.encode()
         )
 
-    async def _status(self, request: Request) -> Response:
+    async def _status(self, request: web.Request) -> web.Response:
         if not self._authorized(request):
             message = (
                 "A valid status token is required."
                 if self._token is not None
                 else "Set STATUS_TOKEN: /status is open only on loopback."
             )
-            return JSONResponse({"error": message, "status": 401}, status_code=401)
-        return JSONResponse(self.source.status_payload())
+            return _json({"error": message, "status": 401}, 401)
+        return _json(self.source.status_payload())
 
-    async def _index(self, _: Request) -> Response:
+    async def _index(self, _: web.Request) -> web.Response:
         """What this server answers (its root is what `vectobeat-ops up` prints)."""
-        return JSONResponse(
+        return _json(
             {
                 "service": "vectobeat-bot status",
                 "endpoints": {
@@ -243,18 +241,18 @@ class StatusServer:
             }
         )
 
-    async def _healthz(self, _: Request) -> Response:
+    async def _healthz(self, _: web.Request) -> web.Response:
         alive, reason = self.source.liveness()
         if alive:
-            return JSONResponse({"status": "ok"})
-        return JSONResponse({"status": "stalled", "reason": reason}, status_code=503)
+            return _json({"status": "ok"})
+        return _json({"status": "stalled", "reason": reason}, 503)
 
-    async def _readyz(self, _: Request) -> Response:
+    async def _readyz(self, _: web.Request) -> web.Response:
         ready, reasons = self.source.readiness()
-        return JSONResponse({"ready": ready, "reasons": reasons}, status_code=200 if ready else 503)
+        return _json({"ready": ready, "reasons": list(reasons)}, 200 if ready else 503)
 
-    async def _metrics(self, _: Request) -> Response:
-        return PlainTextResponse(self.metrics.render(), media_type=CONTENT_TYPE)
+    async def _metrics(self, _: web.Request) -> web.Response:
+        return web.Response(body=self.metrics.render(), headers={"Content-Type": CONTENT_TYPE})
 
     async def serve(
         self, *, task_status: anyio.abc.TaskStatus[int] = anyio.TASK_STATUS_IGNORED
@@ -267,19 +265,17 @@ class StatusServer:
         sock.listen(128)
         sock.setblocking(False)
         self.port = int(sock.getsockname()[1])
-        config = uvicorn.Config(
-            self.app,
-            log_level="warning",
-            log_config=None,  # logging_setup renders uvicorn's logs
-            lifespan="off",
-            access_log=False,
-            timeout_graceful_shutdown=1,
+        runner = web.AppRunner(
+            self.app, handle_signals=False, access_log=None, shutdown_timeout=1.0
         )
-        server = _Server(config)
-        if self._on_listening is not None:
-            self._on_listening(self.host, self.port)
-        task_status.started(self.port)
         try:
-            await server.serve(sockets=[sock])
+            await runner.setup()
+            await web.SockSite(runner, sock).start()
+            if self._on_listening is not None:
+                self._on_listening(self.host, self.port)
+            task_status.started(self.port)
+            await anyio.sleep_forever()
         finally:
+            with anyio.CancelScope(shield=True):
+                await runner.cleanup()
             sock.close()

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Self
-
-import httpx
+from typing import TYPE_CHECKING, Self
 
 from vectobeat_adapters.alarms._http import RetryPolicy
+
+if TYPE_CHECKING:
+    import httpx  # loaded where a client is made: the bot may never need one
 
 __all__ = ["HttpSink", "iso_time"]
 
@@ -23,7 +24,11 @@ class HttpSink:
 
     def __init__(self, client: httpx.AsyncClient | None, retry: RetryPolicy | None) -> None:
         self._owns_client = client is None
-        self._client = client if client is not None else httpx.AsyncClient()
+        if client is None:
+            import httpx  # noqa: PLC0415 - see the module's TYPE_CHECKING import
+
+            client = httpx.AsyncClient()
+        self._client = client
         self.retry = retry or RetryPolicy()
 
     async def __aenter__(self) -> Self:

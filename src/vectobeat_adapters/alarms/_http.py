@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import anyio
-import httpx
 import tenacity
 
 from vectobeat_adapters.retrying import EqualJitter
 from vectobeat_core.errors import Unavailable
 from vectobeat_core.jsontypes import JSON
+
+if TYPE_CHECKING:
+    import httpx  # loaded where a client is made: the bot may never need one
 
 __all__ = ["AlarmDeliveryError", "RetryPolicy", "post_json"]
 
@@ -83,6 +86,8 @@ async def post_json(
 
     ``what`` names the endpoint in errors and logs; the URL is never shown (it may hold a token).
     """
+
+    import httpx  # noqa: PLC0415 - see the module's TYPE_CHECKING import
 
     async def attempt() -> httpx.Response:
         try:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import anyio
-import httpx
 
 from vectobeat_adapters.alarms._base import HttpSink, iso_time
 from vectobeat_adapters.alarms._http import AlarmDeliveryError, RetryPolicy, post_json
 from vectobeat_core.health import Alarm
 from vectobeat_core.jsontypes import JSON
+
+if TYPE_CHECKING:
+    import httpx  # loaded where a client is made: the bot may never need one
 
 __all__ = ["DiscordWebhookSink", "discord_payload"]
 
@@ -62,6 +66,8 @@ class DiscordWebhookSink(HttpSink):
 
     async def ping(self) -> None:
         """``GET`` on a webhook URL answers its details when the webhook exists."""
+        import httpx  # noqa: PLC0415 - see the module's TYPE_CHECKING import
+
         try:
             with anyio.fail_after(self.retry.timeout_s):
                 response = await self._client.get(self._url)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-import httpx
+from typing import TYPE_CHECKING
 
 from vectobeat_adapters.alarms._base import HttpSink, iso_time
 from vectobeat_adapters.alarms._http import RetryPolicy, post_json
 from vectobeat_core.errors import ConfigError
 from vectobeat_core.health import Alarm
 from vectobeat_core.jsontypes import JSON
+
+if TYPE_CHECKING:
+    import httpx  # loaded where a client is made: the bot may never need one
 
 __all__ = ["EVENTS_V2_URL", "PagerDutySink", "pagerduty_payload"]
 

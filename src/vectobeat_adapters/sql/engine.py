@@ -31,13 +31,13 @@ import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 import attrs
 import tenacity
 from sqlalchemy import Table, event, exc, text
-from sqlalchemy.dialects import mysql, postgresql, sqlite
+from sqlalchemy.dialects import mysql, sqlite
 from sqlalchemy.engine import URL, CursorResult, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool, PoolResetState
@@ -54,6 +54,9 @@ from vectobeat_core.errors import (
     StorageUnavailable,
     VectoBeatError,
 )
+
+if TYPE_CHECKING:
+    from sqlalchemy.dialects import postgresql
 
 __all__ = [
     "Database",
@@ -172,6 +175,14 @@ def is_disconnect(error: BaseException) -> bool:
     return isinstance(_orig(error), OSError | TimeoutError | ConnectionError)
 
 
+def _postgresql_insert(table: Table) -> postgresql.Insert:
+    """PostgreSQL's ``INSERT`` with ``ON CONFLICT``; its dialect package (about 2 MiB resident)
+    loads on the first PostgreSQL write only, not in every process on SQLite or MariaDB."""
+    from sqlalchemy.dialects import postgresql  # noqa: PLC0415
+
+    return postgresql.insert(table)
+
+
 @attrs.define
 class Database:
     """An open database: engine, dialect name and a human label for messages."""
@@ -273,7 +284,7 @@ class Database:
             my = mysql.insert(table).values(values)
             return my.on_duplicate_key_update(update)
         if self.dialect == "postgresql":
-            pg = postgresql.insert(table).values(values)
+            pg = _postgresql_insert(table).values(values)
             return pg.on_conflict_do_update(index_elements=keys, set_=update)
         lite = sqlite.insert(table).values(values)
         return lite.on_conflict_do_update(index_elements=keys, set_=update)
@@ -288,7 +299,7 @@ class Database:
             my = mysql.insert(table).values(values)
             return my.on_duplicate_key_update({name: my.inserted[name] for name in names})
         if self.dialect == "postgresql":
-            pg = postgresql.insert(table).values(values)
+            pg = _postgresql_insert(table).values(values)
             return pg.on_conflict_do_update(
                 index_elements=keys, set_={name: pg.excluded[name] for name in names}
             )

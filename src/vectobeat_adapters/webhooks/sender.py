@@ -22,11 +22,11 @@ import ssl
 import time
 from collections import deque
 from collections.abc import Callable, Collection
+from typing import TYPE_CHECKING
 
 import anyio
 import anyio.abc
 import attrs
-import httpx
 import tenacity
 
 from vectobeat_adapters.webhooks.resolve import Resolver, WebhookResolveError, checked_addresses
@@ -50,6 +50,9 @@ from vectobeat_core.webhooks import (
     retryable,
     sign,
 )
+
+if TYPE_CHECKING:
+    import httpx  # loaded where a client is made: the bot may never need one
 
 __all__ = ["Export", "WebhookSender"]
 
@@ -139,6 +142,8 @@ class WebhookSender:
         return bool(self._secret)
 
     def _new_client(self) -> httpx.AsyncClient:
+        import httpx  # noqa: PLC0415 - see the module's TYPE_CHECKING import
+
         return httpx.AsyncClient(
             follow_redirects=False,
             trust_env=False,  # a proxy from the environment would defeat the address check
@@ -265,6 +270,8 @@ class WebhookSender:
     ) -> tuple[WebhookDelivery, Outcome | None, float | None]:
         """One try: its log record, its outcome (``None``: refused, never retried) and the
         receiver's ``Retry-After``."""
+        import httpx  # noqa: PLC0415 - see the module's TYPE_CHECKING import
+
         started = time.monotonic()
         status: int | None = None
         outcome: Outcome | None = None
