@@ -1,6 +1,9 @@
 """The composition root: `run_bot(config)` opens every service once, runs the bot, and on
 SIGTERM/SIGINT flushes the queue writer and stops cleanly.
 
+Stopping is bounded: `vectobeat_bot.exit_deadline.ExitDeadline` ends a process that is still alive
+`EXIT_DEADLINE_SECONDS` after the signal (status 70), logging what is stuck.
+
 The bot starts when Redis, SQL or the panel is down (degraded, never dead): the Status API comes up
 first and says what is missing, each dependency is watched and reconnected with backoff
 (`DependencyWatch`), and its return is used: queues are restored when the queue store comes back,
@@ -41,6 +44,7 @@ from vectobeat_bot.bridge_events import BridgeEvents
 from vectobeat_bot.cogs.music import MusicCog, NowPlayingView
 from vectobeat_bot.dependency_board import DependencyBoard
 from vectobeat_bot.discord_compat import discord, point_discord_at
+from vectobeat_bot.exit_deadline import ExitDeadline
 from vectobeat_bot.nowplaying import NowPlayingBoard, render_now_playing
 from vectobeat_bot.player_service import PlayerService
 from vectobeat_bot.queue_sync import QueueSync
@@ -101,9 +105,11 @@ def _now_playing_controls(bot: VectoBeatBot) -> discord.ui.View | None:
 
 
 async def _wait_for_stop() -> None:
+    """Return at SIGTERM/SIGINT, with the exit deadline armed: the stop that follows is bounded."""
     with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
         async for signum in signals:
             _log.info("stopping signal=%s", signal.Signals(signum).name)
+            ExitDeadline().arm(asyncio.get_running_loop())
             return
 
 

@@ -19,6 +19,8 @@ bounded), and the server is told to abandon a statement after two thirds of it (
 so a write the client gave up on was normally rolled back by the server first. SQLite (a local file,
 worked on in a thread that cannot be interrupted) is bounded by its own waits instead: the lock
 wait (``busy_timeout``) and the wait for its one pooled connection both end after ``timeout``.
+Its connections are `vectobeat_adapters.sql.aiosqlite_guard.StopOnceConnection`: cancelling a
+query mid-flight (a task group stopping) closes the connection instead of hanging it.
 
 With a ``gate`` (a `DependencyWatch`), ``run`` refuses at once while the database is known to be
 down and reports a lost connection to it; ``probe`` is one ``SELECT 1`` past the gate.
@@ -46,6 +48,7 @@ from sqlalchemy.sql.expression import Executable
 from vectobeat_adapters.dependency_watch import DependencyGate
 from vectobeat_adapters.retrying import EqualJitter
 from vectobeat_adapters.sql.abandoned_connects import quiet_abandoned_connects
+from vectobeat_adapters.sql.aiosqlite_guard import use_stop_once_connections
 from vectobeat_adapters.sql.poolers import behind_pgbouncer, driver_url, pgbouncer_connect_args
 from vectobeat_core.errors import (
     ConfigError,
@@ -461,6 +464,7 @@ def create_engine(url: str | URL, *, timeout: float | None = None) -> tuple[Asyn
         busy_ms = 10_000 if timeout is None else max(1, round(timeout * 1000))
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas(busy_ms))
         event.listen(engine.sync_engine, "reset", _sqlite_reset)
+        use_stop_once_connections(engine)  # a query cancelled mid-flight must not hang its close
     elif parsed.get_backend_name() == "mysql" and timeout is not None:
         seconds = timeout * SERVER_TIMEOUT_SHARE
         event.listen(engine.sync_engine, "connect", _mariadb_statement_limit(seconds))
