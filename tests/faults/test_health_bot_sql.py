@@ -41,6 +41,9 @@ async def test_bot_started_while_sql_is_down(tmp_path: Path) -> None:
                         assert sql["state"] == "down" and sql["required"] is True
                         await poll(bot, "/readyz", lambda r: "sql" in r.text)
                         assert (await bot.get("/readyz")).status_code == 503
+                        with anyio.fail_after(30):  # not ready (SQL), but its shard is online
+                            while 0 not in w.fake.gateway.ready_shards():
+                                await anyio.sleep(0.05)
                         await w.voice(guild, guild.member)
                         played = await w.run(guild, guild.member, "play", {"query": "Alpha Song"})
                         assert "Now playing **Alpha Song**" in played.content  # journaled
