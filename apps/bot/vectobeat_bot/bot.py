@@ -29,6 +29,7 @@ from vectobeat_bot.bridge_events import BridgeEvents
 from vectobeat_bot.dependency_board import DependencyBoard
 from vectobeat_bot.discord_compat import DiscordWebSocket, app_commands, commands, discord
 from vectobeat_bot.heartbeat import Heartbeat
+from vectobeat_bot.i18n import CatalogueTranslator, _, answer_in_language_of, error_text
 from vectobeat_bot.nowplaying import NowPlayingBoard
 from vectobeat_bot.player_service import PlayerService
 from vectobeat_bot.region_notices import RegionNotices
@@ -155,14 +156,14 @@ def user_message(error: BaseException) -> str:
     """What the user reads for ``error`` (never a traceback)."""
     error = _unwrap(error)
     if isinstance(error, VectoBeatError):
-        return error.message
+        return error_text(error)
     if isinstance(error, app_commands.NoPrivateMessage):
-        return "VectoBeat commands work in servers, not in direct messages."
+        return _("VectoBeat commands work in servers, not in direct messages.")
     if isinstance(error, app_commands.TransformerError):
-        return f"{error.value!r} is not a valid value for this option."
+        return _("{value} is not a valid value for this option.").format(value=repr(error.value))
     if isinstance(error, app_commands.CheckFailure):
-        return "You cannot use this command here."
-    return "Something went wrong on our side; the error was logged. Please try again."
+        return _("You cannot use this command here.")
+    return _("Something went wrong on our side; the error was logged. Please try again.")
 
 
 class VectoBeatTree(app_commands.CommandTree["VectoBeatBot"]):
@@ -170,6 +171,7 @@ class VectoBeatTree(app_commands.CommandTree["VectoBeatBot"]):
     `interaction_check` (every slash command passes it) applies the automation throttle."""
 
     async def interaction_check(self, interaction: discord.Interaction[VectoBeatBot]) -> bool:
+        answer_in_language_of(interaction)  # this task answers in the member's language
         bind_log_context(  # each interaction runs in its own task: the rest of it logs these
             interaction_id=interaction.id,
             guild_id=interaction.guild_id,
@@ -298,6 +300,7 @@ class VectoBeatBot(commands.AutoShardedBot):
 
         for factory in all_cogs():
             await self.add_cog(factory(self))
+        await self.tree.set_translator(CatalogueTranslator())
         await self.tree.sync()
 
     async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
