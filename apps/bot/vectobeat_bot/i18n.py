@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from vectobeat_adapters.i18n import (
     DEFAULT_LANGUAGE,
+    N_,
     error_text,
     gettext,
     language_from_tag,
@@ -21,9 +22,9 @@ from vectobeat_adapters.i18n import (
 from vectobeat_bot.discord_compat import app_commands, discord
 
 __all__ = [
+    "N_",
     "CatalogueTranslator",
     "LocalizedView",
-    "N_",
     "_",
     "answer_in_language_of",
     "error_text",
@@ -32,11 +33,6 @@ __all__ = [
 ]
 
 _ = gettext
-
-
-def N_(message: str) -> str:  # noqa: N802 - gettext's conventional marker name
-    """Mark ``message`` for the catalogue where it is defined; translate it with ``_`` when used."""
-    return message
 
 
 locale_str = app_commands.locale_str

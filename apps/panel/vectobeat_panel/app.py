@@ -35,6 +35,7 @@ from vectobeat_panel.changes import ChangeFeed
 from vectobeat_panel.chart import NodeHistory
 from vectobeat_panel.errors import exception_handlers
 from vectobeat_panel.guilds import guild_routes
+from vectobeat_panel.languages import LanguageMiddleware, install_translations, language_routes
 from vectobeat_panel.oauth import DiscordOAuth
 from vectobeat_panel.observability import RequestContext, probe_routes
 from vectobeat_panel.openapi import openapi_routes
@@ -63,6 +64,7 @@ def _templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.filters["when"] = _when
     templates.env.filters["counted"] = counted
+    install_translations(templates)
     return templates
 
 
@@ -110,6 +112,7 @@ def build_routes() -> list[BaseRoute]:
         *webhook_routes(),
         *billing_routes(),
         *care_routes(),
+        *language_routes(),
         *openapi_routes(),
         Route("/api/health", health, methods=["GET"], name="health"),
         *probe_routes(),
@@ -210,7 +213,11 @@ def create_app(
     )
     app = Starlette(
         routes=build_routes(),
-        middleware=[Middleware(RequestContext, metrics=panel.metrics), guard],
+        middleware=[
+            Middleware(RequestContext, metrics=panel.metrics),
+            Middleware(LanguageMiddleware),
+            guard,
+        ],
         exception_handlers=exception_handlers(),
         lifespan=lifespan,
     )

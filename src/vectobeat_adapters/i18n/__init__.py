@@ -29,6 +29,7 @@ __all__ = [
     "DOMAIN",
     "LANGUAGES",
     "LOCALES_DIR",
+    "N_",
     "current_language",
     "error_text",
     "gettext",
@@ -125,6 +126,11 @@ def set_language(language: str | None) -> str:
     chosen = _supported(language)
     _current.set(chosen)
     return chosen
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for the catalogue where it is defined; translate it where it is shown."""
+    return message
 
 
 def gettext(message: str) -> str:

@@ -12,7 +12,7 @@ has no translation. What counts as user-facing: the gettext calls (``_``, ``nget
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
@@ -21,7 +21,15 @@ from babel.messages.pofile import read_po, write_po
 
 from vectobeat_adapters.i18n import DOMAIN, LANGUAGES, LOCALES_DIR
 
-__all__ = ["CORE_MODULES", "KEYWORDS", "Message", "catalogue_path", "extract_messages", "main", "untranslated"]
+__all__ = [
+    "CORE_MODULES",
+    "KEYWORDS",
+    "Message",
+    "catalogue_path",
+    "extract_messages",
+    "main",
+    "untranslated",
+]
 
 ROOT = Path(__file__).resolve().parents[3]
 """The source checkout (``src/vectobeat_adapters/i18n`` is three levels below it)."""
@@ -46,7 +54,7 @@ _ERRORS = (
     "NodeUnavailable",
     "BridgeUnavailable",
 )
-KEYWORDS: Mapping[str, object] = {
+KEYWORDS = {
     **DEFAULT_KEYWORDS,
     "locale_str": None,
     "Term": None,

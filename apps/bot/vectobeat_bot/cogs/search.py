@@ -15,7 +15,7 @@ from vectobeat_bot.cogs.base import CogBase
 from vectobeat_bot.cogs.music import queued_text
 from vectobeat_bot.discord_compat import app_commands, commands, discord
 from vectobeat_bot.formatting import clip, length_text, tracks_count
-from vectobeat_bot.i18n import LocalizedView, N_, _, answer_in_language_of, locale_str
+from vectobeat_bot.i18n import N_, LocalizedView, _, answer_in_language_of, locale_str
 from vectobeat_bot.player_service import PlayOutcome
 from vectobeat_core.errors import InvalidInput, VectoBeatError
 from vectobeat_core.ids import UserId
