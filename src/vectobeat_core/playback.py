@@ -133,10 +133,10 @@ def check_member_room(limit: int | None, queued: int, adding: int) -> None:
         "{queued}, so {adding} more {noun} cannot be added ({free} free). Wait until some have "
         "played, or ask a DJ.",
         limit=limit,
-        limit_noun=Term("track" if limit == 1 else "tracks"),
+        limit_noun=Term("track") if limit == 1 else Term("tracks"),
         queued=queued,
         adding=adding,
-        noun=Term("track" if adding == 1 else "tracks"),
+        noun=Term("track") if adding == 1 else Term("tracks"),
         free=max(0, limit - queued),
     )
 
@@ -178,17 +178,21 @@ def check_playlist_room(plan: Plan, existing: int, tracks: int, *, replacing: bo
     """Raise `LimitExceeded` when saving a playlist of ``tracks`` would pass the plan's limits."""
     if plan.playlist_limit == 0 or plan.playlist_track_limit == 0:
         raise LimitExceeded(
-            f"Saved playlists are not included in your plan ({plan.label}); upgrade to save them."
+            "Saved playlists are not included in your plan ({plan}); upgrade to save them.",
+            plan=plan.label,
         )
     if not replacing and plan.playlist_limit is not None and existing >= plan.playlist_limit:
         raise LimitExceeded(
-            f"Your plan ({plan.label}) keeps at most {plan.playlist_limit} playlists; delete one "
-            "first or upgrade."
+            "Your plan ({plan}) keeps at most {most} playlists; delete one first or upgrade.",
+            plan=plan.label,
+            most=plan.playlist_limit,
         )
     if plan.playlist_track_limit is not None and tracks > plan.playlist_track_limit:
         raise LimitExceeded(
-            f"Your plan ({plan.label}) saves at most {plan.playlist_track_limit} tracks per "
-            f"playlist; this one has {tracks}."
+            "Your plan ({plan}) saves at most {most} tracks per playlist; this one has {tracks}.",
+            plan=plan.label,
+            most=plan.playlist_track_limit,
+            tracks=tracks,
         )
     if tracks == 0:
         raise InvalidInput("There is nothing to save: the queue is empty.")

@@ -90,7 +90,7 @@ def _position(what: str, value: object, low: int, high: int) -> int:
 
 def _track(value: object) -> Track:
     if not isinstance(value, _TRACK):
-        raise InvalidTrack(f"Only tracks can be queued, got {type(value).__name__}.")
+        raise InvalidTrack("Only tracks can be queued, got {kind}.", kind=type(value).__name__)
     return value
 
 
@@ -225,7 +225,7 @@ class GuildQueue:
                 size=size,
                 capacity=self.capacity,
                 count=count,
-                noun=Term("track" if count == 1 else "tracks"),
+                noun=Term("track") if count == 1 else Term("tracks"),
                 free=free,
             )
 
@@ -234,7 +234,8 @@ class GuildQueue:
         first = self._next_id
         if first + count - 1 > MAX_ENTRY_ID:
             raise LimitExceeded(
-                f"This queue has handed out all {MAX_ENTRY_ID} entry ids it may; start a new queue."
+                "This queue has handed out all {most} entry ids it may; start a new queue.",
+                most=MAX_ENTRY_ID,
             )
         self._next_id = first + count
         return first
@@ -495,7 +496,9 @@ class GuildQueue:
     def snapshot(self, player: PlayerState, now: object) -> QueueSnapshot:
         """Capture the queue and ``player`` (its loop mode taken from the queue) at ``now``."""
         if not isinstance(player, PlayerState):
-            raise InvalidInput(f"snapshot needs a PlayerState, got {type(player).__name__}.")
+            raise InvalidInput(
+                "snapshot needs a PlayerState, got {kind}.", kind=type(player).__name__
+            )
         taken_at = snapshot_seconds("Snapshot time", now)
         items = self._items
         return QueueSnapshot(

@@ -96,7 +96,9 @@ class BridgeClient:
                     "it may still be applied."
                 ) from None
             raise BridgeUnavailable(
-                f"The panel at {self.base_url} cannot be reached ({failure})."
+                "The panel at {url} cannot be reached ({failure}).",
+                url=self.base_url,
+                failure=failure,
             ) from None
         try:
             body = response.json()
@@ -109,12 +111,14 @@ class BridgeClient:
         if response.status_code == 409:
             raise BridgeConflict(text)
         if response.status_code in (401, 403):
-            raise BridgeUnavailable(f"The panel bridge refused the bot's token: {text}")
+            raise BridgeUnavailable("The panel bridge refused the bot's token: {text}", text=text)
         if response.status_code >= 500:
             if isinstance(body, dict) and body.get("outcome") == "unknown":
-                raise OutcomeUnknown(f"The panel did not confirm the change: {text}")
-            raise BridgeUnavailable(f"The panel bridge failed: {text}")
+                raise OutcomeUnknown("The panel did not confirm the change: {text}", text=text)
+            raise BridgeUnavailable("The panel bridge failed: {text}", text=text)
         if response.status_code == 404:
-            raise BridgeUnavailable(f"The panel has no bridge at {path}: {text}")
+            raise BridgeUnavailable(
+                "The panel has no bridge at {path}: {text}", path=path, text=text
+            )
         error: VectoBeatError = InvalidInput(text)
         raise error

@@ -414,9 +414,9 @@ class PlayerService:
                     break
         result = results[-1]
         if result.kind == "error":
-            raise InvalidInput(f"That could not be loaded: {result.error}")
+            raise InvalidInput("That could not be loaded: {error}", error=result.error)
         if result.kind == "empty" or not result.tracks:
-            raise NotFound(f"Nothing was found for {query.strip()[:100]!r}.")
+            raise NotFound("Nothing was found for {query}.", query=repr(query.strip()[:100]))
         return result
 
     async def _advance(self, guild_id: GuildId, session: GuildSession) -> QueueEntry | None:
@@ -525,9 +525,9 @@ class PlayerService:
             entry = self._playing(session)
             info = self.cluster.player(guild_id)
             if info is not None and info.paused == paused:
-                raise InvalidInput(
-                    "The player is already paused." if paused else "The player is not paused."
-                )
+                if paused:
+                    raise InvalidInput("The player is already paused.")
+                raise InvalidInput("The player is not paused.")
             await self.cluster.set_paused(guild_id, paused)
             self.changed(guild_id)
             return entry

@@ -59,7 +59,7 @@ class CachedSettings:
         except (ValueError, UnicodeDecodeError):
             raise InvalidInput("not JSON") from None
         if not isinstance(data, dict) or data.get("format") != FORMAT:
-            raise InvalidInput(f"not a format {FORMAT} settings cache entry")
+            raise InvalidInput("not a format {format} settings cache entry", format=FORMAT)
         guild, version, fetched = data.get("guild_id"), data.get("version"), data.get("fetched_at")
         if not isinstance(guild, str) or not guild.isdigit():
             raise InvalidInput("guild_id must be a snowflake string")

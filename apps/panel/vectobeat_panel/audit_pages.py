@@ -78,17 +78,18 @@ def _time(name: str, raw: str | None) -> float | None:
             parsed = datetime.fromisoformat(text)
         except ValueError:
             raise InvalidInput(
-                f"'{name}' must be a date and time like 2026-01-31T18:00 or epoch seconds."
+                "'{name}' must be a date and time like 2026-01-31T18:00 or epoch seconds.",
+                name=name,
             ) from None
         if parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=UTC)
         value = parsed.timestamp()
     if not math.isfinite(value) or value < 0 or value > 1e11:
-        raise InvalidInput(f"'{name}' is out of range.")
+        raise InvalidInput("'{name}' is out of range.", name=name)
     return value
 
 
-def _whole(name: str, raw: str | None, default: int, high: int) -> int:
+def _page_param(name: str, raw: str | None, default: int, high: int) -> int:
     if raw is None or raw == "":
         return default
     return whole_number(raw, f"'{name}'", low=1, high=high)
@@ -98,7 +99,7 @@ def parse_query(params: QueryParams) -> AuditQuery:
     """Read kind/since/until/page/per_page; anything else is refused by name."""
     unknown = sorted(k for k in params if k not in ("kind", "since", "until", "page", "per_page"))
     if unknown:
-        raise InvalidInput(f"Unknown filter(s): {', '.join(unknown)[:200]}.")
+        raise InvalidInput("Unknown filter(s): {names}.", names=", ".join(unknown)[:200])
     raw_kind = params.get("kind") or None
     kinds: tuple[AuditKind, ...] | None = None
     if raw_kind in KIND_GROUPS:
@@ -108,13 +109,15 @@ def parse_query(params: QueryParams) -> AuditQuery:
             kinds = (AuditKind(raw_kind),)
         except ValueError:
             choices = [*KIND_GROUPS, *(k.value for k in AuditKind)]
-            raise InvalidInput(f"'kind' must be one of {', '.join(choices)}.") from None
+            raise InvalidInput(
+                "'kind' must be one of {choices}.", choices=", ".join(choices)
+            ) from None
     return AuditQuery(
         kinds=kinds,
         since=_time("since", params.get("since")),
         until=_time("until", params.get("until")),
-        page=_whole("page", params.get("page"), 1, 10_000),
-        per_page=_whole("per_page", params.get("per_page"), PER_PAGE, 500),
+        page=_page_param("page", params.get("page"), 1, 10_000),
+        per_page=_page_param("per_page", params.get("per_page"), PER_PAGE, 500),
     )
 
 

@@ -303,7 +303,7 @@ def parse_put(payload: dict[str, Any]) -> tuple[int, dict[str, object]]:
     """``{"version": n, "settings": {...}}`` with nothing else."""
     unknown = sorted(str(k) for k in payload if k not in ("version", "settings"))
     if unknown:
-        raise InvalidInput(f"Unknown fields: {', '.join(unknown)[:200]}.")
+        raise InvalidInput("Unknown fields: {names}.", names=", ".join(unknown)[:200])
     version = payload.get("version")
     if isinstance(version, bool) or not isinstance(version, int) or version < 0:
         raise InvalidInput("'version' must be the whole-number version your edit is based on.")
