@@ -126,11 +126,25 @@ def main(root: Path = ROOT) -> int:
             with path.open("rb") as source:
                 catalog = read_po(source, locale=language, domain=DOMAIN)
         else:
-            catalog = Catalog(locale=language, domain=DOMAIN, project="VectoBeat")
+            catalog = Catalog(locale=language, domain=DOMAIN)
+        created = catalog.creation_date
         catalog.update(template, no_fuzzy_matching=True)
+        catalog.creation_date = created  # a re-run changes only what the source changed
+        catalog.project, catalog.version = "VectoBeat", ""
+        catalog.copyright_holder = "VectoBeat contributors"
+        catalog.last_translator = catalog.language_team = "VectoBeat contributors"
+        catalog.fuzzy = False
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("wb") as target:
-            write_po(target, catalog, width=100, sort_output=False, include_previous=False)
+            write_po(
+                target,
+                catalog,
+                width=100,
+                sort_output=False,
+                include_previous=False,
+                include_lineno=False,  # line numbers would make every edit a catalogue diff
+                ignore_obsolete=True,
+            )
         empty = untranslated(catalog)
         missing += len(empty)
         print(f"{language}: {len(catalog)} strings, {len(empty)} to translate ({path})")
