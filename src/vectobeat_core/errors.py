@@ -57,7 +57,14 @@ __all__ = [
     "Term",
     "Unavailable",
     "VectoBeatError",
+    "message_id",
 ]
+
+
+def message_id(text: str) -> str:
+    """Mark ``text`` as a message id for the catalogue where it is not an error's first argument
+    (the shells translate it when they show it)."""
+    return text
 
 
 class Term(str):
@@ -97,13 +104,13 @@ class PositionOutOfRange(InvalidInput):
     def __init__(self, what: str, position: int, low: int, high: int) -> None:
         if high < low:
             super().__init__(
-                "{what} {position} is out of range: the queue is empty.",
+                message_id("{what} {position} is out of range: the queue is empty."),
                 what=Term(what),
                 position=position,
             )
         else:
             super().__init__(
-                "{what} {position} is out of range: choose {low}-{high}.",
+                message_id("{what} {position} is out of range: choose {low}-{high}."),
                 what=Term(what),
                 position=position,
                 low=low,
@@ -164,8 +171,10 @@ class StaleVersion(Conflict):
 
     def __init__(self, what: str, expected: int, current: int) -> None:
         super().__init__(
-            "{what} was changed by someone else (you edited version {expected}, "
-            "the current version is {current}); reload and try again.",
+            message_id(
+                "{what} was changed by someone else (you edited version {expected}, "
+                "the current version is {current}); reload and try again."
+            ),
             what=Term(what),
             expected=expected,
             current=current,

@@ -6,7 +6,8 @@ translate the empty entries and commit. ``tests/unit/test_translations.py`` fail
 has no translation. What counts as user-facing: the gettext calls (``_``, ``ngettext``,
 ``pgettext``, ``N_``) and ``locale_str`` in the bot and panel, the ``{% trans %}`` blocks and
 ``_()`` calls of the panel's templates, and the message ids of the core's member-facing errors
-(the first argument of an error class, ``Term``, and the queue's named positions).
+(the first argument of an error class, ``message_id``, ``Term``, and the queue's named
+positions).
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ KEYWORDS = {
     **DEFAULT_KEYWORDS,
     "locale_str": None,
     "Term": None,
+    "message_id": None,
     "_position": None,
     "_whole": None,
     **dict.fromkeys(_ERRORS),
@@ -89,14 +91,20 @@ def extract_messages(root: Path = ROOT) -> Iterator[Message]:
             yield _found(f"src/vectobeat_core/{module}", lineno, message, context)
 
 
+def forms_of(value: str | tuple[str, ...] | list[str] | None) -> tuple[str, ...]:
+    """A message id's or translation's forms (one, or one per plural form; none when unset)."""
+    if value is None:
+        return ("",)
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
 def untranslated(catalog: Catalog) -> list[str]:
     """Where the messages of ``catalog`` without a (complete, non-fuzzy) translation are used."""
     empty: list[str] = []
     for message in catalog:
         if not message.id:
             continue  # the header
-        forms = message.string if isinstance(message.string, tuple) else (message.string,)
-        if message.fuzzy or not all(forms):
+        if message.fuzzy or not all(forms_of(message.string)):
             where = ", ".join(f"{path}:{line}" for path, line in message.locations)
             empty.append(f"{message.id!r} ({where or 'no longer used'})")
     return empty

@@ -1,0 +1,241 @@
+"""Languages: every user-facing string of the bot, the panel (code and templates) and the core's
+member-facing errors has a German translation; translations keep their placeholders; the
+negotiation of a language; core errors translated in the shells; the bot's command translator;
+the panel's language middleware and switcher."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+import string
+
+import pytest
+from babel.messages.catalog import Catalog
+from babel.messages.pofile import read_po
+
+from tests.unit.test_panel_app import open_harness
+from vectobeat_adapters.i18n import (
+    DOMAIN,
+    LANGUAGES,
+    error_text,
+    gettext,
+    language_from_accept,
+    language_from_tag,
+    ngettext,
+    use_language,
+)
+from vectobeat_adapters.i18n.extract import (
+    catalogue_path,
+    extract_messages,
+    forms_of,
+    untranslated,
+)
+from vectobeat_bot.cogs.music import MusicCog
+from vectobeat_bot.discord_compat import app_commands, discord
+from vectobeat_bot.i18n import CatalogueTranslator
+from vectobeat_core.errors import InvalidInput, PermissionDenied, PositionOutOfRange, Term
+from vectobeat_core.ids import RoleId, UserId
+from vectobeat_core.permissions import MemberFacts, require_control
+from vectobeat_core.playback import parse_seek
+from vectobeat_core.settings import ServerSettings
+
+TRANSLATED = [language for language in LANGUAGES if language != "en"]
+
+
+def _catalogue(language: str) -> Catalog:
+    with catalogue_path(language).open("rb") as source:
+        return read_po(source, locale=language, domain=DOMAIN)
+
+
+def _extracted() -> tuple[dict[str | tuple[str, ...], list[str]], str]:
+    """Every marked string with where it is used, and what the extractor complained about."""
+    complaints = io.StringIO()
+    found: dict[str | tuple[str, ...], list[str]] = {}
+    with contextlib.redirect_stderr(complaints):
+        for message, _context, where in extract_messages():
+            found.setdefault(message, []).append(where)
+    return found, complaints.getvalue()
+
+
+@pytest.fixture(scope="module")
+def extracted() -> tuple[dict[str | tuple[str, ...], list[str]], str]:
+    return _extracted()
+
+
+def test_the_source_has_marked_strings_in_every_part(
+    extracted: tuple[dict[str | tuple[str, ...], list[str]], str],
+) -> None:
+    places = " ".join(w for wheres in extracted[0].values() for w in wheres)
+    for part in (
+        "apps/bot/vectobeat_bot/cogs/music.py",
+        "apps/panel/vectobeat_panel/templates/base.html",
+        "apps/panel/vectobeat_panel/errors.py",
+        "src/vectobeat_core/permissions.py",
+    ):
+        assert part in places
+
+
+def test_no_message_is_an_f_string(
+    extracted: tuple[dict[str | tuple[str, ...], list[str]], str],
+) -> None:
+    """An f-string cannot be looked up in a catalogue: messages are ids with parameters."""
+    assert "f-string" not in extracted[1], extracted[1]
+
+
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_every_user_facing_string_is_translated(
+    language: str, extracted: tuple[dict[str | tuple[str, ...], list[str]], str]
+) -> None:
+    catalog = _catalogue(language)
+    missing = []
+    for message, wheres in extracted[0].items():
+        entry = catalog.get(message)
+        if entry is None or entry.fuzzy or not all(forms_of(entry.string)):
+            missing.append(f"{message!r} ({', '.join(wheres)})")
+    assert not missing, (
+        f"{len(missing)} strings have no {language} translation; run "
+        "`python -m vectobeat_adapters.i18n.extract` and translate them:\n" + "\n".join(missing)
+    )
+    assert not untranslated(catalog)
+
+
+def _fields(text: str) -> set[str]:
+    braces = {name for _, name, _, _ in string.Formatter().parse(text) if name}
+    return braces | set(re.findall(r"%\((\w+)\)s", text))
+
+
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_translations_keep_their_placeholders(language: str) -> None:
+    for entry in _catalogue(language):
+        if not entry.id:
+            continue
+        wanted = set().union(*(_fields(i) for i in forms_of(entry.id)))
+        for form in forms_of(entry.string):
+            assert _fields(form) == wanted, (entry.id, form)
+
+
+@pytest.mark.parametrize(
+    ("tag", "language"),
+    [
+        ("de", "de"),
+        ("de-AT", "de"),
+        ("de_CH", "de"),
+        ("en-US", "en"),
+        ("en-GB", "en"),
+        ("fr", None),
+        ("", None),
+        (None, None),
+        ("de;drop table", None),
+        (discord.Locale.german, "de"),
+        (discord.Locale.american_english, "en"),
+    ],
+)
+def test_language_from_tag(tag: object, language: str | None) -> None:
+    assert language_from_tag(tag) == language
+
+
+@pytest.mark.parametrize(
+    ("header", "language"),
+    [
+        ("de-DE,de;q=0.9,en;q=0.8", "de"),
+        ("en-US,en;q=0.9,de;q=0.8", "en"),
+        ("fr-FR,fr;q=0.9,de;q=0.5", "de"),
+        ("fr, it", None),
+        ("de;q=0, en;q=0.1", "en"),
+        ("de;q=banana", None),
+        ("*", None),
+        (None, None),
+    ],
+)
+def test_language_from_accept_language(header: str | None, language: str | None) -> None:
+    assert language_from_accept(header) == language
+
+
+def test_gettext_follows_the_current_language() -> None:
+    assert gettext("Nothing is playing right now.") == "Nothing is playing right now."
+    with use_language("de"):
+        assert gettext("Nothing is playing right now.") == "Gerade läuft nichts."
+        assert ngettext("{count} track", "{count} tracks", 3).format(count=3) == "3 Titel"
+        with use_language("xx"):  # not ours: English
+            assert gettext("Nothing is playing right now.") == "Nothing is playing right now."
+    assert gettext("Nothing is playing right now.") == "Nothing is playing right now."
+
+
+def test_core_errors_keep_their_english_message_and_translate_in_the_shells() -> None:
+    facts = MemberFacts(user_id=UserId(1))
+    settings = ServerSettings(dj_role_ids=(RoleId(5),))
+    with pytest.raises(PermissionDenied) as caught:
+        require_control(facts, settings, "skip tracks")
+    error = caught.value
+    assert error.message.startswith("Only DJs can skip tracks here")
+    assert error_text(error) == error.message
+    with use_language("de"):
+        assert error_text(error).startswith("Nur DJs dürfen hier Titel überspringen:")
+    with pytest.raises(InvalidInput) as seek:
+        parse_seek("soon")
+    with use_language("de"):
+        text = error_text(seek.value)
+    assert text.startswith("'soon' ist keine Position: Schreibe Sekunden (90)")
+    out = PositionOutOfRange("Position", 9, 1, 3)
+    assert out.message == "Position 9 is out of range: choose 1-3."
+    with use_language("de"):
+        assert error_text(out) == "Position 9 liegt außerhalb des gültigen Bereichs: Wähle 1-3."
+
+
+def test_a_message_without_a_translation_or_with_a_broken_one_is_english() -> None:
+    plain = InvalidInput("A message nobody translated: {value}.", value=3)
+    wrong_term = InvalidInput(
+        "{what} {position} is out of range: the queue is empty.", what=Term("Nope"), position=2
+    )
+    with use_language("de"):
+        assert error_text(plain) == "A message nobody translated: 3."
+        assert error_text(wrong_term).startswith("Nope 2 liegt außerhalb")
+    with pytest.raises(KeyError):  # an id naming a field it is not given fails where it is raised
+        InvalidInput("{shown} is not a position: write {forms}.", shown="'x'")
+
+
+@pytest.mark.anyio
+async def test_the_translator_describes_commands_in_german_and_keeps_names() -> None:
+    """The payload discord.py syncs: German descriptions, names as they are, no English copies."""
+    command = MusicCog.play  # the real /play
+    tree = app_commands.CommandTree(discord.Client(intents=discord.Intents.none()))
+    payload = await command.get_translated_payload(tree, CatalogueTranslator())
+    assert payload["name"] == "play" and not payload.get("name_localizations")
+    localized = payload["description_localizations"]
+    assert localized == {"de": "Einen Link oder das beste Suchergebnis abspielen"}
+    (query,) = payload["options"]
+    assert query["description_localizations"] == {"de": "Eine URL oder Suchbegriffe"}
+    assert not query.get("name_localizations")
+
+
+@pytest.mark.anyio
+async def test_panel_pages_follow_accept_language_and_the_switcher() -> None:
+    async with open_harness() as h:
+        english = await h.client.get("/login")
+        assert '<html lang="en">' in english.text and "Sign in with Discord" in english.text
+        german = await h.client.get("/login", headers={"accept-language": "de-DE,de;q=0.9"})
+        assert '<html lang="de">' in german.text and "Mit Discord anmelden" in german.text
+        assert 'href="/language?set=en&amp;next=/login"' in german.text
+
+        switched = await h.client.get("/language?set=de&next=/login")
+        assert switched.status_code == 303 and switched.headers["location"] == "/login"
+        cookie = switched.headers["set-cookie"]
+        assert cookie.startswith("vb_lang=de;") and "HttpOnly" in cookie
+        chosen = await h.client.get("/login", headers={"accept-language": "en"})
+        assert "Mit Discord anmelden" in chosen.text  # the cookie wins over the browser
+
+        bad = await h.client.get("/language?set=fr&next=/login")
+        assert bad.status_code == 400 and "keine Sprache dieses Panels" in bad.text
+        missing = await h.client.get("/nothing-here")
+        assert missing.status_code == 404 and "Unter dieser Adresse gibt es nichts." in missing.text
+        api = await h.client.get("/api/v1/nothing", headers={"accept-language": "en"})
+        assert "Unter dieser Adresse" in api.json()["error"]  # the cookie still holds
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "/\\evil", ""])
+async def test_the_switcher_never_redirects_away(target: str) -> None:
+    async with open_harness() as h:
+        response = await h.client.get("/language", params={"set": "en", "next": target})
+        assert response.status_code == 303 and response.headers["location"] == "/"
