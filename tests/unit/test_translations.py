@@ -31,9 +31,10 @@ from vectobeat_adapters.i18n.extract import (
     forms_of,
     untranslated,
 )
+from vectobeat_bot.cogs import all_cogs
 from vectobeat_bot.cogs.music import MusicCog
 from vectobeat_bot.discord_compat import app_commands, discord
-from vectobeat_bot.i18n import CatalogueTranslator
+from vectobeat_bot.i18n import MAX_DESCRIPTION, CatalogueTranslator
 from vectobeat_core.errors import InvalidInput, PermissionDenied, PositionOutOfRange, Term
 from vectobeat_core.ids import RoleId, UserId
 from vectobeat_core.permissions import MemberFacts, require_control
@@ -207,6 +208,25 @@ async def test_the_translator_describes_commands_in_german_and_keeps_names() -> 
     (query,) = payload["options"]
     assert query["description_localizations"] == {"de": "Eine URL oder Suchbegriffe"}
     assert not query.get("name_localizations")
+
+
+@pytest.mark.anyio
+async def test_every_command_is_described_in_german_within_discords_limits() -> None:
+    tree = app_commands.CommandTree(discord.Client(intents=discord.Intents.none()))
+    translator = CatalogueTranslator()
+    german = 0
+    for cog in all_cogs():
+        for command in cog.__cog_app_commands__:  # type: ignore[attr-defined]
+            payload = await command.get_translated_payload(tree, translator)
+            described = [payload, *payload.get("options", [])]
+            for sub in payload.get("options", []):
+                described += sub.get("options", [])
+            for item in described:
+                localized = item.get("description_localizations") or {}
+                assert all(1 <= len(t) <= MAX_DESCRIPTION for t in localized.values()), item
+                german += "de" in localized
+            assert "de" in payload["description_localizations"], payload["name"]
+    assert german > 50
 
 
 @pytest.mark.anyio

@@ -22,6 +22,7 @@ from vectobeat_adapters.i18n import (
 from vectobeat_bot.discord_compat import app_commands, discord
 
 __all__ = [
+    "MAX_DESCRIPTION",
     "N_",
     "CatalogueTranslator",
     "LocalizedView",
@@ -33,6 +34,8 @@ __all__ = [
 ]
 
 _ = gettext
+MAX_DESCRIPTION = 100
+"""Discord's limit for a description or a choice name, in every language."""
 
 
 locale_str = app_commands.locale_str
@@ -71,4 +74,6 @@ class CatalogueTranslator(app_commands.Translator):
         if language is None or language == DEFAULT_LANGUAGE:
             return None
         text = translations(language).gettext(string.message)
-        return text if text != string.message else None
+        if text == string.message or not 1 <= len(text) <= MAX_DESCRIPTION:
+            return None  # Discord refuses a longer one: English rather than no commands
+        return text
