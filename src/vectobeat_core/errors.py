@@ -32,6 +32,8 @@ it can be shown in the person's language: the shells translate ``template`` and 
 
 from __future__ import annotations
 
+from vectobeat_core.messages import Term, message_id
+
 __all__ = [
     "BridgeUnavailable",
     "ConfigError",
@@ -54,23 +56,9 @@ __all__ = [
     "QueueFull",
     "StaleVersion",
     "StorageUnavailable",
-    "Term",
     "Unavailable",
     "VectoBeatError",
-    "message_id",
 ]
-
-
-def message_id(text: str) -> str:
-    """Mark ``text`` as a message id for the catalogue where it is not an error's first argument
-    (the shells translate it when they show it)."""
-    return text
-
-
-class Term(str):
-    """A word of ours inside an error's parameters (not a person's input): shells translate it."""
-
-    __slots__ = ()
 
 
 class VectoBeatError(Exception):

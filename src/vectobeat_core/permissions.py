@@ -19,8 +19,9 @@ from collections.abc import Iterable
 
 import attrs
 
-from vectobeat_core.errors import PermissionDenied, Term
+from vectobeat_core.errors import PermissionDenied
 from vectobeat_core.ids import RoleId, UserId
+from vectobeat_core.messages import Term
 from vectobeat_core.settings import ServerSettings
 
 __all__ = [

@@ -12,7 +12,8 @@ import re
 
 import attrs
 
-from vectobeat_core.errors import InvalidInput, LimitExceeded, Term
+from vectobeat_core.errors import InvalidInput, LimitExceeded
+from vectobeat_core.messages import Term
 from vectobeat_core.plans import Plan
 from vectobeat_core.settings import MAX_VOLUME, ServerSettings
 from vectobeat_core.tracks import Track

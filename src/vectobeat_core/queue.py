@@ -31,9 +31,9 @@ from vectobeat_core.errors import (
     PositionOutOfRange,
     QueueEmpty,
     QueueFull,
-    Term,
 )
 from vectobeat_core.ids import EntryId, GuildId
+from vectobeat_core.messages import Term
 from vectobeat_core.queue_entry import MAX_ENTRY_ID, LoopMode, QueueEntry, QueuePage, pair_entries
 from vectobeat_core.queue_snapshot import (
     REGIONS,

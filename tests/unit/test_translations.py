@@ -35,8 +35,9 @@ from vectobeat_bot.cogs import all_cogs
 from vectobeat_bot.cogs.music import MusicCog
 from vectobeat_bot.discord_compat import app_commands, discord
 from vectobeat_bot.i18n import MAX_DESCRIPTION, CatalogueTranslator
-from vectobeat_core.errors import InvalidInput, PermissionDenied, PositionOutOfRange, Term
+from vectobeat_core.errors import InvalidInput, PermissionDenied, PositionOutOfRange
 from vectobeat_core.ids import RoleId, UserId
+from vectobeat_core.messages import Term
 from vectobeat_core.permissions import MemberFacts, require_control
 from vectobeat_core.playback import parse_seek
 from vectobeat_core.settings import ServerSettings

@@ -15,9 +15,11 @@ from collections.abc import Callable
 import anyio
 import anyio.abc
 
+from vectobeat_adapters.i18n import language_from_tag, use_language
 from vectobeat_bot.discord_compat import discord
 from vectobeat_bot.embeds import track_embed
 from vectobeat_bot.formatting import track_line
+from vectobeat_bot.i18n import _
 from vectobeat_bot.region_notices import RegionNotices
 from vectobeat_bot.settings_sync import SettingsSync
 from vectobeat_core.errors import VectoBeatError
@@ -71,6 +73,18 @@ class Announcements:
         guild_id: GuildId,
         entry: QueueEntry,
     ) -> None:
+        guild = client.get_guild(guild_id)
+        # a channel is not one member: it reads the server's language (Community settings)
+        with use_language(language_from_tag(guild.preferred_locale if guild else None)):
+            await self._post_in_language(client, controls, guild_id, entry)
+
+    async def _post_in_language(
+        self,
+        client: discord.Client,
+        controls: Callable[[], discord.ui.View | None],
+        guild_id: GuildId,
+        entry: QueueEntry,
+    ) -> None:
         channel_id = self._notices.channel_of(guild_id)
         if channel_id is None:
             return
@@ -80,7 +94,7 @@ class Announcements:
         if style == "off" or not isinstance(channel, discord.abc.Messageable):
             return
         if style == "minimal":
-            await channel.send(f"Now playing {track_line(entry.track)}")
+            await channel.send(_("Now playing {track}").format(track=track_line(entry.track)))
         else:
             view = controls()
             embed = track_embed(entry.track, settings)

@@ -22,7 +22,8 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
-from vectobeat_core.errors import Term, VectoBeatError
+from vectobeat_core.errors import VectoBeatError
+from vectobeat_core.messages import Term
 
 __all__ = [
     "DEFAULT_LANGUAGE",

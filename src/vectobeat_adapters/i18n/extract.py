@@ -65,7 +65,7 @@ KEYWORDS = {
     **dict.fromkeys(_ERRORS),
 }
 #: The core modules whose errors reach Discord members and panel users as they are.
-CORE_MODULES = ("errors.py", "permissions.py", "playback.py", "queue.py")
+CORE_MODULES = ("errors.py", "messages.py", "permissions.py", "playback.py", "queue.py")
 _SHELLS = ("apps/bot/vectobeat_bot", "apps/panel/vectobeat_panel")
 _METHODS = [("**/templates/**.html", "jinja2.ext:babel_extract"), ("**.py", "python")]
 
