@@ -14,6 +14,7 @@ from typing import Any, Self
 
 import httpx
 
+from vectobeat_adapters.i18n import current_language
 from vectobeat_core.errors import (
     BridgeUnavailable,
     Conflict,
@@ -86,14 +87,18 @@ class BridgeClient:
                 path,
                 params=params,
                 json=json,
+                # the panel words its errors in the language of the member being answered
+                headers={"Accept-Language": current_language()},
                 timeout=self._timeout if wait_s is None else wait_s,
             )
         except httpx.HTTPError as exc:
             failure = type(exc).__name__
             if method != "GET" and not isinstance(exc, _NOT_SENT):
                 raise OutcomeUnknown(
-                    f"The panel at {self.base_url} did not confirm the change ({failure}); "
-                    "it may still be applied."
+                    "The panel at {url} did not confirm the change ({failure}); "
+                    "it may still be applied.",
+                    url=self.base_url,
+                    failure=failure,
                 ) from None
             raise BridgeUnavailable(
                 "The panel at {url} cannot be reached ({failure}).",

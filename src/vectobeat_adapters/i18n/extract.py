@@ -54,6 +54,7 @@ _ERRORS = (
     "StorageUnavailable",
     "NodeUnavailable",
     "BridgeUnavailable",
+    "OutcomeUnknown",
 )
 KEYWORDS = {
     **DEFAULT_KEYWORDS,
