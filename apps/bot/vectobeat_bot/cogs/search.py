@@ -102,9 +102,7 @@ class SearchPicker(LocalizedView):
         try:
             outcome = await self._queue(interaction, self._chosen())
         finally:
-            self.language = current_language()
-        """The searcher's language, which the timed-out menu keeps."""
-        self.picking = False
+            self.picking = False
         self.stop()
         self.cog.open_menus.discard(self.custom_id)
         self.menu.disabled = True
