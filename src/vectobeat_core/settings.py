@@ -25,6 +25,7 @@ from vectobeat_core import setting_rules as rules
 from vectobeat_core.errors import InvalidInput, InvalidSettings, StaleVersion
 from vectobeat_core.ids import GuildId, RoleId
 from vectobeat_core.jsontypes import JSON, JSONObject, snowflake
+from vectobeat_core.messages import message_id
 from vectobeat_core.plans import (
     ANALYTICS_LEVELS,
     AUTOMATION_LEVELS,
@@ -540,22 +541,46 @@ def should_apply(held_version: int | None, incoming_version: int) -> bool:
 
 SETTING_HELP: Mapping[str, str] = MappingProxyType(
     {
-        "queue_limit": "Most tracks a queue holds (the plan caps it).",
-        "collaborative_queue": "Everyone may add tracks; off: only DJs and the requester of a track may change the queue.",
-        "member_track_limit": "Most upcoming tracks one member may have queued (0: no limit); DJs are exempt.",
-        "dj_role_ids": "Roles whose members may skip, remove and reorder anyone's tracks (role ids, separated by commas or spaces).",
-        "default_volume": "Volume a new player starts at, 0 to 200 (%).",
-        "autoplay": "When the queue runs out, play the last track's mix (or its artist), none of the recent tracks.",
-        "announcement_style": "Each next track, in the channel of the last /play: rich (card with buttons), minimal (one line) or off.",
-        "branding_color": "Colour of the bot's cards, #RRGGBB.",
-        "region": "Where the audio node plays; auto picks the least loaded (pinning is plan-gated).",
-        "source_access": "Where /play searches and which links it takes: standard is YouTube and SoundCloud; extended adds Spotify, Apple Music, Deezer (if the node has them); unlimited allows any source, direct links too.",
-        "playback_quality": "Standard smooths the highs with a low-pass filter, high filters lightly, lossless plays the source untouched.",
-        "analytics_mode": "How much track detail queue telemetry and webhook exports carry.",
-        "automation_level": "smart: slows command floods, skips duplicate tracks, leaves empty channels; full: also restarts a stalled queue and re-joins dropped voice; off: none of these.",
-        "automation_window_hours": "A track played within this many hours is skipped as a duplicate (0: only tracks still queued).",
-        "webhook_export_url": "An https:// endpoint on a public address that receives each selected event as signed JSON, as detailed as Analytics allows.",
-        "webhook_export_events": "Which events are sent to the webhook URL.",
+        "queue_limit": message_id("Most tracks a queue holds (the plan caps it)."),
+        "collaborative_queue": message_id(
+            "Everyone may add tracks; off: only DJs and the requester of a track may change the queue."
+        ),
+        "member_track_limit": message_id(
+            "Most upcoming tracks one member may have queued (0: no limit); DJs are exempt."
+        ),
+        "dj_role_ids": message_id(
+            "Roles whose members may skip, remove and reorder anyone's tracks (role ids, separated by commas or spaces)."
+        ),
+        "default_volume": message_id("Volume a new player starts at, 0 to 200 (%)."),
+        "autoplay": message_id(
+            "When the queue runs out, play the last track's mix (or its artist), none of the recent tracks."
+        ),
+        "announcement_style": message_id(
+            "Each next track, in the channel of the last /play: rich (card with buttons), minimal (one line) or off."
+        ),
+        "branding_color": message_id("Colour of the bot's cards, #RRGGBB."),
+        "region": message_id(
+            "Where the audio node plays; auto picks the least loaded (pinning is plan-gated)."
+        ),
+        "source_access": message_id(
+            "Where /play searches and which links it takes: standard is YouTube and SoundCloud; extended adds Spotify, Apple Music, Deezer (if the node has them); unlimited allows any source, direct links too."
+        ),
+        "playback_quality": message_id(
+            "Standard smooths the highs with a low-pass filter, high filters lightly, lossless plays the source untouched."
+        ),
+        "analytics_mode": message_id(
+            "How much track detail queue telemetry and webhook exports carry."
+        ),
+        "automation_level": message_id(
+            "smart: slows command floods, skips duplicate tracks, leaves empty channels; full: also restarts a stalled queue and re-joins dropped voice; off: none of these."
+        ),
+        "automation_window_hours": message_id(
+            "A track played within this many hours is skipped as a duplicate (0: only tracks still queued)."
+        ),
+        "webhook_export_url": message_id(
+            "An https:// endpoint on a public address that receives each selected event as signed JSON, as detailed as Analytics allows."
+        ),
+        "webhook_export_events": message_id("Which events are sent to the webhook URL."),
     }
 )
 """What each server setting does, in one line: the panel's settings page and

@@ -14,7 +14,7 @@ import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 
-from tests.unit.test_panel_app import open_harness
+from tests.unit.test_panel_app import PRO_GUILD, open_harness
 from vectobeat_adapters.i18n import (
     DOMAIN,
     LANGUAGES,
@@ -252,6 +252,32 @@ async def test_panel_pages_follow_accept_language_and_the_switcher() -> None:
         assert missing.status_code == 404 and "Unter dieser Adresse gibt es nichts." in missing.text
         api = await h.client.get("/api/v1/nothing", headers={"accept-language": "en"})
         assert "Unter dieser Adresse" in api.json()["error"]  # the cookie still holds
+
+
+@pytest.mark.anyio
+async def test_the_settings_page_and_a_save_in_german() -> None:
+    german = {"accept-language": "de"}
+    async with open_harness() as h:
+        csrf = await h.login()
+        page = await h.client.get(f"/guilds/{PRO_GUILD}/settings", headers=german)
+        assert page.status_code == 200, page.text
+        for text in (
+            "<h1>Einstellungen</h1>",
+            "Warteschlangengrenze",
+            "Höchstzahl an Titeln in einer Warteschlange",
+            "Bis zu 500 mit Pro; mehr braucht Growth.",
+            "braucht Growth",
+            "Einstellungen speichern",
+        ):
+            assert text in page.text, text
+        saved = await h.client.post(
+            f"/guilds/{PRO_GUILD}/settings",
+            data={"csrf_token": csrf, "base_version": "0", "queue_limit": "100000"},
+            headers=german,
+        )
+        assert saved.status_code == 200, saved.text
+        assert "Version 1 gespeichert" in saved.text
+        assert "Einige Werte wurden an deinen Plan angepasst:" in saved.text
 
 
 @pytest.mark.anyio

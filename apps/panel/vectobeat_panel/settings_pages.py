@@ -14,6 +14,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from vectobeat_adapters.i18n import N_
+from vectobeat_adapters.i18n import gettext as _
 from vectobeat_core.errors import InvalidInput, InvalidSettings, StaleVersion
 from vectobeat_core.jsontypes import MAX_JSON_DEPTH, parse_json
 from vectobeat_core.plans import (
@@ -55,50 +57,53 @@ class FieldView:
 
     @property
     def help(self) -> str:
-        """What the setting does, in one line (the core's `SETTING_HELP`, also in the docs)."""
-        return SETTING_HELP[self.name]
+        """What the setting does, in one line (the core's `SETTING_HELP`, also in the docs), in
+        the reader's language."""
+        return _(SETTING_HELP[self.name])
 
 
 GROUPS: tuple[tuple[str, tuple[FieldView, ...]], ...] = (
     (
-        "Queue",
+        N_("Queue"),
         (
-            FieldView("queue_limit", "Queue limit", "number", low=1),
-            FieldView("collaborative_queue", "Collaborative queue", "bool"),
-            FieldView("member_track_limit", "Tracks per member", "number", low=0),
-            FieldView("dj_role_ids", "DJ roles", "roles"),
-            FieldView("default_volume", "Default volume", "number", low=0, high=200),
-            FieldView("autoplay", "Autoplay", "bool"),
+            FieldView("queue_limit", N_("Queue limit"), "number", low=1),
+            FieldView("collaborative_queue", N_("Collaborative queue"), "bool"),
+            FieldView("member_track_limit", N_("Tracks per member"), "number", low=0),
+            FieldView("dj_role_ids", N_("DJ roles"), "roles"),
+            FieldView("default_volume", N_("Default volume"), "number", low=0, high=200),
+            FieldView("autoplay", N_("Autoplay"), "bool"),
         ),
     ),
     (
-        "Announcements and branding",
+        N_("Announcements and branding"),
         (
-            FieldView("announcement_style", "Now-playing messages", "select", ANNOUNCEMENT_STYLES),
-            FieldView("branding_color", "Embed colour", "color"),
+            FieldView(
+                "announcement_style", N_("Now-playing messages"), "select", ANNOUNCEMENT_STYLES
+            ),
+            FieldView("branding_color", N_("Embed colour"), "color"),
         ),
     ),
     (
-        "Routing and quality",
+        N_("Routing and quality"),
         (
-            FieldView("region", "Region", "select", tuple(r.value for r in Region)),
-            FieldView("source_access", "Source access", "select", SOURCE_ACCESS_LEVELS),
-            FieldView("playback_quality", "Playback quality", "select", PLAYBACK_QUALITIES),
+            FieldView("region", N_("Region"), "select", tuple(r.value for r in Region)),
+            FieldView("source_access", N_("Source access"), "select", SOURCE_ACCESS_LEVELS),
+            FieldView("playback_quality", N_("Playback quality"), "select", PLAYBACK_QUALITIES),
         ),
     ),
     (
-        "Analytics and automation",
+        N_("Analytics and automation"),
         (
-            FieldView("analytics_mode", "Analytics", "select", ANALYTICS_LEVELS),
-            FieldView("automation_level", "Automation", "select", AUTOMATION_LEVELS),
-            FieldView("automation_window_hours", "Automation window (hours)", "number", low=0),
+            FieldView("analytics_mode", N_("Analytics"), "select", ANALYTICS_LEVELS),
+            FieldView("automation_level", N_("Automation"), "select", AUTOMATION_LEVELS),
+            FieldView("automation_window_hours", N_("Automation window (hours)"), "number", low=0),
         ),
     ),
     (
-        "Webhook exports",
+        N_("Webhook exports"),
         (
-            FieldView("webhook_export_url", "Webhook URL", "url"),
-            FieldView("webhook_export_events", "Exported events", "multi", WEBHOOK_EVENTS),
+            FieldView("webhook_export_url", N_("Webhook URL"), "url"),
+            FieldView("webhook_export_events", N_("Exported events"), "multi", WEBHOOK_EVENTS),
         ),
     ),
 )
@@ -126,7 +131,7 @@ def field_context(view: FieldView, plan: Plan, catalogue: PlanCatalogue) -> dict
             {
                 "value": choice,
                 "locked": locked,
-                "needs": None if not locked else (tier.label if tier else "no plan"),
+                "needs": None if not locked else (tier.label if tier else _("no plan")),
             }
         )
     hint = ""
@@ -134,12 +139,15 @@ def field_context(view: FieldView, plan: Plan, catalogue: PlanCatalogue) -> dict
     if view.name in _CAPS:
         cap = int(getattr(plan, _CAPS[view.name]))
         above = _tier_for(view.name, cap + 1, catalogue)
-        more = f"; more needs {above.label}" if above is not None else ""
-        hint = f"Up to {cap} on {plan.label}{more}."
+        hint = _("Up to {cap} on {plan}.").format(cap=cap, plan=plan.label)
+        if above is not None:
+            hint = _("Up to {cap} on {plan}; more needs {tier}.").format(
+                cap=cap, plan=plan.label, tier=above.label
+            )
     if view.name == "webhook_export_url":
         tier = _tier_for(view.name, "https://example.com/hook", catalogue)
         if tier is None or tier > plan.tier:
-            whole_lock = tier.label if tier else "no plan"
+            whole_lock = tier.label if tier else _("no plan")
     return {"options": options, "hint": hint, "locked": whole_lock}
 
 

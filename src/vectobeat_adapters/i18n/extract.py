@@ -67,6 +67,9 @@ KEYWORDS = {
 }
 #: The core modules whose errors reach Discord members and panel users as they are.
 CORE_MODULES = ("errors.py", "messages.py", "permissions.py", "playback.py", "queue.py")
+#: Core modules read only for the text they mark with ``message_id`` (their errors: not yet).
+CORE_MARKED_ONLY = ("settings.py",)
+_MARKERS = {key: KEYWORDS[key] for key in ("message_id", "Term")}
 _SHELLS = ("apps/bot/vectobeat_bot", "apps/panel/vectobeat_panel")
 _METHODS = [("**/templates/**.html", "jinja2.ext:babel_extract"), ("**.py", "python")]
 
@@ -86,9 +89,10 @@ def extract_messages(root: Path = ROOT) -> Iterator[Message]:
             base, method_map=_METHODS, keywords=KEYWORDS, comment_tags=("TRANSLATORS:",)
         ):
             yield _found(f"{shell}/{name}", lineno, message, context)
-    for module in CORE_MODULES:
+    for module in (*CORE_MODULES, *CORE_MARKED_ONLY):
         path = root / "src" / "vectobeat_core" / module
-        for lineno, message, _, context in extract_from_file("python", path, keywords=KEYWORDS):
+        keywords = KEYWORDS if module in CORE_MODULES else _MARKERS
+        for lineno, message, _, context in extract_from_file("python", path, keywords=keywords):
             yield _found(f"src/vectobeat_core/{module}", lineno, message, context)
 
 
