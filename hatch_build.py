@@ -15,6 +15,7 @@ import sys
 import sysconfig
 import tempfile
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
@@ -44,6 +45,21 @@ class CompileError(Exception):
 
 def pure_python_requested() -> bool:
     return os.environ.get("VECTOBEAT_PURE_PYTHON") == "1"
+
+
+def asked_for_editable_requirements() -> bool:
+    """Whether the frontend is asking what an editable build needs (PEP 660's hook is on the stack).
+
+    hatchling asks every hook for its dependencies without saying which build they are for; an
+    editable install compiles nothing, so it must not pay for installing mypy and setuptools into
+    its isolated build environment (this made every re-run of `pip install -e .` take ~30 s).
+    """
+    frame: FrameType | None = sys._getframe()
+    while frame is not None:
+        if frame.f_code.co_name == "get_requires_for_build_editable":
+            return True
+        frame = frame.f_back
+    return False
 
 
 def c_compiler() -> str | None:
@@ -93,7 +109,7 @@ class MypycBuildHook(BuildHookInterface[WheelBuilderConfig]):
 
     def dependencies(self) -> list[str]:
         """mypy as the dev extra pins it, setuptools, and attrs (mypy reads its types)."""
-        if pure_python_requested():
+        if pure_python_requested() or asked_for_editable_requirements():
             return []
         dev = self.metadata.core.optional_dependencies.get("dev", [])
         mypy = [req for req in dev if Requirement(req).name == "mypy"] or ["mypy"]

@@ -27,9 +27,11 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 
 import anyio
 import anyio.abc
+import tenacity
 
+from vectobeat_adapters.retrying import EqualJitter
 from vectobeat_core.audit import AuditEvent
-from vectobeat_core.errors import ConfigError, StaleVersion, VectoBeatError
+from vectobeat_core.errors import ConfigError, OutcomeUnknown, StaleVersion, VectoBeatError
 from vectobeat_core.ids import ShardId
 from vectobeat_core.ports import AuditLog, Clock, LeaseStore
 from vectobeat_core.regions import Region
@@ -209,11 +211,7 @@ class ShardLeaseKeeper:
     ) -> None:
         """Claim every shard (retrying store errors), signal started, then renew until cancelled."""
         async with anyio.create_task_group() as tg:
-            pending = set(self.shard_ids)
-            while pending:
-                pending = await self._claim(pending, tg=None)
-                if pending:
-                    await anyio.sleep(self._errors.delay(self.renew_every))
+            await self._claim_all(set(self.shard_ids))
             task_status.started()
             while True:
                 await anyio.sleep(self._errors.delay(self.renew_every))
@@ -229,6 +227,24 @@ class ShardLeaseKeeper:
             except Exception as exc:  # the lease goes stale on its own
                 self._errors.report(f"releasing shard {shard}", exc)
             self._renewer.held.pop(shard, None)
+
+    async def _claim_all(self, shards: set[ShardId]) -> None:
+        """Claim ``shards``, trying those that hit a store error again (backing off) until none
+        is left: a shard another owner holds is not waited for here (``_busy``)."""
+        pending = shards
+
+        async def claim_pending() -> set[ShardId]:
+            nonlocal pending
+            pending = await self._claim(pending, tg=None)
+            return pending
+
+        retrying = tenacity.AsyncRetrying(
+            retry=tenacity.retry_if_result(bool),
+            stop=tenacity.stop_never,
+            wait=lambda _state: self._errors.delay(self.renew_every),
+            sleep=anyio.sleep,
+        )
+        await retrying(claim_pending)
 
     async def _claim(self, shards: set[ShardId], tg: anyio.abc.TaskGroup | None) -> set[ShardId]:
         """Try to claim ``shards``; the ones that hit a store error are returned for a retry."""
@@ -388,18 +404,7 @@ class HotSpare:
         event = AuditEvent.shard_failover(
             lease.shard_id, from_owner, self.spare_id, lease.epoch, self._clock.now()
         )
-        for attempt in range(1, _AUDIT_ATTEMPTS + 1):
-            try:
-                await self._audit.append(event)
-                break
-            except Exception as exc:  # the promotion stands; the audit gap is logged
-                self._errors.report(f"auditing the failover of shard {lease.shard_id}", exc)
-                if attempt == _AUDIT_ATTEMPTS:
-                    _log.error(
-                        "shard_failover_audit_lost spare=%s shard=%s", self.spare_id, lease.shard_id
-                    )
-                else:
-                    await anyio.sleep(self._errors.backoff_base * 2.0 ** (attempt - 1))
+        await self._audit_promotion(event, lease.shard_id)
         try:
             await self._on_promote(lease.shard_id, lease.epoch)
         except Exception:
@@ -409,6 +414,33 @@ class HotSpare:
             )  # fmt: skip
             if self._renewer.held.get(lease.shard_id, lease).epoch == lease.epoch:
                 self._renewer.held.pop(lease.shard_id, None)  # let it go stale for another spare
+
+    async def _audit_promotion(self, event: AuditEvent, shard: ShardId) -> None:
+        """Append ``event``, tried up to ``_AUDIT_ATTEMPTS`` times; the promotion stands either
+        way and an audit gap is logged. An append that may have been applied is not repeated."""
+
+        async def append() -> None:
+            try:
+                await self._audit.append(event)
+            except Exception as exc:
+                self._errors.report(f"auditing the failover of shard {shard}", exc)
+                raise
+
+        base = self._errors.backoff_base
+        retrying = tenacity.AsyncRetrying(
+            retry=tenacity.retry_if_exception_type(Exception)
+            & tenacity.retry_if_not_exception_type(OutcomeUnknown),
+            stop=tenacity.stop_after_attempt(_AUDIT_ATTEMPTS),
+            wait=EqualJitter(base_s=2 * base, cap_s=max(2 * base, self.check_every)),
+            sleep=anyio.sleep,
+            reraise=True,
+        )
+        try:
+            await retrying(append)
+        except OutcomeUnknown:
+            _log.error("shard_failover_audit_unconfirmed spare=%s shard=%s", self.spare_id, shard)
+        except Exception:
+            _log.error("shard_failover_audit_lost spare=%s shard=%s", self.spare_id, shard)
 
     async def _renew_loop(self, tg: anyio.abc.TaskGroup) -> None:
         while True:

@@ -46,6 +46,7 @@ class AuditKind(StrEnum):
     BILLING_EVENT = "billing_event"
     COMPLIANCE_EXPORT = "compliance_export"
     CONCIERGE_REQUEST = "concierge_request"
+    PLAYBACK_CONTROL = "playback_control"
 
 
 def _problem(field: str, message: str) -> InvalidInput:

@@ -63,6 +63,22 @@ class HealthEvent(StrEnum):
     WS_OPEN = "ws_open"
     WS_CLOSED = "ws_closed"
 
+    @property
+    def text(self) -> str:
+        """What happened, for people (audit entries and alarms never show ``ws_closed``)."""
+        return _EVENT_TEXT[self]
+
+
+_EVENT_TEXT: Mapping[HealthEvent, str] = {
+    HealthEvent.PROBE_OK: "a health probe answered",
+    HealthEvent.OK_STREAK: "health probes answered again",
+    HealthEvent.PROBE_SLOW: "a health probe answered slowly",
+    HealthEvent.PROBE_FAILED: "a health probe failed",
+    HealthEvent.BAD_STREAK: "health probes kept failing",
+    HealthEvent.WS_OPEN: "its websocket opened",
+    HealthEvent.WS_CLOSED: "its websocket closed",
+}
+
 
 _S = NodeStatus
 _E = HealthEvent

@@ -128,6 +128,8 @@ class Plan:
     automation: AutomationLevel
     automation_window_hours: int
     webhook_exports: bool
+    stay_connected: bool
+    """24/7 mode: the bot may stay in its voice channel with an empty queue."""
     api_tokens: int
     queue_sync: QueueSyncMode
     snapshot_ttl_seconds: int
@@ -249,6 +251,7 @@ _FIELDS: dict[str, _Spec] = {
     "automation": _Spec("level", levels=AUTOMATION_LEVELS),
     "automation_window_hours": _Spec("count"),
     "webhook_exports": _Spec("flag"),
+    "stay_connected": _Spec("flag"),
     "api_tokens": _Spec("count"),
     "queue_sync": _Spec("level", levels=QUEUE_SYNC_MODES),
     "snapshot_ttl_seconds": _Spec("count", minimum=1),

@@ -9,17 +9,19 @@ epoch, passed in (``now``) so the stores never read the clock themselves.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Collection, Sequence
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
 import attrs
 
 from vectobeat_core.audit import AuditEvent, AuditKind
+from vectobeat_core.displacement import Displacement
 from vectobeat_core.errors import InvalidSnapshot
 from vectobeat_core.health import Alarm, NodeHealth
-from vectobeat_core.ids import GuildId, NodeName, ShardId, UserId
+from vectobeat_core.ids import ChannelId, GuildId, NodeName, ShardId, UserId
 from vectobeat_core.jsontypes import JSON
+from vectobeat_core.lavalink import FailoverCounts, LoadResult, Lyrics, PlayerInfo
 from vectobeat_core.plans import Tier
 from vectobeat_core.queue import QueueSnapshot
 from vectobeat_core.records import (
@@ -37,9 +39,11 @@ from vectobeat_core.records import (
     IssuedToken,
     Playlist,
 )
-from vectobeat_core.regions import Region
+from vectobeat_core.regions import Region, RegionDecision
+from vectobeat_core.routing import NodeView
 from vectobeat_core.settings import SettingsRecord
 from vectobeat_core.shards import Lease
+from vectobeat_core.tracks import Track
 from vectobeat_core.webhooks import WebhookDelivery
 
 __all__ = [
@@ -51,6 +55,7 @@ __all__ = [
     "ContactStore",
     "GuildRepository",
     "HealthStore",
+    "Lavalink",
     "LeaseStore",
     "PlaylistStore",
     "QueueStore",
@@ -464,3 +469,79 @@ class WebhookDeliveryLog(Protocol):
     async def recent(self, guild: GuildId, limit: int = 50) -> list[WebhookDelivery]: ...
 
     async def ping(self) -> None: ...
+
+
+# --------------------------------------------------------------------------- playback
+
+
+class Lavalink(Protocol):
+    """The Lavalink node pool the bot plays through (``LavalinkCluster``).
+
+    Players are per guild, placed by region; every command raises ``NotFound`` for a guild
+    without a player, ``InvalidInput`` for a bad value and ``NodeUnavailable`` when no node can
+    take it. Moves between nodes are the pool's business and never change what the bot sees.
+    """
+
+    @property
+    def counts(self) -> FailoverCounts: ...
+
+    def nodes(self) -> list[NodeView]:
+        """Every node with its routing status, stats, latency and region."""
+
+    def region_of(self, name: NodeName) -> Region: ...
+
+    def player(self, guild_id: GuildId) -> PlayerInfo | None: ...
+
+    def players(self) -> list[PlayerInfo]: ...
+
+    def displaced(self) -> list[Displacement]:
+        """Players of pinned guilds running outside their region."""
+
+    async def load_tracks(self, query: str) -> LoadResult: ...
+
+    async def served_sources(self) -> frozenset[str]:
+        """The source managers (``youtube``, ``spotify``, ...) every answering node serves;
+        empty when none answered."""
+
+    async def lyrics(self, guild_id: GuildId, *, skip_track_source: bool = False) -> Lyrics | None:
+        """The lyrics of what the guild plays, from its node's lyrics plugin (``None``: none
+        found); ``QueueEmpty`` when nothing plays, ``NoLyricsPlugin`` when the node has none."""
+
+    async def ensure_player(self, guild_id: GuildId, decision: RegionDecision) -> PlayerInfo:
+        """The guild's player, placed on the best node of its effective region when new."""
+
+    async def update_voice(
+        self,
+        guild_id: GuildId,
+        *,
+        session_id: str,
+        token: str,
+        endpoint: str,
+        channel_id: ChannelId,
+    ) -> None:
+        """Discord's voice state and server update for the guild's player."""
+
+    async def play(
+        self,
+        guild_id: GuildId,
+        track: Track,
+        *,
+        start_ms: int = 0,
+        paused: bool = False,
+        volume: int = 100,
+        filters: Mapping[str, JSON] | None = None,
+        end_ms: int | None = None,
+    ) -> None: ...
+
+    async def set_paused(self, guild_id: GuildId, paused: bool) -> None: ...
+
+    async def seek(self, guild_id: GuildId, ms: int) -> None: ...
+
+    async def set_volume(self, guild_id: GuildId, volume: int) -> None: ...
+
+    async def set_filters(self, guild_id: GuildId, filters: Mapping[str, JSON]) -> None: ...
+
+    async def stop(self, guild_id: GuildId) -> None: ...
+
+    async def destroy(self, guild_id: GuildId) -> None:
+        """Forget the guild's player and delete it from its node (best effort)."""

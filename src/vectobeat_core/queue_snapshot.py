@@ -91,6 +91,8 @@ class PlayerState:
     volume: int = 100
     loop: LoopMode = LoopMode.OFF
     filters: Mapping[str, JSONValue] = attrs.field(factory=dict)
+    effects: Mapping[str, JSONValue] = attrs.field(factory=dict)
+    """The filter effects members chose (`vectobeat_core.filters.Effects`), part of ``filters``."""
     voice_channel_id: ChannelId | None = None
     node: NodeName | None = None
     region: str = "auto"
@@ -106,6 +108,9 @@ class PlayerState:
         if not isinstance(self.filters, Mapping):
             raise InvalidSnapshot("Player filters must be an object.")
         _json_safe("Player filters", self.filters)
+        if not isinstance(self.effects, Mapping):
+            raise InvalidSnapshot("Player effects must be an object.")
+        _json_safe("Player effects", self.effects)
         _snowflake("Player voice_channel_id", self.voice_channel_id)
         if self.node is not None and (not isinstance(self.node, str) or not self.node):
             raise InvalidSnapshot(f"Player node must be a non-empty name, got {self.node!r}.")
@@ -133,6 +138,8 @@ class PlayerState:
             out["pause"] = True
         if self.filters:
             out["f"] = dict(self.filters)
+        if self.effects:
+            out["fx"] = dict(self.effects)
         if self.voice_channel_id is not None:
             out["vc"] = str(self.voice_channel_id)
         if self.node is not None:
@@ -154,6 +161,7 @@ class PlayerState:
             volume=obj.get("vol", 100),
             loop=LoopMode(loop),
             filters=obj.get("f", {}),
+            effects=obj.get("fx", {}),
             voice_channel_id=None if channel is None else ChannelId(channel),
             node=obj.get("node"),
             region=obj.get("reg", "auto"),

@@ -54,6 +54,7 @@ __all__ = [
     "RETIRED_FIELDS",
     "SETTINGS_FIELDS",
     "SETTING_HELP",
+    "SETTING_LABELS",
     "WEBHOOK_EVENTS",
     "AnnouncementStyle",
     "Clamp",
@@ -107,6 +108,8 @@ _RULES: dict[str, rules.Rule] = {
     "dj_role_ids": rules.role_ids(MAX_DJ_ROLES),
     "default_volume": rules.whole(0, MAX_VOLUME),
     "autoplay": rules.flag,
+    "stay_connected": rules.flag,
+    "vote_skip_percent": rules.whole(0, 100),
     "announcement_style": rules.choice(ANNOUNCEMENT_STYLES),
     "region": rules.region,
     "source_access": rules.choice(SOURCE_ACCESS_LEVELS),
@@ -163,6 +166,8 @@ class ServerSettings:
     dj_role_ids: tuple[RoleId, ...] = ()
     default_volume: int = 100
     autoplay: bool = False
+    stay_connected: bool = False
+    vote_skip_percent: int = 50
     announcement_style: AnnouncementStyle = "minimal"
     region: Region = Region.AUTO
     source_access: SourceAccess = "standard"
@@ -297,6 +302,7 @@ _GATES: dict[str, _Gate] = {
         lambda p: p.automation_window_hours,
         "Automation window (hours)",
     ),
+    "stay_connected": _Gate(lambda p, v: not v or p.stay_connected, lambda p: False, "24/7 mode"),
     "webhook_export_url": _Gate(
         lambda p, v: v is None or p.webhook_exports, lambda p: None, "Webhook export"
     ),
@@ -366,10 +372,9 @@ def clamp_to_plan(
         required = _lowest_allowing(catalogue, gate, value)
         if field == "region":
             reason = clamp_region(plan, value, catalogue).reason
-        elif field.startswith("webhook_export"):
-            reason = (
-                f"Webhook exports are not included in your plan ({plan.label}); {_needs(required)}."
-            )
+        elif field.startswith("webhook_export") or field == "stay_connected":
+            feature = "24/7 mode is" if field == "stay_connected" else "Webhook exports are"
+            reason = f"{feature} not included in your plan ({plan.label}); {_needs(required)}."
         else:
             reason = (
                 f"{gate.label} {_shown(field, value)} is above your plan ({plan.label}), which "
@@ -552,6 +557,12 @@ SETTING_HELP: Mapping[str, str] = MappingProxyType(
             "Roles whose members may skip, remove and reorder anyone's tracks (role ids, separated by commas or spaces)."
         ),
         "default_volume": message_id("Volume a new player starts at, 0 to 200 (%)."),
+        "stay_connected": message_id(
+            "24/7 mode: the bot stays in its voice channel with an empty queue, in an empty channel and after restarts (plan-gated)."
+        ),
+        "vote_skip_percent": message_id(
+            "Share of the listeners in the bot's voice channel (bots excluded) who must vote before a member who is neither a DJ nor the track's requester skips it; 0 turns voting off."
+        ),
         "autoplay": message_id(
             "When the queue runs out, play the last track's mix (or its artist), none of the recent tracks."
         ),
@@ -586,3 +597,28 @@ SETTING_HELP: Mapping[str, str] = MappingProxyType(
 """What each server setting does, in one line: the panel's settings page and
 docs/configuration.md show it."""
 assert set(SETTING_HELP) == set(SETTINGS_FIELDS), "every setting says what it does"
+
+SETTING_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        "queue_limit": message_id("Queue limit"),
+        "collaborative_queue": message_id("Collaborative queue"),
+        "member_track_limit": message_id("Tracks per member"),
+        "dj_role_ids": message_id("DJ roles"),
+        "default_volume": message_id("Default volume"),
+        "autoplay": message_id("Autoplay"),
+        "stay_connected": message_id("24/7 mode"),
+        "vote_skip_percent": message_id("Vote-skip share (%)"),
+        "announcement_style": message_id("Now-playing messages"),
+        "branding_color": message_id("Embed colour"),
+        "region": message_id("Region"),
+        "source_access": message_id("Source access"),
+        "playback_quality": message_id("Playback quality"),
+        "analytics_mode": message_id("Analytics"),
+        "automation_level": message_id("Automation"),
+        "automation_window_hours": message_id("Automation window (hours)"),
+        "webhook_export_url": message_id("Webhook URL"),
+        "webhook_export_events": message_id("Exported events"),
+    }
+)
+"""Each server setting's name for people (the panel shows these, never the keys)."""
+assert set(SETTING_LABELS) == set(SETTINGS_FIELDS), "every setting has a name for people"

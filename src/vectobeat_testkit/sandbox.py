@@ -67,12 +67,17 @@ DEFERRED = 5
 
 
 def demo_catalogue() -> Catalogue:
-    """Tracks every sandbox node knows: searchable on YouTube and SoundCloud, a playlist too."""
+    """Tracks every sandbox node knows: searchable on YouTube and SoundCloud, a playlist too, and
+    (made-up, synced) lyrics for the YouTube ones, which `/lyrics` shows."""
     catalogue = Catalogue()
     songs = []
     for index, (title, author, length) in enumerate(DEMO_TRACKS):
         songs.append(catalogue.add(title, author, length, identifier=f"sandbox{index:05d}"))
         catalogue.add(title, author, length, source="soundcloud", identifier=f"sc-sandbox{index}")
+        lines = [
+            (at, f"{title}, verse line {n + 1}") for n, at in enumerate(range(0, length, 8_000))
+        ]
+        catalogue.add_lyrics(songs[-1], lines=lines)
     catalogue.add_playlist("https://example.test/playlist?list=sandbox", "Sandbox mix", songs)
     return catalogue
 
@@ -142,6 +147,10 @@ def parse_command_line(line: str, command: Mapping[str, Any] | None) -> tuple[st
             break
         path.append(words.pop(0))
         options = list(sub.get("options") or [])
+    subcommands = [str(o["name"]) for o in options if o.get("type") in _GROUPS]
+    if subcommands:  # Discord runs a group only through one of its subcommands
+        choices = ", ".join(f"/{' '.join(path)} {name}" for name in subcommands)
+        raise InvalidInput(f"/{' '.join(path)} needs a subcommand: {choices}")
     schema = {str(o["name"]): o for o in options}
     values: dict[str, Any] = {}
     loose: list[str] = []
@@ -223,6 +232,7 @@ class Sandbox:
                 speed=speed,
                 player_update_interval=1.0,
                 stats_interval=5.0,
+                lyrics_plugin=True,
             )
             for region in REGIONS
             for i in range(1, NODES_PER_REGION + 1)
@@ -309,6 +319,8 @@ class Sandbox:
             "LAVALINK_NODES": self.lavalink_nodes(),
             "LAVALINK_PASSWORD": self.lavalink_password,
             "SHARD_COUNT": "1",
+            # you are the operator here: the demo user is staff, so the care desk is yours to try
+            "STAFF_USER_IDS": str(self.demo.user.id),
         }
 
     def state(self) -> dict[str, Any]:
@@ -326,6 +338,19 @@ class Sandbox:
             "voice_channel_id": str(demo.voice_channel),
             "ready_shards": self.discord.gateway.ready_shards(),
             "nodes": [self._node_state(node) for node in self.nodes.values()],
+            "names": self._names(),
+        }
+
+    def _names(self) -> dict[str, dict[str, str]]:
+        """The demo guild's channels, members and roles by id: what a mention in a reply names."""
+        guild = self.demo.guild
+        return {
+            "channels": {str(c.id): c.name for c in guild.channels},
+            "users": {
+                str(uid): m.nick or m.user.global_name or m.user.username
+                for uid, m in guild.members.items()
+            },
+            "roles": {str(r.id): r.name for r in guild.roles},
         }
 
     def _node_state(self, node: FakeLavalinkNode) -> dict[str, Any]:
@@ -405,6 +430,7 @@ class Sandbox:
             "embeds": [dict(e) for e in embeds],
             "ephemeral": bool(flags & 64),
             "text": reply_text(content, embeds, components),
+            "names": self._names(),
         }
 
     def _open_menu(self) -> tuple[FakeMessage, Mapping[str, Any]] | None:
@@ -454,6 +480,7 @@ class Sandbox:
             "content": shown.content,
             "ephemeral": shown.ephemeral,
             "text": reply_text(shown.content, shown.embeds, shown.components),
+            "names": self._names(),
         }
 
     async def _registered(self, guild_id: int, name: str, timeout: float) -> Any:  # noqa: ASYNC109

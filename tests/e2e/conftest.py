@@ -59,8 +59,9 @@ class _Server(uvicorn.Server):
 
 
 def loopback_socket() -> socket.socket:
-    """A listening, non-blocking socket on a free loopback port (bound before anything starts)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    """A listening, non-blocking socket on a free loopback port (bound before anything starts).
+    ``IPPROTO_TCP`` explicitly: asyncio sets TCP_NODELAY only on sockets that say so."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.bind(("127.0.0.1", 0))
     sock.listen(128)
     sock.setblocking(False)

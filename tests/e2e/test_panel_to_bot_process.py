@@ -61,7 +61,7 @@ def _need_chromium() -> None:
 
 
 @contextlib.asynccontextmanager
-async def panel_world(tmp: Path) -> AsyncIterator[BotWorld]:
+async def panel_world(tmp: Path, options: PanelOptions | None = None) -> AsyncIterator[BotWorld]:
     """Fake Discord (OAuth2 redirecting to the panel), fake us/eu nodes, and the panel under
     uvicorn on loopback with its SQLite file database in ``tmp`` (no Redis: the long poll)."""
     sock = loopback_socket()
@@ -103,7 +103,7 @@ async def panel_world(tmp: Path) -> AsyncIterator[BotWorld]:
             },
         )
         services = await stack.enter_async_context(open_services(config))
-        app = create_app(config, services, options=PanelOptions(long_poll_max=30.0))
+        app = create_app(config, services, options=options or PanelOptions(long_poll_max=30.0))
         await stack.enter_async_context(serve_on(app, sock))
         yield BotWorld(fake, nodes, catalogue, services, url, None, tmp, app.state.panel)
 

@@ -23,9 +23,9 @@ from tests.e2e.test_newcomer import (
 OPS = [sys.executable, "-m", "vectobeat_ops"]
 PLAYED = ("/play lofi", "/play Blue Monday", "/play Windowlicker")
 QUEUE = (
-    "Now playing **Lofi Hip Hop Radio - beats to relax/study to** by Lofi Girl (4:00)\n"
-    "1. **Blue Monday** by New Order (7:28)\n"
-    "2. **Windowlicker** by Aphex Twin (6:07)\n"
+    "Now playing Lofi Hip Hop Radio - beats to relax/study to by Lofi Girl (4:00)\n"
+    "1. Blue Monday by New Order (7:28)\n"
+    "2. Windowlicker by Aphex Twin (6:07)\n"
 )
 
 

@@ -402,3 +402,25 @@ async def test_checker_publishes_node_stats_where_the_panel_reads_players() -> N
         document = await telemetry.get(node_stats_document("eu-1"))
         assert isinstance(document, dict)
         assert NodeStats.from_lavalink(document).players == 0
+
+
+@pytest.mark.anyio
+async def test_a_node_that_stops_answering_no_longer_shows_its_last_players() -> None:
+    """Issue 20 #5: a dead node's last count of players must not outlive it (its players move)."""
+    clock = SystemClock()
+    telemetry = MemoryTelemetryCache(clock)
+    async with (
+        fleet() as nodes,
+        HealthChecker(
+            specs_of(nodes), MemoryHealthStore(clock), [], POLICY, clock, telemetry=telemetry
+        ) as checker,
+    ):
+        await checker.check_once()
+        assert isinstance(await telemetry.get(node_stats_document("eu-1")), dict)
+        await nodes["eu-1"].kill()
+        await checker.check_once()
+        assert await telemetry.get(node_stats_document("eu-1")) is None
+        assert isinstance(await telemetry.get(node_stats_document("eu-2")), dict)
+        await nodes["eu-1"].revive()
+        await checker.check_once()
+        assert isinstance(await telemetry.get(node_stats_document("eu-1")), dict)

@@ -60,7 +60,7 @@ async def test_searches_and_links_stay_within_the_guilds_source_access(tmp_path:
             await starter("Tango Spot")
 
         catalogue.source_managers = LAVASRC  # the nodes now run LavaSrc
-        bot.service.node_sources.ttl_s = 0.0
+        bot.cluster.sources.ttl_s = 0.0
         with pytest.raises(NotFound):  # standard access does not search Spotify
             await free("Tango Spot")
         assert await starter("Tango Spot") == "spotify"

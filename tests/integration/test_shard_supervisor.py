@@ -18,7 +18,7 @@ from vectobeat_adapters.memory.leases import MemoryLeaseStore
 from vectobeat_adapters.redis.leases import RedisLeaseStore
 from vectobeat_adapters.shard_supervisor import HotSpare, ShardLeaseKeeper
 from vectobeat_core.audit import AuditKind
-from vectobeat_core.errors import ConfigError, StorageUnavailable
+from vectobeat_core.errors import ConfigError, OutcomeUnknown, StorageUnavailable
 from vectobeat_core.ids import ShardId
 from vectobeat_core.ports import LeaseStore
 from vectobeat_core.regions import Region
@@ -390,6 +390,30 @@ async def test_a_promotion_stands_when_the_audit_log_is_down(store: Harness) -> 
     assert promoted.calls == [(5, 2)]
     assert hot.store_errors_total == 3  # every attempt reported
     assert isinstance(hot.last_error, StorageUnavailable)
+
+
+class UnconfirmedAudit(MemoryAuditLog):
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = 0
+
+    async def append(self, event: object) -> None:
+        self.calls += 1
+        raise OutcomeUnknown("The change was not confirmed (simulated).")
+
+
+async def test_an_audit_append_that_may_have_been_applied_is_not_repeated(store: Harness) -> None:
+    clock = ManualClock()
+    assert await store.claim(ShardId(6), "dead-bot", Region.EU, clock.now(), STALE) is not None
+    clock.advance(STALE)
+    audit, promoted = UnconfirmedAudit(), Recorder()
+    hot = HotSpare(
+        store, "spare-a", Region.EU, STALE, TICK, clock, audit, promoted, backoff_base=0.001
+    )
+    won = await hot.check_once()
+    assert [(lease.shard_id, lease.epoch) for lease in won] == [(6, 2)]
+    assert promoted.calls == [(6, 2)]
+    assert (audit.calls, hot.store_errors_total) == (1, 1)
 
 
 async def test_a_capped_spare_takes_at_most_max_shards(store: Harness) -> None:

@@ -140,6 +140,7 @@ def plan_catalogues(draw: st.DrawFn) -> PlanCatalogue:
         "automation": level(AUTOMATION_LEVELS),
         "automation_window_hours": _ranked(draw, counts),
         "webhook_exports": _ranked(draw, st.booleans()),
+        "stay_connected": _ranked(draw, st.booleans()),
         "api_tokens": _ranked(draw, counts),
         "queue_sync": level(QUEUE_SYNC_MODES),
         "snapshot_ttl_seconds": _ranked(draw, st.integers(1, 10**8)),

@@ -318,3 +318,8 @@ def test_only_a_node_found_up_at_start_is_routine() -> None:
     health = run([OK, OK])
     _, lost = observe(health, WsEvent(open=False, reason="closed"), POLICY, 9.0)
     assert lost is not None and not lost.routine
+
+
+def test_every_health_event_reads_as_words() -> None:
+    for event in HealthEvent:
+        assert event.text and "_" not in event.text, event

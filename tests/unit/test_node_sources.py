@@ -8,8 +8,8 @@ from typing import Any, cast
 import attrs
 import pytest
 
-from vectobeat_adapters.lavalink.cluster import LavalinkCluster
 from vectobeat_adapters.lavalink.node_sources import NodeSources, parse_source_managers
+from vectobeat_adapters.lavalink.registry import NodeRegistry
 from vectobeat_core.errors import NodeUnavailable
 from vectobeat_core.health import NodeStatus
 from vectobeat_core.ids import NodeName
@@ -42,7 +42,7 @@ class Clock:
 
 @attrs.define
 class Cluster:
-    """What `NodeSources` uses of a `LavalinkCluster`: views, nodes and the clock."""
+    """What `NodeSources` uses of a `NodeRegistry`: views, nodes and the clock."""
 
     nodes: dict[str, Node]
     status: dict[str, NodeStatus]
@@ -67,7 +67,7 @@ def info(*managers: str) -> dict[str, object]:
 async def test_served_is_what_every_answering_routable_node_reports() -> None:
     a, b = Node(info("youtube", "soundcloud", "spotify")), Node(info("YouTube", "soundcloud"))
     cluster = Cluster({"a": a, "b": b}, {"a": NodeStatus.UP, "b": NodeStatus.UP})
-    sources = NodeSources(cast(LavalinkCluster, cluster), ttl_s=60.0)
+    sources = NodeSources(cast(NodeRegistry, cluster), ttl_s=60.0)
     assert await sources.served() == {"youtube", "soundcloud"}
     cluster.status["b"] = NodeStatus.DOWN
     assert await sources.served() == {"youtube", "soundcloud", "spotify"}
@@ -80,7 +80,7 @@ async def test_served_is_what_every_answering_routable_node_reports() -> None:
 async def test_a_failing_node_is_skipped_and_none_answering_gives_nothing() -> None:
     broken, garbage = Node(NodeUnavailable("down")), Node({"sourceManagers": "youtube"})
     cluster = Cluster({"x": broken, "y": garbage}, {"x": NodeStatus.UP, "y": NodeStatus.UP})
-    sources = NodeSources(cast(LavalinkCluster, cluster))
+    sources = NodeSources(cast(NodeRegistry, cluster))
     assert await sources.served() == frozenset()
     broken.answer = info("youtube", "deezer")
     assert await sources.served() == {"youtube", "deezer"}  # asked again, not cached as failed

@@ -314,3 +314,30 @@ def test_version_flag_and_command_print_the_version() -> None:
         result = runner.invoke(app, args)
         assert result.exit_code == 0
         assert result.stdout.strip() == f"vectobeat {vectobeat_core.__version__}"
+
+
+@pytest.mark.parametrize(("queued", "shown"), [(1, "nothing up next"), (3, "Up next (2 tracks)")])
+def test_queue_inspect_says_what_is_up_next(clean_env: Path, queued: int, shown: str) -> None:
+    from vectobeat_core.queue import GuildQueue, PlayerState
+    from vectobeat_core.tracks import Track
+
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{clean_env / 'q.db'}"}
+    assert runner.invoke(app, ["db", "upgrade"], env=env).exit_code == 0
+
+    async def seed() -> None:
+        queue = GuildQueue(GuildId(123456789012345678), capacity=10)
+        for n in range(queued):
+            track = Track(
+                encoded=f"QAAA{n:04d}", title=f"Song {n}", author="Band", length=180_000,
+                identifier=f"id{n}", is_stream=False, is_seekable=True, uri=None,
+                artwork_url=None, isrc=None, source="http",
+            )  # fmt: skip
+            queue.add(track)
+        queue.next()
+        async with open_services(load_config(environ=env)) as services:
+            await services.queues.save(queue.snapshot(PlayerState(), 1.0))
+
+    anyio.run(seed)
+    result = runner.invoke(app, ["queue", "inspect", "123456789012345678"], env=env)
+    assert result.exit_code == 0, result.output
+    assert shown in result.stdout

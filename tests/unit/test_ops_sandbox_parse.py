@@ -60,6 +60,7 @@ def test_parse(line: str, command: dict[str, Any], expected: tuple[str, dict[str
         ("/play", PLAY, "needs query: write /play query:<value>"),
         ("/move 1", MOVE, "needs to"),
         ("/move 1 5 9", MOVE, "takes no more text"),
+        ("/playlist", PLAYLIST, "needs a subcommand: /playlist save, /playlist list"),
     ],
 )
 def test_parse_errors(line: str, command: dict[str, Any], words: str) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 import secrets
 import time
 from collections.abc import AsyncIterator, Sequence
@@ -316,6 +317,10 @@ async def test_settings_save_clamps_on_pro_and_explains(harness: PanelHarness) -
     page = await harness.client.get(f"/guilds/{PRO_GUILD}/settings")
     assert page.status_code == 200
     assert "needs Growth" in page.text  # region options above the plan are shown, disabled
+    assert "24/7 mode" in page.text and "Vote-skip share (%)" in page.text
+    free = await harness.client.get(f"/guilds/{FREE_GUILD}/settings")
+    locked = r'id="f-stay_connected"\s+disabled> 24/7 mode <span class="needs">needs Starter'
+    assert re.search(locked, free.text)  # a feature the plan lacks is shown, locked
     assert '<option value="eu"' in page.text and "disabled" in page.text
     response = await harness.client.post(
         f"/guilds/{PRO_GUILD}/settings",

@@ -312,9 +312,14 @@ async def test_token_form_shows_secret_once_and_limits(harness: PanelHarness) ->
                 "expires_in_days": "30",
             },
         )
-        page = response.text
-        assert response.status_code == 200 and "will not be shown again" in page
+        assert response.status_code == 303, "post/redirect/get: a reload creates nothing"
+        assert response.headers["location"] == f"/guilds/{PRO_GUILD}/tokens"
+        page = (await harness.client.get(response.headers["location"])).text
+        assert "will not be shown again" in page and f"t{n}" in page
     assert 'id="secret"' in page
+    reloaded = (await harness.client.get(f"/guilds/{PRO_GUILD}/tokens")).text
+    assert 'id="secret"' not in reloaded, "the new token is shown once"
+    assert len(await harness.services.tokens.for_guild(GuildId(PRO_GUILD))) == limit
     refused = await harness.client.post(
         f"/guilds/{PRO_GUILD}/tokens",
         data={"csrf_token": csrf, "label": "one too many", "scopes": "queue:read"},
@@ -326,6 +331,22 @@ async def test_token_form_shows_secret_once_and_limits(harness: PanelHarness) ->
         data={"csrf_token": csrf, "label": "x", "scopes": "queue:read"},
     )
     assert free.status_code == 403 and "not included" in free.text
+
+
+@pytest.mark.anyio
+async def test_revoking_from_the_form_goes_back_to_the_tokens_page(harness: PanelHarness) -> None:
+    csrf = await harness.login()
+    page = f"/guilds/{PRO_GUILD}/tokens"
+    created = await harness.client.post(
+        page, data={"csrf_token": csrf, "label": "deck", "scopes": "queue:read"}
+    )
+    assert created.status_code == 303
+    (token,) = await harness.services.tokens.for_guild(GuildId(PRO_GUILD))
+    revoked = await harness.client.post(
+        f"{page}/{token.token_id}/revoke", data={"csrf_token": csrf}
+    )
+    assert revoked.status_code == 303 and revoked.headers["location"] == page
+    assert ">revoked<" in (await harness.client.get(page)).text
 
 
 @pytest.mark.anyio

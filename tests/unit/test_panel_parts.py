@@ -147,6 +147,9 @@ async def test_shared_session_store_over_the_cache() -> None:
     await store.put_pending(PendingLogin("st", "verifier", "/guilds", 1060.0))
     assert (await other_replica.pop_pending("st", now=1001.0)) is not None
     assert await store.pop_pending("st", now=1001.0) is None, "a login state works once"
+    await store.put_flash(session.id, {"secret": "s3cret"})
+    assert await other_replica.pop_flash(session.id) == {"secret": "s3cret"}
+    assert await store.pop_flash(session.id) is None, "a notice is shown once"
     await cache.put("panel-session:bad", {"user_id": "x"}, 60)
     assert await store.get("bad", now=1001.0) is None
 

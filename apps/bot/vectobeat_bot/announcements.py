@@ -23,6 +23,7 @@ from vectobeat_bot.i18n import _
 from vectobeat_bot.region_notices import RegionNotices
 from vectobeat_bot.settings_sync import SettingsSync
 from vectobeat_core.errors import VectoBeatError
+from vectobeat_core.filters import Effects
 from vectobeat_core.ids import GuildId
 from vectobeat_core.queue import QueueEntry
 
@@ -34,9 +35,15 @@ _log = logging.getLogger("vectobeat.bot.announcements")
 class Announcements:
     """Queues started tracks and posts them in each guild's style."""
 
-    def __init__(self, notices: RegionNotices, settings: SettingsSync) -> None:
+    def __init__(
+        self,
+        notices: RegionNotices,
+        settings: SettingsSync,
+        effects: Callable[[GuildId], Effects] = lambda _: Effects(),
+    ) -> None:
         self._notices = notices
         self._settings = settings
+        self._effects = effects
         self._outbox: list[tuple[GuildId, QueueEntry]] = []
         self._wake = anyio.Event()
         self.sent = 0
@@ -97,7 +104,7 @@ class Announcements:
             await channel.send(_("Now playing {track}").format(track=track_line(entry.track)))
         else:
             view = controls()
-            embed = track_embed(entry.track, settings)
+            embed = track_embed(entry.track, settings, self._effects(guild_id))
             if view is None:
                 await channel.send(embed=embed)
             else:

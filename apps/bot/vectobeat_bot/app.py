@@ -54,6 +54,7 @@ from vectobeat_bot.shard_leases import ShardLeases, lease_shard_ids
 from vectobeat_bot.sla_watch import SlaWatch
 from vectobeat_bot.status_server import BotMetrics, StatusServer
 from vectobeat_bot.voice import DiscordVoiceLink
+from vectobeat_bot.web_controls import WebControls, guild_member_lookup
 from vectobeat_bot.webhook_exports import WebhookExports, WebhookMetrics
 from vectobeat_core import __version__
 from vectobeat_core.errors import (
@@ -250,7 +251,7 @@ async def run_bot(config: AppConfig) -> None:
         metrics.registry.register(WebhookMetrics(webhooks))
         board = NowPlayingBoard()
         service.watch(board.changed)
-        announcements = Announcements(notices, settings)
+        announcements = Announcements(notices, settings, service.effects_of)
         service.on_start(announcements.started)
         events = BridgeEvents(bridge)
 
@@ -283,6 +284,13 @@ async def run_bot(config: AppConfig) -> None:
         )
         bots.append(bot)
         service.attach_voice(DiscordVoiceLink(bot, cluster))
+        web_controls = WebControls(
+            bridge=bridge,
+            players=service,
+            settings=settings,
+            serves=lambda guild_id: bot.get_guild(guild_id) is not None,
+            member=guild_member_lookup(bot),
+        )
         deps.automation = AutomationEngine(
             settings=settings,
             players=service,
@@ -340,6 +348,7 @@ async def run_bot(config: AppConfig) -> None:
             tg.start_soon(watch_idle_voice, bot, deps)
             await tg.start(deps.automation.run)
             await tg.start(events.run)
+            await tg.start(web_controls.run)
             await tg.start(
                 board.run, bot, lambda guild: render_now_playing(service, cluster, guild)
             )

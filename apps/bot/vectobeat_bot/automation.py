@@ -20,8 +20,8 @@ from collections.abc import Callable, Sequence
 
 import anyio
 import anyio.abc
+from cachetools import TTLCache
 
-from vectobeat_adapters.lavalink.cluster import LavalinkCluster
 from vectobeat_adapters.lavalink.model import LavalinkEvent, WebSocketClosed
 from vectobeat_bot.formatting import plural
 from vectobeat_bot.player_service import PlayerService
@@ -43,13 +43,14 @@ from vectobeat_core.automation import (
 from vectobeat_core.errors import InvalidInput, VectoBeatError
 from vectobeat_core.ids import GuildId
 from vectobeat_core.plans import AutomationLevel
-from vectobeat_core.ports import AuditLog, Clock
+from vectobeat_core.ports import AuditLog, Clock, Lavalink
 from vectobeat_core.tracks import Track
 
 __all__ = ["AutomationEngine"]
 
 _log = logging.getLogger("vectobeat.bot.automation")
 MAX_PLAYED_PER_GUILD = 1000
+_MAX_BUCKETS = 100_000  # throttle buckets kept; the least recently used goes first (restarts full)
 """How many recently started tracks a guild remembers for duplicate trimming."""
 
 
@@ -61,7 +62,7 @@ class AutomationEngine:
         *,
         settings: SettingsSync,
         players: PlayerService,
-        cluster: LavalinkCluster,
+        cluster: Lavalink,
         audit: AuditLog,
         clock: Clock,
         rule: ThrottleRule | None = None,
@@ -84,7 +85,10 @@ class AutomationEngine:
         self._monotonic = monotonic
         self._on_action = on_action
         """Told every action too (the guild's ``automation_action`` webhook export)."""
-        self._buckets: dict[tuple[GuildId, str], BucketState] = {}
+        # A bucket left alone for a whole window is full again, the same as none: it expires.
+        self._buckets: TTLCache[tuple[GuildId, str], BucketState] = TTLCache(
+            maxsize=_MAX_BUCKETS, ttl=self.rule.per_seconds, timer=self._monotonic
+        )
         self._played: dict[GuildId, dict[str, float]] = {}
         self._idle_since: dict[GuildId, float] = {}
         self._voice_closed: dict[GuildId, int] = {}
@@ -133,12 +137,6 @@ class AutomationEngine:
                 guild_id, actor, command, round(decision.retry_after, 1), self.clock.now()
             )
             await self._record(event)
-
-    def _forget_full_buckets(self) -> None:
-        now = self._monotonic()
-        stale = [k for k, s in self._buckets.items() if now - s.updated > self.rule.per_seconds]
-        for key in stale:  # refilled to the top: the same as no bucket
-            del self._buckets[key]
 
     # -- duplicates ------------------------------------------------------------------------------
 
@@ -281,7 +279,6 @@ class AutomationEngine:
         task_status.started()
         while True:
             await anyio.sleep(step)
-            self._forget_full_buckets()
             try:
                 await self.check_voice()
                 await self.check_idle_players()

@@ -21,7 +21,6 @@ import attrs
 
 from vectobeat_adapters.care_desk import CareDesk
 from vectobeat_adapters.config import AppConfig
-from vectobeat_adapters.lavalink.cluster import LavalinkCluster
 from vectobeat_adapters.logging_setup import bind_log_context
 from vectobeat_adapters.services import Services
 from vectobeat_bot.bridge_client import BridgeClient
@@ -38,6 +37,7 @@ from vectobeat_bot.status_server import BotMetrics
 from vectobeat_core.errors import InvalidInput, StorageUnavailable, VectoBeatError
 from vectobeat_core.ids import GuildId, RoleId, UserId
 from vectobeat_core.permissions import MemberFacts
+from vectobeat_core.ports import Lavalink
 from vectobeat_core.shards import shard_of
 
 __all__ = [
@@ -64,7 +64,7 @@ class BotDeps:
     services: Services
     settings: SettingsSync
     players: PlayerService
-    cluster: LavalinkCluster
+    cluster: Lavalink
     metrics: BotMetrics
     board: NowPlayingBoard
     events: BridgeEvents

@@ -4,25 +4,31 @@ from __future__ import annotations
 
 from vectobeat_adapters.lavalink.model import PlayerInfo
 from vectobeat_bot.i18n import _, ngettext
+from vectobeat_core.filters import Effects
 from vectobeat_core.playback import format_duration
 from vectobeat_core.queue import GuildQueue, LoopMode, QueuePage
 from vectobeat_core.tracks import Track
+from vectobeat_core.voting import VoteTally
+from vectobeat_core.wording import counted
 
 __all__ = [
     "clip",
+    "effects_line",
     "length_text",
     "loop_text",
     "now_playing_text",
     "plural",
     "queue_page_text",
+    "tally_text",
     "track_line",
     "tracks_count",
 ]
 
 
 def plural(count: int, noun: str) -> str:
-    """``1 track``, ``2 tracks`` (English only: replies use ``ngettext``)."""
-    return f"{count} {noun}{'' if count == 1 else 's'}"
+    """``1 track``, ``2 tracks`` (the core's `counted`; English only: replies use
+    ``ngettext``)."""
+    return counted(count, noun)
 
 
 def tracks_count(count: int) -> str:
@@ -41,6 +47,11 @@ def loop_text(mode: LoopMode) -> str:
     return names[mode]
 
 
+def tally_text(tally: VoteTally) -> str:
+    """``2/3 votes to skip`` in the current language."""
+    return _("{votes}/{needed} votes to skip").format(votes=tally.votes, needed=tally.needed)
+
+
 def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
@@ -57,7 +68,16 @@ def track_line(track: Track) -> str:
     )
 
 
-def now_playing_text(queue: GuildQueue, info: PlayerInfo | None) -> str:
+def effects_line(effects: Effects) -> str:
+    """``Filters: Nightcore, 8D.`` (or that none are on)."""
+    if not effects:
+        return _("Filters: none (the playback quality's own only).")
+    return _("Filters: {names}.").format(names=", ".join(effects.names()))
+
+
+def now_playing_text(
+    queue: GuildQueue, info: PlayerInfo | None, effects: Effects | None = None
+) -> str:
     current = queue.current
     if current is None:
         return _("Nothing is playing right now.")
@@ -77,6 +97,8 @@ def now_playing_text(queue: GuildQueue, info: PlayerInfo | None) -> str:
                 region=info.region.value,
             )
         )
+    if effects:
+        lines.append(effects_line(effects))
     lines.append(
         ngettext("{count} track up next.", "{count} tracks up next.", len(queue)).format(
             count=len(queue)

@@ -14,24 +14,24 @@ import anyio
 import anyio.abc
 
 from vectobeat_adapters.i18n import DEFAULT_LANGUAGE, use_language
-from vectobeat_adapters.lavalink.cluster import LavalinkCluster
 from vectobeat_bot.discord_compat import discord
 from vectobeat_bot.formatting import now_playing_text
 from vectobeat_bot.i18n import _
 from vectobeat_bot.player_service import PlayerService
 from vectobeat_core.ids import ChannelId, GuildId
+from vectobeat_core.ports import Lavalink
 
 __all__ = ["NowPlayingBoard", "render_now_playing"]
 
 _log = logging.getLogger("vectobeat.bot.nowplaying")
 
 
-def render_now_playing(players: PlayerService, cluster: LavalinkCluster, guild_id: GuildId) -> str:
+def render_now_playing(players: PlayerService, cluster: Lavalink, guild_id: GuildId) -> str:
     """The text of a guild's now-playing message."""
     session = players.peek(guild_id)
     if session is None:
         return _("Nothing is playing right now.")
-    return now_playing_text(session.queue, cluster.player(guild_id))
+    return now_playing_text(session.queue, cluster.player(guild_id), session.effects)
 
 
 class NowPlayingBoard:

@@ -1,4 +1,4 @@
-"""``PlayerService``: every guild's `GuildQueue`, played through the `LavalinkCluster`.
+"""``PlayerService``: every guild's `GuildQueue`, played through the `Lavalink` port.
 
 Each mutation marks the guild dirty in the `CoalescingWriter` and tells `QueueSync`; so does a
 failover moving the guild's player to another node (the snapshot records where it plays). A return
@@ -18,13 +18,12 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Awaitable, Callable, Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from typing import Concatenate, ParamSpec, Protocol, TypeVar
 
 import anyio
 import attrs
 
-from vectobeat_adapters.lavalink.cluster import LavalinkCluster
 from vectobeat_adapters.lavalink.model import (
     LavalinkEvent,
     LoadResult,
@@ -32,7 +31,6 @@ from vectobeat_adapters.lavalink.model import (
     TrackEnd,
     TrackException,
 )
-from vectobeat_adapters.lavalink.node_sources import NodeSources
 from vectobeat_adapters.redis.writer import CoalescingWriter
 from vectobeat_bot.queue_sync import QueueSync
 from vectobeat_bot.settings_sync import GuildSettings, SettingsSync
@@ -48,7 +46,9 @@ from vectobeat_core.errors import (
     Unavailable,
     VectoBeatError,
 )
+from vectobeat_core.filters import Effects, check_filters, merge_filters
 from vectobeat_core.ids import ChannelId, GuildId, NodeName, UserId
+from vectobeat_core.jsontypes import JSON
 from vectobeat_core.playback import (
     SeekTarget,
     check_member_room,
@@ -58,7 +58,7 @@ from vectobeat_core.playback import (
     queue_capacity,
     search_identifier,
 )
-from vectobeat_core.ports import AuditLog, Clock, QueueStore, RestoredQueues
+from vectobeat_core.ports import AuditLog, Clock, Lavalink, QueueStore, RestoredQueues
 from vectobeat_core.quality import quality_filters
 from vectobeat_core.queue import GuildQueue, LoopMode, PlayerState, QueueEntry, QueueSnapshot
 from vectobeat_core.sources import check_source, effective_source_access, search_chain, url_source
@@ -115,6 +115,8 @@ class GuildSession:
 
     queue: GuildQueue
     voice_channel_id: ChannelId | None = None
+    effects: Effects = attrs.Factory(Effects)
+    """The filter effects members chose; played over the quality's filters."""
     lock: anyio.Lock = attrs.Factory(anyio.Lock)
 
 
@@ -136,7 +138,7 @@ class PlayerService:
     def __init__(
         self,
         *,
-        cluster: LavalinkCluster,
+        cluster: Lavalink,
         store: QueueStore,
         writer: CoalescingWriter,
         settings: SettingsSync,
@@ -160,7 +162,6 @@ class PlayerService:
         self._restoring = anyio.Lock()
         self._watchers: list[Callable[[GuildId], None]] = []
         self._start_listeners: list[Callable[[GuildId, QueueEntry], None]] = []
-        self.node_sources = NodeSources(cluster)
         self.trim: Callable[[GuildId, Sequence[Track]], Awaitable[DuplicateTrim]] | None = None
         """The automation engine's duplicate trim for `play` (``None``: nothing is trimmed)."""
         settings.listen(self._settings_changed)
@@ -207,12 +208,23 @@ class PlayerService:
             session.queue.capacity = queue_capacity(held.plan, held.settings)
         await self._apply_quality(held)
 
+    def _filters(self, held: GuildSettings, effects: Effects | None = None) -> dict[str, JSON]:
+        """The filters the guild plays with: its quality's, with its members' effects (or
+        ``effects``) merged in."""
+        chosen = self.effects_of(held.guild_id) if effects is None else effects
+        return merge_filters(quality_filters(held.plan, held.settings), chosen)
+
     async def _apply_quality(self, held: GuildSettings) -> None:
-        """Give the guild's player (if any) its playback quality's filters, unless it has them."""
+        """Give the guild's player (if any) its quality's and effects' filters, unless it has them."""
         info = self.cluster.player(held.guild_id)
-        filters = quality_filters(held.plan, held.settings)
+        filters = self._filters(held)
         if info is not None and dict(info.filters) != filters:
             await self.cluster.set_filters(held.guild_id, filters)
+
+    def effects_of(self, guild_id: GuildId) -> Effects:
+        """The filter effects the guild plays with (none when it has no session)."""
+        session = self._sessions.get(guild_id)
+        return Effects() if session is None else session.effects
 
     def queue_tracks(self) -> int:
         return sum(len(s.queue) + (s.queue.current is not None) for s in self._sessions.values())
@@ -225,7 +237,11 @@ class PlayerService:
         now = self.clock.now()
         info = self.cluster.player(guild_id)
         if info is None:
-            player = PlayerState(position_read_at=now, voice_channel_id=session.voice_channel_id)
+            player = PlayerState(
+                position_read_at=now,
+                effects=session.effects.to_json(),
+                voice_channel_id=session.voice_channel_id,
+            )
         else:
             player = PlayerState(
                 position_ms=info.position_ms if info.track is not None else 0,
@@ -233,6 +249,7 @@ class PlayerService:
                 paused=info.paused,
                 volume=info.volume,
                 filters=dict(info.filters),
+                effects=session.effects.to_json(),
                 voice_channel_id=session.voice_channel_id,
                 node=info.node,
                 region=info.region.value,
@@ -335,7 +352,7 @@ class PlayerService:
             start_ms=start_ms,
             paused=paused,
             volume=volume,
-            filters=quality_filters(held.plan, held.settings),
+            filters=self._filters(held),
         )
         self._telemetry("play", guild_id, entry.track, entry.track.requester)
 
@@ -403,7 +420,7 @@ class PlayerService:
                 check_source(source, held.plan, held.settings, self.settings.catalogue)
         else:
             level = effective_source_access(held.plan, held.settings)
-            chain = search_chain(level, await self.node_sources.served())
+            chain = search_chain(level, await self.cluster.served_sources())
             if not chain:
                 raise Unavailable("No Lavalink node serves a search source this server may use.")
             words = identifier.partition(":")[2]
@@ -494,7 +511,7 @@ class PlayerService:
         return session
 
     @acknowledged
-    async def skip(self, guild_id: GuildId, count: int, user: UserId) -> QueueEntry | None:
+    async def skip(self, guild_id: GuildId, count: int, user: UserId | None) -> QueueEntry | None:
         session = await self._existing(guild_id)
         async with session.lock:
             skipped = session.queue.current
@@ -514,6 +531,16 @@ class PlayerService:
         session = await self._existing(guild_id)
         async with session.lock:
             entry = session.queue.jump(position)
+            await self._start(guild_id, session, entry)
+            self.changed(guild_id)
+            return entry
+
+    @acknowledged
+    async def previous(self, guild_id: GuildId) -> QueueEntry:
+        """Play the last entry of the history again; the current one is queued first."""
+        session = await self._existing(guild_id)
+        async with session.lock:
+            entry = session.queue.previous()
             await self._start(guild_id, session, entry)
             self.changed(guild_id)
             return entry
@@ -566,18 +593,6 @@ class PlayerService:
             return entry
 
     @acknowledged
-    async def previous(self, guild_id: GuildId) -> QueueEntry:
-        """Play the last track of the history now; the current one is queued next."""
-        session = await self._existing(guild_id)
-        async with session.lock:
-            entry = session.queue.previous()
-            try:
-                await self._start(guild_id, session, entry)
-            finally:
-                self.changed(guild_id)
-            return entry
-
-    @acknowledged
     async def set_volume(self, guild_id: GuildId, volume: int) -> None:
         check_volume(volume)
         session = await self._existing(guild_id)
@@ -585,6 +600,21 @@ class PlayerService:
             self._playing(session)
             await self.cluster.set_volume(guild_id, volume)
             self.changed(guild_id)
+
+    @acknowledged
+    async def set_effects(self, guild_id: GuildId, change: Callable[[Effects], Effects]) -> Effects:
+        """Change the guild's filter effects (``change(current)``) and play with them at once;
+        the effects apply to every later track, across failover and restarts."""
+        session = await self._existing(guild_id)
+        async with session.lock:
+            effects = change(session.effects)
+            held = await self.settings.get(guild_id)
+            filters = check_filters(self._filters(held, effects))
+            if self.cluster.player(guild_id) is not None:
+                await self.cluster.set_filters(guild_id, filters)
+            session.effects = effects
+            self.changed(guild_id)
+            return effects
 
     @acknowledged
     async def set_loop(self, guild_id: GuildId, mode: LoopMode | str) -> None:
@@ -769,7 +799,7 @@ class PlayerService:
         held = await self.settings.get(guild_id)
         queue = GuildQueue.restore(snapshot, queue_capacity(held.plan, held.settings))
         player = snapshot.player
-        session = GuildSession(queue, player.voice_channel_id)
+        session = GuildSession(queue, player.voice_channel_id, _stored_effects(player.effects))
         self._sessions[guild_id] = session
         now = self.clock.now()
         async with session.lock:
@@ -795,6 +825,9 @@ class PlayerService:
                         paused=player.paused,
                         volume=player.volume,
                     )
+            elif player.voice_channel_id is not None and held.settings.stay_connected:
+                await self.cluster.ensure_player(guild_id, held.decision)  # 24/7: stay, idle
+                await self._rejoin(guild_id, session)
             self.changed(guild_id)
         info = self.cluster.player(guild_id)
         node: NodeName | None = None if info is None else info.node
@@ -803,3 +836,12 @@ class PlayerService:
             await self.audit.append(AuditEvent.queue_restored(guild_id, tracks, node, now))
         except VectoBeatError as exc:
             _log.warning("audit_failed kind=queue_restored error=%s", exc)
+
+
+def _stored_effects(stored: Mapping[str, JSON]) -> Effects:
+    """A snapshot's effects; ones Lavalink would refuse are dropped (logged), not fatal."""
+    try:
+        return Effects.from_json(stored)
+    except InvalidInput as exc:
+        _log.warning("stored_effects_dropped error=%s", exc)
+        return Effects()

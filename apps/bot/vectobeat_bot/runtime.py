@@ -129,7 +129,8 @@ class BotStatus:
 
 
 async def watch_idle_voice(bot: VectoBeatBot, deps: BotDeps) -> None:
-    """Leave voice channels nobody else has been in for ``deps.idle_seconds``."""
+    """Leave voice channels nobody else has been in for ``deps.idle_seconds`` (never in 24/7
+    mode, the ``stay_connected`` setting)."""
     alone_since: dict[int, float] = {}
     step = max(0.2, min(5.0, deps.idle_seconds / 4))
     while True:
@@ -145,7 +146,9 @@ async def watch_idle_voice(bot: VectoBeatBot, deps: BotDeps) -> None:
             if not isinstance(channel, discord.VoiceChannel | discord.StageChannel):
                 continue
             connected.add(voice.guild_id)
-            if any(uid != me for uid in channel.voice_states):
+            held = deps.settings.cached(GuildId(voice.guild_id))
+            stays = held is not None and held.settings.stay_connected  # 24/7 mode
+            if stays or any(uid != me for uid in channel.voice_states):
                 alone_since.pop(voice.guild_id, None)
                 continue
             since = alone_since.setdefault(voice.guild_id, now)

@@ -1,7 +1,7 @@
 """Discord voice for Lavalink: a `VoiceProtocol` that hands voice data to the cluster.
 
 No audio flows through the bot: Discord's VOICE_STATE_UPDATE (session id) and
-VOICE_SERVER_UPDATE (token, endpoint) go to `LavalinkCluster.update_voice`, and the node connects.
+VOICE_SERVER_UPDATE (token, endpoint) go to `Lavalink.update_voice`, and the node connects.
 `DiscordVoiceLink` is the player service's `VoiceLink` over the bot's guilds.
 """
 
@@ -12,10 +12,10 @@ from typing import Any, cast
 
 import anyio
 
-from vectobeat_adapters.lavalink.cluster import LavalinkCluster
 from vectobeat_bot.discord_compat import discord
 from vectobeat_core.errors import InvalidInput, NodeUnavailable, NotFound, VectoBeatError
 from vectobeat_core.ids import ChannelId, GuildId
+from vectobeat_core.ports import Lavalink
 
 __all__ = ["DiscordVoiceLink", "LavalinkVoice"]
 
@@ -26,7 +26,7 @@ class LavalinkVoice(discord.VoiceProtocol):
     """One guild's voice connection, forwarded to Lavalink."""
 
     def __init__(
-        self, client: discord.Client, channel: discord.abc.Connectable, cluster: LavalinkCluster
+        self, client: discord.Client, channel: discord.abc.Connectable, cluster: Lavalink
     ) -> None:
         super().__init__(client, channel)
         self.cluster = cluster
@@ -108,9 +108,7 @@ class LavalinkVoice(discord.VoiceProtocol):
 class DiscordVoiceLink:
     """The player service's view of voice: join, leave, where the bot is connected."""
 
-    def __init__(
-        self, client: discord.Client, cluster: LavalinkCluster, timeout: float = 10.0
-    ) -> None:
+    def __init__(self, client: discord.Client, cluster: Lavalink, timeout: float = 10.0) -> None:
         self._client = client
         self._cluster = cluster
         self._timeout = timeout

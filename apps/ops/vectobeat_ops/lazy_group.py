@@ -15,6 +15,8 @@ import typer
 import typer.core
 import typer.main
 
+from vectobeat_ops.help_text import polish
+
 __all__ = ["LazyCommand", "LazyGroup", "lazy_group"]
 
 
@@ -33,7 +35,9 @@ def _load(name: str, spec: LazyCommand) -> Any:
     module = importlib.import_module(spec.module)
     mount = typer.Typer(add_completion=False)
     mount.add_typer(module.app, name=name if spec.group else None)
-    return cast(Any, typer.main.get_command(mount)).commands[name]
+    command = cast(Any, typer.main.get_command(mount)).commands[name]
+    polish(command)
+    return command
 
 
 class _Commands(MutableMapping[str, Any]):
@@ -79,6 +83,7 @@ class LazyGroup(typer.core.TyperGroup):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        polish(self)  # the root and its eager commands; lazy ones are polished as they load
         self.commands = _Commands(self.commands, self.LAZY)
 
     def format_help(self, ctx: Any, formatter: Any) -> None:

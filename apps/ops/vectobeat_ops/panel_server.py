@@ -15,11 +15,12 @@ import uvicorn
 from vectobeat_adapters.config import AppConfig
 from vectobeat_adapters.services import Services
 from vectobeat_panel.app import create_app
+from vectobeat_panel.serving import GRACEFUL_SHUTDOWN_SECONDS, ClosingServer
 
 __all__ = ["PanelServer"]
 
 
-class _QuietServer(uvicorn.Server):
+class _QuietServer(ClosingServer):
     """uvicorn without its own signal handling: ``up`` owns Ctrl-C and SIGTERM."""
 
     @contextlib.contextmanager
@@ -39,6 +40,7 @@ class PanelServer:
                 lifespan="on",
                 proxy_headers=False,
                 server_header=False,
+                timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
             )
         )
 
@@ -56,4 +58,5 @@ class PanelServer:
             await self._server.serve([sock])
 
     async def stop(self) -> None:
+        """Stop serving (open live-queue streams and long polls end at once: `ClosingServer`)."""
         self._server.should_exit = True

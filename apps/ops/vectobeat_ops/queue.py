@@ -17,6 +17,7 @@ from vectobeat_adapters.services import Services, open_services
 from vectobeat_core.errors import ConfigError, InvalidSnapshot, NotFound
 from vectobeat_core.ids import GuildId
 from vectobeat_core.queue import QueueSnapshot
+from vectobeat_core.wording import counted
 from vectobeat_ops.common import (
     JsonFlag,
     load,
@@ -118,7 +119,14 @@ def inspect(
         [str(i), e["title"], e["author"], str(e["length_ms"])]
         for i, e in enumerate(data["upcoming"], 1)
     ]
-    console.print(table("Upcoming", ["#", "title", "author", "length ms"], rows))
+    if not rows:
+        console.print("nothing up next", highlight=False)
+        return
+    console.print(
+        table(
+            f"Up next ({counted(len(rows), 'track')})", ["#", "title", "author", "length ms"], rows
+        )
+    )
 
 
 @app.command("export")

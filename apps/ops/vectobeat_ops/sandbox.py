@@ -10,7 +10,9 @@ import typer
 from rich.text import Text
 
 from vectobeat_core.errors import InvalidInput, NotFound, Unavailable
+from vectobeat_core.wording import counted
 from vectobeat_ops.common import JsonFlag, print_json, reporting, stdout, table
+from vectobeat_ops.discord_text import render_discord
 from vectobeat_testkit.sandbox import read_state_file
 
 __all__ = ["DEFAULT_STATE_FILE", "app", "control"]
@@ -57,12 +59,16 @@ def control(
 
 
 def _print_reply(reply: Any, as_json: bool) -> None:
+    """The bot's reply as JSON, or rendered for a terminal (Markdown, mentions by name)."""
     if as_json:
         print_json(reply)
+        return
+    text = str(reply.get("text") or "")
+    names = reply.get("names") if isinstance(reply.get("names"), dict) else None
+    if not text:
+        stdout().print("(the bot answered with no text)", highlight=False, markup=False)
     else:
-        stdout().print(
-            reply.get("text") or "(the bot answered with no text)", highlight=False, markup=False
-        )
+        stdout().print(render_discord(text, names), highlight=False)
 
 
 @app.command("send")
@@ -147,9 +153,10 @@ def revive_node(
 
 @app.command("status")
 def status(state_file: StateFile = DEFAULT_STATE_FILE, as_json: JsonFlag = False) -> None:
-    """Show the sandbox's addresses, demo guild and each node with its players.
+    """Show the running sandbox: its addresses, the demo guild and what plays there, and each
+    Lavalink node with its players.
 
-    Example: vectobeat-ops sandbox status --json
+    Example: vectobeat-ops sandbox status
     """
     with reporting():
         state = control(state_file, "GET", "/state")
@@ -157,21 +164,47 @@ def status(state_file: StateFile = DEFAULT_STATE_FILE, as_json: JsonFlag = False
         print_json(state)
         return
     console = stdout()
+    guild, user = state["guild"], state["user"]
     console.print(
-        f"panel {state['panel_url']}  (sign in: {state['login_url']})\n"
-        f"demo guild {state['guild']['name']} ({state['guild']['id']}), user {state['user']['username']}",
-        highlight=False,
+        table(
+            "Sandbox",
+            ["", ""],
+            [
+                ["panel", state["panel_url"]],
+                ["sign in", f"{state['login_url']}  (as {user['username']})"],
+                ["fake Discord", state["discord_control_url"]],
+                ["bot", "connected" if state.get("ready_shards") else "not connected (yet)"],
+            ],
+        )
     )
-    rows = [
+    playing = [(n, p) for n in state["nodes"] for p in n["players"]]
+    names = state.get("names") or {}
+    guild_rows = [
+        [
+            f"{guild['name']} ({guild['id']})",
+            f"#{names.get('channels', {}).get(state['voice_channel_id'], state['voice_channel_id'])}",
+            _playing([p for n, p in playing if p["guild_id"] == guild["id"]]),
+            ", ".join(n["name"] for n, p in playing if p["guild_id"] == guild["id"]) or "—",
+        ]
+    ]
+    console.print(table("Guilds", ["guild", "voice channel", "playing", "node"], guild_rows))
+    node_rows = [
         [
             n["name"],
             n["region"],
-            Text("alive") if n["alive"] else Text("dead", style="red"),
-            ", ".join(
-                f"{p['guild_id']}: {p['track']} @ {p['position_ms'] // 1000}s" for p in n["players"]
-            )
-            or "—",
+            Text("alive", style="green") if n["alive"] else Text("dead", style="red"),
+            counted(len(n["players"]), "player"),
         ]
         for n in state["nodes"]
     ]
-    console.print(table("Sandbox Lavalink nodes", ["node", "region", "state", "players"], rows))
+    console.print(table("Lavalink nodes", ["node", "region", "state", "players"], node_rows))
+
+
+def _playing(players: list[dict[str, Any]]) -> str:
+    if not players:
+        return "nothing"
+    player = players[0]
+    seconds = int(player["position_ms"]) // 1000
+    where = f"{seconds // 60}:{seconds % 60:02d}"
+    paused = ", paused" if player.get("paused") else ""
+    return f"{player['track'] or 'no track'} @ {where}{paused}"

@@ -76,7 +76,9 @@ class PortTaken(ConfigError):
 def bind_port(host: str, port: int, what: str, variable: str) -> socket.socket:
     """A listening socket on ``host:port`` (0 picks a free port), or `PortTaken` saying what to do."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP explicitly: asyncio turns Nagle off (TCP_NODELAY) only for sockets that say
+    # so; without it every answer written in two parts waited ~40 ms for a delayed ACK
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
@@ -219,6 +221,8 @@ def _banner(state: Mapping[str, Any], signed_in: str, bot_ready: bool, with_bot:
         ],
         ["try", 'vectobeat-ops sandbox send "/play lofi"'],
         ["", "vectobeat-ops sandbox kill-node eu-1   (watch the player move)"],
+        ["", "vectobeat-ops sandbox status           (what plays where)"],
+        ["", "vectobeat-ops sandbox revive-node eu-1"],
         ["stop", "Ctrl-C"],
     ]
     console.print(table("VectoBeat is up (sandbox: no Discord token needed)", ["", ""], lines))

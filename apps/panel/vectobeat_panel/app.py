@@ -17,7 +17,7 @@ from itsdangerous import Signer
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
@@ -25,6 +25,7 @@ from starlette.templating import Jinja2Templates
 from vectobeat_adapters.config import AppConfig, Secret, node_specs
 from vectobeat_adapters.services import Services, http_timeout, open_services
 from vectobeat_core.errors import ConfigError, VectoBeatError
+from vectobeat_core.playback import format_duration
 from vectobeat_core.routing import NodeSpec
 from vectobeat_panel.audit_pages import audit_routes
 from vectobeat_panel.auth import auth_routes
@@ -33,6 +34,7 @@ from vectobeat_panel.bridge import bridge_routes
 from vectobeat_panel.care_pages import care_routes
 from vectobeat_panel.changes import ChangeFeed
 from vectobeat_panel.chart import NodeHistory
+from vectobeat_panel.control_pages import control_routes
 from vectobeat_panel.errors import exception_handlers
 from vectobeat_panel.guilds import guild_routes
 from vectobeat_panel.languages import LanguageMiddleware, install_translations, language_routes
@@ -48,6 +50,7 @@ from vectobeat_panel.shared_sessions import CacheSessionStore
 from vectobeat_panel.state import HERE, Panel, PanelOptions, panel_of
 from vectobeat_panel.tokens import token_routes
 from vectobeat_panel.webhook_pages import webhook_routes
+from vectobeat_panel.wording import install_filters
 
 __all__ = ["build_routes", "create_app"]
 
@@ -63,14 +66,10 @@ def _when(value: float | None) -> str:
 def _templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.filters["when"] = _when
-    templates.env.filters["counted"] = counted
+    install_filters(templates.env.filters)
+    templates.env.filters["duration"] = format_duration
     install_translations(templates)
     return templates
-
-
-def counted(count: int, noun: str, plural: str | None = None) -> str:
-    """``1 track``, ``2 tracks``: a count with its noun in the right number."""
-    return f"{count} {noun if count == 1 else plural or noun + 's'}"
 
 
 def _node_specs(config: AppConfig) -> tuple[NodeSpec, ...]:
@@ -107,6 +106,7 @@ def build_routes() -> list[BaseRoute]:
         *auth_routes(),
         *settings_routes(),
         *queue_routes(),
+        *control_routes(),
         *audit_routes(),
         *token_routes(),
         *webhook_routes(),
@@ -116,8 +116,14 @@ def build_routes() -> list[BaseRoute]:
         *openapi_routes(),
         Route("/api/health", health, methods=["GET"], name="health"),
         *probe_routes(),
+        Route("/favicon.ico", _favicon, methods=["GET"], name="favicon"),
         Mount("/static", app=StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
+
+
+async def _favicon(_: Request) -> Response:
+    """Browsers ask for /favicon.ico on pages without a <link rel=icon> (JSON, the probes)."""
+    return RedirectResponse("/static/favicon.svg", status_code=301)
 
 
 async def _sample_nodes(panel: Panel) -> None:

@@ -20,33 +20,13 @@ from vectobeat_core.ids import GuildId
 from vectobeat_core.jsontypes import whole_number
 from vectobeat_panel.errors import dumps
 from vectobeat_panel.state import Panel, manager_of, panel_of, render
+from vectobeat_panel.wording import KIND_LABELS
 
 __all__ = ["KIND_GROUPS", "KIND_LABELS", "AuditQuery", "audit_routes", "parse_query"]
 
 PER_PAGE = 50
 MAX_SCAN = 5000
 """How many of a guild's newest events a filter looks through."""
-
-KIND_LABELS: dict[AuditKind, str] = {
-    AuditKind.SETTINGS_CHANGED: "Settings saved",
-    AuditKind.SETTINGS_CLAMPED: "Settings lowered to the plan",
-    AuditKind.SETTINGS_CONFLICT: "Settings edit conflict",
-    AuditKind.EFFECTIVE_REGION: "Where playback went",
-    AuditKind.NODE_FAILOVER: "Player moved off a failed node",
-    AuditKind.REGION_UNAVAILABLE: "Region unavailable",
-    AuditKind.NODE_RETURN: "Player returned to its region",
-    AuditKind.SHARD_FAILOVER: "Shard taken over",
-    AuditKind.THROTTLED_COMMAND: "Command flood slowed down",
-    AuditKind.PLAN_CHANGED: "Plan changed",
-    AuditKind.TOKEN_CREATED: "API token created",
-    AuditKind.TOKEN_REVOKED: "API token revoked",
-    AuditKind.QUEUE_RESTORED: "Queue restored",
-    AuditKind.AUTOMATION_ACTION: "Automation action",
-    AuditKind.BILLING_EVENT: "Billing event",
-    AuditKind.COMPLIANCE_EXPORT: "Compliance export",
-    AuditKind.CONCIERGE_REQUEST: "Concierge request",
-}
-"""How the log page names each kind."""
 
 KIND_GROUPS: dict[str, tuple[str, tuple[AuditKind, ...]]] = {
     "automation": (

@@ -9,6 +9,9 @@ constant time, guards every call.
 * ``POST /api/bot/events`` — guild join/leave and settings-applied notices.
 * ``GET /api/bot/membership?guild_id=`` — whether online billing is on, and the guild page's URL
   to upgrade on (``upgrade_url``, ``null`` when billing is off).
+
+The web playback controls' bridge routes (``/api/bot/playback-controls``) are with the controls,
+in `vectobeat_panel.control_pages`.
 """
 
 from __future__ import annotations
@@ -16,7 +19,6 @@ from __future__ import annotations
 import hmac
 from typing import Any
 
-import attrs
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -29,7 +31,7 @@ from vectobeat_core.plans import Tier
 from vectobeat_core.queue import QueueSnapshot
 from vectobeat_core.records import GuildRecord
 from vectobeat_panel.billing import billing_of
-from vectobeat_panel.queue_pages import QUEUE_SYNC_DOCUMENT, SYNC_CAP
+from vectobeat_panel.queue_pages import keep_synced
 from vectobeat_panel.settings_flow import (
     current_settings,
     guild_plan,
@@ -42,7 +44,6 @@ from vectobeat_panel.state import Panel, panel_of
 __all__ = ["BRIDGE_ACTOR", "bridge_routes", "check_bridge_token"]
 
 BRIDGE_ACTOR = "bot"
-QUEUE_SYNC_TTL = 3600.0
 MAX_EVENTS = 100
 
 
@@ -146,16 +147,9 @@ async def queue_sync(request: Request) -> Response:
     panel = _bot(request)
     _only(request, ())
     snapshot = QueueSnapshot.from_json(await read_json_object(request))
-    _, plan = await guild_plan(panel, snapshot.guild_id)
-    if plan.queue_sync == "none":
-        return JSONResponse(
-            {"stored": False, "reason": f"Queue sync is not included in {plan.label}."},
-            status_code=202,
-        )
-    capped = attrs.evolve(snapshot, entries=snapshot.entries[:SYNC_CAP], history=())
-    await panel.services.telemetry.put(
-        QUEUE_SYNC_DOCUMENT.format(guild=snapshot.guild_id), capped.to_json(), QUEUE_SYNC_TTL
-    )
+    reason = await keep_synced(panel, snapshot)
+    if reason is not None:
+        return JSONResponse({"stored": False, "reason": reason}, status_code=202)
     return JSONResponse({"stored": True, "version": snapshot.version}, status_code=202)
 
 

@@ -39,6 +39,7 @@ class ChangeFeed:
         self._seen: set[tuple[GuildId, int]] = set()
         self._seq = 0
         self._wake = anyio.Event()
+        self._closed = False
 
     @property
     def cursor(self) -> int:
@@ -58,6 +59,11 @@ class ChangeFeed:
         wake, self._wake = self._wake, anyio.Event()
         wake.set()
 
+    def close(self) -> None:
+        """The server is stopping: waiting polls answer now (with nothing new) and new ones at once."""
+        self._closed = True
+        self._wake.set()
+
     def since(self, cursor: int) -> ChangeBatch:
         oldest = self._entries[0].seq if self._entries else self._seq + 1
         if cursor > self._seq or (cursor < oldest - 1 and self._entries):
@@ -68,7 +74,7 @@ class ChangeFeed:
     async def wait(self, cursor: int, wait_seconds: float) -> ChangeBatch:
         """What came after ``cursor``, waiting up to ``wait_seconds`` for something."""
         batch = self.since(cursor)
-        if batch.changes or batch.resync or wait_seconds <= 0:
+        if batch.changes or batch.resync or wait_seconds <= 0 or self._closed:
             return batch
         with anyio.move_on_after(wait_seconds):
             await self._wake.wait()

@@ -75,8 +75,12 @@ def line_chart(
     start: float,
     end: float,
     unit: str,
+    unit_one: str | None = None,
 ) -> str:
-    """An accessible SVG line chart of ``series`` (name -> [(time, value or gap)]) over start..end."""
+    """An accessible SVG line chart of ``series`` (name -> [(time, value or gap)]) over start..end.
+
+    The axis reads ``<top> <unit>`` (``unit_one`` when the top is 1: "1 player", "2 players").
+    """
     values = [v for points in series.values() for _, v in points if v is not None]
     top = _nice_max(max(values, default=0.0))
     span = max(end - start, 1e-9)
@@ -97,7 +101,7 @@ def line_chart(
         f'x2="{WIDTH - PAD_RIGHT}" y2="{PAD_TOP + plot_h}"/>',
         f'<line class="axis" x1="{PAD_LEFT}" y1="{PAD_TOP}" x2="{PAD_LEFT}" y2="{PAD_TOP + plot_h}"/>',
         f'<text class="tick" x="{PAD_LEFT - 6}" y="{PAD_TOP + 4}" text-anchor="end">'
-        f"{top:g} {escape(unit)}</text>",
+        f"{top:g} {escape(unit_one or unit) if top == 1 else escape(unit)}</text>",
         f'<text class="tick" x="{PAD_LEFT - 6}" y="{PAD_TOP + plot_h}" text-anchor="end">0</text>',
         f'<text class="tick" x="{PAD_LEFT}" y="{HEIGHT - 6}">-{span / 60:.0f} min</text>',
         f'<text class="tick" x="{WIDTH - PAD_RIGHT}" y="{HEIGHT - 6}" text-anchor="end">now</text>',

@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from vectobeat_core.audit import MAX_ACTOR_LENGTH, MAX_SUMMARY_LENGTH, AuditKind
+from vectobeat_core.controls import MAX_POSITION, ControlAction, ControlOutcome
 from vectobeat_core.jsontypes import MAX_SNOWFLAKE
 from vectobeat_core.setting_rules import SNOWFLAKE_SCHEMA
 from vectobeat_core.settings import settings_json_schema
@@ -60,6 +61,34 @@ AUDIT_EVENT: Schema = {
     },
 }
 JSON_OBJECT: Schema = {"type": "object"}
+POSITION: Schema = {"type": "integer", "minimum": 1, "maximum": MAX_POSITION}
+CONTROL: Schema = {
+    "type": "object",
+    "required": ["action"],
+    "additionalProperties": False,
+    "properties": {
+        "action": {"enum": [a.value for a in ControlAction]},
+        "position_ms": {"type": "integer", "minimum": 0},
+        "position": {"oneOf": [POSITION, {"type": "string", "pattern": "^[0-9:]{1,12}$"}]},
+        "target": POSITION,
+        "volume": {"type": "integer", "minimum": 0, "maximum": 200},
+    },
+}
+CONTROL_RESULT: Schema = {
+    "type": "object",
+    "required": ["outcome", "message", "status"],
+    "properties": {
+        "outcome": {"enum": [o.value for o in ControlOutcome]},
+        "message": {"type": "string"},
+        "status": {"type": "integer"},
+        "error": {"type": "string"},
+    },
+}
+CONTROL_SUMMARY = (
+    "A playback control (pause, resume, skip, previous, seek, volume, remove, move, clear, "
+    "shuffle) applied by the bot with the DJ rules; 200 once durable, 503 with outcome "
+    "'unknown' or 'not_saved' when that cannot be said."
+)
 
 
 def _responses(ok: int, schema: Schema, *extra: int) -> dict[str, Any]:
@@ -181,6 +210,48 @@ def document() -> dict[str, Any]:
         },
         f"{cp}/tokens/{{token_id}}": {
             "delete": _op("Revoke an API token.", "session+csrf", ok=204, params=[GUILD, TOKEN_ID])
+        },
+        f"{cp}/queue/control": {
+            "post": _op(
+                CONTROL_SUMMARY, "session+csrf", schema=CONTROL_RESULT, params=[GUILD], body=CONTROL
+            )
+        },
+        "/api/v1/guilds/{guild_id}/queue/control": {
+            "post": _op(
+                CONTROL_SUMMARY + " Scope playback:control, or queue:write for queue edits.",
+                "apiToken",
+                schema=CONTROL_RESULT,
+                params=[GUILD],
+                body=CONTROL,
+            )
+        },
+        "/api/bot/playback-controls": {
+            "get": _op(
+                "Long poll: web playback controls after `cursor` for the bot to apply.",
+                "bot",
+                params=[
+                    _query("cursor", {"type": "integer", "minimum": 0}),
+                    _query("timeout", {"type": "number", "minimum": 0, "maximum": 30}),
+                ],
+            )
+        },
+        "/api/bot/playback-controls/result": {
+            "post": _op(
+                "The bot's answer to a playback control, with the guild's queue snapshot.",
+                "bot",
+                ok=202,
+                body={
+                    "type": "object",
+                    "required": ["id", "outcome", "message"],
+                    "properties": {
+                        "id": {"type": "string", "minLength": 1, "maxLength": 64},
+                        "outcome": {"enum": [o.value for o in ControlOutcome]},
+                        "message": {"type": "string", "minLength": 1, "maxLength": 2000},
+                        "status": {"type": "integer"},
+                        "snapshot": JSON_OBJECT,
+                    },
+                },
+            )
         },
         "/api/v1/guilds/{guild_id}/queue": {
             "get": _op("The guild's queue (scope queue:read).", "apiToken", params=[GUILD])

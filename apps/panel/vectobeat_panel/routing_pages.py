@@ -103,7 +103,14 @@ def charts(panel: Panel) -> tuple[str, str]:
     players = {n: [(s.at, float(s.players)) for s in samples] for n, samples in series.items()}
     latency = {n: [(s.at, s.latency_ms) for s in samples] for n, samples in series.items()}
     return (
-        line_chart("Players per node, last hour", players, start=start, end=now, unit="players"),
+        line_chart(
+            "Players per node, last hour",
+            players,
+            start=start,
+            end=now,
+            unit="players",
+            unit_one="player",
+        ),
         line_chart("Latency per node, last hour", latency, start=start, end=now, unit="ms"),
     )
 

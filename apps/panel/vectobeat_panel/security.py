@@ -1,7 +1,8 @@
 """The panel's guard: one pure-ASGI middleware for security headers, rate limits, body size, the
 session lookup and CSRF.
 
-* Headers on every response: a CSP without inline scripts or styles, ``frame-ancestors 'none'``,
+* Headers on every response: a CSP without inline scripts or styles (images from any https
+  origin: track artwork comes from the sources' CDNs), ``frame-ancestors 'none'``,
   ``nosniff``, a strict referrer policy.
 * Rate limits per client address and class (login, control-panel API, bot bridge), token buckets.
 * A request body larger than the limit is refused with 413 before a handler sees it.
@@ -20,6 +21,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import attrs
+from cachetools import TTLCache
 
 from vectobeat_core.errors import Unavailable
 from vectobeat_panel.errors import RETRY_AFTER_SECONDS, plain_error_body, unavailable
@@ -49,7 +51,7 @@ SESSION_COOKIE = "vb_session"
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: "
-    "https://cdn.discordapp.com; connect-src 'self'; font-src 'self'; object-src 'none'; "
+    "https:; connect-src 'self'; font-src 'self'; object-src 'none'; "
     "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 _HEADERS: tuple[tuple[bytes, bytes], ...] = (
@@ -78,12 +80,14 @@ class RateLimits:
     burst_fraction: float = 0.25
 
 
+_MAX_BUCKETS = 50_000  # the least recently used one goes first (it restarts full)
+
+
 class RateLimiter:
     """Token buckets keyed by (class, client); ``allow`` is O(1) and never sleeps."""
 
     def __init__(self, limits: RateLimits, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
-        self._buckets: dict[tuple[str, str], tuple[float, float]] = {}
         per_minute = {
             "login": limits.login_per_minute,
             "api": limits.api_per_minute,
@@ -93,6 +97,11 @@ class RateLimiter:
             kind: (rate / 60.0, max(1.0, rate * limits.burst_fraction))
             for kind, rate in per_minute.items()
         }
+        # A bucket left alone until it is full again is the same as none: it expires then.
+        refill_s = max(capacity / rate for rate, capacity in self._rates.values())
+        self._buckets: TTLCache[tuple[str, str], tuple[float, float]] = TTLCache(
+            maxsize=_MAX_BUCKETS, ttl=refill_s, timer=clock
+        )
 
     def rate(self, kind: str) -> float:
         """Requests per second allowed for ``kind``."""
@@ -108,8 +117,6 @@ class RateLimiter:
             self._buckets[key] = (tokens, now)
             return False
         self._buckets[key] = (tokens - 1.0, now)
-        if len(self._buckets) > 50_000:
-            self._buckets.clear()
         return True
 
 
@@ -200,7 +207,11 @@ class PanelGuard:
             await self._fail(scope, send_with_headers, 413, self._too_big(limit))
             return
         state = scope.setdefault("state", {})
-        no_session = bearer_exempt(path) or path.startswith("/static/") or path == "/api/health"
+        no_session = (
+            bearer_exempt(path)
+            or path.startswith("/static/")
+            or path in ("/api/health", "/favicon.ico")
+        )
         try:
             state["session"] = (
                 None if no_session else await self._resolve(_cookie(cookie_header, SESSION_COOKIE))

@@ -14,6 +14,7 @@ import attrs
 from vectobeat_core.ids import GuildId, UserId
 
 __all__ = [
+    "FLASH_TTL_SECONDS",
     "ManagedGuild",
     "MemorySessionStore",
     "PendingLogin",
@@ -114,6 +115,16 @@ class SessionStore(Protocol):
 
     async def pop_pending(self, state: str, *, now: float) -> PendingLogin | None: ...
 
+    async def put_flash(self, session_id: str, flash: dict[str, str]) -> None:
+        """Keep a one-time notice for the session's next page (post/redirect/get)."""
+
+    async def pop_flash(self, session_id: str) -> dict[str, str] | None:
+        """The session's one-time notice, gone once read (``None``: there is none)."""
+
+
+FLASH_TTL_SECONDS = 300.0
+"""How long a one-time notice waits for the page after the redirect."""
+
 
 class MemorySessionStore:
     """Sessions in this process's memory (one panel process; sessions end with it)."""
@@ -121,6 +132,7 @@ class MemorySessionStore:
     def __init__(self, *, max_pending: int = 10_000) -> None:
         self._sessions: dict[str, Session] = {}
         self._pending: dict[str, PendingLogin] = {}
+        self._flashes: dict[str, dict[str, str]] = {}
         self._max_pending = max_pending
 
     async def create(
@@ -171,8 +183,16 @@ class MemorySessionStore:
             return None
         return pending
 
+    async def put_flash(self, session_id: str, flash: dict[str, str]) -> None:
+        if session_id in self._sessions:
+            self._flashes[session_id] = dict(flash)
+
+    async def pop_flash(self, session_id: str) -> dict[str, str] | None:
+        return self._flashes.pop(session_id, None)
+
     def _sweep(self, now: float) -> None:
         for sid in [sid for sid, s in self._sessions.items() if s.expires_at <= now]:
             del self._sessions[sid]
+            self._flashes.pop(sid, None)
         for key in [k for k, p in self._pending.items() if p.expires_at <= now]:
             del self._pending[key]

@@ -31,6 +31,7 @@ from vectobeat_core.regions import Region
 from vectobeat_core.settings import (
     ANNOUNCEMENT_STYLES,
     SETTING_HELP,
+    SETTING_LABELS,
     SETTINGS_FIELDS,
     WEBHOOK_EVENTS,
     ServerSettings,
@@ -49,11 +50,16 @@ class FieldView:
     """How one settings field is shown: its input kind, label, help and choices."""
 
     name: str
-    label: str
     kind: str
     choices: tuple[str, ...] = ()
     low: int | None = None
     high: int | None = None
+
+    @property
+    def label(self) -> str:
+        """The setting's name for people (the core's `SETTING_LABELS`), in the reader's
+        language."""
+        return _(SETTING_LABELS[self.name])
 
     @property
     def help(self) -> str:
@@ -66,44 +72,44 @@ GROUPS: tuple[tuple[str, tuple[FieldView, ...]], ...] = (
     (
         N_("Queue"),
         (
-            FieldView("queue_limit", N_("Queue limit"), "number", low=1),
-            FieldView("collaborative_queue", N_("Collaborative queue"), "bool"),
-            FieldView("member_track_limit", N_("Tracks per member"), "number", low=0),
-            FieldView("dj_role_ids", N_("DJ roles"), "roles"),
-            FieldView("default_volume", N_("Default volume"), "number", low=0, high=200),
-            FieldView("autoplay", N_("Autoplay"), "bool"),
+            FieldView("queue_limit", "number", low=1),
+            FieldView("collaborative_queue", "bool"),
+            FieldView("member_track_limit", "number", low=0),
+            FieldView("dj_role_ids", "roles"),
+            FieldView("default_volume", "number", low=0, high=200),
+            FieldView("autoplay", "bool"),
+            FieldView("stay_connected", "bool"),
+            FieldView("vote_skip_percent", "number", low=0, high=100),
         ),
     ),
     (
         N_("Announcements and branding"),
         (
-            FieldView(
-                "announcement_style", N_("Now-playing messages"), "select", ANNOUNCEMENT_STYLES
-            ),
-            FieldView("branding_color", N_("Embed colour"), "color"),
+            FieldView("announcement_style", "select", ANNOUNCEMENT_STYLES),
+            FieldView("branding_color", "color"),
         ),
     ),
     (
         N_("Routing and quality"),
         (
-            FieldView("region", N_("Region"), "select", tuple(r.value for r in Region)),
-            FieldView("source_access", N_("Source access"), "select", SOURCE_ACCESS_LEVELS),
-            FieldView("playback_quality", N_("Playback quality"), "select", PLAYBACK_QUALITIES),
+            FieldView("region", "select", tuple(r.value for r in Region)),
+            FieldView("source_access", "select", SOURCE_ACCESS_LEVELS),
+            FieldView("playback_quality", "select", PLAYBACK_QUALITIES),
         ),
     ),
     (
         N_("Analytics and automation"),
         (
-            FieldView("analytics_mode", N_("Analytics"), "select", ANALYTICS_LEVELS),
-            FieldView("automation_level", N_("Automation"), "select", AUTOMATION_LEVELS),
-            FieldView("automation_window_hours", N_("Automation window (hours)"), "number", low=0),
+            FieldView("analytics_mode", "select", ANALYTICS_LEVELS),
+            FieldView("automation_level", "select", AUTOMATION_LEVELS),
+            FieldView("automation_window_hours", "number", low=0),
         ),
     ),
     (
         N_("Webhook exports"),
         (
-            FieldView("webhook_export_url", N_("Webhook URL"), "url"),
-            FieldView("webhook_export_events", N_("Exported events"), "multi", WEBHOOK_EVENTS),
+            FieldView("webhook_export_url", "url"),
+            FieldView("webhook_export_events", "multi", WEBHOOK_EVENTS),
         ),
     ),
 )
@@ -144,8 +150,9 @@ def field_context(view: FieldView, plan: Plan, catalogue: PlanCatalogue) -> dict
             hint = _("Up to {cap} on {plan}; more needs {tier}.").format(
                 cap=cap, plan=plan.label, tier=above.label
             )
-    if view.name == "webhook_export_url":
-        tier = _tier_for(view.name, "https://example.com/hook", catalogue)
+    locking = {"webhook_export_url": "https://example.com/hook", "stay_connected": True}
+    if view.name in locking:  # a feature the plan has or has not
+        tier = _tier_for(view.name, locking[view.name], catalogue)
         if tier is None or tier > plan.tier:
             whole_lock = tier.label if tier else _("no plan")
     return {"options": options, "hint": hint, "locked": whole_lock}

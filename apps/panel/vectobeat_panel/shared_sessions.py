@@ -1,7 +1,8 @@
 """Sessions shared by every panel replica, kept in the telemetry cache (Redis when configured).
 
 Documents: ``panel-session:<id>`` (the session, or ``{"revoked": true}``), ``panel-user:<id>``
-(the user's session ids, for "sign out everywhere") and ``panel-login:<state>`` (a pending login).
+(the user's session ids, for "sign out everywhere"), ``panel-login:<state>`` (a pending login) and
+``panel-flash:<id>`` (a one-time notice for the session's next page, e.g. a new API token).
 Each expires with its TTL, so nothing needs sweeping.
 """
 
@@ -12,7 +13,7 @@ from typing import Any
 from vectobeat_core.ids import GuildId, UserId
 from vectobeat_core.jsontypes import JSON
 from vectobeat_core.ports import TelemetryCache
-from vectobeat_panel.sessions import ManagedGuild, PendingLogin, Session
+from vectobeat_panel.sessions import FLASH_TTL_SECONDS, ManagedGuild, PendingLogin, Session
 
 __all__ = ["CacheSessionStore"]
 
@@ -141,3 +142,14 @@ class CacheSessionStore:
         except (KeyError, TypeError, ValueError):
             return None
         return pending if pending.expires_at > now else None
+
+    async def put_flash(self, session_id: str, flash: dict[str, str]) -> None:
+        await self._cache.put(f"panel-flash:{session_id}", dict(flash), FLASH_TTL_SECONDS)
+
+    async def pop_flash(self, session_id: str) -> dict[str, str] | None:
+        name = f"panel-flash:{session_id}"
+        doc: Any = await self._cache.get(name)
+        if not isinstance(doc, dict):
+            return None
+        await self._cache.put(name, None, FLASH_TTL_SECONDS)
+        return {str(k): str(v) for k, v in doc.items()}

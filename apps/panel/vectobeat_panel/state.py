@@ -12,7 +12,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import anyio
 import attrs
+from cachetools import LRUCache
 from itsdangerous import BadSignature, Signer
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.requests import Request
@@ -36,12 +38,21 @@ from vectobeat_core.jsontypes import snowflake
 from vectobeat_core.routing import NodeSpec
 from vectobeat_panel.changes import ChangeFeed
 from vectobeat_panel.chart import NodeHistory
+from vectobeat_panel.control_desk import ControlDesk
 from vectobeat_panel.metrics import PanelMetrics
 from vectobeat_panel.oauth import DiscordOAuth
 from vectobeat_panel.security import RateLimits
 from vectobeat_panel.sessions import ManagedGuild, Session, SessionStore
 
-__all__ = ["Panel", "PanelOptions", "current_session", "manager_of", "panel_of", "render"]
+__all__ = [
+    "Panel",
+    "PanelOptions",
+    "current_session",
+    "manager_of",
+    "panel_of",
+    "panel_of_app",
+    "render",
+]
 
 HERE = Path(__file__).parent
 
@@ -74,6 +85,8 @@ class PanelOptions:
     sse_max_seconds: float = 300.0
     sample_interval: float = 30.0
     nodes_cache_seconds: float = 1.0
+    control_wait: float = 8.0
+    """How long a web playback control waits for the bot's answer."""
 
 
 @attrs.define
@@ -91,11 +104,15 @@ class Panel:
     clock: Callable[[], float] = time.time
     node_specs: tuple[NodeSpec, ...] = ()
     node_cache: tuple[float, list[dict[str, Any]], bytes] | None = None
+    controls: ControlDesk = attrs.Factory(ControlDesk)
     webhook_resolver: Resolver | None = None
     """Resolves webhook hosts (``None``: the system resolver); tests put a fake here."""
     metrics: PanelMetrics = attrs.Factory(PanelMetrics)
+    closing: anyio.Event = attrs.Factory(anyio.Event)
+    """Set when the server stops: live streams and long polls end at once instead of holding
+    the shutdown until they time out."""
     _services: Services | None = None
-    _verified: dict[str, str] = attrs.Factory(dict)
+    _verified: LRUCache[str, str] = attrs.Factory(lambda: LRUCache(maxsize=10_000))
 
     @property
     def services(self) -> Services:
@@ -105,6 +122,12 @@ class Panel:
 
     def attach(self, services: Services | None) -> None:
         self._services = services
+
+    def close(self) -> None:
+        """The server is stopping: end live streams and long polls now (they would hold it)."""
+        self.closing.set()
+        self.changes.close()
+        self.controls.close()
 
     @property
     def secure_cookies(self) -> bool:
@@ -121,8 +144,6 @@ class Panel:
             session_id = self.signer.unsign(cookie).decode()
         except (BadSignature, UnicodeDecodeError):
             return None
-        if len(self._verified) >= 10_000:
-            self._verified.clear()
         self._verified[cookie] = session_id
         return session_id
 
@@ -134,7 +155,12 @@ class Panel:
 
 
 def panel_of(request: Request) -> Panel:
-    panel: Panel = request.app.state.panel
+    return panel_of_app(request.app)
+
+
+def panel_of_app(app: Any) -> Panel:
+    """The `Panel` of an app made by ``create_app``."""
+    panel: Panel = app.state.panel
     return panel
 
 

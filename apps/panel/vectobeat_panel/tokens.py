@@ -2,7 +2,9 @@
 
 Create (the secret is shown once), list (label, last four, scopes, created, last used, expiry),
 revoke; at most ``min(plan.api_tokens, 10)`` live tokens; stores keep only a hash. The read API
-(``/api/v1/guilds/{id}/queue`` and ``/settings``) honours scopes, expiry and revocation.
+(``/api/v1/guilds/{id}/queue`` and ``/settings``) honours scopes, expiry and revocation; so do
+the web controls (``/api/v1/guilds/{id}/queue/control``, `vectobeat_panel.control_pages`:
+scopes ``playback:control`` and ``queue:write``).
 """
 
 from __future__ import annotations
@@ -12,10 +14,11 @@ from collections.abc import Collection
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from vectobeat_core.audit import AuditEvent, AuditKind
+from vectobeat_core.controls import CONTROL_SCOPES
 from vectobeat_core.errors import (
     InvalidInput,
     LimitExceeded,
@@ -30,9 +33,9 @@ from vectobeat_panel.settings_flow import current_settings, guild_plan
 from vectobeat_panel.settings_pages import read_json_object
 from vectobeat_panel.state import Panel, guild_id_param, manager_of, panel_of, render
 
-__all__ = ["EXPIRY_DAYS", "SCOPES", "token_json", "token_routes"]
+__all__ = ["EXPIRY_DAYS", "SCOPES", "api_token", "require_scope", "token_json", "token_routes"]
 
-SCOPES: tuple[str, ...] = ("queue:read", "settings:read")
+SCOPES: tuple[str, ...] = ("queue:read", "settings:read", *CONTROL_SCOPES)
 EXPIRY_DAYS: tuple[int, ...] = (7, 30, 90, 365)
 _LABEL = re.compile(r"[^\x00-\x1f\x7f]{1,60}")
 
@@ -139,15 +142,10 @@ async def revoke(panel: Panel, guild_id: GuildId, actor: str, token_id: str) -> 
     )
 
 
-async def _page(
-    request: Request,
-    *,
-    issued: IssuedToken | None = None,
-    error: str | None = None,
-    status: int = 200,
-) -> Response:
-    _, guild = manager_of(request)
+async def _page(request: Request, *, error: str | None = None, status: int = 200) -> Response:
+    session, guild = manager_of(request)
     panel = panel_of(request)
+    issued = await panel.sessions.pop_flash(session.id) if error is None else None
     now = panel.clock()
     tokens = [token_json(t, now) for t in await panel.services.tokens.for_guild(guild.id)]
     _, plan = await guild_plan(panel, guild.id)
@@ -166,6 +164,11 @@ async def _page(
 
 async def tokens_page(request: Request) -> Response:
     return await _page(request)
+
+
+def _back_to_tokens(guild_id: GuildId) -> Response:
+    """Post/redirect/get: a reload shows the page again instead of repeating the action."""
+    return RedirectResponse(f"/guilds/{guild_id}/tokens", status_code=303)
 
 
 async def tokens_create(request: Request) -> Response:
@@ -190,7 +193,11 @@ async def tokens_create(request: Request) -> Response:
         )
     except (InvalidInput, LimitExceeded) as exc:
         return await _page(request, error=exc.message, status=exc.status)
-    return await _page(request, issued=issued)
+    # the secret waits in the session for the next page only: never in a URL, shown once
+    await panel_of(request).sessions.put_flash(
+        session.id, {"label": issued.token.name, "secret": issued.secret}
+    )
+    return _back_to_tokens(guild.id)
 
 
 async def tokens_revoke(request: Request) -> Response:
@@ -198,7 +205,7 @@ async def tokens_revoke(request: Request) -> Response:
     await revoke(
         panel_of(request), guild.id, f"user:{session.user_id}", request.path_params["token_id"]
     )
-    return await _page(request)
+    return _back_to_tokens(guild.id)
 
 
 async def tokens_api_list(request: Request) -> Response:
@@ -241,6 +248,19 @@ async def tokens_api_revoke(request: Request) -> Response:
 
 
 async def _token_holder(request: Request, scope: str) -> GuildId:
+    token = await api_token(request)
+    require_scope(token, scope)
+    return token.guild_id
+
+
+def require_scope(token: ApiToken, scope: str) -> None:
+    """Raise `PermissionDenied` (403) unless ``token`` has ``scope``."""
+    if scope not in token.scopes:
+        raise PermissionDenied("This API token lacks the '{scope}' scope.", scope=scope)
+
+
+async def api_token(request: Request) -> ApiToken:
+    """The live API token of the request, for the guild in its path; else 401/403."""
     panel = panel_of(request)
     header = request.headers.get("authorization", "")
     scheme, _, secret = header.partition(" ")
@@ -253,14 +273,13 @@ async def _token_holder(request: Request, scope: str) -> GuildId:
     guild_id = guild_id_param(request)
     if token.guild_id != guild_id:
         raise PermissionDenied("This API token belongs to another guild.")
-    if scope not in token.scopes:
-        raise PermissionDenied("This API token lacks the '{scope}' scope.", scope=scope)
-    return guild_id
+    return token
 
 
 async def v1_queue(request: Request) -> Response:
     guild_id = await _token_holder(request, "queue:read")
-    return JSONResponse(queue_view(await latest_snapshot(panel_of(request), guild_id)))
+    panel = panel_of(request)
+    return JSONResponse(queue_view(await latest_snapshot(panel, guild_id), panel.clock()))
 
 
 async def v1_settings(request: Request) -> Response:

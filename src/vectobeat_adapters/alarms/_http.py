@@ -7,7 +7,9 @@ from collections.abc import Mapping
 
 import anyio
 import httpx
+import tenacity
 
+from vectobeat_adapters.retrying import EqualJitter
 from vectobeat_core.errors import Unavailable
 from vectobeat_core.jsontypes import JSON
 
@@ -19,7 +21,8 @@ class AlarmDeliveryError(Unavailable):
 
 
 class RetryPolicy:
-    """``attempts`` tries with exponential, jittered delays (``base_delay_s`` doubling, capped)."""
+    """``attempts`` tries with exponential, jittered delays (``base_delay_s`` doubling, capped);
+    a ``Retry-After`` the endpoint sends is waited for (up to the cap)."""
 
     def __init__(
         self,
@@ -35,14 +38,28 @@ class RetryPolicy:
         self.base_delay_s = base_delay_s
         self.cap_s = cap_s
         self.timeout_s = timeout_s
-        self._rng = rng or random.Random()
+        self._backoff = EqualJitter(base_delay_s, cap_s, rng)
 
     def delay(self, attempt: int, retry_after: float | None = None) -> float:
-        ceiling = min(self.cap_s, self.base_delay_s * 2.0**attempt)
-        jittered = ceiling / 2 + self._rng.uniform(0, ceiling / 2)
+        jittered = self._backoff.delay(attempt)
         if retry_after is not None:
             return min(max(retry_after, jittered), self.cap_s)
         return jittered
+
+    def wait(self, state: tenacity.RetryCallState) -> float:
+        """The tenacity wait after attempt ``state.attempt_number``."""
+        failed = state.outcome.exception() if state.outcome is not None else None
+        hint = failed.retry_after if isinstance(failed, _Retryable) else None
+        return self.delay(state.attempt_number - 1, hint)
+
+
+class _Retryable(Exception):
+    """One failed attempt worth another: ``problem`` says what went wrong."""
+
+    def __init__(self, problem: str, retry_after: float | None = None) -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.retry_after = retry_after
 
 
 def _retry_after(response: httpx.Response) -> float | None:
@@ -66,24 +83,33 @@ async def post_json(
 
     ``what`` names the endpoint in errors and logs; the URL is never shown (it may hold a token).
     """
-    problem = "no attempt made"
-    for attempt in range(retry.attempts):
-        wait_hint: float | None = None
+
+    async def attempt() -> httpx.Response:
         try:
             with anyio.fail_after(retry.timeout_s):
                 response = await client.post(url, json=dict(payload), headers=dict(headers or {}))
         except TimeoutError:
-            problem = f"no answer within {retry.timeout_s:g} s"
+            raise _Retryable(f"no answer within {retry.timeout_s:g} s") from None
         except httpx.HTTPError as exc:
-            problem = type(exc).__name__
-        else:
-            status = response.status_code
-            if status < 300:
-                return response
-            if 400 <= status < 500 and status not in (408, 429):
-                raise AlarmDeliveryError(f"{what} rejected the alarm: HTTP {status}")
-            problem = f"HTTP {status}"
-            wait_hint = _retry_after(response)
-        if attempt + 1 < retry.attempts:
-            await anyio.sleep(retry.delay(attempt, wait_hint))
-    raise AlarmDeliveryError(f"{what} failed after {retry.attempts} attempts ({problem})")
+            raise _Retryable(type(exc).__name__) from None
+        status = response.status_code
+        if status < 300:
+            return response
+        if 400 <= status < 500 and status not in (408, 429):
+            raise AlarmDeliveryError(f"{what} rejected the alarm: HTTP {status}")
+        raise _Retryable(f"HTTP {status}", _retry_after(response))
+
+    retrying = tenacity.AsyncRetrying(
+        retry=tenacity.retry_if_exception_type(_Retryable),
+        stop=tenacity.stop_after_attempt(retry.attempts),
+        wait=retry.wait,
+        sleep=anyio.sleep,
+        reraise=True,
+    )
+    try:
+        response: httpx.Response = await retrying(attempt)
+    except _Retryable as exc:
+        raise AlarmDeliveryError(
+            f"{what} failed after {retry.attempts} attempts ({exc.problem})"
+        ) from None
+    return response

@@ -23,6 +23,8 @@ from babel.messages.pofile import read_po, write_po
 from vectobeat_adapters.i18n import DOMAIN, LANGUAGES, LOCALES_DIR
 
 __all__ = [
+    "ADAPTER_MODULES",
+    "CORE_MARKED_ONLY",
     "CORE_MODULES",
     "KEYWORDS",
     "Message",
@@ -55,6 +57,7 @@ _ERRORS = (
     "NodeUnavailable",
     "BridgeUnavailable",
     "OutcomeUnknown",
+    "NoLyricsPlugin",
 )
 KEYWORDS = {
     **DEFAULT_KEYWORDS,
@@ -71,6 +74,8 @@ CORE_MODULES = ("errors.py", "messages.py", "permissions.py", "playback.py", "qu
 CORE_MARKED_ONLY = ("settings.py",)
 _MARKERS = {key: KEYWORDS[key] for key in ("message_id", "Term")}
 _SHELLS = ("apps/bot/vectobeat_bot", "apps/panel/vectobeat_panel")
+#: Adapter modules whose errors reach people as they are.
+ADAPTER_MODULES = ("lavalink/lyrics.py",)
 _METHODS = [("**/templates/**.html", "jinja2.ext:babel_extract"), ("**.py", "python")]
 
 Message = tuple[str | tuple[str, ...], str | None, str]
@@ -89,6 +94,10 @@ def extract_messages(root: Path = ROOT) -> Iterator[Message]:
             base, method_map=_METHODS, keywords=KEYWORDS, comment_tags=("TRANSLATORS:",)
         ):
             yield _found(f"{shell}/{name}", lineno, message, context)
+    for module in ADAPTER_MODULES:
+        path = root / "src" / "vectobeat_adapters" / module
+        for lineno, message, _, context in extract_from_file("python", path, keywords=KEYWORDS):
+            yield _found(f"src/vectobeat_adapters/{module}", lineno, message, context)
     for module in (*CORE_MODULES, *CORE_MARKED_ONLY):
         path = root / "src" / "vectobeat_core" / module
         keywords = KEYWORDS if module in CORE_MODULES else _MARKERS

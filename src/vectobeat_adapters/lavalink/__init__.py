@@ -1,7 +1,10 @@
-"""Lavalink v4 adapter: the regional node pool (`LavalinkCluster`), failover and the health checker.
+"""Lavalink v4 adapter: the regional node pool (`LavalinkCluster`, the core's `Lavalink` port),
+failover and the health checker.
 
-See `cluster` for the pool the bot plays through, `failover` for how players move when a node
-fails, `checker` for the health checker service (``vectobeat-ops nodes watch``).
+See `cluster` for the pool the bot plays through and the table of its parts (`registry`,
+`player_store`, `player_rest`, `placement`, `failover`, `recovery`, `health_watch`,
+`node_events`, `reporter`, `commands`), `node` for one node's client, `checker` for the health
+checker service (``vectobeat-ops nodes watch``).
 """
 
 from __future__ import annotations

@@ -183,6 +183,8 @@ class HealthChecker:
         if outcome.stats is not None:
             self._stats[name] = outcome.stats
             await self._publish_stats(name, outcome.stats)
+        elif not outcome.result.ok and self._stats.pop(name, None) is not None:
+            await self._publish_stats(name, None)
         if outcome.result.error:
             self._errors[name] = outcome.result.error
         else:
@@ -211,14 +213,17 @@ class HealthChecker:
                 alarm = _with_reason(alarm, outcome.result.error)
             await self.dispatch(alarm)
 
-    async def _publish_stats(self, name: NodeName, stats: NodeStats) -> None:
-        """Keep the node's last stats where the panel's nodes page reads players from."""
+    async def _publish_stats(self, name: NodeName, stats: NodeStats | None) -> None:
+        """Keep the node's last stats where the panel's nodes page reads players from.
+
+        ``None`` (the node stopped answering) replaces them: a dead node's last count of
+        players is not what it holds now, as its players move elsewhere.
+        """
         if self._telemetry is None:
             return
+        document = None if stats is None else stats.to_json()
         try:
-            await self._telemetry.put(
-                node_stats_document(name), stats.to_json(), NODE_STATS_TTL_SECONDS
-            )
+            await self._telemetry.put(node_stats_document(name), document, NODE_STATS_TTL_SECONDS)
         except VectoBeatError as exc:
             _log.warning("lavalink_stats_publish_failed node=%s error=%s", name, exc)
 

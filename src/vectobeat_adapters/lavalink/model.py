@@ -1,21 +1,23 @@
-"""Core-friendly values the cluster hands out: load results, player info, events, counters.
-
-Lavalink's JSON is converted here by named constructors; garbage raises ``InvalidInput`` naming
-what was wrong, so a node that answers nonsense is reported, not crashed on.
-"""
+"""The cluster's values, defined in the core (`vectobeat_core.lavalink`) and re-exported here."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Literal, TypeAlias
-
-import attrs
-
-from vectobeat_core.errors import InvalidInput, VectoBeatError
-from vectobeat_core.ids import ChannelId, GuildId, NodeName
-from vectobeat_core.jsontypes import JSON
-from vectobeat_core.regions import Region
-from vectobeat_core.tracks import Track
+from vectobeat_core.lavalink import (
+    EndReason,
+    FailoverCounts,
+    LavalinkEvent,
+    LoadKind,
+    LoadResult,
+    NodeFailover,
+    PlayerInfo,
+    PlayerMoved,
+    TrackEnd,
+    TrackException,
+    TrackStart,
+    TrackStuck,
+    WebSocketClosed,
+    parse_event,
+)
 
 __all__ = [
     "EndReason",
@@ -33,233 +35,3 @@ __all__ = [
     "WebSocketClosed",
     "parse_event",
 ]
-
-LoadKind: TypeAlias = Literal["track", "playlist", "search", "empty", "error"]
-EndReason: TypeAlias = Literal["finished", "loadFailed", "stopped", "replaced", "cleanup"]
-_END_REASONS: tuple[EndReason, ...] = ("finished", "loadFailed", "stopped", "replaced", "cleanup")
-
-
-def _tracks(items: object, where: str) -> tuple[Track, ...]:
-    if not isinstance(items, list):
-        raise InvalidInput(f"Lavalink loadtracks: {where} must be a list of tracks")
-    return tuple(Track.from_lavalink(item) for item in items)
-
-
-@attrs.frozen
-class LoadResult:
-    """What ``/v4/loadtracks`` found: one track, a playlist, search hits, nothing, or an error."""
-
-    kind: LoadKind
-    tracks: tuple[Track, ...] = ()
-    playlist_name: str | None = None
-    selected: int | None = None
-    error: str | None = None
-    severity: str | None = None
-
-    @classmethod
-    def from_lavalink(cls, payload: object) -> LoadResult:
-        """From Lavalink v4's ``{loadType, data}``; anything else raises ``InvalidInput``."""
-        if not isinstance(payload, Mapping):
-            raise InvalidInput("Lavalink loadtracks answer must be a JSON object")
-        kind = payload.get("loadType")
-        data = payload.get("data")
-        try:
-            if kind == "track":
-                return cls("track", (Track.from_lavalink(data),))
-            if kind == "search":
-                return cls("search", _tracks(data, "'data'"))
-            if kind == "playlist":
-                if not isinstance(data, Mapping) or not isinstance(data.get("info"), Mapping):
-                    raise InvalidInput("Lavalink loadtracks: playlist 'data.info' is missing")
-                info = data["info"]
-                name = info.get("name")
-                selected = info.get("selectedTrack", -1)
-                return cls(
-                    "playlist",
-                    _tracks(data.get("tracks"), "'data.tracks'"),
-                    playlist_name=name if isinstance(name, str) else None,
-                    selected=selected if isinstance(selected, int) and selected >= 0 else None,
-                )
-        except VectoBeatError as exc:
-            raise InvalidInput(f"Lavalink loadtracks answer is malformed: {exc}") from None
-        if kind == "empty":
-            return cls("empty")
-        if kind == "error":
-            message = data.get("message") if isinstance(data, Mapping) else None
-            severity = data.get("severity") if isinstance(data, Mapping) else None
-            return cls(
-                "error",
-                error=message if isinstance(message, str) else "The track could not be loaded.",
-                severity=severity if isinstance(severity, str) else None,
-            )
-        raise InvalidInput(f"Lavalink loadtracks: unknown loadType {kind!r}")
-
-
-@attrs.frozen
-class PlayerInfo:
-    """A guild's player as the cluster knows it; ``position_ms`` is extrapolated to now."""
-
-    guild_id: GuildId
-    node: NodeName
-    region: Region
-    preferred_region: Region
-    track: Track | None
-    position_ms: int
-    paused: bool
-    volume: int
-    filters: Mapping[str, JSON]
-    voice_channel_id: ChannelId | None
-
-
-@attrs.frozen
-class TrackStart:
-    """A track started; ``restored`` when it is a failover or return resuming the same track."""
-
-    guild_id: GuildId
-    track: Track
-    restored: bool = False
-
-
-@attrs.frozen
-class TrackEnd:
-    """A track ended; the bot advances its queue when ``starts_next`` (finished/loadFailed)."""
-
-    guild_id: GuildId
-    track: Track | None
-    reason: EndReason
-
-    @property
-    def starts_next(self) -> bool:
-        return self.reason in ("finished", "loadFailed")
-
-
-@attrs.frozen
-class TrackException:
-    guild_id: GuildId
-    track: Track | None
-    message: str
-    severity: str
-    cause: str
-
-
-@attrs.frozen
-class TrackStuck:
-    guild_id: GuildId
-    track: Track | None
-    threshold_ms: int
-
-
-@attrs.frozen
-class WebSocketClosed:
-    """Discord closed the player's voice connection (the bot should reconnect voice)."""
-
-    guild_id: GuildId
-    code: int
-    reason: str
-    by_remote: bool
-
-
-@attrs.frozen
-class PlayerMoved:
-    """The cluster rebuilt the player on another node (a failover), playing or idle: what names
-    its node (a snapshot, the panel's queue view) is stale. Not a Lavalink op: the cluster's own."""
-
-    guild_id: GuildId
-    from_node: NodeName
-    to_node: NodeName
-
-
-LavalinkEvent: TypeAlias = (
-    TrackStart | TrackEnd | TrackException | TrackStuck | WebSocketClosed | PlayerMoved
-)
-
-
-def _optional_track(value: object) -> Track | None:
-    return None if value is None else Track.from_lavalink(value)
-
-
-def _text(value: object, default: str = "") -> str:
-    return value if isinstance(value, str) else default
-
-
-def _whole(value: object, default: int = 0) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else default
-
-
-def parse_event(guild_id: GuildId, payload: Mapping[str, object]) -> LavalinkEvent:
-    """An ``event`` op as a value; an unknown type or bad fields raise ``InvalidInput``."""
-    kind = payload.get("type")
-    try:
-        if kind == "TrackStartEvent":
-            return TrackStart(guild_id, Track.from_lavalink(payload.get("track")))
-        if kind == "TrackEndEvent":
-            reason = payload.get("reason")
-            for known in _END_REASONS:
-                if reason == known:
-                    return TrackEnd(guild_id, _optional_track(payload.get("track")), known)
-            raise InvalidInput(f"unknown TrackEndEvent reason {reason!r}")
-        if kind == "TrackExceptionEvent":
-            exception = payload.get("exception")
-            details: Mapping[str, object] = exception if isinstance(exception, Mapping) else {}
-            return TrackException(
-                guild_id,
-                _optional_track(payload.get("track")),
-                _text(details.get("message"), "The track failed to play."),
-                _text(details.get("severity"), "common"),
-                _text(details.get("cause")),
-            )
-        if kind == "TrackStuckEvent":
-            return TrackStuck(
-                guild_id, _optional_track(payload.get("track")), _whole(payload.get("thresholdMs"))
-            )
-        if kind == "WebSocketClosedEvent":
-            return WebSocketClosed(
-                guild_id,
-                _whole(payload.get("code")),
-                _text(payload.get("reason")),
-                payload.get("byRemote") is True,
-            )
-    except VectoBeatError as exc:
-        raise InvalidInput(f"Lavalink {kind} event is malformed: {exc}") from None
-    raise InvalidInput(f"unknown Lavalink event type {kind!r}")
-
-
-@attrs.frozen
-class NodeFailover:
-    """One finished failover of a down node: how many players it held, moved, left stranded, and
-    how many pinned ones had to leave their region (the bot alarms on it once, with counts)."""
-
-    node: NodeName
-    region: Region
-    reason: str
-    players: int
-    moved: int
-    stranded: int
-    out_of_region: int
-
-
-@attrs.frozen
-class FailoverCounts:
-    """Counters for metrics: node failovers, players moved/returned/stranded (each time one
-    becomes stranded)/rebuilt (on a node that came back with a new session), failed moves."""
-
-    failovers: int = 0
-    players_moved: int = 0
-    players_returned: int = 0
-    players_stranded: int = 0
-    players_rebuilt: int = 0
-    players_adopted: int = 0
-    move_failures: int = 0
-    bad_payloads: int = 0
-
-    def to_json(self) -> dict[str, JSON]:
-        return {
-            "failovers": self.failovers,
-            "players_moved": self.players_moved,
-            "players_returned": self.players_returned,
-            "players_stranded": self.players_stranded,
-            "players_rebuilt": self.players_rebuilt,
-            "players_adopted": self.players_adopted,
-            "move_failures": self.move_failures,
-            "bad_payloads": self.bad_payloads,
-        }

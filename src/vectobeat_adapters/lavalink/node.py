@@ -15,15 +15,21 @@ from __future__ import annotations
 
 import json
 import logging
-import random
-import re
 import time
 from collections.abc import Mapping
 from typing import Any, Protocol
 
 import aiohttp
 import anyio
+import tenacity
 
+from vectobeat_adapters.lavalink.node_errors import (
+    NodeRequestError,
+    check_version,
+    describe_handshake_error,
+    error_message,
+)
+from vectobeat_adapters.retrying import EqualJitter
 from vectobeat_core.errors import InvalidInput, NodeUnavailable
 from vectobeat_core.ids import NodeName
 from vectobeat_core.routing import NodeSpec, NodeStats
@@ -38,48 +44,9 @@ __all__ = [
 ]
 
 _log = logging.getLogger("vectobeat.lavalink")
-_VERSION = re.compile(r"(\d+)\.(\d+)(?:\.(\d+))?\S*")
 
-
-class NodeRequestError(NodeUnavailable):
-    """A node answered a REST call with an error status (``http_status``; 4xx is our fault)."""
-
-    def __init__(self, message: str, http_status: int) -> None:
-        super().__init__(message)
-        self.http_status = http_status
-
-    @property
-    def retry_elsewhere(self) -> bool:
-        """A 5xx (or 404 for a lost session) means another node may well succeed."""
-        return self.http_status >= 500 or self.http_status == 404
-
-
-def check_version(name: str, text: str) -> str | None:
-    """``None`` when ``/version`` names Lavalink 4.x, else the reason the node is unusable."""
-    shown = text.strip()[:40]
-    if shown.endswith("-SNAPSHOT"):
-        return None  # development builds of v4 report a commit hash
-    match = _VERSION.fullmatch(shown)
-    if match is None:
-        return f"node {name} answered /version with {shown!r}, which is not a Lavalink version"
-    if int(match.group(1)) != 4:
-        return f"node {name} reports Lavalink {shown}; VectoBeat needs Lavalink v4 (4.x)"
-    return None
-
-
-class Backoff:
-    """Exponential reconnect delays with "equal jitter": half fixed, half random."""
-
-    def __init__(
-        self, base_s: float = 0.25, cap_s: float = 10.0, rng: random.Random | None = None
-    ) -> None:
-        self.base_s = base_s
-        self.cap_s = cap_s
-        self._rng = rng or random.Random()
-
-    def delay(self, attempt: int) -> float:
-        ceiling = min(self.cap_s, self.base_s * 2.0 ** min(attempt, 20))
-        return ceiling / 2 + self._rng.uniform(0, ceiling / 2)
+Backoff = EqualJitter
+"""Reconnect delays: exponential with equal jitter (``Backoff(base_s, cap_s, rng)``)."""
 
 
 class NodeHandler(Protocol):
@@ -137,6 +104,7 @@ class NodeClient:
         """The HTTP status of that refusal (``None``: no refusal, or no answer at all)."""
         self.connects = 0
         self.resumes = 0
+        self._failed_connects = 0
         self._ready = anyio.Event()
 
     def __repr__(self) -> str:
@@ -189,7 +157,7 @@ class NodeClient:
                 f"{where} answered {method} {path} with unreadable bytes"
             ) from None
         if status >= 400:
-            message = _error_message(text)
+            message = error_message(text)
             raise NodeRequestError(
                 f"{where} refused {method} {path}: HTTP {status} {message}", status
             )
@@ -214,32 +182,45 @@ class NodeClient:
     # -- websocket -----------------------------------------------------------------------------
 
     async def run(self) -> None:
-        """Connect, listen, and reconnect with jittered back-off, resuming the session."""
-        attempt = 0
-        while True:
-            try:
-                if await self.check_version() is None:
-                    if await self._connect_and_listen():
-                        attempt = 0
-                else:
-                    _log.error("lavalink_node_unusable node=%s problem=%s", self.name, self.problem)
-            except NodeUnavailable as exc:
-                _log.warning("lavalink_node_connect_failed node=%s error=%s", self.name, exc)
-            except aiohttp.WSServerHandshakeError as exc:
-                _log.warning(
-                    "lavalink_node_connect_failed node=%s error=%s",
-                    self.name,
-                    describe_handshake_error(exc),
-                )
-            except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-                _log.warning(
-                    "lavalink_node_connect_failed node=%s error=%s", self.name, type(exc).__name__
-                )
-            except Exception:  # a bug must not end the reconnect loop (and the cluster with it)
-                _log.exception("lavalink_node_loop_failed node=%s", self.name)
-            delay = self._backoff.delay(attempt)
-            attempt += 1
-            await anyio.sleep(delay)
+        """Connect, listen, and reconnect with jittered back-off (forever), resuming the session.
+
+        Every connection's end is logged in `_connect_once`; tenacity waits `Backoff` between
+        them, from its first step again after a connection that got as far as ``ready``."""
+        reconnect = tenacity.AsyncRetrying(
+            retry=tenacity.retry_if_result(lambda _ended: True),
+            stop=tenacity.stop_never,
+            wait=self._reconnect_delay,
+            sleep=anyio.sleep,
+        )
+        await reconnect(self._connect_once)
+
+    def _reconnect_delay(self, _state: tenacity.RetryCallState) -> float:
+        delay = self._backoff.delay(self._failed_connects)
+        self._failed_connects += 1
+        return delay
+
+    async def _connect_once(self) -> None:
+        """One connection, until it ends; a bug is logged here, never ends the reconnecting."""
+        try:
+            if await self.check_version() is None:
+                if await self._connect_and_listen():
+                    self._failed_connects = 0
+            else:
+                _log.error("lavalink_node_unusable node=%s problem=%s", self.name, self.problem)
+        except NodeUnavailable as exc:
+            _log.warning("lavalink_node_connect_failed node=%s error=%s", self.name, exc)
+        except aiohttp.WSServerHandshakeError as exc:
+            _log.warning(
+                "lavalink_node_connect_failed node=%s error=%s",
+                self.name,
+                describe_handshake_error(exc),
+            )
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            _log.warning(
+                "lavalink_node_connect_failed node=%s error=%s", self.name, type(exc).__name__
+            )
+        except Exception:  # a bug must not end the reconnecting (and the cluster with it)
+            _log.exception("lavalink_node_loop_failed node=%s", self.name)
 
     async def _connect_and_listen(self) -> bool:
         """One websocket connection; True when it got as far as ``ready``."""
@@ -343,27 +324,3 @@ class NodeClient:
         if self.session_id is None:
             return None
         return self.resume_problem is None
-
-
-def describe_handshake_error(exc: aiohttp.WSServerHandshakeError) -> str:
-    """Why a node refused the websocket: its status and reason, and a hint for the usual ones."""
-    hints = {
-        400: "the node refused the handshake headers (User-Id must be the bot's user id)",
-        401: "the password is wrong (Authorization)",
-        403: "the password is wrong (Authorization)",
-        404: "the node has no /v4/websocket: is it Lavalink v4?",
-    }
-    hint = hints.get(exc.status, "")
-    message = (exc.message or "").strip()[:200]
-    parts = [f"HTTP {exc.status}", message, hint]
-    return "websocket handshake refused: " + "; ".join(part for part in parts if part)
-
-
-def _error_message(text: str) -> str:
-    """Lavalink's error body ``message`` (or nothing when the body is not that shape)."""
-    try:
-        body = json.loads(text)
-    except ValueError:
-        return ""
-    message = body.get("message") if isinstance(body, dict) else None
-    return str(message)[:200] if message else ""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
-from vectobeat_adapters.lavalink.cluster import LavalinkCluster
+from vectobeat_adapters.lavalink.registry import NodeRegistry
 from vectobeat_core.errors import VectoBeatError
 from vectobeat_core.ids import NodeName
 
@@ -31,19 +31,19 @@ def parse_source_managers(info: object) -> frozenset[str]:
 class NodeSources:
     """A cache of each node's source managers (see the module docstring)."""
 
-    def __init__(self, cluster: LavalinkCluster, *, ttl_s: float = 300.0) -> None:
-        self.cluster = cluster
+    def __init__(self, registry: NodeRegistry, *, ttl_s: float = 300.0) -> None:
+        self.registry = registry
         self.ttl_s = ttl_s
         self._known: dict[NodeName, tuple[float, frozenset[str]]] = {}
 
     async def _of(self, name: NodeName) -> frozenset[str] | None:
-        now = self.cluster.clock.now()
+        now = self.registry.clock.now()
         cached = self._known.get(name)
         if cached is not None and now - cached[0] < self.ttl_s:
             return cached[1]
         try:
             managers = parse_source_managers(
-                await self.cluster.node(name).request("GET", "/v4/info")
+                await self.registry.node(name).request("GET", "/v4/info")
             )
         except (VectoBeatError, ValueError) as exc:
             _log.warning("could not read the sources of Lavalink node %s: %s", name, exc)
@@ -54,7 +54,7 @@ class NodeSources:
     async def served(self) -> frozenset[str]:
         """The sources every answering routable node serves (empty: none answered)."""
         found: frozenset[str] | None = None
-        for view in self.cluster.views():
+        for view in self.registry.views():
             if not view.routable:
                 continue
             managers = await self._of(view.name)

@@ -1,9 +1,16 @@
-"""A dict whose values expire by an injected clock (shared by the in-memory stores)."""
+"""A dict whose values expire by an injected clock (shared by the in-memory stores).
+
+A thin face over cachetools' ``TLRUCache`` (a time-to-use per item): each ``put`` says its own
+TTL, ``None`` for never; expired items are dropped by the cache on its next change.
+"""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from typing import Generic, TypeVar
+
+from cachetools import TLRUCache
 
 from vectobeat_core.ports import Clock
 
@@ -13,34 +20,32 @@ K = TypeVar("K")
 V = TypeVar("V")
 
 
+def _expires(_key: object, item: tuple[object, float | None], now: float) -> float:
+    ttl = item[1]
+    return math.inf if ttl is None else now + ttl
+
+
 class TtlDict(Generic[K, V]):
-    """``key -> value`` where each value may expire at ``clock.now() >= expires_at``."""
+    """``key -> value`` where each value may expire at ``clock.now() >= put time + ttl``."""
 
     def __init__(self, clock: Clock) -> None:
         self.clock = clock
-        self._items: dict[K, tuple[V, float | None]] = {}
+        self._items: TLRUCache[K, tuple[V, float | None]] = TLRUCache(
+            maxsize=math.inf, ttu=_expires, timer=clock.now
+        )
 
     def put(self, key: K, value: V, ttl: float | None) -> None:
-        expires = None if ttl is None else self.clock.now() + ttl
-        self._items[key] = (value, expires)
+        self._items[key] = (value, ttl)
 
     def get(self, key: K) -> V | None:
         item = self._items.get(key)
-        if item is None:
-            return None
-        value, expires = item
-        if expires is not None and self.clock.now() >= expires:
-            del self._items[key]
-            return None
-        return value
+        return None if item is None else item[0]
 
     def pop(self, key: K) -> V | None:
-        value = self.get(key)
-        self._items.pop(key, None)
-        return value
+        item = self._items.pop(key, None)
+        return None if item is None else item[0]
 
     def keys(self) -> Iterator[K]:
         """Live keys (expired ones are dropped on the way)."""
-        for key in list(self._items):
-            if self.get(key) is not None:
-                yield key
+        self._items.expire()
+        yield from list(self._items)

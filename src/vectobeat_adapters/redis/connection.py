@@ -3,8 +3,8 @@
 ``open_redis(url)`` is an async context manager yielding a :class:`RedisConnection`: a redis.asyncio
 client with explicit timeouts and a health-check interval, plus :meth:`RedisConnection.run`, which
 every adapter uses for its commands. ``run`` retries an idempotent operation on connection loss with
-exponential backoff (50 ms, 100 ms, 200 ms, ...) and reports a non-idempotent one at once, saying it
-may or may not have been applied. With ``operation_timeout`` set (``STORE_TIMEOUT``) one ``run``,
+redis-py's own ``Retry`` (exponential back-off with equal jitter: at most 50 ms, 100 ms, 200 ms, ...)
+and reports a non-idempotent one at once, saying it may or may not have been applied. With ``operation_timeout`` set (``STORE_TIMEOUT``) one ``run``,
 retries included, gives up after it (an ``anyio.fail_after`` guard: the one place Redis waits are
 bounded). Messages name ``host:port/db`` and never the password. With a ``gate`` (a
 `DependencyWatch`), ``run`` refuses at once while Redis is known to be down and reports a lost
@@ -23,7 +23,7 @@ import anyio
 import attrs
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
+from redis.backoff import EqualJitterBackoff, NoBackoff
 from redis.exceptions import (
     AuthenticationError,
     BusyLoadingError,
@@ -84,6 +84,10 @@ def describe_url(url: str) -> str:
     return f"{parts.hostname or 'localhost'}:{port}/{db}"
 
 
+async def _no_cleanup(_error: Exception) -> None:
+    """Nothing to undo between tries (redis-py's ``fail`` hook)."""
+
+
 def _transient(exc: BaseException) -> bool:
     return isinstance(exc, ConnectionError | TimeoutError | BusyLoadingError | OSError) and not (
         isinstance(exc, AuthenticationError)
@@ -99,6 +103,19 @@ class RedisConnection:
     settings: RedisSettings
     _password: str | None = None
     gate: DependencyGate | None = None
+    _retry: Retry = attrs.field(init=False)
+
+    @_retry.default
+    def _retry_policy(self) -> Retry:
+        """redis-py's own retry, for idempotent operations only (the client's is off: it would
+        also repeat writes whose first try may have been applied)."""
+        return Retry(
+            # redis-py doubles from the first failure on: half the base waits `backoff_base` first
+            EqualJitterBackoff(cap=self.settings.backoff_cap, base=self.settings.backoff_base / 2),
+            self.settings.retries,
+            supported_errors=(ConnectionError, TimeoutError, BusyLoadingError, OSError),
+            is_retryable=_transient,
+        )
 
     def _lost(self, error: StorageUnavailable) -> StorageUnavailable:
         if self.gate is not None:
@@ -144,32 +161,21 @@ class RedisConnection:
     async def _run(
         self, action: str, op: Callable[[Client], Awaitable[T]], *, idempotent: bool
     ) -> T:
-        attempt = 0
-        while True:
-            try:
-                return await op(self.client)
-            except ResponseError as exc:
+        try:
+            if idempotent:
+                return await self._retry.call_with_retry(lambda: op(self.client), _no_cleanup)
+            return await op(self.client)
+        except ResponseError as exc:
+            raise self.error(action, exc) from None
+        except (RedisError, OSError) as exc:
+            if not _transient(exc):
                 raise self.error(action, exc) from None
-            except (RedisError, OSError) as exc:
-                if not _transient(exc):
-                    raise self.error(action, exc) from None
-                if not idempotent:
-                    raise self._lost(
-                        self.error(
-                            action,
-                            exc,
-                            note="It was not retried: it may or may not have been applied.",
-                        )
-                    ) from None
-                attempt += 1
-                if attempt > self.settings.retries:
-                    raise self._lost(
-                        self.error(
-                            action, exc, note=f"Gave up after {self.settings.retries} retries."
-                        )
-                    ) from None
-                delay = self.settings.backoff_base * 2 ** (attempt - 1)
-                await anyio.sleep(min(delay, self.settings.backoff_cap))
+            note = (
+                f"Gave up after {self.settings.retries} retries."
+                if idempotent
+                else "It was not retried: it may or may not have been applied."
+            )
+            raise self._lost(self.error(action, exc, note=note)) from None
 
     async def ping(self) -> None:
         """Raise ``StorageUnavailable`` unless Redis answers."""

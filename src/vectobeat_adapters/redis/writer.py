@@ -33,6 +33,7 @@ from contextlib import contextmanager
 
 import anyio
 import anyio.abc
+import tenacity
 
 from vectobeat_adapters.queue_journal import JournalEntry, QueueJournal
 from vectobeat_core.durability import Durability, replay_order, store_is_newer
@@ -184,15 +185,21 @@ class CoalescingWriter:
 
     async def flush(self, *, attempts: int = 5) -> None:
         """Write every dirty guild now, retrying failures with backoff; raise if some remain."""
-        delay = self._backoff_base
-        async with self._lock:
-            for attempt in range(attempts):
-                if not self._dirty:
-                    return
-                if attempt:
-                    await anyio.sleep(delay)
-                    delay = min(delay * 2, self._backoff_cap)
+
+        async def write_dirty() -> None:
+            if self._dirty:
                 await self._round()
+
+        retrying = tenacity.AsyncRetrying(
+            retry=tenacity.retry_if_result(lambda _written: bool(self._dirty)),
+            stop=tenacity.stop_after_attempt(attempts),
+            wait=tenacity.wait_exponential(multiplier=self._backoff_base, max=self._backoff_cap),
+            sleep=anyio.sleep,
+            retry_error_callback=lambda _state: None,  # still dirty: said below
+        )
+        if attempts > 0:
+            async with self._lock:
+                await retrying(write_dirty)
         if self._dirty:
             guilds = ", ".join(str(guild) for guild in sorted(self._dirty))
             raise StorageUnavailable(
@@ -297,21 +304,38 @@ class CoalescingWriter:
         jittered backoff and replay the journal once it answers."""
         while True:
             await self._down.wait()
-            delay = self._backoff_base
-            while True:
-                try:
-                    with self._bounded("answer a ping"):
-                        await self._store.ping()
-                    await self.replay_journal()
-                    break
-                except Unavailable as exc:
-                    _log.info("queue_store_probe_failed error=%s", exc)
-                    await anyio.sleep(delay * (0.5 + self._jitter()))
-                    delay = min(delay * 2, self._backoff_cap)
+            await self._probe_until_replayed()
             self._down = anyio.Event()
             if self.store_down or self._journaled:
                 self._down.set()  # went down again while replaying
             self._wake.set()  # guilds that stayed dirty meanwhile
+
+    async def _probe_until_replayed(self) -> None:
+        """Ping the store with jittered backoff until it answers and the journal is replayed."""
+
+        async def probe_and_replay() -> None:
+            with self._bounded("answer a ping"):
+                await self._store.ping()
+            await self.replay_journal()
+
+        def wait(state: tenacity.RetryCallState) -> float:
+            delay = min(
+                self._backoff_base * 2.0 ** min(state.attempt_number - 1, 30), self._backoff_cap
+            )
+            return delay * (0.5 + self._jitter())
+
+        def log_failure(state: tenacity.RetryCallState) -> None:
+            error = state.outcome.exception() if state.outcome is not None else None
+            _log.info("queue_store_probe_failed error=%s", error)
+
+        retrying = tenacity.AsyncRetrying(
+            retry=tenacity.retry_if_exception_type(Unavailable),
+            stop=tenacity.stop_never,
+            wait=wait,
+            sleep=anyio.sleep,
+            before_sleep=log_failure,
+        )
+        await retrying(probe_and_replay)
 
     async def journaled_snapshots(self) -> list[JournalEntry]:
         """The journal's latest entry per guild (what a restore must prefer over an older stored

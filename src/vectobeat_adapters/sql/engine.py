@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -35,6 +34,7 @@ from typing import Any, TypeVar
 
 import anyio
 import attrs
+import tenacity
 from sqlalchemy import Table, event, exc, text
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.engine import URL, CursorResult, make_url
@@ -43,6 +43,7 @@ from sqlalchemy.pool import AsyncAdaptedQueuePool, PoolResetState
 from sqlalchemy.sql.expression import Executable
 
 from vectobeat_adapters.dependency_watch import DependencyGate
+from vectobeat_adapters.retrying import EqualJitter
 from vectobeat_adapters.sql.abandoned_connects import quiet_abandoned_connects
 from vectobeat_core.errors import (
     ConfigError,
@@ -142,6 +143,9 @@ def _reason(error: BaseException) -> str:
     return message.strip().splitlines()[0][:300] if message.strip() else type(orig).__name__
 
 
+_DRIVER_ERRORS = (exc.SQLAlchemyError, OSError, TimeoutError)
+
+
 def is_retryable(error: BaseException) -> bool:
     """A rolled-back transaction that may simply run again (deadlock, busy, serialization)."""
     code = _code(error)
@@ -228,22 +232,31 @@ class Database:
             ) from None
 
     async def _run(self, work: Callable[[AsyncConnection], Awaitable[T]], *, idempotent: bool) -> T:
-        attempt = 0
-        while True:
-            try:
-                async with self.engine.begin() as conn:
-                    return await work(conn)
-            except VectoBeatError:
-                raise
-            except (exc.SQLAlchemyError, OSError, TimeoutError) as error:
-                retry = is_retryable(error) or (idempotent and is_disconnect(error))
-                if not retry or attempt >= self.retries:
-                    translated = self.translate(error)
-                    if self.gate is not None and is_disconnect(error):
-                        self.gate.failed(translated)
-                    raise translated from error
-            attempt += 1
-            await asyncio.sleep(self.backoff * (2**attempt) * (0.5 + random.random()))
+        def worth_retrying(error: BaseException) -> bool:
+            return is_retryable(error) or (idempotent and is_disconnect(error))
+
+        retrying = tenacity.AsyncRetrying(
+            retry=tenacity.retry_if_exception_type(_DRIVER_ERRORS)
+            & tenacity.retry_if_exception(worth_retrying),
+            stop=tenacity.stop_after_attempt(self.retries + 1),
+            wait=EqualJitter(base_s=2 * self.backoff, cap_s=max(1.0, 2 * self.backoff)),
+            sleep=asyncio.sleep,
+            reraise=True,
+        )
+        try:
+            result: T = await retrying(self._transaction, work)
+        except VectoBeatError:
+            raise
+        except _DRIVER_ERRORS as error:
+            translated = self.translate(error)
+            if self.gate is not None and is_disconnect(error):
+                self.gate.failed(translated)
+            raise translated from error
+        return result
+
+    async def _transaction(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        async with self.engine.begin() as conn:
+            return await work(conn)
 
     def upsert(
         self, table: Table, values: dict[str, Any], keys: list[str], update: dict[str, Any]

@@ -27,6 +27,7 @@ import anyio
 import anyio.abc
 import attrs
 import httpx
+import tenacity
 
 from vectobeat_adapters.webhooks.resolve import Resolver, WebhookResolveError, checked_addresses
 from vectobeat_core.errors import NotEnabled, VectoBeatError
@@ -54,6 +55,19 @@ __all__ = ["Export", "WebhookSender"]
 
 _log = logging.getLogger("vectobeat.webhooks")
 USER_AGENT = "VectoBeat-Webhooks/1"
+
+
+@attrs.frozen
+class _Try:
+    """One delivery attempt: its log record, its outcome and any ``Retry-After`` it was told."""
+
+    record: WebhookDelivery
+    outcome: Outcome | None
+    retry_after: float | None
+
+    @property
+    def worth_another(self) -> bool:
+        return not self.record.ok and self.outcome is not None and retryable(self.outcome)
 
 
 @attrs.frozen
@@ -207,26 +221,40 @@ class WebhookSender:
     async def _deliver(
         self, export: Export, plan: RetrySchedule, client: httpx.AsyncClient
     ) -> WebhookDelivery:
-        """Every attempt of one export until it succeeds, fails for good or runs out of tries."""
-        attempt = 0
-        while True:
-            record, outcome, retry_after = await self._attempt(export, attempt + 1, client)
-            await self._log_store.append(record)
-            if record.ok:
-                self.delivered += 1
-                return record
-            if outcome is None or not retryable(outcome) or not plan.more_after(attempt):
-                self.failed += 1
-                _log.warning(
-                    "webhook_export_undelivered guild=%s event=%s attempts=%d outcome=%s",
-                    export.event.guild_id,
-                    export.event.kind,
-                    attempt + 1,
-                    record.outcome,
-                )
-                return record
-            await anyio.sleep(plan.delay(attempt, self._rng.random(), retry_after))
-            attempt += 1
+        """Every attempt of one export until it succeeds, fails for good or runs out of tries
+        (the core's `RetrySchedule` says how many and how long between them)."""
+        tries: list[_Try] = []
+
+        async def attempt() -> _Try:
+            tried = _Try(*await self._attempt(export, len(tries) + 1, client))
+            tries.append(tried)
+            await self._log_store.append(tried.record)
+            return tried
+
+        def wait(state: tenacity.RetryCallState) -> float:
+            n = state.attempt_number - 1
+            return plan.delay(n, self._rng.random(), tries[-1].retry_after)
+
+        retrying = tenacity.AsyncRetrying(
+            retry=tenacity.retry_if_result(lambda tried: tried.worth_another),
+            stop=tenacity.stop_after_attempt(plan.attempts),
+            wait=wait,
+            sleep=anyio.sleep,
+            retry_error_callback=lambda _state: tries[-1],  # out of tries: the last one
+        )
+        last: _Try = await retrying(attempt)
+        if last.record.ok:
+            self.delivered += 1
+            return last.record
+        self.failed += 1
+        _log.warning(
+            "webhook_export_undelivered guild=%s event=%s attempts=%d outcome=%s",
+            export.event.guild_id,
+            export.event.kind,
+            len(tries),
+            last.record.outcome,
+        )
+        return last.record
 
     async def _attempt(
         self, export: Export, number: int, client: httpx.AsyncClient

@@ -22,7 +22,9 @@ Use it in any project's tests of a Lavalink client (pomice, wavelink, lavalink.p
 What it serves (Lavalink v4, 4.2.x by default; ``version=`` changes what ``/version`` says):
 ``/v4/websocket`` (handshake rules, ``ready``, ``stats``, ``playerUpdate``, ``event``), ``/version``,
 ``/v4/info``, ``/v4/stats``, ``/v4/loadtracks``, ``/v4/decodetrack(s)``, ``/v4/sessions/{id}``
-and its players (GET/PATCH/DELETE), ``/metrics`` (Prometheus, no auth, ``metrics=False`` turns it
+and its players (GET/PATCH/DELETE; filters are checked against Lavalink's ranges and a timescale
+changes how fast position advances), the LavaLyrics plugin's routes with ``lyrics_plugin=True``
+(``catalogue.add_lyrics``), ``/metrics`` (Prometheus, no auth, ``metrics=False`` turns it
 off), with ``Lavalink-Api-Version: 4`` on responses and Lavalink's error body
 ``{timestamp, status, error, message, path}`` (401 without ``Authorization``, 403 with a wrong
 one, 400 bad input, 404 unknown session/player -- also while a session is paused for resuming).

@@ -21,6 +21,7 @@ from typing import Any, Final, Literal
 import attrs
 
 from vectobeat_core.tracks import Track, decode_track, encode_track
+from vectobeat_testkit.lavalink.lyrics import Lyrics
 
 __all__ = [
     "DEFAULT_SOURCE_MANAGERS",
@@ -167,6 +168,8 @@ class Catalogue:
         self._by_key: dict[str, CatalogueTrack] = {}
         self._playlists: dict[str, _Playlist] = {}
         self._failures: dict[str, LoadFailure] = {}
+        self.lyrics: dict[str, Lyrics] = {}
+        """Lyrics by track identifier, served by the LavaLyrics routes of a node that has it."""
 
     def add_track(self, track: CatalogueTrack) -> CatalogueTrack:
         """Add ``track``; it resolves by its URI and by its bare identifier."""
@@ -194,6 +197,21 @@ class Catalogue:
             if track.identifier not in self._by_key:
                 self.add_track(track)
         self._playlists[url] = _Playlist(name=name, tracks=tuple(tracks), selected=selected)
+
+    def add_lyrics(
+        self,
+        track: CatalogueTrack,
+        *,
+        lines: list[tuple[int, str]] | None = None,
+        text: str | None = None,
+        provider: str = "FakeMatch",
+    ) -> Lyrics:
+        """Give ``track`` lyrics: synced ``lines`` (``(timestamp ms, line)``) or plain ``text``."""
+        if not lines and text is None:
+            raise ValueError("lyrics need synced lines or a text")
+        found = Lyrics(tuple(lines or ()), text, provider)
+        self.lyrics[track.identifier] = found
+        return found
 
     def fail(
         self,

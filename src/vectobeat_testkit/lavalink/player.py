@@ -88,12 +88,19 @@ class PlayerState:
     def connected(self) -> bool:
         return bool(self.voice)
 
+    def rate(self) -> float:
+        """How many track ms play per node ms: the timescale filter's speed times its rate."""
+        timescale = self.filters.get("timescale")
+        if not isinstance(timescale, dict):
+            return 1.0
+        return float(timescale.get("speed", 1.0)) * float(timescale.get("rate", 1.0))
+
     def position(self) -> int:
         if self.track is None:
             return 0
         position = self.base_position
         if not self.paused:
-            position += self.clock.now_ms() - self.base_clock
+            position += (self.clock.now_ms() - self.base_clock) * self.rate()
         return int(min(position, self.stop_at())) if not self.track.is_stream else int(position)
 
     def stop_at(self) -> float:
@@ -106,10 +113,11 @@ class PlayerState:
         return end
 
     def remaining_ms(self) -> float | None:
-        """Node ms until the track ends on its own; None when paused, idle or a stream."""
+        """Node ms until the track ends on its own (the timescale applied); None when paused,
+        idle or a stream."""
         if self.track is None or self.paused or self.track.is_stream:
             return None
-        return max(self.stop_at() - self.position(), 0.0)
+        return max(self.stop_at() - self.position(), 0.0) / self.rate()
 
     def rebase(self, position: float | None = None) -> None:
         """Freeze the current position (or set ``position``) at the clock's now."""

@@ -13,6 +13,12 @@ from aiohttp import web
 from vectobeat_core.errors import InvalidTrack
 from vectobeat_testkit.lavalink.catalogue import track_json
 from vectobeat_testkit.lavalink.engine import Engine, RecordedRequest
+from vectobeat_testkit.lavalink.lyrics import (
+    FALLBACK_SOURCE,
+    LYRICS_PLUGIN,
+    lyrics_json,
+    no_lyrics,
+)
 from vectobeat_testkit.lavalink.protocol import (
     LavalinkHTTPError,
     error_body,
@@ -30,10 +36,18 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 class NodeOptions:
     """Per-node switches the handlers read."""
 
-    def __init__(self, *, password: str, metrics: bool, require_client_name: bool) -> None:
+    def __init__(
+        self,
+        *,
+        password: str,
+        metrics: bool,
+        require_client_name: bool,
+        lyrics_plugin: bool = False,
+    ) -> None:
         self.password = password
         self.metrics = metrics
         self.require_client_name = require_client_name
+        self.lyrics_plugin = lyrics_plugin
 
 
 ENGINE = web.AppKey("engine", Engine)
@@ -142,13 +156,11 @@ async def version(request: web.Request) -> web.Response:
 
 async def info(request: web.Request) -> web.Response:
     engine = request.app[ENGINE]
+    plugins = list(engine.catalogue.plugins)
+    if request.app[OPTIONS].lyrics_plugin:
+        plugins.append(LYRICS_PLUGIN)
     return web.json_response(
-        info_json(
-            engine.version,
-            engine.started_ms,
-            engine.catalogue.source_managers,
-            engine.catalogue.plugins,
-        )
+        info_json(engine.version, engine.started_ms, engine.catalogue.source_managers, plugins)
     )
 
 
@@ -271,6 +283,42 @@ def _needs_channel_id(version: str) -> bool:
     return (parts[0], parts[1]) >= (4, 2)
 
 
+def _lyrics_answer(request: web.Request, encoded: str) -> web.Response:
+    """The lyrics of ``encoded`` (200), or 204 when there are none (LavaLyrics' answers)."""
+    engine = request.app[ENGINE]
+    try:
+        track = engine.catalogue.decode(encoded)
+    except InvalidTrack as exc:
+        raise LavalinkHTTPError(400, f"Failed to decode track: {exc}") from None
+    found = engine.catalogue.lyrics.get(track.identifier)
+    if found is None:
+        return no_lyrics()
+    source = FALLBACK_SOURCE if _flag(request, "skipTrackSource") else track.source
+    return web.json_response(lyrics_json(found, source))
+
+
+def _require_lyrics_plugin(request: web.Request) -> None:
+    if not request.app[OPTIONS].lyrics_plugin:
+        raise LavalinkHTTPError(404, "Not Found")  # a stock Lavalink has no such route
+
+
+async def player_lyrics(request: web.Request) -> web.Response:
+    _require_lyrics_plugin(request)
+    session = _session(request)
+    player = session.players.get(_guild(request))
+    if player is None or player.track is None:
+        raise LavalinkHTTPError(404, "Not Found: no track is playing")
+    return _lyrics_answer(request, str(player.track.json["encoded"]))
+
+
+async def track_lyrics(request: web.Request) -> web.Response:
+    _require_lyrics_plugin(request)
+    encoded = request.query.get("track")
+    if encoded is None:
+        raise LavalinkHTTPError(400, "Required parameter 'track' is not present.")
+    return _lyrics_answer(request, encoded)
+
+
 routes = [
     web.get("/version", version),
     web.get("/v4/info", info),
@@ -284,4 +332,6 @@ routes = [
     web.get("/v4/sessions/{session_id}/players/{guild_id}", get_player),
     web.patch("/v4/sessions/{session_id}/players/{guild_id}", patch_player),
     web.delete("/v4/sessions/{session_id}/players/{guild_id}", delete_player),
+    web.get("/v4/sessions/{session_id}/players/{guild_id}/track/lyrics", player_lyrics),
+    web.get("/v4/lyrics", track_lyrics),
 ]

@@ -34,7 +34,8 @@ class FakeLavalinkNode:
     ``speed`` accelerates the playback clock (``speed=10`` plays a 3-minute track in 18 s);
     ``player_update_interval`` (each player's, from its track start, as Lavalink schedules them) and
     ``stats_interval`` are real seconds between those ops; ``profile`` makes it deviate as some
-    Lavalink-compatible servers do (`vectobeat_testkit.lavalink.profiles`).
+    Lavalink-compatible servers do (`vectobeat_testkit.lavalink.profiles`); ``lyrics_plugin``
+    adds the LavaLyrics plugin's routes (`vectobeat_testkit.lavalink.lyrics`).
     """
 
     def __init__(
@@ -54,6 +55,7 @@ class FakeLavalinkNode:
         metrics: bool = True,
         require_client_name: bool = False,
         profile: ServerProfile | None = None,
+        lyrics_plugin: bool = False,
     ) -> None:
         self.name = name
         self.region = region
@@ -75,11 +77,21 @@ class FakeLavalinkNode:
             password=password,
             metrics=metrics and not self._engine.profile.no_metrics,
             require_client_name=require_client_name,
+            lyrics_plugin=lyrics_plugin,
         )
         self._stats_interval = stats_interval
         self._runner: web.AppRunner | None = None
         self._loops: list[asyncio.Task[None]] = []
         self.killed = False
+
+    @property
+    def lyrics_plugin(self) -> bool:
+        """Whether the node has the LavaLyrics plugin (`vectobeat_testkit.lavalink.lyrics`)."""
+        return self._options.lyrics_plugin
+
+    @lyrics_plugin.setter
+    def lyrics_plugin(self, present: bool) -> None:
+        self._options.lyrics_plugin = present
 
     def __repr__(self) -> str:
         return f"<FakeLavalinkNode {self.name} region={self.region} port={self._port}>"

@@ -1,5 +1,6 @@
 """``PATCH /v4/sessions/{id}/players/{guildId}``: validate the update, then apply it in
 Lavalink's order (voice, pause, userData, volume, seek, endTime, filters, then the track).
+Filters outside Lavalink's ranges are refused with a 400 in its error shape, as Lavalink does.
 """
 
 from __future__ import annotations
@@ -7,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from vectobeat_core.errors import InvalidTrack
+from vectobeat_core.filters import filter_problems
 from vectobeat_testkit.lavalink.catalogue import track_json
 from vectobeat_testkit.lavalink.engine import Engine
 from vectobeat_testkit.lavalink.player import PlayerState, PlayingTrack
@@ -106,6 +108,9 @@ def apply_update(
     filters = body.get("filters", _MISSING)
     if filters is not _MISSING and not isinstance(filters, dict):
         raise LavalinkHTTPError(400, "Invalid value for 'filters'")
+    problems = [] if filters is _MISSING else filter_problems(filters)
+    if problems:
+        raise LavalinkHTTPError(400, f"Invalid filters: {problems[0]}")
     voice = body.get("voice")
     voice_state = None if voice is None else _voice(voice, require_channel_id=require_channel_id)
     end_time = body.get("endTime", _MISSING)
@@ -155,7 +160,9 @@ def apply_update(
         player.end_time = end_time
         engine.reschedule(session, player)
     if filters is not _MISSING:
+        player.rebase()  # the position so far advanced at the old timescale
         player.filters = dict(filters)
+        engine.reschedule(session, player)
         engine.send_player_update(session, player)
     if starting and not (no_replace and player.track is not None):
         if playing is None:

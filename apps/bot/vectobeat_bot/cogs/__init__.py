@@ -8,12 +8,15 @@ from typing import TYPE_CHECKING
 from vectobeat_bot.cogs.admin_info import AdminInfoCog
 from vectobeat_bot.cogs.care import CareCog
 from vectobeat_bot.cogs.dj import DjCog
+from vectobeat_bot.cogs.filters import FilterCog
 from vectobeat_bot.cogs.info import InfoCog
+from vectobeat_bot.cogs.lyrics import LyricsCog
 from vectobeat_bot.cogs.music import MusicCog
 from vectobeat_bot.cogs.playlists import PlaylistCog
 from vectobeat_bot.cogs.queue import QueueCog
 from vectobeat_bot.cogs.search import SearchCog
 from vectobeat_bot.cogs.settings import SettingsCog
+from vectobeat_bot.cogs.stay import StayCog
 from vectobeat_bot.cogs.voice import VoiceCog
 from vectobeat_bot.discord_compat import commands
 
@@ -35,4 +38,7 @@ def all_cogs() -> list[Callable[[VectoBeatBot], commands.Cog]]:
         InfoCog,
         AdminInfoCog,
         CareCog,
+        FilterCog,
+        StayCog,
+        LyricsCog,
     ]

@@ -3,20 +3,31 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from vectobeat_adapters.i18n import current_language
 from vectobeat_bot.bot import finish, guild_of, send_error, user_message
 from vectobeat_bot.cogs.base import CogBase
 from vectobeat_bot.discord_compat import app_commands, discord
-from vectobeat_bot.formatting import clip, length_text, loop_text, track_line, tracks_count
+from vectobeat_bot.formatting import (
+    clip,
+    length_text,
+    loop_text,
+    tally_text,
+    track_line,
+    tracks_count,
+)
 from vectobeat_bot.i18n import LocalizedView, _, locale_str, ngettext
 from vectobeat_bot.nowplaying import render_now_playing
 from vectobeat_bot.player_service import PlayOutcome
+from vectobeat_bot.skip_votes import SkipVotes
 from vectobeat_core.errors import QueueEmpty, VectoBeatError
 from vectobeat_core.ids import ChannelId, GuildId, UserId
 from vectobeat_core.playback import format_duration, parse_seek, search_identifier
 from vectobeat_core.queue import LoopMode
+
+if TYPE_CHECKING:
+    from vectobeat_bot.bot import VectoBeatBot
 
 __all__ = ["MusicCog", "NowPlayingView", "queued_text"]
 
@@ -84,7 +95,15 @@ class NowPlayingView(LocalizedView):
     async def skip(
         self, interaction: discord.Interaction, button: discord.ui.Button[NowPlayingView]
     ) -> None:
-        await self.cog.check_control(interaction, _("skip tracks"))
+        tally = await self.cog.votes.decide(interaction, 1)
+        if not tally.skip:
+            await self._show(
+                interaction,
+                _("{member} voted: {tally}.").format(
+                    member=interaction.user.mention, tally=tally_text(tally)
+                ),
+            )
+            return
         await self.cog.deps.players.skip(guild_of(interaction), 1, UserId(interaction.user.id))
         await self._show(interaction, _("Skipped."))
 
@@ -121,6 +140,10 @@ class NowPlayingView(LocalizedView):
 
 class MusicCog(CogBase):
     """Playback commands."""
+
+    def __init__(self, bot: VectoBeatBot) -> None:
+        super().__init__(bot)
+        self.votes = SkipVotes(bot)
 
     async def cog_load(self) -> None:
         self.bot.add_view(NowPlayingView(self))
@@ -216,13 +239,27 @@ class MusicCog(CogBase):
     async def skip(
         self, interaction: discord.Interaction, count: app_commands.Range[int, 1, 10_000] = 1
     ) -> None:
-        await self.check_control(interaction, _("skip tracks"))
+        tally = await self.votes.decide(interaction, count)
+        if not tally.skip:
+            session = self.deps.players.peek(guild_of(interaction))
+            playing = None if session is None else session.queue.current
+            what = _("the track") if playing is None else track_line(playing.track)
+            await interaction.response.send_message(
+                _("{member} voted to skip {track}: {tally}.").format(
+                    member=interaction.user.mention, track=what, tally=tally_text(tally)
+                )
+            )
+            return
         await interaction.response.defer(thinking=True)
         entry = await self.deps.players.skip(
             guild_of(interaction), count, UserId(interaction.user.id)
         )
-        skipped = ngettext("Skipped {count} track.", "Skipped {count} tracks.", count)
-        text = skipped.format(count=count) + " "
+        text = ngettext("Skipped {count} track.", "Skipped {count} tracks.", count).format(
+            count=count
+        )
+        if tally.votes:
+            text = _("Vote passed ({tally}).").format(tally=tally_text(tally)) + " " + text
+        text += " "
         if entry:
             text += _("Now playing {track}").format(track=track_line(entry.track))
         else:

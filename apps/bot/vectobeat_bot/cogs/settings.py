@@ -73,6 +73,12 @@ class SettingsCog(CogBase):
             _("DJ roles: {count} · default volume {volume}%").format(
                 count=len(s.dj_role_ids), volume=s.default_volume
             ),
+            _("24/7 mode: {mode} · vote-skip: {vote}").format(
+                mode=_("on") if s.stay_connected else _("off"),
+                vote=_("{percent}% of listeners").format(percent=s.vote_skip_percent)
+                if s.vote_skip_percent
+                else _("off"),
+            ),
             _region_text(held),
         ]
         info = self.deps.cluster.player(held.guild_id)

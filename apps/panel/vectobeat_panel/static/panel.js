@@ -8,32 +8,225 @@ function text(tag, value, cls) {
   return el;
 }
 
+function clock(ms) {
+  const total = Math.max(0, Math.floor(ms / 1000));
+  const h = Math.floor(total / 3600), m = Math.floor((total % 3600) / 60), s = total % 60;
+  const mm = h ? String(m).padStart(2, "0") : String(m);
+  return (h ? h + ":" : "") + mm + ":" + String(s).padStart(2, "0");
+}
+
+function field(form, name, value, attrs) {
+  const input = document.createElement("input");
+  input.name = name;
+  input.type = "hidden";
+  input.value = value;
+  for (const [k, v] of Object.entries(attrs || {})) input.setAttribute(k, v);
+  form.append(input);
+  return input;
+}
+
+function controlForm(root, action, label, opts) {
+  const o = opts || {};
+  const form = document.createElement("form");
+  form.method = "post";
+  form.action = root.dataset.form;
+  form.className = "ctl inline" + (o.cls ? " " + o.cls : "");
+  field(form, "csrf_token", root.dataset.csrf);
+  field(form, "action", action);
+  for (const [k, v] of Object.entries(o.extra || {})) field(form, k, v);
+  if (o.input) {
+    const id = o.input.id;
+    const lab = text("label", o.input.label, o.input.labelCls);
+    lab.htmlFor = id;
+    const input = document.createElement("input");
+    Object.assign(input, { id, name: o.input.name, type: o.input.type, required: true });
+    for (const [k, v] of Object.entries(o.input.attrs || {})) input.setAttribute(k, v);
+    form.append(lab, " ", input, " ");
+  }
+  const button = text("button", label);
+  button.type = "submit";
+  if (o.id) button.id = o.id;
+  form.append(button);
+  return form;
+}
+
+// the progress bar moves between pushes: position read at a server time, plus the time since
+const live = { position: 0, readAt: 0, skew: 0, paused: true, length: 0 };
+
+function tick() {
+  const bar = document.getElementById("progress");
+  const time = document.getElementById("time");
+  if (!bar || !time) return;
+  const elapsed = live.paused ? 0 : (Date.now() / 1000 + live.skew - live.readAt) * 1000;
+  const at = Math.min(live.length, Math.max(0, live.position + elapsed));
+  bar.value = at;
+  time.textContent = clock(at) + " / " + clock(live.length);
+}
+
 function renderQueue(root, q) {
+  const focused = root.contains(document.activeElement) ? document.activeElement : null;
+  const typing = focused && focused.id ? [focused.id, focused.value] : null;
   root.replaceChildren();
-  const now = document.createElement("p");
-  now.className = "now";
-  if (q.current) {
-    now.append("Now playing: ", text("strong", q.current.title, "q-title"), " — ",
-               text("span", q.current.author, "q-author"));
-    if (q.player) {
-      const p = q.player;
-      now.append(" ", text("span", "(" + (p.paused ? "paused, " : "") + "volume " + p.volume +
-                               ", loop " + p.loop + ", node " + (p.node || "—") + ")", "muted"));
+  const np = document.createElement("section");
+  np.className = "np card";
+  np.setAttribute("aria-label", "Now playing");
+  root.append(np);
+  const p = q.player;
+  if (q.current && p) {
+    Object.assign(live, { position: p.position_ms, readAt: p.position_read_at, paused: p.paused,
+                          length: q.current.length_ms,
+                          skew: (q.server_time || Date.now() / 1000) - Date.now() / 1000 });
+    if (q.current.artwork_url) {
+      const img = document.createElement("img");
+      Object.assign(img, { className: "art", src: q.current.artwork_url, alt: "", width: 96, height: 96 });
+      np.append(img);
     }
+    const box = document.createElement("div");
+    box.className = "np-text";
+    const now = document.createElement("p");
+    now.className = "now";
+    now.append(text("strong", q.current.title, "q-title"), " — ", text("span", q.current.author, "q-author"));
+    const bar = document.createElement("progress");
+    bar.id = "progress";
+    bar.setAttribute("aria-label", "Position in the track");
+    bar.max = q.current.length_ms;
+    const time = text("span", "", "muted");
+    time.id = "time";
+    const progress = document.createElement("p");
+    progress.append(bar, " ", time);
+    const state = document.createElement("p");
+    state.className = "muted q-state";
+    const part = (id, value) => { const el = text("span", String(value)); el.id = id; return el; };
+    state.append(part("state", p.paused ? "Paused" : "Playing"), " · volume ", part("volume", p.volume),
+                 "% · loop ", part("loop", p.loop), " · filters ",
+                 part("filters", p.filters && p.filters.length ? p.filters.join(", ") : "none"),
+                 " · node " + (p.node || "—"));
+    box.append(now, progress, state);
+    np.append(box);
+    const controls = document.createElement("div");
+    controls.className = "controls";
+    controls.setAttribute("role", "group");
+    controls.setAttribute("aria-label", "Playback controls");
+    controls.append(
+      controlForm(root, "previous", "Previous", { id: "q-previous" }), " ",
+      controlForm(root, p.paused ? "resume" : "pause", p.paused ? "Resume" : "Pause", { id: "q-pause" }), " ",
+      controlForm(root, "skip", "Skip", { id: "q-skip" }), " ",
+      controlForm(root, "seek", "Seek", { id: "q-seek", input: { id: "q-seek-to", name: "position",
+        type: "text", label: "Seek to", attrs: { size: "7", placeholder: "1:23" } } }), " ",
+      controlForm(root, "volume", "Set", { id: "q-volume", input: { id: "q-volume-to", name: "volume",
+        type: "number", label: "Volume", attrs: { min: "0", max: "200", value: String(p.volume) } } }));
+    root.append(controls);
+    tick();
   } else {
-    now.textContent = "Nothing is playing.";
+    np.append(text("p", "Nothing is playing.", "now"));
   }
   const list = document.createElement("ol");
   list.className = "upcoming";
-  for (const e of q.upcoming) list.append(text("li", e.title + " — " + e.author));
-  root.append(now, list, text("p", q.total + (q.total === 1 ? " track" : " tracks") + " queued.", "muted total"));
+  q.upcoming.forEach((e, i) => {
+    const li = document.createElement("li");
+    li.className = "track";
+    li.draggable = true;
+    li.dataset.position = e.position;
+    li.append(text("span", e.title + " — " + e.author, "t"), " ");
+    if (i > 0) li.append(controlForm(root, "move", "Up", { cls: "row", extra: { position: e.position, target: e.position - 1 } }), " ");
+    if (i < q.upcoming.length - 1) li.append(controlForm(root, "move", "Down", { cls: "row", extra: { position: e.position, target: e.position + 1 } }), " ");
+    li.append(controlForm(root, "move", "Move", { cls: "row", extra: { position: e.position },
+      input: { id: "to-" + e.position, name: "target", type: "number", label: "Move to position",
+               labelCls: "sr", attrs: { min: "1", max: String(q.total), size: "3" } } }), " ",
+      controlForm(root, "remove", "Remove", { cls: "row", extra: { position: e.position } }));
+    list.append(li);
+  });
+  const shown = q.total > q.upcoming.length ? "; showing the first " + q.upcoming.length : "";
+  root.append(list, text("p", q.total + (q.total === 1 ? " track" : " tracks") + " queued" + shown + ".", "muted total"));
+  if (q.total) {
+    const more = document.createElement("div");
+    more.className = "controls";
+    more.setAttribute("role", "group");
+    more.setAttribute("aria-label", "Queue controls");
+    more.append(controlForm(root, "shuffle", "Shuffle", { id: "q-shuffle" }), " ",
+                controlForm(root, "clear", "Clear", { id: "q-clear", cls: "ask" }));
+    root.append(more);
+  }
+  // a push keeps the focus where it was (keyboard users) and never wipes what one types
+  const again = typing && document.getElementById(typing[0]);
+  if (again) { if (again.tagName === "INPUT") again.value = typing[1]; again.focus(); }
+}
+
+function showNotice(outcome, message) {
+  const notice = document.getElementById("notice");
+  if (!notice) return;
+  notice.hidden = false;
+  notice.className = "notice " + (outcome === "applied" ? "ok" : "error");
+  notice.textContent = message;
+}
+
+async function sendControl(root, fields) {
+  let answer;
+  try {
+    const response = await fetch(root.dataset.control, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-csrf-token": root.dataset.csrf },
+      body: JSON.stringify(fields),
+      credentials: "same-origin",
+    });
+    answer = await response.json();
+  } catch (error) {
+    showNotice("unknown", "The panel did not answer; the change may or may not have been made.");
+    return;
+  }
+  showNotice(answer.outcome || "refused", answer.message || answer.error || "Something went wrong.");
+}
+
+// a push that arrives mid-drag is shown when the drag ends (re-rendering would cancel it)
+const drag = { from: null, held: null };
+
+function endDrag(root) {
+  drag.from = null;
+  if (drag.held) { const q = drag.held; drag.held = null; renderQueue(root, q); }
+}
+
+function controls(root) {
+  root.addEventListener("submit", (event) => {
+    const form = event.target.closest("form.ctl");
+    if (!form) return;
+    event.preventDefault();
+    if (form.classList.contains("ask") && !window.confirm("Remove every upcoming track?")) return;
+    const fields = {};
+    for (const [k, v] of new FormData(form)) if (k !== "csrf_token" && v !== "") fields[k] = v;
+    sendControl(root, fields);
+  });
+  root.addEventListener("dragstart", (event) => {
+    const li = event.target.closest("li.track");
+    if (!li) return;
+    drag.from = li.dataset.position;
+    event.dataTransfer.effectAllowed = "move";
+    event.dataTransfer.setData("text/plain", drag.from);
+  });
+  root.addEventListener("dragover", (event) => {
+    if (drag.from && event.target.closest("li.track")) event.preventDefault();
+  });
+  root.addEventListener("drop", (event) => {
+    const li = event.target.closest("li.track");
+    if (!li || !drag.from) return;
+    event.preventDefault();
+    const target = li.dataset.position;
+    if (target !== drag.from) sendControl(root, { action: "move", position: drag.from, target });
+    endDrag(root);
+  });
+  root.addEventListener("dragend", () => endDrag(root));
 }
 
 function liveQueue() {
   const root = document.getElementById("queue");
-  if (!root || !window.EventSource) return;
+  if (!root) return;
+  controls(root);
+  window.setInterval(tick, 250);
+  if (!window.EventSource) return;
   const source = new EventSource(root.dataset.events);
-  source.addEventListener("queue", (event) => renderQueue(root, JSON.parse(event.data)));
+  source.addEventListener("queue", (event) => {
+    const q = JSON.parse(event.data);
+    if (drag.from) drag.held = q; else renderQueue(root, q);
+  });
 }
 
 function confirms() {

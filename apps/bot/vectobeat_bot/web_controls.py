@@ -1,0 +1,239 @@
+"""``WebControls``: playback controls from the panel's live queue page and its API, applied by
+the bot like the slash commands.
+
+`run` long-polls ``GET /api/bot/playback-controls`` and applies each request of a guild this
+process serves (other processes' guilds are left to them). A signed-in member is looked up in the
+guild (cache, else Discord's REST) and must pass `require_control`, the rule the slash commands
+use, with the same words; an API token's request carries no member (its scope, checked by the
+panel, is its authority). The change goes through the same `PlayerService` methods, so the answer
+is ``applied`` only once it is durable; the answer goes to
+``POST /api/bot/playback-controls/result`` with the guild's snapshot, which every open page shows.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+import anyio
+import anyio.abc
+import anyio.lowlevel
+
+from vectobeat_bot.bridge_client import BridgeClient
+from vectobeat_bot.discord_compat import discord
+from vectobeat_bot.formatting import plural, track_line
+from vectobeat_bot.player_service import NOT_SAVED, PlayerService
+from vectobeat_bot.settings_sync import SettingsSync
+from vectobeat_core.controls import (
+    ControlAction,
+    ControlCommand,
+    ControlOutcome,
+    ControlRequest,
+    ControlResult,
+)
+from vectobeat_core.errors import (
+    BridgeUnavailable,
+    InvalidInput,
+    StorageUnavailable,
+    Unavailable,
+    VectoBeatError,
+)
+from vectobeat_core.ids import GuildId, RoleId, UserId
+from vectobeat_core.permissions import MemberFacts, require_control
+from vectobeat_core.playback import format_duration
+from vectobeat_core.queue import GuildQueue
+
+__all__ = ["MemberLookup", "WebControls", "guild_member_lookup"]
+
+_log = logging.getLogger("vectobeat.bot.web_controls")
+
+MemberLookup = Callable[[GuildId, UserId], Awaitable[MemberFacts | None]]
+"""The facts of a guild member (``None``: not a member), as the DJ rules need them."""
+
+
+def guild_member_lookup(client: discord.Client, timeout: float = 5.0) -> MemberLookup:
+    """Member facts from the client's cache, else Discord's REST (``GET .../members/{id}``)."""
+
+    async def lookup(guild_id: GuildId, user_id: UserId) -> MemberFacts | None:
+        guild = client.get_guild(guild_id)
+        if guild is None:
+            return None
+        member = guild.get_member(user_id)
+        if member is None:
+            try:
+                with anyio.fail_after(timeout):
+                    member = await guild.fetch_member(user_id)
+            except discord.NotFound:
+                return None
+            except (discord.HTTPException, TimeoutError) as exc:
+                raise BridgeUnavailable(
+                    "Discord did not answer ({problem}).", problem=type(exc).__name__
+                ) from None
+        return MemberFacts(
+            user_id=user_id,
+            role_ids=frozenset(RoleId(r.id) for r in member.roles),
+            owner=guild.owner_id == user_id,
+            permissions=member.guild_permissions.value,
+        )
+
+    return lookup
+
+
+class WebControls:
+    """Applies the panel's playback controls (see the module docstring)."""
+
+    def __init__(
+        self,
+        *,
+        bridge: BridgeClient | None,
+        players: PlayerService,
+        settings: SettingsSync,
+        serves: Callable[[GuildId], bool],
+        member: MemberLookup,
+        poll_timeout: float = 25.0,
+        retry_delay: float = 2.0,
+    ) -> None:
+        self._bridge = bridge
+        self._players = players
+        self._settings = settings
+        self._serves = serves
+        self._member = member
+        self._poll_timeout = poll_timeout
+        self._retry_delay = retry_delay
+        self.applied = 0
+        self.refused = 0
+
+    async def run(
+        self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
+    ) -> None:
+        """Follow the panel's control requests until cancelled."""
+        task_status.started()
+        if self._bridge is None:
+            return
+        cursor = 0
+        async with anyio.create_task_group() as tg:
+            while True:
+                try:
+                    body = await self._bridge.request(
+                        "GET",
+                        "/api/bot/playback-controls",
+                        params={"cursor": str(cursor), "timeout": f"{self._poll_timeout:g}"},
+                        wait_s=self._poll_timeout + 10.0,
+                    )
+                    cursor = int(body["cursor"])
+                    batch = list(body["requests"])
+                except (VectoBeatError, KeyError, TypeError, ValueError) as exc:
+                    _log.warning("web_controls_poll_failed error=%s", exc)
+                    await anyio.sleep(self._retry_delay)
+                    continue
+                for raw in batch:
+                    try:
+                        request = ControlRequest.from_json(raw)
+                    except InvalidInput as exc:  # one we cannot read: the panel reports no answer
+                        _log.warning("web_control_unreadable error=%s", exc)
+                        continue
+                    if self._serves(request.guild_id):
+                        tg.start_soon(self._handle, request)
+                if batch:  # let the controls reach the node before the next poll is sent
+                    await anyio.lowlevel.checkpoint()
+
+    async def _handle(self, request: ControlRequest) -> None:
+        result = await self.apply(request)
+        if result.outcome is ControlOutcome.REFUSED:
+            self.refused += 1
+        else:
+            self.applied += 1
+        body = {"id": request.id, **result.to_json()}
+        if self._players.peek(request.guild_id) is not None:
+            with contextlib.suppress(KeyError):  # the player went away meanwhile: no snapshot
+                body["snapshot"] = self._players.snapshot(request.guild_id).to_json()
+        assert self._bridge is not None
+        try:
+            await self._bridge.request("POST", "/api/bot/playback-controls/result", json=body)
+        except VectoBeatError as exc:
+            _log.warning("web_control_answer_lost id=%s error=%s", request.id, exc)
+
+    async def apply(self, request: ControlRequest) -> ControlResult:
+        """Check the member against the DJ rules and apply the command; never raises."""
+        guild_id = request.guild_id
+        try:
+            if request.member is not None:
+                held = await self._settings.get(guild_id)
+                try:
+                    facts = await self._member(guild_id, request.member)
+                except Unavailable as exc:
+                    return ControlResult(
+                        ControlOutcome.REFUSED,
+                        f"Your roles could not be checked, so nothing was changed: {exc.message}",
+                        503,
+                    )
+                if facts is None:
+                    return ControlResult(
+                        ControlOutcome.REFUSED,
+                        "You are not a member of this server, as Discord tells VectoBeat.",
+                        403,
+                    )
+                require_control(facts, held.settings, request.command.action.phrase)
+            message = await self._apply(guild_id, request.command, request.member)
+        except StorageUnavailable as exc:
+            if exc.message == NOT_SAVED:
+                return ControlResult(ControlOutcome.NOT_SAVED, exc.message)
+            return ControlResult(ControlOutcome.UNKNOWN, exc.message)
+        except Unavailable as exc:
+            return ControlResult(ControlOutcome.UNKNOWN, exc.message)
+        except VectoBeatError as exc:
+            status = exc.status if 400 <= exc.status < 500 else 400
+            return ControlResult(ControlOutcome.REFUSED, exc.message, status)
+        return ControlResult(ControlOutcome.APPLIED, message)
+
+    async def _apply(self, guild_id: GuildId, command: ControlCommand, user: UserId | None) -> str:
+        players = self._players
+        action = command.action
+        if action in (ControlAction.PAUSE, ControlAction.RESUME):
+            entry = await players.set_paused(guild_id, action is ControlAction.PAUSE)
+            verb = "Paused" if action is ControlAction.PAUSE else "Resumed"
+            return f"{verb} {track_line(entry.track)}."
+        if action is ControlAction.SKIP:
+            following = await players.skip(guild_id, 1, user)
+            return (
+                "Skipped; the queue is empty now."
+                if following is None
+                else f"Skipped; now playing {track_line(following.track)}."
+            )
+        if action is ControlAction.PREVIOUS:
+            entry = await players.previous(guild_id)
+            return f"Back to {track_line(entry.track)}."
+        if action is ControlAction.SEEK:
+            assert command.position_ms is not None
+            entry = await players.seek(guild_id, command.position_ms)
+            return f"Jumped to {format_duration(command.position_ms)} in {track_line(entry.track)}."
+        if action is ControlAction.VOLUME:
+            assert command.volume is not None
+            await players.set_volume(guild_id, command.volume)
+            return f"Volume set to {command.volume}%."
+        return await self._edit(guild_id, command)
+
+    async def _edit(self, guild_id: GuildId, command: ControlCommand) -> str:
+        players = self._players
+        if players.peek(guild_id) is None:
+            raise InvalidInput("Nothing is playing and the queue is empty.")
+        action = command.action
+        position, target = command.position or 0, command.target or 0
+        if action is ControlAction.REMOVE:
+            entry = await players.edit(guild_id, lambda q: q.remove(position))
+            return f"Removed {track_line(entry.track)}."
+        if action is ControlAction.MOVE:
+            entry = await players.edit(guild_id, lambda q: q.move(position, target))
+            return f"Moved {track_line(entry.track)} to position {target}."
+        if action is ControlAction.CLEAR:
+            count = await players.edit(guild_id, lambda q: q.clear())
+            return f"Cleared {plural(count, 'track')} from the queue."
+        seed = players.shuffle_seed()
+
+        def shuffle(queue: GuildQueue) -> int:
+            queue.shuffle(seed)
+            return len(queue)
+
+        count = await players.edit(guild_id, shuffle)
+        return f"Shuffled {plural(count, 'track')}."

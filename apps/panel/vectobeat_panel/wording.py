@@ -1,0 +1,136 @@
+"""How the panel names things for people: one mapping from internal names to labels.
+
+Pages never show a settings key (``queue_limit``), an event kind (``automation_action``) or an
+actor id (``user:1174…``): templates pass such text through the ``humanize`` filter, which puts
+each known internal name's label in its place, and counts through ``counted`` (``1 track``).
+The JSON APIs and the JSONL export keep the internal names: they are for programs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+
+from jinja2 import pass_context
+from jinja2.runtime import Context
+
+from vectobeat_core.audit import AuditKind
+from vectobeat_core.settings import SETTING_LABELS, WEBHOOK_EVENTS
+from vectobeat_core.wording import counted
+
+__all__ = [
+    "EVENT_LABELS",
+    "KIND_LABELS",
+    "LABELS",
+    "actor_label",
+    "counted",
+    "humanize",
+    "install_filters",
+    "label",
+]
+
+KIND_LABELS: Mapping[AuditKind, str] = MappingProxyType(
+    {
+        AuditKind.SETTINGS_CHANGED: "Settings saved",
+        AuditKind.SETTINGS_CLAMPED: "Settings lowered to the plan",
+        AuditKind.SETTINGS_CONFLICT: "Settings edit conflict",
+        AuditKind.EFFECTIVE_REGION: "Where playback went",
+        AuditKind.NODE_FAILOVER: "Player moved off a failed node",
+        AuditKind.REGION_UNAVAILABLE: "Region unavailable",
+        AuditKind.NODE_RETURN: "Player returned to its region",
+        AuditKind.SHARD_FAILOVER: "Shard taken over",
+        AuditKind.THROTTLED_COMMAND: "Command flood slowed down",
+        AuditKind.PLAN_CHANGED: "Plan changed",
+        AuditKind.TOKEN_CREATED: "API token created",
+        AuditKind.TOKEN_REVOKED: "API token revoked",
+        AuditKind.QUEUE_RESTORED: "Queue restored",
+        AuditKind.AUTOMATION_ACTION: "Automation action",
+        AuditKind.BILLING_EVENT: "Billing event",
+        AuditKind.COMPLIANCE_EXPORT: "Compliance export",
+        AuditKind.CONCIERGE_REQUEST: "Concierge request",
+        AuditKind.PLAYBACK_CONTROL: "Playback control (web)",
+    }
+)
+"""How the audit log names each kind of event."""
+
+EVENT_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        **{kind.value: text for kind, text in KIND_LABELS.items()},
+        "queue_finished": "Queue finished",
+        "queue_updated": "Queue changed",
+        "track_finished": "Track finished",
+        "track_started": "Track started",
+        "test": "Test event",
+    }
+)
+"""Audit kinds and webhook export events by their names for people."""
+assert set(WEBHOOK_EVENTS) <= set(EVENT_LABELS), "every webhook event has a name for people"
+
+ACTOR_LABELS: Mapping[str, str] = MappingProxyType(
+    {"bot": "the bot", "automation": "the automation engine", "panel": "the panel"}
+)
+"""Actors that are not people."""
+
+FORM_LABELS: Mapping[str, str] = MappingProxyType({"expires_in_days": "Expires"})
+"""Other form fields an error message may name (the API token form)."""
+
+LABELS: Mapping[str, str] = MappingProxyType({**SETTING_LABELS, **EVENT_LABELS, **FORM_LABELS})
+"""Every internal name a page may meet in stored text, and its label."""
+
+_SNAKE_NAMES = sorted((name for name in LABELS if "_" in name), key=len, reverse=True)
+_INTERNAL = re.compile(r"\buser:(\d{1,20})\b|\b(" + "|".join(map(re.escape, _SNAKE_NAMES)) + r")\b")
+"""What `humanize` replaces: actor ids and the names that read as code (``queue_limit``); plain
+words that are also names (``region``, ``autoplay``) are left as they are in prose."""
+
+
+def label(name: str) -> str:
+    """The label of a setting or event name (the name itself when it has none)."""
+    return LABELS.get(name, name)
+
+
+def actor_label(actor: str | None, you: Any = None) -> str:
+    """Who did something, for people: the signed-in user's name, "a member (…1234)", "the bot"."""
+    if not actor:
+        return "—"
+    if actor in ACTOR_LABELS:
+        return ACTOR_LABELS[actor]
+    kind, _, ident = actor.partition(":")
+    if kind == "user" and ident.isdigit():
+        if you is not None and str(getattr(you, "user_id", "")) == ident:
+            return str(you.username)
+        return f"a member (…{ident[-4:]})"
+    if kind == "token":
+        return f"API token …{ident[-4:]}"
+    return actor
+
+
+def humanize(text: str, you: Any = None) -> str:
+    """``text`` with every internal name (``queue_limit``, ``automation_action``, ``user:<id>``)
+    put in words."""
+
+    def swap(match: re.Match[str]) -> str:
+        if match.group(1) is not None:
+            return actor_label(f"user:{match.group(1)}", you)
+        return LABELS[match.group(2)]
+
+    return _INTERNAL.sub(swap, text)
+
+
+@pass_context
+def _humanize_filter(context: Context, text: object) -> str:
+    return humanize("" if text is None else str(text), context.get("session"))
+
+
+@pass_context
+def _actor_filter(context: Context, actor: object) -> str:
+    return actor_label(None if actor is None else str(actor), context.get("session"))
+
+
+def install_filters(filters: dict[str, Any]) -> None:
+    """Make ``humanize``, ``actor``, ``label`` and ``counted`` available to every template."""
+    filters["humanize"] = _humanize_filter
+    filters["actor"] = _actor_filter
+    filters["label"] = label
+    filters["counted"] = counted
