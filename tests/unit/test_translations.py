@@ -9,11 +9,13 @@ import contextlib
 import io
 import re
 import string
+from pathlib import Path
 
 import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 
+import vectobeat_panel
 from tests.unit.test_panel_app import PRO_GUILD, open_harness
 from vectobeat_adapters.i18n import (
     DOMAIN,
@@ -41,6 +43,7 @@ from vectobeat_core.messages import Term
 from vectobeat_core.permissions import MemberFacts, require_control
 from vectobeat_core.playback import parse_seek
 from vectobeat_core.settings import ServerSettings
+from vectobeat_panel.languages import SCRIPT_MESSAGES, script_texts
 
 TRANSLATED = [language for language in LANGUAGES if language != "en"]
 
@@ -252,6 +255,17 @@ async def test_panel_pages_follow_accept_language_and_the_switcher() -> None:
         assert missing.status_code == 404 and "Unter dieser Adresse gibt es nichts." in missing.text
         api = await h.client.get("/api/v1/nothing", headers={"accept-language": "en"})
         assert "Unter dieser Adresse" in api.json()["error"]  # the cookie still holds
+
+
+def test_every_text_of_the_page_script_is_in_the_catalogue() -> None:
+    """panel.js shows only texts it asks for with ``t("...")``; they are `SCRIPT_MESSAGES`,
+    which the catalogue test covers."""
+    script = (Path(vectobeat_panel.__file__).parent / "static" / "panel.js").read_text()
+    asked = set(re.findall(r'\bt\("([^"]+)"', script))
+    assert asked == set(SCRIPT_MESSAGES)
+    with use_language("de"):
+        texts = script_texts()
+    assert texts["Remove every upcoming track?"] == "Alle kommenden Titel entfernen?"
 
 
 @pytest.mark.anyio

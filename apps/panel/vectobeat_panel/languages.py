@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from vectobeat_adapters.i18n import (
     LANGUAGES,
+    N_,
     current_language,
     gettext,
     language_from_accept,
@@ -27,13 +28,53 @@ from vectobeat_core.errors import InvalidInput
 
 __all__ = [
     "COOKIE",
+    "SCRIPT_MESSAGES",
     "LanguageMiddleware",
     "install_translations",
     "language_routes",
     "request_language",
+    "script_texts",
 ]
 
 COOKIE = "vb_lang"
+SCRIPT_MESSAGES = (
+    N_("; showing the first {count}"),
+    N_("Are you sure?"),
+    N_("Clear"),
+    N_("Copied"),
+    N_("Down"),
+    N_("Move"),
+    N_("Move to position"),
+    N_("Nothing is playing."),
+    N_("Now playing"),
+    N_("Pause"),
+    N_("Paused"),
+    N_("Playback controls"),
+    N_("Playing"),
+    N_("Position in the track"),
+    N_("Previous"),
+    N_("Queue controls"),
+    N_("Remove"),
+    N_("Remove every upcoming track?"),
+    N_("Resume"),
+    N_("Seek"),
+    N_("Seek to"),
+    N_("Set"),
+    N_("Shuffle"),
+    N_("Skip"),
+    N_("Something went wrong."),
+    N_("The panel did not answer; the change may or may not have been made."),
+    N_("Up"),
+    N_("Volume"),
+    N_("filters"),
+    N_("loop"),
+    N_("node"),
+    N_("none"),
+    N_("volume"),
+    N_("{count} track queued"),
+    N_("{count} tracks queued"),
+)
+"""Every text ``static/panel.js`` shows (its ``t("...")`` calls; a test keeps the two equal)."""
 _YEAR = 365 * 24 * 3600
 
 
@@ -75,6 +116,12 @@ def install_translations(templates: Jinja2Templates) -> None:
     )
     env.globals["language"] = current_language
     env.globals["languages"] = LANGUAGES
+    env.globals["script_texts"] = script_texts
+
+
+def script_texts() -> dict[str, str]:
+    """panel.js's texts in the request's language (``<body data-texts>``)."""
+    return {message: gettext(message) for message in SCRIPT_MESSAGES}
 
 
 def _local(target: str | None) -> str:
