@@ -15,7 +15,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.e2e.conftest import Answer, BotProcess, BotWorld, E2EGuild, bot_world, running_bot
+from tests.e2e.conftest import (
+    MANAGE_GUILD,
+    Answer,
+    BotProcess,
+    BotWorld,
+    E2EGuild,
+    bot_world,
+    running_bot,
+)
 from tests.e2e.test_panel_browser import (  # noqa: F401 - the panel stack fixture
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -24,8 +32,13 @@ from tests.e2e.test_panel_browser import (  # noqa: F401 - the panel stack fixtu
     _shot,
     stack,
 )
+from tests.e2e.test_panel_control_rules import SIGN_INS, signed_in
+from tests.e2e.test_panel_playback_controls import fill_queue
+from tests.e2e.test_panel_to_bot_process import panel_world
 
+from vectobeat_core.ids import GuildId
 from vectobeat_core.plans import Tier
+from vectobeat_testkit.discord import UserGuild
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(300)]
 
@@ -184,3 +197,43 @@ async def test_the_panel_in_german_in_chromium(stack: Stack) -> None:  # noqa: F
         )
         await _shot(page, "languages-04-error-de")
         await browser.close()
+
+
+@pytest.mark.slow
+async def test_web_controls_answer_in_the_readers_language(tmp_path: Path) -> None:
+    """The bot words a web control's answer in the language of the page that sent it."""
+    async with panel_world(tmp_path, SIGN_INS) as pw:
+        guild = await pw.add_guild("web-de", Tier.GROWTH, dj_role=True)
+        async with running_bot(pw):
+            await fill_queue(pw, guild)
+            claimed = [UserGuild(GuildId(guild.id), guild.guild.name, permissions=MANAGE_GUILD)]
+            control = f"/api/control-panel/guilds/{guild.id}/queue/control"
+            async with signed_in(pw, guild.member, claimed) as (client, csrf):
+                refused = await client.post(
+                    control,
+                    json={"action": "pause"},
+                    headers={"x-csrf-token": csrf, "accept-language": "de-DE,de;q=0.9"},
+                )
+                assert refused.status_code == 403, refused.text
+                assert refused.json()["error"] == (
+                    "Nur DJs dürfen hier die Wiedergabe pausieren: Du brauchst eine DJ-Rolle "
+                    "oder die Berechtigung „Server verwalten“."
+                )
+            async with signed_in(pw, guild.dj, claimed) as (client, csrf):
+                german = {"x-csrf-token": csrf, "accept-language": "de"}
+                done = await client.post(control, json={"action": "pause"}, headers=german)
+                assert done.json() == {
+                    "outcome": "applied",
+                    "message": "**Artwork Song** von The Testers (10:00) pausiert.",
+                    "status": 200,
+                }
+                english = {"x-csrf-token": csrf, "accept-language": "en"}
+                again = await client.post(control, json={"action": "resume"}, headers=english)
+                assert again.json()["message"] == (
+                    "Resumed **Artwork Song** by The Testers (10:00)."
+                )
+                page = await client.get(
+                    f"/guilds/{guild.id}/queue", headers={"accept-language": "de"}
+                )
+                assert "<h1>Live-Warteschlange</h1>" in page.text
+                assert "Alle kommenden Titel entfernen?" in page.text  # panel.js's texts

@@ -37,8 +37,9 @@ from vectobeat_bot.cogs import all_cogs
 from vectobeat_bot.cogs.music import MusicCog
 from vectobeat_bot.discord_compat import app_commands, discord
 from vectobeat_bot.i18n import MAX_DESCRIPTION, CatalogueTranslator
+from vectobeat_core.controls import ControlCommand, ControlRequest
 from vectobeat_core.errors import InvalidInput, PermissionDenied, PositionOutOfRange
-from vectobeat_core.ids import RoleId, UserId
+from vectobeat_core.ids import GuildId, RoleId, UserId
 from vectobeat_core.messages import Term
 from vectobeat_core.permissions import MemberFacts, require_control
 from vectobeat_core.playback import parse_seek
@@ -255,6 +256,21 @@ async def test_panel_pages_follow_accept_language_and_the_switcher() -> None:
         assert missing.status_code == 404 and "Unter dieser Adresse gibt es nichts." in missing.text
         api = await h.client.get("/api/v1/nothing", headers={"accept-language": "en"})
         assert "Unter dieser Adresse" in api.json()["error"]  # the cookie still holds
+
+
+@pytest.mark.parametrize(
+    ("sent", "read"), [("de", "de"), ("en", "en"), (None, "en"), ("DE; drop", "en"), (7, "en")]
+)
+def test_a_control_request_carries_its_language_liberally(sent: object, read: str) -> None:
+    request = ControlRequest("request-0001", GuildId(1), ControlCommand.parse({"action": "pause"}),
+                             "user:5", UserId(5), "de")  # fmt: skip
+    raw = request.to_json()
+    assert raw["language"] == "de"
+    if sent is None:
+        del raw["language"]  # a panel from before languages
+    else:
+        raw["language"] = sent  # type: ignore[assignment]
+    assert ControlRequest.from_json(raw).language == read
 
 
 def test_every_text_of_the_page_script_is_in_the_catalogue() -> None:

@@ -24,6 +24,7 @@ from typing import Concatenate, ParamSpec, Protocol, TypeVar
 import anyio
 import attrs
 
+from vectobeat_adapters.i18n import N_
 from vectobeat_adapters.lavalink.model import (
     LavalinkEvent,
     LoadResult,
@@ -70,7 +71,7 @@ __all__ = ["GuildSession", "PlayOutcome", "PlayerService", "VoiceLink"]
 T = TypeVar("T")
 P = ParamSpec("P")
 
-NOT_SAVED = (
+NOT_SAVED = N_(
     "Done, but not saved yet: the queue store and the bot's local journal are both unavailable, "
     "so a restart of the bot now would lose this change. It is saved as soon as either is back."
 )

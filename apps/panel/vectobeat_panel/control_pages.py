@@ -24,6 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from vectobeat_adapters.i18n import current_language
 from vectobeat_core.audit import AuditEvent, AuditKind
 from vectobeat_core.controls import ControlCommand, ControlRequest, ControlResult
 from vectobeat_core.errors import InvalidInput, Unavailable
@@ -47,7 +48,9 @@ async def run_control(
     panel: Panel, guild_id: GuildId, command: ControlCommand, actor: str, member: UserId | None
 ) -> ControlResult:
     """Send ``command`` to the bot, wait for its answer and audit it."""
-    request = ControlRequest(secrets.token_urlsafe(12), guild_id, command, actor, member)
+    request = ControlRequest(
+        secrets.token_urlsafe(12), guild_id, command, actor, member, current_language()
+    )
     result = await panel.controls.submit(request, panel.options.control_wait)
     summary = f"{actor} {command.action.value}: {result.message}"
     event = AuditEvent(
