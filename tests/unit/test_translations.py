@@ -308,6 +308,14 @@ async def test_the_settings_page_and_a_save_in_german() -> None:
         assert saved.status_code == 200, saved.text
         assert "Version 1 gespeichert" in saved.text
         assert "Einige Werte wurden an deinen Plan angepasst:" in saved.text
+        for path, headline in (
+            (f"/guilds/{PRO_GUILD}/routing", "<h1>Regionales Routing</h1>"),
+            (f"/guilds/{PRO_GUILD}/tokens", "<h1>API-Tokens</h1>"),
+            (f"/guilds/{PRO_GUILD}/queue", "<h1>Live-Warteschlange</h1>"),
+            ("/nodes", "<h1>Lavalink-Nodes</h1>"),
+        ):
+            shown = await h.client.get(path, headers=german)
+            assert shown.status_code == 200 and headline in shown.text, (path, shown.text[:300])
 
 
 @pytest.mark.anyio
