@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from vectobeat_adapters.i18n import N_, gettext
 from vectobeat_core.audit import AuditEvent, AuditKind
 from vectobeat_core.errors import InvalidInput
 from vectobeat_core.ids import GuildId
@@ -30,7 +31,7 @@ MAX_SCAN = 5000
 
 KIND_GROUPS: dict[str, tuple[str, tuple[AuditKind, ...]]] = {
     "automation": (
-        "Everything the automation engine did",
+        N_("Everything the automation engine did"),
         (AuditKind.AUTOMATION_ACTION, AuditKind.THROTTLED_COMMAND),
     ),
 }
@@ -114,7 +115,7 @@ async def matching(panel: Panel, guild: GuildId, query: AuditQuery) -> list[Audi
 
 def _row(event: AuditEvent) -> dict[str, Any]:
     row = dict(event.to_json())
-    row["label"] = KIND_LABELS[event.kind]
+    row["label"] = gettext(KIND_LABELS[event.kind])
     row["when"] = datetime.fromtimestamp(event.at, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     return row
 
@@ -137,8 +138,8 @@ async def _page_data(request: Request) -> dict[str, Any]:
 
 async def audit_page(request: Request) -> Response:
     data = await _page_data(request)
-    data["kinds"] = [(value, label) for value, (label, _) in KIND_GROUPS.items()] + [
-        (k.value, KIND_LABELS[k]) for k in AuditKind
+    data["kinds"] = [(value, gettext(label)) for value, (label, _) in KIND_GROUPS.items()] + [
+        (k.value, gettext(KIND_LABELS[k])) for k in AuditKind
     ]
     data["filters"] = {
         k: v for k, v in request.query_params.items() if k in ("kind", "since", "until")
