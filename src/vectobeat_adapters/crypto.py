@@ -17,12 +17,26 @@ import base64
 import binascii
 import hashlib
 import os
+from functools import cache
+from typing import TYPE_CHECKING
 
 import attrs
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from vectobeat_core.errors import ConfigError, InvalidInput
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+
+@cache
+def _aead() -> tuple[type[AESGCM], type[Exception]]:
+    """AES-GCM and its authentication error, loaded on first use: a process without
+    ``ENCRYPTION_KEYS`` (a bot storing nothing sensitive) never loads ``cryptography``."""
+    from cryptography.exceptions import InvalidTag  # noqa: PLC0415
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # noqa: PLC0415
+
+    return AESGCM, InvalidTag
+
 
 __all__ = ["CiphertextError", "Keyring"]
 
@@ -88,12 +102,15 @@ class Keyring:
                 raise ConfigError(f"ENCRYPTION_KEYS lists key id {key_id!r} twice")
             keys[key_id] = key
             primary = primary or key_id
+        if keys:
+            _aead()  # a keyring with keys will seal and open values: load the cipher now
         return cls(keys, primary)
 
     @staticmethod
     def generate_key() -> str:
         """A fresh random key in the configuration format (URL-safe base64, 32 bytes)."""
-        return _b64encode(os.urandom(_KEY_BYTES))
+        aesgcm, _ = _aead()
+        return _b64encode(aesgcm.generate_key(bit_length=_KEY_BYTES * 8))
 
     @property
     def key_ids(self) -> tuple[str, ...]:
@@ -106,8 +123,9 @@ class Keyring:
                 "ENCRYPTION_KEYS is not set: refusing to store a sensitive value "
                 f"({context.split(':', 1)[0]}) without encryption"
             )
+        aesgcm, _ = _aead()
         nonce = os.urandom(_NONCE_BYTES)
-        sealed = AESGCM(self._keys[self.primary]).encrypt(
+        sealed = aesgcm(self._keys[self.primary]).encrypt(
             nonce, plaintext.encode("utf-8"), context.encode("utf-8")
         )
         return f"{_VERSION}.{self.primary}.{_b64encode(nonce + sealed)}"
@@ -134,11 +152,12 @@ class Keyring:
             raise CiphertextError(f"stored value for {context} is corrupted (not base64)") from None
         if len(blob) <= _NONCE_BYTES:
             raise CiphertextError(f"stored value for {context} is corrupted (truncated)")
+        aesgcm, invalid_tag = _aead()
         try:
-            plain = AESGCM(key).decrypt(
+            plain = aesgcm(key).decrypt(
                 blob[:_NONCE_BYTES], blob[_NONCE_BYTES:], context.encode("utf-8")
             )
-        except InvalidTag:
+        except invalid_tag:
             raise CiphertextError(
                 f"stored value for {context} failed authentication: corrupted, tampered with, "
                 "or moved from another row"

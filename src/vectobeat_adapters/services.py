@@ -21,6 +21,7 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import anyio
 import attrs
@@ -53,6 +54,7 @@ from vectobeat_core.plans import PlanCatalogue, default_catalogue, parse_plan_ma
 from vectobeat_core.ports import (
     AuditLog,
     Clock,
+    CommandSyncRecord,
     ComplianceStore,
     ConciergeStore,
     ContactStore,
@@ -69,10 +71,14 @@ from vectobeat_core.ports import (
     WebhookDeliveryLog,
 )
 
+if TYPE_CHECKING:
+    from vectobeat_adapters.redis import RedisConnection, RedisKeys
+
 __all__ = [
     "Services",
     "SystemClock",
     "http_timeout",
+    "keyring_of",
     "load_catalogue",
     "memory_services",
     "open_services",
@@ -86,6 +92,11 @@ class SystemClock:
 
     def now(self) -> float:
         return time.time()
+
+
+def keyring_of(config: AppConfig) -> Keyring:
+    """The encryption keys of ``ENCRYPTION_KEYS`` (none: writing a sensitive value fails)."""
+    return Keyring.from_config(config.encryption_keys.reveal() if config.encryption_keys else None)
 
 
 def load_catalogue(config: AppConfig) -> PlanCatalogue:
@@ -146,9 +157,14 @@ class Services:
     redis_configured: bool
     watches: Mapping[str, DependencyWatch] = attrs.field(factory=dict)
     """The `DependencyWatch` of each store opened in degraded mode (``redis``, ``sql``)."""
+    command_sync: CommandSyncRecord | None = None
+    """The shared slash-command sync record (Redis); ``None``: the bot keeps it in a file."""
     queues_in_process: bool = False
     """The queue store is this process's memory (`memory_services`): nothing outlives the
     process, so the bot keeps no local journal for it."""
+    redis: tuple[RedisConnection, RedisKeys] | None = None
+    """The Redis connection and key names the stores use (``None`` without ``REDIS_URL``); the
+    panel's shared rate limits count through it."""
 
     async def ping_backends(self) -> dict[str, str]:
         """``{"sql": ..., "redis": ...}``: ``"ok"``, ``"not configured"`` (in memory) or what went
@@ -231,9 +247,7 @@ async def open_services(
     ``degraded``: a store that is down does not stop the opening (see the module docstring)."""
     wall: Clock = clock if clock is not None else SystemClock()
     catalogue = load_catalogue(config)
-    keyring = Keyring.from_config(
-        config.encryption_keys.reveal() if config.encryption_keys else None
-    )
+    keyring = keyring_of(config)
     async with AsyncExitStack() as stack:
         watches: dict[str, DependencyWatch] = {}
         timeout = store_timeout(config)
@@ -256,9 +270,12 @@ async def open_services(
         telemetry: TelemetryCache
         leases: LeaseStore
         channel: SettingsChannel
+        redis: tuple[RedisConnection, RedisKeys] | None = None
+        command_sync: CommandSyncRecord | None = None
         if config.redis_url:
             # redis is an optional extra: imported only when REDIS_URL asks for it
             from vectobeat_adapters.redis import RedisKeys, RedisSettings, open_redis  # noqa: PLC0415
+            from vectobeat_adapters.redis.command_sync import RedisCommandSync  # noqa: PLC0415
             from vectobeat_adapters.redis.health_store import RedisHealthStore  # noqa: PLC0415
             from vectobeat_adapters.redis.leases import RedisLeaseStore  # noqa: PLC0415
             from vectobeat_adapters.redis.queue_store import RedisQueueStore  # noqa: PLC0415
@@ -273,11 +290,13 @@ async def open_services(
                     "redis", conn.probe, wall, required=True
                 )
             keys = RedisKeys()
+            redis = (conn, keys)
             queues = RedisQueueStore(conn, keys)
             health = RedisHealthStore(conn, keys)
             telemetry = RedisTelemetryCache(conn, keys)
             leases = RedisLeaseStore(conn, keys)
             channel = RedisSettingsChannel(conn, keys)
+            command_sync = RedisCommandSync(conn, keys)
         else:
             queues = sql.queues
             health = MemoryHealthStore(wall)
@@ -298,10 +317,12 @@ async def open_services(
             health=health,
             telemetry=telemetry,
             leases=leases,
+            command_sync=command_sync,
             settings_channel=channel,
             webhook_log=sql.webhook_log,
             catalogue=catalogue,
             clock=wall,
             redis_configured=bool(config.redis_url),
             watches=watches,
+            redis=redis,
         )

@@ -5,7 +5,15 @@ keeper claims them at start and renews them every ``renew_every`` seconds; a ren
 (someone holds a newer epoch) means the process was fenced: the keeper stops renewing that shard and
 calls ``on_fenced(shard_id)`` so the bot stops it.
 
-A hot spare lists the leases every ``check_every`` seconds, lets ``plan_promotion`` pick a stale shard
+With ``liveness`` (when each shard's gateway connection was last alive) a renewal writes that
+time, not the clock's: a shard whose connection stalls inside a running process goes stale like a
+dead process's. Silent for half of ``stale_after`` (``vectobeat_core.shards.must_surrender``), the
+shard is surrendered: no longer renewed and stopped through ``on_fenced`` before a spare may claim
+it, so it never has two gateway sessions; a keeper re-claims it itself only if no spare took it
+within ``RECLAIM_AFTER_STALE * stale_after``.
+
+A hot spare lists the leases every ``check_every`` seconds (and again right when the next one would
+go stale, ``vectobeat_core.shards.next_stale_at``), lets ``plan_promotion`` pick a stale shard
 of its region and claims it through the store, whose atomic claim is the arbiter between racing
 spares (the loser gets ``None``). The winner writes a ``shard_failover`` audit event, counts it in
 ``promotions_total``, renews the lease from then on, and calls ``on_promote(shard_id, epoch)`` so the
@@ -35,9 +43,15 @@ from vectobeat_core.errors import ConfigError, OutcomeUnknown, StaleVersion, Vec
 from vectobeat_core.ids import ShardId
 from vectobeat_core.ports import AuditLog, Clock, LeaseStore
 from vectobeat_core.regions import Region
-from vectobeat_core.shards import Lease, plan_promotion
+from vectobeat_core.shards import (
+    Lease,
+    must_surrender,
+    next_stale_at,
+    plan_promotion,
+    renewal_heartbeat,
+)
 
-__all__ = ["HotSpare", "OnPromote", "OnShard", "ShardLeaseKeeper"]
+__all__ = ["HotSpare", "Liveness", "OnPromote", "OnShard", "ShardLeaseKeeper"]
 
 _log = logging.getLogger("vectobeat.shards")
 
@@ -47,7 +61,15 @@ OnShard = Callable[[ShardId], Awaitable[None]]
 OnPromote = Callable[[ShardId, int], Awaitable[None]]
 """An async callback with the shard and the epoch now held (the bot starts it)."""
 
+RECLAIM_AFTER_STALE = 2.0
+"""A keeper re-claims a shard it surrendered once it stayed unclaimed this many ``stale_after``."""
+
+Liveness = Callable[[ShardId], float | None]
+"""When a held shard's gateway connection was last known alive (clock time; ``None``: now)."""
+
 _AUDIT_ATTEMPTS = 3
+_STALE_MARGIN = 0.01
+"""Seconds after a lease's stale moment a spare looks again (clock granularity)."""
 
 
 def _check_timing(stale_after: float, interval: float, name: str) -> None:
@@ -89,28 +111,42 @@ class _Errors:
 class _Renewer:
     """Heartbeats the leases one process holds; drops and reports those it was fenced from."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0917 (internal; both supervisors pass the same things)
         self,
         store: LeaseStore,
         who: str,
         clock: Clock,
         errors: _Errors,
         on_fenced: OnShard | None,
+        stale_after: float,
+        liveness: Liveness | None = None,
     ) -> None:
         self.store = store
         self.who = who
         self.clock = clock
         self.errors = errors
         self.on_fenced = on_fenced
+        self.stale_after = stale_after
+        self.liveness = liveness
         self.held: dict[ShardId, Lease] = {}
         self.fenced: set[ShardId] = set()
+        self.surrendered: dict[ShardId, float] = {}
+        """Shards stopped for a stalled gateway connection, with when (clock time)."""
 
     async def renew_all(self, tg: anyio.abc.TaskGroup) -> bool:
-        """Renew every held lease once; False when a store error happened (retry sooner)."""
+        """Renew every held lease once; False when a store error happened (retry sooner).
+
+        The heartbeat written is when the shard's connection was last alive; a shard silent too
+        long is surrendered instead (stopped through ``on_fenced``, no longer renewed)."""
         clean = True
         for shard, lease in sorted(self.held.items()):
+            now = self.clock.now()
+            alive_at = None if self.liveness is None else self.liveness(shard)
+            if must_surrender(now, alive_at, self.stale_after):
+                self._surrender(shard, lease, now - (alive_at or now), tg)
+                continue
             try:
-                renewed = await self.store.renew(lease, self.clock.now())
+                renewed = await self.store.renew(lease, renewal_heartbeat(now, alive_at))
             except StaleVersion as exc:
                 if self.held.get(shard) == lease:
                     self._fence(shard, lease, exc, tg)
@@ -137,9 +173,22 @@ class _Renewer:
         if self.on_fenced is not None:
             tg.start_soon(_call, "on_fenced", self.who, self.on_fenced, shard)
 
+    def _surrender(
+        self, shard: ShardId, lease: Lease, silent_for: float, tg: anyio.abc.TaskGroup
+    ) -> None:
+        del self.held[shard]
+        self.surrendered[shard] = self.clock.now()
+        _log.warning(
+            "shard_stalled who=%s shard=%s epoch=%s silent_for_s=%.1f: stopping it for a spare",
+            self.who, shard, lease.epoch, silent_for,
+        )  # fmt: skip
+        if self.on_fenced is not None:
+            tg.start_soon(_call, "on_fenced", self.who, self.on_fenced, shard)
+
     def hold(self, lease: Lease) -> None:
         self.held[lease.shard_id] = lease
         self.fenced.discard(lease.shard_id)
+        self.surrendered.pop(lease.shard_id, None)
 
 
 async def _call(
@@ -171,6 +220,7 @@ class ShardLeaseKeeper:
         on_fenced: OnShard,
         *,
         on_claimed: OnPromote | None = None,
+        liveness: Liveness | None = None,
         backoff_base: float = 0.1,
     ) -> None:
         _check_timing(stale_after, renew_every, "renew_every")
@@ -185,7 +235,9 @@ class ShardLeaseKeeper:
         self._clock = clock
         self._on_claimed = on_claimed
         self._errors = _Errors(owner, backoff_base)
-        self._renewer = _Renewer(store, owner, clock, self._errors, on_fenced)
+        self._renewer = _Renewer(
+            store, owner, clock, self._errors, on_fenced, stale_after, liveness
+        )
         self._busy: set[ShardId] = set()
 
     @property
@@ -197,6 +249,11 @@ class ShardLeaseKeeper:
     def fenced(self) -> frozenset[ShardId]:
         """Shards this process lost to a newer epoch."""
         return frozenset(self._renewer.fenced)
+
+    @property
+    def surrendered(self) -> frozenset[ShardId]:
+        """Shards this process stopped for a stalled connection (and may re-claim later)."""
+        return frozenset(self._renewer.surrendered)
 
     @property
     def store_errors_total(self) -> int:
@@ -216,8 +273,15 @@ class ShardLeaseKeeper:
             while True:
                 await anyio.sleep(self._errors.delay(self.renew_every))
                 clean = await self._renewer.renew_all(tg)
-                if clean and self._on_claimed is not None and self._busy:
-                    await self._claim(set(self._busy), tg=tg)
+                wanted = self._busy | self._reclaimable()
+                if clean and self._on_claimed is not None and wanted:
+                    await self._claim(wanted, tg=tg)
+
+    def _reclaimable(self) -> set[ShardId]:
+        """Surrendered shards no spare took within ``RECLAIM_AFTER_STALE * stale_after``."""
+        wait = RECLAIM_AFTER_STALE * self.stale_after
+        now = self._clock.now()
+        return {s for s, at in self._renewer.surrendered.items() if now - at >= wait}
 
     async def release_all(self) -> None:
         """Free every held shard now (at a deliberate shutdown; a spare takes only stale leases)."""
@@ -266,6 +330,7 @@ class ShardLeaseKeeper:
                 if shard not in self._busy:
                     _log.warning("shard_lease_busy owner=%s shard=%s", self.owner, shard)
                 self._busy.add(shard)
+                self._renewer.surrendered.pop(shard, None)
                 continue
             self._busy.discard(shard)
             self._renewer.hold(lease)
@@ -302,6 +367,7 @@ class HotSpare:
         on_fenced: OnShard | None = None,
         renew_every: float | None = None,
         max_shards: int | None = None,
+        liveness: Liveness | None = None,
         backoff_base: float = 0.1,
     ) -> None:
         _check_timing(stale_after, check_every, "check_every")
@@ -324,12 +390,25 @@ class HotSpare:
         self._on_promote = on_promote
         self._errors = _Errors(spare_id, backoff_base)
         self._renew_errors = _Errors(spare_id, backoff_base)
-        self._renewer = _Renewer(store, spare_id, clock, self._renew_errors, on_fenced)
+        self._renewer = _Renewer(
+            store, spare_id, clock, self._renew_errors, on_fenced, stale_after, liveness
+        )
+        self._next_stale: float | None = None
 
     @property
     def held(self) -> Mapping[ShardId, Lease]:
         """The leases this spare took over and still holds."""
         return dict(self._renewer.held)
+
+    @property
+    def fenced(self) -> frozenset[ShardId]:
+        """Promoted shards this spare lost to a newer epoch."""
+        return frozenset(self._renewer.fenced)
+
+    @property
+    def surrendered(self) -> frozenset[ShardId]:
+        """Promoted shards this spare stopped for a stalled connection."""
+        return frozenset(self._renewer.surrendered)
 
     @property
     def store_errors_total(self) -> int:
@@ -342,13 +421,29 @@ class HotSpare:
     async def run(
         self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
     ) -> None:
-        """Check for stale shards every ``check_every`` seconds and renew promoted ones."""
+        """Check for stale shards every ``check_every`` seconds, and again right when the next
+        lease would go stale (a stalled shard is taken within moments of ``stale_after``);
+        renew promoted ones."""
         async with anyio.create_task_group() as tg:
             tg.start_soon(self._renew_loop, tg)
             task_status.started()
             while True:
                 await self.check_once(tg)
-                await anyio.sleep(self._errors.delay(self.check_every))
+                delay = self._errors.delay(self.check_every)
+                until = self._until_next_stale()
+                if until is not None and not self._errors.streak:
+                    delay = min(delay, until)
+                await anyio.sleep(delay)
+
+    def _until_next_stale(self) -> float | None:
+        """Seconds until the next lease this spare could take goes stale; ``None`` when none
+        will (none listed, or this spare is full), or one already is (left to the regular
+        check: another spare may be taking it)."""
+        full = self.max_shards is not None and len(self._renewer.held) >= self.max_shards
+        if self._next_stale is None or full:
+            return None
+        until = self._next_stale - self._clock.now()
+        return until + _STALE_MARGIN if until > 0 else None
 
     async def check_once(self, tg: anyio.abc.TaskGroup | None = None) -> list[Lease]:
         """One watch round: promote every stale shard of the region this spare wins; return them.
@@ -361,6 +456,7 @@ class HotSpare:
         except Exception as exc:  # reported and retried
             self._errors.report("listing shard leases", exc)
             return []
+        self._next_stale = next_stale_at(leases, self.spare_id, self.region, self.stale_after)
         won: list[Lease] = []
         clean = True
         while self.max_shards is None or len(self._renewer.held) < self.max_shards:

@@ -45,6 +45,7 @@ class AuditKind(StrEnum):
     AUTOMATION_ACTION = "automation_action"
     BILLING_EVENT = "billing_event"
     COMPLIANCE_EXPORT = "compliance_export"
+    COMPLIANCE_DELETE = "compliance_delete"
     CONCIERGE_REQUEST = "concierge_request"
     PLAYBACK_CONTROL = "playback_control"
 

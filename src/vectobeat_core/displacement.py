@@ -3,9 +3,9 @@
 A guild pinned to a region whose nodes are all down is moved to another region by a failover and
 comes back at a track change once its region is healthy. `displacement` says whether a player is
 displaced (the one rule), `displacement_reason` why, `displaced_summary` bounds the list for the
-Status API, `failover_alarm` is one alarm per node failover (with counts, never one per player)
-and `evacuation_alarms` trigger when a pinned region loses its first player and resolve when the
-last one is back.
+Status API, `failover_alarm` is one alarm per node failover (with counts, never one per player),
+`failover_resolved_alarm` clears it once the node is back, and `evacuation_alarms` trigger when a
+pinned region loses its first player and resolve when the last one is back.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ __all__ = [
     "displacement_reason",
     "evacuation_alarms",
     "failover_alarm",
+    "failover_resolved_alarm",
 ]
 
 
@@ -96,6 +97,12 @@ def failover_alarm(
     return Alarm(
         key=f"failover:{node}", severity=severity, summary=summary, status="trigger", at=at
     )
+
+
+def failover_resolved_alarm(node: str, region: Region, at: float) -> Alarm:
+    """The failed-over node is up again: resolves its ``failover:<node>`` alarm."""
+    summary = f"Lavalink node {node} ({region.value}) is back after its failover"
+    return Alarm(key=f"failover:{node}", severity="info", summary=summary, status="resolve", at=at)
 
 
 def evacuation_alarms(

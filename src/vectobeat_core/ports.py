@@ -50,6 +50,7 @@ __all__ = [
     "AlarmSink",
     "AuditLog",
     "Clock",
+    "CommandSyncRecord",
     "ComplianceStore",
     "ConciergeStore",
     "ContactStore",
@@ -130,6 +131,10 @@ class SettingsRepository(Protocol):
         nothing."""
         ...
 
+    async def erase_guild(self, guild: GuildId) -> int:
+        """Right to erasure: remove everything stored for ``guild``; how many items went."""
+        ...
+
     async def ping(self) -> None: ...
 
 
@@ -145,6 +150,10 @@ class AuditLog(Protocol):
         kinds: Collection[AuditKind] | None = None,
     ) -> list[AuditEvent]:
         """Newest first; ``guild=None`` means every guild (and guild-less events)."""
+        ...
+
+    async def erase_guild(self, guild: GuildId) -> int:
+        """Right to erasure: remove everything stored for ``guild``; how many items went."""
         ...
 
     async def ping(self) -> None: ...
@@ -166,6 +175,10 @@ class PlaylistStore(Protocol):
     async def for_guild(self, guild: GuildId) -> list[Playlist]: ...
 
     async def delete(self, guild: GuildId, name: str) -> bool: ...
+
+    async def erase_guild(self, guild: GuildId) -> int:
+        """Right to erasure: remove everything stored for ``guild``; how many items went."""
+        ...
 
     async def ping(self) -> None: ...
 
@@ -212,6 +225,10 @@ class TokenStore(Protocol):
 
     async def for_guild(self, guild: GuildId) -> list[ApiToken]: ...
 
+    async def erase_guild(self, guild: GuildId) -> int:
+        """Right to erasure: remove everything stored for ``guild``; how many items went."""
+        ...
+
     async def ping(self) -> None: ...
 
 
@@ -230,6 +247,10 @@ class ContactStore(Protocol):
 
     async def delete(self, guild: GuildId, role: ContactRole | None = None) -> bool:
         """Delete one role's contact, or all of the guild's (``None``); whether any existed."""
+        ...
+
+    async def erase_guild(self, guild: GuildId) -> int:
+        """Right to erasure: remove everything stored for ``guild``; how many items went."""
         ...
 
     async def ping(self) -> None: ...
@@ -282,6 +303,10 @@ class ConciergeStore(Protocol):
 
     async def overdue(self, now: float) -> list[ConciergeRequest]:
         """Unresolved requests past their due time, most overdue first."""
+        ...
+
+    async def erase_guild(self, guild: GuildId) -> int:
+        """Right to erasure: remove everything stored for ``guild``; how many items went."""
         ...
 
     async def ping(self) -> None: ...
@@ -415,6 +440,24 @@ class LeaseStore(Protocol):
     async def ping(self) -> None: ...
 
 
+class CommandSyncRecord(Protocol):
+    """Which slash-command tree was last synced, and a lock so one process syncs at a time."""
+
+    async def try_lock(self, owner: str, ttl: float) -> bool:
+        """Take the sync lock for ``ttl`` seconds; False while another process holds it."""
+        ...
+
+    async def unlock(self, owner: str) -> None:
+        """Give the lock back if ``owner`` still holds it."""
+        ...
+
+    async def synced_digest(self) -> str | None:
+        """The digest of the tree last synced (``None``: never)."""
+        ...
+
+    async def record(self, digest: str) -> None: ...
+
+
 @attrs.frozen
 class SettingsChange:
     """The guild's settings reached ``version`` (reload if newer than what you hold).
@@ -458,6 +501,10 @@ class TelemetryCache(Protocol):
 
     async def get(self, name: str) -> JSON | None: ...
 
+    async def erase_guild(self, guild: GuildId) -> int:
+        """Right to erasure: remove everything stored for ``guild``; how many items went."""
+        ...
+
     async def ping(self) -> None: ...
 
 
@@ -467,6 +514,10 @@ class WebhookDeliveryLog(Protocol):
     async def append(self, delivery: WebhookDelivery) -> None: ...
 
     async def recent(self, guild: GuildId, limit: int = 50) -> list[WebhookDelivery]: ...
+
+    async def erase_guild(self, guild: GuildId) -> int:
+        """Right to erasure: remove everything stored for ``guild``; how many items went."""
+        ...
 
     async def ping(self) -> None: ...
 

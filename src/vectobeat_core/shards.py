@@ -23,6 +23,7 @@ from vectobeat_core.regions import Region
 
 __all__ = [
     "LEASE_TRANSITIONS",
+    "SURRENDER_SHARE",
     "Lease",
     "LeaseEvent",
     "LeaseState",
@@ -32,14 +33,20 @@ __all__ = [
     "is_stale",
     "lease_state",
     "mermaid_lease_diagram",
+    "must_surrender",
+    "next_stale_at",
     "plan_claim",
     "plan_promotion",
     "plan_release",
     "plan_renew",
     "promotion_rank",
+    "renewal_heartbeat",
     "shard_of",
     "shard_status",
 ]
+
+SURRENDER_SHARE = 0.5
+"""Share of ``stale_after`` a shard's gateway connection may be silent before its holder stops it."""
 
 
 class LeaseState(StrEnum):
@@ -205,6 +212,21 @@ def plan_release(lease: Lease | None, holder: str, epoch: int) -> bool:
     return (state, LeaseEvent.RELEASE) in LEASE_TRANSITIONS
 
 
+def renewal_heartbeat(now: float, alive_at: float | None) -> float:
+    """The heartbeat a holder writes: when its shard's gateway connection was last known alive
+    (``None``: alive now, e.g. still connecting), never later than ``now``. A stalled connection
+    so stops refreshing its lease even while the process runs, and a spare takes it over."""
+    return now if alive_at is None else min(now, alive_at)
+
+
+def must_surrender(now: float, alive_at: float | None, stale_after: float) -> bool:
+    """Whether the holder must stop its shard: silent for ``SURRENDER_SHARE`` of ``stale_after``,
+    so its gateway session is closed well before a spare may claim the lease (at ``stale_after``)
+    and the shard never has two sessions."""
+    check_stale_after(stale_after)
+    return alive_at is not None and now - alive_at >= stale_after * SURRENDER_SHARE
+
+
 def promotion_rank(spare: str, shard_id: ShardId) -> int:
     """A stable pseudo-random rank; spares racing for stale shards prefer different ones."""
     digest = hashlib.blake2b(f"{spare}\x00{shard_id}".encode(), digest_size=8).digest()
@@ -249,6 +271,20 @@ def plan_promotion(
         stale_for_seconds=now - chosen.heartbeat_at,
         lease=new_lease,
     )
+
+
+def next_stale_at(
+    leases: Sequence[Lease], spare: str, region: Region, stale_after: float
+) -> float | None:
+    """When the first lease of ``region`` another process holds goes stale if not renewed
+    (``None``: there is none): a spare checks again then, not only at its regular interval."""
+    check_stale_after(stale_after)
+    times = [
+        lease.heartbeat_at + stale_after
+        for lease in leases
+        if lease.region == region and lease.owner != spare
+    ]
+    return min(times, default=None)
 
 
 def mermaid_lease_diagram() -> str:

@@ -400,12 +400,18 @@ async def bot_world(
     redis_url: str | None,
     services: Services | None = None,
     panel_config: Mapping[str, str] | None = None,
+    heartbeat_interval_ms: int = 41_250,
 ) -> AsyncIterator[BotWorld]:
     """The fakes and the panel, without the bot; ``services`` (default: in memory) are the
-    panel's, ``panel_config`` extra settings of the panel."""
+    panel's, ``panel_config`` extra settings of the panel, ``heartbeat_interval_ms`` the fake
+    gateway's (short for shard-stall tests)."""
     catalogue = build_catalogue()
     async with contextlib.AsyncExitStack() as stack:
-        fake = await stack.enter_async_context(FakeDiscord(token=TOKEN, application_id=APP_ID))
+        fake = await stack.enter_async_context(
+            FakeDiscord(
+                token=TOKEN, application_id=APP_ID, heartbeat_interval_ms=heartbeat_interval_ms
+            )
+        )
         nodes = {}
         for region in ("us", "eu"):
             nodes[region] = await stack.enter_async_context(

@@ -66,7 +66,12 @@ async def test_failover_updates_the_snapshot_and_the_panel_queue(tmp_path: Path)
         guild = await w.add_guild("moved", Tier.GROWTH, ServerSettings(region=Region.EU))
         async with (
             receiver() as hook,
-            running_bot(w, VECTOBEAT_ALARM_WEBHOOK_URL=hook.url("/hook")) as bot,
+            running_bot(
+                w,
+                VECTOBEAT_ALARM_WEBHOOK_URL=hook.url("/hook"),
+                VECTOBEAT_ALARM_PAGERDUTY_ROUTING_KEY="R" * 32,
+                VECTOBEAT_ALARM_PAGERDUTY_URL=hook.url("/pd"),
+            ) as bot,
             open_redis(redis_url) as conn,
         ):
             store = RedisQueueStore(conn, RedisKeys())
@@ -126,3 +131,16 @@ async def test_failover_updates_the_snapshot_and_the_panel_queue(tmp_path: Path)
             assert displaced["guilds"][0]["guild_id"] == str(guild.id)
             assert displaced["guilds"][0]["playing_region"] == "us"
             assert displaced["guilds"][0]["reason"].startswith("eu has no healthy Lavalink node")
+
+            # PagerDuty got the same trigger, and its incident resolves once eu-1 is back
+            def incidents() -> list[tuple[str, str]]:
+                return [(b["event_action"], b["dedup_key"]) for b in hook.bodies("/pd")]
+
+            with anyio.fail_after(10):
+                while ("trigger", "failover:eu-1") not in incidents():  # noqa: ASYNC110
+                    await anyio.sleep(0.05)
+            await w.nodes["eu"].revive()
+            with anyio.fail_after(20):
+                while ("resolve", "failover:eu-1") not in incidents():  # noqa: ASYNC110
+                    await anyio.sleep(0.05)
+            assert incidents().count(("trigger", "failover:eu-1")) == 1

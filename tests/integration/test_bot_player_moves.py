@@ -18,7 +18,6 @@ import pytest
 from tests.e2e.conftest import BRIDGE_TOKEN, LAVALINK_PASSWORD, BotWorld, bot_world
 
 from vectobeat_adapters.lavalink.cluster import LavalinkCluster
-from vectobeat_adapters.lavalink.model import LavalinkEvent
 from vectobeat_adapters.redis.writer import CoalescingWriter
 from vectobeat_bot.bridge_client import BridgeClient
 from vectobeat_bot.player_service import PlayerService
@@ -26,6 +25,7 @@ from vectobeat_bot.queue_sync import QueueSync
 from vectobeat_bot.settings_sync import SettingsSync
 from vectobeat_core.health import HealthPolicy, NodeStatus
 from vectobeat_core.ids import ChannelId, GuildId, UserId
+from vectobeat_core.lavalink import LavalinkEvent
 from vectobeat_core.plans import Tier
 from vectobeat_core.queue import QueueSnapshot
 from vectobeat_core.regions import Region

@@ -18,7 +18,6 @@ from tests.integration.test_bot_player_moves import FAST, FakeVoice
 from tests.webhook_support import SIGNING_SECRET, WebhookReceiver
 
 from vectobeat_adapters.lavalink.cluster import LavalinkCluster
-from vectobeat_adapters.lavalink.model import LavalinkEvent
 from vectobeat_adapters.redis.writer import CoalescingWriter
 from vectobeat_adapters.webhooks.sender import WebhookSender
 from vectobeat_bot.bridge_client import BridgeClient
@@ -27,6 +26,7 @@ from vectobeat_bot.queue_sync import QueueSync
 from vectobeat_bot.settings_sync import SettingsSync
 from vectobeat_bot.webhook_exports import WebhookExports
 from vectobeat_core.ids import ChannelId, GuildId, UserId
+from vectobeat_core.lavalink import LavalinkEvent
 from vectobeat_core.plans import Tier
 from vectobeat_core.regions import Region
 from vectobeat_core.routing import parse_node_list

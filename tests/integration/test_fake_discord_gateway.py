@@ -227,3 +227,61 @@ async def test_reconnect_invalid_session_and_member_chunks(
     assert (await client.recv())["op"] == 7
     await fake.invalidate_session(0)
     assert await client.recv() == {"op": 9, "s": None, "t": None, "d": False}
+
+
+@pytest.mark.anyio
+async def test_a_stalled_shard_gets_no_ack_nor_events_and_stops_counting_as_ready(
+    fake: FakeDiscord, session: aiohttp.ClientSession
+) -> None:
+    _, first, _second = await two_guilds(fake)
+    shard = first.shard_id(2)
+    client = await connect(fake, session)
+    await client.identify([shard, 2])
+    assert (await client.recv())["t"] == "GUILD_CREATE"
+    assert fake.gateway.ready_shards() == [shard]
+    fake.stall_shard(shard)
+    assert fake.gateway.ready_shards() == []
+    await client.send(1, 2)  # a heartbeat the stalled connection never answers
+    await fake.set_voice(guild_id=first.id, user_id=int(first.owner_id), channel_id=None)
+    with anyio.move_on_after(0.6) as waited:
+        await client.ws.receive()
+    assert waited.cancelled_caught, "a stalled connection sent a frame"
+
+
+@pytest.mark.anyio
+async def test_a_connection_silent_for_two_heartbeat_intervals_is_timed_out(
+    fake: FakeDiscord, session: aiohttp.ClientSession
+) -> None:
+    client = await connect(fake, session)  # then sends nothing, like a frozen process
+    assert await client.closed_with() == 4009
+
+
+@pytest.mark.anyio
+async def test_two_live_sessions_for_one_shard_are_recorded(
+    fake: FakeDiscord, session: aiohttp.ClientSession
+) -> None:
+    first = await connect(fake, session)
+    await first.identify([0, 1])
+    fake.gateway.assert_single_sessions()
+    second = await connect(fake, session)
+    await second.identify([0, 1])
+    with pytest.raises(AssertionError, match="two live gateway sessions"):
+        fake.gateway.assert_single_sessions()
+    [overlap] = fake.gateway.overlaps
+    assert (overlap.shard_id, overlap.how) == (0, "identify")
+    assert overlap.live_session != overlap.new_session
+
+
+@pytest.mark.anyio
+async def test_a_shard_identified_again_after_its_connection_closed_is_no_overlap(
+    fake: FakeDiscord, session: aiohttp.ClientSession
+) -> None:
+    first = await connect(fake, session)
+    await first.identify([0, 1])
+    await first.ws.close()
+    with anyio.fail_after(5):
+        while fake.gateway.ready_shards():  # noqa: ASYNC110 - the server notices the close
+            await anyio.sleep(0.01)
+    second = await connect(fake, session)
+    await second.identify([0, 1])
+    fake.gateway.assert_single_sessions()

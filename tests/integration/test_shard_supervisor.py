@@ -443,3 +443,87 @@ async def test_timings_are_checked() -> None:
         ShardLeaseKeeper(leases, "bot", Region.EU, [ShardId(0)], 0, 1, clock, nothing)
     with pytest.raises(ConfigError, match="check_every"):
         HotSpare(leases, "s", Region.EU, 10, 0, clock, MemoryAuditLog(), Recorder())
+
+
+class Connections:
+    """When each shard's gateway connection was last alive (``None``: alive now)."""
+
+    def __init__(self, clock: ManualClock) -> None:
+        self.clock = clock
+        self.stalled_at: dict[ShardId, float] = {}
+
+    def stall(self, shard: ShardId) -> None:
+        self.stalled_at[shard] = self.clock.now()
+
+    def alive_at(self, shard: ShardId) -> float | None:
+        return self.stalled_at.get(shard)
+
+
+async def test_a_stalled_connection_is_surrendered_before_a_spare_takes_its_shard(
+    store: Harness,
+) -> None:
+    clock = ManualClock()
+    links = Connections(clock)
+    stopped = Recorder()
+    bot = ShardLeaseKeeper(store, "bot-a", Region.EU, K_SHARDS, STALE, TICK, clock, stopped,
+                           on_claimed=Recorder(), liveness=links.alive_at)  # fmt: skip
+    hot, promoted = spare(store, "spare-a", clock, MemoryAuditLog())
+    async with anyio.create_task_group() as tg:
+        await tg.start(bot.run)
+        await tg.start(hot.run)
+        links.stall(ShardId(1))
+        stalled_at = clock.now()
+        # the other shards renew with the clock; the stalled one keeps its last sign of life
+        await advance_with_renewals(store, clock, [ShardId(0), ShardId(2)], STALE / 2)
+
+        async def surrendered() -> bool:
+            return stopped.calls == [(1,)]
+
+        await eventually(surrendered, "the keeper to stop the stalled shard")
+        assert bot.surrendered == {ShardId(1)} and ShardId(1) not in bot.held
+        lease = await store.inner.get(ShardId(1))
+        assert lease is not None and (lease.owner, lease.heartbeat_at) == ("bot-a", stalled_at)
+        assert promoted.calls == []  # not stale yet: the shard was stopped first
+        await advance_with_renewals(store, clock, [ShardId(0), ShardId(2)], STALE / 2)
+
+        async def taken() -> bool:
+            return promoted.calls == [(1, 2)]
+
+        await eventually(taken, "the spare to take the stalled shard")
+        # the keeper leaves it to the spare, which renews it; nothing else moved
+        await advance_with_renewals(store, clock, K_SHARDS, 3 * STALE)
+        owners = {lease.shard_id: lease.owner for lease in await store.inner.all()}
+        assert owners == {0: "bot-a", 1: "spare-a", 2: "bot-a"}
+        assert stopped.calls == [(1,)] and not bot.fenced
+        tg.cancel_scope.cancel()
+
+
+async def test_without_a_spare_the_keeper_reclaims_its_surrendered_shard_later(
+    store: Harness,
+) -> None:
+    clock = ManualClock()
+    links = Connections(clock)
+    claimed = Recorder()
+    bot = ShardLeaseKeeper(store, "bot-a", Region.EU, [ShardId(0)], STALE, TICK, clock,
+                           Recorder(), on_claimed=claimed, liveness=links.alive_at)  # fmt: skip
+    async with anyio.create_task_group() as tg:
+        await tg.start(bot.run)
+        links.stall(ShardId(0))
+        clock.advance(STALE / 2)
+
+        async def gave_up() -> bool:
+            return bot.surrendered == {ShardId(0)}
+
+        await eventually(gave_up, "the keeper to surrender its stalled shard")
+        clock.advance(STALE)
+        await anyio.sleep(10 * TICK)
+        assert claimed.calls == []  # a spare gets RECLAIM_AFTER_STALE x stale_after first
+        links.stalled_at.clear()  # the new connection works
+        clock.advance(STALE)
+
+        async def reclaimed() -> bool:
+            return claimed.calls == [(0, 2)]
+
+        await eventually(reclaimed, "the keeper to re-claim its shard")
+        assert bot.surrendered == frozenset() and ShardId(0) in bot.held
+        tg.cancel_scope.cancel()

@@ -510,6 +510,9 @@ class EditsBetweenReadAndWrite:
     async def save_audited(self, record: Any, base_version: int, events: Any, audit: Any) -> None:
         await save_then_audit(self, audit, record, base_version, events)
 
+    async def erase_guild(self, guild: GuildId) -> int:
+        return int(await self.inner.erase_guild(guild))
+
     async def ping(self) -> None:
         await self.inner.ping()
 

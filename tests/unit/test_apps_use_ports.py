@@ -1,9 +1,6 @@
 """The shells ask ports what they need instead of testing which adapter they were given: no
-``isinstance(..., <adapter class>)`` in ``apps/``.
-
-The Lavalink event value types (``vectobeat_adapters.lavalink.model``) are messages the bot
-matches by type, not services; they are allowed until they move into the core with the Lavalink
-port.
+``isinstance(..., <adapter class>)`` in ``apps/``, with no exception (the Lavalink event types
+the bot matches on are core values, `vectobeat_core.lavalink`).
 """
 
 from __future__ import annotations
@@ -13,7 +10,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-MESSAGES = "vectobeat_adapters.lavalink.model"
 
 
 def _imported(tree: ast.Module) -> dict[str, str]:
@@ -54,7 +50,7 @@ def _adapter_isinstance(path: Path, root: Path = ROOT) -> list[str]:
         ):
             for name in _class_names(node.args[1]):
                 module = adapters.get(name)
-                if module is not None and module != MESSAGES:
+                if module is not None:
                     found.append(f"{path.relative_to(root)}:{node.lineno} {name} ({module})")
     return found
 

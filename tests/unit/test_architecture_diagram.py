@@ -40,6 +40,7 @@ TALKS_TO: dict[str, dict[str, str]] = {
     "monitoring": {"vectobeat_bot": "the Status API (vectobeat_bot.status_server)"},
     "redisserver": {"vectobeat_adapters": "redis-py (vectobeat_adapters.redis)"},
     "sqlserver": {"vectobeat_adapters": "SQLAlchemy (vectobeat_adapters.sql)"},
+    "smtpserver": {"vectobeat_adapters": "aiosmtplib (vectobeat_adapters.mail)"},
 }
 
 

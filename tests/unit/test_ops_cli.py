@@ -15,10 +15,11 @@ import typer
 from typer.testing import CliRunner
 
 from vectobeat_adapters.config import load_config
+from vectobeat_adapters.crypto import Keyring
 from vectobeat_adapters.services import open_services
-from vectobeat_core.ids import GuildId
+from vectobeat_core.ids import GuildId, UserId
 from vectobeat_core.plans import Tier
-from vectobeat_core.records import GuildRecord
+from vectobeat_core.records import ComplianceKind, GuildRecord
 from vectobeat_ops.cli import app
 
 runner = CliRunner()
@@ -341,3 +342,36 @@ def test_queue_inspect_says_what_is_up_next(clean_env: Path, queued: int, shown:
     result = runner.invoke(app, ["queue", "inspect", "123456789012345678"], env=env)
     assert result.exit_code == 0, result.output
     assert shown in result.stdout
+
+
+def test_compliance_list_is_the_operators_view_of_every_request(clean_env: Path) -> None:
+    url = f"sqlite+aiosqlite:///{clean_env / 'vb.db'}"
+    env = {"DATABASE_URL": url, "ENCRYPTION_KEYS": Keyring.generate_key()}
+
+    async def seed() -> None:
+        async with open_services(load_config(environ=env)) as services:
+            wanted: tuple[tuple[int, ComplianceKind], ...] = (
+                (111111111111111111, "export"),
+                (222222222222222222, "delete"),
+            )
+            for guild, kind in wanted:
+                await services.compliance.open(
+                    GuildId(guild), kind, requested_by=UserId(7), email="dpo@x.org", now=1.0
+                )
+
+    anyio.run(seed)
+    every = runner.invoke(app, ["compliance", "list", "--json"], env=env)
+    assert every.exit_code == 0, every.output
+    rows = json.loads(every.stdout)
+    assert [(r["guild_id"], r["kind"], r["email"]) for r in rows] == [
+        ("111111111111111111", "export", "dpo@x.org"),
+        ("222222222222222222", "delete", "dpo@x.org"),
+    ]
+    one = runner.invoke(
+        app, ["compliance", "list", "--guild", "222222222222222222", "--json"], env=env
+    )
+    assert [r["kind"] for r in json.loads(one.stdout)] == ["delete"]
+    shown = runner.invoke(app, ["compliance", "list"], env=env)
+    assert shown.exit_code == 0 and "Compliance requests" in shown.stdout
+    bad = runner.invoke(app, ["compliance", "list", "--status", "done"], env=env)
+    assert bad.exit_code == 2 and "--status must be one of" in bad.output

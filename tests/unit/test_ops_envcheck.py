@@ -91,6 +91,9 @@ def test_unknown_bot_region_is_caught() -> None:
         ("PANEL_PORT", "eighty", "whole number"),
         ("DATABASE_URL", "oracle://x/y", "supports sqlite"),
         ("REDIS_URL", "http://cache:6379", "redis://"),
+        ("REDIS_URL", "redis+sentinel://s1:26379,s2:26379", "names no primary service"),
+        ("DATABASE_URL", "postgresql+asyncpg://u@db/app?pgbouncer=maybe", "not true or false"),
+        ("TRUSTED_PROXIES", "10.0.0.0/8,lb.internal", "TRUSTED_PROXIES entry"),
         ("PANEL_URL", "127.0.0.1:8080", "http://"),
         ("DISCORD_CLIENT_ID", "my-app", "application id"),
         ("ENCRYPTION_KEYS", "not base64!!", "base64"),
@@ -106,6 +109,19 @@ def test_format_problems(variable: str, value: str, words: str) -> None:
     assert problem.severity == "error"
     assert words in problem.message
     assert problem.fix
+
+
+def test_sentinel_urls_trusted_proxies_and_pgbouncer_pass() -> None:
+    problems = check_environment(
+        GOOD
+        | {
+            "REDIS_URL": "redis+sentinel://:pw@s1:26379,s2:26379/vectobeat/0",
+            "TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.10",
+            "DATABASE_URL": "postgresql+asyncpg://u:pw@pgbouncer:6432/app?pgbouncer=true",
+        }
+    )
+    named = {p.variable for p in problems}
+    assert not named & {"REDIS_URL", "TRUSTED_PROXIES", "DATABASE_URL"}, problems
 
 
 def test_prefixed_variables_win_and_unknown_prefixed_names_warn() -> None:

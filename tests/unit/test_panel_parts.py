@@ -6,26 +6,56 @@ from collections.abc import AsyncIterator
 
 import anyio
 import pytest
+from limits.aio.storage import MemoryStorage
 
 from tests.unit.test_panel_app import PRO_GUILD, open_harness
 from vectobeat_core.ids import GuildId
 from vectobeat_panel.auth import safe_next
 from vectobeat_panel.changes import ChangeFeed
 from vectobeat_panel.chart import NodeHistory, Sample, line_chart
-from vectobeat_panel.security import RateLimiter, RateLimits
+from vectobeat_panel.rate_limits import RateLimiter, RateLimits
 from vectobeat_panel.state import PanelOptions
 
 
-def test_rate_limiter_refills_over_time() -> None:
-    now = [0.0]
-    limiter = RateLimiter(
-        RateLimits(login_per_minute=60, burst_fraction=0.05), clock=lambda: now[0]
-    )
-    allowed = [limiter.allow("login", "1.2.3.4") for _ in range(10)]
+@pytest.mark.anyio
+async def test_rate_limiter_counts_per_client_and_frees_up_after_its_window() -> None:
+    limiter = RateLimiter(RateLimits(login_per_minute=180, burst_fraction=1 / 60))
+    assert limiter.window_seconds("login") == 1
+    allowed = [await limiter.allow("login", "1.2.3.4") for _ in range(10)]
     assert allowed.count(True) == 3 and not allowed[-1]
-    assert limiter.allow("login", "5.6.7.8"), "other clients have their own bucket"
-    now[0] += 1.0
-    assert limiter.allow("login", "1.2.3.4")
+    assert await limiter.allow("login", "5.6.7.8"), "other clients have their own count"
+    assert await limiter.allow("api", "1.2.3.4"), "other classes have their own count"
+    with anyio.fail_after(30):  # a bound for a stuck test: the window is 1 s
+        while not await limiter.allow("login", "1.2.3.4"):  # noqa: ASYNC110 - time must pass
+            await anyio.sleep(0.2)
+
+
+class HangingStorage(MemoryStorage):
+    """A shared storage that never answers (a Redis behind a dropped route)."""
+
+    calls = 0
+
+    async def acquire_sliding_window_entry(
+        self, key: str, limit: int, expiry: int, amount: int = 1
+    ) -> bool:
+        self.calls += 1
+        await anyio.sleep_forever()
+        raise AssertionError("unreachable")
+
+
+@pytest.mark.anyio
+async def test_a_hanging_shared_storage_costs_one_wait_per_retry_interval() -> None:
+    now = [0.0]
+    limits = RateLimits(login_per_minute=180, burst_fraction=1 / 60, shared_retry_seconds=5.0)
+    limiter = RateLimiter(limits, timeout=0.05, clock=lambda: now[0])
+    storage = HangingStorage()
+    limiter.share(storage)
+    allowed = [await limiter.allow("login", "1.2.3.4") for _ in range(4)]
+    assert allowed == [True, True, True, False], "counted in memory meanwhile"
+    assert storage.calls == 1, "one wait, then memory until the retry time"
+    now[0] += 5.0
+    await limiter.allow("login", "5.6.7.8")
+    assert storage.calls == 2, "retried after the interval"
 
 
 @pytest.mark.anyio

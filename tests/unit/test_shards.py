@@ -15,6 +15,7 @@ from vectobeat_core.ids import ShardId
 from vectobeat_core.regions import Region
 from vectobeat_core.shards import (
     LEASE_TRANSITIONS,
+    SURRENDER_SHARE,
     Lease,
     LeaseEvent,
     LeaseState,
@@ -22,11 +23,14 @@ from vectobeat_core.shards import (
     is_stale,
     lease_state,
     mermaid_lease_diagram,
+    must_surrender,
+    next_stale_at,
     plan_claim,
     plan_promotion,
     plan_release,
     plan_renew,
     promotion_rank,
+    renewal_heartbeat,
     shard_status,
 )
 
@@ -343,3 +347,41 @@ class LeaseProtocol(RuleBasedStateMachine):
 
 LeaseProtocol.TestCase.settings = settings(max_examples=200, stateful_step_count=40, deadline=None)
 TestLeaseProtocol = LeaseProtocol.TestCase
+
+
+_times = st.floats(min_value=0, max_value=1e9, allow_nan=False)
+_stale = st.floats(min_value=0.01, max_value=1e4, allow_nan=False)
+
+
+@given(now=_times, silent=st.floats(min_value=0, max_value=1e5), stale=_stale)
+def test_a_silent_connection_is_surrendered_before_its_lease_goes_stale(
+    now: float, silent: float, stale: float
+) -> None:
+    alive_at = now - silent
+    heartbeat = renewal_heartbeat(now, alive_at)
+    assert heartbeat == min(now, alive_at)
+    surrendered = must_surrender(now, alive_at, stale)
+    assert surrendered == (now - alive_at >= stale * SURRENDER_SHARE)
+    if not surrendered:  # still renewed: its lease is fresh (a spare may not take it)
+        lease = Lease(ShardId(0), "bot", 1, heartbeat, Region.EU)
+        assert not is_stale(lease, now, stale)
+
+
+def test_a_connection_alive_now_is_never_surrendered() -> None:
+    assert renewal_heartbeat(100.0, None) == 100.0
+    assert not must_surrender(100.0, None, 1.0)
+    assert renewal_heartbeat(100.0, 150.0) == 100.0  # never a heartbeat from the future
+    with pytest.raises(InvalidInput):
+        must_surrender(1.0, 0.0, 0.0)
+
+
+def test_a_spare_looks_again_when_the_first_other_lease_would_go_stale() -> None:
+    held = [
+        Lease(S0, "bot-a", 1, 100.0, Region.EU),
+        Lease(S1, "bot-b", 1, 90.0, Region.EU),
+        Lease(S2, "spare", 2, 50.0, Region.EU),  # its own: renewed by itself
+        Lease(ShardId(3), "bot-us", 1, 10.0, Region.US),  # another region's spares take it
+    ]
+    assert next_stale_at(held, "spare", Region.EU, STALE_AFTER) == 90.0 + STALE_AFTER
+    assert next_stale_at(held[2:3], "spare", Region.EU, STALE_AFTER) is None
+    assert next_stale_at([], "spare", Region.EU, STALE_AFTER) is None

@@ -25,7 +25,6 @@ from vectobeat_adapters.care_desk import CareDesk
 from vectobeat_adapters.config import AppConfig, node_specs
 from vectobeat_adapters.dependency_watch import DependencyWatch
 from vectobeat_adapters.lavalink.cluster import LavalinkCluster
-from vectobeat_adapters.lavalink.model import LavalinkEvent, PlayerMoved
 from vectobeat_adapters.lavalink.sessions import SESSION_FILE, SessionFile
 from vectobeat_adapters.logging_setup import bound_context
 from vectobeat_adapters.queue_journal import JOURNAL_FILE, QueueJournal
@@ -57,6 +56,7 @@ from vectobeat_bot.voice import DiscordVoiceLink
 from vectobeat_bot.web_controls import WebControls, guild_member_lookup
 from vectobeat_bot.webhook_exports import WebhookExports, WebhookMetrics
 from vectobeat_core import __version__
+from vectobeat_core.decision_alarms import WebhookOutages
 from vectobeat_core.errors import (
     BridgeUnavailable,
     ConfigError,
@@ -64,7 +64,9 @@ from vectobeat_core.errors import (
     StorageUnavailable,
     VectoBeatError,
 )
-from vectobeat_core.ids import GuildId
+from vectobeat_core.health import NodeStatus
+from vectobeat_core.ids import GuildId, NodeName
+from vectobeat_core.lavalink import LavalinkEvent, PlayerMoved
 from vectobeat_core.regions import Region
 from vectobeat_core.shards import shard_of
 
@@ -173,11 +175,13 @@ async def run_bot(config: AppConfig) -> None:
         writer = await _open_writer(config, services, stack)
         players: list[PlayerService] = []
         secret = config.webhook_signing_secret
+        outages = WebhookOutages()
         webhooks = WebhookSender(
             log=services.webhook_log,
             clock=services.clock,
             signing_secret=secret.reveal() if secret else None,
             allowed_hosts=allowed_hosts(config.webhook_allowed_hosts),
+            on_attempt=lambda record: outages.record(record.guild_id, record.ok, record.at),
         )
         exports = WebhookExports(webhooks, settings, services.clock)
 
@@ -189,6 +193,8 @@ async def run_bot(config: AppConfig) -> None:
         alarms = RoutingAlarms(
             dispatcher,
             lambda: cluster.displaced(),  # noqa: PLW0108 - the cluster is opened below
+            node_up=lambda node: cluster.status_of(NodeName(node)) is NodeStatus.UP,
+            sources=[outages.alarms],
         )
         automation: list[AutomationEngine] = []
 
@@ -229,6 +235,7 @@ async def run_bot(config: AppConfig) -> None:
                 health_store=services.health,
                 on_event=on_event,
                 on_failover=alarms.failed_over,
+                on_status=alarms.node_status,
                 sessions=SessionFile(Path(config.bot_data_dir) / SESSION_FILE),
             )
         )
@@ -275,6 +282,7 @@ async def run_bot(config: AppConfig) -> None:
             fast_identify=custom_gateway,
             care=care,
             bridge=bridge,
+            instance=f"{socket.gethostname()}:{os.getpid()}",
         )
         bot = VectoBeatBot(
             deps,
@@ -312,7 +320,7 @@ async def run_bot(config: AppConfig) -> None:
             watches[queue_store].on_recovered(queue_store_back)
         if "panel_bridge" in watches:
             watches["panel_bridge"].on_recovered(settings.resync_last_known)
-        owner = f"{socket.gethostname()}:{os.getpid()}"
+        owner = deps.instance
         leases = None
         if lease_ids is not None:
             leases = ShardLeases(
@@ -326,6 +334,7 @@ async def run_bot(config: AppConfig) -> None:
                 spare_max=config.shard_spare_max,
                 clock=services.clock,
                 audit=services.audit,
+                alarm=alarms.post,
             )
         metrics.bind(BotStatus(bot, deps, owner))
         status = StatusServer(

@@ -22,7 +22,6 @@ import anyio
 import anyio.abc
 from cachetools import TTLCache
 
-from vectobeat_adapters.lavalink.model import LavalinkEvent, WebSocketClosed
 from vectobeat_bot.formatting import plural
 from vectobeat_bot.player_service import PlayerService
 from vectobeat_bot.settings_sync import SettingsSync
@@ -42,6 +41,7 @@ from vectobeat_core.automation import (
 )
 from vectobeat_core.errors import InvalidInput, VectoBeatError
 from vectobeat_core.ids import GuildId
+from vectobeat_core.lavalink import LavalinkEvent, WebSocketClosed
 from vectobeat_core.plans import AutomationLevel
 from vectobeat_core.ports import AuditLog, Clock, Lavalink
 from vectobeat_core.tracks import Track

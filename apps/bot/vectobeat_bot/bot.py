@@ -1,6 +1,7 @@
 """``VectoBeatBot``: the discord.py `AutoShardedBot` that receives its services in the constructor.
 
-Cogs (one per feature) are added in `setup_hook`, which also syncs the slash commands.
+Cogs (one per feature) are added in `setup_hook`, which also syncs the slash commands (one process
+at a time, only when the tree changed: `vectobeat_bot.command_sync`).
 `VectoBeatTree.on_error` is the ONE place errors become clear ephemeral messages; commands that
 may take longer than Discord's 3 seconds defer first (`reply` answers either way).
 
@@ -13,7 +14,9 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
+import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -21,18 +24,27 @@ import attrs
 
 from vectobeat_adapters.care_desk import CareDesk
 from vectobeat_adapters.config import AppConfig
+from vectobeat_adapters.file_command_sync import FileCommandSync
 from vectobeat_adapters.logging_setup import bind_log_context
 from vectobeat_adapters.services import Services
 from vectobeat_bot.bridge_client import BridgeClient
 from vectobeat_bot.bridge_events import BridgeEvents
+from vectobeat_bot.command_sync import sync_command_tree
 from vectobeat_bot.dependency_board import DependencyBoard
-from vectobeat_bot.discord_compat import DiscordWebSocket, app_commands, commands, discord
+from vectobeat_bot.discord_compat import (
+    DiscordWebSocket,
+    app_commands,
+    commands,
+    discord,
+    gate_gateway_sessions,
+)
 from vectobeat_bot.heartbeat import Heartbeat
 from vectobeat_bot.i18n import CatalogueTranslator, _, answer_in_language_of, error_text
 from vectobeat_bot.nowplaying import NowPlayingBoard
 from vectobeat_bot.player_service import PlayerService
 from vectobeat_bot.region_notices import RegionNotices
 from vectobeat_bot.settings_sync import SettingsSync
+from vectobeat_bot.shard_liveness import ShardLiveness
 from vectobeat_bot.status_server import BotMetrics
 from vectobeat_core.errors import InvalidInput, StorageUnavailable, VectoBeatError
 from vectobeat_core.ids import GuildId, RoleId, UserId
@@ -54,6 +66,7 @@ if TYPE_CHECKING:
     from vectobeat_bot.automation import AutomationEngine
 
 _log = logging.getLogger("vectobeat.bot")
+gate_gateway_sessions()
 
 
 @attrs.define(eq=False)
@@ -87,7 +100,9 @@ class BotDeps:
     care: CareDesk | None = None
     """Concierge, success pod and contacts (``None``: the cogs say it is not available)."""
     bridge: BridgeClient | None = None
-    """The panel bridge client (``None``: no panel configured)."""
+    """The panel bridge client (``None`` without ``BOT_BRIDGE_TOKEN``): membership and compliance."""
+    instance: str = "bot"
+    """This process's name (``host:pid``): its shard leases and the command sync lock."""
 
 
 async def reply(
@@ -245,6 +260,9 @@ class VectoBeatBot(commands.AutoShardedBot):
         self._connecting = anyio.Event()
         self._shard_ready: dict[int, anyio.Event] = {}
         self._stopped: set[int] = set()
+        self.liveness = ShardLiveness(self, time.time)
+        self.connect_check: Callable[[int], bool] | None = None
+        """With shard leases: whether a shard may open a gateway session now."""
 
     async def launch_shards(self) -> None:
         """Launch every shard, or none with leases (``shard_ids=[]``): see `start_shards`."""
@@ -260,9 +278,9 @@ class VectoBeatBot(commands.AutoShardedBot):
         if self.shard_ids is None:
             raise InvalidInput("start_shards needs a bot started with shard_ids=[] (leases).")
         await self._connecting.wait()
+        fresh = [s for s in shard_ids if s not in self.shard_ids or s in self._stopped]
         self._stopped.difference_update(shard_ids)
-        fresh = [s for s in shard_ids if s not in self.shard_ids]
-        self.shard_ids.extend(fresh)
+        self.shard_ids.extend(s for s in fresh if s not in self.shard_ids)
         self.shard_ids.sort()
         self._connection.shard_ids = list(self.shard_ids)
         for shard_id in fresh:
@@ -274,8 +292,9 @@ class VectoBeatBot(commands.AutoShardedBot):
                 await self._shard_ready[shard_id].wait()
 
     async def stop_shard(self, shard_id: int) -> None:
-        """Close one shard's gateway connection for good (its lease was lost)."""
+        """Close one shard's gateway connection for good (its lease was lost or surrendered)."""
         self._stopped.add(shard_id)
+        self.liveness.forget(shard_id)
         info = self.get_shard(shard_id)
         if info is not None:
             await info.disconnect()
@@ -283,7 +302,19 @@ class VectoBeatBot(commands.AutoShardedBot):
             if guild.shard_id == shard_id and guild.voice_client is not None:
                 guild.voice_client.cleanup()
 
+    def gateway_gate(self, shard_id: int) -> bool:
+        """Whether ``shard_id`` may IDENTIFY or RESUME now (see `gate_gateway_sessions`):
+        not once stopped here, nor when its lease check says it was given up."""
+        allowed = shard_id not in self._stopped and (
+            self.connect_check is None or self.connect_check(shard_id)
+        )
+        if not allowed:
+            _log.warning("shard_session_refused shard=%s: this process gave the shard up", shard_id)
+        return allowed
+
     async def on_shard_ready(self, shard_id: int) -> None:
+        if shard_id not in self._stopped:
+            self.liveness.connected(shard_id)
         event = self._shard_ready.get(shard_id)
         if event is not None:
             event.set()
@@ -291,6 +322,8 @@ class VectoBeatBot(commands.AutoShardedBot):
     async def on_shard_connect(self, shard_id: int) -> None:
         if shard_id in self._stopped:  # a reconnect already under way when it was stopped
             await self.stop_shard(shard_id)
+        else:
+            self.liveness.connected(shard_id)
 
     async def on_shard_resumed(self, shard_id: int) -> None:
         await self.on_shard_connect(shard_id)
@@ -301,7 +334,10 @@ class VectoBeatBot(commands.AutoShardedBot):
         for factory in all_cogs():
             await self.add_cog(factory(self))
         await self.tree.set_translator(CatalogueTranslator())
-        await self.tree.sync()
+        record = self.deps.services.command_sync or FileCommandSync(
+            Path(self.deps.config.bot_data_dir)
+        )
+        await sync_command_tree(self.tree, record, self.deps.instance)
 
     async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
         """Discord asks for 5 s between IDENTIFYs; a self-hosted or test gateway may not."""

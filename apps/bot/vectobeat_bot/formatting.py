@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from vectobeat_adapters.lavalink.model import PlayerInfo
 from vectobeat_bot.i18n import _, ngettext
 from vectobeat_core.filters import Effects
+from vectobeat_core.lavalink import PlayerInfo
 from vectobeat_core.playback import format_duration
 from vectobeat_core.queue import GuildQueue, LoopMode, QueuePage
 from vectobeat_core.tracks import Track

@@ -25,13 +25,6 @@ import anyio
 import attrs
 
 from vectobeat_adapters.i18n import N_
-from vectobeat_adapters.lavalink.model import (
-    LavalinkEvent,
-    LoadResult,
-    PlayerMoved,
-    TrackEnd,
-    TrackException,
-)
 from vectobeat_adapters.redis.writer import CoalescingWriter
 from vectobeat_bot.queue_sync import QueueSync
 from vectobeat_bot.settings_sync import GuildSettings, SettingsSync
@@ -50,6 +43,13 @@ from vectobeat_core.errors import (
 from vectobeat_core.filters import Effects, check_filters, merge_filters
 from vectobeat_core.ids import ChannelId, GuildId, NodeName, UserId
 from vectobeat_core.jsontypes import JSON
+from vectobeat_core.lavalink import (
+    LavalinkEvent,
+    LoadResult,
+    PlayerMoved,
+    TrackEnd,
+    TrackException,
+)
 from vectobeat_core.playback import (
     SeekTarget,
     check_member_room,

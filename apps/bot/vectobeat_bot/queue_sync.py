@@ -16,6 +16,7 @@ from collections.abc import Callable
 import anyio
 import anyio.abc
 
+from vectobeat_adapters.telemetry_names import QUEUE_TELEMETRY_DOCUMENT
 from vectobeat_bot.bridge_client import BridgeClient
 from vectobeat_bot.settings_sync import GuildSettings
 from vectobeat_core.errors import VectoBeatError
@@ -122,7 +123,7 @@ class QueueSync:
             guild_id, document = self._events.popleft()
             by_guild.setdefault(guild_id, []).append(document)
         for guild_id, documents in by_guild.items():
-            name = f"queue-telemetry:{guild_id}"
+            name = QUEUE_TELEMETRY_DOCUMENT.format(guild=guild_id)
             try:
                 held = await self._telemetry.get(name)
                 kept: list[JSON] = list(held) if isinstance(held, list) else []

@@ -18,12 +18,12 @@ from typing import Any
 from prometheus_client.metrics_core import CounterMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from vectobeat_adapters.lavalink.model import LavalinkEvent, PlayerMoved, TrackEnd, TrackStart
 from vectobeat_adapters.webhooks.sender import Export, WebhookSender
 from vectobeat_bot.player_service import PlayerService
 from vectobeat_bot.settings_sync import GuildSettings, SettingsSync
 from vectobeat_core.errors import VectoBeatError
 from vectobeat_core.ids import EntryId, GuildId, UserId
+from vectobeat_core.lavalink import LavalinkEvent, PlayerMoved, TrackEnd, TrackStart
 from vectobeat_core.ports import Clock
 from vectobeat_core.queue import GuildQueue
 from vectobeat_core.settings import changed_fields

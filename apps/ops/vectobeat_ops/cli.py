@@ -41,6 +41,9 @@ COMMANDS: dict[str, LazyCommand] = {
     "alarms": LazyCommand(
         "vectobeat_ops.alarms", "Alarm sinks (Discord webhook, PagerDuty, generic webhook)."
     ),
+    "compliance": LazyCommand(
+        "vectobeat_ops.compliance", "Compliance requests (data exports and erasures)."
+    ),
     "sandbox": LazyCommand(
         "vectobeat_ops.sandbox",
         "Drive the sandbox started by `vectobeat-ops up` without DISCORD_TOKEN.",

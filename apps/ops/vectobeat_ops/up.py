@@ -118,7 +118,7 @@ def claim_ports(config: AppConfig) -> Ports:
 
 def require_extras(with_bot: bool) -> None:
     """``up`` runs the panel here and the bot as a child: their libraries must be installed."""
-    needed = ["starlette", "uvicorn", "jinja2"] + (["discord"] if with_bot else [])
+    needed = ["starlette", "uvicorn", "jinja2", "limits"] + (["discord"] if with_bot else [])
     missing = [name for name in needed if importlib.util.find_spec(name) is None]
     if missing:
         raise Unavailable(

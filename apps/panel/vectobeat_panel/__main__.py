@@ -17,12 +17,13 @@ def main() -> None:
     try:
         config = load_config()
         configure_logging(level=config.log_level, log_format=config.log_format, process="panel")
+        app = create_app(config)
     except ConfigError as exc:
         sys.stderr.write(f"vectobeat-panel: {exc}\n")
         raise SystemExit(2) from None
     server = ClosingServer(
         uvicorn.Config(
-            create_app(config),
+            app,
             host=config.panel_host,
             port=config.panel_port,
             log_level=config.log_level.lower(),

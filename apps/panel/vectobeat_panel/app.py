@@ -23,8 +23,9 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from vectobeat_adapters.config import AppConfig, Secret, node_specs
-from vectobeat_adapters.services import Services, http_timeout, open_services
+from vectobeat_adapters.services import Services, http_timeout, open_services, store_timeout
 from vectobeat_core.errors import ConfigError, VectoBeatError
+from vectobeat_core.forwarding import parse_trusted_proxies
 from vectobeat_core.playback import format_duration
 from vectobeat_core.routing import NodeSpec
 from vectobeat_panel.audit_pages import audit_routes
@@ -34,6 +35,7 @@ from vectobeat_panel.bridge import bridge_routes
 from vectobeat_panel.care_pages import care_routes
 from vectobeat_panel.changes import ChangeFeed
 from vectobeat_panel.chart import NodeHistory
+from vectobeat_panel.compliance_pages import compliance_desk, compliance_routes
 from vectobeat_panel.control_pages import control_routes
 from vectobeat_panel.errors import exception_handlers
 from vectobeat_panel.guilds import guild_routes
@@ -42,8 +44,9 @@ from vectobeat_panel.oauth import DiscordOAuth
 from vectobeat_panel.observability import RequestContext, probe_routes
 from vectobeat_panel.openapi import openapi_routes
 from vectobeat_panel.queue_pages import queue_routes
+from vectobeat_panel.rate_limits import RateLimiter
 from vectobeat_panel.routing_pages import read_node_rows, record_samples, routing_routes
-from vectobeat_panel.security import PanelGuard, RateLimiter
+from vectobeat_panel.security import PanelGuard
 from vectobeat_panel.sessions import MemorySessionStore, SessionStore
 from vectobeat_panel.settings_pages import settings_routes
 from vectobeat_panel.shared_sessions import CacheSessionStore
@@ -52,7 +55,7 @@ from vectobeat_panel.tokens import token_routes
 from vectobeat_panel.webhook_pages import webhook_routes
 from vectobeat_panel.wording import install_filters
 
-__all__ = ["build_routes", "create_app"]
+__all__ = ["build_routes", "create_app", "session_key"]
 
 log = logging.getLogger("vectobeat.panel")
 
@@ -110,6 +113,7 @@ def build_routes() -> list[BaseRoute]:
         *audit_routes(),
         *token_routes(),
         *webhook_routes(),
+        *compliance_routes(),
         *billing_routes(),
         *care_routes(),
         *language_routes(),
@@ -150,6 +154,37 @@ async def _follow_channel(panel: Panel) -> None:
         await anyio.sleep(1.0)
 
 
+def _share_rate_limits(limiter: RateLimiter, services: Services) -> None:
+    """Count rate limits in Redis when the services have it (every replica shares them)."""
+    if services.redis is None:
+        return
+    # limits is the panel's extra and Redis an optional one: imported only when configured
+    from vectobeat_adapters.redis.rate_limit_storage import rate_limit_storage  # noqa: PLC0415
+
+    limiter.share(rate_limit_storage(*services.redis))
+
+
+SESSION_SECRET_MIN = 32
+
+
+def session_key(config: AppConfig) -> str:
+    """The key that signs session cookies: ``SESSION_SECRET``. Only the sandbox (no
+    ``DISCORD_TOKEN``) may fall back to a per-process random key; in production every replica
+    must sign with the same key, so a missing or short secret is a ``ConfigError`` at start."""
+    if (
+        config.session_secret is not None
+        and len(config.session_secret.reveal()) >= SESSION_SECRET_MIN
+    ):
+        return config.session_secret.reveal()
+    if config.discord_token is not None:
+        raise ConfigError(
+            "SESSION_SECRET is required when DISCORD_TOKEN is set (production): every panel "
+            f"replica signs sessions with it; set it to {SESSION_SECRET_MIN}+ random characters"
+        )
+    log.warning("session_secret_missing_or_short: sandbox, using a per-process random key")
+    return secrets.token_urlsafe(48)
+
+
 def create_app(
     config: AppConfig,
     services: Services | None = None,
@@ -161,11 +196,9 @@ def create_app(
 ) -> Starlette:
     """The panel app. Without ``services`` the lifespan opens them from ``config`` once."""
     opts = options or PanelOptions()
-    if config.session_secret is not None and len(config.session_secret.reveal()) >= 32:
-        secret = config.session_secret.reveal()
-    else:
-        log.warning("session_secret_missing_or_short: using a per-process random key")
-        secret = secrets.token_urlsafe(48)
+    trusted_proxies = parse_trusted_proxies(config.trusted_proxies)
+    limiter = RateLimiter(opts.rate_limits, timeout=store_timeout(config))
+    secret = session_key(config)
     client_secret = config.discord_client_secret
     panel = Panel(
         config=config,
@@ -194,11 +227,14 @@ def create_app(
             if opened is None:
                 opened = await stack.enter_async_context(open_services(config))
             panel.attach(opened)
+            _share_rate_limits(limiter, opened)
             if sessions is None and opened.redis_configured:  # replicas share sessions
                 panel.sessions = CacheSessionStore(
                     opened.telemetry, session_ttl=opts.session_ttl, login_ttl=opts.login_ttl
                 )
+            panel.compliance = compliance_desk(config, opened, secret)
             async with anyio.create_task_group() as tasks:
+                tasks.start_soon(panel.compliance.run)  # start-up never waits for the store
                 tasks.start_soon(_sample_nodes, panel)
                 if opened.redis_configured:
                     tasks.start_soon(_follow_channel, panel)
@@ -206,16 +242,19 @@ def create_app(
                     yield
                 finally:
                     tasks.cancel_scope.cancel()
+            limiter.share(None)
             panel.attach(None)
 
     if services is not None:
         panel.attach(services)
+        _share_rate_limits(limiter, services)
     guard = Middleware(
         PanelGuard,
         resolve_session=panel.resolve_session,
-        limiter=RateLimiter(opts.rate_limits),
+        limiter=limiter,
         max_body_bytes=opts.max_body_bytes,
         hsts=config.panel_url.startswith("https://"),
+        trusted_proxies=trusted_proxies,
     )
     app = Starlette(
         routes=build_routes(),

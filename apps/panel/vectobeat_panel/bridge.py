@@ -23,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from vectobeat_adapters.telemetry_names import SETTINGS_APPLIED_DOCUMENT
 from vectobeat_core.audit import AuditEvent
 from vectobeat_core.errors import InvalidInput, NotAuthenticated
 from vectobeat_core.ids import GuildId
@@ -200,7 +201,9 @@ async def bot_events(request: Request) -> Response:
         if isinstance(version, bool) or not isinstance(version, int) or version < 1:
             raise InvalidInput("'version' must be the settings version the bot applied.")
         await panel.services.telemetry.put(
-            f"settings-applied:{guild_id}", {"version": version, "at": now}, 86400.0
+            SETTINGS_APPLIED_DOCUMENT.format(guild=guild_id),
+            {"version": version, "at": now},
+            86400.0,
         )
     else:
         raise InvalidInput("'type' must be guild_join, guild_remove or settings_applied.")

@@ -332,6 +332,39 @@ def document() -> dict[str, Any]:
                 },
             )
         },
+        "/api/bot/compliance": {
+            "get": _op("The guild's compliance requests.", "bot", params=[BOT_GUILD]),
+            "post": _op(
+                "Open a compliance request (export or erasure) for a member who manages the guild.",
+                "bot",
+                ok=201,
+                params=[BOT_GUILD],
+                body={
+                    "type": "object",
+                    "required": ["kind", "email", "user_id"],
+                    "properties": {
+                        "kind": {"enum": ["export", "delete"]},
+                        "email": {"type": "string", "maxLength": 300},
+                        "user_id": SNOWFLAKE,
+                    },
+                },
+            ),
+        },
+        "/api/bot/compliance/confirm": {
+            "post": _op(
+                "Confirm an erasure with the token mailed to its requester.",
+                "bot",
+                params=[BOT_GUILD],
+                body={
+                    "type": "object",
+                    "required": ["request_id", "token"],
+                    "properties": {
+                        "request_id": {"type": "integer", "minimum": 1},
+                        "token": {"type": "string", "minLength": 1, "maxLength": 100},
+                    },
+                },
+            )
+        },
         "/api/webhooks/stripe": {
             "post": _op(
                 "Stripe webhook (signature-verified, idempotent by event id).",

@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from vectobeat_adapters.telemetry_names import QUEUE_SYNC_DOCUMENT
 from vectobeat_core.errors import InvalidInput, Unavailable
 from vectobeat_core.filters import effect_names
 from vectobeat_core.ids import GuildId
@@ -36,7 +37,6 @@ __all__ = [
     "render_queue",
 ]
 
-QUEUE_SYNC_DOCUMENT = "queue-sync:{guild}"
 QUEUE_SYNC_TTL = 3600.0
 SYNC_CAP = 50
 """At most this many upcoming tracks are kept from a queue-sync payload."""

@@ -4,7 +4,10 @@ session lookup and CSRF.
 * Headers on every response: a CSP without inline scripts or styles (images from any https
   origin: track artwork comes from the sources' CDNs), ``frame-ancestors 'none'``,
   ``nosniff``, a strict referrer policy.
-* Rate limits per client address and class (login, control-panel API, bot bridge), token buckets.
+* Rate limits per client address and class (login, control-panel API, bot bridge): see
+  `vectobeat_panel.rate_limits`. The address is the TCP peer's, or, when the peer is one of
+  ``TRUSTED_PROXIES``, the client its ``X-Forwarded-For`` names; an IPv6 client counts as its /64
+  (`vectobeat_core.forwarding`).
 * A request body larger than the limit is refused with 413 before a handler sees it.
 * A session store that is down or too slow answers 503 (not a traceback), like the handlers do.
 * Browser requests that change state (POST/PUT/PATCH/DELETE outside the bearer-token APIs) must carry
@@ -15,16 +18,14 @@ from __future__ import annotations
 
 import hmac
 import json
-import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qs
 
-import attrs
-from cachetools import TTLCache
-
 from vectobeat_core.errors import Unavailable
+from vectobeat_core.forwarding import Network, client_address, rate_key
 from vectobeat_panel.errors import RETRY_AFTER_SECONDS, plain_error_body, unavailable
+from vectobeat_panel.rate_limits import RateLimiter, RateLimits, limit_class
 from vectobeat_panel.sessions import Session
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "RateLimiter",
     "RateLimits",
     "bearer_exempt",
+    "request_client",
 ]
 
 Scope = MutableMapping[str, Any]
@@ -70,66 +72,6 @@ def bearer_exempt(path: str) -> bool:
     return path.startswith(("/api/bot/", "/api/v1/", "/api/webhooks/"))
 
 
-@attrs.frozen
-class RateLimits:
-    """Requests per minute per client address; ``burst`` lets short spikes through."""
-
-    login_per_minute: float = 20.0
-    api_per_minute: float = 1200.0
-    bridge_per_minute: float = 12_000.0
-    burst_fraction: float = 0.25
-
-
-_MAX_BUCKETS = 50_000  # the least recently used one goes first (it restarts full)
-
-
-class RateLimiter:
-    """Token buckets keyed by (class, client); ``allow`` is O(1) and never sleeps."""
-
-    def __init__(self, limits: RateLimits, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
-        per_minute = {
-            "login": limits.login_per_minute,
-            "api": limits.api_per_minute,
-            "bridge": limits.bridge_per_minute,
-        }
-        self._rates = {
-            kind: (rate / 60.0, max(1.0, rate * limits.burst_fraction))
-            for kind, rate in per_minute.items()
-        }
-        # A bucket left alone until it is full again is the same as none: it expires then.
-        refill_s = max(capacity / rate for rate, capacity in self._rates.values())
-        self._buckets: TTLCache[tuple[str, str], tuple[float, float]] = TTLCache(
-            maxsize=_MAX_BUCKETS, ttl=refill_s, timer=clock
-        )
-
-    def rate(self, kind: str) -> float:
-        """Requests per second allowed for ``kind``."""
-        return self._rates[kind][0]
-
-    def allow(self, kind: str, client: str) -> bool:
-        rate, capacity = self._rates[kind]
-        now = self._clock()
-        key = (kind, client)
-        tokens, last = self._buckets.get(key, (capacity, now))
-        tokens = min(capacity, tokens + (now - last) * rate)
-        if tokens < 1.0:
-            self._buckets[key] = (tokens, now)
-            return False
-        self._buckets[key] = (tokens - 1.0, now)
-        return True
-
-
-def _limit_class(path: str) -> str | None:
-    if path in ("/login", "/auth/discord", "/auth/callback"):
-        return "login"
-    if path.startswith("/api/bot/"):
-        return "bridge"
-    if path.startswith("/api/"):
-        return "api"
-    return None
-
-
 def _cookie(header: bytes | None, name: str) -> str | None:
     if header is None:
         return None
@@ -148,6 +90,17 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
+def request_client(scope: Scope, trusted: tuple[Network, ...]) -> str:
+    """The client address of a request: its peer, or whom trusted proxies forwarded it for."""
+    peer = str((scope.get("client") or ("unknown", 0))[0])
+    if not trusted:
+        return peer
+    forwarded = [
+        value.decode("latin-1") for key, value in scope["headers"] if key == b"x-forwarded-for"
+    ]
+    return client_address(peer, forwarded, trusted)
+
+
 class PanelGuard:
     """The one security middleware (pure ASGI, so it costs little per request)."""
 
@@ -162,10 +115,12 @@ class PanelGuard:
         limiter: RateLimiter,
         max_body_bytes: int,
         hsts: bool,
+        trusted_proxies: tuple[Network, ...] = (),
     ) -> None:
         self.app = app
         self._resolve = resolve_session
         self._limiter = limiter
+        self._trusted = trusted_proxies
         self._max_body = max_body_bytes
         hsts_header = ((b"strict-transport-security", b"max-age=31536000"),) if hsts else ()
         self._page_headers = _HEADERS + hsts_header
@@ -186,9 +141,10 @@ class PanelGuard:
                 message["headers"] = headers
             await send(message)
 
-        kind = _limit_class(path)
-        client = (scope.get("client") or ("unknown", 0))[0]
-        if kind is not None and not self._limiter.allow(kind, client):
+        kind = limit_class(path)
+        if kind is not None and not await self._limiter.allow(
+            kind, rate_key(request_client(scope, self._trusted))
+        ):
             await self._fail(scope, send_with_headers, 429, "Too many requests; slow down.")
             return
         cookie_header: bytes | None = None

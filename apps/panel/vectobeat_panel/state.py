@@ -22,6 +22,7 @@ from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
 from vectobeat_adapters.care_desk import care_staff
+from vectobeat_adapters.compliance.desk import ComplianceDesk
 from vectobeat_adapters.config import AppConfig
 from vectobeat_adapters.services import Services
 from vectobeat_adapters.webhooks.resolve import Resolver
@@ -111,6 +112,8 @@ class Panel:
     closing: anyio.Event = attrs.Factory(anyio.Event)
     """Set when the server stops: live streams and long polls end at once instead of holding
     the shutdown until they time out."""
+    compliance: ComplianceDesk | None = None
+    """The compliance desk, opened by the lifespan with the services."""
     _services: Services | None = None
     _verified: LRUCache[str, str] = attrs.Factory(lambda: LRUCache(maxsize=10_000))
 

@@ -50,6 +50,7 @@ KIND_LABELS: Mapping[AuditKind, str] = MappingProxyType(
         AuditKind.AUTOMATION_ACTION: N_("Automation action"),
         AuditKind.BILLING_EVENT: N_("Billing event"),
         AuditKind.COMPLIANCE_EXPORT: N_("Compliance export"),
+        AuditKind.COMPLIANCE_DELETE: N_("Compliance erasure"),
         AuditKind.CONCIERGE_REQUEST: N_("Concierge request"),
         AuditKind.PLAYBACK_CONTROL: N_("Playback control (web)"),
     }

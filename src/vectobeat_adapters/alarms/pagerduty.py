@@ -15,28 +15,36 @@ __all__ = ["EVENTS_V2_URL", "PagerDutySink", "pagerduty_payload"]
 EVENTS_V2_URL = "https://events.pagerduty.com/v2/enqueue"
 
 
-def _component(key: str) -> dict[str, JSON]:
-    """Care SLA alarms (``sla:<request>``) are the care desk's; every other one is Lavalink's."""
-    if key.startswith("sla:"):
-        return {"component": "care", "class": "sla_breach"}
-    return {"component": "lavalink", "class": "node_health"}
+_KINDS = {
+    "node": ("lavalink", "node_health"),
+    "failover": ("lavalink", "failover"),
+    "region": ("lavalink", "region_evacuation"),
+    "shard": ("discord_gateway", "shard_promotion"),
+    "webhooks": ("webhook_exports", "webhook_delivery"),
+    "sla": ("care", "sla_breach"),
+}
+"""PagerDuty ``component`` and ``class`` by the alarm key's first part."""
 
 
 def pagerduty_payload(alarm: Alarm, routing_key: str, source: str) -> dict[str, JSON]:
-    """An Events v2 event: ``trigger`` carries the payload, ``resolve`` only the dedup key."""
+    """An Events v2 event: ``trigger`` carries the payload, ``resolve`` only the dedup key (the
+    same one, so the incident the trigger opened is the one resolved)."""
+    dedup_key = alarm.key[:255]
     if alarm.status == "resolve":
-        return {"routing_key": routing_key, "event_action": "resolve", "dedup_key": alarm.key}
+        return {"routing_key": routing_key, "event_action": "resolve", "dedup_key": dedup_key}
+    component, kind = _KINDS.get(alarm.key.partition(":")[0], ("vectobeat", "alarm"))
     return {
         "routing_key": routing_key,
         "event_action": "trigger",
-        "dedup_key": alarm.key[:255],
+        "dedup_key": dedup_key,
         "payload": {
             "summary": alarm.summary[:1024],
             "source": source,
             "severity": alarm.severity,
             "timestamp": iso_time(alarm.at),
-            **_component(alarm.key),
+            "component": component,
             "group": "vectobeat",
+            "class": kind,
         },
     }
 

@@ -12,11 +12,12 @@ from vectobeat_adapters.config.fields import Field, Secret, setting
 from vectobeat_adapters.config.nodes import NODES_UNSET_FIX, check_nodes
 from vectobeat_adapters.config.shards import check_shard_ids, check_shard_spare
 
-__all__ = ["FIELDS", "LOG_LEVELS", "AppConfig"]
+__all__ = ["FIELDS", "LOG_LEVELS", "SMTP_TLS_MODES", "AppConfig"]
 
 MAX_SEARCH_TIMEOUT = 840  # seconds: Discord lets a bot edit its interaction reply for 15 minutes
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+SMTP_TLS_MODES = ("starttls", "implicit", "none")
 
 
 @attrs.frozen
@@ -36,11 +37,14 @@ class AppConfig:
     redis_url: str | None = setting(
         None,
         (
-            "Redis URL for queue snapshots, health, pub/sub and shard leases; unset keeps queue "
-            "snapshots in the DATABASE_URL database and the rest in memory (one process)."
+            "Redis URL for queue snapshots, health, pub/sub, shard leases and the panel's shared "
+            "rate limits: redis://[:password@]host:6379/0, rediss://, unix://, or Redis Sentinel "
+            "as redis+sentinel://[:password@]host1:26379,host2:26379/service_name/0 (a primary "
+            "failover is survived like a Redis restart); unset keeps queue snapshots in the "
+            "DATABASE_URL database and the rest in memory (one process)."
         ),
         kind="url",
-        checks=(rules.url("redis", "rediss", "unix"),),
+        checks=(rules.redis_url,),
     )
     lavalink_nodes: str | None = setting(
         None,
@@ -235,6 +239,70 @@ class AppConfig:
         kind="url",
         checks=(rules.url(),),
     )
+    smtp_host: str | None = setting(
+        None,
+        "SMTP server that sends compliance exports; unset: the compliance desk cannot mail them.",
+        components=("panel",),
+    )
+    smtp_port: int = setting(
+        587,
+        "SMTP port (587 for STARTTLS, 465 for implicit TLS).",
+        components=("panel",),
+        kind="int",
+        checks=(rules.port,),
+    )
+    smtp_tls: str = setting(
+        "starttls",
+        "SMTP transport security: starttls, implicit (TLS from the first byte) or none.",
+        components=("panel",),
+        checks=(rules.one_of("SMTP TLS mode", SMTP_TLS_MODES, "use starttls, implicit or none"),),
+    )
+    smtp_username: str | None = setting(
+        None,
+        "SMTP user name (unset: no login). Read again on every send.",
+        components=("panel",),
+    )
+    smtp_password: Secret | None = setting(
+        None,
+        "SMTP password, read again on every send (rotate it without a restart).",
+        components=("panel",),
+        secret=True,
+    )
+    smtp_password_previous: Secret | None = setting(
+        None,
+        "The SMTP password before a rotation, tried when SMTP_PASSWORD is refused.",
+        components=("panel",),
+        secret=True,
+    )
+    smtp_from: str | None = setting(
+        None,
+        "Sender address of compliance mails (e.g. VectoBeat <privacy@example.com>).",
+        components=("panel",),
+    )
+    smtp_timeout: float = setting(
+        15.0,
+        "Seconds an SMTP connection or command may take before the send fails.",
+        components=("panel",),
+        kind="float",
+    )
+    compliance_attachment_max_bytes: int = setting(
+        5_000_000,
+        "Largest compliance export mailed as an attachment; larger ones are sent as a link.",
+        components=("panel",),
+        kind="int",
+        checks=(rules.at_least(1, "use a positive number of bytes"),),
+    )
+    compliance_link_ttl: float = setting(
+        259_200.0,
+        "Seconds a compliance export's download link stays valid.",
+        components=("panel",),
+        kind="float",
+    )
+    compliance_dir: str = setting(
+        "./compliance-exports",
+        "Directory of the encrypted compliance exports (shared by every panel replica).",
+        components=("panel",),
+    )
     plans_file: str | None = setting(
         None,
         "Operator override of the plan capability matrix (JSON).",
@@ -284,7 +352,10 @@ class AppConfig:
     )
     shard_stale_after: float = setting(
         30.0,
-        "Seconds without a lease renewal after which a spare takes a shard over.",
+        (
+            "Seconds a shard may go without a lease renewal, or its gateway connection without an"
+            " answer, before a spare takes it over (a stalled shard is stopped at half of it)."
+        ),
         components=("bot",),
         kind="float",
     )
@@ -391,6 +462,18 @@ class AppConfig:
         ),
         components=("bot", "panel"),
         checks=(rules.staff_user_ids,),
+    )
+    trusted_proxies: str | None = setting(
+        None,
+        (
+            "Reverse proxies and load balancers in front of the panel, as IPs or CIDR networks, "
+            "comma separated (e.g. 10.0.0.0/8,192.168.1.10). A request from one of them is "
+            "counted against the client its X-Forwarded-For names (read right to left, skipping "
+            "these proxies) for the panel's rate limits; unset: the TCP peer is the client, and "
+            "X-Forwarded-For is ignored."
+        ),
+        components=("panel",),
+        checks=(rules.trusted_proxies,),
     )
     sla_check_seconds: float = setting(
         60.0,

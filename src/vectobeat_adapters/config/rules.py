@@ -15,6 +15,7 @@ from vectobeat_adapters.config.fields import Check, Invalid, Lookup
 from vectobeat_core.billing import PriceCatalogue
 from vectobeat_core.care import parse_staff_ids
 from vectobeat_core.errors import VectoBeatError
+from vectobeat_core.forwarding import parse_trusted_proxies
 from vectobeat_core.regions import Region
 from vectobeat_core.webhook_targets import parse_allowed_hosts
 
@@ -30,9 +31,11 @@ __all__ = [
     "plans_file",
     "port",
     "prefixed",
+    "redis_url",
     "region",
     "snowflake",
     "staff_user_ids",
+    "trusted_proxies",
     "url",
 ]
 
@@ -62,6 +65,21 @@ def url(*schemes: str) -> Check:
         return None
 
     return check
+
+
+_plain_redis_url = url("redis", "rediss", "unix", "redis+sentinel", "rediss+sentinel")
+
+
+def redis_url(value: str, lookup: Lookup) -> Invalid | None:
+    """One Redis server's URL, or a Sentinel URL (its own parser decides)."""
+    from vectobeat_adapters.redis_url import SENTINEL_SCHEMES, parse_redis_url  # noqa: PLC0415
+
+    if not value.startswith(tuple(s + "://" for s in SENTINEL_SCHEMES)):
+        return _plain_redis_url(value, lookup)
+    return grammar(
+        parse_redis_url,
+        "write it as redis+sentinel://[user:password@]host1:26379,host2:26379/service_name[/db]",
+    )(value, lookup)
 
 
 def database_url(value: str, _: Lookup) -> Invalid | None:
@@ -214,6 +232,10 @@ staff_user_ids = grammar(
     parse_staff_ids,
     "list your staff's Discord user ids (Developer Mode > Copy User ID), comma separated, "
     "e.g. 123456789012345678,223456789012345678",
+)
+trusted_proxies = grammar(
+    parse_trusted_proxies,
+    "list the proxies' addresses or networks, comma separated, e.g. 10.0.0.0/8,192.168.1.10",
 )
 allowed_hosts = grammar(
     parse_allowed_hosts,

@@ -52,7 +52,12 @@ from vectobeat_adapters.lavalink.players import PlayerRecord
 from vectobeat_adapters.lavalink.recorder import OffPathRecorder
 from vectobeat_adapters.lavalink.recovery import Recovery
 from vectobeat_adapters.lavalink.registry import NodeRegistry
-from vectobeat_adapters.lavalink.reporter import ClusterReporter, EventCallback, FailoverCallback
+from vectobeat_adapters.lavalink.reporter import (
+    ClusterReporter,
+    EventCallback,
+    FailoverCallback,
+    StatusCallback,
+)
 from vectobeat_adapters.lavalink.sessions import SessionFile
 from vectobeat_core.displacement import Displacement
 from vectobeat_core.errors import ConfigError
@@ -84,6 +89,7 @@ class LavalinkCluster(PlayerCommands):
         health_store: HealthStore,
         on_event: EventCallback | None = None,
         on_failover: FailoverCallback | None = None,
+        on_status: StatusCallback | None = None,
         policy: HealthPolicy | None = None,
         return_hold_s: float = 60.0,
         move_concurrency: int = 16,
@@ -109,7 +115,7 @@ class LavalinkCluster(PlayerCommands):
         self._backoff = backoff
         self._session_file = sessions
         self._recorder = OffPathRecorder(health_store, audit, health_ttl_s=health_ttl_s)
-        self.reporter = ClusterReporter(self._recorder, on_event, on_failover)
+        self.reporter = ClusterReporter(self._recorder, on_event, on_failover, on_status)
         store, rest = PlayerStore(registry), PlayerRest(registry)
         super().__init__(
             registry,

@@ -95,6 +95,7 @@ class HealthWatch:
             transition.event.value,
             why,
         )
+        self._reporter.status_changed(name, transition.to_status)
         if transition.to_status is NodeStatus.DOWN:
             reason = f"node {name} is down ({transition.event.text}{': ' + why if why else ''})"
             self._spawn(self._failover.migrate, name, reason)

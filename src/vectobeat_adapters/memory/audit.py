@@ -37,3 +37,8 @@ class MemoryAuditLog(MemoryService):
                 continue
             found.append(event)
         return found
+
+    async def erase_guild(self, guild: GuildId) -> int:
+        kept = [e for e in self._events if e.guild_id != guild]
+        erased, self._events = len(self._events) - len(kept), kept
+        return erased

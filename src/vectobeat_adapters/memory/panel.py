@@ -97,6 +97,11 @@ class MemoryContactStore(MemoryService):
             del self._contacts[key]
         return bool(keys)
 
+    async def erase_guild(self, guild: GuildId) -> int:
+        count = len(await self.for_guild(guild))
+        await self.delete(guild)
+        return count
+
 
 class MemoryConciergeStore(MemoryService):
     """Implements ``ConciergeStore``."""
@@ -187,6 +192,12 @@ class MemoryConciergeStore(MemoryService):
             if (guild is None or r.guild_id == guild) and (status is None or r.status == status)
         ]
         return sorted(found, key=lambda r: (r.due_at, r.request_id))
+
+    async def erase_guild(self, guild: GuildId) -> int:
+        ids = [rid for rid, request in self._requests.items() if request.guild_id == guild]
+        for rid in ids:
+            del self._requests[rid]
+        return len(ids)
 
     async def overdue(self, now: float) -> list[ConciergeRequest]:
         found = [r for r in self._requests.values() if r.overdue(now)]

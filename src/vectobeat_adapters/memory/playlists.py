@@ -43,3 +43,9 @@ class MemoryPlaylistStore(MemoryService):
 
     async def delete(self, guild: GuildId, name: str) -> bool:
         return self._lists.pop((guild, playlist_key(name)), None) is not None
+
+    async def erase_guild(self, guild: GuildId) -> int:
+        keys = [key for key in self._lists if key[0] == guild]
+        for key in keys:
+            del self._lists[key]
+        return len(keys)

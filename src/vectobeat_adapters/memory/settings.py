@@ -52,3 +52,6 @@ class MemorySettingsRepository(MemoryService):
         audit: AuditLog,
     ) -> None:
         await save_then_audit(self, audit, record, base_version, events)
+
+    async def erase_guild(self, guild: GuildId) -> int:
+        return len(self._history.pop(guild, []))

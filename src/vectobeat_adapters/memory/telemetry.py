@@ -6,7 +6,9 @@ import json
 from typing import cast
 
 from vectobeat_adapters.memory._ttl import TtlDict
+from vectobeat_adapters.telemetry_names import guild_documents
 from vectobeat_core.errors import InvalidInput
+from vectobeat_core.ids import GuildId
 from vectobeat_core.jsontypes import JSON
 from vectobeat_core.ports import Clock
 
@@ -34,3 +36,6 @@ class MemoryTelemetryCache:
 
     async def ping(self) -> None:
         return None
+
+    async def erase_guild(self, guild: GuildId) -> int:
+        return sum(self._docs.pop(name) is not None for name in guild_documents(guild))

@@ -70,3 +70,10 @@ class MemoryTokenStore(MemoryService):
     async def for_guild(self, guild: GuildId) -> list[ApiToken]:
         found = [t for t in self._tokens.values() if t.guild_id == guild]
         return sorted(found, key=lambda t: (t.created_at, t.token_id))
+
+    async def erase_guild(self, guild: GuildId) -> int:
+        ids = [tid for tid, token in self._tokens.items() if token.guild_id == guild]
+        for tid in ids:
+            del self._tokens[tid]
+        self._by_hash = {h: tid for h, tid in self._by_hash.items() if tid not in ids}
+        return len(ids)

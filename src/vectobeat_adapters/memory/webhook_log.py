@@ -29,3 +29,6 @@ class MemoryWebhookDeliveryLog:
 
     async def ping(self) -> None:
         return
+
+    async def erase_guild(self, guild: GuildId) -> int:
+        return len(self._by_guild.pop(guild, ()))

@@ -4,25 +4,28 @@
 client with explicit timeouts and a health-check interval, plus :meth:`RedisConnection.run`, which
 every adapter uses for its commands. ``run`` retries an idempotent operation on connection loss with
 redis-py's own ``Retry`` (exponential back-off with equal jitter: at most 50 ms, 100 ms, 200 ms, ...)
-and reports a non-idempotent one at once, saying it may or may not have been applied. With ``operation_timeout`` set (``STORE_TIMEOUT``) one ``run``,
-retries included, gives up after it (an ``anyio.fail_after`` guard: the one place Redis waits are
-bounded). Messages name ``host:port/db`` and never the password. With a ``gate`` (a
-`DependencyWatch`), ``run`` refuses at once while Redis is known to be down and reports a lost
-connection to it; ``open_redis(url, check=False)`` opens without requiring Redis to answer.
-"""
+and reports a non-idempotent one at once, saying it may or may not have been applied. With
+``operation_timeout`` set (``STORE_TIMEOUT``) one ``run``, retries included, gives up after it (an
+``anyio.fail_after`` guard: the one place Redis waits are bounded). Messages name ``host:port/db``
+and never the password. A Sentinel URL (`vectobeat_adapters.redis_url`) opens a client of the
+primary its sentinels name: a lost primary is a lost connection like a restart, and the next
+connection asks the sentinels again, so after a failover the promoted replica serves (a demoted
+primary's ``READONLY`` counts as lost too). With a ``gate`` (a `DependencyWatch`), ``run`` refuses
+at once while Redis is known to be down and reports a lost connection to it;
+``open_redis(url, check=False)`` opens without requiring Redis to answer."""
 
 from __future__ import annotations
 
 import builtins
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import TypeVar
-from urllib.parse import urlsplit
+from typing import Any, TypeVar
 
 import anyio
 import attrs
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
+from redis.asyncio.sentinel import Sentinel
 from redis.backoff import EqualJitterBackoff, NoBackoff
 from redis.exceptions import (
     AuthenticationError,
@@ -34,7 +37,8 @@ from redis.exceptions import (
 )
 
 from vectobeat_adapters.dependency_watch import DependencyGate
-from vectobeat_core.errors import ConfigError, OutcomeUnknown, StorageUnavailable
+from vectobeat_adapters.redis_url import RedisTarget, describe_url, parse_redis_url
+from vectobeat_core.errors import OutcomeUnknown, StorageUnavailable
 
 __all__ = ["RedisConnection", "RedisSettings", "describe_url", "open_redis"]
 
@@ -65,23 +69,6 @@ class RedisSettings:
             command_timeout=timeout,
             operation_timeout=timeout,
         )
-
-
-def describe_url(url: str) -> str:
-    """``host:port/db`` of a Redis URL, without user or password."""
-    try:
-        parts = urlsplit(url)
-        port = parts.port or 6379
-    except ValueError as exc:
-        raise ConfigError(f"REDIS_URL is not a valid URL ({exc}).") from None
-    if parts.scheme not in {"redis", "rediss", "unix"}:
-        raise ConfigError(
-            f"REDIS_URL must start with redis://, rediss:// or unix:// (got {parts.scheme!r}://...)."
-        )
-    if parts.scheme == "unix":
-        return f"unix:{parts.path}"
-    db = parts.path.strip("/") or "0"
-    return f"{parts.hostname or 'localhost'}:{port}/{db}"
 
 
 async def _no_cleanup(_error: Exception) -> None:
@@ -189,29 +176,52 @@ class RedisConnection:
             raise self.error("ping", exc) from None
 
 
+def _client(url: str, target: RedisTarget, cfg: RedisSettings) -> tuple[Client, Sentinel | None]:
+    options: dict[str, Any] = {
+        "socket_connect_timeout": cfg.connect_timeout,
+        "socket_timeout": cfg.command_timeout,
+        "health_check_interval": cfg.health_check_interval,
+        "retry": Retry(NoBackoff(), 0),
+        "max_connections": cfg.max_connections,
+        "client_name": cfg.client_name,
+        "decode_responses": False,
+    }
+    if not target.is_sentinel:
+        return aioredis.Redis.from_url(url, **options), None
+    sentinel = Sentinel(
+        target.sentinels,
+        sentinel_kwargs={
+            "socket_connect_timeout": cfg.connect_timeout,
+            "socket_timeout": cfg.command_timeout,
+            "password": target.sentinel_password,
+        },
+    )
+    client: Client = sentinel.master_for(
+        target.service,
+        db=target.db,
+        username=target.username,
+        password=target.password,
+        ssl=target.tls,
+        **options,
+    )
+    return client, sentinel
+
+
 @asynccontextmanager
 async def open_redis(
     url: str, settings: RedisSettings | None = None, *, check: bool = True
 ) -> AsyncIterator[RedisConnection]:
-    """Connect to ``url``, check that Redis answers (unless ``check`` is false), and close the
-    pool on exit."""
-    where = describe_url(url)
+    """Connect to ``url`` (one server or a Sentinel-watched primary), check that Redis answers
+    (unless ``check`` is false), and close the pool on exit."""
+    target = parse_redis_url(url)
     cfg = settings if settings is not None else RedisSettings()
-    password = urlsplit(url).password
-    client: Client = aioredis.Redis.from_url(
-        url,
-        socket_connect_timeout=cfg.connect_timeout,
-        socket_timeout=cfg.command_timeout,
-        health_check_interval=cfg.health_check_interval,
-        retry=Retry(NoBackoff(), 0),
-        max_connections=cfg.max_connections,
-        client_name=cfg.client_name,
-        decode_responses=False,
-    )
-    conn = RedisConnection(client, where, cfg, password)
+    client, sentinel = _client(url, target, cfg)
+    conn = RedisConnection(client, target.where, cfg, target.password)
     try:
         if check:
             await conn.ping()
         yield conn
     finally:
         await client.aclose()
+        if sentinel is not None:
+            await sentinel.aclose()

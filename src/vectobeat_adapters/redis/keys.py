@@ -64,6 +64,19 @@ class RedisKeys:
         """Counter: the highest epoch ever granted for a shard (survives release, so epochs only grow)."""
         return f"{self.namespace}vb:lease-epoch:{shard}"
 
+    def rate_limit_prefix(self) -> str:
+        """Prefix of the panel's shared rate-limit counters (the `limits` library names the rest:
+        ``<prefix>:LIMITER/<class>/<client>/...``, expiring with their window)."""
+        return f"{self.namespace}vb:ratelimit"
+
+    def command_digest(self) -> str:
+        """String: the digest of the slash-command tree last synced."""
+        return f"{self.namespace}vb:commands:digest"
+
+    def command_sync_lock(self) -> str:
+        """String with a TTL: the bot process syncing the slash commands now."""
+        return f"{self.namespace}vb:commands:sync-lock"
+
     def settings_channel(self) -> str:
         return f"{self.namespace}vectobeat:settings"
 

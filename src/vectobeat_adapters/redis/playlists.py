@@ -127,3 +127,13 @@ class RedisPlaylistStore:
 
     async def ping(self) -> None:
         await self._conn.ping()
+
+    async def erase_guild(self, guild: GuildId) -> int:
+        key = self._keys.playlist(guild)
+
+        async def op(c: Client) -> int:
+            count = int(await c.hlen(key))
+            await c.delete(key)
+            return count
+
+        return await self._conn.run(f"erasing the playlists of guild {guild}", op)

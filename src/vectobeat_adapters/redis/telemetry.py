@@ -7,7 +7,9 @@ from typing import cast
 
 from vectobeat_adapters.redis.connection import Client, RedisConnection
 from vectobeat_adapters.redis.keys import RedisKeys
+from vectobeat_adapters.telemetry_names import guild_documents
 from vectobeat_core.errors import InvalidInput
+from vectobeat_core.ids import GuildId
 from vectobeat_core.jsontypes import JSON
 
 __all__ = ["RedisTelemetryCache"]
@@ -49,3 +51,11 @@ class RedisTelemetryCache:
 
     async def ping(self) -> None:
         await self._conn.ping()
+
+    async def erase_guild(self, guild: GuildId) -> int:
+        keys = [self._keys.telemetry(name) for name in guild_documents(guild)]
+
+        async def op(c: Client) -> int:
+            return int(await c.delete(*keys))
+
+        return await self._conn.run(f"erasing the telemetry of guild {guild}", op)

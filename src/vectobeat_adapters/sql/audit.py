@@ -72,3 +72,6 @@ class SqlAuditLog(SqlRepository):
         return [
             _load(doc, int(event_id)) for event_id, doc in await self._db.run(work, idempotent=True)
         ]
+
+    async def erase_guild(self, guild: GuildId) -> int:
+        return await self._erase(guild, audit_events)

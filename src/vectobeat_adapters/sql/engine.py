@@ -14,7 +14,8 @@ through :meth:`Database.run`, which translates SQLAlchemy and driver errors into
 Opened with a ``timeout`` (``STORE_TIMEOUT``), every :meth:`Database.run` on a database server is
 bounded by it, retries included (an ``anyio.fail_after`` guard: the one place SQL waits are
 bounded), and the server is told to abandon a statement after two thirds of it (PostgreSQL
-``statement_timeout`` and ``idle_in_transaction_session_timeout``, MariaDB ``max_statement_time``),
+``statement_timeout`` and ``idle_in_transaction_session_timeout`` unless behind PgBouncer, see
+`vectobeat_adapters.sql.poolers`; MariaDB ``max_statement_time``),
 so a write the client gave up on was normally rolled back by the server first. SQLite (a local file,
 worked on in a thread that cannot be interrupted) is bounded by its own waits instead: the lock
 wait (``busy_timeout``) and the wait for its one pooled connection both end after ``timeout``.
@@ -45,6 +46,7 @@ from sqlalchemy.sql.expression import Executable
 from vectobeat_adapters.dependency_watch import DependencyGate
 from vectobeat_adapters.retrying import EqualJitter
 from vectobeat_adapters.sql.abandoned_connects import quiet_abandoned_connects
+from vectobeat_adapters.sql.poolers import behind_pgbouncer, driver_url, pgbouncer_connect_args
 from vectobeat_core.errors import (
     ConfigError,
     Conflict,
@@ -100,6 +102,7 @@ def normalize_url(url: str | URL) -> URL:
             f"DATABASE_URL names driver {driver!r} for {dialect}; use {dialect}+{expected}"
         )
     parsed = parsed.set(drivername=f"{dialect}+{expected}")
+    behind_pgbouncer(parsed)  # a bad ?pgbouncer= is a configuration error here, not at connect
     if dialect == "mysql" and "charset" not in parsed.query:
         parsed = parsed.update_query_dict({"charset": "utf8mb4"})
     return parsed
@@ -112,7 +115,11 @@ def backend_label(url: URL) -> str:
     if dialect == "sqlite":
         return f"{name} at {url.database or ':memory:'}"
     port = f":{url.port}" if url.port else ""
-    return f"{name} at {url.host or 'localhost'}{port}/{url.database or ''}"
+    hosts = url.query.get("host")  # asyncpg's several hosts: ?host=h1:5432&host=h2:5432
+    where = f"{url.host or 'localhost'}{port}"
+    if url.host is None and hosts:
+        where = hosts if isinstance(hosts, str) else ",".join(hosts)
+    return f"{name} at {where}/{url.database or ''}"
 
 
 def _orig(error: BaseException) -> BaseException:
@@ -341,6 +348,18 @@ class SqlRepository:
         """Whether ``other`` is a SQL repository on this very database (one transaction fits)."""
         return isinstance(other, SqlRepository) and other._db is self._db
 
+    async def _erase(self, guild: int, *tables: Table) -> int:
+        """Delete every row of ``guild`` from ``tables`` in one transaction; rows deleted."""
+
+        async def work(conn: AsyncConnection) -> int:
+            total = 0
+            for table in tables:
+                result = await conn.execute(table.delete().where(table.c.guild_id == guild))
+                total += max(0, result.rowcount or 0)
+            return total
+
+        return await self._db.run(work, idempotent=True)
+
     async def _insert(self, table: Table, values: dict[str, Any]) -> int:
         """Insert one row of ``table``; the autoincrement id it got."""
 
@@ -369,7 +388,9 @@ def _engine_options(url: URL, timeout: float | None) -> dict[str, Any]:
         if dialect == "mysql"
         else {"timeout": connect, "command_timeout": 60 if timeout is None else timeout}
     )
-    if dialect == "postgresql" and timeout is not None:
+    if dialect == "postgresql" and behind_pgbouncer(url):
+        connect_args.update(pgbouncer_connect_args())  # and no server_settings: PgBouncer refuses
+    elif dialect == "postgresql" and timeout is not None:
         server_ms = str(max(1, round(timeout * SERVER_TIMEOUT_SHARE * 1000)))
         connect_args["server_settings"] = {
             "statement_timeout": server_ms,
@@ -424,7 +445,7 @@ def _mariadb_statement_limit(seconds: float) -> Callable[[Any, Any], None]:
 def create_engine(url: str | URL, *, timeout: float | None = None) -> tuple[AsyncEngine, URL]:
     """Create (without connecting) the async engine for ``url``."""
     parsed = normalize_url(url)
-    engine = create_async_engine(parsed, **_engine_options(parsed, timeout))
+    engine = create_async_engine(driver_url(parsed), **_engine_options(parsed, timeout))
     if parsed.get_backend_name() == "sqlite":
         busy_ms = 10_000 if timeout is None else max(1, round(timeout * 1000))
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas(busy_ms))

@@ -1,26 +1,34 @@
 """Schema migrations applied by code (Alembic, programmatically; no alembic.ini at runtime).
 
 ``await upgrade_database(url)`` brings any of the three backends to the newest revision and returns
-it; running it again is a no-op. ``await current_revision(url)`` says where a database stands
+it; running it again is a no-op, and concurrent starters take turns
+(``vectobeat_adapters.sql.migration_lock``). ``await current_revision(url)`` says where a database stands
 (``None``: never migrated). The ops CLI's ``vectobeat-ops db upgrade`` calls the former.
 """
 
 from __future__ import annotations
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
+import re
+from functools import cache
+from importlib import resources
+from typing import TYPE_CHECKING
+
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from vectobeat_adapters.sql.engine import Database, open_database, sqlite_file
+from vectobeat_adapters.sql.migration_lock import migration_lock
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 __all__ = [
     "SCRIPT_LOCATION",
     "alembic_config",
     "current_revision",
     "head_revision",
+    "packaged_head",
     "upgrade",
     "upgrade_database",
 ]
@@ -31,6 +39,8 @@ VERSION_TABLE = "vb_alembic_version"
 
 def alembic_config(connection: Connection | None = None) -> Config:
     """An in-memory Alembic config pointing at the packaged migration scripts."""
+    from alembic.config import Config  # noqa: PLC0415 - Alembic loads only to migrate
+
     config = Config()
     config.set_main_option("script_location", SCRIPT_LOCATION)
     config.attributes["connection"] = connection
@@ -39,28 +49,60 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 def head_revision() -> str:
     """The newest revision the packaged scripts know."""
+    from alembic.script import ScriptDirectory  # noqa: PLC0415 - Alembic loads only to migrate
+
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     if head is None:  # pragma: no cover - the package always ships a revision
         raise RuntimeError("no migration scripts found")
     return head
 
 
+_REVISION = re.compile(r'^(down_revision|revision) = (?:"([^"]+)"|None)$', re.MULTILINE)
+
+
+@cache
+def packaged_head() -> str:
+    """The head revision read from the packaged scripts' ``revision``/``down_revision`` lines,
+    without loading Alembic (a test checks it against Alembic's own answer)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    versions = resources.files("vectobeat_adapters.sql.migrations").joinpath("versions")
+    for script in versions.iterdir():
+        if not script.name.endswith(".py") or script.name.startswith("_"):
+            continue
+        for field, value in _REVISION.findall(script.read_text(encoding="utf-8")):
+            if value:
+                (revisions if field == "revision" else parents).add(value)
+    heads = revisions - parents
+    if len(heads) != 1:  # pragma: no cover - the package ships one linear chain
+        raise RuntimeError(f"the migration scripts have {len(heads)} heads: {sorted(heads)}")
+    return heads.pop()
+
+
 def _upgrade(connection: Connection) -> None:
+    from alembic import command  # noqa: PLC0415 - Alembic loads only to migrate
+
     command.upgrade(alembic_config(connection), "head")
 
 
 def _current(connection: Connection) -> str | None:
-    context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
-    return context.get_current_revision()
+    if not inspect(connection).has_table(VERSION_TABLE):
+        return None
+    rows = connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars().all()  # noqa: S608 - a constant
+    return str(rows[0]) if len(rows) == 1 else None
 
 
 async def upgrade(db: Database) -> str:
-    """Migrate an open database to the head revision (without the request timeout); returns it."""
+    """Migrate an open database to the head revision (without the request timeout) under the
+    migration lock (several starters: one migrates, the others find it done); returns it."""
 
     async def work(conn: AsyncConnection) -> str:
         await db.set_statement_limit(conn, lifted=True)
-        await conn.run_sync(_upgrade)
-        revision = await conn.run_sync(_current)
+        async with migration_lock(db, conn):
+            revision = await conn.run_sync(_current)
+            if revision != packaged_head():  # at head: nothing to do, Alembic stays unloaded
+                await conn.run_sync(_upgrade)
+                revision = await conn.run_sync(_current)
         await db.set_statement_limit(conn, lifted=False)
         return revision or ""
 

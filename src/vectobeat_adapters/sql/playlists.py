@@ -109,3 +109,6 @@ class SqlPlaylistStore(SqlRepository):
             return bool(result.rowcount)
 
         return await self._db.run(work)
+
+    async def erase_guild(self, guild: GuildId) -> int:
+        return await self._erase(guild, playlists)

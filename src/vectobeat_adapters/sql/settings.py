@@ -172,3 +172,6 @@ class SqlSettingsRepository(SqlRepository):
 
         rows = await self._db.run(work, idempotent=True)
         return [load_record(doc, f"of guild {guild} (version {ver})") for doc, ver in rows]
+
+    async def erase_guild(self, guild: GuildId) -> int:
+        return await self._erase(guild, settings_current, settings_history)

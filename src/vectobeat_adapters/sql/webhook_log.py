@@ -82,3 +82,6 @@ class SqlWebhookDeliveryLog(SqlRepository):
             return [_from_row(row._mapping) for row in await conn.execute(query)]
 
         return await self._db.run(work, idempotent=True)
+
+    async def erase_guild(self, guild: GuildId) -> int:
+        return await self._erase(guild, table)

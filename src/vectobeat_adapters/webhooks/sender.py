@@ -21,7 +21,7 @@ import secrets
 import ssl
 import time
 from collections import deque
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 
 import anyio
 import anyio.abc
@@ -110,6 +110,7 @@ class WebhookSender:
         transport: httpx.AsyncBaseTransport | None = None,
         tls: ssl.SSLContext | None = None,
         rng: random.Random | None = None,
+        on_attempt: Callable[[WebhookDelivery], None] | None = None,
     ) -> None:
         if max_queued < 1:
             raise ValueError("max_queued must be at least 1")
@@ -125,6 +126,7 @@ class WebhookSender:
         self._transport = transport
         self._tls = tls  # the trust store for receivers' certificates; None: httpx's default
         self._rng = rng or random.SystemRandom()
+        self._on_attempt = on_attempt  # told every attempt (the bot's webhook-outage alarm)
         self._queues: dict[GuildId, deque[Export]] = {}
         self._tg: anyio.abc.TaskGroup | None = None
         self._client: httpx.AsyncClient | None = None
@@ -229,6 +231,8 @@ class WebhookSender:
             tried = _Try(*await self._attempt(export, len(tries) + 1, client))
             tries.append(tried)
             await self._log_store.append(tried.record)
+            if self._on_attempt is not None:
+                self._on_attempt(tried.record)
             return tried
 
         def wait(state: tenacity.RetryCallState) -> float:

@@ -158,6 +158,8 @@ def control_routes(fake: FakeDiscord) -> list[web.RouteDef]:
             await fake.invalidate_session(shard, resumable=bool(b.get("resumable")))
         elif action == "drop":
             await fake.drop_connection(shard)
+        elif action == "stall":
+            fake.stall_shard(shard)
         else:
             raise ValueError(f"unknown action {action!r}")
         return {"ok": True}

@@ -3,6 +3,12 @@
 Frames are JSON; when the client asks for ``compress=zlib-stream`` they are sent as binary frames
 from one shared zlib stream, each ending with ``Z_SYNC_FLUSH`` (as Discord does). Other
 compressions (``zstd-stream``) are answered with plain text frames, which clients accept.
+
+Faults: ``stall(shard)`` makes a shard's live connection go silent (no ACKs, no events) while its
+socket stays open, as a stuck path does. A connection that sends nothing for two heartbeat
+intervals is closed with 4009 (Discord's "Session timed out"), as a frozen process's would be.
+Two live sessions for one shard (a second IDENTIFY or RESUME while the first connection still
+works) are recorded in ``overlaps``; ``assert_single_sessions()`` fails a test that caused one.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ import json
 import secrets
 import zlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -22,13 +29,25 @@ from vectobeat_core.ids import ChannelId
 from .state import FakeGuild, FakeVoiceState, Json
 from .world import World
 
-__all__ = ["Gateway", "GatewaySession"]
+__all__ = ["Gateway", "GatewaySession", "ShardOverlap"]
 
 DISPATCH, HEARTBEAT, IDENTIFY, PRESENCE, VOICE_STATE, RESUME, RECONNECT = 0, 1, 2, 3, 4, 6, 7
 REQUEST_MEMBERS, INVALID_SESSION, HELLO, HEARTBEAT_ACK = 8, 9, 10, 11
 HEARTBEAT_ACK_DELAY_S = 0.05
 """How long the fake takes to ACK a heartbeat: a round trip to Discord."""
 BACKLOG = 2000
+SESSION_TIMEOUT_HEARTBEATS = 2
+"""Heartbeat intervals without any frame from the client before its connection is closed."""
+
+
+@dataclass(frozen=True)
+class ShardOverlap:
+    """A second live gateway session for a shard that already had one."""
+
+    shard_id: int
+    live_session: str
+    new_session: str
+    how: str  # "identify" or "resume"
 
 
 class GatewaySession:
@@ -44,13 +63,20 @@ class GatewaySession:
         self.ws: web.WebSocketResponse | None = None
         self.compressor: Any = None
         self.resumed_count = 0
+        self.stalled = False
+        """The connection is silent (``Gateway.stall``): nothing reaches the client."""
+
+    @property
+    def live(self) -> bool:
+        """Connected and answering: a stalled connection is not live for the client."""
+        return self.ws is not None and not self.ws.closed and not self.stalled
 
     def owns(self, guild: FakeGuild) -> bool:
         return guild.shard_id(self.shard_count) == self.shard_id
 
     async def send(self, frame: Json) -> None:
         ws = self.ws
-        if ws is None or ws.closed:
+        if ws is None or ws.closed or self.stalled:
             return
         await send_frame(ws, self.compressor, frame)
 
@@ -93,9 +119,27 @@ class Gateway:
         self.identify_count = 0
         self.heartbeats = 0
         self.heartbeat_ack_delay_s = HEARTBEAT_ACK_DELAY_S
+        self.overlaps: list[ShardOverlap] = []
         self._acks: set[asyncio.Task[None]] = set()
 
-    def _ack_later(self, ws: web.WebSocketResponse, compressor: Any) -> None:
+    def stall(self, shard_id: int) -> None:
+        """Silence the shard's current connection (its socket stays open) until it is replaced."""
+        self.by_shard[shard_id].stalled = True
+
+    def assert_single_sessions(self) -> None:
+        """Fail if any shard ever had two live sessions at once."""
+        if self.overlaps:
+            raise AssertionError(f"shards with two live gateway sessions: {self.overlaps}")
+
+    def _note_overlap(self, shard_id: int, new: GatewaySession, how: str) -> None:
+        current = self.by_shard.get(shard_id)
+        if current is None or current is new or current.ws is None or current.ws.closed:
+            return
+        self.overlaps.append(ShardOverlap(shard_id, current.session_id, new.session_id, how))
+
+    def _ack_later(
+        self, ws: web.WebSocketResponse, compressor: Any, session: GatewaySession | None
+    ) -> None:
         """ACK a heartbeat after a network round trip, as Discord does. discord.py records a
         heartbeat's send time in its keep-alive thread only after the send completed; an ACK
         faster than that is measured against the previous heartbeat (a "latency" of a whole
@@ -103,7 +147,7 @@ class Gateway:
 
         async def ack() -> None:
             await asyncio.sleep(self.heartbeat_ack_delay_s)
-            if not ws.closed:
+            if not ws.closed and not (session is not None and session.stalled):
                 await send_frame(
                     ws, compressor, {"op": HEARTBEAT_ACK, "s": None, "t": None, "d": None}
                 )
@@ -114,7 +158,7 @@ class Gateway:
 
     def ready_shards(self) -> list[int]:
         """Shard ids with a live, identified connection."""
-        return sorted(s for s, sess in self.by_shard.items() if sess.ws and not sess.ws.closed)
+        return sorted(s for s, sess in self.by_shard.items() if sess.live)
 
     async def dispatch_guild(
         self, guild: FakeGuild, event: str, data: Any, *, intent: int = 0
@@ -142,7 +186,17 @@ class Gateway:
             },
         )
         session: GatewaySession | None = None
-        async for message in ws:
+        silence = SESSION_TIMEOUT_HEARTBEATS * self.heartbeat_interval_ms / 1000
+        while True:
+            try:
+                message = await ws.receive(timeout=silence)
+            except TimeoutError:
+                await ws.close(code=4009, message=b"Session timed out.")
+                break
+            if message.type in {aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSING}:
+                break
+            if message.type in {aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR}:
+                break
             if message.type != aiohttp.WSMsgType.TEXT:
                 continue
             try:
@@ -153,7 +207,7 @@ class Gateway:
                 break
             if op == HEARTBEAT:
                 self.heartbeats += 1
-                self._ack_later(ws, compressor)
+                self._ack_later(ws, compressor, session)
             elif op == IDENTIFY:
                 session = await self._identify(ws, compressor, data, session)
             elif op == RESUME:
@@ -196,6 +250,7 @@ class Gateway:
         self.identify_count += 1
         session = GatewaySession(shard_id, shard_count, int(data.get("intents") or 0))
         session.ws, session.compressor = ws, compressor
+        self._note_overlap(shard_id, session, "identify")
         self.sessions[session.session_id] = session
         self.by_shard[shard_id] = session
         guilds = [g for g in self.world.guilds.values() if session.owns(g)]
@@ -237,7 +292,9 @@ class Gateway:
         await self._record(RESUME, data)
         if session.ws is not None and session.ws is not ws and not session.ws.closed:
             await session.ws.close(code=4000, message=b"Session resumed elsewhere.")
+        self._note_overlap(session.shard_id, session, "resume")
         session.ws, session.compressor = ws, compressor
+        session.stalled = False
         self.by_shard[session.shard_id] = session
         seq = int(data.get("seq") or 0)
         for frame in session.backlog:

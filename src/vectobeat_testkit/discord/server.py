@@ -370,6 +370,10 @@ class FakeDiscord(AppServer):
     async def drop_connection(self, shard_id: int) -> None:
         await self.gateway.drop(shard_id)
 
+    def stall_shard(self, shard_id: int) -> None:
+        """Silence the shard's connection (no ACKs, no events) with its socket left open."""
+        self.gateway.stall(shard_id)
+
     def force_rate_limit(self, retry_after: float) -> None:
         """The next REST request gets a 429 with ``retry_after`` seconds."""
         self.rate_limiter.forced.append(retry_after)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from vectobeat_bot.cogs.admin_info import AdminInfoCog
 from vectobeat_bot.cogs.care import CareCog
+from vectobeat_bot.cogs.compliance import ComplianceCog
 from vectobeat_bot.cogs.dj import DjCog
 from vectobeat_bot.cogs.filters import FilterCog
 from vectobeat_bot.cogs.info import InfoCog
@@ -41,4 +42,5 @@ def all_cogs() -> list[Callable[[VectoBeatBot], commands.Cog]]:
         FilterCog,
         StayCog,
         LyricsCog,
+        ComplianceCog,
     ]
