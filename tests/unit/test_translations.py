@@ -35,6 +35,7 @@ from vectobeat_adapters.i18n.extract import (
 )
 from vectobeat_bot.cogs import all_cogs
 from vectobeat_bot.cogs.music import MusicCog
+from vectobeat_bot.command_sync import tree_digest, tree_payload
 from vectobeat_bot.discord_compat import app_commands, discord
 from vectobeat_bot.i18n import MAX_DESCRIPTION, CatalogueTranslator
 from vectobeat_core.controls import ControlCommand, ControlRequest
@@ -222,6 +223,18 @@ async def test_the_translator_describes_commands_in_german_and_keeps_names() -> 
     (query,) = payload["options"]
     assert query["description_localizations"] == {"de": "Eine URL oder Suchbegriffe"}
     assert not query.get("name_localizations")
+
+
+@pytest.mark.anyio
+async def test_a_new_translation_changes_the_synced_commands_digest() -> None:
+    """The bot syncs its commands only when their digest changes: translations are part of it."""
+    tree = app_commands.CommandTree(discord.Client(intents=discord.Intents.none()))
+    tree.add_command(MusicCog.play)
+    plain = tree_digest(await tree_payload(tree))
+    await tree.set_translator(CatalogueTranslator())
+    (payload,) = await tree_payload(tree)
+    assert payload["description_localizations"]["de"].startswith("Einen Link")
+    assert tree_digest([payload]) != plain
 
 
 @pytest.mark.anyio
