@@ -337,6 +337,8 @@ async def test_the_settings_page_and_a_save_in_german() -> None:
             ("/nodes", "<h1>Lavalink-Nodes</h1>"),
             (f"/guilds/{PRO_GUILD}/audit", "Einstellungen an den Plan angepasst"),
             (f"/guilds/{PRO_GUILD}/webhooks", "<h1>Webhook-Zustellungen</h1>"),
+            (f"/guilds/{PRO_GUILD}/concierge", "Concierge ist nicht Teil des Plans Pro"),
+            (f"/guilds/{PRO_GUILD}/contacts", "Kontakt für Abrechnung speichern"),
         ):
             shown = await h.client.get(path, headers=german)
             assert shown.status_code == 200 and headline in shown.text, (path, shown.text[:300])
