@@ -80,18 +80,6 @@ class Announcements:
         guild_id: GuildId,
         entry: QueueEntry,
     ) -> None:
-        guild = client.get_guild(guild_id)
-        # a channel is not one member: it reads the server's language (Community settings)
-        with use_language(language_from_tag(guild.preferred_locale if guild else None)):
-            await self._post_in_language(client, controls, guild_id, entry)
-
-    async def _post_in_language(
-        self,
-        client: discord.Client,
-        controls: Callable[[], discord.ui.View | None],
-        guild_id: GuildId,
-        entry: QueueEntry,
-    ) -> None:
         channel_id = self._notices.channel_of(guild_id)
         if channel_id is None:
             return
@@ -100,13 +88,16 @@ class Announcements:
         channel = client.get_channel(channel_id)
         if style == "off" or not isinstance(channel, discord.abc.Messageable):
             return
-        if style == "minimal":
-            await channel.send(_("Now playing {track}").format(track=track_line(entry.track)))
-        else:
-            view = controls()
-            embed = track_embed(entry.track, settings, self._effects(guild_id))
-            if view is None:
-                await channel.send(embed=embed)
+        # a channel is not one member: it reads the server's language (Community settings)
+        locale = getattr(getattr(channel, "guild", None), "preferred_locale", None)
+        with use_language(language_from_tag(locale)):
+            if style == "minimal":
+                await channel.send(_("Now playing {track}").format(track=track_line(entry.track)))
             else:
-                await channel.send(embed=embed, view=view)
+                view = controls()
+                embed = track_embed(entry.track, settings, self._effects(guild_id))
+                if view is None:
+                    await channel.send(embed=embed)
+                else:
+                    await channel.send(embed=embed, view=view)
         self.sent += 1
