@@ -37,6 +37,7 @@ from vectobeat_bot.cogs import all_cogs
 from vectobeat_bot.cogs.music import MusicCog
 from vectobeat_bot.command_sync import tree_digest, tree_payload
 from vectobeat_bot.discord_compat import app_commands, discord
+from vectobeat_bot.formatting import age_text
 from vectobeat_bot.i18n import MAX_DESCRIPTION, CatalogueTranslator
 from vectobeat_core.controls import ControlCommand, ControlRequest
 from vectobeat_core.errors import InvalidInput, PermissionDenied, PositionOutOfRange
@@ -173,6 +174,9 @@ def test_gettext_follows_the_current_language() -> None:
     with use_language("de"):
         assert gettext("Nothing is playing right now.") == "Gerade läuft nichts."
         assert ngettext("{count} track", "{count} tracks", 3).format(count=3) == "3 Titel"
+        assert [age_text(s) for s in (1, 42, 200, 7200, 86_400, 200_000)] == [
+            "gerade eben", "vor 42 s", "vor 3 Min.", "vor 2 Std.", "vor 1 Tag", "vor 2 Tagen"
+        ]  # fmt: skip
         with use_language("xx"):  # not ours: English
             assert gettext("Nothing is playing right now.") == "Nothing is playing right now."
     assert gettext("Nothing is playing right now.") == "Nothing is playing right now."

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from vectobeat_bot.i18n import _, ngettext
+from vectobeat_core.dependencies import age_message
 from vectobeat_core.filters import Effects
 from vectobeat_core.lavalink import PlayerInfo
 from vectobeat_core.playback import format_duration
@@ -12,6 +13,7 @@ from vectobeat_core.voting import VoteTally
 from vectobeat_core.wording import counted
 
 __all__ = [
+    "age_text",
     "clip",
     "effects_line",
     "length_text",
@@ -45,6 +47,12 @@ def loop_text(mode: LoopMode) -> str:
     """A loop mode in the current language."""
     names = {LoopMode.OFF: _("off"), LoopMode.TRACK: _("track"), LoopMode.QUEUE: _("queue")}
     return names[mode]
+
+
+def age_text(seconds: float) -> str:
+    """``3 min ago`` in the current language (the core's `age_message` decides which)."""
+    text, number = age_message(seconds)
+    return _(text).format(n=number)
 
 
 def tally_text(tally: VoteTally) -> str:

@@ -6,8 +6,9 @@ import math
 
 from vectobeat_bot.cogs.base import CogBase
 from vectobeat_bot.discord_compat import app_commands, discord
+from vectobeat_bot.formatting import age_text
 from vectobeat_bot.i18n import N_, _, locale_str
-from vectobeat_core.dependencies import DependencyState, describe_age
+from vectobeat_core.dependencies import DependencyState
 from vectobeat_core.playback import format_duration
 
 __all__ = ["InfoCog"]
@@ -51,7 +52,7 @@ class InfoCog(CogBase):
             answered = (
                 _("it has not answered since this start")
                 if sync.last_sync_at is None
-                else _("it last answered {age}").format(age=describe_age(now - sync.last_sync_at))
+                else _("it last answered {age}").format(age=age_text(now - sync.last_sync_at))
             )
             sync_text = _(
                 "Settings sync: {mode}, the panel is unreachable; using the last known "
@@ -78,7 +79,7 @@ class InfoCog(CogBase):
             + (
                 ""
                 if dep.since is None
-                else " " + _("since {age}").format(age=describe_age(now - dep.since))
+                else " " + _("since {age}").format(age=age_text(now - dep.since))
             )
             for dep in self.deps.dependencies.statuses()
             if not dep.name.startswith("lavalink:")

@@ -8,9 +8,9 @@ from typing import Literal
 from vectobeat_bot.bot import finish, guild_of
 from vectobeat_bot.cogs.base import CogBase
 from vectobeat_bot.discord_compat import app_commands, discord
+from vectobeat_bot.formatting import age_text
 from vectobeat_bot.i18n import _, locale_str
 from vectobeat_bot.settings_sync import GuildSettings
-from vectobeat_core.dependencies import describe_age
 from vectobeat_core.regions import placement_text
 from vectobeat_core.settings import Clamp
 from vectobeat_core.status import SyncState
@@ -39,7 +39,7 @@ def freshness(held: GuildSettings, sync: SyncState, *, last_known: bool, now: fl
             "{plan} plan's defaults."
         ).format(plan=held.plan.label)
     return _("The panel is unreachable: these are the last known settings from {age}.").format(
-        age=describe_age(now - held.fetched_at)
+        age=age_text(now - held.fetched_at)
     )
 
 
