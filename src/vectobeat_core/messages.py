@@ -7,7 +7,12 @@ action), which the shells translate too. The core itself stays English and never
 
 from __future__ import annotations
 
-__all__ = ["Term", "message_id"]
+from collections.abc import Mapping
+from types import MappingProxyType
+
+import attrs
+
+__all__ = ["Phrase", "Term", "message_id"]
 
 
 def message_id(text: str) -> str:
@@ -20,3 +25,19 @@ class Term(str):
     """A word of ours inside an error's parameters (not a person's input): shells translate it."""
 
     __slots__ = ()
+
+
+def _frozen(params: Mapping[str, object]) -> Mapping[str, object]:
+    return MappingProxyType(dict(params))
+
+
+@attrs.frozen
+class Phrase:
+    """Text for a person that is not an error: a message id and what fills its ``{fields}``
+    (a `Term` or a `Phrase` among them is translated too). ``str()`` is the English."""
+
+    template: str
+    params: Mapping[str, object] = attrs.field(factory=dict, converter=_frozen)
+
+    def __str__(self) -> str:
+        return self.template.format(**self.params)

@@ -25,6 +25,7 @@ from vectobeat_adapters.i18n import (
     language_from_accept,
     language_from_tag,
     ngettext,
+    phrase_text,
     use_language,
 )
 from vectobeat_adapters.i18n.extract import (
@@ -44,6 +45,8 @@ from vectobeat_core.errors import InvalidInput, PermissionDenied, PositionOutOfR
 from vectobeat_core.ids import GuildId, RoleId, UserId
 from vectobeat_core.messages import Term
 from vectobeat_core.permissions import MemberFacts, require_control
+from vectobeat_core.plan_facts import plan_limits
+from vectobeat_core.plans import Tier, default_catalogue
 from vectobeat_core.playback import parse_seek
 from vectobeat_core.settings import ServerSettings
 from vectobeat_panel.languages import SCRIPT_MESSAGES, script_texts
@@ -201,6 +204,22 @@ def test_core_errors_keep_their_english_message_and_translate_in_the_shells() ->
     assert out.message == "Position 9 is out of range: choose 1-3."
     with use_language("de"):
         assert error_text(out) == "Position 9 liegt außerhalb des gültigen Bereichs: Wähle 1-3."
+
+
+def test_core_phrases_are_english_and_translated_in_the_shells() -> None:
+    pro = default_catalogue().plan(Tier.PRO)
+    limits = plan_limits(pro)
+    assert [str(p) for p in limits] == [
+        "queue: 500 tracks",
+        "playlists: unlimited playlists of 500 tracks",
+        "API tokens: 10",
+    ]
+    with use_language("de"):
+        assert [phrase_text(p) for p in limits] == [
+            "Warteschlange: 500 Titel",
+            "Playlists: unbegrenzt viele Playlists mit je 500 Titel",
+            "API-Tokens: 10",
+        ]
 
 
 def test_a_message_without_a_translation_or_with_a_broken_one_is_english() -> None:

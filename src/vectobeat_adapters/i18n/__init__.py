@@ -23,7 +23,7 @@ from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
 from vectobeat_core.errors import VectoBeatError
-from vectobeat_core.messages import Term
+from vectobeat_core.messages import Phrase, Term
 
 __all__ = [
     "DEFAULT_LANGUAGE",
@@ -38,6 +38,7 @@ __all__ = [
     "language_from_tag",
     "ngettext",
     "pgettext",
+    "phrase_text",
     "set_language",
     "translations",
     "use_language",
@@ -153,17 +154,29 @@ def _fields(template: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(template) if name}
 
 
+def _shown(value: object) -> object:
+    if isinstance(value, Phrase):
+        return phrase_text(value)
+    return gettext(value) if isinstance(value, Term) else value
+
+
+def _filled(template: str, params: Mapping[str, object]) -> str:
+    """``template`` translated, its fields filled with ``params`` (a `Term` or `Phrase` among
+    them translated too); a translation naming other fields falls back to English."""
+    translated = gettext(template)
+    if not params:
+        return translated
+    if not _fields(translated) <= set(params):
+        translated = template
+    return translated.format(**{name: _shown(value) for name, value in params.items()})
+
+
+def phrase_text(phrase: Phrase) -> str:
+    """A core `Phrase` in the current language."""
+    return _filled(phrase.template, phrase.params)
+
+
 def error_text(error: VectoBeatError) -> str:
-    """What a person reads for a core error, in the current language: its message id translated,
-    then its parameters filled in, `Term` ones translated too (a translation naming other
-    fields falls back to English)."""
-    if not error.params:
-        return gettext(error.template)
-    translated = gettext(error.template)
-    if not _fields(translated) <= set(error.params):
-        translated = error.template
-    params = {
-        name: gettext(value) if isinstance(value, Term) else value
-        for name, value in error.params.items()
-    }
-    return translated.format(**params)
+    """What a person reads for a core error, in the current language: its message id
+    translated, then its parameters filled in (see `phrase_text`)."""
+    return _filled(error.template, error.params)

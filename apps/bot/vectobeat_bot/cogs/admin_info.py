@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 
+from vectobeat_adapters.i18n import phrase_text
 from vectobeat_bot.bot import guild_of, reply
 from vectobeat_bot.cogs.base import CogBase
 from vectobeat_bot.discord_compat import app_commands, discord
@@ -20,6 +21,7 @@ from vectobeat_core.channel_access import (
     missing_permissions,
 )
 from vectobeat_core.errors import InvalidInput, VectoBeatError
+from vectobeat_core.messages import Phrase
 from vectobeat_core.plan_facts import plan_features, plan_limits
 from vectobeat_core.playback import format_duration
 
@@ -48,6 +50,11 @@ def channel_overwrites(channel: discord.abc.GuildChannel) -> list[Overwrite]:
         is_member = not isinstance(target, discord.Role)
         out.append(Overwrite(target.id, is_member, allow.value, deny.value))
     return out
+
+
+def phrases(items: list[Phrase]) -> str:
+    """Core phrases in the member's language, joined with semicolons."""
+    return "; ".join(phrase_text(item) for item in items)
 
 
 def _section(
@@ -116,8 +123,8 @@ class AdminInfoCog(CogBase):
                 f"**{name}**",
                 _("Plan: {plan}").format(plan=held.plan.label),
                 _("Region: {region}").format(region=region),
-                _("Limits: {limits}").format(limits="; ".join(plan_limits(held.plan))),
-                _("Features: {features}").format(features="; ".join(plan_features(held.plan))),
+                _("Limits: {limits}").format(limits=phrases(plan_limits(held.plan))),
+                _("Features: {features}").format(features=phrases(plan_features(held.plan))),
             ]
         )
         await reply(interaction, text)
@@ -167,8 +174,8 @@ class AdminInfoCog(CogBase):
         plan = held.plan
         lines = [
             _("Plan: {plan}").format(plan=plan.label),
-            _("Limits: {limits}").format(limits="; ".join(plan_limits(plan))),
-            _("Includes: {features}").format(features="; ".join(plan_features(plan))),
+            _("Limits: {limits}").format(limits=phrases(plan_limits(plan))),
+            _("Includes: {features}").format(features=phrases(plan_features(plan))),
         ]
         lines.append(await self._upgrade_line(interaction))
         await reply(interaction, "\n".join(lines), ephemeral=True)
