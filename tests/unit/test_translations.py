@@ -40,6 +40,7 @@ from vectobeat_bot.command_sync import tree_digest, tree_payload
 from vectobeat_bot.discord_compat import app_commands, discord
 from vectobeat_bot.formatting import age_text
 from vectobeat_bot.i18n import MAX_DESCRIPTION, CatalogueTranslator
+from vectobeat_core.channel_access import MemberAccess, missing_permissions
 from vectobeat_core.controls import ControlCommand, ControlRequest
 from vectobeat_core.errors import InvalidInput, PermissionDenied, PositionOutOfRange
 from vectobeat_core.ids import GuildId, RoleId, UserId
@@ -220,6 +221,20 @@ def test_core_phrases_are_english_and_translated_in_the_shells() -> None:
             "Playlists: unbegrenzt viele Playlists mit je 500 Titel",
             "API-Tokens: 10",
         ]
+
+
+def test_a_missing_permission_is_explained_in_german() -> None:
+    access = MemberAccess(guild_id=1, user_id=2, owner=False, role_ids=frozenset(),
+                          role_permissions={1: 0})  # fmt: skip
+    first = missing_permissions(access, [], voice=True)[0]
+    assert str(first.why) == (
+        "no role of the bot grants it in the server settings (needed to see the voice channel)"
+    )
+    with use_language("de"):
+        assert phrase_text(first.why) == (
+            "keine Rolle des Bots gewährt sie in den Servereinstellungen "
+            "(nötig, um den Sprachkanal zu sehen)"
+        )
 
 
 def test_a_message_without_a_translation_or_with_a_broken_one_is_english() -> None:

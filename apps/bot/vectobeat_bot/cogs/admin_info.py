@@ -65,7 +65,7 @@ def _section(
             kind=title, channel=channel.mention
         )
     lines = [_("{kind} {channel}: the bot lacks").format(kind=title, channel=channel.mention)]
-    lines += [f"• {m.name}: {m.why}" for m in missing]
+    lines += [f"• {m.name}: {phrase_text(m.why)}" for m in missing]
     return "\n".join(lines)
 
 
