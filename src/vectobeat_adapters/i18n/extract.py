@@ -71,7 +71,13 @@ KEYWORDS = {
 #: The core modules whose errors reach Discord members and panel users as they are.
 CORE_MODULES = ("errors.py", "messages.py", "permissions.py", "playback.py", "queue.py")
 #: Core modules read only for the text they mark with ``message_id`` (their errors: not yet).
-CORE_MARKED_ONLY = ("channel_access.py", "dependencies.py", "plan_facts.py", "settings.py")
+CORE_MARKED_ONLY = (
+    "care.py",
+    "channel_access.py",
+    "dependencies.py",
+    "plan_facts.py",
+    "settings.py",
+)
 _MARKERS = {key: KEYWORDS[key] for key in ("message_id", "Term")}
 _SHELLS = ("apps/bot/vectobeat_bot", "apps/panel/vectobeat_panel")
 #: Adapter modules whose errors reach people as they are.

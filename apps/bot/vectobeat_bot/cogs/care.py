@@ -28,8 +28,9 @@ def _when(value: float) -> str:
 
 def describe_request(request: ConciergeRequest) -> str:
     """One line: id, kind, status, hours, deadline, schedule, assignee, summary."""
+    label = _(care_label(request.kind))
     parts = [
-        f"#{request.request_id} {care_label(request.kind)}",
+        f"#{request.request_id} {label}",
         request.status.replace("_", " "),
     ]
     if request.hours:
