@@ -116,11 +116,14 @@ class CareDesk:
         hours = check_hours(hours, kind)
         now = self.clock.now()
         due = sla_due_at(plan, now)
-        if kind == "concierge":
-            require_hours_left(await self.usage(guild, plan), hours)
+
+        def within_budget(existing: list[ConciergeRequest]) -> None:
+            require_hours_left(concierge_usage(plan, existing, now), hours)
+
         request = await self.requests.open(
             guild, kind, subject=summary, body=details, requested_by=actor.user_id, now=now,
             due_at=due, hours=hours, contact=contact,
+            admit=within_budget if kind == "concierge" else None,
         )  # fmt: skip
         await self._record(request, actor, "requested", f"{hours:g} h" if hours else "")
         return request

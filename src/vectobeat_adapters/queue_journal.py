@@ -190,6 +190,16 @@ class QueueJournal:
 
         return await self._call(f"removing guild {guild} from", delete)
 
+    async def remove_guild(self, guild: GuildId) -> int:
+        """Delete every entry of ``guild`` (right to erasure); how many went."""
+
+        def delete(conn: sqlite3.Connection) -> int:
+            with conn:
+                cursor = conn.execute("DELETE FROM journal WHERE guild_id = ?", (int(guild),))
+            return max(0, cursor.rowcount)
+
+        return await self._call(f"erasing guild {guild} from", delete)
+
     async def count(self) -> int:
         def count(conn: sqlite3.Connection) -> int:
             return int(conn.execute("SELECT COUNT(*) FROM journal").fetchone()[0])

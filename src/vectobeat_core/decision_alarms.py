@@ -9,6 +9,7 @@ guild's next successful delivery.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import attrs
 
@@ -75,6 +76,19 @@ class WebhookOutages:
                 self._recovered.add(guild)
         else:
             self._failing_since.setdefault(guild, at)
+
+    def seed(self, guild: GuildId, newest_first: Sequence[tuple[bool, float]]) -> None:
+        """Resume ``guild``'s run from its logged attempts (``(ok, at)``, newest first), so an
+        outage that began before a restart keeps its start: the oldest failure after the latest
+        success (or the oldest kept attempt when every kept one failed)."""
+        start: float | None = None
+        for ok, at in newest_first:
+            if ok:
+                break
+            start = at
+        if start is not None:
+            since = self._failing_since.get(guild)
+            self._failing_since[guild] = start if since is None else min(since, start)
 
     def failing_since(self, guild: GuildId) -> float | None:
         return self._failing_since.get(guild)

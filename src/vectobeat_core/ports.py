@@ -9,7 +9,7 @@ epoch, passed in (``now``) so the stores never read the clock themselves.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Collection, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
@@ -271,7 +271,13 @@ class ConciergeStore(Protocol):
         due_at: float,
         hours: float = 0.0,
         contact: str = "",
-    ) -> ConciergeRequest: ...
+        admit: Callable[[list[ConciergeRequest]], None] | None = None,
+    ) -> ConciergeRequest:
+        """Insert an ``open`` request. ``admit`` (the budget rule) sees the guild's requests and
+        may raise to refuse; the check and the insert are atomic per guild (SQL: after taking
+        the guild's budget lock row in the same transaction), so concurrent opens cannot both
+        pass it."""
+        ...
 
     async def get(self, request_id: int) -> ConciergeRequest | None: ...
 
@@ -465,11 +471,15 @@ class SettingsChange:
     ``state``, when the sender has it, is what the bridge's ``GET server-settings`` answers at
     that version (``guild_id``, ``version``, ``plan``, ``settings``): a receiver may apply it as
     is instead of reading it back. ``None``: reload.
+
+    ``erased``: the guild is being erased (a confirmed compliance deletion; ``version`` 0): a
+    receiver drops everything it keeps of the guild instead.
     """
 
     guild_id: GuildId
     version: int
     state: dict[str, JSON] | None = None
+    erased: bool = False
 
 
 @attrs.frozen
@@ -514,6 +524,10 @@ class WebhookDeliveryLog(Protocol):
     async def append(self, delivery: WebhookDelivery) -> None: ...
 
     async def recent(self, guild: GuildId, limit: int = 50) -> list[WebhookDelivery]: ...
+
+    async def guilds(self) -> list[GuildId]:
+        """Every guild with logged attempts, ascending (the bot resumes outages from them)."""
+        ...
 
     async def erase_guild(self, guild: GuildId) -> int:
         """Right to erasure: remove everything stored for ``guild``; how many items went."""

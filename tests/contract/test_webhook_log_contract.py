@@ -56,3 +56,13 @@ async def test_not_a_delivery_is_refused(stores: Stores) -> None:
     with pytest.raises(InvalidInput):
         await stores.webhook_log.append("nope")  # type: ignore[arg-type]
     assert await stores.webhook_log.recent(G1) == []
+
+
+async def test_guilds_lists_every_guild_with_attempts_until_erased(stores: Stores) -> None:
+    log = stores.webhook_log
+    assert await log.guilds() == []
+    for record in (attempt(G2, 1), attempt(G1, 2), attempt(G2, 3, status_code=500)):
+        await log.append(record)
+    assert await log.guilds() == [G1, G2]
+    await log.erase_guild(G1)
+    assert await log.guilds() == [G2]

@@ -16,6 +16,7 @@ from vectobeat_adapters.alarms import AlarmDispatcher, PagerDutySink
 from vectobeat_adapters.memory.webhook_log import MemoryWebhookDeliveryLog
 from vectobeat_adapters.webhooks.sender import Export, WebhookSender
 from vectobeat_bot.routing_alarms import RoutingAlarms
+from vectobeat_bot.webhook_exports import resume_webhook_outages
 from vectobeat_core.decision_alarms import WEBHOOK_OUTAGE_S, WebhookOutages
 from vectobeat_core.health import NodeStatus
 from vectobeat_core.ids import GuildId, NodeName
@@ -127,3 +128,46 @@ async def test_webhook_exports_failing_for_an_hour_open_one_incident_until_deliv
         assert [(e["event_action"], e["dedup_key"]) for e in events][1:] == [
             ("resolve", "webhooks:4242:failing")
         ]
+
+
+async def test_an_outage_that_began_before_a_restart_alarms_an_hour_after_its_first_failure() -> (
+    None
+):
+    clock = ManualClock()
+    log = MemoryWebhookDeliveryLog()
+    guild, healthy = GuildId(4343), GuildId(4344)
+    async with receiver() as hook, WebhookReceiver() as target:
+        url = target.url("/hook")
+        target.statuses["/hook"] = [500] * 10
+
+        def sender(outages: WebhookOutages) -> WebhookSender:
+            return WebhookSender(
+                log=log,
+                clock=clock,
+                signing_secret=SIGNING_SECRET,
+                allowed_hosts=("127.0.0.1",),
+                schedule=RetrySchedule(attempts=1, base_s=0.01, cap_s=0.01),
+                on_attempt=lambda record: outages.record(record.guild_id, record.ok, record.at),
+            )
+
+        before = WebhookOutages()
+        await sender(before).deliver_now(export(target.url("/ok"), healthy, 0))
+        await sender(before).deliver_now(export(url, guild, 1))
+        clock.advance(WEBHOOK_OUTAGE_S / 2)
+        # the bot restarts: a fresh clock of outages, seeded from the delivery log
+        after = WebhookOutages()
+        assert await resume_webhook_outages(log, after) == 1  # the healthy guild is not failing
+        async with PagerDutySink(ROUTING_KEY, url=hook.url("/pd"), retry=QUICK) as pagerduty:
+            alarms = RoutingAlarms(
+                AlarmDispatcher([pagerduty], clock), list, sources=[after.alarms], recheck_s=0.05
+            )
+            await sender(after).deliver_now(export(url, guild, 2))
+            await alarms.check()
+            assert hook.bodies("/pd") == []
+            clock.advance(WEBHOOK_OUTAGE_S / 2)
+            await alarms.check()
+        events = hook.bodies("/pd")
+        assert [(e["event_action"], e["dedup_key"]) for e in events] == [
+            ("trigger", "webhooks:4343:failing")
+        ]
+        assert "failed for 60 minute(s)" in events[0]["payload"]["summary"]

@@ -52,6 +52,22 @@ def test_a_success_before_the_threshold_restarts_the_run_without_an_alarm() -> N
     assert [a.status for a in outages.alarms(160.0)] == ["trigger"]
 
 
+def test_seeding_resumes_the_run_from_the_oldest_failure_after_the_latest_success() -> None:
+    outages = WebhookOutages(threshold_s=3600)
+    outages.seed(G, [(False, 900.0), (False, 500.0), (True, 400.0), (False, 100.0)])
+    assert outages.failing_since(G) == 500.0
+    assert outages.alarms(4099.0) == []
+    assert [a.status for a in outages.alarms(4100.0)] == ["trigger"]
+
+
+def test_seeding_from_a_log_whose_latest_attempt_succeeded_starts_no_run() -> None:
+    outages = WebhookOutages(threshold_s=10)
+    outages.seed(G, [(True, 50.0), (False, 1.0)])
+    outages.seed(GuildId(8), [])
+    assert outages.failing_since(G) is None and outages.failing_since(GuildId(8)) is None
+    assert outages.alarms(1000.0) == []
+
+
 @pytest.mark.parametrize("bad", [0.0, -1.0, float("nan"), float("inf")])
 def test_a_threshold_must_be_positive_and_finite(bad: float) -> None:
     with pytest.raises(InvalidInput):

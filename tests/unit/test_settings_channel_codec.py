@@ -45,3 +45,13 @@ def test_a_state_that_does_not_match_its_change_is_dropped_to_a_hint(state: obje
 )
 def test_malformed_messages_are_ignored(raw: bytes | str) -> None:
     assert decode_change(raw) is None
+
+
+def test_an_erasure_notice_round_trips_and_only_true_means_erased() -> None:
+    notice = SettingsChange(GuildId(9), 0, erased=True)
+    assert json.loads(encode_change(notice))["erased"] is True
+    assert decode_change(encode_change(notice)) == notice
+    assert "erased" not in json.loads(encode_change(SettingsChange(GuildId(9), 4)))
+    for odd in ("yes", 1, None):
+        raw = json.dumps({"guild_id": "9", "version": 0, "erased": odd})
+        assert decode_change(raw) == SettingsChange(GuildId(9), 0)

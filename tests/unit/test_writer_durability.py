@@ -224,3 +224,29 @@ async def test_replay_at_start_writes_the_journal_and_a_failing_store_keeps_it(
         assert await writer.replay_journal() == 1
         assert await journal.entries() == []
     assert await store.load(G) == snap(queue)
+
+
+async def test_erasing_a_guild_drops_its_journal_entries_and_pending_write(tmp_path: Path) -> None:
+    store = GatedStore()
+    store.down = True
+    async with QueueJournal(tmp_path / "journal.sqlite3") as journal:
+        writer = CoalescingWriter(store, journal=journal, backoff_base=0.01, backoff_cap=0.05)
+        queues = {GuildId(g): GuildQueue(GuildId(g)) for g in (1, 2)}
+        with anyio.fail_after(10):
+            async with anyio.create_task_group() as tg:
+                await tg.start(writer.run)
+                for guild, queue in queues.items():
+                    queue.add(make_track(guild))
+                    writer.mark_dirty(guild, lambda q=queue: snap(q))  # type: ignore[misc]
+                    assert await writer.durable(guild) is Durability.JOURNALED
+                queues[GuildId(1)].add(make_track(9))
+                writer.mark_dirty(GuildId(1), lambda: snap(queues[GuildId(1)]))  # pending
+                assert await writer.erase(GuildId(1)) == 1
+                assert [e.guild_id for e in await journal.entries()] == [2]
+                store.down = False
+                while not recovered(writer):  # noqa: ASYNC110 - another task's progress
+                    await anyio.sleep(0.005)
+                tg.cancel_scope.cancel()
+        await writer.flush()
+    assert await store.load(GuildId(1)) is None  # neither replayed nor written by the flush
+    assert await store.load(GuildId(2)) == snap(queues[GuildId(2)])

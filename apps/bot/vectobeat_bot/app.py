@@ -54,7 +54,7 @@ from vectobeat_bot.sla_watch import SlaWatch
 from vectobeat_bot.status_server import BotMetrics, StatusServer
 from vectobeat_bot.voice import DiscordVoiceLink
 from vectobeat_bot.web_controls import WebControls, guild_member_lookup
-from vectobeat_bot.webhook_exports import WebhookExports, WebhookMetrics
+from vectobeat_bot.webhook_exports import WebhookExports, WebhookMetrics, resume_webhook_outages
 from vectobeat_core import __version__
 from vectobeat_core.decision_alarms import WebhookOutages
 from vectobeat_core.errors import (
@@ -176,6 +176,7 @@ async def run_bot(config: AppConfig) -> None:
         players: list[PlayerService] = []
         secret = config.webhook_signing_secret
         outages = WebhookOutages()
+        await resume_webhook_outages(services.webhook_log, outages)
         webhooks = WebhookSender(
             log=services.webhook_log,
             clock=services.clock,

@@ -5,10 +5,13 @@ become `BridgeUnavailable`; the panel's ``{"error": ...}`` answers become our er
 message (409 `Conflict`, 4xx `InvalidInput`). A write whose outcome is unknown (sent, then a
 timeout or a lost connection; or the panel's 503 with ``"outcome": "unknown"``) is
 `OutcomeUnknown`, never a plain failure: only a write that never left (no connection) failed.
+`lines` follows a route that answers with a JSON line per event (the playback controls' stream).
 """
 
 from __future__ import annotations
 
+import json as jsonlib
+from collections.abc import AsyncGenerator
 from types import TracebackType
 from typing import Any, Self
 
@@ -23,7 +26,7 @@ from vectobeat_core.errors import (
     VectoBeatError,
 )
 
-__all__ = ["BridgeClient", "BridgeConflict"]
+__all__ = ["BridgeClient", "BridgeConflict", "BridgeRouteMissing"]
 
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 """Transport failures before the request left: a write that hit one was not applied."""
@@ -31,6 +34,10 @@ _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.
 
 class BridgeConflict(Conflict):
     """The bridge refused a write based on a stale version (HTTP 409)."""
+
+
+class BridgeRouteMissing(BridgeUnavailable):
+    """The panel has no such route (HTTP 404): an older panel, or a wrong ``PANEL_URL`` path."""
 
 
 class BridgeClient:
@@ -111,19 +118,54 @@ class BridgeClient:
             body = None
         if response.status_code < 400:
             return body
-        message = body.get("error") if isinstance(body, dict) else None
-        text = message if isinstance(message, str) else f"HTTP {response.status_code}"
-        if response.status_code == 409:
-            raise BridgeConflict(text)
-        if response.status_code in (401, 403):
-            raise BridgeUnavailable("The panel bridge refused the bot's token: {text}", text=text)
-        if response.status_code >= 500:
-            if isinstance(body, dict) and body.get("outcome") == "unknown":
-                raise OutcomeUnknown("The panel did not confirm the change: {text}", text=text)
-            raise BridgeUnavailable("The panel bridge failed: {text}", text=text)
-        if response.status_code == 404:
+        raise _error(response.status_code, body, path)
+
+    async def lines(
+        self, path: str, *, params: dict[str, str], idle_s: float
+    ) -> AsyncGenerator[Any, None]:
+        """Follow a stream of JSON lines; each decoded line as it arrives. Silence for
+        ``idle_s`` (the route sends something more often), a lost connection or an unreadable
+        line is `BridgeUnavailable`; an error answer is one of our errors, as in `request`."""
+        if self._client is None:
+            raise BridgeUnavailable("The panel bridge client is not open.")
+        timeout = httpx.Timeout(self._timeout, read=idle_s)
+        try:
+            async with self._client.stream("GET", path, params=params, timeout=timeout) as response:
+                if response.status_code >= 400:
+                    await response.aread()
+                    try:
+                        body = response.json()
+                    except ValueError:
+                        body = None
+                    raise _error(response.status_code, body, path)
+                async for line in response.aiter_lines():
+                    if line.strip():
+                        yield jsonlib.loads(line)
+        except httpx.HTTPError as exc:
             raise BridgeUnavailable(
-                "The panel has no bridge at {path}: {text}", path=path, text=text
-            )
-        error: VectoBeatError = InvalidInput(text)
-        raise error
+                "The panel at {url} cannot be reached ({failure}).",
+                url=self.base_url,
+                failure=type(exc).__name__,
+            ) from None
+        except ValueError:
+            raise BridgeUnavailable(
+                "The panel sent an unreadable line on {path}.", path=path
+            ) from None
+        raise BridgeUnavailable("The panel ended the stream at {path}.", path=path)
+
+
+def _error(status: int, body: Any, path: str) -> VectoBeatError:
+    """Our error for the panel's error answer (see the module docstring)."""
+    message = body.get("error") if isinstance(body, dict) else None
+    text = message if isinstance(message, str) else f"HTTP {status}"
+    if status == 409:
+        return BridgeConflict(text)
+    if status in (401, 403):
+        return BridgeUnavailable("The panel bridge refused the bot's token: {text}", text=text)
+    if status >= 500:
+        if isinstance(body, dict) and body.get("outcome") == "unknown":
+            return OutcomeUnknown("The panel did not confirm the change: {text}", text=text)
+        return BridgeUnavailable("The panel bridge failed: {text}", text=text)
+    if status == 404:
+        return BridgeRouteMissing("The panel has no bridge at {path}: {text}", path=path, text=text)
+    return InvalidInput(text)

@@ -166,6 +166,7 @@ class PlayerService:
         self.trim: Callable[[GuildId, Sequence[Track]], Awaitable[DuplicateTrim]] | None = None
         """The automation engine's duplicate trim for `play` (``None``: nothing is trimmed)."""
         settings.listen(self._settings_changed)
+        settings.listen_erasure(self.erase)
 
     def watch(self, watcher: Callable[[GuildId], None]) -> None:
         """Call ``watcher(guild_id)`` after every change of a guild's queue or player."""
@@ -258,7 +259,10 @@ class PlayerService:
         return session.queue.snapshot(player, now)
 
     def changed(self, guild_id: GuildId) -> None:
-        """A mutation happened: persist (coalesced) and sync to the panel (plan-gated)."""
+        """A mutation happened: persist (coalesced) and sync to the panel (plan-gated); nothing
+        for a guild no longer served (erased or released meanwhile)."""
+        if guild_id not in self._sessions:
+            return
         held = self._mark(guild_id)
         self.queue_sync.changed(guild_id, held)
         for watcher in self._watchers:
@@ -732,6 +736,32 @@ class PlayerService:
         if session is not None:
             await self.writer.flush()
         await self.store.delete(guild_id)
+
+    async def erase(self, guild_id: GuildId) -> None:
+        """Right to erasure: stop the guild's player, leave voice and forget its queue here, in
+        the writer and journal, and in the queue store; nothing of it is written again unless
+        the guild plays anew. Steps that fail are logged; the others still run."""
+        try:  # first: waits for a write of the guild in flight, then nothing is pending
+            await self.writer.erase(guild_id)
+        except VectoBeatError as exc:
+            _log.warning("erase_step_failed guild=%s step=journal error=%s", guild_id, exc)
+        session = self._sessions.pop(guild_id, None)
+
+        async def leave_voice() -> None:
+            if self._voice is not None:
+                await self._voice.leave(guild_id)
+
+        steps: list[tuple[str, Callable[[], Awaitable[object]]]] = [
+            ("voice", leave_voice),
+            ("player", lambda: self.cluster.destroy(guild_id)),
+            ("store", lambda: self.store.delete(guild_id)),
+        ]
+        for name, step in steps:
+            try:
+                await step()
+            except VectoBeatError as exc:
+                _log.warning("erase_step_failed guild=%s step=%s error=%s", guild_id, name, exc)
+        _log.info("queue_erased guild=%s had_session=%s", guild_id, session is not None)
 
     async def release(self, guilds: Collection[GuildId]) -> int:
         """Hand ``guilds`` to another process (a fenced shard): forget their queues and Lavalink

@@ -17,7 +17,7 @@ import anyio.to_thread
 import attrs
 
 from vectobeat_adapters.atomic_file import write_atomically
-from vectobeat_core.errors import InvalidInput
+from vectobeat_core.errors import InvalidInput, StorageUnavailable
 from vectobeat_core.ids import GuildId
 from vectobeat_core.plans import Tier
 from vectobeat_core.settings import ServerSettings, parse_settings
@@ -108,6 +108,23 @@ class LastKnownSettings:
                 continue
             found[entry.guild_id] = entry
         return found
+
+    async def remove(self, guild_id: GuildId) -> bool:
+        """Delete the guild's file (right to erasure), after any save of it in flight; whether
+        there was one. ``StorageUnavailable`` if it cannot be deleted."""
+        lock = self._locks.setdefault(guild_id, anyio.Lock())
+        async with lock:
+            try:
+                await anyio.to_thread.run_sync(self._path(guild_id).unlink)
+            except FileNotFoundError:
+                return False
+            except OSError as exc:
+                raise StorageUnavailable(
+                    "Could not delete the last known settings of guild {guild}: {problem}",
+                    guild=guild_id,
+                    problem=str(exc),
+                ) from None
+            return True
 
     async def save(self, entry: CachedSettings) -> None:
         """Replace the guild's file (in a worker thread: fsync must not stall the event loop).

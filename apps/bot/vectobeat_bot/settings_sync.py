@@ -45,7 +45,7 @@ from vectobeat_core.settings import (
 )
 from vectobeat_core.status import SyncMode, SyncState
 
-__all__ = ["GuildSettings", "SettingsListener", "SettingsSync"]
+__all__ = ["ErasureListener", "GuildSettings", "SettingsListener", "SettingsSync"]
 
 _log = logging.getLogger("vectobeat.bot.settings")
 
@@ -66,6 +66,7 @@ class GuildSettings:
 
 
 SettingsListener = Callable[[GuildSettings], Awaitable[None]]
+ErasureListener = Callable[[GuildId], Awaitable[None]]
 
 
 def _clamps(raw: object) -> tuple[Clamp, ...]:
@@ -114,6 +115,7 @@ class SettingsSync:
         self._defaults = ServerSettings()
         self._locks: dict[GuildId, anyio.Lock] = {}
         self._listeners: list[SettingsListener] = []
+        self._erasure_listeners: list[ErasureListener] = []
         self._connected = bridge is not None
         self._last_sync_at: float | None = None
         self._applied = 0
@@ -146,6 +148,30 @@ class SettingsSync:
     def listen(self, listener: SettingsListener) -> None:
         """Call ``listener`` after a newer version of a guild's settings was applied."""
         self._listeners.append(listener)
+
+    def listen_erasure(self, listener: ErasureListener) -> None:
+        """Call ``listener(guild)`` when the panel erases a guild (before its settings are
+        forgotten here); it must drop everything it keeps of the guild."""
+        self._erasure_listeners.append(listener)
+
+    async def erase(self, guild_id: GuildId) -> None:
+        """Right to erasure: the listeners drop the guild's player and queue, then its cached and
+        last known settings go (memory and disk). A failing step is logged; the rest still runs."""
+        for listener in self._erasure_listeners:
+            try:
+                await listener(guild_id)
+            except VectoBeatError as exc:
+                _log.warning("erasure_listener_failed guild=%s error=%s", guild_id, exc)
+        self._cache.pop(guild_id, None)
+        self._last_known.pop(guild_id, None)
+        self._from_disk.discard(guild_id)
+        self._saved.discard(guild_id)
+        if self._disk is not None:
+            try:
+                await self._disk.remove(guild_id)
+            except VectoBeatError as exc:
+                _log.warning("settings_cache_erase_failed guild=%s error=%s", guild_id, exc)
+        _log.info("guild_erased guild=%s", guild_id)
 
     def state(self) -> SyncState:
         return SyncState(self.mode, self._connected, self._last_sync_at, self._applied)
@@ -402,7 +428,9 @@ class SettingsSync:
         async with channel.subscribe() as events:
             await self._resync()
             async for event in events:
-                if isinstance(event, SettingsChange):
+                if isinstance(event, SettingsChange) and event.erased:
+                    await self.erase(event.guild_id)
+                elif isinstance(event, SettingsChange):
                     await self._apply_change(event)
                 else:
                     await self._resync()
@@ -435,4 +463,7 @@ class SettingsSync:
                     version = int(item["version"])
                 except (KeyError, TypeError, ValueError):
                     continue
-                await self._apply_change(SettingsChange(guild, version))
+                if item.get("erased") is True:
+                    await self.erase(guild)
+                else:
+                    await self._apply_change(SettingsChange(guild, version))

@@ -1,8 +1,11 @@
 """``WebControls``: playback controls from the panel's live queue page and its API, applied by
 the bot like the slash commands.
 
-`run` long-polls ``GET /api/bot/playback-controls`` and applies each request of a guild this
-process serves (other processes' guilds are left to them). A signed-in member is looked up in the
+`run` follows ``GET /api/bot/playback-controls/stream`` (one open stream, so a poll is always
+parked: a request reaches the bot without a reconnect, and no new poll of the bot's competes with
+the change on its way to the node; a panel without the stream is long-polled,
+``GET /api/bot/playback-controls``) and applies each request of a guild this process serves
+(other processes' guilds are left to them). A signed-in member is looked up in the
 guild (cache, else Discord's REST) and must pass `require_control`, the rule the slash commands
 use, with the same words; an API token's request carries no member (its scope, checked by the
 panel, is its authority). The change goes through the same `PlayerService` methods, so the answer
@@ -14,14 +17,15 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from typing import Any
 
 import anyio
 import anyio.abc
 import anyio.lowlevel
 
 from vectobeat_adapters.i18n import language_from_tag, use_language
-from vectobeat_bot.bridge_client import BridgeClient
+from vectobeat_bot.bridge_client import BridgeClient, BridgeRouteMissing
 from vectobeat_bot.discord_compat import discord
 from vectobeat_bot.formatting import track_line, tracks_count
 from vectobeat_bot.i18n import _, error_text
@@ -105,6 +109,7 @@ class WebControls:
         self._retry_delay = retry_delay
         self.applied = 0
         self.refused = 0
+        self._cursor = 0
 
     async def run(
         self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
@@ -113,32 +118,56 @@ class WebControls:
         task_status.started()
         if self._bridge is None:
             return
-        cursor = 0
+        self._cursor = 0
+        streamed = True
         async with anyio.create_task_group() as tg:
             while True:
                 try:
-                    body = await self._bridge.request(
-                        "GET",
-                        "/api/bot/playback-controls",
-                        params={"cursor": str(cursor), "timeout": f"{self._poll_timeout:g}"},
-                        wait_s=self._poll_timeout + 10.0,
-                    )
-                    cursor = int(body["cursor"])
-                    batch = list(body["requests"])
+                    if streamed:
+                        async for body in self._stream(self._bridge):
+                            self._take(tg, body)
+                    else:
+                        self._take(tg, await self._poll(self._bridge))
+                        await anyio.lowlevel.checkpoint()  # the controls go out before the poll
+                except BridgeRouteMissing as exc:
+                    if streamed:  # an older panel: long-poll it from now on
+                        _log.warning("web_controls_no_stream error=%s", exc)
+                        streamed = False
+                        continue
+                    _log.warning("web_controls_poll_failed error=%s", exc)
+                    await anyio.sleep(self._retry_delay)
                 except (VectoBeatError, KeyError, TypeError, ValueError) as exc:
                     _log.warning("web_controls_poll_failed error=%s", exc)
                     await anyio.sleep(self._retry_delay)
-                    continue
-                for raw in batch:
-                    try:
-                        request = ControlRequest.from_json(raw)
-                    except InvalidInput as exc:  # one we cannot read: the panel reports no answer
-                        _log.warning("web_control_unreadable error=%s", exc)
-                        continue
-                    if self._serves(request.guild_id):
-                        tg.start_soon(self._handle, request)
-                if batch:  # let the controls reach the node before the next poll is sent
-                    await anyio.lowlevel.checkpoint()
+
+    def _params(self) -> dict[str, str]:
+        return {"cursor": str(self._cursor), "timeout": f"{self._poll_timeout:g}"}
+
+    def _stream(self, bridge: BridgeClient) -> AsyncGenerator[Any, None]:
+        path = "/api/bot/playback-controls/stream"
+        return bridge.lines(path, params=self._params(), idle_s=self._poll_timeout + 10.0)
+
+    async def _poll(self, bridge: BridgeClient) -> Any:
+        return await bridge.request(
+            "GET",
+            "/api/bot/playback-controls",
+            params=self._params(),
+            wait_s=self._poll_timeout + 10.0,
+        )
+
+    def _take(self, tg: anyio.abc.TaskGroup, body: Any) -> None:
+        """Start applying a batch's requests of the guilds this process serves."""
+        cursor = int(body["cursor"])
+        batch = list(body["requests"])
+        self._cursor = cursor
+        for raw in batch:
+            try:
+                request = ControlRequest.from_json(raw)
+            except InvalidInput as exc:  # one we cannot read: the panel reports no answer
+                _log.warning("web_control_unreadable error=%s", exc)
+                continue
+            if self._serves(request.guild_id):
+                tg.start_soon(self._handle, request)
 
     async def _handle(self, request: ControlRequest) -> None:
         result = await self.apply(request)

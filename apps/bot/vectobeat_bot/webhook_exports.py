@@ -21,18 +21,34 @@ from prometheus_client.registry import Collector
 from vectobeat_adapters.webhooks.sender import Export, WebhookSender
 from vectobeat_bot.player_service import PlayerService
 from vectobeat_bot.settings_sync import GuildSettings, SettingsSync
-from vectobeat_core.errors import VectoBeatError
+from vectobeat_core.decision_alarms import WebhookOutages
+from vectobeat_core.errors import Unavailable, VectoBeatError
 from vectobeat_core.ids import EntryId, GuildId, UserId
 from vectobeat_core.lavalink import LavalinkEvent, PlayerMoved, TrackEnd, TrackStart
-from vectobeat_core.ports import Clock
+from vectobeat_core.ports import Clock, WebhookDeliveryLog
 from vectobeat_core.queue import GuildQueue
 from vectobeat_core.settings import changed_fields
 from vectobeat_core.tracks import Track
 from vectobeat_core.webhooks import ExportEvent, ExportKind, wants
 
-__all__ = ["WebhookExports", "WebhookMetrics"]
+__all__ = ["WebhookExports", "WebhookMetrics", "resume_webhook_outages"]
 
 _log = logging.getLogger("vectobeat.bot.webhooks")
+
+
+async def resume_webhook_outages(log: WebhookDeliveryLog, outages: WebhookOutages) -> int:
+    """Seed ``outages`` from the delivery log at start, so a run of failures that began before a
+    restart alarms an hour after its first failure, not an hour after the restart. A log that
+    cannot be read is logged and skipped (the bot starts anyway); returns the guilds seeded."""
+    try:
+        guilds = await log.guilds()
+        for guild in guilds:
+            attempts = await log.recent(guild)
+            outages.seed(guild, [(attempt.ok, attempt.at) for attempt in attempts])
+    except Unavailable as exc:
+        _log.warning("webhook_outages_not_resumed reason=%s", type(exc).__name__)
+        return 0
+    return sum(1 for guild in guilds if outages.failing_since(guild) is not None)
 
 
 class WebhookExports:

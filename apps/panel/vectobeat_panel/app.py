@@ -3,6 +3,7 @@ middleware and a lifespan that opens the services once (or uses the ones it is g
 
 from __future__ import annotations
 
+import functools
 import logging
 import secrets
 import time
@@ -48,6 +49,7 @@ from vectobeat_panel.rate_limits import RateLimiter
 from vectobeat_panel.routing_pages import read_node_rows, record_samples, routing_routes
 from vectobeat_panel.security import PanelGuard
 from vectobeat_panel.sessions import MemorySessionStore, SessionStore
+from vectobeat_panel.settings_flow import announce_erasure
 from vectobeat_panel.settings_pages import settings_routes
 from vectobeat_panel.shared_sessions import CacheSessionStore
 from vectobeat_panel.state import HERE, Panel, PanelOptions, panel_of
@@ -232,7 +234,9 @@ def create_app(
                 panel.sessions = CacheSessionStore(
                     opened.telemetry, session_ttl=opts.session_ttl, login_ttl=opts.login_ttl
                 )
-            panel.compliance = compliance_desk(config, opened, secret)
+            panel.compliance = compliance_desk(
+                config, opened, secret, functools.partial(announce_erasure, panel)
+            )
             async with anyio.create_task_group() as tasks:
                 tasks.start_soon(panel.compliance.run)  # start-up never waits for the store
                 tasks.start_soon(_sample_nodes, panel)

@@ -3,15 +3,16 @@ constant time, guards every call.
 
 * ``GET/PUT /api/bot/server-settings?guild_id=`` — read, or write with the version the edit was
   based on (409 with the current version when stale).
-* ``GET /api/bot/server-settings/changes?cursor=&timeout=`` — long poll for bots without Redis.
+* ``GET /api/bot/server-settings/changes?cursor=&timeout=`` — long poll for bots without Redis:
+  settings versions, and erasure notices (``"erased": true``) for guilds the bots must forget.
 * ``POST /api/bot/queue-sync`` — a queue snapshot for dashboards (at most 50 upcoming tracks kept).
 * ``POST /api/bot/automation-actions`` — audit/automation events.
 * ``POST /api/bot/events`` — guild join/leave and settings-applied notices.
 * ``GET /api/bot/membership?guild_id=`` — whether online billing is on, and the guild page's URL
   to upgrade on (``upgrade_url``, ``null`` when billing is off).
 
-The web playback controls' bridge routes (``/api/bot/playback-controls``) are with the controls,
-in `vectobeat_panel.control_pages`.
+The web playback controls' bridge routes (``/api/bot/playback-controls``, its ``/stream`` and
+``/result``) are with the controls, in `vectobeat_panel.control_pages`.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from vectobeat_core.plans import Tier
 from vectobeat_core.queue import QueueSnapshot
 from vectobeat_core.records import GuildRecord
 from vectobeat_panel.billing import billing_of
+from vectobeat_panel.changes import FeedEntry
 from vectobeat_panel.queue_pages import keep_synced
 from vectobeat_panel.settings_flow import (
     current_settings,
@@ -128,6 +130,14 @@ def _number(request: Request, name: str, default: float, high: float) -> float:
     return value
 
 
+def _change_json(entry: FeedEntry) -> dict[str, JSON]:
+    """A settings version, or (``erased``) a guild the bots must forget."""
+    body: dict[str, JSON] = {"guild_id": str(entry.guild_id), "version": entry.version}
+    if entry.erased:
+        body["erased"] = True
+    return body
+
+
 async def settings_changes(request: Request) -> Response:
     panel = _bot(request)
     _only(request, ("cursor", "timeout"))
@@ -139,7 +149,7 @@ async def settings_changes(request: Request) -> Response:
         {
             "cursor": batch.cursor,
             "resync": batch.resync,
-            "changes": [{"guild_id": str(c.guild_id), "version": c.version} for c in batch.changes],
+            "changes": [_change_json(c) for c in batch.changes],
         }
     )
 

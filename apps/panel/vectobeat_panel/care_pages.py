@@ -26,7 +26,7 @@ from vectobeat_panel.sessions import ManagedGuild, Session
 from vectobeat_panel.settings_flow import guild_plan
 from vectobeat_panel.state import current_session, manager_of, panel_of, render
 
-__all__ = ["care_routes", "desk_of"]
+__all__ = ["care_routes", "desk_of", "staff_only"]
 
 KIND_OF_PATH: dict[str, ConciergeKind] = {"concierge": "concierge", "success": "success_pod"}
 FORM_FIELDS = ("summary", "details", "contact", "hours")
@@ -193,16 +193,17 @@ async def contacts_submit(request: Request) -> Response:
 # --- the staff desk -----------------------------------------------------------------------
 
 
-def _staff(request: Request) -> tuple[Session, CareDesk]:
+def staff_only(request: Request) -> tuple[Session, CareDesk]:
+    """The signed-in staff member (``STAFF_USER_IDS``) and the care desk, else 403."""
     session = current_session(request)
     desk = desk_of(request)
     if not desk.is_staff(session.user_id):
-        raise PermissionDenied("The care desk is for VectoBeat staff (STAFF_USER_IDS) only.")
+        raise PermissionDenied("This desk is for VectoBeat staff (STAFF_USER_IDS) only.")
     return session, desk
 
 
 async def staff_queue(request: Request) -> Response:
-    _, desk = _staff(request)
+    _, desk = staff_only(request)
     requests = await desk.queue()
     now = desk.clock.now()
     context = {"items": requests, "now": now}
@@ -219,7 +220,7 @@ def _request_id(request: Request) -> int:
 async def _staff_request_page(
     request: Request, *, error: VectoBeatError | None = None, done: str | None = None
 ) -> Response:
-    _, desk = _staff(request)
+    _, desk = staff_only(request)
     item = await desk.request_of(_request_id(request))
     context = {
         "item": item,
@@ -237,7 +238,7 @@ async def staff_request(request: Request) -> Response:
 
 
 async def staff_action(request: Request) -> Response:
-    session, desk = _staff(request)
+    session, desk = staff_only(request)
     request_id = _request_id(request)
     action = _last_segment(request)
     form = await request.form()

@@ -1,4 +1,5 @@
-"""The settings change feed behind the bridge's long poll (for bots without Redis).
+"""The settings change feed behind the bridge's long poll (for bots without Redis), which also
+carries erasure notices (`erased`: a confirmed compliance deletion the bots must honour).
 
 Each saved version is appended with a sequence number; a bot asks for what came after its cursor
 and waits up to a timeout when there is nothing yet. A cursor from before the kept window (or from
@@ -22,6 +23,7 @@ class FeedEntry:
     seq: int
     guild_id: GuildId
     version: int
+    erased: bool = False
 
 
 @attrs.frozen
@@ -50,12 +52,21 @@ class ChangeFeed:
         key = (guild_id, version)
         if key in self._seen:
             return
+        self._push(guild_id, version, erased=False)
+        self._seen.add(key)
+
+    def erased(self, guild_id: GuildId) -> None:
+        """The guild is being erased: bots drop its player, queue and local files (and the
+        guild's versions start again, so its seen ones are forgotten)."""
+        self._seen = {key for key in self._seen if key[0] != guild_id}
+        self._push(guild_id, 0, erased=True)
+
+    def _push(self, guild_id: GuildId, version: int, *, erased: bool) -> None:
         if len(self._entries) == self._entries.maxlen:
             dropped = self._entries[0]
             self._seen.discard((dropped.guild_id, dropped.version))
         self._seq += 1
-        self._entries.append(FeedEntry(self._seq, guild_id, version))
-        self._seen.add(key)
+        self._entries.append(FeedEntry(self._seq, guild_id, version, erased))
         wake, self._wake = self._wake, anyio.Event()
         wake.set()
 

@@ -1,11 +1,13 @@
 """The guild's "Compliance" page: request a data export or the erasure of the server's data, see
 each request's progress (the page polls ``…/compliance/status``), confirm an erasure by typing the
-server's name; and the signed, expiring download link that export mails carry."""
+server's name; the signed, expiring download link that export mails carry; and the staff's view of
+every guild's requests under ``/staff/compliance`` (filtered by status, kind and guild)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -16,20 +18,27 @@ from vectobeat_adapters.compliance.vault import ArchiveVault
 from vectobeat_adapters.config import AppConfig
 from vectobeat_adapters.mail import SmtpMailer, smtp_from_environment
 from vectobeat_adapters.services import Services, keyring_of
+from vectobeat_adapters.storage_rules import COMPLIANCE_KINDS, COMPLIANCE_STATUSES
 from vectobeat_core.errors import InvalidInput, NotEnabled, NotFound, StorageUnavailable
 from vectobeat_core.ids import GuildId, UserId
 from vectobeat_core.jsontypes import snowflake
-from vectobeat_core.records import ComplianceKind, ComplianceRequest
+from vectobeat_core.records import ComplianceKind, ComplianceRequest, ComplianceStatus
 from vectobeat_panel.bridge import check_bridge_token
+from vectobeat_panel.care_pages import staff_only
 from vectobeat_panel.settings_pages import read_json_object
 from vectobeat_panel.state import Panel, manager_of, panel_of, render
 
 __all__ = ["compliance_desk", "compliance_routes", "desk_of", "request_json"]
 
 
-def compliance_desk(config: AppConfig, services: Services, secret: str) -> ComplianceDesk:
+def compliance_desk(
+    config: AppConfig,
+    services: Services,
+    secret: str,
+    on_erased: Callable[[GuildId], Awaitable[None]] | None = None,
+) -> ComplianceDesk:
     """The panel's desk: archives under ``COMPLIANCE_DIR``, mail by SMTP (settings re-read on
-    every send), links to ``PANEL_URL``."""
+    every send), links to ``PANEL_URL``; ``on_erased`` tells the bots of an erasure."""
     return ComplianceDesk(
         services,
         ArchiveVault(Path(config.compliance_dir), keyring_of(config)),
@@ -40,6 +49,7 @@ def compliance_desk(config: AppConfig, services: Services, secret: str) -> Compl
             attachment_max_bytes=config.compliance_attachment_max_bytes,
             link_ttl=config.compliance_link_ttl,
         ),
+        on_erased=on_erased,
     )
 
 
@@ -200,6 +210,35 @@ async def bridge_confirm(request: Request) -> Response:
     return JSONResponse(request_json(confirmed))
 
 
+def _choice(request: Request, name: str, allowed: tuple[str, ...]) -> str | None:
+    """A filter from the query string: empty is none, anything else must be one of ``allowed``."""
+    value = request.query_params.get(name, "").strip()
+    if not value:
+        return None
+    if value not in allowed:
+        raise InvalidInput(
+            "'{name}' must be one of {choices}, not {value}.",
+            name=name,
+            choices=", ".join(allowed),
+            value=repr(value[:40]),
+        )
+    return value
+
+
+async def staff_compliance(request: Request) -> Response:
+    """Every guild's compliance requests, newest first, for staff only (403 otherwise)."""
+    staff_only(request)
+    status = _choice(request, "status", COMPLIANCE_STATUSES)
+    kind = _choice(request, "kind", COMPLIANCE_KINDS)
+    raw_guild = request.query_params.get("guild", "").strip()
+    guild = GuildId(snowflake(raw_guild, "'guild'")) if raw_guild else None
+    found = await desk_of(panel_of(request)).requests(guild, cast(ComplianceStatus | None, status))
+    items = [r for r in reversed(found) if kind in (None, r.kind)]
+    filters = {"status": status or "", "kind": kind or "", "guild": raw_guild}
+    context = {"items": items, "filters": filters, "statuses": COMPLIANCE_STATUSES}
+    return render(request, "staff_compliance.html", context)
+
+
 def compliance_routes() -> list[Route]:
     base = "/guilds/{guild_id:snowflake}/compliance"
     return [
@@ -208,6 +247,7 @@ def compliance_routes() -> list[Route]:
         Route(base + "/status", compliance_status, methods=["GET"]),
         Route(base + "/{request_id:int}/confirm", compliance_confirm, methods=["POST"]),
         Route("/compliance/download/{request_id:int}", compliance_download, methods=["GET"]),
+        Route("/staff/compliance", staff_compliance, methods=["GET"], name="staff_compliance"),
         Route("/api/bot/compliance", bridge_requests, methods=["GET", "POST"]),
         Route("/api/bot/compliance/confirm", bridge_confirm, methods=["POST"]),
     ]

@@ -7,6 +7,10 @@ the page's script and for API tokens, and the bot's side of the hand-over.
 * ``POST /api/v1/guilds/{id}/queue/control`` — JSON, an API token with the action's scope
   (``playback:control`` or ``queue:write``, `ControlAction.scope`).
 * ``GET /api/bot/playback-controls?cursor=&timeout=`` — the bots' long poll (bridge token).
+* ``GET /api/bot/playback-controls/stream?cursor=&timeout=`` — the same as one open stream (bridge
+  token): a JSON line per batch, the moment it is submitted, and an empty batch every ``timeout``
+  seconds to show the panel is alive. Bots use it so a poll is always parked: no reconnect per
+  request on the way to the node, no request of their own competing with the one being applied.
 * ``POST /api/bot/playback-controls/result`` — a bot's answer, with the guild's snapshot after it.
 
 Only guild managers (the session's guilds) or the guild's own tokens reach a guild; the bot applies
@@ -18,10 +22,11 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from vectobeat_adapters.i18n import current_language
@@ -31,6 +36,7 @@ from vectobeat_core.errors import InvalidInput, Unavailable
 from vectobeat_core.ids import GuildId, UserId
 from vectobeat_core.queue import QueueSnapshot
 from vectobeat_panel.bridge import check_bridge_token
+from vectobeat_panel.errors import dumps
 from vectobeat_panel.queue_pages import keep_synced, render_queue
 from vectobeat_panel.settings_pages import read_json_object
 from vectobeat_panel.state import Panel, manager_of, panel_of
@@ -129,15 +135,38 @@ def _number(request: Request, name: str, high: float) -> float:
     return value
 
 
-async def bot_controls(request: Request) -> Response:
+def _poll_args(request: Request) -> tuple[Panel, int, float]:
+    """The bridge token checked; the poll's cursor and timeout."""
     panel = _bot(request)
     unknown = sorted(k for k in request.query_params if k not in ("cursor", "timeout"))
     if unknown:
         raise InvalidInput("Unknown query parameter(s): {names}.", names=", ".join(unknown)[:200])
     cursor = int(_number(request, "cursor", 2**53))
-    wait = _number(request, "timeout", panel.options.long_poll_max)
-    cursor, requests = await panel.controls.wait(cursor, wait)
-    return JSONResponse({"cursor": cursor, "requests": [r.to_json() for r in requests]})
+    return panel, cursor, _number(request, "timeout", panel.options.long_poll_max)
+
+
+def _batch(cursor: int, requests: list[ControlRequest]) -> dict[str, Any]:
+    return {"cursor": cursor, "requests": [r.to_json() for r in requests]}
+
+
+async def bot_controls(request: Request) -> Response:
+    panel, cursor, wait = _poll_args(request)
+    return JSONResponse(_batch(*await panel.controls.wait(cursor, wait)))
+
+
+async def bot_control_stream(request: Request) -> Response:
+    panel, cursor, wait = _poll_args(request)
+    if wait <= 0:
+        raise InvalidInput("'timeout' must be more than 0 for a stream.")
+
+    async def lines() -> AsyncIterator[str]:
+        position = cursor
+        while not panel.closing.is_set():
+            position, requests = await panel.controls.wait(position, wait)
+            yield dumps(_batch(position, requests)) + "\n"
+
+    headers = {"cache-control": "no-store", "x-accel-buffering": "no"}
+    return StreamingResponse(lines(), media_type="application/x-ndjson", headers=headers)
 
 
 async def bot_result(request: Request) -> Response:
@@ -170,5 +199,6 @@ def control_routes() -> list[Route]:
         Route(f"/api/control-panel{guild}/queue/control", control_api, methods=["POST"]),
         Route(f"/api/v1{guild}/queue/control", control_v1, methods=["POST"], name="v1_control"),
         Route("/api/bot/playback-controls", bot_controls, methods=["GET"]),
+        Route("/api/bot/playback-controls/stream", bot_control_stream, methods=["GET"]),
         Route("/api/bot/playback-controls/result", bot_result, methods=["POST"]),
     ]

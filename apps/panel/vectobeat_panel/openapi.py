@@ -235,6 +235,18 @@ def document() -> dict[str, Any]:
                 ],
             )
         },
+        "/api/bot/playback-controls/stream": {
+            "get": _op(
+                "The long poll as one open stream (application/x-ndjson): a line "
+                '`{"cursor": n, "requests": [...]}` per batch as it is submitted, an empty batch '
+                "every `timeout` seconds while idle.",
+                "bot",
+                params=[
+                    _query("cursor", {"type": "integer", "minimum": 0}),
+                    _query("timeout", {"type": "number", "exclusiveMinimum": 0, "maximum": 30}),
+                ],
+            )
+        },
         "/api/bot/playback-controls/result": {
             "post": _op(
                 "The bot's answer to a playback control, with the guild's queue snapshot.",
@@ -271,7 +283,8 @@ def document() -> dict[str, Any]:
         },
         "/api/bot/server-settings/changes": {
             "get": _op(
-                "Long poll: settings versions saved after `cursor`.",
+                "Long poll: settings versions saved after `cursor`, and erasure notices "
+                '(`"erased": true`: forget the guild).',
                 "bot",
                 params=[
                     _query("cursor", {"type": "integer", "minimum": 0}),

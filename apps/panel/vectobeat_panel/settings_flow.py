@@ -134,6 +134,16 @@ async def _read(panel: Panel, guild_id: GuildId) -> tuple[SettingsRecord | None,
     return current, services.catalogue.plan(tier if tier is not None else Tier.FREE)
 
 
+async def announce_erasure(panel: Panel, guild_id: GuildId) -> None:
+    """Tell bots the guild is being erased (the compliance desk calls this before erasing the
+    stores): the long-poll feed and the settings channel; a failed publish is logged."""
+    panel.changes.erased(guild_id)
+    try:
+        await panel.services.settings_channel.publish(SettingsChange(guild_id, 0, erased=True))
+    except VectoBeatError as exc:
+        log.warning("erasure_publish_failed", extra={"guild_id": guild_id, "error": str(exc)})
+
+
 async def announce(panel: Panel, saved: SaveResult) -> None:
     """Tell bots: the long-poll feed at once, and the settings channel (Redis when configured)
     with the stored state, so they apply it without reading it back."""

@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import logging
 from collections import deque
+from collections.abc import Awaitable, Callable
 from email.message import EmailMessage
 
 import anyio
@@ -37,7 +38,7 @@ from vectobeat_core.errors import (
     VectoBeatError,
 )
 from vectobeat_core.ids import GuildId, UserId
-from vectobeat_core.records import ComplianceKind, ComplianceRequest
+from vectobeat_core.records import ComplianceKind, ComplianceRequest, ComplianceStatus
 
 __all__ = ["ComplianceDesk", "DeskOptions", "check_email"]
 
@@ -79,8 +80,11 @@ class ComplianceDesk:
         link_base: str,
         secret: bytes,
         options: DeskOptions | None = None,
+        on_erased: Callable[[GuildId], Awaitable[None]] | None = None,
     ) -> None:
         self.services = services
+        self.on_erased = on_erased
+        """Told a guild is being erased, before the stores are (the panel tells the bots)."""
         self.vault = vault
         self.mailer = mailer
         self.options = options or DeskOptions()
@@ -220,8 +224,11 @@ class ComplianceDesk:
         self._enqueue(request_id)
         return running
 
-    async def requests(self, guild: GuildId | None = None) -> list[ComplianceRequest]:
-        return await self.services.compliance.find(guild)
+    async def requests(
+        self, guild: GuildId | None = None, status: ComplianceStatus | None = None
+    ) -> list[ComplianceRequest]:
+        """Requests of ``guild`` (every guild's when None), in ``status`` if given, oldest first."""
+        return await self.services.compliance.find(guild, status)
 
     # ------------------------------------------------------------------ the worker
 
@@ -323,6 +330,8 @@ class ComplianceDesk:
 
     async def _erase(self, request: ComplianceRequest) -> str:
         mailer = self._require_mail()
+        if self.on_erased is not None:
+            await self.on_erased(request.guild_id)
         erased = await erase_guild_everywhere(self.services, request.guild_id)
         for other in await self.services.compliance.find(request.guild_id):
             if other.kind == "export":

@@ -58,6 +58,7 @@ _ERRORS = (
     "BridgeUnavailable",
     "OutcomeUnknown",
     "NoLyricsPlugin",
+    "BridgeRouteMissing",
 )
 KEYWORDS = {
     **DEFAULT_KEYWORDS,

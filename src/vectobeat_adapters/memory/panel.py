@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import attrs
 
 from vectobeat_adapters.memory._base import MemoryService
@@ -121,9 +123,13 @@ class MemoryConciergeStore(MemoryService):
         due_at: float,
         hours: float = 0.0,
         contact: str = "",
+        admit: Callable[[list[ConciergeRequest]], None] | None = None,
     ) -> ConciergeRequest:
         check_concierge(kind, subject)
         check_concierge_fields(hours, contact)
+        # no await from the check to the insert: one event loop runs them as one step
+        if admit is not None:
+            admit([r for r in self._requests.values() if r.guild_id == guild])
         request = ConciergeRequest(
             request_id=len(self._requests) + 1,
             guild_id=guild,

@@ -27,6 +27,9 @@ class MemoryWebhookDeliveryLog:
     async def recent(self, guild: GuildId, limit: int = DELIVERY_LOG_KEEP) -> list[WebhookDelivery]:
         return list(self._by_guild.get(guild, ()))[: max(0, limit)]
 
+    async def guilds(self) -> list[GuildId]:
+        return sorted(guild for guild, log in self._by_guild.items() if log)
+
     async def ping(self) -> None:
         return
 

@@ -3,6 +3,7 @@
 A message is ``{"guild_id": "<snowflake>", "version": <int>}``: the guild's settings reached
 ``version``; receivers reload when it is newer than theirs. A ``"state"`` object, when present, is
 the stored state at that version (`SettingsChange.state`), so they can apply it without a read.
+``"erased": true`` says the guild is being erased (`SettingsChange.erased`).
 Pub/sub does not queue for absent listeners, so after the subscriber reconnects (with backoff) it
 yields :class:`SettingsResync`: changes may have been missed, reload what you hold.
 """
@@ -30,6 +31,8 @@ def encode_change(change: SettingsChange) -> bytes:
     message: dict[str, object] = {"guild_id": str(change.guild_id), "version": change.version}
     if change.state is not None:
         message["state"] = change.state
+    if change.erased:
+        message["erased"] = True
     return json.dumps(message, separators=(",", ":")).encode()
 
 
@@ -55,7 +58,7 @@ def decode_change(raw: bytes | str) -> SettingsChange | None:
         or state.get("guild_id") != str(guild)
     ):
         state = None  # a hint only: the receiver reloads
-    return SettingsChange(GuildId(guild), version, state)
+    return SettingsChange(GuildId(guild), version, state, erased=data.get("erased") is True)
 
 
 class RedisSettingsChannel:

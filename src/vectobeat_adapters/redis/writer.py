@@ -137,6 +137,17 @@ class CoalescingWriter:
         self._marked.pop(guild, None)
         self._done.pop(guild, None)
 
+    async def erase(self, guild: GuildId) -> int:
+        """Right to erasure: once the round in flight is done (nothing of the guild is being
+        written), drop its pending write and its journal entries (how many); its later writes go
+        to the store again. ``StorageUnavailable`` if the journal fails (the write is dropped)."""
+        async with self._lock:
+            try:
+                self._journaled.discard(guild)
+                return 0 if self._journal is None else await self._journal.remove_guild(guild)
+            finally:
+                self.forget(guild)
+
     async def durable(self, guild: GuildId, *, timeout: float | None = None) -> Durability:  # noqa: ASYNC109 - the caller's reply deadline
         """Wait until every change marked for ``guild`` so far is stored or journaled.
 

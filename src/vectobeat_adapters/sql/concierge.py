@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from vectobeat_adapters.sql.engine import SqlRepository
+from vectobeat_adapters.sql.engine import SqlRepository, inserted_id
+from vectobeat_adapters.sql.schema import concierge_budget_locks as budget_locks
 from vectobeat_adapters.sql.schema import concierge_requests as table
 from vectobeat_adapters.storage_rules import check_concierge, check_concierge_fields
 from vectobeat_core.errors import NotFound
@@ -62,6 +64,7 @@ class SqlConciergeStore(SqlRepository):
         due_at: float,
         hours: float = 0.0,
         contact: str = "",
+        admit: Callable[[list[ConciergeRequest]], None] | None = None,
     ) -> ConciergeRequest:
         check_concierge(kind, subject)
         check_concierge_fields(hours, contact)
@@ -77,7 +80,24 @@ class SqlConciergeStore(SqlRepository):
             "hours": hours,
             "contact": contact,
         }
-        request_id = await self._insert(table, values)
+        lock = self._db.upsert(
+            budget_locks,
+            {"guild_id": guild, "opened": 1},
+            ["guild_id"],
+            {"opened": budget_locks.c.opened + 1},
+        )
+
+        async def work(conn: AsyncConnection) -> int:
+            if admit is not None:
+                # the lock row serializes this guild's opens until the transaction ends
+                await conn.execute(lock)
+                rows = await conn.execute(
+                    sa.select(table).where(table.c.guild_id == guild).with_for_update()
+                )
+                admit([_from_row(row._mapping) for row in rows])
+            return inserted_id(await conn.execute(table.insert().values(values)))
+
+        request_id = await self._db.run(work)
         return ConciergeRequest(
             request_id=request_id,
             guild_id=guild,
@@ -163,4 +183,6 @@ class SqlConciergeStore(SqlRepository):
         return await self._db.run(work, idempotent=True)
 
     async def erase_guild(self, guild: GuildId) -> int:
-        return await self._erase(guild, table)
+        erased = await self._erase(guild, table)
+        await self._erase(guild, budget_locks)  # only a lock: not counted as the guild's data
+        return erased

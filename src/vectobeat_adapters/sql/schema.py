@@ -20,6 +20,7 @@ __all__ = [
     "api_tokens",
     "audit_events",
     "compliance_requests",
+    "concierge_budget_locks",
     "concierge_requests",
     "contacts",
     "guilds",
@@ -135,6 +136,16 @@ token_quota = sa.Table(
     sa.Column("issued", sa.Integer, nullable=False),
     **MYSQL,
 )
+
+concierge_budget_locks = sa.Table(
+    "vb_concierge_budget_locks",
+    metadata,
+    sa.Column("guild_id", Snowflake, primary_key=True, autoincrement=False),
+    sa.Column("opened", sa.Integer, nullable=False),
+    **MYSQL,
+)
+"""One row per guild, taken (upserted) before a concierge request is checked against the budget
+and inserted: concurrent requests of a guild queue behind it instead of both passing the check."""
 
 contacts = sa.Table(
     "vb_account_contacts",

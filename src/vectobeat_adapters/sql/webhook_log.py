@@ -83,5 +83,13 @@ class SqlWebhookDeliveryLog(SqlRepository):
 
         return await self._db.run(work, idempotent=True)
 
+    async def guilds(self) -> list[GuildId]:
+        query = sa.select(table.c.guild_id).distinct().order_by(table.c.guild_id)
+
+        async def work(conn: AsyncConnection) -> list[GuildId]:
+            return [GuildId(int(guild)) for guild in (await conn.execute(query)).scalars()]
+
+        return await self._db.run(work, idempotent=True)
+
     async def erase_guild(self, guild: GuildId) -> int:
         return await self._erase(guild, table)
