@@ -18,6 +18,7 @@ from vectobeat_core.errors import InvalidInput, LimitExceeded, PermissionDenied
 from vectobeat_core.health import Alarm
 from vectobeat_core.ids import UserId
 from vectobeat_core.jsontypes import snowflake
+from vectobeat_core.messages import message_id
 from vectobeat_core.plans import Plan, PlanCatalogue
 from vectobeat_core.records import ConciergeKind, ConciergeRequest
 
@@ -58,7 +59,7 @@ _ACTIONS = ("acknowledge", "schedule", "assign", "resolve")
 
 
 def care_label(kind: ConciergeKind) -> str:
-    return "Concierge" if kind == "concierge" else "Success pod"
+    return message_id("Concierge") if kind == "concierge" else message_id("Success pod")
 
 
 def _offers(plan: Plan, kind: ConciergeKind) -> bool:

@@ -13,6 +13,8 @@ from collections.abc import Iterable, Mapping
 
 import attrs
 
+from vectobeat_core.messages import Phrase, Term, message_id
+
 __all__ = [
     "ADMINISTRATOR",
     "ALL_PERMISSIONS",
@@ -35,15 +37,15 @@ SPEAK = 1 << 21
 ALL_PERMISSIONS = (1 << 53) - 1
 
 TEXT_NEEDS: tuple[tuple[str, int, str], ...] = (
-    ("View Channel", VIEW_CHANNEL, "to see this channel and its commands"),
-    ("Send Messages", SEND_MESSAGES, "to post now-playing and announcements"),
-    ("Embed Links", EMBED_LINKS, "to show track cards"),
-    ("Read Message History", READ_MESSAGE_HISTORY, "to update its now-playing message"),
+    ("View Channel", VIEW_CHANNEL, message_id("to see this channel and its commands")),
+    ("Send Messages", SEND_MESSAGES, message_id("to post now-playing and announcements")),
+    ("Embed Links", EMBED_LINKS, message_id("to show track cards")),
+    ("Read Message History", READ_MESSAGE_HISTORY, message_id("to update its now-playing message")),
 )
 VOICE_NEEDS: tuple[tuple[str, int, str], ...] = (
-    ("View Channel", VIEW_CHANNEL, "to see the voice channel"),
-    ("Connect", CONNECT, "to join the voice channel"),
-    ("Speak", SPEAK, "to play audio"),
+    ("View Channel", VIEW_CHANNEL, message_id("to see the voice channel")),
+    ("Connect", CONNECT, message_id("to join the voice channel")),
+    ("Speak", SPEAK, message_id("to play audio")),
 )
 
 
@@ -81,8 +83,10 @@ class MemberAccess:
 
 @attrs.frozen
 class MissingPermission:
+    """A permission the bot lacks (Discord's name for it) and why, as a `Phrase`."""
+
     name: str
-    why: str
+    why: Phrase
 
 
 def _layers(access: MemberAccess, overwrites: Iterable[Overwrite]) -> list[tuple[str, int, int]]:
@@ -111,26 +115,29 @@ def channel_permissions(access: MemberAccess, overwrites: Iterable[Overwrite]) -
     return value if value & VIEW_CHANNEL else 0  # no View Channel: nothing else counts
 
 
-def _why(access: MemberAccess, overwrites: list[Overwrite], bit: int) -> str:
+def _why(access: MemberAccess, overwrites: list[Overwrite], bit: int) -> Phrase:
     """Which layer took the permission away (the last one that denies it), else no role has it."""
     if access.base() & bit:
         for who, allow, deny in reversed(_layers(access, overwrites)):
             if deny & bit and not allow & bit:
                 return _denier(access, overwrites, who, bit)
-    return "no role of the bot grants it in the server settings"
+    return Phrase(message_id("no role of the bot grants it in the server settings"))
 
 
-def _denier(access: MemberAccess, overwrites: list[Overwrite], who: str, bit: int) -> str:
+def _denier(access: MemberAccess, overwrites: list[Overwrite], who: str, bit: int) -> Phrase:
     if who == "@everyone":
-        return "this channel's permissions deny it to @everyone"
+        return Phrase(message_id("this channel's permissions deny it to @everyone"))
     if who == "member":
-        return "this channel's permissions deny it to the bot itself"
+        return Phrase(message_id("this channel's permissions deny it to the bot itself"))
     names = sorted(
         access.role_names.get(o.target_id, str(o.target_id))
         for o in overwrites
         if not o.is_member and o.target_id in access.role_ids and o.deny & bit
     )
-    return f"this channel's permissions deny it to the role {', '.join(names)}"
+    return Phrase(
+        message_id("this channel's permissions deny it to the role {roles}"),
+        {"roles": ", ".join(names)},
+    )
 
 
 def missing_permissions(
@@ -150,10 +157,13 @@ def missing_permissions(
         if have & bit:
             continue
         if bit != VIEW_CHANNEL and not have & VIEW_CHANNEL:
-            why = "it needs View Channel first"
+            why = Phrase(message_id("it needs {permission} first"), {"permission": "View Channel"})
         elif bit == gated and not have & gate:
-            why = f"it needs {gate_name} first"
+            why = Phrase(message_id("it needs {permission} first"), {"permission": gate_name})
         else:
             why = _why(access, listed, bit)
-        missing.append(MissingPermission(name, f"{why} (needed {purpose})"))
+        reason = Phrase(
+            message_id("{why} (needed {purpose})"), {"why": why, "purpose": Term(purpose)}
+        )
+        missing.append(MissingPermission(name, reason))
     return missing

@@ -34,6 +34,7 @@ __all__ = [
 MAX_POSITION = 100_000
 _REQUEST_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
 _ACTOR = re.compile(r"(user|token):[A-Za-z0-9_-]{1,64}")
+_LANGUAGE = re.compile(r"[a-z]{2,3}")
 
 
 class ControlAction(StrEnum):
@@ -59,6 +60,11 @@ class ControlAction(StrEnum):
     def scope(self) -> str:
         """The API token scope this action needs."""
         return "queue:write" if self in _QUEUE_EDITS else "playback:control"
+
+
+def _language(raw: object) -> str:
+    """A request's language tag; anything odd (an older panel sends none) is English."""
+    return raw if isinstance(raw, str) and _LANGUAGE.fullmatch(raw) else "en"
 
 
 _PHRASES = {
@@ -168,6 +174,8 @@ class ControlRequest:
     command: ControlCommand
     actor: str
     member: UserId | None
+    language: str = "en"
+    """The language of the person who asked (a tag like ``de``): the bot answers in it."""
 
     def __attrs_post_init__(self) -> None:
         if not isinstance(self.id, str) or not _REQUEST_ID.fullmatch(self.id):
@@ -182,6 +190,7 @@ class ControlRequest:
             "command": self.command.to_json(),
             "actor": self.actor,
             "member": None if self.member is None else str(self.member),
+            "language": self.language,
         }
 
     @classmethod
@@ -198,6 +207,7 @@ class ControlRequest:
             command=ControlCommand.parse(command),
             actor=raw.get("actor"),  # type: ignore[arg-type]
             member=None if member is None else UserId(snowflake(member, "'member'")),
+            language=_language(raw.get("language")),
         )
 
 

@@ -17,12 +17,14 @@ import attrs
 
 from vectobeat_core.errors import InvalidInput
 from vectobeat_core.jsontypes import JSON
+from vectobeat_core.messages import message_id
 
 __all__ = [
     "RECONNECT_BASE_S",
     "RECONNECT_CAP_S",
     "DependencyState",
     "DependencyStatus",
+    "age_message",
     "dependency_problems",
     "describe_age",
     "is_alive",
@@ -123,19 +125,26 @@ def is_alive(last_tick_age_s: float, max_age_s: float) -> tuple[bool, str | None
     return True, None
 
 
-def describe_age(seconds: float) -> str:
-    """``"just now"``, ``"42 s ago"``, ``"3 min ago"``, ``"5 h ago"`` or ``"2 days ago"`` (rounded
-    down; a negative age, from a clock step, reads as just now)."""
+def age_message(seconds: float) -> tuple[str, int]:
+    """How old something is, as a message id and the number filling its ``{n}``: just now,
+    seconds, minutes, hours or days (rounded down; a negative age, from a clock step, reads as
+    just now). The shells translate it; `describe_age` is its English."""
     if not math.isfinite(seconds):
         raise InvalidInput("an age must be a finite number of seconds")
     whole = int(seconds)
     if whole < 5:
-        return "just now"
+        return message_id("just now"), 0
     if whole < 60:
-        return f"{whole} s ago"
+        return message_id("{n} s ago"), whole
     if whole < 3600:
-        return f"{whole // 60} min ago"
+        return message_id("{n} min ago"), whole // 60
     if whole < 86_400:
-        return f"{whole // 3600} h ago"
+        return message_id("{n} h ago"), whole // 3600
     days = whole // 86_400
-    return f"{days} day ago" if days == 1 else f"{days} days ago"
+    return (message_id("{n} day ago") if days == 1 else message_id("{n} days ago")), days
+
+
+def describe_age(seconds: float) -> str:
+    """``"just now"``, ``"42 s ago"``, ``"3 min ago"``, ``"5 h ago"`` or ``"2 days ago"``."""
+    text, number = age_message(seconds)
+    return text.format(n=number)

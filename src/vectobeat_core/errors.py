@@ -1,7 +1,9 @@
 """The one exception tree of VectoBeat.
 
 Every error a person can see carries a message fit to show them (a Discord user or a panel user);
-``status`` is a hint for HTTP shells (the way h11's ``RemoteProtocolError`` carries an error status).
+raised as a message id with parameters (``InvalidInput("Volume must be at most {max}.", max=200)``)
+it can be shown in the person's language: the shells translate ``template`` and fill in ``params``
+(``vectobeat_adapters.i18n.error_text``); ``message`` is the English text. ``status`` is a hint for HTTP shells (the way h11's ``RemoteProtocolError`` carries an error status).
 
     VectoBeatError
     ├── InvalidInput                    bad input from a user, an operator or a foreign system (400)
@@ -29,6 +31,8 @@ Every error a person can see carries a message fit to show them (a Discord user 
 """
 
 from __future__ import annotations
+
+from vectobeat_core.messages import Term, message_id
 
 __all__ = [
     "BridgeUnavailable",
@@ -60,14 +64,19 @@ __all__ = [
 class VectoBeatError(Exception):
     """Root of every error VectoBeat raises on purpose.
 
-    ``message`` is fit to show a person; ``status`` hints the HTTP status a shell should use.
+    ``message`` is fit to show a person (English); ``template`` is its message id and ``params``
+    what fills its ``{fields}`` (none: the message is the id as is); ``status`` hints the HTTP
+    status a shell should use.
     """
 
     status: int = 500
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, /, **params: object) -> None:
+        text = message.format(**params) if params else message
+        super().__init__(text)
+        self.message = text
+        self.template = message
+        self.params: dict[str, object] = params
 
     def __str__(self) -> str:
         return self.message
@@ -82,10 +91,19 @@ class PositionOutOfRange(InvalidInput):
 
     def __init__(self, what: str, position: int, low: int, high: int) -> None:
         if high < low:
-            message = f"{what} {position} is out of range: the queue is empty."
+            super().__init__(
+                message_id("{what} {position} is out of range: the queue is empty."),
+                what=Term(what),
+                position=position,
+            )
         else:
-            message = f"{what} {position} is out of range: choose {low}-{high}."
-        super().__init__(message)
+            super().__init__(
+                message_id("{what} {position} is out of range: choose {low}-{high}."),
+                what=Term(what),
+                position=position,
+                low=low,
+                high=high,
+            )
         self.position = position
         self.low = low
         self.high = high
@@ -141,8 +159,13 @@ class StaleVersion(Conflict):
 
     def __init__(self, what: str, expected: int, current: int) -> None:
         super().__init__(
-            f"{what} was changed by someone else (you edited version {expected}, "
-            f"the current version is {current}); reload and try again."
+            message_id(
+                "{what} was changed by someone else (you edited version {expected}, "
+                "the current version is {current}); reload and try again."
+            ),
+            what=Term(what),
+            expected=expected,
+            current=current,
         )
         self.expected = expected
         self.current = current

@@ -21,6 +21,7 @@ import attrs
 
 from vectobeat_core.errors import PermissionDenied
 from vectobeat_core.ids import RoleId, UserId
+from vectobeat_core.messages import Term
 from vectobeat_core.settings import ServerSettings
 
 __all__ = [
@@ -97,25 +98,26 @@ def require_control(member: MemberFacts, settings: ServerSettings, action: str) 
     """Raise `PermissionDenied` (naming ``action``) unless ``member`` may control playback."""
     if not may_control(member, settings):
         raise PermissionDenied(
-            f"Only DJs can {action} here: you need a DJ role or the Manage Server permission."
+            "Only DJs can {action} here: you need a DJ role or the Manage Server permission.",
+            action=Term(action),
         )
 
 
 def require_add_tracks(member: MemberFacts, settings: ServerSettings) -> None:
     """Raise `PermissionDenied` unless ``member`` may add tracks to the queue."""
     if not may_add_tracks(member, settings):
-        needs = (
-            "a DJ role or the Manage Server permission"
-            if settings.dj_role_ids
-            else ("the Manage Server permission")
-        )
+        if settings.dj_role_ids:
+            raise PermissionDenied(
+                "Collaborative queueing is off in this server: only DJs can add tracks (you need "
+                "a DJ role or the Manage Server permission)."
+            )
         raise PermissionDenied(
-            f"Collaborative queueing is off in this server: only DJs can add tracks (you need "
-            f"{needs})."
+            "Collaborative queueing is off in this server: only DJs can add tracks (you need "
+            "the Manage Server permission)."
         )
 
 
 def require_configure(member: MemberFacts, what: str) -> None:
     """Raise `PermissionDenied` unless ``member`` manages the guild."""
     if not may_configure(member):
-        raise PermissionDenied(f"You need the Manage Server permission to {what}.")
+        raise PermissionDenied("You need the Manage Server permission to {what}.", what=Term(what))

@@ -13,6 +13,7 @@ import re
 import attrs
 
 from vectobeat_core.errors import InvalidInput, LimitExceeded
+from vectobeat_core.messages import Term
 from vectobeat_core.plans import Plan
 from vectobeat_core.settings import MAX_VOLUME, ServerSettings
 from vectobeat_core.tracks import Track
@@ -38,19 +39,24 @@ _POSITION = re.compile(r"[0-9]{1,6}(?::[0-9]{1,2}){0,2}")
 _URL = re.compile(r"https?://\S+", re.IGNORECASE)
 
 
-_POSITION_FORMS = "seconds (90), mm:ss (1:30) or hh:mm:ss (1:02:03)"
-_SEEK_FORMS = f"{_POSITION_FORMS}, or a step from now like +10 or -1:30"
+_POSITION_FORMS = Term("seconds (90), mm:ss (1:30) or hh:mm:ss (1:02:03)")
+_SEEK_FORMS = Term(
+    "seconds (90), mm:ss (1:30) or hh:mm:ss (1:02:03), or a step from now like +10 or -1:30"
+)
 
 
 def _clock_ms(cleaned: str, shown: str, forms: str) -> int:
     """``cleaned`` (``ss``, ``mm:ss`` or ``hh:mm:ss``) in milliseconds; ``shown`` names it in the
     error, which lists ``forms``."""
     if not _POSITION.fullmatch(cleaned):
-        raise InvalidInput(f"{shown[:20]!r} is not a position: write {forms}.")
+        raise InvalidInput(
+            "{shown} is not a position: write {forms}.", shown=repr(shown[:20]), forms=forms
+        )
     parts = [int(part) for part in cleaned.split(":")]
     if len(parts) > 1 and any(part >= 60 for part in parts[1:]):
         raise InvalidInput(
-            f"{shown!r} is not a position: minutes and seconds after a colon go up to 59."
+            "{shown} is not a position: minutes and seconds after a colon go up to 59.",
+            shown=repr(shown),
         )
     seconds = 0
     for part in parts:
@@ -60,7 +66,9 @@ def _clock_ms(cleaned: str, shown: str, forms: str) -> int:
 
 def _text(text: object) -> str:
     if not isinstance(text, str):
-        raise InvalidInput(f"A position must be text like 1:30, got {type(text).__name__}.")
+        raise InvalidInput(
+            "A position must be text like 1:30, got {kind}.", kind=type(text).__name__
+        )
     return text.strip()
 
 
@@ -105,11 +113,13 @@ def format_duration(ms: int) -> str:
 def check_seek(track: Track, position_ms: int) -> int:
     """``position_ms`` if ``track`` can be sought there; else `InvalidInput` with the valid range."""
     if track.is_stream or not track.is_seekable:
-        raise InvalidInput(f"{track.title} is a live stream or cannot be sought.")
+        raise InvalidInput("{title} is a live stream or cannot be sought.", title=track.title)
     if not 0 <= position_ms < track.length:
         raise InvalidInput(
-            f"{format_duration(position_ms)} is past the end of {track.title}: choose a position "
-            f"from 0:00 to {format_duration(max(0, track.length - 1000))}."
+            "{position} is past the end of {title}: choose a position from 0:00 to {last}.",
+            position=format_duration(position_ms),
+            title=track.title,
+            last=format_duration(max(0, track.length - 1000)),
         )
     return position_ms
 
@@ -119,20 +129,27 @@ def check_member_room(limit: int | None, queued: int, adding: int) -> None:
     ``adding`` more: ``limit`` is the server's ``member_track_limit`` (``None`` or 0: no limit)."""
     if not limit or queued + adding <= limit:
         return
-    free = max(0, limit - queued)
-    noun = "track" if adding == 1 else "tracks"
     raise LimitExceeded(
-        f"This server lets each member have at most {limit} {'track' if limit == 1 else 'tracks'} "
-        f"queued; you have {queued}, "
-        f"so {adding} more {noun} cannot be added ({free} free). Wait until some have played, "
-        "or ask a DJ."
+        "This server lets each member have at most {limit} {limit_noun} queued; you have "
+        "{queued}, so {adding} more {noun} cannot be added ({free} free). Wait until some have "
+        "played, or ask a DJ.",
+        limit=limit,
+        limit_noun=Term("track") if limit == 1 else Term("tracks"),
+        queued=queued,
+        adding=adding,
+        noun=Term("track") if adding == 1 else Term("tracks"),
+        free=max(0, limit - queued),
     )
 
 
 def check_volume(volume: int) -> int:
     """A volume from 0 to 200 percent, else `InvalidInput` saying so."""
     if isinstance(volume, bool) or not isinstance(volume, int) or not 0 <= volume <= MAX_VOLUME:
-        raise InvalidInput(f"Volume must be from 0 to {MAX_VOLUME} percent, got {volume!r}.")
+        raise InvalidInput(
+            "Volume must be from 0 to {most} percent, got {volume}.",
+            most=MAX_VOLUME,
+            volume=repr(volume),
+        )
     return volume
 
 
@@ -147,7 +164,7 @@ def search_identifier(query: str, source: str = "ytsearch") -> str:
         raise InvalidInput("Say what to play: a link or some words to search for.")
     cleaned = query.strip()
     if len(cleaned) > MAX_QUERY_LENGTH:
-        raise InvalidInput(f"A query is at most {MAX_QUERY_LENGTH} characters long.")
+        raise InvalidInput("A query is at most {most} characters long.", most=MAX_QUERY_LENGTH)
     if is_link(cleaned):
         return cleaned
     return f"{source}:{cleaned}"
@@ -162,17 +179,21 @@ def check_playlist_room(plan: Plan, existing: int, tracks: int, *, replacing: bo
     """Raise `LimitExceeded` when saving a playlist of ``tracks`` would pass the plan's limits."""
     if plan.playlist_limit == 0 or plan.playlist_track_limit == 0:
         raise LimitExceeded(
-            f"Saved playlists are not included in your plan ({plan.label}); upgrade to save them."
+            "Saved playlists are not included in your plan ({plan}); upgrade to save them.",
+            plan=plan.label,
         )
     if not replacing and plan.playlist_limit is not None and existing >= plan.playlist_limit:
         raise LimitExceeded(
-            f"Your plan ({plan.label}) keeps at most {plan.playlist_limit} playlists; delete one "
-            "first or upgrade."
+            "Your plan ({plan}) keeps at most {most} playlists; delete one first or upgrade.",
+            plan=plan.label,
+            most=plan.playlist_limit,
         )
     if plan.playlist_track_limit is not None and tracks > plan.playlist_track_limit:
         raise LimitExceeded(
-            f"Your plan ({plan.label}) saves at most {plan.playlist_track_limit} tracks per "
-            f"playlist; this one has {tracks}."
+            "Your plan ({plan}) saves at most {most} tracks per playlist; this one has {tracks}.",
+            plan=plan.label,
+            most=plan.playlist_track_limit,
+            tracks=tracks,
         )
     if tracks == 0:
         raise InvalidInput("There is nothing to save: the queue is empty.")

@@ -33,6 +33,7 @@ from vectobeat_core.errors import (
     QueueFull,
 )
 from vectobeat_core.ids import EntryId, GuildId
+from vectobeat_core.messages import Term
 from vectobeat_core.queue_entry import MAX_ENTRY_ID, LoopMode, QueueEntry, QueuePage, pair_entries
 from vectobeat_core.queue_snapshot import (
     REGIONS,
@@ -75,7 +76,9 @@ def _whole(what: str, value: object) -> int:
             return operator.index(value)  # type: ignore[arg-type]
         except TypeError:
             pass
-    raise InvalidInput(f"{what} must be a whole number, got {value!r}.")
+    raise InvalidInput(
+        "{what} must be a whole number, got {value}.", what=Term(what), value=repr(value)
+    )
 
 
 def _position(what: str, value: object, low: int, high: int) -> int:
@@ -87,7 +90,7 @@ def _position(what: str, value: object, low: int, high: int) -> int:
 
 def _track(value: object) -> Track:
     if not isinstance(value, _TRACK):
-        raise InvalidTrack(f"Only tracks can be queued, got {type(value).__name__}.")
+        raise InvalidTrack("Only tracks can be queued, got {kind}.", kind=type(value).__name__)
     return value
 
 
@@ -216,10 +219,14 @@ class GuildQueue:
         size = self._items.size
         if self.capacity is not None and size + count > self.capacity:
             free = max(0, self.capacity - size)
-            noun = "track" if count == 1 else "tracks"
             raise QueueFull(
-                f"The queue is full: it holds {size} of {self.capacity} tracks, "
-                f"so {count} more {noun} cannot be added ({free} free)."
+                "The queue is full: it holds {size} of {capacity} tracks, "
+                "so {count} more {noun} cannot be added ({free} free).",
+                size=size,
+                capacity=self.capacity,
+                count=count,
+                noun=Term("track") if count == 1 else Term("tracks"),
+                free=free,
             )
 
     def _take_ids(self, count: int) -> int:
@@ -227,7 +234,8 @@ class GuildQueue:
         first = self._next_id
         if first + count - 1 > MAX_ENTRY_ID:
             raise LimitExceeded(
-                f"This queue has handed out all {MAX_ENTRY_ID} entry ids it may; start a new queue."
+                "This queue has handed out all {most} entry ids it may; start a new queue.",
+                most=MAX_ENTRY_ID,
             )
         self._next_id = first + count
         return first
@@ -277,7 +285,9 @@ class GuildQueue:
     def set_loop(self, mode: object) -> None:
         """Set the loop mode: a `LoopMode` or its value (``"off"``, ``"track"``, ``"queue"``)."""
         if not isinstance(mode, str) or mode not in _LOOP_VALUES:
-            raise InvalidInput(f"Loop mode must be off, track or queue, got {mode!r}.")
+            raise InvalidInput(
+                "Loop mode must be off, track or queue, got {mode}.", mode=repr(mode)
+            )
         self._loop = LoopMode(mode)
         self.version += 1
 
@@ -380,7 +390,11 @@ class GuildQueue:
         first = _position("Start position", start, 1, items.size)
         last = _position("End position", end, 1, items.size)
         if last < first:
-            raise InvalidInput(f"The range {first}-{last} is backwards: start must not pass end.")
+            raise InvalidInput(
+                "The range {first}-{last} is backwards: start must not pass end.",
+                first=first,
+                last=last,
+            )
         if last - first < 32:
             removed = tuple([self._pop(first - 1) for _ in range(last - first + 1)])
         else:
@@ -482,7 +496,9 @@ class GuildQueue:
     def snapshot(self, player: PlayerState, now: object) -> QueueSnapshot:
         """Capture the queue and ``player`` (its loop mode taken from the queue) at ``now``."""
         if not isinstance(player, PlayerState):
-            raise InvalidInput(f"snapshot needs a PlayerState, got {type(player).__name__}.")
+            raise InvalidInput(
+                "snapshot needs a PlayerState, got {kind}.", kind=type(player).__name__
+            )
         taken_at = snapshot_seconds("Snapshot time", now)
         items = self._items
         return QueueSnapshot(

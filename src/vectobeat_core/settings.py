@@ -25,6 +25,7 @@ from vectobeat_core import setting_rules as rules
 from vectobeat_core.errors import InvalidInput, InvalidSettings, StaleVersion
 from vectobeat_core.ids import GuildId, RoleId
 from vectobeat_core.jsontypes import JSON, JSONObject, snowflake
+from vectobeat_core.messages import message_id
 from vectobeat_core.plans import (
     ANALYTICS_LEVELS,
     AUTOMATION_LEVELS,
@@ -545,24 +546,52 @@ def should_apply(held_version: int | None, incoming_version: int) -> bool:
 
 SETTING_HELP: Mapping[str, str] = MappingProxyType(
     {
-        "queue_limit": "Most tracks a queue holds (the plan caps it).",
-        "collaborative_queue": "Everyone may add tracks; off: only DJs and the requester of a track may change the queue.",
-        "member_track_limit": "Most upcoming tracks one member may have queued (0: no limit); DJs are exempt.",
-        "dj_role_ids": "Roles whose members may skip, remove and reorder anyone's tracks (role ids, separated by commas or spaces).",
-        "default_volume": "Volume a new player starts at, 0 to 200 (%).",
-        "stay_connected": "24/7 mode: the bot stays in its voice channel with an empty queue, in an empty channel and after restarts (plan-gated).",
-        "vote_skip_percent": "Share of the listeners in the bot's voice channel (bots excluded) who must vote before a member who is neither a DJ nor the track's requester skips it; 0 turns voting off.",
-        "autoplay": "When the queue runs out, play the last track's mix (or its artist), none of the recent tracks.",
-        "announcement_style": "Each next track, in the channel of the last /play: rich (card with buttons), minimal (one line) or off.",
-        "branding_color": "Colour of the bot's cards, #RRGGBB.",
-        "region": "Where the audio node plays; auto picks the least loaded (pinning is plan-gated).",
-        "source_access": "Where /play searches and which links it takes: standard is YouTube and SoundCloud; extended adds Spotify, Apple Music, Deezer (if the node has them); unlimited allows any source, direct links too.",
-        "playback_quality": "Standard smooths the highs with a low-pass filter, high filters lightly, lossless plays the source untouched.",
-        "analytics_mode": "How much track detail queue telemetry and webhook exports carry.",
-        "automation_level": "smart: slows command floods, skips duplicate tracks, leaves empty channels; full: also restarts a stalled queue and re-joins dropped voice; off: none of these.",
-        "automation_window_hours": "A track played within this many hours is skipped as a duplicate (0: only tracks still queued).",
-        "webhook_export_url": "An https:// endpoint on a public address that receives each selected event as signed JSON, as detailed as Analytics allows.",
-        "webhook_export_events": "Which events are sent to the webhook URL.",
+        "queue_limit": message_id("Most tracks a queue holds (the plan caps it)."),
+        "collaborative_queue": message_id(
+            "Everyone may add tracks; off: only DJs and the requester of a track may change the queue."
+        ),
+        "member_track_limit": message_id(
+            "Most upcoming tracks one member may have queued (0: no limit); DJs are exempt."
+        ),
+        "dj_role_ids": message_id(
+            "Roles whose members may skip, remove and reorder anyone's tracks (role ids, separated by commas or spaces)."
+        ),
+        "default_volume": message_id("Volume a new player starts at, 0 to 200 (%)."),
+        "stay_connected": message_id(
+            "24/7 mode: the bot stays in its voice channel with an empty queue, in an empty channel and after restarts (plan-gated)."
+        ),
+        "vote_skip_percent": message_id(
+            "Share of the listeners in the bot's voice channel (bots excluded) who must vote before a member who is neither a DJ nor the track's requester skips it; 0 turns voting off."
+        ),
+        "autoplay": message_id(
+            "When the queue runs out, play the last track's mix (or its artist), none of the recent tracks."
+        ),
+        "announcement_style": message_id(
+            "Each next track, in the channel of the last /play: rich (card with buttons), minimal (one line) or off."
+        ),
+        "branding_color": message_id("Colour of the bot's cards, #RRGGBB."),
+        "region": message_id(
+            "Where the audio node plays; auto picks the least loaded (pinning is plan-gated)."
+        ),
+        "source_access": message_id(
+            "Where /play searches and which links it takes: standard is YouTube and SoundCloud; extended adds Spotify, Apple Music, Deezer (if the node has them); unlimited allows any source, direct links too."
+        ),
+        "playback_quality": message_id(
+            "Standard smooths the highs with a low-pass filter, high filters lightly, lossless plays the source untouched."
+        ),
+        "analytics_mode": message_id(
+            "How much track detail queue telemetry and webhook exports carry."
+        ),
+        "automation_level": message_id(
+            "smart: slows command floods, skips duplicate tracks, leaves empty channels; full: also restarts a stalled queue and re-joins dropped voice; off: none of these."
+        ),
+        "automation_window_hours": message_id(
+            "A track played within this many hours is skipped as a duplicate (0: only tracks still queued)."
+        ),
+        "webhook_export_url": message_id(
+            "An https:// endpoint on a public address that receives each selected event as signed JSON, as detailed as Analytics allows."
+        ),
+        "webhook_export_events": message_id("Which events are sent to the webhook URL."),
     }
 )
 """What each server setting does, in one line: the panel's settings page and
@@ -571,24 +600,24 @@ assert set(SETTING_HELP) == set(SETTINGS_FIELDS), "every setting says what it do
 
 SETTING_LABELS: Mapping[str, str] = MappingProxyType(
     {
-        "queue_limit": "Queue limit",
-        "collaborative_queue": "Collaborative queue",
-        "member_track_limit": "Tracks per member",
-        "dj_role_ids": "DJ roles",
-        "default_volume": "Default volume",
-        "autoplay": "Autoplay",
-        "stay_connected": "24/7 mode",
-        "vote_skip_percent": "Vote-skip share (%)",
-        "announcement_style": "Now-playing messages",
-        "branding_color": "Embed colour",
-        "region": "Region",
-        "source_access": "Source access",
-        "playback_quality": "Playback quality",
-        "analytics_mode": "Analytics",
-        "automation_level": "Automation",
-        "automation_window_hours": "Automation window (hours)",
-        "webhook_export_url": "Webhook URL",
-        "webhook_export_events": "Exported events",
+        "queue_limit": message_id("Queue limit"),
+        "collaborative_queue": message_id("Collaborative queue"),
+        "member_track_limit": message_id("Tracks per member"),
+        "dj_role_ids": message_id("DJ roles"),
+        "default_volume": message_id("Default volume"),
+        "autoplay": message_id("Autoplay"),
+        "stay_connected": message_id("24/7 mode"),
+        "vote_skip_percent": message_id("Vote-skip share (%)"),
+        "announcement_style": message_id("Now-playing messages"),
+        "branding_color": message_id("Embed colour"),
+        "region": message_id("Region"),
+        "source_access": message_id("Source access"),
+        "playback_quality": message_id("Playback quality"),
+        "analytics_mode": message_id("Analytics"),
+        "automation_level": message_id("Automation"),
+        "automation_window_hours": message_id("Automation window (hours)"),
+        "webhook_export_url": message_id("Webhook URL"),
+        "webhook_export_events": message_id("Exported events"),
     }
 )
 """Each server setting's name for people (the panel shows these, never the keys)."""

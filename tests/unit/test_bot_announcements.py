@@ -82,3 +82,31 @@ async def test_a_failed_post_is_logged_and_the_next_is_posted(
     assert [s.split("**")[1] for s in channel.sent] == ["First", "Second"]  # minimal by default
     assert announcements.sent == 1
     assert f"announcement_failed guild={G}" in caplog.text
+
+
+class GermanChannel(Channel):
+    """A channel of a server whose primary language (Community settings) is German."""
+
+    guild = type("Guild", (), {"preferred_locale": discord.Locale.german})()
+
+    async def send(self, content: str | None = None, **_: Any) -> Any:
+        self.sent.append(str(content))
+        self.more.set()
+
+
+async def test_announcements_follow_the_servers_language() -> None:
+    services = memory_services()
+    settings = SettingsSync(
+        bridge=None, channel=None, catalogue=services.catalogue, clock=services.clock
+    )
+    notices = RegionNotices()
+    notices.remember(G, C)
+    announcements = Announcements(notices, settings)
+    channel = GermanChannel()
+    async with anyio.create_task_group() as tg:
+        await tg.start(announcements.run, cast(discord.Client, Client(channel)), lambda: None)
+        announcements.started(G, entry("Erstes Lied"))
+        with anyio.fail_after(10):
+            await channel.more.wait()
+        tg.cancel_scope.cancel()
+    assert channel.sent == ["Jetzt läuft **Erstes Lied** von A (1:00)"]

@@ -86,13 +86,13 @@ def test_reasons_name_the_overwrite_that_denies() -> None:
         Overwrite(BOT, True, 0, HISTORY),
     ]
     access = bot(EVERYTHING, {MUTED: 0})
-    text = {m.name: m.why for m in missing_permissions(access, overwrites, voice=False)}
+    text = {m.name: str(m.why) for m in missing_permissions(access, overwrites, voice=False)}
     assert text == {
         "Embed Links": "this channel's permissions deny it to @everyone (needed to show track cards)",
         "Read Message History": "this channel's permissions deny it to the bot itself "
         "(needed to update its now-playing message)",
     }
-    voice = {m.name: m.why for m in missing_permissions(access, overwrites, voice=True)}
+    voice = {m.name: str(m.why) for m in missing_permissions(access, overwrites, voice=True)}
     assert voice == {
         "Speak": "this channel's permissions deny it to the role Muted (needed to play audio)"
     }
@@ -100,14 +100,14 @@ def test_reasons_name_the_overwrite_that_denies() -> None:
 
 def test_missing_view_channel_explains_the_rest() -> None:
     missing = missing_permissions(bot(EVERYTHING & ~VIEW), [], voice=True)
-    assert [(m.name, m.why.split(" (")[0]) for m in missing] == [
+    assert [(m.name, str(m.why).split(" (")[0]) for m in missing] == [
         ("View Channel", "no role of the bot grants it in the server settings"),
         ("Connect", "it needs View Channel first"),
         ("Speak", "it needs View Channel first"),
     ]
     no_connect = missing_permissions(bot(), [Overwrite(GUILD, False, 0, CONNECT)], voice=True)
     assert [m.name for m in no_connect] == ["Connect", "Speak"]
-    assert no_connect[1].why.startswith("it needs Connect first")
+    assert str(no_connect[1].why).startswith("it needs Connect first")
 
 
 def test_a_role_allow_beats_the_everyone_deny() -> None:

@@ -15,9 +15,11 @@ from collections.abc import Callable
 import anyio
 import anyio.abc
 
+from vectobeat_adapters.i18n import language_from_tag, use_language
 from vectobeat_bot.discord_compat import discord
 from vectobeat_bot.embeds import track_embed
 from vectobeat_bot.formatting import track_line
+from vectobeat_bot.i18n import _
 from vectobeat_bot.region_notices import RegionNotices
 from vectobeat_bot.settings_sync import SettingsSync
 from vectobeat_core.errors import VectoBeatError
@@ -86,13 +88,16 @@ class Announcements:
         channel = client.get_channel(channel_id)
         if style == "off" or not isinstance(channel, discord.abc.Messageable):
             return
-        if style == "minimal":
-            await channel.send(f"Now playing {track_line(entry.track)}")
-        else:
-            view = controls()
-            embed = track_embed(entry.track, settings, self._effects(guild_id))
-            if view is None:
-                await channel.send(embed=embed)
+        # a channel is not one member: it reads the server's language (Community settings)
+        locale = getattr(getattr(channel, "guild", None), "preferred_locale", None)
+        with use_language(language_from_tag(locale)):
+            if style == "minimal":
+                await channel.send(_("Now playing {track}").format(track=track_line(entry.track)))
             else:
-                await channel.send(embed=embed, view=view)
+                view = controls()
+                embed = track_embed(entry.track, settings, self._effects(guild_id))
+                if view is None:
+                    await channel.send(embed=embed)
+                else:
+                    await channel.send(embed=embed, view=view)
         self.sent += 1

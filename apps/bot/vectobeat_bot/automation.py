@@ -72,7 +72,8 @@ class AutomationEngine:
     ) -> None:
         if not restart_after >= 1:
             raise InvalidInput(
-                f"AUTOMATION_RESTART_SECONDS must be at least 1, got {restart_after!r}."
+                "AUTOMATION_RESTART_SECONDS must be at least 1, got {value}.",
+                value=repr(restart_after),
             )
         self.settings = settings
         self.players = players

@@ -39,6 +39,7 @@ from vectobeat_bot.discord_compat import (
     gate_gateway_sessions,
 )
 from vectobeat_bot.heartbeat import Heartbeat
+from vectobeat_bot.i18n import CatalogueTranslator, _, answer_in_language_of, error_text
 from vectobeat_bot.nowplaying import NowPlayingBoard
 from vectobeat_bot.player_service import PlayerService
 from vectobeat_bot.region_notices import RegionNotices
@@ -170,14 +171,14 @@ def user_message(error: BaseException) -> str:
     """What the user reads for ``error`` (never a traceback)."""
     error = _unwrap(error)
     if isinstance(error, VectoBeatError):
-        return error.message
+        return error_text(error)
     if isinstance(error, app_commands.NoPrivateMessage):
-        return "VectoBeat commands work in servers, not in direct messages."
+        return _("VectoBeat commands work in servers, not in direct messages.")
     if isinstance(error, app_commands.TransformerError):
-        return f"{error.value!r} is not a valid value for this option."
+        return _("{value} is not a valid value for this option.").format(value=repr(error.value))
     if isinstance(error, app_commands.CheckFailure):
-        return "You cannot use this command here."
-    return "Something went wrong on our side; the error was logged. Please try again."
+        return _("You cannot use this command here.")
+    return _("Something went wrong on our side; the error was logged. Please try again.")
 
 
 class VectoBeatTree(app_commands.CommandTree["VectoBeatBot"]):
@@ -185,6 +186,7 @@ class VectoBeatTree(app_commands.CommandTree["VectoBeatBot"]):
     `interaction_check` (every slash command passes it) applies the automation throttle."""
 
     async def interaction_check(self, interaction: discord.Interaction[VectoBeatBot]) -> bool:
+        answer_in_language_of(interaction)  # this task answers in the member's language
         bind_log_context(  # each interaction runs in its own task: the rest of it logs these
             interaction_id=interaction.id,
             guild_id=interaction.guild_id,
@@ -331,6 +333,7 @@ class VectoBeatBot(commands.AutoShardedBot):
 
         for factory in all_cogs():
             await self.add_cog(factory(self))
+        await self.tree.set_translator(CatalogueTranslator())
         record = self.deps.services.command_sync or FileCommandSync(
             Path(self.deps.config.bot_data_dir)
         )

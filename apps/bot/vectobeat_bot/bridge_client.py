@@ -15,6 +15,7 @@ from collections.abc import AsyncGenerator
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
+from vectobeat_adapters.i18n import current_language
 from vectobeat_core.errors import (
     BridgeUnavailable,
     Conflict,
@@ -102,17 +103,23 @@ class BridgeClient:
                 path,
                 params=params,
                 json=json,
+                # the panel words its errors in the language of the member being answered
+                headers={"Accept-Language": current_language()},
                 timeout=self._timeout if wait_s is None else wait_s,
             )
         except httpx.HTTPError as exc:
             failure = type(exc).__name__
             if method != "GET" and not isinstance(exc, not_sent):
                 raise OutcomeUnknown(
-                    f"The panel at {self.base_url} did not confirm the change ({failure}); "
-                    "it may still be applied."
+                    "The panel at {url} did not confirm the change ({failure}); "
+                    "it may still be applied.",
+                    url=self.base_url,
+                    failure=failure,
                 ) from None
             raise BridgeUnavailable(
-                f"The panel at {self.base_url} cannot be reached ({failure})."
+                "The panel at {url} cannot be reached ({failure}).",
+                url=self.base_url,
+                failure=failure,
             ) from None
         try:
             body = response.json()
@@ -147,11 +154,15 @@ class BridgeClient:
                         yield jsonlib.loads(line)
         except httpx.HTTPError as exc:
             raise BridgeUnavailable(
-                f"The panel at {self.base_url} cannot be reached ({type(exc).__name__})."
+                "The panel at {url} cannot be reached ({failure}).",
+                url=self.base_url,
+                failure=type(exc).__name__,
             ) from None
         except ValueError:
-            raise BridgeUnavailable(f"The panel sent an unreadable line on {path}.") from None
-        raise BridgeUnavailable(f"The panel ended the stream at {path}.")
+            raise BridgeUnavailable(
+                "The panel sent an unreadable line on {path}.", path=path
+            ) from None
+        raise BridgeUnavailable("The panel ended the stream at {path}.", path=path)
 
 
 def _error(status: int, body: Any, path: str) -> VectoBeatError:
@@ -161,11 +172,11 @@ def _error(status: int, body: Any, path: str) -> VectoBeatError:
     if status == 409:
         return BridgeConflict(text)
     if status in (401, 403):
-        return BridgeUnavailable(f"The panel bridge refused the bot's token: {text}")
+        return BridgeUnavailable("The panel bridge refused the bot's token: {text}", text=text)
     if status >= 500:
         if isinstance(body, dict) and body.get("outcome") == "unknown":
-            return OutcomeUnknown(f"The panel did not confirm the change: {text}")
-        return BridgeUnavailable(f"The panel bridge failed: {text}")
+            return OutcomeUnknown("The panel did not confirm the change: {text}", text=text)
+        return BridgeUnavailable("The panel bridge failed: {text}", text=text)
     if status == 404:
-        return BridgeRouteMissing(f"The panel has no bridge at {path}: {text}")
+        return BridgeRouteMissing("The panel has no bridge at {path}: {text}", path=path, text=text)
     return InvalidInput(text)

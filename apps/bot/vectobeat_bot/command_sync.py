@@ -48,9 +48,16 @@ class SyncOutcome(StrEnum):
     SKIPPED = "skipped"
 
 
-def tree_payload(tree: app_commands.CommandTree[Any]) -> list[dict[str, Any]]:
-    """The global commands as the bulk overwrite sends them, in a stable order."""
-    commands = [command.to_dict(tree) for command in tree.get_commands()]
+async def tree_payload(tree: app_commands.CommandTree[Any]) -> list[dict[str, Any]]:
+    """The global commands as the bulk overwrite sends them (with the translator's
+    localizations, so a new translation is a change), in a stable order."""
+    translator = tree.translator
+    commands = [
+        await command.get_translated_payload(tree, translator)
+        if translator is not None
+        else command.to_dict(tree)
+        for command in tree.get_commands()
+    ]
     return sorted(commands, key=lambda c: (str(c.get("name")), int(c.get("type") or 1)))
 
 
@@ -64,7 +71,7 @@ async def sync_command_tree(
     tree: app_commands.CommandTree[Any], record: CommandSyncRecord, owner: str
 ) -> SyncOutcome:
     """Sync ``tree`` if this process wins the lock and the tree changed (see the module doc)."""
-    payload = tree_payload(tree)
+    payload = await tree_payload(tree)
     digest = tree_digest(payload)
     locked = False
     try:

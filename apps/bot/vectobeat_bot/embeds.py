@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from vectobeat_bot.discord_compat import discord
-from vectobeat_bot.formatting import clip
+from vectobeat_bot.formatting import clip, length_text
+from vectobeat_bot.i18n import _
 from vectobeat_core.filters import Effects
-from vectobeat_core.playback import format_duration
 from vectobeat_core.settings import ServerSettings
 from vectobeat_core.tracks import Track
 
@@ -31,14 +31,13 @@ def track_embed(
 ) -> discord.Embed:
     """A now-playing embed: title (linked), artist, duration, artwork, who asked for it and the
     filter effects it plays with."""
-    embed = branded_embed(settings, track.title or "Untitled", url=_web(track.uri))
-    embed.add_field(name="Artist", value=clip(track.author or "Unknown", 1024))
-    length = "live" if track.is_stream else format_duration(track.length)
-    embed.add_field(name="Duration", value=length)
-    asked = "autoplay" if track.requester is None else f"<@{track.requester}>"
-    embed.add_field(name="Requested by", value=asked)
+    embed = branded_embed(settings, track.title or _("Untitled"), url=_web(track.uri))
+    embed.add_field(name=_("Artist"), value=clip(track.author or _("Unknown"), 1024))
+    embed.add_field(name=_("Duration"), value=length_text(track))
+    asked = _("autoplay") if track.requester is None else f"<@{track.requester}>"
+    embed.add_field(name=_("Requested by"), value=asked)
     if effects:
-        embed.add_field(name="Filters", value=clip(", ".join(effects.names()), 1024))
+        embed.add_field(name=_("Filters"), value=clip(", ".join(effects.names()), 1024))
     artwork = _web(track.artwork_url)
     if artwork is not None:
         embed.set_thumbnail(url=artwork)

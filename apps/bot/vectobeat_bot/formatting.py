@@ -2,19 +2,62 @@
 
 from __future__ import annotations
 
+from vectobeat_bot.i18n import _, ngettext
+from vectobeat_core.dependencies import age_message
 from vectobeat_core.filters import Effects
 from vectobeat_core.lavalink import PlayerInfo
 from vectobeat_core.playback import format_duration
-from vectobeat_core.queue import GuildQueue, QueuePage
+from vectobeat_core.queue import GuildQueue, LoopMode, QueuePage
 from vectobeat_core.tracks import Track
+from vectobeat_core.voting import VoteTally
 from vectobeat_core.wording import counted
 
-__all__ = ["clip", "effects_line", "now_playing_text", "plural", "queue_page_text", "track_line"]
+__all__ = [
+    "age_text",
+    "clip",
+    "effects_line",
+    "length_text",
+    "loop_text",
+    "now_playing_text",
+    "plural",
+    "queue_page_text",
+    "tally_text",
+    "track_line",
+    "tracks_count",
+]
 
 
 def plural(count: int, noun: str) -> str:
-    """``1 track``, ``2 tracks`` (the core's `counted`)."""
+    """``1 track``, ``2 tracks`` (the core's `counted`; English only: replies use
+    ``ngettext``)."""
     return counted(count, noun)
+
+
+def tracks_count(count: int) -> str:
+    """``1 track``, ``2 tracks`` in the current language."""
+    return ngettext("{count} track", "{count} tracks", count).format(count=count)
+
+
+def length_text(track: Track) -> str:
+    """A track's duration, or "live" for a stream."""
+    return _("live") if track.is_stream else format_duration(track.length)
+
+
+def loop_text(mode: LoopMode) -> str:
+    """A loop mode in the current language."""
+    names = {LoopMode.OFF: _("off"), LoopMode.TRACK: _("track"), LoopMode.QUEUE: _("queue")}
+    return names[mode]
+
+
+def age_text(seconds: float) -> str:
+    """``3 min ago`` in the current language (the core's `age_message` decides which)."""
+    text, number = age_message(seconds)
+    return _(text).format(n=number)
+
+
+def tally_text(tally: VoteTally) -> str:
+    """``2/3 votes to skip`` in the current language."""
+    return _("{votes}/{needed} votes to skip").format(votes=tally.votes, needed=tally.needed)
 
 
 def clip(text: str, limit: int) -> str:
@@ -26,15 +69,18 @@ def _escape(text: str) -> str:
 
 
 def track_line(track: Track) -> str:
-    length = "live" if track.is_stream else format_duration(track.length)
-    return f"**{_escape(clip(track.title, 80))}** by {_escape(clip(track.author, 40))} ({length})"
+    return _("**{title}** by {author} ({length})").format(
+        title=_escape(clip(track.title, 80)),
+        author=_escape(clip(track.author, 40)),
+        length=length_text(track),
+    )
 
 
 def effects_line(effects: Effects) -> str:
     """``Filters: Nightcore, 8D.`` (or that none are on)."""
     if not effects:
-        return "Filters: none (the playback quality's own only)."
-    return f"Filters: {', '.join(effects.names())}."
+        return _("Filters: none (the playback quality's own only).")
+    return _("Filters: {names}.").format(names=", ".join(effects.names()))
 
 
 def now_playing_text(
@@ -42,32 +88,48 @@ def now_playing_text(
 ) -> str:
     current = queue.current
     if current is None:
-        return "Nothing is playing right now."
-    lines = [f"Now playing {track_line(current.track)}"]
+        return _("Nothing is playing right now.")
+    lines = [_("Now playing {track}").format(track=track_line(current.track))]
     if info is not None:
-        state = "paused" if info.paused else "playing"
-        where = f"node {info.node} ({info.region.value})"
-        total = "live" if current.track.is_stream else format_duration(current.track.length)
         lines.append(
-            f"{format_duration(info.position_ms)} / {total} · {state} · volume {info.volume}% · "
-            f"loop {queue.loop.value} · {where}"
+            _(
+                "{position} / {total} · {state} · volume {volume}% · loop {loop} · "
+                "node {node} ({region})"
+            ).format(
+                position=format_duration(info.position_ms),
+                total=length_text(current.track),
+                state=_("paused") if info.paused else _("playing"),
+                volume=info.volume,
+                loop=loop_text(queue.loop),
+                node=info.node,
+                region=info.region.value,
+            )
         )
     if effects:
         lines.append(effects_line(effects))
-    lines.append(f"{len(queue)} track{'s' if len(queue) != 1 else ''} up next.")
+    lines.append(
+        ngettext("{count} track up next.", "{count} tracks up next.", len(queue)).format(
+            count=len(queue)
+        )
+    )
     return "\n".join(lines)
 
 
 def queue_page_text(queue: GuildQueue, page: QueuePage) -> str:
     lines: list[str] = []
     if queue.current is not None:
-        lines.append(f"Now playing {track_line(queue.current.track)}")
+        lines.append(_("Now playing {track}").format(track=track_line(queue.current.track)))
     if not page.tracks:
-        lines.append("The queue is empty.")
+        lines.append(_("The queue is empty."))
     for offset, track in enumerate(page.tracks):
         lines.append(f"{page.start + offset}. {track_line(track)}")
     lines.append(
-        f"Page {page.page}/{page.pages} · {page.total} track{'s' if page.total != 1 else ''} · "
-        f"{format_duration(queue.total_duration())} total · loop {queue.loop.value}"
+        _("Page {page}/{pages} · {tracks} · {total} total · loop {loop}").format(
+            page=page.page,
+            pages=page.pages,
+            tracks=tracks_count(page.total),
+            total=format_duration(queue.total_duration()),
+            loop=loop_text(queue.loop),
+        )
     )
     return "\n".join(lines)

@@ -24,6 +24,7 @@ from typing import Concatenate, ParamSpec, Protocol, TypeVar
 import anyio
 import attrs
 
+from vectobeat_adapters.i18n import N_
 from vectobeat_adapters.redis.writer import CoalescingWriter
 from vectobeat_bot.queue_sync import QueueSync
 from vectobeat_bot.settings_sync import GuildSettings, SettingsSync
@@ -70,7 +71,7 @@ __all__ = ["GuildSession", "PlayOutcome", "PlayerService", "VoiceLink"]
 T = TypeVar("T")
 P = ParamSpec("P")
 
-NOT_SAVED = (
+NOT_SAVED = N_(
     "Done, but not saved yet: the queue store and the bot's local journal are both unavailable, "
     "so a restart of the bot now would lose this change. It is saved as soon as either is back."
 )
@@ -435,9 +436,9 @@ class PlayerService:
                     break
         result = results[-1]
         if result.kind == "error":
-            raise InvalidInput(f"That could not be loaded: {result.error}")
+            raise InvalidInput("That could not be loaded: {error}", error=result.error)
         if result.kind == "empty" or not result.tracks:
-            raise NotFound(f"Nothing was found for {query.strip()[:100]!r}.")
+            raise NotFound("Nothing was found for {query}.", query=repr(query.strip()[:100]))
         return result
 
     async def _advance(self, guild_id: GuildId, session: GuildSession) -> QueueEntry | None:
@@ -556,9 +557,9 @@ class PlayerService:
             entry = self._playing(session)
             info = self.cluster.player(guild_id)
             if info is not None and info.paused == paused:
-                raise InvalidInput(
-                    "The player is already paused." if paused else "The player is not paused."
-                )
+                if paused:
+                    raise InvalidInput("The player is already paused.")
+                raise InvalidInput("The player is not paused.")
             await self.cluster.set_paused(guild_id, paused)
             self.changed(guild_id)
             return entry

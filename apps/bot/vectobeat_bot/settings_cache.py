@@ -59,7 +59,7 @@ class CachedSettings:
         except (ValueError, UnicodeDecodeError):
             raise InvalidInput("not JSON") from None
         if not isinstance(data, dict) or data.get("format") != FORMAT:
-            raise InvalidInput(f"not a format {FORMAT} settings cache entry")
+            raise InvalidInput("not a format {format} settings cache entry", format=FORMAT)
         guild, version, fetched = data.get("guild_id"), data.get("version"), data.get("fetched_at")
         if not isinstance(guild, str) or not guild.isdigit():
             raise InvalidInput("guild_id must be a snowflake string")
@@ -120,7 +120,9 @@ class LastKnownSettings:
                 return False
             except OSError as exc:
                 raise StorageUnavailable(
-                    f"Could not delete the last known settings of guild {guild_id}: {exc}"
+                    "Could not delete the last known settings of guild {guild}: {problem}",
+                    guild=guild_id,
+                    problem=str(exc),
                 ) from None
             return True
 

@@ -255,7 +255,9 @@ class SettingsSync:
             plan = self._catalogue.plan(Tier.parse(body["plan"]))
             settings = parse_settings(body["settings"])
         except (KeyError, TypeError, InvalidInput) as exc:
-            raise BridgeUnavailable(f"The panel bridge sent unreadable settings: {exc}") from None
+            raise BridgeUnavailable(
+                "The panel bridge sent unreadable settings: {problem}", problem=str(exc)
+            ) from None
         if isinstance(version, bool) or not isinstance(version, int) or version < 0:
             raise BridgeUnavailable("The panel bridge sent settings without a valid version.")
         fresh = GuildSettings(guild_id, version, plan, settings, self._clock.now())
@@ -338,8 +340,9 @@ class SettingsSync:
         except BridgeConflict:
             current = await self.refresh(guild_id)
             raise Conflict(
-                f"These settings were changed in the panel meanwhile (now version "
-                f"{current.version}); I reloaded them, please run the command again."
+                "These settings were changed in the panel meanwhile (now version "
+                "{version}); I reloaded them, please run the command again.",
+                version=current.version,
             ) from None
         clamps = _clamps(answer.get("clamps") if isinstance(answer, Mapping) else None)
         return await self._take(guild_id, answer), clamps
@@ -366,8 +369,9 @@ class SettingsSync:
             return current, clamps
         if current.version > base_version:
             raise Conflict(
-                f"These settings were changed meanwhile (now version {current.version}) and do "
-                "not show your change; check /settings show and run the command again if needed."
+                "These settings were changed meanwhile (now version {version}) and do "
+                "not show your change; check /settings show and run the command again if needed.",
+                version=current.version,
             )
         raise OutcomeUnknown(
             "Your change was not confirmed and is not applied so far (the panel did not answer "

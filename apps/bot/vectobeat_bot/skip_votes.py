@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from vectobeat_bot.bot import guild_of, member_facts
 from vectobeat_bot.discord_compat import discord
+from vectobeat_bot.i18n import _
 from vectobeat_core.errors import InvalidInput
 from vectobeat_core.ids import GuildId, UserId
 from vectobeat_core.permissions import has_dj_access, require_control
@@ -59,7 +60,7 @@ class SkipVotes:
         current = None if session is None else session.queue.current
         percent = held.settings.vote_skip_percent
         if current is None or percent == 0:
-            require_control(member, held.settings, "skip tracks")
+            require_control(member, held.settings, _("skip tracks"))
             return VoteTally(True, 0, 1)
         immediate = (
             has_dj_access(member, held.settings) or current.track.requester == member.user_id

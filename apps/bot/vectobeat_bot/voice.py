@@ -101,7 +101,7 @@ class LavalinkVoice(discord.VoiceProtocol):
     def _guild(self) -> discord.Guild:
         guild = self.client.get_guild(self.guild_id)
         if guild is None:
-            raise NotFound(f"The bot is not in guild {self.guild_id}.")
+            raise NotFound("The bot is not in guild {guild}.", guild=self.guild_id)
         return guild
 
 
@@ -125,7 +125,7 @@ class DiscordVoiceLink:
     async def join(self, guild_id: GuildId, channel_id: ChannelId) -> None:
         guild = self._client.get_guild(guild_id)
         if guild is None:
-            raise NotFound(f"The bot is not in guild {guild_id}.")
+            raise NotFound("The bot is not in guild {guild}.", guild=guild_id)
         channel = guild.get_channel(channel_id)
         if not isinstance(channel, discord.VoiceChannel | discord.StageChannel):
             raise InvalidInput("That voice channel no longer exists.")

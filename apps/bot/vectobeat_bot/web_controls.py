@@ -24,9 +24,11 @@ import anyio
 import anyio.abc
 import anyio.lowlevel
 
+from vectobeat_adapters.i18n import language_from_tag, use_language
 from vectobeat_bot.bridge_client import BridgeClient, BridgeRouteMissing
 from vectobeat_bot.discord_compat import discord
-from vectobeat_bot.formatting import plural, track_line
+from vectobeat_bot.formatting import track_line, tracks_count
+from vectobeat_bot.i18n import _, error_text
 from vectobeat_bot.player_service import NOT_SAVED, PlayerService
 from vectobeat_bot.settings_sync import SettingsSync
 from vectobeat_core.controls import (
@@ -71,7 +73,9 @@ def guild_member_lookup(client: discord.Client, timeout: float = 5.0) -> MemberL
             except discord.NotFound:
                 return None
             except (discord.HTTPException, TimeoutError) as exc:
-                raise BridgeUnavailable(f"Discord did not answer ({type(exc).__name__}).") from None
+                raise BridgeUnavailable(
+                    "Discord did not answer ({problem}).", problem=type(exc).__name__
+                ) from None
         return MemberFacts(
             user_id=user_id,
             role_ids=frozenset(RoleId(r.id) for r in member.roles),
@@ -182,7 +186,12 @@ class WebControls:
             _log.warning("web_control_answer_lost id=%s error=%s", request.id, exc)
 
     async def apply(self, request: ControlRequest) -> ControlResult:
-        """Check the member against the DJ rules and apply the command; never raises."""
+        """Check the member against the DJ rules and apply the command, answering in the
+        language of the person who asked; never raises."""
+        with use_language(language_from_tag(request.language)):
+            return await self._checked(request)
+
+    async def _checked(self, request: ControlRequest) -> ControlResult:
         guild_id = request.guild_id
         try:
             if request.member is not None:
@@ -192,26 +201,28 @@ class WebControls:
                 except Unavailable as exc:
                     return ControlResult(
                         ControlOutcome.REFUSED,
-                        f"Your roles could not be checked, so nothing was changed: {exc.message}",
+                        _(
+                            "Your roles could not be checked, so nothing was changed: {problem}"
+                        ).format(problem=error_text(exc)),
                         503,
                     )
                 if facts is None:
                     return ControlResult(
                         ControlOutcome.REFUSED,
-                        "You are not a member of this server, as Discord tells VectoBeat.",
+                        _("You are not a member of this server, as Discord tells VectoBeat."),
                         403,
                     )
                 require_control(facts, held.settings, request.command.action.phrase)
             message = await self._apply(guild_id, request.command, request.member)
         except StorageUnavailable as exc:
             if exc.message == NOT_SAVED:
-                return ControlResult(ControlOutcome.NOT_SAVED, exc.message)
-            return ControlResult(ControlOutcome.UNKNOWN, exc.message)
+                return ControlResult(ControlOutcome.NOT_SAVED, error_text(exc))
+            return ControlResult(ControlOutcome.UNKNOWN, error_text(exc))
         except Unavailable as exc:
-            return ControlResult(ControlOutcome.UNKNOWN, exc.message)
+            return ControlResult(ControlOutcome.UNKNOWN, error_text(exc))
         except VectoBeatError as exc:
             status = exc.status if 400 <= exc.status < 500 else 400
-            return ControlResult(ControlOutcome.REFUSED, exc.message, status)
+            return ControlResult(ControlOutcome.REFUSED, error_text(exc), status)
         return ControlResult(ControlOutcome.APPLIED, message)
 
     async def _apply(self, guild_id: GuildId, command: ControlCommand, user: UserId | None) -> str:
@@ -219,26 +230,26 @@ class WebControls:
         action = command.action
         if action in (ControlAction.PAUSE, ControlAction.RESUME):
             entry = await players.set_paused(guild_id, action is ControlAction.PAUSE)
-            verb = "Paused" if action is ControlAction.PAUSE else "Resumed"
-            return f"{verb} {track_line(entry.track)}."
+            done = _("Paused {track}.") if action is ControlAction.PAUSE else _("Resumed {track}.")
+            return done.format(track=track_line(entry.track))
         if action is ControlAction.SKIP:
             following = await players.skip(guild_id, 1, user)
-            return (
-                "Skipped; the queue is empty now."
-                if following is None
-                else f"Skipped; now playing {track_line(following.track)}."
-            )
+            if following is None:
+                return _("Skipped; the queue is empty now.")
+            return _("Skipped; now playing {track}.").format(track=track_line(following.track))
         if action is ControlAction.PREVIOUS:
             entry = await players.previous(guild_id)
-            return f"Back to {track_line(entry.track)}."
+            return _("Back to {track}.").format(track=track_line(entry.track))
         if action is ControlAction.SEEK:
             assert command.position_ms is not None
             entry = await players.seek(guild_id, command.position_ms)
-            return f"Jumped to {format_duration(command.position_ms)} in {track_line(entry.track)}."
+            return _("Jumped to {position} in {track}.").format(
+                position=format_duration(command.position_ms), track=track_line(entry.track)
+            )
         if action is ControlAction.VOLUME:
             assert command.volume is not None
             await players.set_volume(guild_id, command.volume)
-            return f"Volume set to {command.volume}%."
+            return _("Volume set to {level}%.").format(level=command.volume)
         return await self._edit(guild_id, command)
 
     async def _edit(self, guild_id: GuildId, command: ControlCommand) -> str:
@@ -249,13 +260,15 @@ class WebControls:
         position, target = command.position or 0, command.target or 0
         if action is ControlAction.REMOVE:
             entry = await players.edit(guild_id, lambda q: q.remove(position))
-            return f"Removed {track_line(entry.track)}."
+            return _("Removed {track}.").format(track=track_line(entry.track))
         if action is ControlAction.MOVE:
             entry = await players.edit(guild_id, lambda q: q.move(position, target))
-            return f"Moved {track_line(entry.track)} to position {target}."
+            return _("Moved {track} to position {position}.").format(
+                track=track_line(entry.track), position=target
+            )
         if action is ControlAction.CLEAR:
             count = await players.edit(guild_id, lambda q: q.clear())
-            return f"Cleared {plural(count, 'track')} from the queue."
+            return _("Cleared {tracks} from the queue.").format(tracks=tracks_count(count))
         seed = players.shuffle_seed()
 
         def shuffle(queue: GuildQueue) -> int:
@@ -263,4 +276,4 @@ class WebControls:
             return len(queue)
 
         count = await players.edit(guild_id, shuffle)
-        return f"Shuffled {plural(count, 'track')}."
+        return _("Shuffled {tracks}.").format(tracks=tracks_count(count))

@@ -40,6 +40,7 @@ from vectobeat_panel.compliance_pages import compliance_desk, compliance_routes
 from vectobeat_panel.control_pages import control_routes
 from vectobeat_panel.errors import exception_handlers
 from vectobeat_panel.guilds import guild_routes
+from vectobeat_panel.languages import LanguageMiddleware, install_translations, language_routes
 from vectobeat_panel.oauth import DiscordOAuth
 from vectobeat_panel.observability import RequestContext, probe_routes
 from vectobeat_panel.openapi import openapi_routes
@@ -72,6 +73,7 @@ def _templates() -> Jinja2Templates:
     templates.env.filters["when"] = _when
     install_filters(templates.env.filters)
     templates.env.filters["duration"] = format_duration
+    install_translations(templates)
     return templates
 
 
@@ -116,6 +118,7 @@ def build_routes() -> list[BaseRoute]:
         *compliance_routes(),
         *billing_routes(),
         *care_routes(),
+        *language_routes(),
         *openapi_routes(),
         Route("/api/health", health, methods=["GET"], name="health"),
         *probe_routes(),
@@ -259,7 +262,11 @@ def create_app(
     )
     app = Starlette(
         routes=build_routes(),
-        middleware=[Middleware(RequestContext, metrics=panel.metrics), guard],
+        middleware=[
+            Middleware(RequestContext, metrics=panel.metrics),
+            Middleware(LanguageMiddleware),
+            guard,
+        ],
         exception_handlers=exception_handlers(),
         lifespan=lifespan,
     )

@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from vectobeat_adapters.i18n import N_, gettext
 from vectobeat_core.audit import AuditEvent, AuditKind
 from vectobeat_core.errors import InvalidInput
 from vectobeat_core.ids import GuildId
@@ -30,7 +31,7 @@ MAX_SCAN = 5000
 
 KIND_GROUPS: dict[str, tuple[str, tuple[AuditKind, ...]]] = {
     "automation": (
-        "Everything the automation engine did",
+        N_("Everything the automation engine did"),
         (AuditKind.AUTOMATION_ACTION, AuditKind.THROTTLED_COMMAND),
     ),
 }
@@ -58,17 +59,18 @@ def _time(name: str, raw: str | None) -> float | None:
             parsed = datetime.fromisoformat(text)
         except ValueError:
             raise InvalidInput(
-                f"'{name}' must be a date and time like 2026-01-31T18:00 or epoch seconds."
+                "'{name}' must be a date and time like 2026-01-31T18:00 or epoch seconds.",
+                name=name,
             ) from None
         if parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=UTC)
         value = parsed.timestamp()
     if not math.isfinite(value) or value < 0 or value > 1e11:
-        raise InvalidInput(f"'{name}' is out of range.")
+        raise InvalidInput("'{name}' is out of range.", name=name)
     return value
 
 
-def _whole(name: str, raw: str | None, default: int, high: int) -> int:
+def _page_param(name: str, raw: str | None, default: int, high: int) -> int:
     if raw is None or raw == "":
         return default
     return whole_number(raw, f"'{name}'", low=1, high=high)
@@ -78,7 +80,7 @@ def parse_query(params: QueryParams) -> AuditQuery:
     """Read kind/since/until/page/per_page; anything else is refused by name."""
     unknown = sorted(k for k in params if k not in ("kind", "since", "until", "page", "per_page"))
     if unknown:
-        raise InvalidInput(f"Unknown filter(s): {', '.join(unknown)[:200]}.")
+        raise InvalidInput("Unknown filter(s): {names}.", names=", ".join(unknown)[:200])
     raw_kind = params.get("kind") or None
     kinds: tuple[AuditKind, ...] | None = None
     if raw_kind in KIND_GROUPS:
@@ -88,13 +90,15 @@ def parse_query(params: QueryParams) -> AuditQuery:
             kinds = (AuditKind(raw_kind),)
         except ValueError:
             choices = [*KIND_GROUPS, *(k.value for k in AuditKind)]
-            raise InvalidInput(f"'kind' must be one of {', '.join(choices)}.") from None
+            raise InvalidInput(
+                "'kind' must be one of {choices}.", choices=", ".join(choices)
+            ) from None
     return AuditQuery(
         kinds=kinds,
         since=_time("since", params.get("since")),
         until=_time("until", params.get("until")),
-        page=_whole("page", params.get("page"), 1, 10_000),
-        per_page=_whole("per_page", params.get("per_page"), PER_PAGE, 500),
+        page=_page_param("page", params.get("page"), 1, 10_000),
+        per_page=_page_param("per_page", params.get("per_page"), PER_PAGE, 500),
     )
 
 
@@ -111,7 +115,7 @@ async def matching(panel: Panel, guild: GuildId, query: AuditQuery) -> list[Audi
 
 def _row(event: AuditEvent) -> dict[str, Any]:
     row = dict(event.to_json())
-    row["label"] = KIND_LABELS[event.kind]
+    row["label"] = gettext(KIND_LABELS[event.kind])
     row["when"] = datetime.fromtimestamp(event.at, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     return row
 
@@ -134,8 +138,8 @@ async def _page_data(request: Request) -> dict[str, Any]:
 
 async def audit_page(request: Request) -> Response:
     data = await _page_data(request)
-    data["kinds"] = [(value, label) for value, (label, _) in KIND_GROUPS.items()] + [
-        (k.value, KIND_LABELS[k]) for k in AuditKind
+    data["kinds"] = [(value, gettext(label)) for value, (label, _) in KIND_GROUPS.items()] + [
+        (k.value, gettext(KIND_LABELS[k])) for k in AuditKind
     ]
     data["filters"] = {
         k: v for k, v in request.query_params.items() if k in ("kind", "since", "until")

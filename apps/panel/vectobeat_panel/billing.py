@@ -52,7 +52,9 @@ async def checkout(request: Request) -> Response:
     _, plan = await guild_plan(panel_of(request), guild.id)
     if plan.tier is not Tier.FREE:
         raise Conflict(
-            f"{guild.name} already has the {plan.label} plan; change it in the billing portal."
+            "{guild} already has the {plan} plan; change it in the billing portal.",
+            guild=guild.name,
+            plan=plan.label,
         )
     session = await billing_of(request).checkout_session(
         guild.id,

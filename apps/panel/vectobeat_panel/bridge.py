@@ -71,7 +71,7 @@ def _bot(request: Request) -> Panel:
 def _only(request: Request, allowed: tuple[str, ...]) -> None:
     unknown = sorted(k for k in request.query_params if k not in allowed)
     if unknown:
-        raise InvalidInput(f"Unknown query parameter(s): {', '.join(unknown)[:200]}.")
+        raise InvalidInput("Unknown query parameter(s): {names}.", names=", ".join(unknown)[:200])
 
 
 def _guild_param(request: Request) -> GuildId:
@@ -124,9 +124,9 @@ def _number(request: Request, name: str, default: float, high: float) -> float:
     try:
         value = float(raw)
     except ValueError:
-        raise InvalidInput(f"'{name}' must be a number.") from None
+        raise InvalidInput("'{name}' must be a number.", name=name) from None
     if not 0 <= value <= high:
-        raise InvalidInput(f"'{name}' must be from 0 to {high:g}.")
+        raise InvalidInput("'{name}' must be from 0 to {high}.", name=name, high=format(high, "g"))
     return value
 
 
@@ -168,7 +168,9 @@ def _event_list(payload: dict[str, Any]) -> list[Any]:
     if set(payload) == {"events"}:
         events = payload["events"]
         if not isinstance(events, list) or not 1 <= len(events) <= MAX_EVENTS:
-            raise InvalidInput(f"'events' must be a list of 1 to {MAX_EVENTS} audit events.")
+            raise InvalidInput(
+                "'events' must be a list of 1 to {most} audit events.", most=MAX_EVENTS
+            )
         return events
     return [payload]
 
@@ -190,7 +192,7 @@ async def bot_events(request: Request) -> Response:
     allowed = {"type", "guild_id", "name", "version"}
     unknown = sorted(str(k) for k in payload if k not in allowed)
     if unknown:
-        raise InvalidInput(f"Unknown fields: {', '.join(unknown)[:200]}.")
+        raise InvalidInput("Unknown fields: {names}.", names=", ".join(unknown)[:200])
     guild_id = GuildId(snowflake(payload.get("guild_id"), "'guild_id'"))
     now = panel.clock()
     guilds = panel.services.guilds

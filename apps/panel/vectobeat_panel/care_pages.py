@@ -66,7 +66,9 @@ def _hours(raw: str, default: float | None) -> float | None:
     try:
         return float(raw)
     except ValueError:
-        raise InvalidInput(f"Hours must be a number such as 1.5, not {raw[:20]!r}.") from None
+        raise InvalidInput(
+            "Hours must be a number such as 1.5, not {value}.", value=repr(raw[:20])
+        ) from None
 
 
 async def _timelines(desk: CareDesk, requests: list[ConciergeRequest]) -> list[dict[str, Any]]:
@@ -172,7 +174,7 @@ async def contacts_submit(request: Request) -> Response:
     role = _text(form, "role")
     try:
         if role not in CONTACT_ROLES:
-            raise InvalidInput(f"Choose one of {', '.join(CONTACT_ROLES)}.")
+            raise InvalidInput("Choose one of {roles}.", roles=", ".join(CONTACT_ROLES))
         chosen: ContactRole = next(r for r in CONTACT_ROLES if r == role)
         if _text(form, "action") == "delete":
             await desk.contacts.delete(guild.id, chosen)

@@ -170,7 +170,9 @@ def _bridge_guild(request: Request) -> tuple[Panel, GuildId]:
 def _text(body: dict[str, Any], name: str, limit: int = 300) -> str:
     value = body.get(name)
     if not isinstance(value, str) or len(value) > limit:
-        raise InvalidInput(f"'{name}' must be text of at most {limit} characters.")
+        raise InvalidInput(
+            "'{name}' must be text of at most {limit} characters.", name=name, limit=limit
+        )
     return value
 
 
@@ -214,7 +216,12 @@ def _choice(request: Request, name: str, allowed: tuple[str, ...]) -> str | None
     if not value:
         return None
     if value not in allowed:
-        raise InvalidInput(f"'{name}' must be one of {', '.join(allowed)}, not {value[:40]!r}.")
+        raise InvalidInput(
+            "'{name}' must be one of {choices}, not {value}.",
+            name=name,
+            choices=", ".join(allowed),
+            value=repr(value[:40]),
+        )
     return value
 
 

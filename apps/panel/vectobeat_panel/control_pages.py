@@ -29,6 +29,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from vectobeat_adapters.i18n import current_language
 from vectobeat_core.audit import AuditEvent, AuditKind
 from vectobeat_core.controls import ControlCommand, ControlRequest, ControlResult
 from vectobeat_core.errors import InvalidInput, Unavailable
@@ -53,7 +54,9 @@ async def run_control(
     panel: Panel, guild_id: GuildId, command: ControlCommand, actor: str, member: UserId | None
 ) -> ControlResult:
     """Send ``command`` to the bot, wait for its answer and audit it."""
-    request = ControlRequest(secrets.token_urlsafe(12), guild_id, command, actor, member)
+    request = ControlRequest(
+        secrets.token_urlsafe(12), guild_id, command, actor, member, current_language()
+    )
     result = await panel.controls.submit(request, panel.options.control_wait)
     summary = f"{actor} {command.action.value}: {result.message}"
     event = AuditEvent(
@@ -126,9 +129,9 @@ def _number(request: Request, name: str, high: float) -> float:
     try:
         value = float(raw)
     except ValueError:
-        raise InvalidInput(f"'{name}' must be a number.") from None
+        raise InvalidInput("'{name}' must be a number.", name=name) from None
     if not 0 <= value <= high:
-        raise InvalidInput(f"'{name}' must be from 0 to {high:g}.")
+        raise InvalidInput("'{name}' must be from 0 to {high}.", name=name, high=format(high, "g"))
     return value
 
 
@@ -137,7 +140,7 @@ def _poll_args(request: Request) -> tuple[Panel, int, float]:
     panel = _bot(request)
     unknown = sorted(k for k in request.query_params if k not in ("cursor", "timeout"))
     if unknown:
-        raise InvalidInput(f"Unknown query parameter(s): {', '.join(unknown)[:200]}.")
+        raise InvalidInput("Unknown query parameter(s): {names}.", names=", ".join(unknown)[:200])
     cursor = int(_number(request, "cursor", 2**53))
     return panel, cursor, _number(request, "timeout", panel.options.long_poll_max)
 
@@ -171,7 +174,7 @@ async def bot_result(request: Request) -> Response:
     payload: dict[str, Any] = await read_json_object(request)
     unknown = sorted(k for k in payload if k not in _RESULT_FIELDS)
     if unknown:
-        raise InvalidInput(f"Unknown fields: {', '.join(unknown)[:200]}.")
+        raise InvalidInput("Unknown fields: {names}.", names=", ".join(unknown)[:200])
     request_id = payload.get("id")
     if not isinstance(request_id, str) or not 1 <= len(request_id) <= 64:
         raise InvalidInput("'id' must be the control request's id.")

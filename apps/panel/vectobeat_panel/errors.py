@@ -21,6 +21,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from vectobeat_adapters.i18n import N_, current_language, error_text
+from vectobeat_adapters.i18n import gettext as _
 from vectobeat_core.errors import (
     InvalidSettings,
     NotAuthenticated,
@@ -40,34 +42,40 @@ __all__ = [
 
 log = logging.getLogger("vectobeat.panel")
 
+
 RETRY_AFTER_SECONDS = 5
 """What a 503 asks clients to wait before trying again."""
 
-_TITLES = {
-    400: "Bad request",
-    401: "Sign-in required",
-    403: "Not allowed",
-    404: "Not found",
-    405: "Method not allowed",
-    409: "Conflict",
-    413: "Too large",
-    422: "Unprocessable",
-    429: "Too many requests",
-    500: "Something went wrong",
-    501: "Not built",
-    503: "Unavailable",
+_TITLES = {  # English; shown through ``_`` in the reader's language
+    400: N_("Bad request"),
+    401: N_("Sign-in required"),
+    403: N_("Not allowed"),
+    404: N_("Not found"),
+    405: N_("Method not allowed"),
+    409: N_("Conflict"),
+    413: N_("Too large"),
+    422: N_("Unprocessable"),
+    429: N_("Too many requests"),
+    500: N_("Something went wrong"),
+    501: N_("Not built"),
+    503: N_("Unavailable"),
 }
+
+
+def _title(status: int) -> str:
+    return _(_TITLES.get(status, N_("Error")))
 
 
 def plain_error_body(status: int, message: str) -> str:
     """A tiny self-contained HTML error page (used where templates are not at hand)."""
-    title = _TITLES.get(status, "Error")
+    title = html.escape(_title(status))
+    back = html.escape(_("Back to the panel"))
     return (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f'<!doctype html><html lang="{current_language()}"><head><meta charset="utf-8">'
         f"<title>{title} · VectoBeat</title>"
         '<link rel="stylesheet" href="/static/panel.css"></head><body><main class="narrow">'
         f"<h1>{status} · {title}</h1><p>{html.escape(message)}</p>"
-        '<p><a href="/">Back to the panel</a></p></main></body></html>'
+        f'<p><a href="/">{back}</a></p></main></body></html>'
     )
 
 
@@ -99,7 +107,7 @@ def _page(request: Request, status: int, message: str) -> Response:
     session = getattr(request.state, "session", None)
     context = {
         "status": status,
-        "title": _TITLES.get(status, "Error"),
+        "title": _title(status),
         "message": message,
         "session": session,
         "csrf": session.csrf if session is not None else "",
@@ -111,11 +119,10 @@ def _page(request: Request, status: int, message: str) -> Response:
 def unavailable(path: str, exc: BaseException) -> str:
     """Log one warning line naming the dependency that failed; the message to show for the 503."""
     if isinstance(exc, VectoBeatError):
-        message = exc.message
-    else:
-        message = "A service the panel needs did not answer in time; try again in a moment."
-    log.warning("dependency_unavailable", extra={"path": path, "error": message})
-    return message
+        log.warning("dependency_unavailable", extra={"path": path, "error": exc.message})
+        return error_text(exc)
+    log.warning("dependency_unavailable", extra={"path": path, "error": type(exc).__name__})
+    return _("A service the panel needs did not answer in time; try again in a moment.")
 
 
 async def on_vectobeat_error(request: Request, exc: Exception) -> Response:
@@ -130,23 +137,23 @@ async def on_vectobeat_error(request: Request, exc: Exception) -> Response:
         )
     if _is_api(request):
         headers = {"www-authenticate": "Bearer"} if status == 401 else None
-        response = json_error(status, exc.message, _extra(exc))
+        response = json_error(status, error_text(exc), _extra(exc))
         if headers:
             response.headers.update(headers)
         return response
     if isinstance(exc, NotAuthenticated):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
-    return _page(request, status, exc.message)
+    return _page(request, status, error_text(exc))
 
 
 async def on_http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    message = exc.detail if isinstance(exc.detail, str) else _TITLES.get(exc.status_code, "Error")
+    message = exc.detail if isinstance(exc.detail, str) else _title(exc.status_code)
     if exc.status_code == 404:
-        message = "There is nothing at this address."
+        message = _("There is nothing at this address.")
     elif exc.status_code == 405:
-        message = f"{request.method} is not allowed here."
+        message = _("{method} is not allowed here.").format(method=request.method)
     if _is_api(request):
         return json_error(exc.status_code, message)
     return _page(request, exc.status_code, message)
@@ -166,7 +173,7 @@ async def on_unavailable(request: Request, exc: Exception) -> Response:
 
 async def on_unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unexpected_error", extra={"path": request.url.path})
-    message = "An unexpected error happened; it has been logged."
+    message = _("An unexpected error happened; it has been logged.")
     if _is_api(request):
         return json_error(500, message)
     return HTMLResponse(plain_error_body(500, message), status_code=500)

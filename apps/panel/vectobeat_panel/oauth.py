@@ -161,7 +161,8 @@ class DiscordOAuth:
                 )
             except httpx.HTTPError as exc:
                 raise Unavailable(
-                    f"Discord could not be reached for sign-in ({type(exc).__name__})."
+                    "Discord could not be reached for sign-in ({problem}).",
+                    problem=type(exc).__name__,
                 ) from None
             except ValueError:
                 raise Unavailable("Discord sent an answer that is not JSON.") from None

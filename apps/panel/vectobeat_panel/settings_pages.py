@@ -14,6 +14,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from vectobeat_adapters.i18n import N_
+from vectobeat_adapters.i18n import gettext as _
 from vectobeat_core.errors import InvalidInput, InvalidSettings, StaleVersion
 from vectobeat_core.jsontypes import MAX_JSON_DEPTH, parse_json
 from vectobeat_core.plans import (
@@ -55,18 +57,20 @@ class FieldView:
 
     @property
     def label(self) -> str:
-        """The setting's name for people (the core's `SETTING_LABELS`)."""
-        return SETTING_LABELS[self.name]
+        """The setting's name for people (the core's `SETTING_LABELS`), in the reader's
+        language."""
+        return _(SETTING_LABELS[self.name])
 
     @property
     def help(self) -> str:
-        """What the setting does, in one line (the core's `SETTING_HELP`, also in the docs)."""
-        return SETTING_HELP[self.name]
+        """What the setting does, in one line (the core's `SETTING_HELP`, also in the docs), in
+        the reader's language."""
+        return _(SETTING_HELP[self.name])
 
 
 GROUPS: tuple[tuple[str, tuple[FieldView, ...]], ...] = (
     (
-        "Queue",
+        N_("Queue"),
         (
             FieldView("queue_limit", "number", low=1),
             FieldView("collaborative_queue", "bool"),
@@ -79,14 +83,14 @@ GROUPS: tuple[tuple[str, tuple[FieldView, ...]], ...] = (
         ),
     ),
     (
-        "Announcements and branding",
+        N_("Announcements and branding"),
         (
             FieldView("announcement_style", "select", ANNOUNCEMENT_STYLES),
             FieldView("branding_color", "color"),
         ),
     ),
     (
-        "Routing and quality",
+        N_("Routing and quality"),
         (
             FieldView("region", "select", tuple(r.value for r in Region)),
             FieldView("source_access", "select", SOURCE_ACCESS_LEVELS),
@@ -94,7 +98,7 @@ GROUPS: tuple[tuple[str, tuple[FieldView, ...]], ...] = (
         ),
     ),
     (
-        "Analytics and automation",
+        N_("Analytics and automation"),
         (
             FieldView("analytics_mode", "select", ANALYTICS_LEVELS),
             FieldView("automation_level", "select", AUTOMATION_LEVELS),
@@ -102,7 +106,7 @@ GROUPS: tuple[tuple[str, tuple[FieldView, ...]], ...] = (
         ),
     ),
     (
-        "Webhook exports",
+        N_("Webhook exports"),
         (
             FieldView("webhook_export_url", "url"),
             FieldView("webhook_export_events", "multi", WEBHOOK_EVENTS),
@@ -133,7 +137,7 @@ def field_context(view: FieldView, plan: Plan, catalogue: PlanCatalogue) -> dict
             {
                 "value": choice,
                 "locked": locked,
-                "needs": None if not locked else (tier.label if tier else "no plan"),
+                "needs": None if not locked else (tier.label if tier else _("no plan")),
             }
         )
     hint = ""
@@ -141,13 +145,16 @@ def field_context(view: FieldView, plan: Plan, catalogue: PlanCatalogue) -> dict
     if view.name in _CAPS:
         cap = int(getattr(plan, _CAPS[view.name]))
         above = _tier_for(view.name, cap + 1, catalogue)
-        more = f"; more needs {above.label}" if above is not None else ""
-        hint = f"Up to {cap} on {plan.label}{more}."
+        hint = _("Up to {cap} on {plan}.").format(cap=cap, plan=plan.label)
+        if above is not None:
+            hint = _("Up to {cap} on {plan}; more needs {tier}.").format(
+                cap=cap, plan=plan.label, tier=above.label
+            )
     locking = {"webhook_export_url": "https://example.com/hook", "stay_connected": True}
     if view.name in locking:  # a feature the plan has or has not
         tier = _tier_for(view.name, locking[view.name], catalogue)
         if tier is None or tier > plan.tier:
-            whole_lock = tier.label if tier else "no plan"
+            whole_lock = tier.label if tier else _("no plan")
     return {"options": options, "hint": hint, "locked": whole_lock}
 
 
@@ -311,7 +318,7 @@ def parse_put(payload: dict[str, Any]) -> tuple[int, dict[str, object]]:
     """``{"version": n, "settings": {...}}`` with nothing else."""
     unknown = sorted(str(k) for k in payload if k not in ("version", "settings"))
     if unknown:
-        raise InvalidInput(f"Unknown fields: {', '.join(unknown)[:200]}.")
+        raise InvalidInput("Unknown fields: {names}.", names=", ".join(unknown)[:200])
     version = payload.get("version")
     if isinstance(version, bool) or not isinstance(version, int) or version < 0:
         raise InvalidInput("'version' must be the whole-number version your edit is based on.")

@@ -60,17 +60,21 @@ def _validate(
     if not isinstance(label, str) or not _LABEL.fullmatch(label.strip() or "\x00"):
         raise InvalidInput("'label' must be 1 to 60 printable characters.")
     if not isinstance(scopes, list) or not scopes or not all(isinstance(s, str) for s in scopes):
-        raise InvalidInput(f"'scopes' must list one or more of: {', '.join(SCOPES)}.")
+        raise InvalidInput("'scopes' must list one or more of: {scopes}.", scopes=", ".join(SCOPES))
     bad = sorted({s for s in scopes if s not in SCOPES})
     if bad:
         raise InvalidInput(
-            f"Unknown scope(s) {', '.join(bad)[:100]}; choose from {', '.join(SCOPES)}."
+            "Unknown scope(s) {bad}; choose from {scopes}.",
+            bad=", ".join(bad)[:100],
+            scopes=", ".join(SCOPES),
         )
     if expires_in_days is not None and (
         isinstance(expires_in_days, bool) or expires_in_days not in EXPIRY_DAYS
     ):
         days = ", ".join(str(d) for d in EXPIRY_DAYS)
-        raise InvalidInput(f"'expires_in_days' must be one of {days}, or null for no expiry.")
+        raise InvalidInput(
+            "'expires_in_days' must be one of {days}, or null for no expiry.", days=days
+        )
     return label.strip(), sorted(set(scopes)), expires_in_days
 
 
@@ -78,8 +82,16 @@ async def _limit(panel: Panel, guild_id: GuildId) -> int:
     _, plan = await guild_plan(panel, guild_id)
     if plan.api_tokens <= 0:
         tier = panel.services.catalogue.lowest_tier_with(lambda p: p.api_tokens > 0)
-        needs = f"they need {tier.label} or higher" if tier else "no plan includes them"
-        raise LimitExceeded(f"API tokens are not included in your plan ({plan.label}); {needs}.")
+        if tier is None:
+            raise LimitExceeded(
+                "API tokens are not included in your plan ({plan}); no plan includes them.",
+                plan=plan.label,
+            )
+        raise LimitExceeded(
+            "API tokens are not included in your plan ({plan}); they need {tier} or higher.",
+            plan=plan.label,
+            tier=tier.label,
+        )
     return min(plan.api_tokens, MAX_TOKENS_PER_GUILD)
 
 
@@ -209,7 +221,7 @@ async def tokens_api_create(request: Request) -> Response:
     payload = await read_json_object(request)
     unknown = sorted(k for k in payload if k not in ("label", "scopes", "expires_in_days"))
     if unknown:
-        raise InvalidInput(f"Unknown fields: {', '.join(unknown)[:200]}.")
+        raise InvalidInput("Unknown fields: {names}.", names=", ".join(unknown)[:200])
     label, scopes, days = _validate(
         payload.get("label"), payload.get("scopes"), payload.get("expires_in_days")
     )
@@ -244,7 +256,7 @@ async def _token_holder(request: Request, scope: str) -> GuildId:
 def require_scope(token: ApiToken, scope: str) -> None:
     """Raise `PermissionDenied` (403) unless ``token`` has ``scope``."""
     if scope not in token.scopes:
-        raise PermissionDenied(f"This API token lacks the '{scope}' scope.")
+        raise PermissionDenied("This API token lacks the '{scope}' scope.", scope=scope)
 
 
 async def api_token(request: Request) -> ApiToken:

@@ -16,6 +16,7 @@ from typing import Any
 from jinja2 import pass_context
 from jinja2.runtime import Context
 
+from vectobeat_adapters.i18n import N_, gettext
 from vectobeat_core.audit import AuditKind
 from vectobeat_core.settings import SETTING_LABELS, WEBHOOK_EVENTS
 from vectobeat_core.wording import counted
@@ -33,25 +34,25 @@ __all__ = [
 
 KIND_LABELS: Mapping[AuditKind, str] = MappingProxyType(
     {
-        AuditKind.SETTINGS_CHANGED: "Settings saved",
-        AuditKind.SETTINGS_CLAMPED: "Settings lowered to the plan",
-        AuditKind.SETTINGS_CONFLICT: "Settings edit conflict",
-        AuditKind.EFFECTIVE_REGION: "Where playback went",
-        AuditKind.NODE_FAILOVER: "Player moved off a failed node",
-        AuditKind.REGION_UNAVAILABLE: "Region unavailable",
-        AuditKind.NODE_RETURN: "Player returned to its region",
-        AuditKind.SHARD_FAILOVER: "Shard taken over",
-        AuditKind.THROTTLED_COMMAND: "Command flood slowed down",
-        AuditKind.PLAN_CHANGED: "Plan changed",
-        AuditKind.TOKEN_CREATED: "API token created",
-        AuditKind.TOKEN_REVOKED: "API token revoked",
-        AuditKind.QUEUE_RESTORED: "Queue restored",
-        AuditKind.AUTOMATION_ACTION: "Automation action",
-        AuditKind.BILLING_EVENT: "Billing event",
-        AuditKind.COMPLIANCE_EXPORT: "Compliance export",
-        AuditKind.COMPLIANCE_DELETE: "Compliance erasure",
-        AuditKind.CONCIERGE_REQUEST: "Concierge request",
-        AuditKind.PLAYBACK_CONTROL: "Playback control (web)",
+        AuditKind.SETTINGS_CHANGED: N_("Settings saved"),
+        AuditKind.SETTINGS_CLAMPED: N_("Settings lowered to the plan"),
+        AuditKind.SETTINGS_CONFLICT: N_("Settings edit conflict"),
+        AuditKind.EFFECTIVE_REGION: N_("Where playback went"),
+        AuditKind.NODE_FAILOVER: N_("Player moved off a failed node"),
+        AuditKind.REGION_UNAVAILABLE: N_("Region unavailable"),
+        AuditKind.NODE_RETURN: N_("Player returned to its region"),
+        AuditKind.SHARD_FAILOVER: N_("Shard taken over"),
+        AuditKind.THROTTLED_COMMAND: N_("Command flood slowed down"),
+        AuditKind.PLAN_CHANGED: N_("Plan changed"),
+        AuditKind.TOKEN_CREATED: N_("API token created"),
+        AuditKind.TOKEN_REVOKED: N_("API token revoked"),
+        AuditKind.QUEUE_RESTORED: N_("Queue restored"),
+        AuditKind.AUTOMATION_ACTION: N_("Automation action"),
+        AuditKind.BILLING_EVENT: N_("Billing event"),
+        AuditKind.COMPLIANCE_EXPORT: N_("Compliance export"),
+        AuditKind.COMPLIANCE_DELETE: N_("Compliance erasure"),
+        AuditKind.CONCIERGE_REQUEST: N_("Concierge request"),
+        AuditKind.PLAYBACK_CONTROL: N_("Playback control (web)"),
     }
 )
 """How the audit log names each kind of event."""
@@ -59,22 +60,22 @@ KIND_LABELS: Mapping[AuditKind, str] = MappingProxyType(
 EVENT_LABELS: Mapping[str, str] = MappingProxyType(
     {
         **{kind.value: text for kind, text in KIND_LABELS.items()},
-        "queue_finished": "Queue finished",
-        "queue_updated": "Queue changed",
-        "track_finished": "Track finished",
-        "track_started": "Track started",
-        "test": "Test event",
+        "queue_finished": N_("Queue finished"),
+        "queue_updated": N_("Queue changed"),
+        "track_finished": N_("Track finished"),
+        "track_started": N_("Track started"),
+        "test": N_("Test event"),
     }
 )
 """Audit kinds and webhook export events by their names for people."""
 assert set(WEBHOOK_EVENTS) <= set(EVENT_LABELS), "every webhook event has a name for people"
 
 ACTOR_LABELS: Mapping[str, str] = MappingProxyType(
-    {"bot": "the bot", "automation": "the automation engine", "panel": "the panel"}
+    {"bot": N_("the bot"), "automation": N_("the automation engine"), "panel": N_("the panel")}
 )
 """Actors that are not people."""
 
-FORM_LABELS: Mapping[str, str] = MappingProxyType({"expires_in_days": "Expires"})
+FORM_LABELS: Mapping[str, str] = MappingProxyType({"expires_in_days": N_("Expires")})
 """Other form fields an error message may name (the API token form)."""
 
 LABELS: Mapping[str, str] = MappingProxyType({**SETTING_LABELS, **EVENT_LABELS, **FORM_LABELS})
@@ -88,7 +89,7 @@ words that are also names (``region``, ``autoplay``) are left as they are in pro
 
 def label(name: str) -> str:
     """The label of a setting or event name (the name itself when it has none)."""
-    return LABELS.get(name, name)
+    return gettext(LABELS.get(name, name))
 
 
 def actor_label(actor: str | None, you: Any = None) -> str:
@@ -96,14 +97,14 @@ def actor_label(actor: str | None, you: Any = None) -> str:
     if not actor:
         return "—"
     if actor in ACTOR_LABELS:
-        return ACTOR_LABELS[actor]
+        return gettext(ACTOR_LABELS[actor])
     kind, _, ident = actor.partition(":")
     if kind == "user" and ident.isdigit():
         if you is not None and str(getattr(you, "user_id", "")) == ident:
             return str(you.username)
-        return f"a member (…{ident[-4:]})"
+        return gettext("a member (…{ending})").format(ending=ident[-4:])
     if kind == "token":
-        return f"API token …{ident[-4:]}"
+        return gettext("API token …{ending}").format(ending=ident[-4:])
     return actor
 
 
@@ -114,7 +115,7 @@ def humanize(text: str, you: Any = None) -> str:
     def swap(match: re.Match[str]) -> str:
         if match.group(1) is not None:
             return actor_label(f"user:{match.group(1)}", you)
-        return LABELS[match.group(2)]
+        return label(match.group(2))
 
     return _INTERNAL.sub(swap, text)
 

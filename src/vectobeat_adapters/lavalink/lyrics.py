@@ -98,7 +98,8 @@ class NodeLyrics:
         node = self.cluster.node(info.node)
         if not has_lyrics_plugin(await node.request("GET", "/v4/info")):
             raise NoLyricsPlugin(
-                f"This node ({info.node}) has no lyrics plugin, so I cannot look up lyrics there."
+                "This node ({node}) has no lyrics plugin, so I cannot look up lyrics there.",
+                node=info.node,
             )
         return node, info.track
 

@@ -202,6 +202,13 @@ class Rest:
             kind = int(command.get("type", 1))
             if kind == 1 and not 1 <= len(str(command.get("description", ""))) <= 100:
                 raise _field_error(f"{index}.description", "Must be between 1 and 100 in length.")
+            localized = command.get("description_localizations") or {}
+            for locale, text in localized.items() if isinstance(localized, dict) else ():
+                if not isinstance(text, str) or not 1 <= len(text) <= 100:
+                    raise _field_error(
+                        f"{index}.description_localizations.{locale}",
+                        "Must be between 1 and 100 in length.",
+                    )
             previous = old.get((name, kind))
             stored.append(
                 {

@@ -254,8 +254,10 @@ class FakeDiscord(AppServer):
         custom_id: str,
         component_type: int | None = None,
         values: Sequence[str] | None = None,
+        locale: str = "en-US",
     ) -> InteractionRecord:
-        """A user clicks a button (or picks ``values`` in a select) on a bot message."""
+        """A user clicks a button (or picks ``values`` in a select) on a bot message; ``locale``
+        is the language of their Discord client."""
         message = self.world.messages.get(message_id)
         if message is None:
             raise NotFound(f"no message {message_id} in the fake Discord")
@@ -267,6 +269,7 @@ class FakeDiscord(AppServer):
                 custom_id=custom_id,
                 component_type=component_type,
                 values=values,
+                locale=locale,
             )
         )
 

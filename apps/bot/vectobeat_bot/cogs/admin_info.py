@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import math
 
+from vectobeat_adapters.i18n import phrase_text
 from vectobeat_bot.bot import guild_of, reply
 from vectobeat_bot.cogs.base import CogBase
 from vectobeat_bot.discord_compat import app_commands, discord
+from vectobeat_bot.i18n import _, error_text, locale_str
 from vectobeat_core import __version__
 from vectobeat_core.channel_access import (
     MemberAccess,
@@ -19,6 +21,7 @@ from vectobeat_core.channel_access import (
     missing_permissions,
 )
 from vectobeat_core.errors import InvalidInput, VectoBeatError
+from vectobeat_core.messages import Phrase
 from vectobeat_core.plan_facts import plan_features, plan_limits
 from vectobeat_core.playback import format_duration
 
@@ -49,47 +52,62 @@ def channel_overwrites(channel: discord.abc.GuildChannel) -> list[Overwrite]:
     return out
 
 
+def phrases(items: list[Phrase]) -> str:
+    """Core phrases in the member's language, joined with semicolons."""
+    return "; ".join(phrase_text(item) for item in items)
+
+
 def _section(
     title: str, channel: discord.abc.GuildChannel, missing: list[MissingPermission]
 ) -> str:
     if not missing:
-        return f"{title} {channel.mention}: the bot has everything it needs."
-    lines = [f"{title} {channel.mention}: the bot lacks"]
-    lines += [f"• {m.name}: {m.why}" for m in missing]
+        return _("{kind} {channel}: the bot has everything it needs.").format(
+            kind=title, channel=channel.mention
+        )
+    lines = [_("{kind} {channel}: the bot lacks").format(kind=title, channel=channel.mention)]
+    lines += [f"• {m.name}: {phrase_text(m.why)}" for m in missing]
     return "\n".join(lines)
 
 
 class AdminInfoCog(CogBase):
     """What admins ask about the bot, their server, its plan and the bot's permissions."""
 
-    @app_commands.command(name="botinfo", description="Version, uptime, shards, nodes, latency")
+    @app_commands.command(
+        name="botinfo", description=locale_str("Version, uptime, shards, nodes, latency")
+    )
     async def botinfo(self, interaction: discord.Interaction) -> None:
         bot = self.bot
         uptime = self.deps.services.clock.now() - self.deps.started_at
         latency = bot.latency
-        gateway = f"{latency * 1000:.0f} ms" if math.isfinite(latency) else "unknown"
+        gateway = f"{latency * 1000:.0f} ms" if math.isfinite(latency) else _("unknown")
         shards = sorted(bot.shards)
         nodes = self.deps.cluster.nodes()
         node_lines = [
             f"• {n.name} ({n.spec.region.value}): {n.status.value}, "
-            + ("latency unknown" if n.latency_ms is None else f"{n.latency_ms:.0f} ms")
+            + (_("latency unknown") if n.latency_ms is None else f"{n.latency_ms:.0f} ms")
             for n in nodes
         ]
         healthy = sum(1 for n in nodes if n.routable)
         text = "\n".join(
             [
                 f"VectoBeat {__version__}",
-                f"Uptime: {format_duration(int(uptime * 1000))}",
-                f"Shards here: {', '.join(map(str, shards)) or 'none'} of {bot.shard_count or 1}",
-                f"Gateway latency: {gateway}",
-                f"Guilds: {len(bot.guilds)} · players: {len(self.deps.cluster.players())}",
-                f"Lavalink nodes: {healthy}/{len(nodes)} healthy",
+                _("Uptime: {duration}").format(duration=format_duration(int(uptime * 1000))),
+                _("Shards here: {shards} of {count}").format(
+                    shards=", ".join(map(str, shards)) or _("none"), count=bot.shard_count or 1
+                ),
+                _("Gateway latency: {latency}").format(latency=gateway),
+                _("Guilds: {guilds} · players: {players}").format(
+                    guilds=len(bot.guilds), players=len(self.deps.cluster.players())
+                ),
+                _("Lavalink nodes: {up}/{nodes} healthy").format(up=healthy, nodes=len(nodes)),
                 *node_lines,
             ]
         )
         await reply(interaction, text)
 
-    @app_commands.command(name="guildinfo", description="This server's plan, region, limits")
+    @app_commands.command(
+        name="guildinfo", description=locale_str("This server's plan, region, limits")
+    )
     async def guildinfo(self, interaction: discord.Interaction) -> None:
         held = await self.settings_of(interaction)
         guild = interaction.guild
@@ -97,26 +115,30 @@ class AdminInfoCog(CogBase):
         decision = held.decision
         region = decision.effective.value
         if decision.clamped:
-            region += f" (asked for {decision.requested.value}: {decision.reason})"
+            region += " " + _("(asked for {requested}: {reason})").format(
+                requested=decision.requested.value, reason=decision.reason
+            )
         text = "\n".join(
             [
                 f"**{name}**",
-                f"Plan: {held.plan.label}",
-                f"Region: {region}",
-                f"Limits: {'; '.join(plan_limits(held.plan))}",
-                f"Features: {'; '.join(plan_features(held.plan))}",
+                _("Plan: {plan}").format(plan=held.plan.label),
+                _("Region: {region}").format(region=region),
+                _("Limits: {limits}").format(limits=phrases(plan_limits(held.plan))),
+                _("Features: {features}").format(features=phrases(plan_features(held.plan))),
             ]
         )
         await reply(interaction, text)
 
     @app_commands.command(
-        name="permissions", description="What the bot lacks in a channel, and why"
+        name="permissions", description=locale_str("What the bot lacks in a channel, and why")
     )
-    @app_commands.describe(channel="A text or voice channel (default: here and your voice channel)")
+    @app_commands.describe(
+        channel=locale_str("A text or voice channel (default: here and your voice channel)")
+    )
     async def permissions(
         self, interaction: discord.Interaction, channel: Channel | None = None
     ) -> None:
-        self.check_configure(interaction, "check the bot's permissions")
+        self.check_configure(interaction, _("check the bot's permissions"))
         guild = interaction.guild
         if guild is None:
             raise app_commands.NoPrivateMessage()
@@ -141,17 +163,19 @@ class AdminInfoCog(CogBase):
         for target in targets:
             voice_channel = isinstance(target, discord.VoiceChannel)
             missing = missing_permissions(access, channel_overwrites(target), voice=voice_channel)
-            sections.append(_section("Voice" if voice_channel else "Text", target, missing))
+            sections.append(_section(_("Voice") if voice_channel else _("Text"), target, missing))
         await reply(interaction, "\n\n".join(sections), ephemeral=True)
 
-    @app_commands.command(name="membership", description="This server's plan, limits, upgrade")
+    @app_commands.command(
+        name="membership", description=locale_str("This server's plan, limits, upgrade")
+    )
     async def membership(self, interaction: discord.Interaction) -> None:
         held = await self.settings_of(interaction)
         plan = held.plan
         lines = [
-            f"Plan: {plan.label}",
-            f"Limits: {'; '.join(plan_limits(plan))}",
-            f"Includes: {'; '.join(plan_features(plan))}",
+            _("Plan: {plan}").format(plan=plan.label),
+            _("Limits: {limits}").format(limits=phrases(plan_limits(plan))),
+            _("Includes: {features}").format(features=phrases(plan_features(plan))),
         ]
         lines.append(await self._upgrade_line(interaction))
         await reply(interaction, "\n".join(lines), ephemeral=True)
@@ -159,14 +183,16 @@ class AdminInfoCog(CogBase):
     async def _upgrade_line(self, interaction: discord.Interaction) -> str:
         bridge = self.deps.bridge
         if bridge is None:
-            return "Plans are managed by this bot's operator."
+            return _("Plans are managed by this bot's operator.")
         try:
             answer = await bridge.request(
                 "GET", "/api/bot/membership", params={"guild_id": str(guild_of(interaction))}
             )
         except VectoBeatError as exc:
-            return f"The upgrade link is not available right now: {exc.message}"
+            return _("The upgrade link is not available right now: {problem}").format(
+                problem=error_text(exc)
+            )
         url = answer.get("upgrade_url") if isinstance(answer, dict) else None
         if not isinstance(url, str):
-            return "Online billing is off; ask this bot's operator to change the plan."
-        return f"Upgrade or manage billing: {url}"
+            return _("Online billing is off; ask this bot's operator to change the plan.")
+        return _("Upgrade or manage billing: {url}").format(url=url)

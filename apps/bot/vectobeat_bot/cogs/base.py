@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from vectobeat_bot.bot import guild_of, member_facts
 from vectobeat_bot.discord_compat import commands, discord
+from vectobeat_bot.i18n import _
 from vectobeat_bot.settings_sync import GuildSettings
 from vectobeat_core.errors import InvalidInput
 from vectobeat_core.ids import ChannelId
@@ -58,5 +59,5 @@ class CogBase(commands.Cog):
         user = interaction.user
         voice = user.voice if isinstance(user, discord.Member) else None
         if voice is None or voice.channel is None:
-            raise InvalidInput("Join a voice channel first, then run the command again.")
+            raise InvalidInput(_("Join a voice channel first, then run the command again."))
         return ChannelId(voice.channel.id)

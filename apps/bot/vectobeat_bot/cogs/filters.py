@@ -8,6 +8,7 @@ from vectobeat_bot.bot import guild_of
 from vectobeat_bot.cogs.base import CogBase
 from vectobeat_bot.discord_compat import app_commands, discord
 from vectobeat_bot.formatting import effects_line
+from vectobeat_bot.i18n import _, locale_str
 from vectobeat_core.filters import (
     Effects,
     band_effect,
@@ -28,10 +29,12 @@ EqualizerName = Literal["flat", "bass", "treble", "pop", "rock", "classical", "e
 class FilterCog(CogBase):
     """Audio effects, stacked over the guild's playback quality and kept across moves."""
 
-    filter_group = app_commands.Group(name="filter", description="Audio filters and effects")
+    filter_group = app_commands.Group(
+        name="filter", description=locale_str("Audio filters and effects")
+    )
 
     async def _add(self, interaction: discord.Interaction, effect: tuple[str, JSONObject]) -> None:
-        await self.check_control(interaction, "change the filters")
+        await self.check_control(interaction, _("change the filters"))
         name, filters = effect
         effects = await self.deps.players.set_effects(
             guild_of(interaction), lambda current: current.with_effect(name, filters)
@@ -39,25 +42,41 @@ class FilterCog(CogBase):
         await interaction.response.send_message(effects_line(effects))
 
     @filter_group.command(
-        name="preset", description="Add an effect: bass boost, nightcore, 8D, ..."
+        name="preset", description=locale_str("Add an effect: bass boost, nightcore, 8D, ...")
     )
-    @app_commands.describe(name="The effect to add (it replaces one that sets the same filter)")
+    @app_commands.describe(
+        name=locale_str("The effect to add (it replaces one that sets the same filter)")
+    )
     async def preset(self, interaction: discord.Interaction, name: PresetName) -> None:
         await self._add(interaction, preset_effect(name))
 
-    @filter_group.command(name="equalizer", description="A named 15-band equalizer setting")
+    @filter_group.command(
+        name="equalizer", description=locale_str("A named 15-band equalizer setting")
+    )
+    @app_commands.describe(preset=locale_str("The equalizer setting"))
     async def equalizer(self, interaction: discord.Interaction, preset: EqualizerName) -> None:
         await self._add(interaction, equalizer_effect(preset))
 
-    @filter_group.command(name="band", description="Set one equalizer band (0-14) to a gain")
-    @app_commands.describe(band="0 (lowest) to 14 (highest)", gain="-0.25 to 1.0 (0: unchanged)")
+    @filter_group.command(
+        name="band", description=locale_str("Set one equalizer band (0-14) to a gain")
+    )
+    @app_commands.describe(
+        band=locale_str("0 (lowest) to 14 (highest)"),
+        gain=locale_str("-0.25 to 1.0 (0: unchanged)"),
+    )
     async def band(self, interaction: discord.Interaction, band: int, gain: float) -> None:
         session = self.deps.players.peek(guild_of(interaction))
         current = Effects() if session is None else session.effects
         await self._add(interaction, band_effect(current, band, gain))
 
-    @filter_group.command(name="timescale", description="Speed, pitch and rate (1.0: unchanged)")
-    @app_commands.describe(speed="Tempo, > 0", pitch="Pitch, > 0", rate="Both at once, > 0")
+    @filter_group.command(
+        name="timescale", description=locale_str("Speed, pitch and rate (1.0: unchanged)")
+    )
+    @app_commands.describe(
+        speed=locale_str("Tempo, > 0"),
+        pitch=locale_str("Pitch, > 0"),
+        rate=locale_str("Both at once, > 0"),
+    )
     async def timescale(
         self,
         interaction: discord.Interaction,
@@ -67,16 +86,16 @@ class FilterCog(CogBase):
     ) -> None:
         await self._add(interaction, timescale_effect(speed, pitch, rate))
 
-    @filter_group.command(name="show", description="The filters playing now")
+    @filter_group.command(name="show", description=locale_str("The filters playing now"))
     async def show(self, interaction: discord.Interaction) -> None:
         session = self.deps.players.peek(guild_of(interaction))
         effects = Effects() if session is None else session.effects
         await interaction.response.send_message(effects_line(effects))
 
-    @filter_group.command(name="reset", description="Remove every effect")
+    @filter_group.command(name="reset", description=locale_str("Remove every effect"))
     async def reset(self, interaction: discord.Interaction) -> None:
-        await self.check_control(interaction, "change the filters")
-        await self.deps.players.set_effects(guild_of(interaction), lambda _: Effects())
+        await self.check_control(interaction, _("change the filters"))
+        await self.deps.players.set_effects(guild_of(interaction), lambda _current: Effects())
         await interaction.response.send_message(
-            "Filters reset: playing with the playback quality's own filters only."
+            _("Filters reset: playing with the playback quality's own filters only.")
         )

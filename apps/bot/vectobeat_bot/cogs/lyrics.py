@@ -11,6 +11,7 @@ from vectobeat_bot.cogs.base import CogBase
 from vectobeat_bot.discord_compat import app_commands, discord
 from vectobeat_bot.embeds import branded_embed
 from vectobeat_bot.formatting import track_line
+from vectobeat_bot.i18n import _, answer_in_language_of, error_text, locale_str
 from vectobeat_bot.settings_sync import GuildSettings
 from vectobeat_core.errors import PositionOutOfRange, QueueEmpty
 from vectobeat_core.lavalink import Lyrics, NoLyricsPlugin
@@ -43,11 +44,17 @@ def lyrics_embed(
     pages = lyrics_pages(lyrics)
     if not 1 <= page <= len(pages):
         raise PositionOutOfRange("Page", page, 1, len(pages))
-    embed = branded_embed(held.settings, f"Lyrics: {title}")
-    embed.description = pages[page - 1] or "(no words)"
-    kind = "synced, times are where each line starts" if lyrics.synced else "not synced"
+    embed = branded_embed(held.settings, _("Lyrics: {title}").format(title=title))
+    embed.description = pages[page - 1] or _("(no words)")
+    kind = _("synced, times are where each line starts") if lyrics.synced else _("not synced")
     embed.set_footer(
-        text=f"Page {page}/{len(pages)} · {lyrics.source} via {lyrics.provider} · {kind}"
+        text=_("Page {page}/{pages} · {source} via {provider} · {kind}").format(
+            page=page,
+            pages=len(pages),
+            source=lyrics.source,
+            provider=lyrics.provider,
+            kind=kind,
+        )
     )
     return embed, len(pages)
 
@@ -67,7 +74,7 @@ async def lyrics_page(
     held = await deps.settings.get(guild)
     found = await deps.cluster.lyrics(guild)
     if found is None:
-        return f"No lyrics found for {track_line(current.track)}."
+        return _("No lyrics found for {track}.").format(track=track_line(current.track))
     return lyrics_embed(found, current.track.title, page, held)
 
 
@@ -100,6 +107,7 @@ class LyricsPageButton(
         return cls(int(match["page"]), getattr(item, "label", None) or "Page")
 
     async def callback(self, interaction: discord.Interaction) -> None:
+        answer_in_language_of(interaction)  # a dynamic item passes no view's check
         try:
             if not isinstance(interaction.client, VectoBeatBot):
                 raise QueueEmpty("Lyrics are not available right now.")
@@ -118,8 +126,8 @@ class LyricsPageButton(
 def pager(page: int, pages: int) -> discord.ui.View:
     """Previous and Next under page ``page`` of ``pages``."""
     view = discord.ui.View(timeout=None)
-    view.add_item(LyricsPageButton(page - 1, "Previous", disabled=page <= 1))
-    view.add_item(LyricsPageButton(page + 1, "Next", disabled=page >= pages))
+    view.add_item(LyricsPageButton(page - 1, _("Previous"), disabled=page <= 1))
+    view.add_item(LyricsPageButton(page + 1, _("Next"), disabled=page >= pages))
     return view
 
 
@@ -129,14 +137,14 @@ class LyricsCog(CogBase):
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(LyricsPageButton)
 
-    @app_commands.command(name="lyrics", description="Lyrics of the current track")
-    @app_commands.describe(page="Which page of the lyrics (default 1)")
+    @app_commands.command(name="lyrics", description=locale_str("Lyrics of the current track"))
+    @app_commands.describe(page=locale_str("Which page of the lyrics (default 1)"))
     async def lyrics(self, interaction: discord.Interaction, page: int = 1) -> None:
         await interaction.response.defer(thinking=True)
         try:
             shown = await lyrics_page(self.deps, interaction, page)
         except NoLyricsPlugin as exc:  # not a failure: this node cannot do it
-            await send_error(interaction, exc.message)
+            await send_error(interaction, error_text(exc))
             return
         if isinstance(shown, str):
             await finish(interaction, shown)

@@ -7,7 +7,8 @@ import attrs
 from vectobeat_bot.bot import finish, guild_of
 from vectobeat_bot.cogs.base import CogBase
 from vectobeat_bot.discord_compat import app_commands, discord
-from vectobeat_bot.formatting import clip
+from vectobeat_bot.formatting import clip, tracks_count
+from vectobeat_bot.i18n import _, locale_str
 from vectobeat_core.errors import NotFound
 from vectobeat_core.ids import UserId
 from vectobeat_core.playback import check_playlist_room
@@ -20,9 +21,14 @@ __all__ = ["PlaylistCog"]
 class PlaylistCog(CogBase):
     """Saved playlists of a guild."""
 
-    playlist = app_commands.Group(name="playlist", description="Save and load playlists")
+    playlist = app_commands.Group(
+        name="playlist", description=locale_str("Save and load playlists")
+    )
 
-    @playlist.command(name="save", description="Save the current track and queue as a playlist")
+    @playlist.command(
+        name="save", description=locale_str("Save the current track and queue as a playlist")
+    )
+    @app_commands.describe(name=locale_str("The playlist's name"))
     async def save(self, interaction: discord.Interaction, name: str) -> None:
         guild = guild_of(interaction)
         held = await self.check_add(interaction)
@@ -47,10 +53,13 @@ class PlaylistCog(CogBase):
                 )
             )
         await interaction.response.send_message(
-            f"Saved playlist **{clip(name.strip(), 80)}** ({len(tracks)} tracks)."
+            _("Saved playlist **{name}** ({tracks}).").format(
+                name=clip(name.strip(), 80), tracks=tracks_count(len(tracks))
+            )
         )
 
-    @playlist.command(name="load", description="Queue a saved playlist")
+    @playlist.command(name="load", description=locale_str("Queue a saved playlist"))
+    @app_commands.describe(name=locale_str("The playlist's name"))
     async def load(self, interaction: discord.Interaction, name: str) -> None:
         guild = guild_of(interaction)
         channel = self.user_voice_channel(interaction)
@@ -58,7 +67,8 @@ class PlaylistCog(CogBase):
         saved = await self.deps.services.playlists.get(guild, name)
         if saved is None:
             raise NotFound(
-                f"There is no playlist named {clip(name, 80)!r}; /playlist list shows them."
+                "There is no playlist named {name}; /playlist list shows them.",
+                name=repr(clip(name, 80)),
             )
         await interaction.response.defer(thinking=True)
         requester = UserId(interaction.user.id)
@@ -67,24 +77,32 @@ class PlaylistCog(CogBase):
         outcome = await self.deps.players.add_tracks(guild, tracks, channel, member_limit=limit)
         await finish(
             interaction,
-            f"Queued playlist **{clip(saved.name, 80)}** ({len(outcome.added)} tracks).",
+            _("Queued playlist **{name}** ({tracks}).").format(
+                name=clip(saved.name, 80), tracks=tracks_count(len(outcome.added))
+            ),
         )
 
-    @playlist.command(name="list", description="The saved playlists of this server")
+    @playlist.command(name="list", description=locale_str("The saved playlists of this server"))
     async def list_(self, interaction: discord.Interaction) -> None:
         saved = await self.deps.services.playlists.for_guild(guild_of(interaction))
         if not saved:
-            await interaction.response.send_message("No playlists are saved yet.", ephemeral=True)
+            await interaction.response.send_message(
+                _("No playlists are saved yet."), ephemeral=True
+            )
             return
-        lines = [f"• **{clip(p.name, 80)}** ({len(p.tracks)} tracks)" for p in saved[:50]]
+        lines = [f"• **{clip(p.name, 80)}** ({tracks_count(len(p.tracks))})" for p in saved[:50]]
         await interaction.response.send_message("\n".join(lines))
 
-    @playlist.command(name="delete", description="Delete a saved playlist")
+    @playlist.command(name="delete", description=locale_str("Delete a saved playlist"))
+    @app_commands.describe(name=locale_str("The playlist's name"))
     async def delete(self, interaction: discord.Interaction, name: str) -> None:
         guild = guild_of(interaction)
-        await self.check_control(interaction, "delete playlists")
+        await self.check_control(interaction, _("delete playlists"))
         if not await self.deps.services.playlists.delete(guild, name):
             raise NotFound(
-                f"There is no playlist named {clip(name, 80)!r}; /playlist list shows them."
+                "There is no playlist named {name}; /playlist list shows them.",
+                name=repr(clip(name, 80)),
             )
-        await interaction.response.send_message(f"Deleted playlist **{clip(name, 80)}**.")
+        await interaction.response.send_message(
+            _("Deleted playlist **{name}**.").format(name=clip(name, 80))
+        )

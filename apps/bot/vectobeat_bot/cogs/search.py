@@ -9,15 +9,16 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, cast
 
+from vectobeat_adapters.i18n import current_language, use_language
 from vectobeat_bot.bot import guild_of, send_error, user_message
 from vectobeat_bot.cogs.base import CogBase
 from vectobeat_bot.cogs.music import queued_text
 from vectobeat_bot.discord_compat import app_commands, commands, discord
-from vectobeat_bot.formatting import clip, plural
+from vectobeat_bot.formatting import clip, length_text, tracks_count
+from vectobeat_bot.i18n import N_, LocalizedView, _, answer_in_language_of, locale_str
 from vectobeat_bot.player_service import PlayOutcome
 from vectobeat_core.errors import InvalidInput, VectoBeatError
 from vectobeat_core.ids import UserId
-from vectobeat_core.playback import format_duration
 from vectobeat_core.tracks import Track
 
 if TYPE_CHECKING:
@@ -29,25 +30,25 @@ MAX_RESULTS = 10
 """How many results the menu offers (Discord allows 25 options; ten fit a phone screen)."""
 
 SEARCH_PREFIX = "vb:search:"
-STALE_MENU = "This search is no longer active; run /search again."
+STALE_MENU = N_("This search is no longer active; run /search again.")
+"""The English text of the answer to a stale menu (translated when sent)."""
 
 _log = logging.getLogger("vectobeat.bot.search")
 
 
 def results_text(tracks: Sequence[Track]) -> str:
-    return f"Found {plural(len(tracks), 'track')}: pick one to queue it."
+    return _("Found {tracks}: pick one to queue it.").format(tracks=tracks_count(len(tracks)))
 
 
 def _option(index: int, track: Track) -> discord.SelectOption:
-    length = "live" if track.is_stream else format_duration(track.length)
     return discord.SelectOption(
         label=clip(track.title, 100),
-        description=clip(f"{track.author} · {length}", 100),
+        description=clip(f"{track.author} · {length_text(track)}", 100),
         value=str(index),
     )
 
 
-class SearchPicker(discord.ui.View):
+class SearchPicker(LocalizedView):
     """The menu under one /search answer; only ``searcher`` may use it, once."""
 
     def __init__(
@@ -63,11 +64,13 @@ class SearchPicker(discord.ui.View):
         self.origin = origin
         self.searcher = origin.user.id
         self.tracks = tuple(tracks)
+        self.language = current_language()
+        """The searcher's language, which the timed-out menu keeps."""
         self.picking = False
         """A pick is under way (a second one is refused, not queued twice)."""
         self.menu: discord.ui.Select[SearchPicker] = discord.ui.Select(
             custom_id=self.custom_id,
-            placeholder="Pick a track to queue",
+            placeholder=_("Pick a track to queue"),
             options=[_option(i, t) for i, t in enumerate(self.tracks)],
         )
         self.menu.callback = self._picked  # type: ignore[method-assign]
@@ -75,23 +78,26 @@ class SearchPicker(discord.ui.View):
         cog.open_menus.add(self.custom_id)
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        await super().interaction_check(interaction)
         if interaction.user.id == self.searcher:
             return True
         await send_error(
             interaction,
-            f"Only <@{self.searcher}> can pick from this search; run /search yourself.",
+            _("Only <@{searcher}> can pick from this search; run /search yourself.").format(
+                searcher=self.searcher
+            ),
         )
         return False
 
     def _chosen(self) -> Track:
         values = self.menu.values
         if len(values) != 1 or not values[0].isdigit() or int(values[0]) >= len(self.tracks):
-            raise InvalidInput("Pick one of the results in the menu.")
+            raise InvalidInput(_("Pick one of the results in the menu."))
         return self.tracks[int(values[0])]
 
     async def _picked(self, interaction: discord.Interaction) -> None:
         if self.picking:
-            raise InvalidInput("Your pick from this search is being queued already.")
+            raise InvalidInput(_("Your pick from this search is being queued already."))
         self.picking = True
         try:
             outcome = await self._queue(interaction, self._chosen())
@@ -119,12 +125,14 @@ class SearchPicker(discord.ui.View):
     async def on_timeout(self) -> None:
         self.cog.open_menus.discard(self.custom_id)
         self.menu.disabled = True
-        try:
-            await self.origin.edit_original_response(
-                content=f"{results_text(self.tracks)}\n-# This search timed out: run /search "
-                "again to pick.",
-                view=self,
+        with use_language(self.language):
+            content = (
+                results_text(self.tracks)
+                + "\n-# "
+                + _("This search timed out: run /search again to pick.")
             )
+        try:
+            await self.origin.edit_original_response(content=content, view=self)
         except discord.HTTPException as exc:
             _log.warning("search_timeout_edit_failed error=%s", exc)
 
@@ -157,10 +165,13 @@ class SearchCog(CogBase):
         data = cast("Mapping[str, object]", interaction.data or {})
         custom_id = str(data.get("custom_id", ""))
         if custom_id.startswith(SEARCH_PREFIX) and custom_id not in self.open_menus:
-            await send_error(interaction, STALE_MENU)
+            answer_in_language_of(interaction)
+            await send_error(interaction, _(STALE_MENU))
 
-    @app_commands.command(name="search", description="Search and pick one of up to 10 results")
-    @app_commands.describe(query="Words to search for (or a link)")
+    @app_commands.command(
+        name="search", description=locale_str("Search and pick one of up to 10 results")
+    )
+    @app_commands.describe(query=locale_str("Words to search for (or a link)"))
     async def search(self, interaction: discord.Interaction, query: str) -> None:
         guild = guild_of(interaction)
         self.user_voice_channel(interaction)

@@ -8,8 +8,9 @@ from typing import Literal
 from vectobeat_bot.bot import finish, guild_of
 from vectobeat_bot.cogs.base import CogBase
 from vectobeat_bot.discord_compat import app_commands, discord
+from vectobeat_bot.formatting import age_text
+from vectobeat_bot.i18n import _, locale_str
 from vectobeat_bot.settings_sync import GuildSettings
-from vectobeat_core.dependencies import describe_age
 from vectobeat_core.regions import placement_text
 from vectobeat_core.settings import Clamp
 from vectobeat_core.status import SyncState
@@ -23,7 +24,9 @@ def _clamp_note(clamps: tuple[Clamp, ...]) -> str:
 
 def _region_text(held: GuildSettings) -> str:
     d = held.decision
-    return f"Region: requested {d.requested.value}, effective {d.effective.value}. {d.reason}"
+    return _("Region: requested {requested}, effective {effective}.").format(
+        requested=d.requested.value, effective=d.effective.value
+    ) + (f" {d.reason}" if d.reason else "")
 
 
 def freshness(held: GuildSettings, sync: SyncState, *, last_known: bool, now: float) -> str | None:
@@ -31,45 +34,60 @@ def freshness(held: GuildSettings, sync: SyncState, *, last_known: bool, now: fl
     if sync.mode == "off" or (sync.connected and not last_known):
         return None
     if held.fetched_at is None:
-        return (
+        return _(
             "The panel is unreachable and has never sent this server's settings: these are the "
-            f"{held.plan.label} plan's defaults."
-        )
-    return (
-        "The panel is unreachable: these are the last known settings from "
-        f"{describe_age(now - held.fetched_at)}."
+            "{plan} plan's defaults."
+        ).format(plan=held.plan.label)
+    return _("The panel is unreachable: these are the last known settings from {age}.").format(
+        age=age_text(now - held.fetched_at)
     )
 
 
 def _member_limit_text(limit: int) -> str:
-    return f"at most {limit} queued (DJs exempt)" if limit else "no limit"
+    if not limit:
+        return _("no limit")
+    return _("at most {limit} queued (DJs exempt)").format(limit=limit)
 
 
 class SettingsCog(CogBase):
     """A guild's settings as the panel stores them."""
 
-    settings = app_commands.Group(name="settings", description="Server settings")
+    settings = app_commands.Group(name="settings", description=locale_str("Server settings"))
 
-    @settings.command(name="show", description="This server's settings")
+    @settings.command(name="show", description=locale_str("This server's settings"))
     async def show(self, interaction: discord.Interaction) -> None:
         held = await self.settings_of(interaction)
         s = held.settings
         sync = self.deps.settings.state()
         lines = [
-            f"Plan: {held.plan.label} · settings version {held.version}",
-            f"Queue limit: {s.queue_limit} (plan cap {held.plan.queue_cap})",
-            f"Tracks per member: {_member_limit_text(s.member_track_limit)}",
-            f"Collaborative queue: {'on' if s.collaborative_queue else 'off'}",
-            f"DJ roles: {len(s.dj_role_ids)} · default volume {s.default_volume}%",
-            f"24/7 mode: {'on' if s.stay_connected else 'off'} · vote-skip: "
-            + (f"{s.vote_skip_percent}% of listeners" if s.vote_skip_percent else "off"),
+            _("Plan: {plan} · settings version {version}").format(
+                plan=held.plan.label, version=held.version
+            ),
+            _("Queue limit: {limit} (plan cap {cap})").format(
+                limit=s.queue_limit, cap=held.plan.queue_cap
+            ),
+            _("Tracks per member: {limit}").format(limit=_member_limit_text(s.member_track_limit)),
+            _("Collaborative queue: {state}").format(
+                state=_("on") if s.collaborative_queue else _("off")
+            ),
+            _("DJ roles: {count} · default volume {volume}%").format(
+                count=len(s.dj_role_ids), volume=s.default_volume
+            ),
+            _("24/7 mode: {mode} · vote-skip: {vote}").format(
+                mode=_("on") if s.stay_connected else _("off"),
+                vote=_("{percent}% of listeners").format(percent=s.vote_skip_percent)
+                if s.vote_skip_percent
+                else _("off"),
+            ),
             _region_text(held),
         ]
         info = self.deps.cluster.player(held.guild_id)
         wanted = held.decision.effective
         if info is not None and wanted.pinned and info.region is not wanted:
             moved = placement_text("left_region", wanted, info.region)
-            lines.append(f"Playing in {info.region.value} now. {moved}")
+            lines.append(
+                _("Playing in {region} now.").format(region=info.region.value) + f" {moved}"
+            )
         note = freshness(
             held,
             sync,
@@ -83,40 +101,54 @@ class SettingsCog(CogBase):
     async def _write(
         self, interaction: discord.Interaction, patch: dict[str, object]
     ) -> tuple[GuildSettings, tuple[Clamp, ...]]:
-        self.check_configure(interaction, "change settings")
+        self.check_configure(interaction, _("change settings"))
         await interaction.response.defer(thinking=True)
         return await self.deps.settings.update(guild_of(interaction), patch)
 
-    @settings.command(name="queue-limit", description="How many tracks the queue may hold")
+    @settings.command(
+        name="queue-limit", description=locale_str("How many tracks the queue may hold")
+    )
+    @app_commands.describe(limit=locale_str("1 to 100000"))
     async def queue_limit(
         self, interaction: discord.Interaction, limit: app_commands.Range[int, 1, 100_000]
     ) -> None:
         held, clamps = await self._write(interaction, {"queue_limit": limit})
-        await finish(interaction, f"Queue limit: {held.settings.queue_limit}.{_clamp_note(clamps)}")
+        text = _("Queue limit: {limit}.").format(limit=held.settings.queue_limit)
+        await finish(interaction, text + _clamp_note(clamps))
 
     @settings.command(
-        name="member-limit", description="How many tracks one member may have queued (0: no limit)"
+        name="member-limit",
+        description=locale_str("How many tracks one member may have queued (0: no limit)"),
     )
+    @app_commands.describe(limit=locale_str("0 (no limit) to 100000"))
     async def member_limit(
         self, interaction: discord.Interaction, limit: app_commands.Range[int, 0, 100_000]
     ) -> None:
-        held, _ = await self._write(interaction, {"member_track_limit": limit})
+        held, _clamps = await self._write(interaction, {"member_track_limit": limit})
         await finish(
             interaction,
-            f"Tracks per member: {_member_limit_text(held.settings.member_track_limit)}.",
+            _("Tracks per member: {limit}.").format(
+                limit=_member_limit_text(held.settings.member_track_limit)
+            ),
         )
 
-    @settings.command(name="collaborative", description="Let everyone add tracks (or only DJs)")
+    @settings.command(
+        name="collaborative", description=locale_str("Let everyone add tracks (or only DJs)")
+    )
+    @app_commands.describe(enabled=locale_str("On: everyone may add tracks; off: only DJs"))
     async def collaborative(self, interaction: discord.Interaction, enabled: bool) -> None:
-        held, _ = await self._write(interaction, {"collaborative_queue": enabled})
-        state = (
-            "on: everyone may add tracks"
+        held, _clamps = await self._write(interaction, {"collaborative_queue": enabled})
+        text = (
+            _("Collaborative queueing is on: everyone may add tracks.")
             if held.settings.collaborative_queue
-            else "off: only DJs add tracks"
+            else _("Collaborative queueing is off: only DJs add tracks.")
         )
-        await finish(interaction, f"Collaborative queueing is {state}.")
+        await finish(interaction, text)
 
-    @settings.command(name="region", description="Where your audio plays (pinning needs Growth)")
+    @settings.command(
+        name="region", description=locale_str("Where your audio plays (pinning needs Growth)")
+    )
+    @app_commands.describe(region=locale_str("auto, or a region to pin"))
     async def region(
         self, interaction: discord.Interaction, region: Literal["auto", "us", "eu", "apac"]
     ) -> None:
@@ -124,7 +156,10 @@ class SettingsCog(CogBase):
         decision = held.decision
         if clamps and any(c.field == "region" for c in clamps):
             reason = next(c.reason for c in clamps if c.field == "region")
-            text = f"Region: requested {region}, effective {decision.effective.value}. {reason}"
+            text = _("Region: requested {requested}, effective {effective}.").format(
+                requested=region, effective=decision.effective.value
+            )
+            text += f" {reason}"
         else:
             text = _region_text(held)
         await finish(interaction, text)

@@ -1,6 +1,15 @@
 // VectoBeat panel: progressive enhancement only; every page works without this file.
 "use strict";
 
+// the page's words in the reader's language (base.html puts them in <body data-texts>)
+const TEXTS = JSON.parse(document.body ? document.body.dataset.texts || "{}" : "{}");
+
+function t(message, values) {
+  let shown = TEXTS[message] || message;
+  for (const [k, v] of Object.entries(values || {})) shown = shown.split("{" + k + "}").join(String(v));
+  return shown;
+}
+
 function text(tag, value, cls) {
   const el = document.createElement(tag);
   el.textContent = value;
@@ -69,7 +78,7 @@ function renderQueue(root, q) {
   root.replaceChildren();
   const np = document.createElement("section");
   np.className = "np card";
-  np.setAttribute("aria-label", "Now playing");
+  np.setAttribute("aria-label", t("Now playing"));
   root.append(np);
   const p = q.player;
   if (q.current && p) {
@@ -88,7 +97,7 @@ function renderQueue(root, q) {
     now.append(text("strong", q.current.title, "q-title"), " — ", text("span", q.current.author, "q-author"));
     const bar = document.createElement("progress");
     bar.id = "progress";
-    bar.setAttribute("aria-label", "Position in the track");
+    bar.setAttribute("aria-label", t("Position in the track"));
     bar.max = q.current.length_ms;
     const time = text("span", "", "muted");
     time.id = "time";
@@ -97,28 +106,29 @@ function renderQueue(root, q) {
     const state = document.createElement("p");
     state.className = "muted q-state";
     const part = (id, value) => { const el = text("span", String(value)); el.id = id; return el; };
-    state.append(part("state", p.paused ? "Paused" : "Playing"), " · volume ", part("volume", p.volume),
-                 "% · loop ", part("loop", p.loop), " · filters ",
-                 part("filters", p.filters && p.filters.length ? p.filters.join(", ") : "none"),
-                 " · node " + (p.node || "—"));
+    state.append(part("state", p.paused ? t("Paused") : t("Playing")), " · " + t("volume") + " ",
+                 part("volume", p.volume), "% · " + t("loop") + " ", part("loop", p.loop),
+                 " · " + t("filters") + " ",
+                 part("filters", p.filters && p.filters.length ? p.filters.join(", ") : t("none")),
+                 " · " + t("node") + " " + (p.node || "—"));
     box.append(now, progress, state);
     np.append(box);
     const controls = document.createElement("div");
     controls.className = "controls";
     controls.setAttribute("role", "group");
-    controls.setAttribute("aria-label", "Playback controls");
+    controls.setAttribute("aria-label", t("Playback controls"));
     controls.append(
-      controlForm(root, "previous", "Previous", { id: "q-previous" }), " ",
-      controlForm(root, p.paused ? "resume" : "pause", p.paused ? "Resume" : "Pause", { id: "q-pause" }), " ",
-      controlForm(root, "skip", "Skip", { id: "q-skip" }), " ",
-      controlForm(root, "seek", "Seek", { id: "q-seek", input: { id: "q-seek-to", name: "position",
-        type: "text", label: "Seek to", attrs: { size: "7", placeholder: "1:23" } } }), " ",
-      controlForm(root, "volume", "Set", { id: "q-volume", input: { id: "q-volume-to", name: "volume",
-        type: "number", label: "Volume", attrs: { min: "0", max: "200", value: String(p.volume) } } }));
+      controlForm(root, "previous", t("Previous"), { id: "q-previous" }), " ",
+      controlForm(root, p.paused ? "resume" : "pause", p.paused ? t("Resume") : t("Pause"), { id: "q-pause" }), " ",
+      controlForm(root, "skip", t("Skip"), { id: "q-skip" }), " ",
+      controlForm(root, "seek", t("Seek"), { id: "q-seek", input: { id: "q-seek-to", name: "position",
+        type: "text", label: t("Seek to"), attrs: { size: "7", placeholder: "1:23" } } }), " ",
+      controlForm(root, "volume", t("Set"), { id: "q-volume", input: { id: "q-volume-to", name: "volume",
+        type: "number", label: t("Volume"), attrs: { min: "0", max: "200", value: String(p.volume) } } }));
     root.append(controls);
     tick();
   } else {
-    np.append(text("p", "Nothing is playing.", "now"));
+    np.append(text("p", t("Nothing is playing."), "now"));
   }
   const list = document.createElement("ol");
   list.className = "upcoming";
@@ -128,23 +138,25 @@ function renderQueue(root, q) {
     li.draggable = true;
     li.dataset.position = e.position;
     li.append(text("span", e.title + " — " + e.author, "t"), " ");
-    if (i > 0) li.append(controlForm(root, "move", "Up", { cls: "row", extra: { position: e.position, target: e.position - 1 } }), " ");
-    if (i < q.upcoming.length - 1) li.append(controlForm(root, "move", "Down", { cls: "row", extra: { position: e.position, target: e.position + 1 } }), " ");
-    li.append(controlForm(root, "move", "Move", { cls: "row", extra: { position: e.position },
-      input: { id: "to-" + e.position, name: "target", type: "number", label: "Move to position",
+    if (i > 0) li.append(controlForm(root, "move", t("Up"), { cls: "row", extra: { position: e.position, target: e.position - 1 } }), " ");
+    if (i < q.upcoming.length - 1) li.append(controlForm(root, "move", t("Down"), { cls: "row", extra: { position: e.position, target: e.position + 1 } }), " ");
+    li.append(controlForm(root, "move", t("Move"), { cls: "row", extra: { position: e.position },
+      input: { id: "to-" + e.position, name: "target", type: "number", label: t("Move to position"),
                labelCls: "sr", attrs: { min: "1", max: String(q.total), size: "3" } } }), " ",
-      controlForm(root, "remove", "Remove", { cls: "row", extra: { position: e.position } }));
+      controlForm(root, "remove", t("Remove"), { cls: "row", extra: { position: e.position } }));
     list.append(li);
   });
-  const shown = q.total > q.upcoming.length ? "; showing the first " + q.upcoming.length : "";
-  root.append(list, text("p", q.total + (q.total === 1 ? " track" : " tracks") + " queued" + shown + ".", "muted total"));
+  const queued = q.total === 1 ? t("{count} track queued", { count: q.total })
+                                : t("{count} tracks queued", { count: q.total });
+  const shown = q.total > q.upcoming.length ? t("; showing the first {count}", { count: q.upcoming.length }) : "";
+  root.append(list, text("p", queued + shown + ".", "muted total"));
   if (q.total) {
     const more = document.createElement("div");
     more.className = "controls";
     more.setAttribute("role", "group");
-    more.setAttribute("aria-label", "Queue controls");
-    more.append(controlForm(root, "shuffle", "Shuffle", { id: "q-shuffle" }), " ",
-                controlForm(root, "clear", "Clear", { id: "q-clear", cls: "ask" }));
+    more.setAttribute("aria-label", t("Queue controls"));
+    more.append(controlForm(root, "shuffle", t("Shuffle"), { id: "q-shuffle" }), " ",
+                controlForm(root, "clear", t("Clear"), { id: "q-clear", cls: "ask" }));
     root.append(more);
   }
   // a push keeps the focus where it was (keyboard users) and never wipes what one types
@@ -171,10 +183,10 @@ async function sendControl(root, fields) {
     });
     answer = await response.json();
   } catch (error) {
-    showNotice("unknown", "The panel did not answer; the change may or may not have been made.");
+    showNotice("unknown", t("The panel did not answer; the change may or may not have been made."));
     return;
   }
-  showNotice(answer.outcome || "refused", answer.message || answer.error || "Something went wrong.");
+  showNotice(answer.outcome || "refused", answer.message || answer.error || t("Something went wrong."));
 }
 
 // a push that arrives mid-drag is shown when the drag ends (re-rendering would cancel it)
@@ -190,7 +202,7 @@ function controls(root) {
     const form = event.target.closest("form.ctl");
     if (!form) return;
     event.preventDefault();
-    if (form.classList.contains("ask") && !window.confirm("Remove every upcoming track?")) return;
+    if (form.classList.contains("ask") && !window.confirm(t("Remove every upcoming track?"))) return;
     const fields = {};
     for (const [k, v] of new FormData(form)) if (k !== "csrf_token" && v !== "") fields[k] = v;
     sendControl(root, fields);
@@ -232,7 +244,7 @@ function liveQueue() {
 function confirms() {
   for (const form of document.querySelectorAll("form.confirm")) {
     form.addEventListener("submit", (event) => {
-      if (!window.confirm(form.dataset.confirm || "Are you sure?")) event.preventDefault();
+      if (!window.confirm(form.dataset.confirm || t("Are you sure?"))) event.preventDefault();
     });
   }
 }
@@ -243,7 +255,7 @@ function copyButtons() {
       const target = document.getElementById(button.dataset.copy);
       if (!target || !navigator.clipboard) return;
       await navigator.clipboard.writeText(target.textContent.trim());
-      button.textContent = "Copied";
+      button.textContent = t("Copied");
     });
   }
 }

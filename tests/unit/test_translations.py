@@ -1,0 +1,390 @@
+"""Languages: every user-facing string of the bot, the panel (code and templates) and the core's
+member-facing errors has a German translation; translations keep their placeholders; the
+negotiation of a language; core errors translated in the shells; the bot's command translator;
+the panel's language middleware and switcher."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+import string
+from pathlib import Path
+
+import pytest
+from babel.messages.catalog import Catalog
+from babel.messages.pofile import read_po
+
+import vectobeat_panel
+from tests.unit.test_panel_app import PRO_GUILD, open_harness
+from vectobeat_adapters.i18n import (
+    DOMAIN,
+    LANGUAGES,
+    error_text,
+    gettext,
+    language_from_accept,
+    language_from_tag,
+    ngettext,
+    phrase_text,
+    use_language,
+)
+from vectobeat_adapters.i18n.extract import (
+    catalogue_path,
+    extract_messages,
+    forms_of,
+    untranslated,
+)
+from vectobeat_bot.cogs import all_cogs
+from vectobeat_bot.cogs.music import MusicCog
+from vectobeat_bot.command_sync import tree_digest, tree_payload
+from vectobeat_bot.discord_compat import app_commands, discord
+from vectobeat_bot.formatting import age_text
+from vectobeat_bot.i18n import MAX_DESCRIPTION, CatalogueTranslator
+from vectobeat_core.channel_access import MemberAccess, missing_permissions
+from vectobeat_core.controls import ControlCommand, ControlRequest
+from vectobeat_core.errors import InvalidInput, PermissionDenied, PositionOutOfRange
+from vectobeat_core.ids import GuildId, RoleId, UserId
+from vectobeat_core.messages import Term
+from vectobeat_core.permissions import MemberFacts, require_control
+from vectobeat_core.plan_facts import plan_limits
+from vectobeat_core.plans import Tier, default_catalogue
+from vectobeat_core.playback import parse_seek
+from vectobeat_core.settings import ServerSettings
+from vectobeat_panel.languages import SCRIPT_MESSAGES, script_texts
+
+ROOT = Path(__file__).resolve().parents[2]
+TRANSLATED = [language for language in LANGUAGES if language != "en"]
+
+
+def _catalogue(language: str) -> Catalog:
+    with catalogue_path(language).open("rb") as source:
+        return read_po(source, locale=language, domain=DOMAIN)
+
+
+def _extracted() -> tuple[dict[str | tuple[str, ...], list[str]], str]:
+    """Every marked string with where it is used, and what the extractor complained about."""
+    complaints = io.StringIO()
+    found: dict[str | tuple[str, ...], list[str]] = {}
+    with contextlib.redirect_stderr(complaints):
+        for message, _context, where in extract_messages():
+            found.setdefault(message, []).append(where)
+    return found, complaints.getvalue()
+
+
+@pytest.fixture(scope="module")
+def extracted() -> tuple[dict[str | tuple[str, ...], list[str]], str]:
+    return _extracted()
+
+
+def test_the_source_has_marked_strings_in_every_part(
+    extracted: tuple[dict[str | tuple[str, ...], list[str]], str],
+) -> None:
+    places = " ".join(w for wheres in extracted[0].values() for w in wheres)
+    for part in (
+        "apps/bot/vectobeat_bot/cogs/music.py",
+        "apps/panel/vectobeat_panel/templates/base.html",
+        "apps/panel/vectobeat_panel/errors.py",
+        "src/vectobeat_core/permissions.py",
+    ):
+        assert part in places
+
+
+def test_no_message_is_an_f_string(
+    extracted: tuple[dict[str | tuple[str, ...], list[str]], str],
+) -> None:
+    """An f-string cannot be looked up in a catalogue: messages are ids with parameters."""
+    assert "f-string" not in extracted[1], extracted[1]
+    hidden = [  # a gettext call inside an f-string is not seen by the extractor
+        f"{path}:{number}"
+        for root in ("apps/bot", "apps/panel")
+        for path in sorted((ROOT / root).rglob("*.py"))
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if re.search(r"\{\s*(_|gettext|ngettext|pgettext)\(", line)
+    ]
+    assert not hidden, hidden
+
+
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_every_user_facing_string_is_translated(
+    language: str, extracted: tuple[dict[str | tuple[str, ...], list[str]], str]
+) -> None:
+    catalog = _catalogue(language)
+    missing = []
+    for message, wheres in extracted[0].items():
+        entry = catalog.get(message)
+        if entry is None or entry.fuzzy or not all(forms_of(entry.string)):
+            missing.append(f"{message!r} ({', '.join(wheres)})")
+    assert not missing, (
+        f"{len(missing)} strings have no {language} translation; run "
+        "`python -m vectobeat_adapters.i18n.extract` and translate them:\n" + "\n".join(missing)
+    )
+    assert not untranslated(catalog)
+
+
+def _fields(text: str) -> set[str]:
+    braces = {name for _, name, _, _ in string.Formatter().parse(text) if name}
+    return braces | set(re.findall(r"%\((\w+)\)s", text))
+
+
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_translations_keep_their_placeholders(language: str) -> None:
+    for entry in _catalogue(language):
+        if not entry.id:
+            continue
+        wanted = set().union(*(_fields(i) for i in forms_of(entry.id)))
+        for form in forms_of(entry.string):
+            assert _fields(form) == wanted, (entry.id, form)
+
+
+@pytest.mark.parametrize(
+    ("tag", "language"),
+    [
+        ("de", "de"),
+        ("de-AT", "de"),
+        ("de_CH", "de"),
+        ("en-US", "en"),
+        ("en-GB", "en"),
+        ("fr", None),
+        ("", None),
+        (None, None),
+        ("de;drop table", None),
+        (discord.Locale.german, "de"),
+        (discord.Locale.american_english, "en"),
+    ],
+)
+def test_language_from_tag(tag: object, language: str | None) -> None:
+    assert language_from_tag(tag) == language
+
+
+@pytest.mark.parametrize(
+    ("header", "language"),
+    [
+        ("de-DE,de;q=0.9,en;q=0.8", "de"),
+        ("en-US,en;q=0.9,de;q=0.8", "en"),
+        ("fr-FR,fr;q=0.9,de;q=0.5", "de"),
+        ("fr, it", None),
+        ("de;q=0, en;q=0.1", "en"),
+        ("de;q=banana", None),
+        ("*", None),
+        (None, None),
+    ],
+)
+def test_language_from_accept_language(header: str | None, language: str | None) -> None:
+    assert language_from_accept(header) == language
+
+
+def test_gettext_follows_the_current_language() -> None:
+    assert gettext("Nothing is playing right now.") == "Nothing is playing right now."
+    with use_language("de"):
+        assert gettext("Nothing is playing right now.") == "Gerade läuft nichts."
+        assert ngettext("{count} track", "{count} tracks", 3).format(count=3) == "3 Titel"
+        assert [age_text(s) for s in (1, 42, 200, 7200, 86_400, 200_000)] == [
+            "gerade eben", "vor 42 s", "vor 3 Min.", "vor 2 Std.", "vor 1 Tag", "vor 2 Tagen"
+        ]  # fmt: skip
+        with use_language("xx"):  # not ours: English
+            assert gettext("Nothing is playing right now.") == "Nothing is playing right now."
+    assert gettext("Nothing is playing right now.") == "Nothing is playing right now."
+
+
+def test_core_errors_keep_their_english_message_and_translate_in_the_shells() -> None:
+    facts = MemberFacts(user_id=UserId(1))
+    settings = ServerSettings(dj_role_ids=(RoleId(5),))
+    with pytest.raises(PermissionDenied) as caught:
+        require_control(facts, settings, "skip tracks")
+    error = caught.value
+    assert error.message.startswith("Only DJs can skip tracks here")
+    assert error_text(error) == error.message
+    with use_language("de"):
+        assert error_text(error).startswith("Nur DJs dürfen hier Titel überspringen:")
+    with pytest.raises(InvalidInput) as seek:
+        parse_seek("soon")
+    with use_language("de"):
+        text = error_text(seek.value)
+    assert text.startswith("'soon' ist keine Position: Schreibe Sekunden (90)")
+    out = PositionOutOfRange("Position", 9, 1, 3)
+    assert out.message == "Position 9 is out of range: choose 1-3."
+    with use_language("de"):
+        assert error_text(out) == "Position 9 liegt außerhalb des gültigen Bereichs: Wähle 1-3."
+
+
+def test_core_phrases_are_english_and_translated_in_the_shells() -> None:
+    pro = default_catalogue().plan(Tier.PRO)
+    limits = plan_limits(pro)
+    assert [str(p) for p in limits] == [
+        "queue: 500 tracks",
+        "playlists: unlimited playlists of 500 tracks",
+        "API tokens: 10",
+    ]
+    with use_language("de"):
+        assert [phrase_text(p) for p in limits] == [
+            "Warteschlange: 500 Titel",
+            "Playlists: unbegrenzt viele Playlists mit je 500 Titel",
+            "API-Tokens: 10",
+        ]
+
+
+def test_a_missing_permission_is_explained_in_german() -> None:
+    access = MemberAccess(guild_id=1, user_id=2, owner=False, role_ids=frozenset(),
+                          role_permissions={1: 0})  # fmt: skip
+    first = missing_permissions(access, [], voice=True)[0]
+    assert str(first.why) == (
+        "no role of the bot grants it in the server settings (needed to see the voice channel)"
+    )
+    with use_language("de"):
+        assert phrase_text(first.why) == (
+            "keine Rolle des Bots gewährt sie in den Servereinstellungen "
+            "(nötig, um den Sprachkanal zu sehen)"
+        )
+
+
+def test_a_message_without_a_translation_or_with_a_broken_one_is_english() -> None:
+    plain = InvalidInput("A message nobody translated: {value}.", value=3)
+    wrong_term = InvalidInput(
+        "{what} {position} is out of range: the queue is empty.", what=Term("Nope"), position=2
+    )
+    with use_language("de"):
+        assert error_text(plain) == "A message nobody translated: 3."
+        assert error_text(wrong_term).startswith("Nope 2 liegt außerhalb")
+    with pytest.raises(KeyError):  # an id naming a field it is not given fails where it is raised
+        InvalidInput("{shown} is not a position: write {forms}.", shown="'x'")
+
+
+@pytest.mark.anyio
+async def test_the_translator_describes_commands_in_german_and_keeps_names() -> None:
+    """The payload discord.py syncs: German descriptions, names as they are, no English copies."""
+    command = MusicCog.play  # the real /play
+    tree = app_commands.CommandTree(discord.Client(intents=discord.Intents.none()))
+    payload = await command.get_translated_payload(tree, CatalogueTranslator())
+    assert payload["name"] == "play" and not payload.get("name_localizations")
+    localized = payload["description_localizations"]
+    assert localized == {"de": "Einen Link oder das beste Suchergebnis abspielen"}
+    (query,) = payload["options"]
+    assert query["description_localizations"] == {"de": "Eine URL oder Suchbegriffe"}
+    assert not query.get("name_localizations")
+
+
+@pytest.mark.anyio
+async def test_a_new_translation_changes_the_synced_commands_digest() -> None:
+    """The bot syncs its commands only when their digest changes: translations are part of it."""
+    tree = app_commands.CommandTree(discord.Client(intents=discord.Intents.none()))
+    tree.add_command(MusicCog.play)
+    plain = tree_digest(await tree_payload(tree))
+    await tree.set_translator(CatalogueTranslator())
+    (payload,) = await tree_payload(tree)
+    assert payload["description_localizations"]["de"].startswith("Einen Link")
+    assert tree_digest([payload]) != plain
+
+
+@pytest.mark.anyio
+async def test_every_command_is_described_in_german_within_discords_limits() -> None:
+    tree = app_commands.CommandTree(discord.Client(intents=discord.Intents.none()))
+    translator = CatalogueTranslator()
+    german = 0
+    for cog in all_cogs():
+        for command in cog.__cog_app_commands__:  # type: ignore[attr-defined]
+            payload = await command.get_translated_payload(tree, translator)
+            described = [payload, *payload.get("options", [])]
+            for sub in payload.get("options", []):
+                described += sub.get("options", [])
+            for item in described:
+                localized = item.get("description_localizations") or {}
+                assert all(1 <= len(t) <= MAX_DESCRIPTION for t in localized.values()), item
+                german += "de" in localized
+            assert "de" in payload["description_localizations"], payload["name"]
+    assert german > 50
+
+
+@pytest.mark.anyio
+async def test_panel_pages_follow_accept_language_and_the_switcher() -> None:
+    async with open_harness() as h:
+        english = await h.client.get("/login")
+        assert '<html lang="en">' in english.text and "Sign in with Discord" in english.text
+        german = await h.client.get("/login", headers={"accept-language": "de-DE,de;q=0.9"})
+        assert '<html lang="de">' in german.text and "Mit Discord anmelden" in german.text
+        assert 'href="/language?set=en&amp;next=/login"' in german.text
+
+        switched = await h.client.get("/language?set=de&next=/login")
+        assert switched.status_code == 303 and switched.headers["location"] == "/login"
+        cookie = switched.headers["set-cookie"]
+        assert cookie.startswith("vb_lang=de;") and "HttpOnly" in cookie
+        chosen = await h.client.get("/login", headers={"accept-language": "en"})
+        assert "Mit Discord anmelden" in chosen.text  # the cookie wins over the browser
+
+        bad = await h.client.get("/language?set=fr&next=/login")
+        assert bad.status_code == 400 and "keine Sprache dieses Panels" in bad.text
+        missing = await h.client.get("/nothing-here")
+        assert missing.status_code == 404 and "Unter dieser Adresse gibt es nichts." in missing.text
+        api = await h.client.get("/api/v1/nothing", headers={"accept-language": "en"})
+        assert "Unter dieser Adresse" in api.json()["error"]  # the cookie still holds
+
+
+@pytest.mark.parametrize(
+    ("sent", "read"), [("de", "de"), ("en", "en"), (None, "en"), ("DE; drop", "en"), (7, "en")]
+)
+def test_a_control_request_carries_its_language_liberally(sent: object, read: str) -> None:
+    request = ControlRequest("request-0001", GuildId(1), ControlCommand.parse({"action": "pause"}),
+                             "user:5", UserId(5), "de")  # fmt: skip
+    raw = request.to_json()
+    assert raw["language"] == "de"
+    if sent is None:
+        del raw["language"]  # a panel from before languages
+    else:
+        raw["language"] = sent  # type: ignore[assignment]
+    assert ControlRequest.from_json(raw).language == read
+
+
+def test_every_text_of_the_page_script_is_in_the_catalogue() -> None:
+    """panel.js shows only texts it asks for with ``t("...")``; they are `SCRIPT_MESSAGES`,
+    which the catalogue test covers."""
+    script = (Path(vectobeat_panel.__file__).parent / "static" / "panel.js").read_text()
+    asked = set(re.findall(r'\bt\("([^"]+)"', script))
+    assert asked == set(SCRIPT_MESSAGES)
+    with use_language("de"):
+        texts = script_texts()
+    assert texts["Remove every upcoming track?"] == "Alle kommenden Titel entfernen?"
+
+
+@pytest.mark.anyio
+async def test_the_settings_page_and_a_save_in_german() -> None:
+    german = {"accept-language": "de"}
+    async with open_harness() as h:
+        csrf = await h.login()
+        page = await h.client.get(f"/guilds/{PRO_GUILD}/settings", headers=german)
+        assert page.status_code == 200, page.text
+        for text in (
+            "<h1>Einstellungen</h1>",
+            "Warteschlangengrenze",
+            "Höchstzahl an Titeln in einer Warteschlange",
+            "Bis zu 500 mit Pro; mehr braucht Growth.",
+            "braucht Growth",
+            "Einstellungen speichern",
+        ):
+            assert text in page.text, text
+        saved = await h.client.post(
+            f"/guilds/{PRO_GUILD}/settings",
+            data={"csrf_token": csrf, "base_version": "0", "queue_limit": "100000"},
+            headers=german,
+        )
+        assert saved.status_code == 200, saved.text
+        assert "Version 1 gespeichert" in saved.text
+        assert "Einige Werte wurden an deinen Plan angepasst:" in saved.text
+        for path, headline in (
+            (f"/guilds/{PRO_GUILD}/routing", "<h1>Regionales Routing</h1>"),
+            (f"/guilds/{PRO_GUILD}/tokens", "<h1>API-Tokens</h1>"),
+            (f"/guilds/{PRO_GUILD}/queue", "<h1>Live-Warteschlange</h1>"),
+            ("/nodes", "<h1>Lavalink-Nodes</h1>"),
+            (f"/guilds/{PRO_GUILD}/audit", "Einstellungen an den Plan angepasst"),
+            (f"/guilds/{PRO_GUILD}/webhooks", "<h1>Webhook-Zustellungen</h1>"),
+            (f"/guilds/{PRO_GUILD}/concierge", "Concierge ist nicht Teil des Plans Pro"),
+            (f"/guilds/{PRO_GUILD}/contacts", "Kontakt für Abrechnung speichern"),
+        ):
+            shown = await h.client.get(path, headers=german)
+            assert shown.status_code == 200 and headline in shown.text, (path, shown.text[:300])
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "/\\evil", ""])
+async def test_the_switcher_never_redirects_away(target: str) -> None:
+    async with open_harness() as h:
+        response = await h.client.get("/language", params={"set": "en", "next": target})
+        assert response.status_code == 303 and response.headers["location"] == "/"
