@@ -42,7 +42,7 @@ async def test_bot_started_while_sql_is_down(tmp_path: Path) -> None:
                         await poll(bot, "/readyz", lambda r: "sql" in r.text)
                         assert (await bot.get("/readyz")).status_code == 503
                         with anyio.fail_after(30):  # not ready (SQL), but its shard is online
-                            while 0 not in w.fake.gateway.ready_shards():
+                            while 0 not in w.fake.gateway.ready_shards():  # noqa: ASYNC110 - a fake's state
                                 await anyio.sleep(0.05)
                         await w.voice(guild, guild.member)
                         played = await w.run(guild, guild.member, "play", {"query": "Alpha Song"})
