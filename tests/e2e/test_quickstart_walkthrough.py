@@ -75,7 +75,9 @@ def page_paths(guild: str) -> list[str]:
     for route in build_routes():
         path = getattr(route, "path", "")
         methods = getattr(route, "methods", None) or set()
-        if "GET" not in methods or path.startswith(("/api/", "/auth/", "/static", "/favicon")):
+        if "GET" not in methods or path.startswith(
+            ("/api/", "/auth/", "/static", "/favicon", "/language")
+        ):
             continue
         if path.endswith((".jsonl", "/events")):
             continue

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import anyio
 import pytest
 from tests.integration.lavalink_cluster_env import (
     BOT_ID,
@@ -41,13 +42,12 @@ pytestmark = pytest.mark.anyio
 
 async def test_starts_with_every_node_up_and_no_password_in_views() -> None:
     async with running() as env:
+        # a first probe slowed by a busy machine says DEGRADED; the next good ones say UP
+        with anyio.fail_after(10):
+            while any(v.status is not NodeStatus.UP for v in env.cluster.nodes()):  # noqa: ASYNC110
+                await anyio.sleep(0.05)
         views = env.cluster.nodes()
-        assert {v.name: v.status for v in views} == {
-            "us-1": NodeStatus.UP,
-            "us-2": NodeStatus.UP,
-            "eu-1": NodeStatus.UP,
-            "eu-2": NodeStatus.UP,
-        }
+        assert {v.name for v in views} == {"us-1", "us-2", "eu-1", "eu-2"}
         assert all(PASSWORD not in str(v.to_json()) for v in views)
         assert PASSWORD not in repr(env.cluster.specs)
         await env.cluster.flush_records()

@@ -192,6 +192,8 @@ def test_schemathesis_finds_no_5xx() -> None:
     failures: list[str] = []
     for result in schema.get_all_operations():
         operation = result.ok()  # type: ignore[union-attr]
+        if operation.path.endswith("/stream"):
+            continue  # open until the panel stops, by design: tests/integration/test_control_stream.py
 
         @hypothesis.given(case=operation.as_strategy())
         @hypothesis.settings(
