@@ -110,7 +110,7 @@ class _Errors:
         (``backoff_base`` doubling with each error of the streak)."""
         if not self.streak:
             return interval
-        backoff = ExponentialBackoff(min(self.backoff_base, interval), interval, spread=0.0)
+        backoff = ExponentialBackoff.clamped(self.backoff_base, interval, spread=0.0)
         return backoff.delay(self.streak - 1)
 
     async def supervise(

@@ -35,6 +35,11 @@ class ExponentialBackoff:
         if not 0.0 <= self.spread <= 1.0:
             raise InvalidInput(f"A back-off's spread must be from 0 to 1, got {self.spread!r}.")
 
+    @classmethod
+    def clamped(cls, base: float, cap: float, spread: float = 0.5) -> ExponentialBackoff:
+        """The back-off for settings whose ``base`` may exceed ``cap``: every wait is then ``cap``."""
+        return cls(min(base, cap), cap, spread)
+
     def ceiling(self, attempt: int) -> float:
         """The longest wait before retry ``attempt`` (0 first): ``min(cap, base * 2**attempt)``."""
         if isinstance(attempt, bool) or not isinstance(attempt, int) or attempt < 0:

@@ -84,6 +84,11 @@ def test_nonsense_is_refused(options: dict[str, float], call: tuple[int, float] 
         ExponentialBackoff(**options).delay(*(call or (0, 0.0)))
 
 
+@given(st.floats(0.001, 100), st.floats(0.001, 100), st.integers(0, 1000))
+def test_clamped_lets_a_base_above_the_cap_mean_the_cap(base: float, cap: float, n: int) -> None:
+    assert ExponentialBackoff.clamped(base, cap).ceiling(n) == min(cap, base * 2.0**n)
+
+
 def test_equal_jitter_by_default_and_none_at_spread_0() -> None:
     backoff = ExponentialBackoff(0.5, 30.0)
     assert [backoff.delay(n, 1.0) for n in range(4)] == [0.25, 0.5, 1.0, 2.0]

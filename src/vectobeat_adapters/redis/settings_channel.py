@@ -136,7 +136,7 @@ class RedisSettingsChannel:
             retry=tenacity.retry_if_exception_type(Exception),
             stop=tenacity.stop_never,
             wait=BackoffWait(
-                ExponentialBackoff(min(self._conn.settings.backoff_base, top), top, spread=0.0)
+                ExponentialBackoff.clamped(self._conn.settings.backoff_base, top, spread=0.0)
             ),
             sleep=anyio.sleep,
         )

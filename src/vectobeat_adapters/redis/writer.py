@@ -92,8 +92,10 @@ class CoalescingWriter:
         self._store = store
         self.window = window
         self._limiter = anyio.CapacityLimiter(concurrency)
-        self._retry_wait = BackoffWait(ExponentialBackoff(backoff_base, backoff_cap, 0.0))
-        self._probe_wait = BackoffWait(ExponentialBackoff(backoff_base, backoff_cap), jitter)
+        self._retry_wait = BackoffWait(ExponentialBackoff.clamped(backoff_base, backoff_cap, 0.0))
+        self._probe_wait = BackoffWait(
+            ExponentialBackoff.clamped(backoff_base, backoff_cap), jitter
+        )
         self._write_timeout = write_timeout
         self.ack_timeout = ack_timeout
         self._journal = journal
