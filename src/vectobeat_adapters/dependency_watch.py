@@ -20,7 +20,9 @@ from typing import Protocol
 
 import anyio
 import anyio.abc
+import tenacity
 
+from vectobeat_adapters.retrying import supervise
 from vectobeat_core.dependencies import (
     RECONNECT_BASE_S,
     RECONNECT_CAP_S,
@@ -178,19 +180,30 @@ class DependencyWatch:
         self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
     ) -> None:
         """Probe once, report started, then keep probing until cancelled."""
-        attempt = 0
         started = False
-        while True:
+
+        async def probe() -> bool:
+            nonlocal started
             self._wake = anyio.Event()  # before the probe: a loss reported meanwhile wakes the wait
             ok = await self.probe_once()
             if not started:
                 task_status.started()
                 started = True
-            if ok:
-                attempt = 0
-                delay = self._interval
-            else:
-                delay = reconnect_delay(attempt, self._draw(), base=self._base, cap=self._cap)
-                attempt += 1
-            with anyio.move_on_after(delay):
-                await self._wake.wait()
+            return ok
+
+        await supervise(
+            probe,
+            retry=tenacity.retry_if_result(lambda ok: not ok),
+            wait=self._reconnect_delay,
+            idle=lambda: self._pause(self._interval),
+            sleep=self._pause,
+        )
+
+    def _reconnect_delay(self, state: tenacity.RetryCallState) -> float:
+        attempt = state.attempt_number - 1
+        return reconnect_delay(attempt, self._draw(), base=self._base, cap=self._cap)
+
+    async def _pause(self, seconds: float) -> None:
+        """Sleep ``seconds``, or less when a call reports the dependency lost."""
+        with anyio.move_on_after(seconds):
+            await self._wake.wait()

@@ -20,7 +20,8 @@ spares (the loser gets ``None``). The winner writes a ``shard_failover`` audit e
 bot starts the shard and restores its guilds' players from the queue snapshots.
 
 Every store error is logged, counted (``store_errors_total``, ``last_error``) and retried with
-exponential backoff (``backoff_base`` doubling up to the loop's interval); it never ends ``run``.
+the core's back-off (``backoff_base`` doubling up to the loop's interval, no jitter); it never
+ends ``run``.
 Both run in a task group the caller owns: ``await tg.start(keeper.run)``. Time written into leases
 comes from the injected ``Clock``; the loops sleep in real time. Owner names must be unique per
 process run: a lease already recorded under the caller's own name is adopted (a claim whose reply
@@ -32,13 +33,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
+from functools import partial
+from typing import NoReturn
 
 import anyio
 import anyio.abc
 import tenacity
 
-from vectobeat_adapters.retrying import EqualJitter
+from vectobeat_adapters.retrying import EqualJitter, supervise
 from vectobeat_core.audit import AuditEvent
+from vectobeat_core.backoff import ExponentialBackoff
 from vectobeat_core.errors import ConfigError, OutcomeUnknown, StaleVersion, VectoBeatError
 from vectobeat_core.ids import ShardId
 from vectobeat_core.ports import AuditLog, Clock, LeaseStore
@@ -82,7 +86,7 @@ def _check_timing(stale_after: float, interval: float, name: str) -> None:
 
 
 class _Errors:
-    """Counts and reports store errors; computes the retry delay."""
+    """Counts and reports store errors; runs a loop that backs off while they last."""
 
     def __init__(self, who: str, backoff_base: float) -> None:
         self.who = who
@@ -102,10 +106,27 @@ class _Errors:
         )  # fmt: skip
 
     def delay(self, interval: float) -> float:
-        """The next sleep: ``interval`` after a clean round, else exponential backoff up to it."""
+        """The next sleep: ``interval`` after a clean round, else the back-off up to it
+        (``backoff_base`` doubling with each error of the streak)."""
         if not self.streak:
             return interval
-        return min(interval, self.backoff_base * 2.0 ** min(self.streak - 1, 30))
+        backoff = ExponentialBackoff.clamped(self.backoff_base, interval, spread=0.0)
+        return backoff.delay(self.streak - 1)
+
+    async def supervise(
+        self,
+        step: Callable[[], Awaitable[object]],
+        interval: float,
+        pause: Callable[[], float] | None = None,
+    ) -> NoReturn:
+        """Run ``step`` until cancelled: ``pause()`` seconds (default ``interval``) after a clean
+        round, the back-off after one with store errors."""
+        await supervise(
+            step,
+            retry=tenacity.retry_if_result(lambda _: self.streak > 0),
+            wait=lambda _state: self.delay(interval),
+            idle=lambda: anyio.sleep(interval if pause is None else pause()),
+        )
 
 
 class _Renewer:
@@ -270,12 +291,15 @@ class ShardLeaseKeeper:
         async with anyio.create_task_group() as tg:
             await self._claim_all(set(self.shard_ids))
             task_status.started()
-            while True:
-                await anyio.sleep(self._errors.delay(self.renew_every))
+
+            async def renew() -> None:
                 clean = await self._renewer.renew_all(tg)
                 wanted = self._busy | self._reclaimable()
                 if clean and self._on_claimed is not None and wanted:
                     await self._claim(wanted, tg=tg)
+
+            await anyio.sleep(self.renew_every)
+            await self._errors.supervise(renew, self.renew_every)
 
     def _reclaimable(self) -> set[ShardId]:
         """Surrendered shards no spare took within ``RECLAIM_AFTER_STALE * stale_after``."""
@@ -427,13 +451,12 @@ class HotSpare:
         async with anyio.create_task_group() as tg:
             tg.start_soon(self._renew_loop, tg)
             task_status.started()
-            while True:
-                await self.check_once(tg)
-                delay = self._errors.delay(self.check_every)
+
+            def pause() -> float:
                 until = self._until_next_stale()
-                if until is not None and not self._errors.streak:
-                    delay = min(delay, until)
-                await anyio.sleep(delay)
+                return self.check_every if until is None else min(self.check_every, until)
+
+            await self._errors.supervise(partial(self.check_once, tg), self.check_every, pause)
 
     def _until_next_stale(self) -> float | None:
         """Seconds until the next lease this spare could take goes stale; ``None`` when none
@@ -539,6 +562,5 @@ class HotSpare:
             _log.error("shard_failover_audit_lost spare=%s shard=%s", self.spare_id, shard)
 
     async def _renew_loop(self, tg: anyio.abc.TaskGroup) -> None:
-        while True:
-            await anyio.sleep(self._renew_errors.delay(self.renew_every))
-            await self._renewer.renew_all(tg)
+        await anyio.sleep(self.renew_every)
+        await self._renew_errors.supervise(partial(self._renewer.renew_all, tg), self.renew_every)

@@ -15,6 +15,7 @@ from enum import StrEnum
 
 import attrs
 
+from vectobeat_core.backoff import ExponentialBackoff
 from vectobeat_core.errors import InvalidInput
 from vectobeat_core.jsontypes import JSON
 from vectobeat_core.messages import message_id
@@ -90,19 +91,13 @@ def reconnect_delay(
 ) -> float:
     """Seconds to wait before reconnect ``attempt`` (0 is the first retry).
 
-    The ceiling doubles from ``base`` up to ``cap``; ``draw`` (uniform in [0, 1)) takes up to
-    ``jitter`` of it away, so processes that lost a dependency together do not return together.
+    The core's one back-off (`ExponentialBackoff`): the ceiling doubles from ``base`` up to
+    ``cap``; ``draw`` (uniform in [0, 1)) takes up to ``jitter`` of it away, so processes that
+    lost a dependency together do not return together.
     """
-    if isinstance(attempt, bool) or not isinstance(attempt, int) or attempt < 0:
-        raise InvalidInput("reconnect attempt must be a whole number of at least 0")
     if not (0.0 <= draw < 1.0):
         raise InvalidInput("reconnect draw must be in [0, 1)")
-    if not (0.0 <= jitter <= 1.0):
-        raise InvalidInput("reconnect jitter must be in [0, 1]")
-    if not (math.isfinite(base) and math.isfinite(cap) and 0.0 < base <= cap):
-        raise InvalidInput("reconnect base and cap must be finite with 0 < base <= cap")
-    ceiling = cap if attempt >= 64 else min(cap, base * 2.0**attempt)
-    return ceiling * (1.0 - jitter * draw)
+    return ExponentialBackoff(base, cap, jitter).delay(attempt, draw)
 
 
 def dependency_problems(dependencies: Sequence[DependencyStatus]) -> list[str]:

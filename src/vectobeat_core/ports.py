@@ -562,7 +562,9 @@ class Lavalink(Protocol):
     def displaced(self) -> list[Displacement]:
         """Players of pinned guilds running outside their region."""
 
-    async def load_tracks(self, query: str) -> LoadResult: ...
+    async def load_tracks(self, query: str) -> LoadResult:
+        """Resolve ``query`` (a link, or words to search for) on a node of the pool;
+        ``InvalidInput`` for an empty one, ``NodeUnavailable`` when no node could."""
 
     async def served_sources(self) -> frozenset[str]:
         """The source managers (``youtube``, ``spotify``, ...) every answering node serves;
@@ -596,7 +598,9 @@ class Lavalink(Protocol):
         volume: int = 100,
         filters: Mapping[str, JSON] | None = None,
         end_ms: int | None = None,
-    ) -> None: ...
+    ) -> None:
+        """Play ``track`` on the guild's player from ``start_ms`` (to ``end_ms`` when given), paused
+        or not, at ``volume`` (0 to 1000), with ``filters`` (``None``: the player's own)."""
 
     async def set_paused(self, guild_id: GuildId, paused: bool) -> None: ...
 

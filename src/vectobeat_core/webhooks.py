@@ -9,7 +9,7 @@
 * `sign` / `verify` — ``X-VectoBeat-Signature: t=<unix seconds>,v1=<hex>`` where ``v1`` is
   HMAC-SHA256 over ``"<t>." + body`` with the guild's signing secret (`guild_secret`), as Stripe
   does; receivers compare in constant time and reject old timestamps.
-* `RetrySchedule` — bounded attempts with exponential, jittered delays; `retryable` says which
+* `RetrySchedule` — bounded attempts, waiting by the core's one back-off; `retryable` says which
   outcomes are worth another attempt (timeouts, transport errors, 408, 429 and 5xx).
 """
 
@@ -23,6 +23,7 @@ from typing import Literal, TypeAlias
 
 import attrs
 
+from vectobeat_core.backoff import ExponentialBackoff
 from vectobeat_core.errors import InvalidInput
 from vectobeat_core.ids import GuildId, NodeName, UserId
 from vectobeat_core.jsontypes import JSONObject
@@ -200,31 +201,28 @@ def retryable(outcome: Outcome) -> bool:
 class RetrySchedule:
     """``attempts`` tries; before try ``n + 1`` wait between half and all of
     ``min(cap_s, base_s * 2**n)`` (``jitter`` in [0, 1] picks where), never less than a receiver's
-    ``Retry-After`` up to ``cap_s``."""
+    ``Retry-After`` up to ``cap_s`` (the core's one back-off, `ExponentialBackoff`)."""
 
     attempts: int = 5
     base_s: float = 0.5
     cap_s: float = 30.0
+    _backoff: ExponentialBackoff = attrs.field(init=False, repr=False, eq=False)
+
+    @_backoff.default
+    def _equal_jitter(self) -> ExponentialBackoff:
+        return ExponentialBackoff(self.base_s, self.cap_s)
 
     def __attrs_post_init__(self) -> None:
         if isinstance(self.attempts, bool) or not isinstance(self.attempts, int):
             raise InvalidInput(f"Retry attempts must be a whole number, got {self.attempts!r}.")
         if not 1 <= self.attempts <= 20:
             raise InvalidInput(f"Retry attempts must be from 1 to 20, got {self.attempts}.")
-        if not (0 < self.base_s <= self.cap_s) or not math.isfinite(self.cap_s):
-            raise InvalidInput("Retry delays need 0 < base_s <= cap_s, both finite.")
 
     def delay(self, attempt: int, jitter: float, retry_after: float | None = None) -> float:
         """Seconds to wait after failed attempt number ``attempt`` (0-based)."""
-        if isinstance(attempt, bool) or not isinstance(attempt, int) or attempt < 0:
-            raise InvalidInput(f"An attempt number is a whole number >= 0, got {attempt!r}.")
         if not 0.0 <= jitter <= 1.0:
             raise InvalidInput(f"Jitter must be from 0 to 1, got {jitter!r}.")
-        ceiling = min(self.cap_s, self.base_s * 2.0 ** min(attempt, 64))
-        wait = ceiling / 2 + ceiling / 2 * jitter
-        if retry_after is not None and math.isfinite(retry_after) and retry_after > wait:
-            wait = min(retry_after, self.cap_s)
-        return wait
+        return self._backoff.delay(attempt, 1.0 - jitter, retry_after)
 
     def more_after(self, attempt: int) -> bool:
         """Whether another try follows failed attempt ``attempt`` (0-based)."""

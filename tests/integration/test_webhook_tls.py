@@ -3,7 +3,6 @@ name: SNI and the certificate check use the name, and a certificate for another 
 
 from __future__ import annotations
 
-import datetime
 import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -12,10 +11,7 @@ from pathlib import Path
 import anyio
 import pytest
 from aiohttp import web
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from tests.tls_support import certificate
 from tests.webhook_support import SIGNING_SECRET, fixed_resolver
 
 from vectobeat_adapters.memory.webhook_log import MemoryWebhookDeliveryLog
@@ -28,37 +24,6 @@ pytestmark = pytest.mark.anyio
 
 HOST = "hooks.example.com"
 OTHER = "other.example.com"
-
-
-def certificate(tmp: Path, name: str, *more: str) -> tuple[Path, Path]:
-    """A self-signed certificate for ``name`` and ``more`` (its own CA) and its key, as PEM."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(hours=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.DNSName(n) for n in (name, *more)]), critical=False
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = tmp / f"{name}.pem", tmp / f"{name}.key"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert_path, key_path
 
 
 @asynccontextmanager

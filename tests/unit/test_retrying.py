@@ -1,18 +1,22 @@
 """Retries through tenacity and redis-py's ``Retry``: which errors retry, how often, and what a
-caller is told (a write whose outcome is unknown is never repeated)."""
+caller is told (a write whose outcome is unknown is never repeated); `supervise`, the one loop."""
 
 from __future__ import annotations
 
 import random
 from typing import cast
 
+import anyio
+import anyio.lowlevel
 import pytest
+import tenacity
 from redis.exceptions import AuthenticationError, ConnectionError, ResponseError
 from sqlalchemy import exc
 
 from vectobeat_adapters.redis.connection import Client, RedisConnection, RedisSettings
-from vectobeat_adapters.retrying import EqualJitter
+from vectobeat_adapters.retrying import BackoffWait, EqualJitter, failure, supervise
 from vectobeat_adapters.sql.engine import open_database
+from vectobeat_core.backoff import ExponentialBackoff
 from vectobeat_core.errors import Conflict, StorageUnavailable
 
 pytestmark = pytest.mark.anyio
@@ -25,6 +29,74 @@ def test_equal_jitter_doubles_up_to_its_cap_half_fixed_half_random() -> None:
         assert ceiling / 2 <= backoff.delay(n) <= ceiling
     with pytest.raises(ValueError, match="base_s"):
         EqualJitter(base_s=0.0)
+
+
+class Steps:
+    """Answers ``results`` one call after another (an exception is raised), noting each call,
+    each sleep and each idle turn in ``seen``."""
+
+    def __init__(self, *results: bool | BaseException) -> None:
+        self.results = list(results)
+        self.seen: list[str] = []
+
+    async def step(self) -> bool:
+        result = self.results.pop(0)
+        self.seen.append(f"step:{result!r}" if isinstance(result, bool) else "step:raised")
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+    async def sleep(self, seconds: float) -> None:
+        self.seen.append(f"sleep:{seconds:g}")
+
+    async def idle(self) -> None:
+        self.seen.append("idle")
+
+
+async def test_supervise_backs_off_after_failures_and_starts_afresh_after_a_success() -> None:
+    steps = Steps(False, False, True, False, ValueError("boom"), RuntimeError("a bug"))
+    notes: list[str] = []
+    with pytest.raises(RuntimeError, match="a bug"):  # an error it does not retry ends it
+        await supervise(
+            steps.step,
+            retry=tenacity.retry_if_result(lambda ok: not ok)
+            | tenacity.retry_if_exception_type(ValueError),
+            wait=BackoffWait(ExponentialBackoff(1.0, 8.0, spread=0.0)),
+            idle=steps.idle,
+            sleep=steps.sleep,
+            before_sleep=lambda state: notes.append(repr(failure(state))),
+        )
+    assert steps.seen == [
+        "step:False", "sleep:1", "step:False", "sleep:2", "step:True", "idle",
+        "step:False", "sleep:1", "step:raised", "sleep:2", "step:raised",
+    ]  # fmt: skip
+    assert notes == ["None", "None", "None", "ValueError('boom')"]
+
+
+async def test_supervise_ends_when_cancelled_even_retrying_every_error() -> None:
+    calls = 0
+    with anyio.CancelScope() as scope:
+
+        async def step() -> None:
+            nonlocal calls
+            calls += 1
+            if calls == 3:
+                scope.cancel()
+            await anyio.lowlevel.checkpoint()
+            raise OSError("lost")
+
+        await supervise(
+            step, retry=tenacity.retry_if_exception_type(Exception), wait=tenacity.wait_none()
+        )
+    assert scope.cancelled_caught
+    assert calls == 3
+
+
+def test_a_backoff_wait_hands_the_retry_after_to_the_rule() -> None:
+    wait = BackoffWait(ExponentialBackoff(0.5, 4.0), draw=lambda: 1.0)
+    assert [wait.delay(n) for n in range(5)] == [0.25, 0.5, 1.0, 2.0, 2.0]
+    assert wait.delay(0, retry_after=3.0) == 3.0
+    assert wait.delay(0, retry_after=60.0) == 4.0
 
 
 class Flaky:

@@ -16,12 +16,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from functools import partial
 from typing import Any
 
 import anyio
 import anyio.abc
 import attrs
+import tenacity
 
+from vectobeat_adapters.retrying import failure, supervise
 from vectobeat_bot.bridge_client import BridgeClient, BridgeConflict
 from vectobeat_bot.settings_cache import CachedSettings, LastKnownSettings
 from vectobeat_core.errors import (
@@ -412,17 +415,22 @@ class SettingsSync:
         if self._bridge is None:
             return
         reported: str | None = None
-        while True:
-            try:
-                if self._channel is not None:
-                    await self._follow_channel(self._channel)
-                else:
-                    await self._long_poll()
-            except VectoBeatError as exc:
-                if exc.message != reported:  # once per distinct failure, not every retry
-                    _log.warning("settings_follow_failed error=%s", exc)
-                reported = exc.message
-            await anyio.sleep(self._retry_delay)
+
+        def report(state: tenacity.RetryCallState) -> None:
+            nonlocal reported
+            message = str(failure(state))
+            if message != reported:  # once per distinct failure, not every retry
+                _log.warning("settings_follow_failed error=%s", message)
+            reported = message
+
+        channel = self._channel
+        await supervise(
+            self._long_poll if channel is None else partial(self._follow_channel, channel),
+            retry=tenacity.retry_if_exception_type(VectoBeatError),
+            wait=tenacity.wait_fixed(self._retry_delay),
+            idle=partial(anyio.sleep, self._retry_delay),
+            before_sleep=report,
+        )
 
     async def _follow_channel(self, channel: SettingsChannel) -> None:
         async with channel.subscribe() as events:

@@ -18,13 +18,16 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncGenerator, Awaitable, Callable
+from functools import partial
 from typing import Any
 
 import anyio
 import anyio.abc
 import anyio.lowlevel
+import tenacity
 
 from vectobeat_adapters.i18n import language_from_tag, use_language
+from vectobeat_adapters.retrying import failure, supervise
 from vectobeat_bot.bridge_client import BridgeClient, BridgeRouteMissing
 from vectobeat_bot.discord_compat import discord
 from vectobeat_bot.formatting import track_line, tracks_count
@@ -110,6 +113,7 @@ class WebControls:
         self.applied = 0
         self.refused = 0
         self._cursor = 0
+        self._streamed = True
 
     async def run(
         self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
@@ -119,26 +123,31 @@ class WebControls:
         if self._bridge is None:
             return
         self._cursor = 0
-        streamed = True
+        self._streamed = True
         async with anyio.create_task_group() as tg:
-            while True:
-                try:
-                    if streamed:
-                        async for body in self._stream(self._bridge):
-                            self._take(tg, body)
-                    else:
-                        self._take(tg, await self._poll(self._bridge))
-                        await anyio.lowlevel.checkpoint()  # the controls go out before the poll
-                except BridgeRouteMissing as exc:
-                    if streamed:  # an older panel: long-poll it from now on
-                        _log.warning("web_controls_no_stream error=%s", exc)
-                        streamed = False
-                        continue
-                    _log.warning("web_controls_poll_failed error=%s", exc)
-                    await anyio.sleep(self._retry_delay)
-                except (VectoBeatError, KeyError, TypeError, ValueError) as exc:
-                    _log.warning("web_controls_poll_failed error=%s", exc)
-                    await anyio.sleep(self._retry_delay)
+            await supervise(
+                partial(self._follow, self._bridge, tg),
+                retry=tenacity.retry_if_exception_type(
+                    (VectoBeatError, KeyError, TypeError, ValueError)
+                ),
+                wait=tenacity.wait_fixed(self._retry_delay),
+                before_sleep=lambda state: _log.warning(
+                    "web_controls_poll_failed error=%s", failure(state)
+                ),
+            )
+
+    async def _follow(self, bridge: BridgeClient, tg: anyio.abc.TaskGroup) -> None:
+        """Take the stream's batches until it ends; without one (an older panel), one poll."""
+        if self._streamed:
+            try:
+                async for body in self._stream(bridge):
+                    self._take(tg, body)
+            except BridgeRouteMissing as exc:  # an older panel: long-poll it from now on
+                _log.warning("web_controls_no_stream error=%s", exc)
+                self._streamed = False
+            return
+        self._take(tg, await self._poll(bridge))
+        await anyio.lowlevel.checkpoint()  # the controls go out before the poll
 
     def _params(self) -> dict[str, str]:
         return {"cursor": str(self._cursor), "timeout": f"{self._poll_timeout:g}"}

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 import anyio
 import attrs
 import httpx
+import tenacity
 from itsdangerous import Signer
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -24,6 +25,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from vectobeat_adapters.config import AppConfig, Secret, node_specs
+from vectobeat_adapters.retrying import failure, supervise
 from vectobeat_adapters.services import Services, http_timeout, open_services, store_timeout
 from vectobeat_core.errors import ConfigError, VectoBeatError
 from vectobeat_core.forwarding import parse_trusted_proxies
@@ -142,18 +144,26 @@ async def _sample_nodes(panel: Panel) -> None:
 
 
 async def _follow_channel(panel: Panel) -> None:
-    """Feed changes published by other panel replicas into this one's long-poll feed."""
-    while True:
-        try:
-            async with panel.services.settings_channel.subscribe() as events:
-                async for event in events:
-                    guild_id = getattr(event, "guild_id", None)
-                    version = getattr(event, "version", None)
-                    if guild_id is not None and isinstance(version, int):
-                        panel.changes.append(guild_id, version)
-        except VectoBeatError as exc:
-            log.warning("settings_channel_lost", extra={"error": exc.message})
-        await anyio.sleep(1.0)
+    """Feed changes published by other panel replicas into this one's long-poll feed; a lost
+    subscription is taken up again a second later."""
+
+    async def follow() -> None:
+        async with panel.services.settings_channel.subscribe() as events:
+            async for event in events:
+                guild_id = getattr(event, "guild_id", None)
+                version = getattr(event, "version", None)
+                if guild_id is not None and isinstance(version, int):
+                    panel.changes.append(guild_id, version)
+
+    await supervise(
+        follow,
+        retry=tenacity.retry_if_exception_type(VectoBeatError),
+        wait=tenacity.wait_fixed(1.0),
+        idle=functools.partial(anyio.sleep, 1.0),
+        before_sleep=lambda state: log.warning(
+            "settings_channel_lost", extra={"error": str(failure(state))}
+        ),
+    )
 
 
 def _share_rate_limits(limiter: RateLimiter, services: Services) -> None:

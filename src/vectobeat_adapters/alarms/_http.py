@@ -44,10 +44,7 @@ class RetryPolicy:
         self._backoff = EqualJitter(base_delay_s, cap_s, rng)
 
     def delay(self, attempt: int, retry_after: float | None = None) -> float:
-        jittered = self._backoff.delay(attempt)
-        if retry_after is not None:
-            return min(max(retry_after, jittered), self.cap_s)
-        return jittered
+        return self._backoff.delay(attempt, retry_after)
 
     def wait(self, state: tenacity.RetryCallState) -> float:
         """The tenacity wait after attempt ``state.attempt_number``."""

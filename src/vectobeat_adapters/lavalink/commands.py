@@ -30,7 +30,8 @@ __all__ = ["PlayerCommands"]
 
 
 class PlayerCommands:
-    """Commands on the players of ``store``, sent through ``rest`` (see the module docstring)."""
+    """Commands on the players of ``store``, sent through ``rest``: what each does is the
+    `Lavalink` port's (`vectobeat_core.ports`), how is the module docstring's."""
 
     def __init__(
         self,
@@ -47,7 +48,7 @@ class PlayerCommands:
         self.failover = failover
 
     async def load_tracks(self, query: str) -> LoadResult:
-        """Resolve ``query`` on the least loaded healthy node, trying the others if it fails."""
+        """The least loaded healthy node first, then the others."""
         if not query.strip():
             raise InvalidInput("Say what to play: a link or some words to search for.")
         ranked = sorted(
@@ -67,7 +68,6 @@ class PlayerCommands:
         raise NodeUnavailable(f"No Lavalink node could load tracks right now{detail}.")
 
     async def ensure_player(self, guild_id: GuildId, decision: RegionDecision) -> PlayerInfo:
-        """The guild's player, placed on the best node of its effective region when new."""
         return self.placement.place(guild_id, decision)
 
     async def update_voice(
@@ -79,7 +79,7 @@ class PlayerCommands:
         endpoint: str,
         channel_id: ChannelId,
     ) -> None:
-        """Discord's voice state and server update; kept so a failover can restore voice."""
+        """Kept in the player's record, so a failover can restore voice."""
         if not (session_id and token and endpoint):
             raise InvalidInput("Voice data needs a session id, a token and an endpoint.")
         record = self.store.require(guild_id)
@@ -98,7 +98,7 @@ class PlayerCommands:
         filters: Mapping[str, JSON] | None = None,
         end_ms: int | None = None,
     ) -> None:
-        """Play ``track`` (a track boundary: a player away from its region may move back here)."""
+        """A track boundary: a player away from its region may move back here."""
         _check_volume(volume)
         if start_ms < 0 or (end_ms is not None and end_ms <= 0):
             raise InvalidInput("Start and end positions must be positive.")
@@ -156,7 +156,6 @@ class PlayerCommands:
             await self._send(record, {"track": {"encoded": None}})
 
     async def destroy(self, guild_id: GuildId) -> None:
-        """Forget the guild's player and delete it from its node (best effort)."""
         record = self.store.forget(guild_id)
         if record is None or record.created_on is None:
             return

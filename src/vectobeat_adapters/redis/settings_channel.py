@@ -16,11 +16,14 @@ from contextlib import asynccontextmanager, suppress
 from typing import Any
 
 import anyio
+import tenacity
 from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 
 from vectobeat_adapters.redis.connection import RedisConnection
 from vectobeat_adapters.redis.keys import RedisKeys
+from vectobeat_adapters.retrying import BackoffWait
+from vectobeat_core.backoff import ExponentialBackoff
 from vectobeat_core.ids import GuildId
 from vectobeat_core.ports import SettingsChange, SettingsEvent, SettingsResync
 
@@ -126,13 +129,19 @@ class RedisSettingsChannel:
                 yield change
 
     async def _reconnect(self) -> PubSub:
-        delay = self._conn.settings.backoff_base
-        while True:
-            try:
-                return await self._open()
-            except Exception:  # keep trying until the caller cancels us
-                await anyio.sleep(delay)
-                delay = min(delay * 2, self._conn.settings.backoff_cap * 5)
+        """Subscribe again, until the caller cancels us: ``backoff_base`` doubling up to five
+        times ``backoff_cap`` between tries."""
+        top = self._conn.settings.backoff_cap * 5
+        retrying = tenacity.AsyncRetrying(
+            retry=tenacity.retry_if_exception_type(Exception),
+            stop=tenacity.stop_never,
+            wait=BackoffWait(
+                ExponentialBackoff.clamped(self._conn.settings.backoff_base, top, spread=0.0)
+            ),
+            sleep=anyio.sleep,
+        )
+        pubsub: PubSub = await retrying(self._open)
+        return pubsub
 
 
 async def _close(pubsub: PubSub) -> None:

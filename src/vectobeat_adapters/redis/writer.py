@@ -13,13 +13,14 @@ When a save fails as unavailable or takes longer than ``write_timeout`` (default
 reply still fits Discord's 3 s), the store counts as down and, with a ``QueueJournal``, the snapshot
 goes to the local journal instead: that is durable too (``Durability.JOURNALED``). While the store
 is down, or while a guild still has a journal entry, its writes go to the journal (so the order of
-a guild's snapshots is kept). A recovery task probes ``store.ping()`` with jittered exponential
-backoff and, once the store answers, replays the journal (``replay_journal``, also called at start
+a guild's snapshots is kept). A recovery task probes ``store.ping()`` with the equal-jitter
+back-off (`vectobeat_adapters.retrying`) and, once the store answers, replays the journal (``replay_journal``, also called at start
 before queues are restored): the latest entry per guild, in sequence order, skipped when the store
 holds a later snapshot, and removed from the journal only after the store took it.
 
 Without a journal a failed save keeps the guild dirty (a newer mark wins), is reported through
-``on_error`` and the log, and is retried with exponential backoff; its waiters get
+``on_error`` and the log, and is retried with exponential back-off (``backoff_base`` doubling up
+to ``backoff_cap``, no jitter); its waiters get
 ``Durability.NOT_SAVED`` when their timeout ends. ``flush()`` writes everything now (call it on
 shutdown); it raises ``StorageUnavailable`` naming the guilds it could not save anywhere.
 """
@@ -36,6 +37,8 @@ import anyio.abc
 import tenacity
 
 from vectobeat_adapters.queue_journal import JournalEntry, QueueJournal
+from vectobeat_adapters.retrying import BackoffWait, failure, supervise
+from vectobeat_core.backoff import ExponentialBackoff
 from vectobeat_core.durability import Durability, replay_order, store_is_newer
 from vectobeat_core.errors import InvalidSnapshot, StorageUnavailable, Unavailable
 from vectobeat_core.ids import GuildId
@@ -89,14 +92,15 @@ class CoalescingWriter:
         self._store = store
         self.window = window
         self._limiter = anyio.CapacityLimiter(concurrency)
-        self._backoff_base = backoff_base
-        self._backoff_cap = backoff_cap
+        self._retry_wait = BackoffWait(ExponentialBackoff.clamped(backoff_base, backoff_cap, 0.0))
+        self._probe_wait = BackoffWait(
+            ExponentialBackoff.clamped(backoff_base, backoff_cap), jitter
+        )
         self._write_timeout = write_timeout
         self.ack_timeout = ack_timeout
         self._journal = journal
         self._on_error = on_error
         self._on_written = on_written
-        self._jitter = jitter
         self._dirty: dict[GuildId, _Pending] = {}
         self._seq = 0
         self._marked: dict[GuildId, int] = {}
@@ -107,7 +111,6 @@ class CoalescingWriter:
         self._progress = anyio.Event()
         self._down = anyio.Event()
         self._lock = anyio.Lock()
-        self._failures = 0
         self._waiters = 0
         self.store_down = False
         self.replayed = 0
@@ -172,27 +175,34 @@ class CoalescingWriter:
     async def run(
         self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
     ) -> None:
-        """Write dirty guilds and recover from store outages until cancelled."""
+        """Write dirty guilds and recover from store outages until cancelled: after a round with
+        a failed write the next waits by the back-off (at least ``window``)."""
         async with anyio.create_task_group() as tg:
             tg.start_soon(self._recover)
             task_status.started()
-            while True:
-                await self._wake.wait()
-                self._wake = anyio.Event()
-                async with self._lock:
-                    failed = await self._round()
-                if self._dirty:
-                    self._wake.set()
-                if failed:
-                    self._failures += 1
-                    delay = self._backoff_base * 2 ** min(self._failures - 1, 16)
-                    await anyio.sleep(max(self.window, min(delay, self._backoff_cap)))
-                else:
-                    self._failures = 0
-                    if self.window > 0 and not self._waiters:
-                        self._urgent = anyio.Event()  # a waiter arriving cuts the linger short
-                        with anyio.move_on_after(self.window):
-                            await self._urgent.wait()
+            await supervise(
+                self._next_round,
+                retry=tenacity.retry_if_result(lambda clean: not clean),
+                wait=lambda state: max(self.window, self._retry_wait(state)),
+                idle=self._linger,
+            )
+
+    async def _next_round(self) -> bool:
+        """Once a guild is dirty, write a round; False when a write failed."""
+        await self._wake.wait()
+        self._wake = anyio.Event()
+        async with self._lock:
+            failed = await self._round()
+        if self._dirty:
+            self._wake.set()
+        return not failed
+
+    async def _linger(self) -> None:
+        """After a clean round, wait up to ``window`` for more marks unless somebody waits."""
+        if self.window > 0 and not self._waiters:
+            self._urgent = anyio.Event()  # a waiter arriving cuts the linger short
+            with anyio.move_on_after(self.window):
+                await self._urgent.wait()
 
     async def flush(self, *, attempts: int = 5) -> None:
         """Write every dirty guild now, retrying failures with backoff; raise if some remain."""
@@ -204,7 +214,7 @@ class CoalescingWriter:
         retrying = tenacity.AsyncRetrying(
             retry=tenacity.retry_if_result(lambda _written: bool(self._dirty)),
             stop=tenacity.stop_after_attempt(attempts),
-            wait=tenacity.wait_exponential(multiplier=self._backoff_base, max=self._backoff_cap),
+            wait=self._retry_wait,
             sleep=anyio.sleep,
             retry_error_callback=lambda _state: None,  # still dirty: said below
         )
@@ -329,20 +339,13 @@ class CoalescingWriter:
                 await self._store.ping()
             await self.replay_journal()
 
-        def wait(state: tenacity.RetryCallState) -> float:
-            delay = min(
-                self._backoff_base * 2.0 ** min(state.attempt_number - 1, 30), self._backoff_cap
-            )
-            return delay * (0.5 + self._jitter())
-
         def log_failure(state: tenacity.RetryCallState) -> None:
-            error = state.outcome.exception() if state.outcome is not None else None
-            _log.info("queue_store_probe_failed error=%s", error)
+            _log.info("queue_store_probe_failed error=%s", failure(state))
 
         retrying = tenacity.AsyncRetrying(
             retry=tenacity.retry_if_exception_type(Unavailable),
             stop=tenacity.stop_never,
-            wait=wait,
+            wait=self._probe_wait,
             sleep=anyio.sleep,
             before_sleep=log_failure,
         )
