@@ -38,7 +38,7 @@ import attrs
 
 from vectobeat_core.errors import InvalidInput
 from vectobeat_core.ids import ChannelId, GuildId, RoleId, UserId
-from vectobeat_core.jsontypes import snowflake
+from vectobeat_core.jsontypes import JSONObject, snowflake
 
 __all__ = [
     "JsonForm",
@@ -143,7 +143,7 @@ class JsonForm(Generic[T]):
 
     def __init__(
         self,
-        dump: Callable[[T], dict[str, Any]],
+        dump: Callable[[T], JSONObject],
         load: Callable[[object], T],
         source: str,
         dumpers: dict[str, Dumper | None],
@@ -183,11 +183,11 @@ class dump_method:
         self._name = name
 
     @overload
-    def __get__(self, obj: None, owner: type) -> Callable[[Any], dict[str, Any]]: ...
+    def __get__(self, obj: None, owner: type) -> Callable[[Any], JSONObject]: ...
     @overload
-    def __get__(self, obj: object, owner: type) -> Callable[[], dict[str, Any]]: ...
-    def __get__(self, obj: object, owner: type) -> Callable[..., dict[str, Any]]:
-        function: Callable[[Any], dict[str, Any]] = form(owner).dump
+    def __get__(self, obj: object, owner: type) -> Callable[[], JSONObject]: ...
+    def __get__(self, obj: object, owner: type) -> Callable[..., JSONObject]:
+        function: Callable[[Any], JSONObject] = form(owner).dump
         setattr(owner, self._name, function)
         return function if obj is None else types.MethodType(function, obj)
 
@@ -205,7 +205,7 @@ class load_method:
         return function
 
 
-def dump(value: object) -> dict[str, Any]:
+def dump(value: object) -> JSONObject:
     """``value`` (an instance of an attrs class) as a JSON object."""
     found = _FORMS.get(type(value))
     return (found or form(type(value))).dump(value)
@@ -321,7 +321,7 @@ class _Builder:
         source = "\n".join([*self.dump_code(dumpers), "", *self.load_code()]) + "\n"
         code = compile(source, f"<jsonform {self.cls.__qualname__}>", "exec")
         exec(code, self.names)  # noqa: S102 (our own generated code, as attrs and dataclasses do)
-        dump_function = cast(Callable[[Any], dict[str, Any]], self.names["dump"])
+        dump_function = cast(Callable[[Any], JSONObject], self.names["dump"])
         load_function = cast(Callable[[object], Any], self.names["load"])
         return JsonForm(dump_function, load_function, source, dumpers)
 
