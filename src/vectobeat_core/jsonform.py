@@ -38,7 +38,7 @@ import attrs
 
 from vectobeat_core.errors import InvalidInput
 from vectobeat_core.ids import ChannelId, GuildId, RoleId, UserId
-from vectobeat_core.jsontypes import JSONObject, snowflake
+from vectobeat_core.jsontypes import JSON, JSONObject, snowflake
 
 __all__ = [
     "JsonForm",
@@ -295,7 +295,8 @@ class _Builder:
         self.what = options.what
         self.error = options.error
         self.strict = options.strict
-        self.hints = typing.get_type_hints(cls)
+        # ``JSON`` by name: the alias refers to itself, resolved where the class is, not here.
+        self.hints = typing.get_type_hints(cls, localns={"JSON": JSON})
         self.fields = [self.field(i, a) for i, a in enumerate(attrs.fields(cls)) if a.init]
         self.keys = frozenset(f.key for f in self.fields)
         self.names: dict[str, object] = {

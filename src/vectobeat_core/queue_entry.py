@@ -61,7 +61,8 @@ class QueueEntry:
     def __repr__(self) -> str:
         return f"QueueEntry(entry_id={self._entry_id!r}, track={self._track!r})"
 
-    # Written by hand, not by jsonform: a native class in the compiled build, not an attrs class.
+    # Its JSON is by hand, not by jsonform: a native class in the compiled build, not an attrs
+    # class; registered with jsonform below, so snapshots hold it like any other value.
     def to_json(self) -> dict[str, Any]:
         return {"id": self._entry_id, "t": self._track.to_json()}
 
