@@ -357,7 +357,12 @@ class _Builder:
             written = f"{self.bind(dumper)}(v)"
             if field.meta.dump is None and _optional(field.tp) is not None and plain is not None:
                 written = f"(None if v is None else {written})"
-        test = "v is not None" if plain is None else f"v != {self.bind(plain)}"
+        if plain is None:
+            test = "v is not None"
+        elif not plain and not isinstance(plain, float):  # False, 0, "", empty: as fast as it gets
+            test = "v"
+        else:
+            test = f"v != {self.bind(plain)}"
         return [
             f"    v = o.{field.name}",
             f"    if {test}:",
