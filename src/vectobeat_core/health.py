@@ -212,13 +212,13 @@ class Transition:
 
 def _count(field: str, value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise InvalidInput(f"node health field {field!r} must be a whole number of at least 0")
+        raise InvalidInput(f"Node health field {field!r} must be a whole number of at least 0.")
     return value
 
 
 def _node(value: object) -> NodeName:
     if not isinstance(value, str) or not value:
-        raise InvalidInput("node health field 'node' must be a non-empty string")
+        raise InvalidInput("Node health field 'node' must be a non-empty string.")
     return NodeName(value)
 
 

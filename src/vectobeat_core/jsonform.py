@@ -220,7 +220,7 @@ def load(cls: type[T], raw: object) -> T:
 # --- building a form ----------------------------------------------------------------------------
 
 
-def shown(value: object) -> str:
+def _shown(value: object) -> str:
     """A value as an error message quotes it: a scalar's repr (text cut at 40), else its type."""
     if isinstance(value, str):
         return repr(value if len(value) <= 40 else value[:40] + "...")
@@ -438,7 +438,7 @@ class _Builder:
 
     def failure(self, kind: str, raw: Mapping[str, object]) -> InvalidInput:
         if kind == "object":
-            return self.error(f"{self.what} must be a JSON object, got {shown(raw)}.")
+            return self.error(f"{self.what} must be a JSON object, got {_shown(raw)}.")
         if kind == "unknown":
             extra = ", ".join(sorted(str(k) for k in raw if k not in self.keys))
             return self.error(f"{self.what} has unknown field(s): {extra[:200]}.")
@@ -451,7 +451,7 @@ class _Builder:
         self, where: str, expected: str, *, nullable: bool = False
     ) -> Callable[[object], InvalidInput]:
         error, expected = self.error, expected + (" or null" if nullable else "")
-        return lambda value: error(f"{where} must be {expected}, got {shown(value)}.")
+        return lambda value: error(f"{where} must be {expected}, got {_shown(value)}.")
 
     # -- the rule of each type --------------------------------------------------------------------
 
