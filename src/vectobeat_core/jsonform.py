@@ -60,8 +60,7 @@ _META: Final = "vectobeat_core.jsonform"
 _SNOWFLAKES: Final[tuple[object, ...]] = (GuildId, UserId, ChannelId, RoleId)
 
 
-@attrs.frozen
-class _Primitive:
+class _Primitive(NamedTuple):
     inline: str
     """The test a good value ``{v}`` passes, as code the generated reader inlines."""
     test: Callable[[Any], bool]
@@ -106,8 +105,7 @@ def json_key(
     return {_META: _Key(key, omit, default, dump, load)}
 
 
-@attrs.frozen
-class _Options:
+class _Options(NamedTuple):
     what: str
     error: type[InvalidInput] = InvalidInput
     strict: bool = False
@@ -137,21 +135,26 @@ def register(tp: type[T], *, dump: Callable[[T], Any], load: Callable[[Any], T])
 
 
 class JsonForm(Generic[T]):
-    """The generated ``dump`` and ``load`` of one class; ``source`` is their code."""
+    """The generated ``dump`` and ``load`` of class ``cls``."""
 
-    __slots__ = ("_dumpers", "dump", "load", "source")
+    __slots__ = ("_dumpers", "cls", "dump", "load")
 
     def __init__(
         self,
+        cls: type[T],
         dump: Callable[[T], JSONObject],
         load: Callable[[object], T],
-        source: str,
         dumpers: dict[str, Dumper | None],
     ) -> None:
+        self.cls = cls
         self.dump = dump
         self.load = load
-        self.source = source
         self._dumpers = dumpers
+
+    @property
+    def source(self) -> str:
+        """The code of `dump` and `load` (generated again: it is not kept, to spare memory)."""
+        return _Builder(self.cls).source(self._dumpers)
 
     def dump_field(self, name: str, value: object) -> Any:
         """One field's ``value`` as `dump` writes it."""
@@ -299,9 +302,11 @@ class _Builder:
         self.hints = typing.get_type_hints(cls, localns={"JSON": JSON})
         self.fields = [self.field(i, a) for i, a in enumerate(attrs.fields(cls)) if a.init]
         self.keys = frozenset(f.key for f in self.fields)
+        required = tuple(f.key for f in self.fields if f.default.kind == "required")
+        fail = _Failure(self.error, self.what, self.keys, required)
         self.names: dict[str, object] = {
             "_cls": cls, "_E": self.error, "_Invalid": InvalidInput, "_Mapping": Mapping,
-            "_M": attrs.NOTHING, "_fail": self.failure, "_keys": self.keys,
+            "_M": attrs.NOTHING, "_fail": fail, "_keys": self.keys, "_bad": _bad,
         }  # fmt: skip
 
     def field(self, index: int, attribute: attrs.Attribute[Any]) -> _Field:
@@ -312,19 +317,23 @@ class _Builder:
         )  # fmt: skip
 
     def bind(self, value: object) -> str:
-        """A name for ``value`` in the generated code."""
+        """``value`` in the generated code: a literal, or a name bound to it."""
+        if value is None or type(value) in (bool, int, str):
+            return repr(value)
         name = f"_n{len(self.names)}"
         self.names[name] = value
         return name
 
     def build(self) -> JsonForm[Any]:
         dumpers = {f.name: f.meta.dump or self.dumper(f.tp) for f in self.fields}
-        source = "\n".join([*self.dump_code(dumpers), "", *self.load_code()]) + "\n"
-        code = compile(source, f"<jsonform {self.cls.__qualname__}>", "exec")
+        code = compile(self.source(dumpers), f"<jsonform {self.cls.__qualname__}>", "exec")
         exec(code, self.names)  # noqa: S102 (our own generated code, as attrs and dataclasses do)
         dump_function = cast(Callable[[Any], JSONObject], self.names["dump"])
         load_function = cast(Callable[[object], Any], self.names["load"])
-        return JsonForm(dump_function, load_function, source, dumpers)
+        return JsonForm(self.cls, dump_function, load_function, dumpers)
+
+    def source(self, dumpers: dict[str, Dumper | None]) -> str:
+        return "\n".join([*self.dump_code(dumpers), "", *self.load_code()]) + "\n"
 
     # -- writing ----------------------------------------------------------------------------------
 
@@ -423,10 +432,10 @@ class _Builder:
         base = getattr(target, "__supertype__", target)
         primitive = None if target in _TYPES or target in _SNOWFLAKES else _PRIMITIVES.get(base)
         if primitive is not None:
-            bad = self.bind(self.complaint(where, primitive.expected, nullable=inner is not None))
+            expected = primitive.expected + (" or null" if inner is not None else "")
             lines = [
                 f"if {guard}not ({primitive.inline.format(v=var)}):",
-                f"    raise {bad}({var})",
+                f"    raise _bad(_E, {f'{where} must be {expected}'!r}, {var})",
             ]
             if base is float:
                 lines += [f"if {guard}{var}.__class__ is not float:", f"    {var} = float({var})"]
@@ -436,22 +445,9 @@ class _Builder:
             return [f"{var} = {loader}({var})"]
         return [f"if {var} is not None:", f"    {var} = {loader}({var})"]
 
-    def failure(self, kind: str, raw: Mapping[str, object]) -> InvalidInput:
-        if kind == "object":
-            return self.error(f"{self.what} must be a JSON object, got {_shown(raw)}.")
-        if kind == "unknown":
-            extra = ", ".join(sorted(str(k) for k in raw if k not in self.keys))
-            return self.error(f"{self.what} has unknown field(s): {extra[:200]}.")
-        missing = ", ".join(
-            f.key for f in self.fields if f.default.kind == "required" and f.key not in raw
-        )
-        return self.error(f"{self.what} is missing field(s): {missing}.")
-
-    def complaint(
-        self, where: str, expected: str, *, nullable: bool = False
-    ) -> Callable[[object], InvalidInput]:
-        error, expected = self.error, expected + (" or null" if nullable else "")
-        return lambda value: error(f"{where} must be {expected}, got {_shown(value)}.")
+    def complaint(self, where: str, expected: str) -> Callable[[object], InvalidInput]:
+        error, problem = self.error, f"{where} must be {expected}"
+        return lambda value: _bad(error, problem, value)
 
     # -- the rule of each type --------------------------------------------------------------------
 
@@ -578,6 +574,28 @@ def _default(field: attrs.Attribute[Any], meta: _Key) -> _Default:
         factory: Any = default
         return _Default("self") if factory.takes_self else _Default("factory", factory.factory)
     return _Default("value", default)
+
+
+def _bad(error: type[InvalidInput], problem: str, value: object) -> InvalidInput:
+    return error(f"{problem}, got {_shown(value)}.")
+
+
+class _Failure(NamedTuple):
+    """What is wrong with an input as a whole: not an object, unknown or missing keys."""
+
+    error: type[InvalidInput]
+    what: str
+    keys: frozenset[str]
+    required: tuple[str, ...]
+
+    def __call__(self, kind: str, raw: Mapping[str, object]) -> InvalidInput:
+        if kind == "object":
+            return self.error(f"{self.what} must be a JSON object, got {_shown(raw)}.")
+        if kind == "unknown":
+            extra = ", ".join(sorted(str(k) for k in raw if k not in self.keys))
+            return self.error(f"{self.what} has unknown field(s): {extra[:200]}.")
+        missing = ", ".join(k for k in self.required if k not in raw)
+        return self.error(f"{self.what} is missing field(s): {missing}.")
 
 
 def _indent(lines: list[str]) -> list[str]:
