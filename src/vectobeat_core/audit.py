@@ -8,13 +8,14 @@ constructors build the common events with a human ``summary`` the panel's log sh
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from enum import StrEnum
 
 import attrs
 
 from vectobeat_core.errors import InvalidInput
 from vectobeat_core.ids import GuildId, NodeName, ShardId
+from vectobeat_core.jsonform import dump_method, json_form, json_key, load_method
 from vectobeat_core.jsontypes import JSON, JSONObject, json_object, snowflake
 from vectobeat_core.plans import Tier
 from vectobeat_core.regions import Region, RegionDecision
@@ -54,14 +55,6 @@ def _problem(field: str, message: str) -> InvalidInput:
     return InvalidInput(f"Audit event field {field!r} {message}")
 
 
-def _kind(value: object) -> AuditKind:
-    try:
-        return AuditKind(value if isinstance(value, str) else "")
-    except ValueError:
-        names = ", ".join(k.value for k in AuditKind)
-        raise _problem("kind", f"must be one of {names}, got {value!r}.") from None
-
-
 def _at(value: object) -> float:
     if (
         isinstance(value, bool)
@@ -99,14 +92,15 @@ def _data(value: object) -> JSONObject:
     return json_object(value, "Audit event field 'data'")
 
 
+@json_form(what="Audit event", strict=True)
 @attrs.frozen(slots=True, unsafe_hash=False)
 class AuditEvent:
     """One audit/automation log entry. ``at`` is epoch seconds; ``data`` holds JSON facts."""
 
     kind: AuditKind
     at: float
-    guild_id: GuildId | None
-    actor: str | None
+    guild_id: GuildId | None = attrs.field(metadata=json_key(default=None))
+    actor: str | None = attrs.field(metadata=json_key(default=None))
     summary: str
     data: JSONObject = attrs.field(factory=dict, converter=_data)
 
@@ -118,39 +112,9 @@ class AuditEvent:
         _actor(self.actor)
         _summary(self.summary)
 
-    def to_json(self) -> JSONObject:
-        """A JSON object; the guild id is decimal text (snowflakes exceed JavaScript integers)."""
-        return {
-            "kind": self.kind.value,
-            "at": self.at,
-            "guild_id": None if self.guild_id is None else str(self.guild_id),
-            "actor": self.actor,
-            "summary": self.summary,
-            "data": _data(self.data),
-        }
-
-    @classmethod
-    def from_json(cls, payload: object) -> AuditEvent:
-        """Read an event written by `to_json` (or sent by a bot); bad fields raise `InvalidInput`."""
-        if not isinstance(payload, Mapping):
-            raise InvalidInput(
-                f"An audit event must be a JSON object, got {type(payload).__name__}."
-            )
-        expected = ("kind", "at", "guild_id", "actor", "summary", "data")
-        unknown = sorted(str(k) for k in payload if k not in expected)
-        if unknown:
-            raise InvalidInput(f"An audit event has unknown fields: {', '.join(unknown)}.")
-        missing = [k for k in ("kind", "at", "summary") if k not in payload]
-        if missing:
-            raise InvalidInput(f"An audit event is missing fields: {', '.join(missing)}.")
-        return cls(
-            kind=_kind(payload["kind"]),
-            at=_at(payload["at"]),
-            guild_id=_guild(payload.get("guild_id")),
-            actor=_actor(payload.get("actor")),
-            summary=_summary(payload["summary"]),
-            data=payload.get("data", {}),
-        )
+    to_json = dump_method()
+    from_json = load_method()
+    """Read an event written by `to_json` (or sent by a bot); bad fields raise `InvalidInput`."""
 
     # --- named constructors ------------------------------------------------------------------
 

@@ -18,7 +18,8 @@ import attrs
 
 from vectobeat_core.errors import InvalidInput
 from vectobeat_core.ids import GuildId, UserId
-from vectobeat_core.jsontypes import JSONObject, snowflake
+from vectobeat_core.jsonform import dump_method, json_form, json_key, load_method
+from vectobeat_core.jsontypes import JSONObject
 from vectobeat_core.playback import MAX_VOLUME, parse_position
 
 __all__ = [
@@ -156,6 +157,7 @@ class ControlCommand:
             return cls(action, position=position, target=target)
         return cls(action)
 
+    # Written by hand, not by jsonform: which fields it has depends on the action (read by parse).
     def to_json(self) -> JSONObject:
         out: JSONObject = {"action": self.action.value}
         for name in _FIELDS.get(self.action, ()):
@@ -163,6 +165,13 @@ class ControlCommand:
         return out
 
 
+def _command(raw: object) -> ControlCommand:
+    if not isinstance(raw, Mapping):
+        raise InvalidInput("A control request needs its 'command' object.")
+    return ControlCommand.parse(raw)
+
+
+@json_form(what="Control request")
 @attrs.frozen
 class ControlRequest:
     """A command for one guild, by ``actor`` (``user:<id>`` or ``token:<id>``). ``member`` is
@@ -171,10 +180,12 @@ class ControlRequest:
 
     id: str
     guild_id: GuildId
-    command: ControlCommand
+    command: ControlCommand = attrs.field(
+        metadata=json_key(dump=ControlCommand.to_json, load=_command)
+    )
     actor: str
-    member: UserId | None
-    language: str = "en"
+    member: UserId | None = attrs.field(metadata=json_key(default=None))
+    language: str = attrs.field(default="en", metadata=json_key(load=_language))
     """The language of the person who asked (a tag like ``de``): the bot answers in it."""
 
     def __attrs_post_init__(self) -> None:
@@ -183,32 +194,8 @@ class ControlRequest:
         if not isinstance(self.actor, str) or not _ACTOR.fullmatch(self.actor):
             raise InvalidInput("A control request's actor is 'user:<id>' or 'token:<id>'.")
 
-    def to_json(self) -> JSONObject:
-        return {
-            "id": self.id,
-            "guild_id": str(self.guild_id),
-            "command": self.command.to_json(),
-            "actor": self.actor,
-            "member": None if self.member is None else str(self.member),
-            "language": self.language,
-        }
-
-    @classmethod
-    def from_json(cls, raw: object) -> ControlRequest:
-        if not isinstance(raw, Mapping):
-            raise InvalidInput("A control request must be an object.")
-        command = raw.get("command")
-        if not isinstance(command, Mapping):
-            raise InvalidInput("A control request needs its 'command' object.")
-        member = raw.get("member")
-        return cls(
-            id=raw.get("id"),  # type: ignore[arg-type]  # validated above
-            guild_id=GuildId(snowflake(raw.get("guild_id"), "'guild_id'")),
-            command=ControlCommand.parse(command),
-            actor=raw.get("actor"),  # type: ignore[arg-type]
-            member=None if member is None else UserId(snowflake(member, "'member'")),
-            language=_language(raw.get("language")),
-        )
+    to_json = dump_method()
+    from_json = load_method()
 
 
 class ControlOutcome(StrEnum):
@@ -241,9 +228,10 @@ class ControlResult:
     def _status(self) -> int:
         return _STATUS.get(self.outcome, 400)
 
-    def to_json(self) -> JSONObject:
-        return {"outcome": self.outcome.value, "message": self.message, "status": self.status}
+    to_json = dump_method()
 
+    # Read by hand, not by jsonform: the bot picks the status of a refusal only (else it follows
+    # the outcome), and the message must be 1 to 2000 characters.
     @classmethod
     def from_json(cls, raw: object) -> ControlResult:
         if not isinstance(raw, Mapping):

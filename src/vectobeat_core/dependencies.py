@@ -69,6 +69,7 @@ class DependencyStatus:
             return attrs.evolve(self, detail=detail)
         return attrs.evolve(self, state=state, since=now, changes=self.changes + 1, detail=detail)
 
+    # Written by hand, not by jsonform: a view at ``now`` (with the age), never read back.
     def to_json(self, now: float) -> dict[str, JSON]:
         age = None if self.since is None else round(max(0.0, now - self.since), 3)
         return {

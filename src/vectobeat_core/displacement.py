@@ -17,6 +17,7 @@ import attrs
 from vectobeat_core.errors import InvalidInput
 from vectobeat_core.health import Alarm, Severity
 from vectobeat_core.ids import GuildId
+from vectobeat_core.jsonform import dump, json_key
 from vectobeat_core.jsontypes import JSON
 from vectobeat_core.regions import Region
 
@@ -44,18 +45,13 @@ class Displacement:
     """A pinned guild's player running outside its region."""
 
     guild_id: GuildId
-    wanted: Region
-    actual: Region
+    wanted: Region = attrs.field(metadata=json_key("requested_region"))
+    actual: Region = attrs.field(metadata=json_key("playing_region"))
     node: str
 
     def to_json(self) -> dict[str, JSON]:
-        return {
-            "guild_id": str(self.guild_id),
-            "requested_region": self.wanted.value,
-            "playing_region": self.actual.value,
-            "node": self.node,
-            "reason": displacement_reason(self.wanted),
-        }
+        """Its fields, and why it plays outside its region."""
+        return {**dump(self), "reason": displacement_reason(self.wanted)}
 
 
 def displacement(

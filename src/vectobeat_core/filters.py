@@ -327,6 +327,8 @@ class Effects:
 
     chosen: tuple[tuple[str, JSONObject], ...] = ()
 
+    # Its JSON is by hand, not by jsonform: a name -> filters object (not one of fields), each
+    # part checked against Lavalink's filter ranges when read.
     @classmethod
     def from_json(cls, value: object) -> Effects:
         """Read `to_json`'s form; a part that Lavalink would refuse raises `InvalidInput`."""

@@ -17,13 +17,14 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
+from functools import partial
 from typing import Literal
 
 import attrs
 
 from vectobeat_core.errors import InvalidInput
 from vectobeat_core.ids import NodeName
-from vectobeat_core.jsontypes import JSON
+from vectobeat_core.jsonform import dump_method, json_form, json_key, load_method
 
 __all__ = [
     "TRANSITIONS",
@@ -209,28 +210,31 @@ class Transition:
         return self.from_status is NodeStatus.UNKNOWN and self.to_status is NodeStatus.UP
 
 
-def _optional_float(value: JSON, field: str) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InvalidInput(f"node health field {field!r} must be a number or null")
-    return float(value)
-
-
-def _int(value: JSON, field: str) -> int:
+def _count(field: str, value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise InvalidInput(f"node health field {field!r} must be a whole number of at least 0")
+        raise InvalidInput(f"Node health field {field!r} must be a whole number of at least 0.")
     return value
 
 
+def _node(value: object) -> NodeName:
+    if not isinstance(value, str) or not value:
+        raise InvalidInput("Node health field 'node' must be a non-empty string.")
+    return NodeName(value)
+
+
+@json_form(what="Node health")
 @attrs.frozen
 class NodeHealth:
     """What the checker knows about one node; ``since`` is when the current status began."""
 
-    node: NodeName
+    node: NodeName = attrs.field(metadata=json_key(load=_node))
     status: NodeStatus = NodeStatus.UNKNOWN
-    consecutive_failures: int = 0
-    consecutive_ok: int = 0
+    consecutive_failures: int = attrs.field(
+        default=0, metadata=json_key(load=partial(_count, "consecutive_failures"))
+    )
+    consecutive_ok: int = attrs.field(
+        default=0, metadata=json_key(load=partial(_count, "consecutive_ok"))
+    )
     last_latency_ms: float | None = None
     last_check_at: float | None = None
     last_change_at: float | None = None
@@ -241,48 +245,9 @@ class NodeHealth:
     def initial(cls, node: NodeName, now: float) -> NodeHealth:
         return cls(node=node, since=now)
 
-    def to_json(self) -> dict[str, JSON]:
-        return {
-            "node": self.node,
-            "status": self.status.value,
-            "consecutive_failures": self.consecutive_failures,
-            "consecutive_ok": self.consecutive_ok,
-            "last_latency_ms": self.last_latency_ms,
-            "last_check_at": self.last_check_at,
-            "last_change_at": self.last_change_at,
-            "last_failover_at": self.last_failover_at,
-            "since": self.since,
-        }
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, JSON]) -> NodeHealth:
-        """Read what ``to_json`` wrote; anything else raises ``InvalidInput`` naming the field."""
-        if not isinstance(data, Mapping):
-            raise InvalidInput("node health must be a JSON object")
-        node = data.get("node")
-        if not isinstance(node, str) or not node:
-            raise InvalidInput("node health field 'node' must be a non-empty string")
-        status = data.get("status")
-        try:
-            parsed_status = NodeStatus(str(status))
-        except ValueError:
-            raise InvalidInput(
-                f"node health field 'status' must be one of {[s.value for s in NodeStatus]}"
-            ) from None
-        since = _optional_float(data.get("since"), "since")
-        if since is None:
-            raise InvalidInput("node health field 'since' must be a number")
-        return cls(
-            node=NodeName(node),
-            status=parsed_status,
-            consecutive_failures=_int(data.get("consecutive_failures"), "consecutive_failures"),
-            consecutive_ok=_int(data.get("consecutive_ok"), "consecutive_ok"),
-            last_latency_ms=_optional_float(data.get("last_latency_ms"), "last_latency_ms"),
-            last_check_at=_optional_float(data.get("last_check_at"), "last_check_at"),
-            last_change_at=_optional_float(data.get("last_change_at"), "last_change_at"),
-            last_failover_at=_optional_float(data.get("last_failover_at"), "last_failover_at"),
-            since=since,
-        )
+    to_json = dump_method()
+    from_json = load_method()
+    """Read what ``to_json`` wrote; anything else raises ``InvalidInput`` naming the field."""
 
 
 def classify(

@@ -13,6 +13,7 @@ import attrs
 
 from vectobeat_core.errors import InvalidInput, NotEnabled, VectoBeatError
 from vectobeat_core.ids import ChannelId, GuildId, NodeName
+from vectobeat_core.jsonform import dump_method
 from vectobeat_core.jsontypes import JSON
 from vectobeat_core.playback import format_duration
 from vectobeat_core.regions import Region
@@ -256,9 +257,8 @@ class FailoverCounts:
     move_failures: int = 0
     bad_payloads: int = 0
 
-    def to_json(self) -> dict[str, JSON]:
-        """Every counter by its field name, in field order."""
-        return attrs.asdict(self)
+    to_json = dump_method()
+    """Every counter by its field name, in field order."""
 
 
 class NoLyricsPlugin(NotEnabled):

@@ -28,7 +28,8 @@ from typing import Any, Literal, TypeAlias, cast
 import attrs
 
 from vectobeat_core.errors import InvalidInput, InvalidPlanMatrix
-from vectobeat_core.jsontypes import JSON, JSONObject
+from vectobeat_core.jsonform import dump_method, register
+from vectobeat_core.jsontypes import JSONObject
 
 __all__ = [
     "ANALYTICS_LEVELS",
@@ -101,6 +102,9 @@ class Tier(IntEnum):
         raise InvalidInput(f"Unknown plan tier {value!r}: choose one of {names}.")
 
 
+register(Tier, dump=lambda tier: tier.key, load=Tier.parse)
+
+
 def level_rank(levels: tuple[str, ...], value: str) -> int:
     """The position of ``value`` in ``levels`` (least first); unknown values raise `InvalidInput`."""
     try:
@@ -138,12 +142,8 @@ class Plan:
     def label(self) -> str:
         return self.tier.label
 
-    def to_json(self) -> JSONObject:
-        """The plan as one tier's entry of the matrix file (plus ``"tier"``)."""
-        out: JSONObject = {"tier": self.tier.key}
-        for name in _FIELDS:
-            out[name] = cast(JSON, getattr(self, name))
-        return out
+    to_json = dump_method()
+    """The plan as one tier's entry of the matrix file (plus ``"tier"``)."""
 
 
 @attrs.frozen(slots=True)
@@ -181,7 +181,10 @@ class PlanCatalogue:
         return len(self.plans)
 
     def to_json(self) -> JSONObject:
-        """The catalogue in the matrix file format; `parse_plan_matrix` reads it back."""
+        """The catalogue in the matrix file format; `parse_plan_matrix` reads it back.
+
+        Written by hand, not by jsonform: the file keys its plans by tier, and reading it is
+        `parse_plan_matrix` (line numbers, the tiers' order)."""
         tiers: JSONObject = {}
         for plan in self.plans:
             entry = plan.to_json()

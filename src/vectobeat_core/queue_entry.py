@@ -14,6 +14,7 @@ from mypy_extensions import mypyc_attr
 
 from vectobeat_core.errors import InvalidInput, InvalidSnapshot, InvalidTrack
 from vectobeat_core.ids import EntryId
+from vectobeat_core.jsonform import register
 from vectobeat_core.tracks import Track
 
 __all__ = ["MAX_ENTRY_ID", "LoopMode", "QueueEntry", "QueuePage", "pair_entries"]
@@ -60,6 +61,8 @@ class QueueEntry:
     def __repr__(self) -> str:
         return f"QueueEntry(entry_id={self._entry_id!r}, track={self._track!r})"
 
+    # Its JSON is by hand, not by jsonform: a native class in the compiled build, not an attrs
+    # class; registered with jsonform below, so snapshots hold it like any other value.
     def to_json(self) -> dict[str, Any]:
         return {"id": self._entry_id, "t": self._track.to_json()}
 
@@ -78,6 +81,9 @@ class QueueEntry:
         except InvalidTrack as exc:
             raise InvalidSnapshot(f"Queue entry {entry_id}: {exc.message}") from None
         return cls(EntryId(entry_id), track)
+
+
+register(QueueEntry, dump=QueueEntry.to_json, load=QueueEntry.from_json)
 
 
 def pair_entries(entry_ids: list[int], tracks: list[Track]) -> tuple[QueueEntry, ...]:

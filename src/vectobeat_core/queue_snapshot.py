@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from functools import partial
 from typing import Any, Final, TypeAlias
 
 import attrs
 
 from vectobeat_core.errors import InvalidSnapshot
 from vectobeat_core.ids import ChannelId, EntryId, GuildId, NodeName
+from vectobeat_core.jsonform import dump, dump_method, json_form, json_key, load, load_method
 from vectobeat_core.queue_entry import MAX_ENTRY_ID, LoopMode, QueueEntry
 from vectobeat_core.tracks import MAX_LONG
 
@@ -81,21 +83,24 @@ def _int(where: str, value: object, low: int, high: int) -> int:
     return value
 
 
+@json_form(what="Snapshot player state", error=InvalidSnapshot)
 @attrs.frozen(slots=True)
 class PlayerState:
     """The player facts a snapshot keeps; ``position_ms`` was read at ``position_read_at``."""
 
-    position_ms: int = 0
-    position_read_at: float = 0.0
-    paused: bool = False
-    volume: int = 100
+    position_ms: int = attrs.field(default=0, metadata=json_key("pos"))
+    position_read_at: float = attrs.field(default=0.0, metadata=json_key("at"))
+    paused: bool = attrs.field(default=False, metadata=json_key("pause", omit=True))
+    volume: int = attrs.field(default=100, metadata=json_key("vol"))
     loop: LoopMode = LoopMode.OFF
-    filters: Mapping[str, JSONValue] = attrs.field(factory=dict)
-    effects: Mapping[str, JSONValue] = attrs.field(factory=dict)
+    filters: Mapping[str, JSONValue] = attrs.field(factory=dict, metadata=json_key("f", omit=True))
+    effects: Mapping[str, JSONValue] = attrs.field(factory=dict, metadata=json_key("fx", omit=True))
     """The filter effects members chose (`vectobeat_core.filters.Effects`), part of ``filters``."""
-    voice_channel_id: ChannelId | None = None
-    node: NodeName | None = None
-    region: str = "auto"
+    voice_channel_id: ChannelId | None = attrs.field(
+        default=None, metadata=json_key("vc", omit=True)
+    )
+    node: NodeName | None = attrs.field(default=None, metadata=json_key(omit=True))
+    region: str = attrs.field(default="auto", metadata=json_key("reg"))
 
     def __attrs_post_init__(self) -> None:
         _int("Player position_ms", self.position_ms, 0, MAX_LONG)
@@ -126,46 +131,8 @@ class PlayerState:
         elapsed = max(0.0, now - self.position_read_at)
         return self.position_ms + int(elapsed * 1000)
 
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "pos": self.position_ms,
-            "at": self.position_read_at,
-            "vol": self.volume,
-            "loop": self.loop.value,
-            "reg": self.region,
-        }
-        if self.paused:
-            out["pause"] = True
-        if self.filters:
-            out["f"] = dict(self.filters)
-        if self.effects:
-            out["fx"] = dict(self.effects)
-        if self.voice_channel_id is not None:
-            out["vc"] = str(self.voice_channel_id)
-        if self.node is not None:
-            out["node"] = self.node
-        return out
-
-    @classmethod
-    def from_json(cls, obj: object) -> PlayerState:
-        if not isinstance(obj, Mapping):
-            raise InvalidSnapshot("Snapshot player state must be an object.")
-        loop = obj.get("loop", "off")
-        if loop not in LoopMode.__members__.values():
-            raise InvalidSnapshot(f"Snapshot loop mode {loop!r} is not off, track or queue.")
-        channel = _snowflake("Player voice_channel_id", obj.get("vc"))
-        return cls(
-            position_ms=obj.get("pos", 0),
-            position_read_at=snapshot_seconds("Player position_read_at", obj.get("at", 0.0)),
-            paused=obj.get("pause", False),
-            volume=obj.get("vol", 100),
-            loop=LoopMode(loop),
-            filters=obj.get("f", {}),
-            effects=obj.get("fx", {}),
-            voice_channel_id=None if channel is None else ChannelId(channel),
-            node=obj.get("node"),
-            region=obj.get("reg", "auto"),
-        )
+    to_json = dump_method()
+    from_json = load_method()
 
 
 def _order_json(value: object) -> tuple[EntryId, ...] | None:
@@ -177,12 +144,7 @@ def _order_json(value: object) -> tuple[EntryId, ...] | None:
     return tuple(EntryId(_int("Snapshot unshuffled entry id", v, 1, MAX_ENTRY_ID)) for v in value)
 
 
-def _entries_json(where: str, value: object) -> tuple[QueueEntry, ...]:
-    if not isinstance(value, list):
-        raise InvalidSnapshot(f"Snapshot {where} must be a list.")
-    return tuple(QueueEntry.from_json(item) for item in value)
-
-
+@json_form(what="Queue snapshot", error=InvalidSnapshot)
 @attrs.frozen(slots=True)
 class QueueSnapshot:
     """Everything needed to rebuild a guild's queue and player elsewhere (JSON: `to_json`).
@@ -190,61 +152,41 @@ class QueueSnapshot:
     ``unshuffled`` is the upcoming order before the last shuffle (entry ids), while it can be
     restored; older snapshots lack it and read as ``None``."""
 
-    guild_id: GuildId
-    version: int
-    current: QueueEntry | None
-    entries: tuple[QueueEntry, ...]
-    history: tuple[QueueEntry, ...]
-    player: PlayerState
-    next_entry_id: int
-    taken_at: float
-    unshuffled: tuple[EntryId, ...] | None = None
+    guild_id: GuildId = attrs.field(metadata=json_key("g"))
+    version: int = attrs.field(
+        metadata=json_key("n", load=partial(_int, "Snapshot version counter", low=0, high=MAX_LONG))
+    )
+    current: QueueEntry | None = attrs.field(metadata=json_key("c"))
+    entries: tuple[QueueEntry, ...] = attrs.field(metadata=json_key("q"))
+    history: tuple[QueueEntry, ...] = attrs.field(metadata=json_key("h"))
+    player: PlayerState = attrs.field(metadata=json_key("p"))
+    next_entry_id: int = attrs.field(
+        metadata=json_key(
+            "x", load=partial(_int, "Snapshot next entry id", low=1, high=MAX_ENTRY_ID + 1)
+        )
+    )
+    taken_at: float = attrs.field(
+        metadata=json_key("at", load=partial(snapshot_seconds, "Snapshot taken_at"))
+    )
+    unshuffled: tuple[EntryId, ...] | None = attrs.field(
+        default=None, metadata=json_key("u", omit=True, load=_order_json)
+    )
 
     def to_json(self) -> dict[str, Any]:
         """A compact JSON-safe dict, marked with its kind and format version ``"v": 1``."""
-        out: dict[str, Any] = {
-            "k": SNAPSHOT_KIND,
-            "v": SNAPSHOT_VERSION,
-            "g": str(self.guild_id),
-            "n": self.version,
-            "c": None if self.current is None else self.current.to_json(),
-            "q": [entry.to_json() for entry in self.entries],
-            "h": [entry.to_json() for entry in self.history],
-            "p": self.player.to_json(),
-            "x": self.next_entry_id,
-            "at": self.taken_at,
-        }
-        if self.unshuffled is not None:
-            out["u"] = [int(entry_id) for entry_id in self.unshuffled]
-        return out
+        return {"k": SNAPSHOT_KIND, "v": SNAPSHOT_VERSION, **dump(self)}
 
     @classmethod
     def from_json(cls, obj: object) -> QueueSnapshot:
         """Read `to_json`'s form; foreign, malformed or other-version input raises InvalidSnapshot."""
-        if not isinstance(obj, Mapping):
-            raise InvalidSnapshot(f"A queue snapshot must be an object, got {type(obj).__name__}.")
-        if obj.get("k") != SNAPSHOT_KIND:
-            raise InvalidSnapshot("This is not a VectoBeat queue snapshot (its kind is missing).")
-        if obj.get("v") != SNAPSHOT_VERSION:
-            raise InvalidSnapshot(
-                f"Queue snapshot version {obj.get('v')!r} is not supported (expected "
-                f"{SNAPSHOT_VERSION})."
-            )
-        missing = [key for key in ("g", "n", "c", "q", "h", "p", "x", "at") if key not in obj]
-        if missing:
-            raise InvalidSnapshot(f"Queue snapshot is missing field(s): {', '.join(missing)}.")
-        guild = _snowflake("Snapshot guild id", obj["g"])
-        if guild is None:
-            raise InvalidSnapshot("Snapshot guild id must be a Discord id, got None.")
-        current = None if obj["c"] is None else QueueEntry.from_json(obj["c"])
-        return cls(
-            guild_id=GuildId(guild),
-            version=_int("Snapshot version counter", obj["n"], 0, MAX_LONG),
-            current=current,
-            entries=_entries_json("entries", obj["q"]),
-            history=_entries_json("history", obj["h"]),
-            player=PlayerState.from_json(obj["p"]),
-            next_entry_id=_int("Snapshot next entry id", obj["x"], 1, MAX_ENTRY_ID + 1),
-            taken_at=snapshot_seconds("Snapshot taken_at", obj["at"]),
-            unshuffled=_order_json(obj.get("u")),
-        )
+        if isinstance(obj, Mapping):
+            if obj.get("k") != SNAPSHOT_KIND:
+                raise InvalidSnapshot(
+                    "This is not a VectoBeat queue snapshot (its kind is missing)."
+                )
+            if obj.get("v") != SNAPSHOT_VERSION:
+                raise InvalidSnapshot(
+                    f"Queue snapshot version {obj.get('v')!r} is not supported (expected "
+                    f"{SNAPSHOT_VERSION})."
+                )
+        return load(cls, obj)

@@ -13,7 +13,7 @@ from typing import Literal, TypeAlias
 import attrs
 
 from vectobeat_core.errors import InvalidInput
-from vectobeat_core.jsontypes import JSONObject
+from vectobeat_core.jsonform import dump_method
 from vectobeat_core.plans import Plan, PlanCatalogue, default_catalogue
 
 __all__ = [
@@ -71,14 +71,7 @@ class RegionDecision:
     reason_code: RegionReason
     reason: str
 
-    def to_json(self) -> JSONObject:
-        return {
-            "requested": self.requested.value,
-            "effective": self.effective.value,
-            "clamped": self.clamped,
-            "reason_code": self.reason_code,
-            "reason": self.reason,
-        }
+    to_json = dump_method()
 
 
 def clamp_region(

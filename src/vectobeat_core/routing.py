@@ -233,6 +233,7 @@ class NodeStats:
             frames=_frames(payload.get("frameStats")),
         )
 
+    # Written by hand, not by jsonform: Lavalink's stats format (``GET /v4/stats``), not ours.
     def to_json(self) -> dict[str, JSON]:
         frames: JSON = None
         if self.frames is not None:
@@ -300,6 +301,7 @@ class NodeView:
     def routable(self) -> bool:
         return is_routable(self.status)
 
+    # Written by hand, not by jsonform: a row computed from the spec and stats (the penalty).
     def to_json(self) -> dict[str, JSON]:
         """The routing-table row the panel shows (no password)."""
         return {

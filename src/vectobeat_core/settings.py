@@ -24,6 +24,7 @@ import attrs
 from vectobeat_core import setting_rules as rules
 from vectobeat_core.errors import InvalidInput, InvalidSettings, StaleVersion
 from vectobeat_core.ids import GuildId, RoleId
+from vectobeat_core.jsonform import dump_method, form, json_form, json_key, load_method
 from vectobeat_core.jsontypes import JSON, JSONObject, snowflake
 from vectobeat_core.messages import message_id
 from vectobeat_core.plans import (
@@ -143,16 +144,6 @@ RETIRED_FIELDS: dict[str, str] = {
 change that names one is refused with this reason."""
 
 
-def _to_json(field: str, value: object) -> JSON:
-    if field == "dj_role_ids":
-        return [str(role) for role in cast(tuple[RoleId, ...], value)]
-    if field == "webhook_export_events":
-        return list(cast(tuple[str, ...], value))
-    if isinstance(value, Region):
-        return value.value
-    return cast(JSON, value)
-
-
 @attrs.frozen(slots=True)
 class ServerSettings:
     """One guild's settings; the defaults are a free guild's. Invalid values raise `InvalidSettings`.
@@ -195,9 +186,8 @@ class ServerSettings:
         if problems:
             raise InvalidSettings(problems)
 
-    def to_json(self) -> JSONObject:
-        """A JSON object of every field (role ids as decimal text); `parse_settings` reads it back."""
-        return {field: _to_json(field, getattr(self, field)) for field in _RULES}
+    to_json = dump_method()
+    """A JSON object of every field (role ids as decimal text); `parse_settings` reads it back."""
 
 
 def _read_fields(payload: object, *, stored: bool) -> dict[str, Any]:
@@ -325,20 +315,13 @@ class Clamp:
     reason: str
     required_tier: Tier | None
 
-    def to_json(self) -> JSONObject:
-        return {
-            "field": self.field,
-            "requested": self.requested,
-            "effective": self.effective,
-            "reason": self.reason,
-            "required_tier": None if self.required_tier is None else self.required_tier.key,
-        }
+    to_json = dump_method()
 
 
 def _shown(field: str, value: object) -> JSON:
     if field == "webhook_export_url":
         return redact_url(cast(str | None, value))
-    return _to_json(field, value)
+    return cast(JSON, form(ServerSettings).dump_field(field, value))
 
 
 def _lowest_allowing(catalogue: PlanCatalogue, gate: _Gate, value: object) -> Tier | None:
@@ -448,13 +431,18 @@ def _guild(value: object) -> GuildId:
     return GuildId(snowflake(value, "Settings record field 'guild_id'"))
 
 
+def _stored_settings(value: object) -> ServerSettings:
+    return parse_settings(cast(Mapping[str, object], value))
+
+
+@json_form(what="Settings record", strict=True)
 @attrs.frozen(slots=True)
 class SettingsRecord:
     """Stored settings of a guild: ``version`` counts writes from 1; ``updated_at`` is epoch seconds."""
 
     guild_id: GuildId
     version: int
-    settings: ServerSettings
+    settings: ServerSettings = attrs.field(metadata=json_key(load=_stored_settings))
     updated_at: float
     updated_by: str
 
@@ -468,36 +456,9 @@ class SettingsRecord:
         _timestamp(self.updated_at, "updated_at")
         _actor(self.updated_by, "updated_by")
 
-    def to_json(self) -> JSONObject:
-        return {
-            "guild_id": str(self.guild_id),
-            "version": self.version,
-            "settings": self.settings.to_json(),
-            "updated_at": self.updated_at,
-            "updated_by": self.updated_by,
-        }
-
-    @classmethod
-    def from_json(cls, payload: object) -> SettingsRecord:
-        """Read a record written by `to_json`; bad fields raise `InvalidInput`/`InvalidSettings`."""
-        if not isinstance(payload, Mapping):
-            raise InvalidInput(
-                f"A settings record must be a JSON object, got {type(payload).__name__}."
-            )
-        expected = {"guild_id", "version", "settings", "updated_at", "updated_by"}
-        unknown = sorted(str(k) for k in payload if k not in expected)
-        if unknown:
-            raise InvalidInput(f"A settings record has unknown fields: {', '.join(unknown)}.")
-        missing = sorted(expected - set(payload))
-        if missing:
-            raise InvalidInput(f"A settings record is missing fields: {', '.join(missing)}.")
-        return cls(
-            guild_id=_guild(payload["guild_id"]),
-            version=_version(payload["version"], "version", 1),
-            settings=parse_settings(cast(Mapping[str, object], payload["settings"])),
-            updated_at=_timestamp(payload["updated_at"], "updated_at"),
-            updated_by=_actor(payload["updated_by"], "updated_by"),
-        )
+    to_json = dump_method()
+    from_json = load_method()
+    """Read a record written by `to_json`; bad fields raise `InvalidInput`/`InvalidSettings`."""
 
 
 def apply_update(

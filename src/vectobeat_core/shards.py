@@ -18,7 +18,7 @@ import attrs
 
 from vectobeat_core.errors import InvalidInput, StaleVersion
 from vectobeat_core.ids import ShardId
-from vectobeat_core.jsontypes import JSON
+from vectobeat_core.jsonform import dump_method, json_form, load_method
 from vectobeat_core.regions import Region
 
 __all__ = [
@@ -98,6 +98,7 @@ def _check_shard(instance: object, attribute: attrs.Attribute[ShardId], value: o
         raise InvalidInput(f"shard id must be a whole number of at least 0, got {value!r}")
 
 
+@json_form(what="Shard lease")
 @attrs.frozen
 class Lease:
     """Ownership of one shard by one process, valid while its heartbeat is fresh."""
@@ -108,37 +109,9 @@ class Lease:
     heartbeat_at: float = attrs.field(validator=_check_finite)
     region: Region
 
-    def to_json(self) -> dict[str, JSON]:
-        return {
-            "shard_id": self.shard_id,
-            "owner": self.owner,
-            "epoch": self.epoch,
-            "heartbeat_at": self.heartbeat_at,
-            "region": self.region.value,
-        }
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, JSON]) -> Lease:
-        """Read what ``to_json`` wrote; anything else raises ``InvalidInput`` naming the field."""
-        if not isinstance(data, Mapping):
-            raise InvalidInput("a shard lease must be a JSON object")
-        shard_id, owner, epoch = data.get("shard_id"), data.get("owner"), data.get("epoch")
-        heartbeat, region = data.get("heartbeat_at"), data.get("region")
-        if isinstance(shard_id, bool) or not isinstance(shard_id, int):
-            raise InvalidInput("shard lease field 'shard_id' must be a whole number")
-        if not isinstance(owner, str):
-            raise InvalidInput("shard lease field 'owner' must be a string")
-        if isinstance(epoch, bool) or not isinstance(epoch, int):
-            raise InvalidInput("shard lease field 'epoch' must be a whole number")
-        if isinstance(heartbeat, bool) or not isinstance(heartbeat, int | float):
-            raise InvalidInput("shard lease field 'heartbeat_at' must be a number")
-        try:
-            parsed_region = Region(str(region))
-        except ValueError:
-            raise InvalidInput(
-                f"shard lease field 'region' must be one of {[r.value for r in Region]}"
-            ) from None
-        return cls(ShardId(shard_id), owner, epoch, float(heartbeat), parsed_region)
+    to_json = dump_method()
+    from_json = load_method()
+    """Read what ``to_json`` wrote; anything else raises ``InvalidInput`` naming the field."""
 
 
 def check_stale_after(stale_after: float) -> None:
@@ -311,16 +284,7 @@ class ShardStatus:
     latency_ms: float | None = None
     guilds: int = 0
 
-    def to_json(self) -> dict[str, JSON]:
-        return {
-            "shard_id": self.shard_id,
-            "state": self.state.value,
-            "owner": self.owner,
-            "epoch": self.epoch,
-            "heartbeat_age_s": self.heartbeat_age_s,
-            "latency_ms": self.latency_ms,
-            "guilds": self.guilds,
-        }
+    to_json = dump_method()
 
 
 def shard_status(

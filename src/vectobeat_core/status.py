@@ -48,6 +48,7 @@ class SyncState:
     last_sync_at: float | None = None
     applied_versions: int = 0
 
+    # Written by hand, not by jsonform: a view at ``now`` (with the age), never read back.
     def to_json(self, now: float) -> dict[str, JSON]:
         age = None if self.last_sync_at is None else round(max(0.0, now - self.last_sync_at), 3)
         return {

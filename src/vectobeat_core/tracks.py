@@ -31,6 +31,7 @@ import attrs
 
 from vectobeat_core.errors import InvalidTrack
 from vectobeat_core.ids import UserId
+from vectobeat_core.jsonform import dump_method, json_form, json_key, load_method
 
 __all__ = ["MAX_LONG", "Track", "decode_track", "encode_track"]
 
@@ -74,23 +75,27 @@ def _check_requester(value: object) -> UserId | None:
     return UserId(value)
 
 
+@json_form(what="Stored track", error=InvalidTrack)
 @attrs.frozen(slots=True, weakref_slot=False)
 class Track:
-    """One playable track as Lavalink describes it; ``requester`` is who queued it."""
+    """One playable track as Lavalink describes it; ``requester`` is who queued it.
 
-    encoded: str
-    title: str
-    author: str
-    length: int
-    identifier: str
-    is_stream: bool
-    is_seekable: bool
-    uri: str | None
-    artwork_url: str | None
-    isrc: str | None
-    source: str
-    position: int = 0
-    requester: UserId | None = None
+    Its JSON (`to_json`, queue snapshots) is compact: short keys, and what is false, null or 0
+    left out."""
+
+    encoded: str = attrs.field(metadata=json_key("e"))
+    title: str = attrs.field(metadata=json_key("t"))
+    author: str = attrs.field(metadata=json_key("a"))
+    length: int = attrs.field(metadata=json_key("l"))
+    identifier: str = attrs.field(metadata=json_key("i"))
+    is_stream: bool = attrs.field(metadata=json_key("st", omit=True, default=False))
+    is_seekable: bool = attrs.field(metadata=json_key("sk", omit=True, default=False))
+    uri: str | None = attrs.field(metadata=json_key("u", omit=True, default=None))
+    artwork_url: str | None = attrs.field(metadata=json_key("w", omit=True, default=None))
+    isrc: str | None = attrs.field(metadata=json_key("r", omit=True, default=None))
+    source: str = attrs.field(metadata=json_key("s"))
+    position: int = attrs.field(default=0, metadata=json_key("p", omit=True))
+    requester: UserId | None = attrs.field(default=None, metadata=json_key("q", omit=True))
 
     def __attrs_post_init__(self) -> None:
         for name in ("encoded", "title", "author", "identifier", "source"):
@@ -179,55 +184,8 @@ class Track:
 
     # -- compact snapshot form -----------------------------------------------------------------
 
-    def to_json(self) -> dict[str, Any]:
-        """A compact JSON-safe dict (short keys, null fields and defaults left out)."""
-        out: dict[str, Any] = {
-            "e": self.encoded,
-            "t": self.title,
-            "a": self.author,
-            "l": self.length,
-            "i": self.identifier,
-            "s": self.source,
-        }
-        if self.is_stream:
-            out["st"] = True
-        if self.is_seekable:
-            out["sk"] = True
-        if self.uri is not None:
-            out["u"] = self.uri
-        if self.artwork_url is not None:
-            out["w"] = self.artwork_url
-        if self.isrc is not None:
-            out["r"] = self.isrc
-        if self.position:
-            out["p"] = self.position
-        if self.requester is not None:
-            out["q"] = str(self.requester)
-        return out
-
-    @classmethod
-    def from_json(cls, obj: object) -> Track:
-        """Read the form `to_json` writes."""
-        if not isinstance(obj, Mapping):
-            raise InvalidTrack(f"A stored track must be an object, got {type(obj).__name__}.")
-        missing = [key for key in ("e", "t", "a", "l", "i", "s") if key not in obj]
-        if missing:
-            raise InvalidTrack(f"Stored track is missing field(s): {', '.join(missing)}.")
-        return cls(
-            encoded=obj["e"],
-            title=obj["t"],
-            author=obj["a"],
-            length=obj["l"],
-            identifier=obj["i"],
-            is_stream=obj.get("st", False),
-            is_seekable=obj.get("sk", False),
-            uri=obj.get("u"),
-            artwork_url=obj.get("w"),
-            isrc=obj.get("r"),
-            source=obj["s"],
-            position=obj.get("p", 0),
-            requester=_parse_requester(obj.get("q")),
-        )
+    to_json = dump_method()
+    from_json = load_method()
 
 
 class _LavalinkInfo:

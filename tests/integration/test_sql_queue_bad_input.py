@@ -85,7 +85,7 @@ async def stored(db: Database, guild: GuildId) -> str | None:
     [
         ("{not json", "does not hold JSON"),
         ('{"hello": "world"}', "not a VectoBeat queue snapshot"),
-        ("[1, 2, 3]", "must be an object"),
+        ("[1, 2, 3]", "must be a JSON object"),
         (snapshot_to_text(snapshot(GOOD)).replace('"v":1', '"v":99'), "version 99"),
         (snapshot_to_text(snapshot(GOOD)), f"holds the snapshot of guild {GOOD}"),
         ("[" * 100_000, "does not hold JSON"),

@@ -158,8 +158,8 @@ def test_constructor_rejects_bad_fields(kwargs: dict[str, Any], expect: str) -> 
     ("payload", "expect"),
     [
         ([], "must be a JSON object"),
-        ({"kind": "node_failover", "at": 1}, "missing fields: summary"),
-        ({"kind": "node_failover", "at": 1, "summary": "s", "x": 1}, "unknown fields: x"),
+        ({"kind": "node_failover", "at": 1}, "missing field(s): summary"),
+        ({"kind": "node_failover", "at": 1, "summary": "s", "x": 1}, "unknown field(s): x"),
         ({"kind": "party", "at": 1, "summary": "s"}, "'kind' must be one of effective_region"),
         ({"kind": 3, "at": 1, "summary": "s"}, "'kind' must be one of"),
         ({"kind": "node_failover", "at": "now", "summary": "s"}, "'at'"),

@@ -182,12 +182,12 @@ def test_policy_validation() -> None:
 def test_health_json_garbage_names_the_field(patch: dict[str, object], field: str) -> None:
     data = {**NodeHealth.initial(NODE, 1.0).to_json(), **patch}
     with pytest.raises(InvalidInput, match=field):
-        NodeHealth.from_json(data)  # type: ignore[arg-type]
+        NodeHealth.from_json(data)
 
 
 def test_health_json_must_be_an_object() -> None:
     with pytest.raises(InvalidInput, match="object"):
-        NodeHealth.from_json([])  # type: ignore[arg-type]
+        NodeHealth.from_json([])
 
 
 def test_routable_states() -> None:

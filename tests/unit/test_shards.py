@@ -133,9 +133,9 @@ def test_lease_json_round_trip(value: Lease) -> None:
 )
 def test_lease_json_garbage_names_the_field(patch: dict[str, object], field: str) -> None:
     with pytest.raises(InvalidInput, match=field):
-        Lease.from_json({**lease().to_json(), **patch})  # type: ignore[dict-item]
+        Lease.from_json({**lease().to_json(), **patch})
     with pytest.raises(InvalidInput, match="object"):
-        Lease.from_json("x")  # type: ignore[arg-type]
+        Lease.from_json("x")
 
 
 def test_promotion_takes_a_stale_shard_of_its_region_only() -> None:

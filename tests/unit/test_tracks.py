@@ -341,8 +341,8 @@ class TestCompactJson:
     @pytest.mark.parametrize(
         ("obj", "message"),
         [
-            ("x", "must be an object"),
-            ({"e": "x"}, "missing field"),
+            ("x", "must be a JSON object"),
+            ({"e": "x"}, r"missing field\(s\): t, a, l, i, s\."),
             ({"e": "x", "t": "", "a": "", "l": 1, "i": "i", "s": "s", "q": True}, "requester"),
             ({"e": "x", "t": "", "a": "", "l": 1, "i": "i", "s": "s", "q": "1x"}, "requester"),
             # our own stored form is read strictly (it is not a server's to deviate)

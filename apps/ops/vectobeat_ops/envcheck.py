@@ -26,6 +26,7 @@ from vectobeat_adapters.config import (
 )
 from vectobeat_adapters.sql.engine import open_database
 from vectobeat_core.errors import ConfigError, VectoBeatError
+from vectobeat_core.jsonform import dump_method
 from vectobeat_core.routing import NodeSpec
 
 __all__ = [
@@ -51,8 +52,7 @@ class Problem:
     message: str
     fix: str
 
-    def to_json(self) -> dict[str, str]:
-        return attrs.asdict(self)
+    to_json = dump_method()
 
 
 def _needed_by(field: Field, component: str) -> bool:

@@ -111,6 +111,7 @@ class LoadFailure:
     severity: Severity = "common"
     cause: str = "java.lang.RuntimeException"
 
+    # Written by hand, not by jsonform: Lavalink's exception object, not our format.
     def to_json(self) -> dict[str, Any]:
         return {
             "message": self.message,

@@ -153,6 +153,7 @@ class PlayerState:
         data["info"] = {**data["info"], "position": self.position()}
         return data
 
+    # Written by hand, not by jsonform: Lavalink's player object, not our format.
     def to_json(self) -> dict[str, Any]:
         """Lavalink v4's player object."""
         return {
