@@ -32,7 +32,9 @@ it can be shown in the person's language: the shells translate ``template`` and 
 
 from __future__ import annotations
 
-from vectobeat_core.messages import Term, message_id
+from collections.abc import Mapping
+
+from vectobeat_core.messages import Phrase, Term, message_id
 
 __all__ = [
     "BridgeUnavailable",
@@ -81,6 +83,10 @@ class VectoBeatError(Exception):
     def __str__(self) -> str:
         return self.message
 
+    def phrase(self, *, clause: bool = False) -> Phrase:
+        """This error's text as a `Phrase`, to be part of another text (a settings problem)."""
+        return Phrase(self.template, self.params, clause)
+
 
 class InvalidInput(VectoBeatError):
     status = 400
@@ -114,12 +120,23 @@ class InvalidTrack(InvalidInput):
 
 
 class InvalidSettings(InvalidInput):
-    """Settings that fail validation; ``problems`` maps each field to its message."""
+    """Settings that fail validation, one problem per field: ``details`` maps each field to its
+    problem as a `Phrase` (a plain text given is a message id), which the shells translate;
+    ``problems`` is the same in English."""
 
-    def __init__(self, problems: dict[str, str]) -> None:
-        joined = "; ".join(f"{field}: {msg}" for field, msg in sorted(problems.items()))
-        super().__init__(f"Invalid settings — {joined}")
-        self.problems = dict(problems)
+    def __init__(self, problems: Mapping[str, str | Phrase]) -> None:
+        details = {f: p if isinstance(p, Phrase) else Phrase(p) for f, p in problems.items()}
+        listed = sorted(details.items())
+        joined = Phrase(  # "field: problem; field: problem", each problem translated
+            "; ".join(f"{{p{i}}}" for i in range(len(listed))),
+            {
+                f"p{i}": Phrase("{field}: {problem}", {"field": field, "problem": problem})
+                for i, (field, problem) in enumerate(listed)
+            },
+        )
+        super().__init__(message_id("Invalid settings — {problems}"), problems=joined)
+        self.details = details
+        self.problems = {field: str(problem) for field, problem in details.items()}
 
 
 class InvalidSnapshot(InvalidInput):

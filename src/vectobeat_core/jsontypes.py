@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import TypeAlias
 
 from vectobeat_core.errors import InvalidInput
+from vectobeat_core.messages import Term, message_id
 
 __all__ = [
     "JSON",
@@ -78,7 +79,11 @@ def snowflake(value: object, what: str = "id") -> int:
     if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 19:
         number = int(value)
     if isinstance(number, bool) or not isinstance(number, int) or not 0 < number <= MAX_SNOWFLAKE:
-        raise InvalidInput(f"{what} must be a Discord id (a positive whole number), got {value!r}.")
+        raise InvalidInput(
+            message_id("{what} must be a Discord id (a positive whole number), got {value}."),
+            what=Term(what),
+            value=repr(value),
+        )
     return number
 
 

@@ -34,10 +34,15 @@ def _frozen(params: Mapping[str, object]) -> Mapping[str, object]:
 @attrs.frozen
 class Phrase:
     """Text for a person that is not an error: a message id and what fills its ``{fields}``
-    (a `Term` or a `Phrase` among them is translated too). ``str()`` is the English."""
+    (a `Term` or a `Phrase` among them is translated too). ``str()`` is the English.
+
+    A *clause* follows a name (``queue_limit: must be …``), so it is shown without its final
+    period, in every language."""
 
     template: str
     params: Mapping[str, object] = attrs.field(factory=dict, converter=_frozen)
+    clause: bool = False
 
     def __str__(self) -> str:
-        return self.template.format(**self.params)
+        text = self.template.format(**self.params) if self.params else self.template
+        return text.rstrip(".") if self.clause else text

@@ -14,6 +14,7 @@ import attrs
 
 from vectobeat_core.errors import InvalidInput
 from vectobeat_core.jsonform import dump_method
+from vectobeat_core.messages import message_id
 from vectobeat_core.plans import Plan, PlanCatalogue, default_catalogue
 
 __all__ = [
@@ -54,7 +55,11 @@ class Region(StrEnum):
             except ValueError:
                 pass
         names = ", ".join(r.value for r in cls)
-        raise InvalidInput(f"Unknown region {value!r}: choose one of {names}.")
+        raise InvalidInput(
+            message_id("Unknown region {value}: choose one of {names}."),
+            value=repr(value),
+            names=names,
+        )
 
 
 PINNED_REGIONS: tuple[Region, ...] = (Region.US, Region.EU, Region.APAC)

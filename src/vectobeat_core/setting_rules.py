@@ -1,6 +1,7 @@
 """The rules one server-settings field obeys: each `Rule` reads a foreign value into the canonical
-one (or raises `SettingProblem`) and describes the same limits as JSON Schema, so the panel's
-OpenAPI document is generated from the rules the core enforces.
+one (or raises `SettingProblem`, a message id with parameters the shells translate) and describes
+the same limits as JSON Schema, so the panel's OpenAPI document is generated from the rules the
+core enforces.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import attrs
 from vectobeat_core.errors import InvalidInput
 from vectobeat_core.ids import RoleId
 from vectobeat_core.jsontypes import JSONObject, snowflake
+from vectobeat_core.messages import Phrase, Term
 from vectobeat_core.regions import Region
 
 __all__ = [
@@ -36,10 +38,14 @@ _COLOUR = re.compile(r"#[0-9A-Fa-f]{6}")
 
 
 class SettingProblem(Exception):
-    """One field's validation message (collected into `InvalidSettings`, which adds the field)."""
+    """One field's validation problem (collected into `InvalidSettings`, which adds the field):
+    a message id with its parameters, or another error's `Phrase`; ``phrase`` is it as a clause
+    (no final period), ``str()`` the English."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message.rstrip("."))
+    def __init__(self, message: str | Phrase, /, **params: object) -> None:
+        phrase = message if isinstance(message, Phrase) else Phrase(message, params)
+        self.phrase = Phrase(phrase.template, phrase.params, clause=True)
+        super().__init__(str(self.phrase))
 
 
 @attrs.frozen
@@ -55,7 +61,12 @@ def whole(low: int, high: int) -> Rule:
 
     def check(value: object) -> int:
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise SettingProblem(f"must be a whole number from {low} to {high}, got {value!r}.")
+            raise SettingProblem(
+                "must be a whole number from {low} to {high}, got {value}",
+                low=low,
+                high=high,
+                value=repr(value),
+            )
         return value
 
     return Rule(check, {"type": "integer", "minimum": low, "maximum": high})
@@ -63,7 +74,7 @@ def whole(low: int, high: int) -> Rule:
 
 def _flag(value: object) -> bool:
     if not isinstance(value, bool):
-        raise SettingProblem(f"must be true or false, got {value!r}.")
+        raise SettingProblem("must be true or false, got {value}", value=repr(value))
     return value
 
 
@@ -75,7 +86,11 @@ def choice(levels: tuple[str, ...]) -> Rule:
 
     def check(value: object) -> str:
         if not isinstance(value, str) or value not in levels:
-            raise SettingProblem(f"must be one of {', '.join(levels)}, got {value!r}.")
+            raise SettingProblem(
+                "must be one of {choices}, got {value}",
+                choices=", ".join(levels),
+                value=repr(value),
+            )
         return value
 
     return Rule(check, {"enum": list(levels)})
@@ -85,7 +100,7 @@ def _region(value: object) -> Region:
     try:
         return Region.parse(value)
     except InvalidInput as exc:
-        raise SettingProblem(exc.message) from None
+        raise SettingProblem(exc.phrase()) from None
 
 
 region = Rule(_region, {"enum": [r.value for r in Region]})
@@ -96,17 +111,21 @@ def role_ids(most: int) -> Rule:
 
     def check(value: object) -> tuple[RoleId, ...]:
         if not isinstance(value, list | tuple):
-            raise SettingProblem(f"must be a list of role ids, got {type(value).__name__}.")
+            raise SettingProblem(
+                "must be a list of role ids, got {kind}", kind=type(value).__name__
+            )
         if len(value) > most:
-            raise SettingProblem(f"allows at most {most} roles, got {len(value)}.")
+            raise SettingProblem(
+                "allows at most {most} roles, got {count}", most=most, count=len(value)
+            )
         roles: list[RoleId] = []
         for item in value:
             try:
-                role = RoleId(snowflake(item, "each role"))
+                role = RoleId(snowflake(item, Term("each role")))
             except InvalidInput as exc:
-                raise SettingProblem(exc.message) from None
+                raise SettingProblem(exc.phrase()) from None
             if role in roles:
-                raise SettingProblem(f"lists role {role} twice.")
+                raise SettingProblem("lists role {role} twice", role=role)
             roles.append(role)
         return tuple(roles)
 
@@ -120,21 +139,23 @@ def http_url(longest: int) -> Rule:
         if value is None:
             return None
         if not isinstance(value, str):
-            raise SettingProblem(f"must be an http(s) URL or null, got {type(value).__name__}.")
+            raise SettingProblem(
+                "must be an http(s) URL or null, got {kind}", kind=type(value).__name__
+            )
         if len(value) > longest:
-            raise SettingProblem(f"must be at most {longest} characters long.")
+            raise SettingProblem("must be at most {longest} characters long", longest=longest)
         if not value.isprintable() or any(ch.isspace() for ch in value):
-            raise SettingProblem("must not contain spaces or control characters.")
+            raise SettingProblem("must not contain spaces or control characters")
         try:
             parts = urlsplit(value)
             _ = parts.port
         except ValueError:
-            raise SettingProblem("is not a valid URL.") from None
+            raise SettingProblem("is not a valid URL") from None
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise SettingProblem("must be an http:// or https:// URL with a host.")
+            raise SettingProblem("must be an http:// or https:// URL with a host")
         if parts.username is not None or parts.password is not None:
             raise SettingProblem(
-                "must not carry a user name or password; use the endpoint's own token."
+                "must not carry a user name or password; use the endpoint's own token"
             )
         return value
 
@@ -146,13 +167,19 @@ def names(known: tuple[str, ...]) -> Rule:
 
     def check(value: object) -> tuple[str, ...]:
         if not isinstance(value, list | tuple):
-            raise SettingProblem(f"must be a list of event names, got {type(value).__name__}.")
+            raise SettingProblem(
+                "must be a list of event names, got {kind}", kind=type(value).__name__
+            )
         found: list[str] = []
         for item in value:
             if not isinstance(item, str) or item not in known:
-                raise SettingProblem(f"has unknown event {item!r}; choose from {', '.join(known)}.")
+                raise SettingProblem(
+                    "has unknown event {event}; choose from {choices}",
+                    event=repr(item),
+                    choices=", ".join(known),
+                )
             if item in found:
-                raise SettingProblem(f"lists event {item!r} twice.")
+                raise SettingProblem("lists event {event} twice", event=repr(item))
             found.append(item)
         return tuple(found)
 
@@ -161,7 +188,7 @@ def names(known: tuple[str, ...]) -> Rule:
 
 def _colour(value: object) -> str:
     if not isinstance(value, str) or not _COLOUR.fullmatch(value):
-        raise SettingProblem(f"must be a colour written #RRGGBB, got {value!r}.")
+        raise SettingProblem("must be a colour written #RRGGBB, got {value}", value=repr(value))
     return value.upper()
 
 

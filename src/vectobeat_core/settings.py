@@ -26,7 +26,7 @@ from vectobeat_core.errors import InvalidInput, InvalidSettings, StaleVersion
 from vectobeat_core.ids import GuildId, RoleId
 from vectobeat_core.jsonform import dump_method, form, json_form, json_key, load_method
 from vectobeat_core.jsontypes import JSON, JSONObject, snowflake
-from vectobeat_core.messages import message_id
+from vectobeat_core.messages import Phrase, message_id
 from vectobeat_core.plans import (
     ANALYTICS_LEVELS,
     AUTOMATION_LEVELS,
@@ -137,8 +137,10 @@ def settings_json_schema() -> JSONObject:
 
 
 RETIRED_FIELDS: dict[str, str] = {
-    "custom_prefix": "was removed: VectoBeat answers slash commands only (prefix commands would "
-    "need Discord's privileged message-content intent)",
+    "custom_prefix": message_id(
+        "was removed: VectoBeat answers slash commands only (prefix commands would need "
+        "Discord's privileged message-content intent)"
+    ),
 }
 """Fields that no longer exist: stored documents that still hold one are read without it; a
 change that names one is refused with this reason."""
@@ -173,16 +175,19 @@ class ServerSettings:
     branding_color: str = "#5865F2"
 
     def __attrs_post_init__(self) -> None:
-        problems: dict[str, str] = {}
+        problems: dict[str, str | Phrase] = {}
         for field, rule in _RULES.items():
             value = getattr(self, field)
             try:
                 canonical = rule.check(value)
             except rules.SettingProblem as exc:
-                problems[field] = str(exc)
+                problems[field] = exc.phrase
                 continue
             if canonical != value or type(canonical) is not type(value):
-                problems[field] = f"must be given as {canonical!r}, got {value!r}"
+                problems[field] = Phrase(
+                    message_id("must be given as {canonical}, got {value}"),
+                    {"canonical": repr(canonical), "value": repr(value)},
+                )
         if problems:
             raise InvalidSettings(problems)
 
@@ -193,9 +198,14 @@ class ServerSettings:
 def _read_fields(payload: object, *, stored: bool) -> dict[str, Any]:
     if not isinstance(payload, Mapping):
         raise InvalidSettings(
-            {"settings": f"must be an object of fields, got {type(payload).__name__}"}
+            {
+                "settings": Phrase(
+                    message_id("must be an object of fields, got {kind}"),
+                    {"kind": type(payload).__name__},
+                )
+            }
         )
-    problems: dict[str, str] = {}
+    problems: dict[str, str | Phrase] = {}
     values: dict[str, Any] = {}
     for key, raw in payload.items():
         if key in RETIRED_FIELDS:
@@ -204,12 +214,12 @@ def _read_fields(payload: object, *, stored: bool) -> dict[str, Any]:
             continue
         rule = _RULES.get(key) if isinstance(key, str) else None
         if rule is None:
-            problems[str(key)] = "is not a settings field"
+            problems[str(key)] = message_id("is not a settings field")
             continue
         try:
             values[key] = rule.check(raw)
         except rules.SettingProblem as exc:
-            problems[key] = str(exc)
+            problems[key] = exc.phrase
     if problems:
         raise InvalidSettings(problems)
     return values
@@ -243,7 +253,7 @@ def merge_settings(
         try:
             parse_target(url, webhook_hosts)
         except UnsafeWebhookTarget as exc:
-            raise InvalidSettings({"webhook_export_url": exc.message.rstrip(".")}) from None
+            raise InvalidSettings({"webhook_export_url": exc.phrase(clause=True)}) from None
     return attrs.evolve(base, **values)
 
 
@@ -389,7 +399,7 @@ def field_requirements(
     try:
         canonical = rule.check(value)
     except rules.SettingProblem as exc:
-        raise InvalidSettings({field: str(exc)}) from None
+        raise InvalidSettings({field: exc.phrase}) from None
     gate = _GATES.get(field)
     if gate is None:
         return Tier.FREE

@@ -3,7 +3,7 @@
 * `parse_target` reads a webhook URL: https only (http only for hosts on the operator's
   allow-list), no user info, no host written as an integer (``2130706433``, ``0177.0.0.1``,
   ``0x7f.1``), and a literal IP must be public.
-* `address_problem` says why one address must not be contacted: loopback, private, link-local,
+* `address_problem` (`address_phrase`: the same as a `Phrase`) says why one address must not be contacted: loopback, private, link-local,
   unique-local, multicast, reserved, unspecified, shared (CGNAT), a cloud metadata address, or an
   IPv4-mapped / -compatible / NAT64 / 6to4 form of any of those; ``None`` when it is public.
 * `check_addresses` applies that to every address a host resolved to: one bad address refuses the
@@ -22,12 +22,14 @@ from urllib.parse import urlsplit
 import attrs
 
 from vectobeat_core.errors import InvalidInput
+from vectobeat_core.messages import Phrase, message_id
 
 __all__ = [
     "METADATA_ADDRESSES",
     "IPAddress",
     "UnsafeWebhookTarget",
     "WebhookTarget",
+    "address_phrase",
     "address_problem",
     "check_addresses",
     "normalise_host",
@@ -100,36 +102,48 @@ def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | No
     return None
 
 
-def address_problem(address: IPAddress) -> str | None:
+_FLAGS = (
+    ("is_unspecified", message_id("{address} is unspecified")),
+    ("is_loopback", message_id("{address} is a loopback address")),
+    ("is_link_local", message_id("{address} is a link-local address")),
+    ("is_multicast", message_id("{address} is a multicast address")),
+    ("is_private", message_id("{address} is a private address")),
+    ("is_reserved", message_id("{address} is a reserved address")),
+)
+
+
+def address_phrase(address: IPAddress) -> Phrase | None:
     """Why ``address`` must not be contacted, or ``None`` when it is a public address."""
     if not isinstance(address, ipaddress.IPv4Address | ipaddress.IPv6Address):
         raise InvalidInput(f"address_problem needs an IP address, got {type(address).__name__}.")
+    shown = {"address": str(address)}
     if isinstance(address, ipaddress.IPv6Address):
         if address.scope_id is not None:
-            return f"{address} carries a zone id"
+            return Phrase(message_id("{address} carries a zone id"), shown)
         embedded = _embedded_ipv4(address)
         if embedded is not None:
-            inner = address_problem(embedded)
-            return None if inner is None else f"{address} embeds {inner}"
+            inner = address_phrase(embedded)
+            if inner is None:
+                return None
+            return Phrase(message_id("{address} embeds {problem}"), {**shown, "problem": inner})
         if address.teredo is not None or address in _NAT64_LOCAL:
-            return f"{address} is a tunnelled address"
+            return Phrase(message_id("{address} is a tunnelled address"), shown)
     if address in METADATA_ADDRESSES:
-        return f"{address} is a cloud metadata address"
-    for flag, what in (
-        ("is_unspecified", "unspecified"),
-        ("is_loopback", "a loopback address"),
-        ("is_link_local", "a link-local address"),
-        ("is_multicast", "a multicast address"),
-        ("is_private", "a private address"),
-        ("is_reserved", "a reserved address"),
-    ):
+        return Phrase(message_id("{address} is a cloud metadata address"), shown)
+    for flag, template in _FLAGS:
         if getattr(address, flag):
-            return f"{address} is {what}"
+            return Phrase(template, shown)
     if isinstance(address, ipaddress.IPv6Address) and address.is_site_local:
-        return f"{address} is a site-local address"
+        return Phrase(message_id("{address} is a site-local address"), shown)
     if address in _SHARED or not address.is_global:
-        return f"{address} is not a public address"
+        return Phrase(message_id("{address} is not a public address"), shown)
     return None
+
+
+def address_problem(address: IPAddress) -> str | None:
+    """`address_phrase` in English."""
+    problem = address_phrase(address)
+    return None if problem is None else str(problem)
 
 
 @attrs.frozen(slots=True)
@@ -161,38 +175,51 @@ def _numeric_host(host: str) -> bool:
 def parse_target(url: str, allowed_hosts: Collection[str] = ()) -> WebhookTarget:
     """Check ``url`` by the rules above; `UnsafeWebhookTarget` says what is wrong."""
     if not isinstance(url, str):
-        raise UnsafeWebhookTarget(f"A webhook URL must be text, got {type(url).__name__}.")
+        raise UnsafeWebhookTarget(
+            message_id("A webhook URL must be text, got {kind}."), kind=type(url).__name__
+        )
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError:
-        raise UnsafeWebhookTarget("The webhook URL is not a valid URL.") from None
+        raise UnsafeWebhookTarget(message_id("The webhook URL is not a valid URL.")) from None
     raw_host = parts.hostname or ""
     host = normalise_host(raw_host)
     if not host:
-        raise UnsafeWebhookTarget("The webhook URL needs a host.")
+        raise UnsafeWebhookTarget(message_id("The webhook URL needs a host."))
     if parts.username is not None or parts.password is not None:
-        raise UnsafeWebhookTarget("The webhook URL must not carry a user name or password.")
+        raise UnsafeWebhookTarget(
+            message_id("The webhook URL must not carry a user name or password.")
+        )
     if port == 0:
-        raise UnsafeWebhookTarget("The webhook URL's port must be from 1 to 65535.")
+        raise UnsafeWebhookTarget(message_id("The webhook URL's port must be from 1 to 65535."))
     allowed = host in {normalise_host(h) for h in allowed_hosts}
     scheme = parts.scheme.lower()
     if scheme != "https" and not (scheme == "http" and allowed):
         raise UnsafeWebhookTarget(
-            "The webhook URL must start with https:// (plain http:// only for hosts the operator "
-            "allows in WEBHOOK_ALLOWED_HOSTS)."
+            message_id(
+                "The webhook URL must start with https:// (plain http:// only for hosts the operator "
+                "allows in WEBHOOK_ALLOWED_HOSTS)."
+            )
         )
     literal = _literal(host)
     if literal is None:
         if "%" in host:
-            raise UnsafeWebhookTarget("The webhook URL's host must not carry a zone id.")
+            raise UnsafeWebhookTarget(
+                message_id("The webhook URL's host must not carry a zone id.")
+            )
         if _numeric_host(host):
             raise UnsafeWebhookTarget(
-                f"The webhook host {raw_host!r} is written as a number; write the address as "
-                "a.b.c.d, or better, use a host name."
+                message_id(
+                    "The webhook host {host} is written as a number; write the address as "
+                    "a.b.c.d, or better, use a host name."
+                ),
+                host=repr(raw_host),
             )
         if not all(_HOST_LABEL.fullmatch(label) for label in host.split(".")):
-            raise UnsafeWebhookTarget(f"The webhook host {raw_host!r} is not a valid host name.")
+            raise UnsafeWebhookTarget(
+                message_id("The webhook host {host} is not a valid host name."), host=repr(raw_host)
+            )
     target = WebhookTarget(
         url=url,
         scheme=scheme,
@@ -211,17 +238,19 @@ def check_addresses(target: WebhookTarget, addresses: Iterable[IPAddress]) -> tu
     """Every address ``target``'s host resolved to, if all may be contacted; else refuse."""
     found = tuple(dict.fromkeys(addresses))
     if not found:
-        raise UnsafeWebhookTarget(f"The webhook host {target.host!r} has no address.")
+        raise UnsafeWebhookTarget(
+            message_id("The webhook host {host} has no address."), host=repr(target.host)
+        )
     for address in found:
-        if target.allow_listed:
-            problem = (
-                f"{address} is a cloud metadata address" if address in METADATA_ADDRESSES else None
-            )
-        else:
-            problem = address_problem(address)
+        checked = not target.allow_listed or address in METADATA_ADDRESSES
+        problem = address_phrase(address) if checked else None
         if problem is not None:
             raise UnsafeWebhookTarget(
-                f"The webhook host {target.host!r} is refused: {problem}. Exports go only to "
-                "public addresses (an operator may allow internal hosts in WEBHOOK_ALLOWED_HOSTS)."
+                message_id(
+                    "The webhook host {host} is refused: {problem}. Exports go only to public "
+                    "addresses (an operator may allow internal hosts in WEBHOOK_ALLOWED_HOSTS)."
+                ),
+                host=repr(target.host),
+                problem=problem,
             )
     return found

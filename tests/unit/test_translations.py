@@ -6,6 +6,7 @@ the panel's language middleware and switcher."""
 from __future__ import annotations
 
 import contextlib
+import html
 import io
 import re
 import string
@@ -26,6 +27,7 @@ from vectobeat_adapters.i18n import (
     language_from_tag,
     ngettext,
     phrase_text,
+    problem_texts,
     use_language,
 )
 from vectobeat_adapters.i18n.extract import (
@@ -42,7 +44,12 @@ from vectobeat_bot.formatting import age_text
 from vectobeat_bot.i18n import MAX_DESCRIPTION, CatalogueTranslator
 from vectobeat_core.channel_access import MemberAccess, missing_permissions
 from vectobeat_core.controls import ControlCommand, ControlRequest
-from vectobeat_core.errors import InvalidInput, PermissionDenied, PositionOutOfRange
+from vectobeat_core.errors import (
+    InvalidInput,
+    InvalidSettings,
+    PermissionDenied,
+    PositionOutOfRange,
+)
 from vectobeat_core.ids import GuildId, RoleId, UserId
 from vectobeat_core.messages import Term
 from vectobeat_core.permissions import MemberFacts, require_control
@@ -388,3 +395,75 @@ async def test_the_switcher_never_redirects_away(target: str) -> None:
     async with open_harness() as h:
         response = await h.client.get("/language", params={"set": "en", "next": target})
         assert response.status_code == 303 and response.headers["location"] == "/"
+
+
+@pytest.mark.anyio
+async def test_a_refused_setting_is_explained_in_german_on_the_page_and_the_api() -> None:
+    german = {"accept-language": "de"}
+    async with open_harness() as h:
+        csrf = await h.login()
+        refused = await h.client.post(
+            f"/guilds/{PRO_GUILD}/settings",
+            data={"csrf_token": csrf, "base_version": "0", "default_volume": "500",
+                  "branding_color": "red"},
+            headers=german,
+        )  # fmt: skip
+        assert refused.status_code == 400, refused.text
+        page = html.unescape(refused.text)
+        for text in (
+            "Ungültige Einstellungen — Embed-Farbe: muss eine Farbe in der Form #RRGGBB sein, "
+            "erhalten: 'red'; Standardlautstärke: muss eine ganze Zahl von 0 bis 200 sein",
+            '<p class="problem" role="alert">muss eine ganze Zahl von 0 bis 200 sein, '
+            "erhalten: 500</p>",
+        ):
+            assert text in page, text
+        assert "must be" not in page
+        api = {
+            field: await h.client.put(
+                f"/api/control-panel/guilds/{PRO_GUILD}/settings",
+                json={"version": 0, "settings": {field: value}},
+                headers={**german, "x-csrf-token": csrf},
+            )
+            for field, value in (("region", "mars"), ("webhook_export_url", "https://10.0.0.1/x"))
+        }
+        assert all(answer.status_code == 400 for answer in api.values())
+        assert api["region"].json()["problems"] == {
+            "region": "Unbekannte Region 'mars': Wähle eine von auto, us, eu, apac"
+        }
+        assert api["region"].json()["error"] == (
+            "Ungültige Einstellungen — region: Unbekannte Region 'mars': Wähle eine von auto, us, "
+            "eu, apac"
+        )
+        assert api["webhook_export_url"].json()["problems"] == {
+            "webhook_export_url": "Der Webhook-Host '10.0.0.1' wird abgelehnt: 10.0.0.1 ist "
+            "eine private Adresse. Exporte gehen nur an öffentliche Adressen (ein Betreiber kann "
+            "interne Hosts in WEBHOOK_ALLOWED_HOSTS erlauben)"
+        }
+        english = await h.client.put(
+            f"/api/control-panel/guilds/{PRO_GUILD}/settings",
+            json={"version": 0, "settings": {"region": "mars"}},
+            headers={"accept-language": "en", "x-csrf-token": csrf},
+        )  # the cookie-less English reader gets the core's English, as before
+        assert english.json()["problems"] == {
+            "region": "Unknown region 'mars': choose one of auto, us, eu, apac"
+        }
+
+
+def test_a_settings_problem_is_a_clause_in_every_language() -> None:
+    """Each problem follows its field's name: no final period, also where the core reuses
+    another error's text (a role id that is not a snowflake)."""
+    with pytest.raises(InvalidSettings) as caught:
+        ServerSettings(dj_role_ids=("x",))  # type: ignore[arg-type]
+    error = caught.value
+    english = "each role must be a Discord id (a positive whole number), got 'x'"
+    assert error.problems == {"dj_role_ids": english}
+    assert problem_texts(error) == error.problems
+    with use_language("de"):
+        assert problem_texts(error) == {
+            "dj_role_ids": "jede Rolle muss eine Discord-ID (eine positive ganze Zahl) sein, "
+            "erhalten: 'x'"
+        }
+        assert (
+            error_text(error)
+            == "Ungültige Einstellungen — dj_role_ids: " + (problem_texts(error)["dj_role_ids"])
+        )

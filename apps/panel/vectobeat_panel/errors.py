@@ -21,7 +21,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from vectobeat_adapters.i18n import N_, current_language, error_text
+from vectobeat_adapters.i18n import N_, current_language, error_text, problem_texts
 from vectobeat_adapters.i18n import gettext as _
 from vectobeat_core.errors import (
     InvalidSettings,
@@ -92,7 +92,7 @@ def _is_api(request: Request) -> bool:
 
 def _extra(exc: VectoBeatError) -> dict[str, Any]:
     if isinstance(exc, InvalidSettings):
-        return {"problems": dict(exc.problems)}
+        return {"problems": problem_texts(exc)}
     if isinstance(exc, StaleVersion):
         return {"expected_version": exc.expected, "current_version": exc.current}
     if isinstance(exc, OutcomeUnknown):  # the bot re-reads instead of reporting a failure

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 
 import attrs
 
+from vectobeat_adapters.i18n import N_
 from vectobeat_adapters.webhooks.resolve import WebhookResolveError, allowed_hosts, check_url
 from vectobeat_core.audit import AuditEvent
 from vectobeat_core.errors import InvalidSettings, VectoBeatError
@@ -92,7 +93,7 @@ async def save_settings(
 ) -> SaveResult:
     """Apply ``patch`` on top of version ``base_version``; `StaleVersion` if that is not current."""
     if not isinstance(patch, Mapping):
-        raise InvalidSettings({"settings": "must be an object of fields."})
+        raise InvalidSettings({"settings": N_("must be an object of fields.")})
     services = panel.services
     now = panel.clock()
     current, plan = await _read(panel, guild_id)
@@ -123,7 +124,7 @@ async def _check_webhook_host(
     try:
         await check_url(url, hosts, resolver=panel.webhook_resolver, timeout_s=WEBHOOK_RESOLVE_S)
     except (UnsafeWebhookTarget, WebhookResolveError) as exc:
-        raise InvalidSettings({"webhook_export_url": exc.message.rstrip(".")}) from None
+        raise InvalidSettings({"webhook_export_url": exc.phrase(clause=True)}) from None
 
 
 async def _read(panel: Panel, guild_id: GuildId) -> tuple[SettingsRecord | None, Plan]:

@@ -14,10 +14,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from vectobeat_adapters.i18n import N_
+from vectobeat_adapters.i18n import N_, error_text, problem_texts
 from vectobeat_adapters.i18n import gettext as _
 from vectobeat_core.errors import InvalidInput, InvalidSettings, StaleVersion
 from vectobeat_core.jsontypes import MAX_JSON_DEPTH, parse_json
+from vectobeat_core.messages import Phrase
 from vectobeat_core.plans import (
     ANALYTICS_LEVELS,
     AUTOMATION_LEVELS,
@@ -167,7 +168,9 @@ def display_values(settings: ServerSettings) -> dict[str, Any]:
 
 def _number(field: str, raw: str) -> int:
     if not _NUMBER.fullmatch(raw.strip()):
-        raise InvalidSettings({field: f"must be a whole number, got {raw[:40]!r}."})
+        raise InvalidSettings(
+            {field: Phrase(N_("must be a whole number, got {value}."), {"value": repr(raw[:40])})}
+        )
     return int(raw.strip())
 
 
@@ -176,7 +179,7 @@ def form_patch(form: FormData) -> dict[str, object]:
     allowed = set(SETTINGS_FIELDS) | {"csrf_token", "base_version"}
     unknown = sorted(k for k in form if k not in allowed)
     if unknown:
-        raise InvalidSettings({k[:40]: "is not a settings field" for k in unknown[:10]})
+        raise InvalidSettings({k[:40]: N_("is not a settings field") for k in unknown[:10]})
     patch: dict[str, object] = {}
     for field, view in _VIEWS.items():
         if view.kind == "bool":
@@ -190,7 +193,7 @@ def form_patch(form: FormData) -> dict[str, object]:
         if raw is None:
             continue
         if not isinstance(raw, str) or len(raw) > MAX_FIELD_CHARS:
-            raise InvalidSettings({field: "is too long or not text."})
+            raise InvalidSettings({field: N_("is too long or not text.")})
         if view.kind == "number":
             patch[field] = _number(field, raw)
         elif view.kind == "roles":
@@ -271,12 +274,12 @@ async def settings_save(request: Request) -> Response:
         return await _page(
             request,
             status=400,
-            problems=exc.problems,
-            message=exc.message,
+            problems=problem_texts(exc),
+            message=error_text(exc),
             shown=_submitted(form),
         )
     except StaleVersion as exc:  # keep the edits; show what is saved now beside them
-        return await _page(request, status=409, message=exc.message, shown=_submitted(form))
+        return await _page(request, status=409, message=error_text(exc), shown=_submitted(form))
     return await _page(request, result=result)
 
 

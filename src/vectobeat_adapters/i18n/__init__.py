@@ -4,7 +4,8 @@ The catalogues are gettext ``.po`` files under ``locales/<language>/LC_MESSAGES/
 read at run time with Babel (no compile step, so an editable install works). English is the
 source language: a message id IS the English text, so English needs no catalogue. The language of
 the current interaction or request lives in a context variable (`use_language`); `gettext` and
-friends translate into it. Core errors carry a message id and parameters (`error_text`).
+friends translate into it. Core errors carry a message id and parameters (`error_text`; a refused
+setting's problems: `problem_texts`).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
-from vectobeat_core.errors import VectoBeatError
+from vectobeat_core.errors import InvalidSettings, VectoBeatError
 from vectobeat_core.messages import Phrase, Term
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "ngettext",
     "pgettext",
     "phrase_text",
+    "problem_texts",
     "set_language",
     "translations",
     "use_language",
@@ -172,11 +174,17 @@ def _filled(template: str, params: Mapping[str, object]) -> str:
 
 
 def phrase_text(phrase: Phrase) -> str:
-    """A core `Phrase` in the current language."""
-    return _filled(phrase.template, phrase.params)
+    """A core `Phrase` in the current language (a clause without its final period)."""
+    text = _filled(phrase.template, phrase.params)
+    return text.rstrip(".") if phrase.clause else text
 
 
 def error_text(error: VectoBeatError) -> str:
     """What a person reads for a core error, in the current language: its message id
     translated, then its parameters filled in (see `phrase_text`)."""
     return _filled(error.template, error.params)
+
+
+def problem_texts(error: InvalidSettings) -> dict[str, str]:
+    """Each refused setting's problem in the current language, by field."""
+    return {field: phrase_text(problem) for field, problem in error.details.items()}

@@ -59,6 +59,8 @@ _ERRORS = (
     "OutcomeUnknown",
     "NoLyricsPlugin",
     "BridgeRouteMissing",
+    "SettingProblem",
+    "WebhookResolveError",
 )
 KEYWORDS = {
     **DEFAULT_KEYWORDS,
@@ -70,19 +72,29 @@ KEYWORDS = {
     **dict.fromkeys(_ERRORS),
 }
 #: The core modules whose errors reach Discord members and panel users as they are.
-CORE_MODULES = ("errors.py", "messages.py", "permissions.py", "playback.py", "queue.py")
+CORE_MODULES = (
+    "errors.py",
+    "messages.py",
+    "permissions.py",
+    "playback.py",
+    "queue.py",
+    "setting_rules.py",
+)
 #: Core modules read only for the text they mark with ``message_id`` (their errors: not yet).
 CORE_MARKED_ONLY = (
     "care.py",
     "channel_access.py",
     "dependencies.py",
+    "jsontypes.py",
     "plan_facts.py",
+    "regions.py",
     "settings.py",
+    "webhook_targets.py",
 )
 _MARKERS = {key: KEYWORDS[key] for key in ("message_id", "Term")}
 _SHELLS = ("apps/bot/vectobeat_bot", "apps/panel/vectobeat_panel")
 #: Adapter modules whose errors reach people as they are.
-ADAPTER_MODULES = ("lavalink/lyrics.py",)
+ADAPTER_MODULES = ("lavalink/lyrics.py", "webhooks/resolve.py")
 _METHODS = [("**/templates/**.html", "jinja2.ext:babel_extract"), ("**.py", "python")]
 
 Message = tuple[str | tuple[str, ...], str | None, str]

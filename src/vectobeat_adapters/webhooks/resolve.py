@@ -50,7 +50,9 @@ def _parse(addresses: Sequence[str]) -> list[IPAddress]:
         try:
             parsed.append(ipaddress.ip_address(str(text).split("%", 1)[0]))
         except ValueError:
-            raise WebhookResolveError(f"The resolver answered a non-address {text!r}.") from None
+            raise WebhookResolveError(
+                "The resolver answered a non-address {text}.", text=repr(text)
+            ) from None
     return parsed
 
 
@@ -66,11 +68,15 @@ async def checked_addresses(
             answered = await resolve(target.host, target.port)
     except TimeoutError:
         raise WebhookResolveError(
-            f"The webhook host {target.host!r} did not resolve within {timeout_s:g} s."
+            "The webhook host {host} did not resolve within {seconds} s.",
+            host=repr(target.host),
+            seconds=format(timeout_s, "g"),
         ) from None
     except OSError as exc:
         raise WebhookResolveError(
-            f"The webhook host {target.host!r} does not resolve ({exc.strerror or exc})."
+            "The webhook host {host} does not resolve ({problem}).",
+            host=repr(target.host),
+            problem=exc.strerror or exc,
         ) from None
     return check_addresses(target, _parse(answered))
 
