@@ -23,6 +23,7 @@ import attrs
 
 from vectobeat_core.errors import InvalidInput
 from vectobeat_core.jsontypes import JSON, JSONObject
+from vectobeat_core.messages import Phrase, Term, message_id
 
 __all__ = [
     "EQUALIZER_BANDS",
@@ -34,6 +35,7 @@ __all__ = [
     "Preset",
     "band_effect",
     "check_filters",
+    "effect_labels",
     "effect_names",
     "equalizer_effect",
     "filter_problems",
@@ -50,7 +52,8 @@ MAX_VIBRATO_FREQUENCY: Final = 14.0
 
 @attrs.frozen(slots=True)
 class Preset:
-    """A named effect: what it is called, what it does, and the Lavalink filters it sets."""
+    """A named effect: what it is called (a message id: ``/filter``'s choices show it), what it
+    does, and the Lavalink filters it sets."""
 
     label: str
     description: str
@@ -63,13 +66,17 @@ def _eq(*gains: float) -> dict[str, JSON]:
 
 EQUALIZER_PRESETS: Mapping[str, Preset] = MappingProxyType(
     {
-        "flat": Preset("Flat", "every band at 0", _eq(*([0.0] * EQUALIZER_BANDS))),
-        "bass": Preset("Bass", "low bands up", _eq(0.3, 0.25, 0.2, 0.1, 0.05, *([0.0] * 10))),
+        "flat": Preset(message_id("flat"), "every band at 0", _eq(*([0.0] * EQUALIZER_BANDS))),
+        "bass": Preset(
+            message_id("bass"), "low bands up", _eq(0.3, 0.25, 0.2, 0.1, 0.05, *([0.0] * 10))
+        ),
         "treble": Preset(
-            "Treble", "high bands up", _eq(*([0.0] * 9), 0.05, 0.1, 0.15, 0.2, 0.25, 0.3)
+            message_id("treble"),
+            "high bands up",
+            _eq(*([0.0] * 9), 0.05, 0.1, 0.15, 0.2, 0.25, 0.3),
         ),
         "pop": Preset(
-            "Pop",
+            message_id("pop"),
             "mids forward",
             _eq(
                 -0.02,
@@ -90,7 +97,7 @@ EQUALIZER_PRESETS: Mapping[str, Preset] = MappingProxyType(
             ),
         ),
         "rock": Preset(
-            "Rock",
+            message_id("rock"),
             "lows and highs up",
             _eq(
                 0.3,
@@ -111,7 +118,7 @@ EQUALIZER_PRESETS: Mapping[str, Preset] = MappingProxyType(
             ),
         ),
         "classical": Preset(
-            "Classical",
+            message_id("classical"),
             "gentle highs",
             _eq(
                 0.375,
@@ -132,7 +139,7 @@ EQUALIZER_PRESETS: Mapping[str, Preset] = MappingProxyType(
             ),
         ),
         "electronic": Preset(
-            "Electronic",
+            message_id("electronic"),
             "punchy lows, bright highs",
             _eq(
                 0.375,
@@ -153,30 +160,37 @@ EQUALIZER_PRESETS: Mapping[str, Preset] = MappingProxyType(
             ),
         ),
         "soft": Preset(
-            "Soft", "highs down", _eq(*([0.0] * 8), -0.05, -0.1, -0.15, -0.2, -0.2, -0.25, -0.25)
+            message_id("soft"),
+            "highs down",
+            _eq(*([0.0] * 8), -0.05, -0.1, -0.15, -0.2, -0.2, -0.25, -0.25),
         ),
     }
 )
-"""The named 15-band equalizer settings of ``/filter equalizer``."""
+"""The named 15-band equalizer settings of ``/filter equalizer`` (labelled in lower case: an
+effect reads ``Equalizer: bass``)."""
 
 PRESETS: Mapping[str, Preset] = MappingProxyType(
     {
         "bassboost": Preset(
-            "Bass boost", "the low bands up", _eq(0.2, 0.15, 0.1, 0.05, 0.0, *([0.0] * 10))
+            message_id("Bass boost"),
+            "the low bands up",
+            _eq(0.2, 0.15, 0.1, 0.05, 0.0, *([0.0] * 10)),
         ),
         "nightcore": Preset(
-            "Nightcore",
+            message_id("Nightcore"),
             "faster and higher",
             {"timescale": {"speed": 1.2, "pitch": 1.2, "rate": 1.0}},
         ),
         "vaporwave": Preset(
-            "Vaporwave",
+            message_id("Vaporwave"),
             "slower and lower",
             {"timescale": {"speed": 0.85, "pitch": 0.8, "rate": 1.0}},
         ),
-        "8d": Preset("8D", "the sound circles around you", {"rotation": {"rotationHz": 0.2}}),
+        "8d": Preset(
+            message_id("8D"), "the sound circles around you", {"rotation": {"rotationHz": 0.2}}
+        ),
         "karaoke": Preset(
-            "Karaoke",
+            message_id("Karaoke"),
             "the lead vocals cut",
             {
                 "karaoke": {
@@ -188,12 +202,18 @@ PRESETS: Mapping[str, Preset] = MappingProxyType(
             },
         ),
         "tremolo": Preset(
-            "Tremolo", "a wavering volume", {"tremolo": {"frequency": 4.0, "depth": 0.75}}
+            message_id("Tremolo"),
+            "a wavering volume",
+            {"tremolo": {"frequency": 4.0, "depth": 0.75}},
         ),
         "vibrato": Preset(
-            "Vibrato", "a wavering pitch", {"vibrato": {"frequency": 4.0, "depth": 0.75}}
+            message_id("Vibrato"),
+            "a wavering pitch",
+            {"vibrato": {"frequency": 4.0, "depth": 0.75}},
         ),
-        "lowpass": Preset("Low-pass", "muffled highs", {"lowPass": {"smoothing": 40.0}}),
+        "lowpass": Preset(
+            message_id("Low-pass"), "muffled highs", {"lowPass": {"smoothing": 40.0}}
+        ),
     }
 )
 """The presets of ``/filter preset``, by the name a member picks."""
@@ -364,28 +384,41 @@ class Effects:
             out.update(parts)
         return out
 
-    def names(self) -> tuple[str, ...]:
+    def labels(self) -> tuple[Phrase, ...]:
         """What a member reads: each effect's label (``Nightcore``, ``Equalizer: bass``)."""
         return tuple(_label(name) for name, _ in self.chosen)
+
+    def names(self) -> tuple[str, ...]:
+        """The labels in English."""
+        return tuple(str(label) for label in self.labels())
 
     def __bool__(self) -> bool:
         return bool(self.chosen)
 
 
-def _label(name: str) -> str:
+_KIND_LABELS = {"equalizer": message_id("Equalizer (custom)"), "timescale": message_id("Timescale")}
+
+
+def _label(name: str) -> Phrase:
     if name in PRESETS:
-        return PRESETS[name].label
+        return Phrase(PRESETS[name].label)
     kind, _, detail = name.partition(":")
     if kind == "equalizer" and detail in EQUALIZER_PRESETS:
-        return f"Equalizer: {EQUALIZER_PRESETS[detail].label.lower()}"
-    return {"equalizer": "Equalizer (custom)", "timescale": "Timescale"}.get(kind, name)
+        preset = Term(EQUALIZER_PRESETS[detail].label)
+        return Phrase(message_id("Equalizer: {preset}"), {"preset": preset})
+    return Phrase(_KIND_LABELS.get(kind, name))
 
 
-def effect_names(stored: object) -> tuple[str, ...]:
+def effect_labels(stored: object) -> tuple[Phrase, ...]:
     """The labels of stored effects (a snapshot's ``effects``); unreadable ones are left out."""
     if not isinstance(stored, Mapping):
         return ()
     return tuple(_label(name) for name in stored if isinstance(name, str))
+
+
+def effect_names(stored: object) -> tuple[str, ...]:
+    """`effect_labels` in English."""
+    return tuple(str(label) for label in effect_labels(stored))
 
 
 def preset_effect(name: str) -> tuple[str, JSONObject]:

@@ -37,10 +37,11 @@ from vectobeat_adapters.i18n.extract import (
     untranslated,
 )
 from vectobeat_bot.cogs import all_cogs
+from vectobeat_bot.cogs.filters import FilterCog
 from vectobeat_bot.cogs.music import MusicCog
 from vectobeat_bot.command_sync import tree_digest, tree_payload
 from vectobeat_bot.discord_compat import app_commands, discord
-from vectobeat_bot.formatting import age_text
+from vectobeat_bot.formatting import age_text, effects_line
 from vectobeat_bot.i18n import MAX_DESCRIPTION, CatalogueTranslator
 from vectobeat_core.channel_access import MemberAccess, missing_permissions
 from vectobeat_core.controls import ControlCommand, ControlRequest
@@ -50,14 +51,24 @@ from vectobeat_core.errors import (
     PermissionDenied,
     PositionOutOfRange,
 )
+from vectobeat_core.filters import (
+    PRESETS,
+    Effects,
+    equalizer_effect,
+    preset_effect,
+    timescale_effect,
+)
 from vectobeat_core.ids import GuildId, RoleId, UserId
 from vectobeat_core.messages import Term
 from vectobeat_core.permissions import MemberFacts, require_control
 from vectobeat_core.plan_facts import plan_limits
 from vectobeat_core.plans import Tier, default_catalogue
 from vectobeat_core.playback import parse_seek
+from vectobeat_core.queue import GuildQueue
+from vectobeat_core.queue_snapshot import PlayerState
 from vectobeat_core.settings import ServerSettings
 from vectobeat_panel.languages import SCRIPT_MESSAGES, script_texts
+from vectobeat_panel.queue_pages import queue_view
 
 ROOT = Path(__file__).resolve().parents[2]
 TRANSLATED = [language for language in LANGUAGES if language != "en"]
@@ -467,3 +478,30 @@ def test_a_settings_problem_is_a_clause_in_every_language() -> None:
             error_text(error)
             == "Ungültige Einstellungen — dj_role_ids: " + (problem_texts(error)["dj_role_ids"])
         )
+
+
+@pytest.mark.anyio
+async def test_filter_presets_are_named_in_german_in_discord_replies_and_the_panel() -> None:
+    tree = app_commands.CommandTree(discord.Client(intents=discord.Intents.none()))
+    payload = await FilterCog.filter_group.get_translated_payload(tree, CatalogueTranslator())
+    commands = {option["name"]: option for option in payload["options"]}
+    (preset,) = commands["preset"]["options"]
+    named = {c["value"]: (c["name"], c.get("name_localizations", {})) for c in preset["choices"]}
+    assert named["bassboost"] == ("Bass boost", {"de": "Bass-Boost"})
+    assert named["lowpass"] == ("Low-pass", {"de": "Tiefpass"})
+    assert set(named) == set(PRESETS)
+    (equalizer,) = commands["equalizer"]["options"]
+    named = {c["value"]: (c["name"], c.get("name_localizations", {})) for c in equalizer["choices"]}
+    assert named["classical"] == ("classical", {"de": "Klassik"})
+
+    effects = Effects().with_effect(*preset_effect("lowpass"))
+    effects = effects.with_effect(*equalizer_effect("classical")).with_effect(
+        *timescale_effect(1.1, 1.0, 1.0)
+    )
+    snapshot = GuildQueue(GuildId(1), 10).snapshot(PlayerState(effects=effects.to_json()), 5.0)
+    assert effects_line(effects) == "Filters: Low-pass, Equalizer: classical, Timescale."
+    with use_language("de"):
+        assert effects_line(effects) == ("Filter: Tiefpass, Equalizer: Klassik, Tempo und Tonhöhe.")
+        assert queue_view(snapshot)["player"]["filters"] == [
+            "Tiefpass", "Equalizer: Klassik", "Tempo und Tonhöhe"
+        ]  # fmt: skip

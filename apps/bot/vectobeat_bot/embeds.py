@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from vectobeat_bot.discord_compat import discord
-from vectobeat_bot.formatting import clip, length_text
+from vectobeat_bot.formatting import clip, effect_list, length_text
 from vectobeat_bot.i18n import _
 from vectobeat_core.filters import Effects
 from vectobeat_core.settings import ServerSettings
@@ -37,7 +37,7 @@ def track_embed(
     asked = _("autoplay") if track.requester is None else f"<@{track.requester}>"
     embed.add_field(name=_("Requested by"), value=asked)
     if effects:
-        embed.add_field(name=_("Filters"), value=clip(", ".join(effects.names()), 1024))
+        embed.add_field(name=_("Filters"), value=clip(effect_list(effects), 1024))
     artwork = _web(track.artwork_url)
     if artwork is not None:
         embed.set_thumbnail(url=artwork)

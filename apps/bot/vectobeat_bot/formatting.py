@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from vectobeat_bot.i18n import _, ngettext
+from vectobeat_bot.i18n import _, ngettext, phrase_text
 from vectobeat_core.dependencies import age_message
 from vectobeat_core.filters import Effects
 from vectobeat_core.lavalink import PlayerInfo
@@ -15,6 +15,7 @@ from vectobeat_core.wording import counted
 __all__ = [
     "age_text",
     "clip",
+    "effect_list",
     "effects_line",
     "length_text",
     "loop_text",
@@ -76,11 +77,16 @@ def track_line(track: Track) -> str:
     )
 
 
+def effect_list(effects: Effects) -> str:
+    """``Nightcore, Equalizer: bass``, in the member's language."""
+    return ", ".join(phrase_text(label) for label in effects.labels())
+
+
 def effects_line(effects: Effects) -> str:
     """``Filters: Nightcore, 8D.`` (or that none are on)."""
     if not effects:
         return _("Filters: none (the playback quality's own only).")
-    return _("Filters: {names}.").format(names=", ".join(effects.names()))
+    return _("Filters: {names}.").format(names=effect_list(effects))
 
 
 def now_playing_text(

@@ -16,6 +16,7 @@ from vectobeat_adapters.i18n import (
     gettext,
     language_from_tag,
     ngettext,
+    phrase_text,
     set_language,
     translations,
 )
@@ -31,6 +32,7 @@ __all__ = [
     "error_text",
     "locale_str",
     "ngettext",
+    "phrase_text",
 ]
 
 _ = gettext

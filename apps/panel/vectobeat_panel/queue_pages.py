@@ -17,9 +17,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from vectobeat_adapters.i18n import phrase_text
 from vectobeat_adapters.telemetry_names import QUEUE_SYNC_DOCUMENT
 from vectobeat_core.errors import InvalidInput, Unavailable
-from vectobeat_core.filters import effect_names
+from vectobeat_core.filters import effect_labels
 from vectobeat_core.ids import GuildId
 from vectobeat_core.queue import QueueEntry, QueueSnapshot
 from vectobeat_panel.errors import dumps, unavailable
@@ -84,7 +85,7 @@ def queue_view(snapshot: QueueSnapshot | None, now: float | None = None) -> dict
                 "loop": player.loop.value,
                 "position_ms": player.position_ms,
                 "position_read_at": player.position_read_at,
-                "filters": list(effect_names(player.effects)),
+                "filters": [phrase_text(label) for label in effect_labels(player.effects)],
                 "node": player.node,
                 "region": player.region,
             },

@@ -85,6 +85,7 @@ CORE_MARKED_ONLY = (
     "care.py",
     "channel_access.py",
     "dependencies.py",
+    "filters.py",
     "jsontypes.py",
     "plan_facts.py",
     "regions.py",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Mapping
 
 from vectobeat_bot.bot import guild_of
 from vectobeat_bot.cogs.base import CogBase
@@ -10,7 +10,10 @@ from vectobeat_bot.discord_compat import app_commands, discord
 from vectobeat_bot.formatting import effects_line
 from vectobeat_bot.i18n import _, locale_str
 from vectobeat_core.filters import (
+    EQUALIZER_PRESETS,
+    PRESETS,
     Effects,
+    Preset,
     band_effect,
     equalizer_effect,
     preset_effect,
@@ -20,10 +23,10 @@ from vectobeat_core.jsontypes import JSONObject
 
 __all__ = ["FilterCog"]
 
-PresetName = Literal[
-    "bassboost", "nightcore", "vaporwave", "8d", "karaoke", "tremolo", "vibrato", "lowpass"
-]
-EqualizerName = Literal["flat", "bass", "treble", "pop", "rock", "classical", "electronic", "soft"]
+
+def _choices(presets: Mapping[str, Preset]) -> list[app_commands.Choice[str]]:
+    """One choice per preset: its label (in the member's language, by the translator), its key."""
+    return [app_commands.Choice(name=locale_str(p.label), value=key) for key, p in presets.items()]
 
 
 class FilterCog(CogBase):
@@ -47,14 +50,16 @@ class FilterCog(CogBase):
     @app_commands.describe(
         name=locale_str("The effect to add (it replaces one that sets the same filter)")
     )
-    async def preset(self, interaction: discord.Interaction, name: PresetName) -> None:
+    @app_commands.choices(name=_choices(PRESETS))
+    async def preset(self, interaction: discord.Interaction, name: str) -> None:
         await self._add(interaction, preset_effect(name))
 
     @filter_group.command(
         name="equalizer", description=locale_str("A named 15-band equalizer setting")
     )
     @app_commands.describe(preset=locale_str("The equalizer setting"))
-    async def equalizer(self, interaction: discord.Interaction, preset: EqualizerName) -> None:
+    @app_commands.choices(preset=_choices(EQUALIZER_PRESETS))
+    async def equalizer(self, interaction: discord.Interaction, preset: str) -> None:
         await self._add(interaction, equalizer_effect(preset))
 
     @filter_group.command(
