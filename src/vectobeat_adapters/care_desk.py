@@ -142,7 +142,7 @@ class CareDesk:
         """The request, else `NotFound` (also when it belongs to another guild than ``guild``)."""
         found = await self.requests.get(request_id)
         if found is None or (guild is not None and found.guild_id != guild):
-            raise NotFound(f"There is no care request #{request_id} here.")
+            raise NotFound("There is no care request #{number} here.", number=request_id)
         return found
 
     async def account_manager(self, guild: GuildId) -> tuple[UserId, str] | None:
@@ -171,7 +171,9 @@ class CareDesk:
     async def assign(self, request_id: int, actor: Actor, manager: Actor) -> ConciergeRequest:
         request = await self._for_staff(request_id, actor, "assign")
         if not self.is_staff(manager.user_id):
-            raise PermissionDenied(f"{manager.name} is not VectoBeat staff (STAFF_USER_IDS).")
+            raise PermissionDenied(
+                "{name} is not VectoBeat staff (STAFF_USER_IDS).", name=manager.name
+            )
         done = await self.requests.assign(request.request_id, manager.user_id, manager.name)
         await self._record(done, actor, "assigned", f"to {manager.name}")
         return done

@@ -18,7 +18,7 @@ from vectobeat_core.errors import InvalidInput, LimitExceeded, PermissionDenied
 from vectobeat_core.health import Alarm
 from vectobeat_core.ids import UserId
 from vectobeat_core.jsontypes import snowflake
-from vectobeat_core.messages import message_id
+from vectobeat_core.messages import Phrase, Term, message_id
 from vectobeat_core.plans import Plan, PlanCatalogue
 from vectobeat_core.records import ConciergeKind, ConciergeRequest
 
@@ -72,16 +72,27 @@ def require_care(plan: Plan, kind: ConciergeKind, catalogue: PlanCatalogue) -> N
     if _offers(plan, kind):
         return
     tier = catalogue.lowest_tier_with(lambda p: _offers(p, kind))
-    where = "no plan on this server" if tier is None else f"the {tier.label} plan and above"
-    raise LimitExceeded(f"{care_label(kind)} is part of {where}; this server is on {plan.label}.")
+    if tier is None:
+        raise LimitExceeded(
+            "{what} is part of no plan on this server; this server is on {plan}.",
+            what=Term(care_label(kind)),
+            plan=plan.label,
+        )
+    raise LimitExceeded(
+        "{what} is part of the {tier} plan and above; this server is on {plan}.",
+        what=Term(care_label(kind)),
+        tier=tier.label,
+        plan=plan.label,
+    )
 
 
 def sla_due_at(plan: Plan, created_at: float) -> float:
     """When a request made at ``created_at`` must be answered (the plan's ``sla_minutes``)."""
     if plan.sla_minutes is None:  # a custom PLANS_FILE may offer care without one
         raise InvalidInput(
-            f"The {plan.label} plan has no support SLA (sla_minutes in the plan matrix), so no "
-            "care request can be opened; ask the operator."
+            "The {plan} plan has no support SLA (sla_minutes in the plan matrix), so no care "
+            "request can be opened; ask the operator.",
+            plan=plan.label,
         )
     return created_at + plan.sla_minutes * 60.0
 
@@ -97,8 +108,10 @@ def check_hours(hours: float, kind: ConciergeKind) -> float:
         or not float(hours / HOURS_STEP).is_integer()
     ):
         raise InvalidInput(
-            f"Hours must be {low:g} to {MAX_REQUEST_HOURS:g} in quarter hours (e.g. 1.5), "
-            f"not {hours!r}."
+            "Hours must be {low} to {high} in quarter hours (e.g. 1.5), not {hours}.",
+            low=format(low, "g"),
+            high=format(MAX_REQUEST_HOURS, "g"),
+            hours=repr(hours),
         )
     return float(hours)
 
@@ -109,7 +122,9 @@ def check_request_text(summary: str, details: str, contact: str) -> tuple[str, s
     if not summary or len(summary) > 200:
         raise InvalidInput("The summary must be 1-200 characters.")
     if len(details) > MAX_DETAILS_LENGTH:
-        raise InvalidInput(f"The details must be at most {MAX_DETAILS_LENGTH} characters.")
+        raise InvalidInput(
+            "The details must be at most {most} characters.", most=MAX_DETAILS_LENGTH
+        )
     if not contact or len(contact) > 200:
         raise InvalidInput(
             "Say how to reach you (an email, a Discord handle or a phone number, 1-200 characters)."
@@ -130,11 +145,24 @@ class ConciergeUsage:
     def remaining(self) -> float:
         return max(0.0, self.budget - self.used - self.booked)
 
-    def describe(self) -> str:
-        return (
-            f"{self.used:g} of {self.budget:g} h used in the last 30 days, {self.booked:g} h "
-            f"booked in open requests, {self.remaining:g} h left."
+    def phrase(self) -> Phrase:
+        """The numbers in a sentence, for the shells to translate."""
+        return Phrase(
+            message_id(
+                "{used} of {budget} h used in the last 30 days, {booked} h booked in open "
+                "requests, {left} h left."
+            ),
+            {
+                "used": format(self.used, "g"),
+                "budget": format(self.budget, "g"),
+                "booked": format(self.booked, "g"),
+                "left": format(self.remaining, "g"),
+            },
         )
+
+    def describe(self) -> str:
+        """`phrase` in English."""
+        return str(self.phrase())
 
 
 def concierge_usage(plan: Plan, requests: Iterable[ConciergeRequest], now: float) -> ConciergeUsage:
@@ -157,11 +185,15 @@ def require_hours_left(usage: ConciergeUsage, hours: float) -> None:
         return
     if usage.remaining == 0:
         raise LimitExceeded(
-            f"This server's concierge hours are spent: {usage.describe()} Hours come back 30 days "
-            "after each session is resolved."
+            "This server's concierge hours are spent: {usage} Hours come back 30 days after each "
+            "session is resolved.",
+            usage=usage.phrase(),
         )
     raise LimitExceeded(
-        f"You asked for {hours:g} h but only {usage.remaining:g} h are left: {usage.describe()}"
+        "You asked for {hours} h but only {left} h are left: {usage}",
+        hours=format(hours, "g"),
+        left=format(usage.remaining, "g"),
+        usage=usage.phrase(),
     )
 
 
@@ -175,7 +207,7 @@ def check_contact(name: str, email: str, phone: str) -> tuple[str, str, str | No
     if not name or len(name) > 100:
         raise InvalidInput("The contact's name must be 1-100 characters.")
     if len(email) > 254 or not _EMAIL.fullmatch(email):
-        raise InvalidInput(f"{email!r} is not an email address (name@example.com).")
+        raise InvalidInput("{email} is not an email address (name@example.com).", email=repr(email))
     if phone and not _PHONE.fullmatch(phone):
         raise InvalidInput(
             "The phone number may hold digits, spaces and + ( ) . / - (3-40 characters)."
@@ -205,11 +237,15 @@ def require_staff(staff: frozenset[UserId], user: UserId) -> None:
 def require_action(request: ConciergeRequest, action: CareAction) -> None:
     """Acknowledge only an open request; nothing happens to a resolved one any more."""
     if action not in _ACTIONS:
-        raise InvalidInput(f"Unknown action {action!r}: choose one of {', '.join(_ACTIONS)}.")
+        raise InvalidInput(
+            "Unknown action {action}: choose one of {choices}.",
+            action=repr(action),
+            choices=", ".join(_ACTIONS),
+        )
     if request.status == "resolved":
-        raise InvalidInput(f"Request #{request.request_id} is already resolved.")
+        raise InvalidInput("Request #{number} is already resolved.", number=request.request_id)
     if action == "acknowledge" and request.status != "open":
-        raise InvalidInput(f"Request #{request.request_id} is already acknowledged.")
+        raise InvalidInput("Request #{number} is already acknowledged.", number=request.request_id)
 
 
 def parse_when(text: str, now: float) -> float:
@@ -219,7 +255,8 @@ def parse_when(text: str, now: float) -> float:
         when = datetime.strptime(cleaned, "%Y-%m-%d %H:%M").replace(tzinfo=UTC).timestamp()
     except ValueError:
         raise InvalidInput(
-            f"{text!r} is not a time: write it as YYYY-MM-DD HH:MM in UTC (e.g. 2027-01-31 15:30)."
+            "{text} is not a time: write it as YYYY-MM-DD HH:MM in UTC (e.g. 2027-01-31 15:30).",
+            text=repr(text),
         ) from None
     if not now < when <= now + 366 * 86_400:
         raise InvalidInput("Schedule the session in the future, at most a year ahead.")

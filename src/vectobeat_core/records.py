@@ -6,12 +6,15 @@ rows to these with the named constructors of each adapter.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Literal
 
 import attrs
 
 from vectobeat_core.errors import InvalidInput
 from vectobeat_core.ids import GuildId, UserId
+from vectobeat_core.messages import message_id
 from vectobeat_core.plans import Tier
 
 __all__ = [
@@ -31,6 +34,7 @@ __all__ = [
     "IssuedToken",
     "Playlist",
     "playlist_key",
+    "status_label",
 ]
 
 MAX_TOKENS_PER_GUILD = 10
@@ -45,6 +49,24 @@ ContactRole = Literal["billing", "technical", "escalation"]
 CONTACT_ROLES: tuple[ContactRole, ...] = ("billing", "technical", "escalation")
 ComplianceKind = Literal["export", "delete"]
 ComplianceStatus = Literal["pending", "running", "sent", "failed"]
+
+_STATUS_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        "open": message_id("open"),
+        "in_progress": message_id("in progress"),
+        "resolved": message_id("resolved"),
+        "pending": message_id("pending"),
+        "running": message_id("running"),
+        "sent": message_id("sent"),
+        "failed": message_id("failed"),
+    }
+)
+
+
+def status_label(status: ConciergeStatus | ComplianceStatus) -> str:
+    """How a care or compliance request's status reads for people (a message id: the shells
+    translate it); an unknown one as it is."""
+    return _STATUS_LABELS.get(status, status)
 
 
 def _check_name(instance: object, attribute: attrs.Attribute[str], value: str) -> None:

@@ -17,7 +17,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 
 import vectobeat_panel
-from tests.unit.test_panel_app import PRO_GUILD, open_harness
+from tests.unit.test_panel_app import GROWTH_GUILD, PRO_GUILD, open_harness
 from vectobeat_adapters.i18n import (
     DOMAIN,
     LANGUAGES,
@@ -36,7 +36,10 @@ from vectobeat_adapters.i18n.extract import (
     forms_of,
     untranslated,
 )
+from vectobeat_adapters.storage_rules import COMPLIANCE_STATUSES
 from vectobeat_bot.cogs import all_cogs
+from vectobeat_bot.cogs.care import describe_request
+from vectobeat_bot.cogs.compliance import describe_requests
 from vectobeat_bot.cogs.filters import FilterCog
 from vectobeat_bot.cogs.music import MusicCog
 from vectobeat_bot.command_sync import tree_digest, tree_payload
@@ -66,6 +69,7 @@ from vectobeat_core.plans import Tier, default_catalogue
 from vectobeat_core.playback import parse_seek
 from vectobeat_core.queue import GuildQueue
 from vectobeat_core.queue_snapshot import PlayerState
+from vectobeat_core.records import ConciergeRequest, status_label
 from vectobeat_core.settings import ServerSettings
 from vectobeat_panel.languages import SCRIPT_MESSAGES, script_texts
 from vectobeat_panel.queue_pages import queue_view
@@ -504,4 +508,68 @@ async def test_filter_presets_are_named_in_german_in_discord_replies_and_the_pan
         assert effects_line(effects) == ("Filter: Tiefpass, Equalizer: Klassik, Tempo und Tonhöhe.")
         assert queue_view(snapshot)["player"]["filters"] == [
             "Tiefpass", "Equalizer: Klassik", "Tempo und Tonhöhe"
+        ]  # fmt: skip
+
+
+@pytest.mark.anyio
+async def test_the_staff_desk_and_request_statuses_in_german() -> None:
+    """Every heading, label and button of the staff pages, the statuses, the care errors and
+    the confirmations of staff actions read German for a German reader."""
+    german = {"accept-language": "de"}
+    async with open_harness(staff_user_ids="900000000000000001") as h:
+        csrf = await h.login()
+        ask = {"csrf_token": csrf, "summary": "Regionen", "contact": "a@example.org", "hours": "1"}
+        assert (await h.client.post(f"/guilds/{GROWTH_GUILD}/concierge", data=ask)).is_success
+        queue = (await h.client.get("/staff/care", headers=german)).text
+        request = (await h.client.get("/staff/care/1", headers=german)).text
+        desk = (await h.client.get("/staff/compliance", headers=german)).text
+        care = (await h.client.get(f"/guilds/{GROWTH_GUILD}/concierge", headers=german)).text
+        for page, texts in (
+            (queue, ["<h1>Care-Desk</h1>", "<th scope=\"col\">Antwort fällig</th>",
+                     "<td>offen</td>", "die dringendsten zuerst"]),
+            (request, ["<h2>Verlauf</h2>", '<h2 id="actions-heading">Bearbeiten</h2>',
+                       ">Bestätigen</button>", ">Planen</button>", ">Zuweisen</button>",
+                       ">Erledigen</button>", "Kontoansprechpartner des Servers",
+                       "Concierge · Server", "angefordert von",
+                       '<dd class="status status-open">offen</dd>',
+                       "Der Eigentümer hat keine Ansprechpartner eingetragen."]),
+            (desk, ["<h1>Compliance-Desk</h1>", '<option value="">alle</option>',
+                    '<option value="running" >läuft</option>', ">fehlgeschlagen</option>",
+                    "<th scope=\"col\">Angefordert von</th>", "<td colspan=\"8\">Keine Anfragen.</td>"]),
+            (care, ['<dd class="status status-open">offen</dd>']),
+        ):  # fmt: skip
+            for text in texts:
+                assert text in page, text
+        for page in (queue, request, desk):
+            for english in ("Care desk", "Compliance desk", "Every ", "Timeline", ">Act<",
+                            "Acknowledge", "Account contacts", "Answer due",
+                            "Hours spent", "· requested by", "No requests", ">any<", ">open<"):  # fmt: skip
+                assert english not in page, english
+
+        acted = await h.client.post("/staff/care/1/acknowledge", data={"csrf_token": csrf},
+                                    headers=german, follow_redirects=True)  # fmt: skip
+        assert 'id="staff-done"><p>Bestätigt.</p>' in acted.text
+        assert '<dd class="status status-in_progress">in Bearbeitung</dd>' in acted.text
+        again = await h.client.post("/staff/care/1/acknowledge", data={"csrf_token": csrf},
+                                    headers=german)  # fmt: skip
+        assert again.status_code == 400
+        assert "Anfrage #1 ist bereits bestätigt." in again.text
+        late = await h.client.post("/staff/care/1/schedule", data={"csrf_token": csrf,
+                                   "when": "soon"}, headers=german)  # fmt: skip
+        assert "&#39;soon&#39; ist keine Zeitangabe" in late.text
+
+
+def test_the_bot_names_request_statuses_in_german() -> None:
+    request = ConciergeRequest(
+        request_id=7, guild_id=GuildId(1), kind="concierge", subject="Regionen", body="",
+        requested_by=UserId(2), status="in_progress", created_at=0.0, due_at=3600.0, hours=1.5,
+    )  # fmt: skip
+    compliance = [{"request_id": 3, "kind": "export", "status": "running", "detail": ""}]
+    assert describe_request(request).startswith("#7 Concierge · in progress · 1.5 h")
+    assert describe_requests(compliance) == "#3 export: running"
+    with use_language("de"):
+        assert describe_request(request).startswith("#7 Concierge · in Bearbeitung · 1.5 h")
+        assert describe_requests(compliance) == "#3 Export: läuft"
+        assert [gettext(status_label(s)) for s in COMPLIANCE_STATUSES] == [
+            "ausstehend", "läuft", "gesendet", "fehlgeschlagen"
         ]  # fmt: skip

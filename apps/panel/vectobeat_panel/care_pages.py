@@ -18,13 +18,17 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from vectobeat_adapters.care_desk import Actor, CareDesk
+from vectobeat_adapters.i18n import N_, error_text
+from vectobeat_adapters.i18n import gettext as _
 from vectobeat_core.errors import InvalidInput, PermissionDenied, VectoBeatError
 from vectobeat_core.ids import UserId
 from vectobeat_core.jsontypes import snowflake
+from vectobeat_core.messages import Term
 from vectobeat_core.records import CONTACT_ROLES, ConciergeKind, ConciergeRequest, ContactRole
 from vectobeat_panel.sessions import ManagedGuild, Session
 from vectobeat_panel.settings_flow import guild_plan
 from vectobeat_panel.state import current_session, manager_of, panel_of, render
+from vectobeat_panel.wording import label
 
 __all__ = ["care_routes", "desk_of", "staff_only"]
 
@@ -32,12 +36,12 @@ KIND_OF_PATH: dict[str, ConciergeKind] = {"concierge": "concierge", "success": "
 FORM_FIELDS = ("summary", "details", "contact", "hours")
 MAX_TIMELINES = 20
 DONE = {
-    "acknowledge": "Acknowledged.",
-    "schedule": "Scheduled.",
-    "assign": "Assigned.",
-    "resolve": "Resolved.",
+    "acknowledge": N_("Acknowledged."),
+    "schedule": N_("Scheduled."),
+    "assign": N_("Assigned."),
+    "resolve": N_("Resolved."),
 }
-"""Fixed confirmations for the ``?done=`` an action redirects with."""
+"""Fixed confirmations for the ``?done=`` an action redirects with (shown translated)."""
 
 
 def desk_of(request: Request) -> CareDesk:
@@ -104,7 +108,7 @@ async def _care_page(
         "usage": await desk.usage(guild.id, plan) if kind == "concierge" and offered else None,
         "manager": await desk.account_manager(guild.id) if kind == "success_pod" else None,
         "items": await _timelines(desk, requests),
-        "error": error.message if error else None,
+        "error": error_text(error) if error else None,
         "form": form or {},
         "opened": opened,
         "is_staff": desk.is_staff(session.user_id),
@@ -158,7 +162,7 @@ async def _contacts_page(
         "guild": guild,
         "roles": CONTACT_ROLES,
         "contacts": contacts,
-        "error": error.message if error else None,
+        "error": error_text(error) if error else None,
         "saved": saved,
     }
     return render(request, "contacts.html", context, error.status if error else 200)
@@ -178,7 +182,8 @@ async def contacts_submit(request: Request) -> Response:
         chosen: ContactRole = next(r for r in CONTACT_ROLES if r == role)
         if _text(form, "action") == "delete":
             await desk.contacts.delete(guild.id, chosen)
-            return await _contacts_page(request, saved=f"The {chosen} contact was removed.")
+            removed = _("The {role} contact was removed.").format(role=label(chosen))
+            return await _contacts_page(request, saved=removed)
         await desk.save_contact(
             guild.id, chosen, _actor(session), name=_text(form, "name"),
             email=_text(form, "email"), phone=_text(form, "phone"),
@@ -187,7 +192,8 @@ async def contacts_submit(request: Request) -> Response:
         if exc.status >= 500:
             raise
         return await _contacts_page(request, error=exc)
-    return await _contacts_page(request, saved=f"The {chosen} contact was saved.")
+    saved = _("The {role} contact was saved.").format(role=label(chosen))
+    return await _contacts_page(request, saved=saved)
 
 
 # --- the staff desk -----------------------------------------------------------------------
@@ -217,6 +223,11 @@ def _request_id(request: Request) -> int:
         raise InvalidInput("There is no such request number.") from None
 
 
+def _done(action: str) -> str | None:
+    """The confirmation of a staff action, in the reader's language."""
+    return _(DONE[action]) if action in DONE else None
+
+
 async def _staff_request_page(
     request: Request, *, error: VectoBeatError | None = None, done: str | None = None
 ) -> Response:
@@ -226,8 +237,8 @@ async def _staff_request_page(
         "item": item,
         "timeline": await desk.timeline(item),
         "contacts": await desk.contacts.for_guild(item.guild_id),
-        "error": error.message if error else None,
-        "done": DONE.get(request.query_params.get("done", "")) if done is None else done,
+        "error": error_text(error) if error else None,
+        "done": _done(request.query_params.get("done", "")) if done is None else done,
         "now": desk.clock.now(),
     }
     return render(request, "staff_request.html", context, error.status if error else 200)
@@ -249,7 +260,8 @@ async def staff_action(request: Request) -> Response:
         elif action == "schedule":
             await desk.schedule(request_id, actor, _text(form, "when"))
         elif action == "assign":
-            manager_id = UserId(snowflake(_text(form, "manager_id").strip(), "The manager's id"))
+            raw = _text(form, "manager_id").strip()
+            manager_id = UserId(snowflake(raw, Term("The manager's id")))
             name = _text(form, "manager_name").strip()
             await desk.assign(request_id, actor, Actor(manager_id, name))
         else:

@@ -16,6 +16,7 @@ from starlette.routing import Route
 from vectobeat_adapters.compliance.desk import ComplianceDesk, DeskOptions
 from vectobeat_adapters.compliance.vault import ArchiveVault
 from vectobeat_adapters.config import AppConfig
+from vectobeat_adapters.i18n import error_text, gettext
 from vectobeat_adapters.mail import SmtpMailer, smtp_from_environment
 from vectobeat_adapters.services import Services, keyring_of
 from vectobeat_adapters.storage_rules import COMPLIANCE_KINDS, COMPLIANCE_STATUSES
@@ -27,6 +28,7 @@ from vectobeat_panel.bridge import check_bridge_token
 from vectobeat_panel.care_pages import staff_only
 from vectobeat_panel.settings_pages import read_json_object
 from vectobeat_panel.state import Panel, manager_of, panel_of, render
+from vectobeat_panel.wording import status_text
 
 __all__ = ["compliance_desk", "compliance_routes", "desk_of", "request_json"]
 
@@ -95,22 +97,22 @@ async def compliance_request(request: Request) -> Response:
     form = await request.form(max_files=0, max_fields=8)
     chosen = str(form.get("kind", ""))
     if chosen not in ("export", "delete"):
-        return await _page(request, error="Choose an export or an erasure.", status=400)
+        return await _page(request, error=gettext("Choose an export or an erasure."), status=400)
     kind: ComplianceKind = "export" if chosen == "export" else "delete"
     try:
         opened = await desk_of(panel_of(request)).request(
             guild.id, kind, session.user_id, str(form.get("email", ""))
         )
     except (InvalidInput, NotEnabled) as exc:
-        return await _page(request, error=exc.message, status=exc.status)
+        return await _page(request, error=error_text(exc), status=exc.status)
     if kind == "export":
-        notice = f"Export {opened.request_id} is being built; it is mailed when ready."
+        notice = gettext("Export {request} is being built; it is mailed when ready.")
     else:
-        notice = (
-            f"Erasure request {opened.request_id} waits for its confirmation: type the server's "
-            "name below (a confirmation token was mailed too)."
+        notice = gettext(
+            "Erasure request {request} waits for its confirmation: type the server's name below "
+            "(a confirmation token was mailed too)."
         )
-    return await _page(request, notice=notice)
+    return await _page(request, notice=notice.format(request=opened.request_id))
 
 
 async def compliance_confirm(request: Request) -> Response:
@@ -126,15 +128,20 @@ async def compliance_confirm(request: Request) -> Response:
             typed_name=str(form.get("typed_name", "")),
         )
     except (InvalidInput, NotFound) as exc:
-        return await _page(request, error=exc.message, status=exc.status)
-    return await _page(request, notice=f"Erasure {confirmed.request_id} confirmed; erasing now.")
+        return await _page(request, error=error_text(exc), status=exc.status)
+    notice = gettext("Erasure {request} confirmed; erasing now.").format(
+        request=confirmed.request_id
+    )
+    return await _page(request, notice=notice)
 
 
 async def compliance_status(request: Request) -> Response:
-    """The guild's requests with their progress, newest first (the page polls it)."""
+    """The guild's requests with their progress, newest first, each status also in the reader's
+    language (the page polls it)."""
     _, guild = manager_of(request)
     found = await desk_of(panel_of(request)).requests(guild.id)
-    return JSONResponse({"requests": [request_json(r) for r in reversed(found)]})
+    shown = [{**request_json(r), "status_text": status_text(r.status)} for r in reversed(found)]
+    return JSONResponse({"requests": shown})
 
 
 async def compliance_download(request: Request) -> Response:

@@ -18,10 +18,12 @@ from jinja2.runtime import Context
 
 from vectobeat_adapters.i18n import N_, gettext
 from vectobeat_core.audit import AuditKind
+from vectobeat_core.records import ComplianceStatus, ConciergeStatus, status_label
 from vectobeat_core.settings import SETTING_LABELS, WEBHOOK_EVENTS
 from vectobeat_core.wording import counted
 
 __all__ = [
+    "CONTACT_LABELS",
     "EVENT_LABELS",
     "KIND_LABELS",
     "LABELS",
@@ -30,6 +32,7 @@ __all__ = [
     "humanize",
     "install_filters",
     "label",
+    "status_text",
 ]
 
 KIND_LABELS: Mapping[AuditKind, str] = MappingProxyType(
@@ -78,7 +81,14 @@ ACTOR_LABELS: Mapping[str, str] = MappingProxyType(
 FORM_LABELS: Mapping[str, str] = MappingProxyType({"expires_in_days": N_("Expires")})
 """Other form fields an error message may name (the API token form)."""
 
-LABELS: Mapping[str, str] = MappingProxyType({**SETTING_LABELS, **EVENT_LABELS, **FORM_LABELS})
+CONTACT_LABELS: Mapping[str, str] = MappingProxyType(
+    {"billing": N_("billing"), "technical": N_("technical"), "escalation": N_("escalation")}
+)
+"""The account contacts' roles."""
+
+LABELS: Mapping[str, str] = MappingProxyType(
+    {**SETTING_LABELS, **EVENT_LABELS, **FORM_LABELS, **CONTACT_LABELS}
+)
 """Every internal name a page may meet in stored text, and its label."""
 
 _SNAKE_NAMES = sorted((name for name in LABELS if "_" in name), key=len, reverse=True)
@@ -108,6 +118,11 @@ def actor_label(actor: str | None, you: Any = None) -> str:
     return actor
 
 
+def status_text(status: ConciergeStatus | ComplianceStatus) -> str:
+    """A care or compliance request's status in the reader's language."""
+    return gettext(status_label(status))
+
+
 def humanize(text: str, you: Any = None) -> str:
     """``text`` with every internal name (``queue_limit``, ``automation_action``, ``user:<id>``)
     put in words."""
@@ -131,8 +146,10 @@ def _actor_filter(context: Context, actor: object) -> str:
 
 
 def install_filters(filters: dict[str, Any]) -> None:
-    """Make ``humanize``, ``actor``, ``label`` and ``counted`` available to every template."""
+    """Make ``humanize``, ``actor``, ``label``, ``status`` and ``counted`` available to every
+    template."""
     filters["humanize"] = _humanize_filter
     filters["actor"] = _actor_filter
     filters["label"] = label
+    filters["status"] = status_text
     filters["counted"] = counted

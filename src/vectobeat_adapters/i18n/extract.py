@@ -73,6 +73,7 @@ KEYWORDS = {
 }
 #: The core modules whose errors reach Discord members and panel users as they are.
 CORE_MODULES = (
+    "care.py",
     "errors.py",
     "messages.py",
     "permissions.py",
@@ -82,12 +83,12 @@ CORE_MODULES = (
 )
 #: Core modules read only for the text they mark with ``message_id`` (their errors: not yet).
 CORE_MARKED_ONLY = (
-    "care.py",
     "channel_access.py",
     "dependencies.py",
     "filters.py",
     "jsontypes.py",
     "plan_facts.py",
+    "records.py",
     "regions.py",
     "settings.py",
     "webhook_targets.py",
@@ -95,7 +96,7 @@ CORE_MARKED_ONLY = (
 _MARKERS = {key: KEYWORDS[key] for key in ("message_id", "Term")}
 _SHELLS = ("apps/bot/vectobeat_bot", "apps/panel/vectobeat_panel")
 #: Adapter modules whose errors reach people as they are.
-ADAPTER_MODULES = ("lavalink/lyrics.py", "webhooks/resolve.py")
+ADAPTER_MODULES = ("care_desk.py", "lavalink/lyrics.py", "webhooks/resolve.py")
 _METHODS = [("**/templates/**.html", "jinja2.ext:babel_extract"), ("**.py", "python")]
 
 Message = tuple[str | tuple[str, ...], str | None, str]

@@ -13,11 +13,11 @@ from vectobeat_adapters.care_desk import Actor, CareDesk
 from vectobeat_bot.bot import guild_of, reply
 from vectobeat_bot.cogs.base import CogBase
 from vectobeat_bot.discord_compat import app_commands, discord
-from vectobeat_bot.i18n import _, locale_str
+from vectobeat_bot.i18n import _, locale_str, phrase_text
 from vectobeat_core.care import care_label
 from vectobeat_core.errors import NotBuilt
 from vectobeat_core.ids import UserId
-from vectobeat_core.records import ConciergeKind, ConciergeRequest
+from vectobeat_core.records import ConciergeKind, ConciergeRequest, status_label
 
 __all__ = ["CareCog", "describe_request"]
 
@@ -31,7 +31,7 @@ def describe_request(request: ConciergeRequest) -> str:
     label = _(care_label(request.kind))
     parts = [
         f"#{request.request_id} {label}",
-        request.status.replace("_", " "),
+        _(status_label(request.status)),
     ]
     if request.hours:
         parts.append(f"{request.hours:g} h")
@@ -86,7 +86,7 @@ class CareCog(CogBase):
         text = _("Request opened: {request}").format(request=describe_request(request))
         if kind == "concierge":
             usage = await self.desk.usage(guild_of(interaction), held.plan)
-            text += "\n" + _("Concierge hours: {usage}").format(usage=usage.describe())
+            text += "\n" + _("Concierge hours: {usage}").format(usage=phrase_text(usage.phrase()))
         await reply(interaction, text, ephemeral=True)
 
     @concierge.command(name="request", description=locale_str("Ask our staff for concierge time"))
@@ -119,7 +119,7 @@ class CareCog(CogBase):
         else:
             usage = await self.desk.usage(guild_of(interaction), held.plan)
             text = _("Concierge hours ({plan}): {usage}").format(
-                plan=held.plan.label, usage=usage.describe()
+                plan=held.plan.label, usage=phrase_text(usage.phrase())
             )
         await reply(interaction, text, ephemeral=True)
 

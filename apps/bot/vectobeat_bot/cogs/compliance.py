@@ -12,6 +12,7 @@ from vectobeat_bot.cogs.base import CogBase
 from vectobeat_bot.discord_compat import app_commands, discord
 from vectobeat_bot.i18n import _, locale_str
 from vectobeat_core.errors import NotEnabled
+from vectobeat_core.records import status_label
 
 __all__ = ["ComplianceCog", "describe_requests"]
 
@@ -23,11 +24,13 @@ def describe_requests(requests: list[dict[str, Any]], limit: int = 10) -> str:
     if not requests:
         return _("No compliance requests for this server yet.")
     kinds = {"export": _("export"), "delete": _("erasure")}
-    lines = [
-        f"#{r['request_id']} {kinds.get(r['kind'], kinds['delete'])}: "
-        f"{r['status']}{' · ' + r['detail'] if r.get('detail') else ''}"
-        for r in requests[:limit]
-    ]
+    lines = []
+    for r in requests[:limit]:
+        status = _(status_label(r["status"]))
+        detail = f" · {r['detail']}" if r.get("detail") else ""
+        lines.append(
+            f"#{r['request_id']} {kinds.get(r['kind'], kinds['delete'])}: {status}{detail}"
+        )
     return "\n".join(lines)
 
 

@@ -12,7 +12,7 @@
       var row = table.querySelector('tr[data-request="' + r.request_id + '"]');
       if (!row) { return; }
       row.className = "request status-" + r.status;
-      row.querySelector(".status").textContent = r.status;
+      row.querySelector(".status").textContent = r.status_text || r.status;
       row.querySelector(".detail").textContent = r.detail || "—";
     });
   }
