@@ -160,10 +160,6 @@ class ConciergeUsage:
             },
         )
 
-    def describe(self) -> str:
-        """`phrase` in English."""
-        return str(self.phrase())
-
 
 def concierge_usage(plan: Plan, requests: Iterable[ConciergeRequest], now: float) -> ConciergeUsage:
     """Resolved concierge requests count for 30 days after they were resolved; open ones count

@@ -36,7 +36,6 @@ __all__ = [
     "band_effect",
     "check_filters",
     "effect_labels",
-    "effect_names",
     "equalizer_effect",
     "filter_problems",
     "merge_filters",
@@ -414,11 +413,6 @@ def effect_labels(stored: object) -> tuple[Phrase, ...]:
     if not isinstance(stored, Mapping):
         return ()
     return tuple(_label(name) for name in stored if isinstance(name, str))
-
-
-def effect_names(stored: object) -> tuple[str, ...]:
-    """`effect_labels` in English."""
-    return tuple(str(label) for label in effect_labels(stored))
 
 
 def preset_effect(name: str) -> tuple[str, JSONObject]:

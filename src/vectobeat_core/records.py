@@ -63,7 +63,7 @@ _STATUS_LABELS: Mapping[str, str] = MappingProxyType(
 )
 
 
-def status_label(status: ConciergeStatus | ComplianceStatus) -> str:
+def status_label(status: str) -> str:
     """How a care or compliance request's status reads for people (a message id: the shells
     translate it); an unknown one as it is."""
     return _STATUS_LABELS.get(status, status)

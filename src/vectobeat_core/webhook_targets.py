@@ -3,7 +3,7 @@
 * `parse_target` reads a webhook URL: https only (http only for hosts on the operator's
   allow-list), no user info, no host written as an integer (``2130706433``, ``0177.0.0.1``,
   ``0x7f.1``), and a literal IP must be public.
-* `address_problem` (`address_phrase`: the same as a `Phrase`) says why one address must not be contacted: loopback, private, link-local,
+* `address_problem` says why one address must not be contacted: loopback, private, link-local,
   unique-local, multicast, reserved, unspecified, shared (CGNAT), a cloud metadata address, or an
   IPv4-mapped / -compatible / NAT64 / 6to4 form of any of those; ``None`` when it is public.
 * `check_addresses` applies that to every address a host resolved to: one bad address refuses the
@@ -29,7 +29,6 @@ __all__ = [
     "IPAddress",
     "UnsafeWebhookTarget",
     "WebhookTarget",
-    "address_phrase",
     "address_problem",
     "check_addresses",
     "normalise_host",
@@ -112,7 +111,7 @@ _FLAGS = (
 )
 
 
-def address_phrase(address: IPAddress) -> Phrase | None:
+def address_problem(address: IPAddress) -> Phrase | None:
     """Why ``address`` must not be contacted, or ``None`` when it is a public address."""
     if not isinstance(address, ipaddress.IPv4Address | ipaddress.IPv6Address):
         raise InvalidInput(f"address_problem needs an IP address, got {type(address).__name__}.")
@@ -122,7 +121,7 @@ def address_phrase(address: IPAddress) -> Phrase | None:
             return Phrase(message_id("{address} carries a zone id"), shown)
         embedded = _embedded_ipv4(address)
         if embedded is not None:
-            inner = address_phrase(embedded)
+            inner = address_problem(embedded)
             if inner is None:
                 return None
             return Phrase(message_id("{address} embeds {problem}"), {**shown, "problem": inner})
@@ -138,12 +137,6 @@ def address_phrase(address: IPAddress) -> Phrase | None:
     if address in _SHARED or not address.is_global:
         return Phrase(message_id("{address} is not a public address"), shown)
     return None
-
-
-def address_problem(address: IPAddress) -> str | None:
-    """`address_phrase` in English."""
-    problem = address_phrase(address)
-    return None if problem is None else str(problem)
 
 
 @attrs.frozen(slots=True)
@@ -243,7 +236,7 @@ def check_addresses(target: WebhookTarget, addresses: Iterable[IPAddress]) -> tu
         )
     for address in found:
         checked = not target.allow_listed or address in METADATA_ADDRESSES
-        problem = address_phrase(address) if checked else None
+        problem = address_problem(address) if checked else None
         if problem is not None:
             raise UnsafeWebhookTarget(
                 message_id(

@@ -18,7 +18,7 @@ from jinja2.runtime import Context
 
 from vectobeat_adapters.i18n import N_, gettext
 from vectobeat_core.audit import AuditKind
-from vectobeat_core.records import ComplianceStatus, ConciergeStatus, status_label
+from vectobeat_core.records import status_label
 from vectobeat_core.settings import SETTING_LABELS, WEBHOOK_EVENTS
 from vectobeat_core.wording import counted
 
@@ -118,7 +118,7 @@ def actor_label(actor: str | None, you: Any = None) -> str:
     return actor
 
 
-def status_text(status: ConciergeStatus | ComplianceStatus) -> str:
+def status_text(status: str) -> str:
     """A care or compliance request's status in the reader's language."""
     return gettext(status_label(status))
 
