@@ -1,7 +1,8 @@
 """Languages: every user-facing string of the bot, the panel (code and templates) and the core's
 member-facing errors has a German translation; translations keep their placeholders; the
 negotiation of a language; core errors translated in the shells; the bot's command translator;
-the panel's language middleware and switcher."""
+the panel's language middleware and switcher; refused settings, filter presets, the staff desks
+and request statuses in German."""
 
 from __future__ import annotations
 
