@@ -16,7 +16,10 @@ from vectobeat_core.errors import InvalidInput
 from vectobeat_core.ids import GuildId
 from vectobeat_core.jsonform import dump_method, json_form, json_key, load_method
 
-__all__ = ["Erasure", "ErasureLedger"]
+__all__ = ["ERASURE_PAGE", "Erasure", "ErasureLedger"]
+
+ERASURE_PAGE = 100
+"""The most erasures one answer of the panel's bridge carries; a full page means: ask again."""
 
 
 @json_form(what="Erasure")

@@ -488,8 +488,9 @@ class SettingsChange:
     that version (``guild_id``, ``version``, ``plan``, ``settings``): a receiver may apply it as
     is instead of reading it back. ``None``: reload.
 
-    ``erased``: the guild is being erased (a confirmed compliance deletion; ``version`` 0): a
-    receiver drops everything it keeps of the guild instead.
+    ``erased``: the guild is being erased (a confirmed compliance deletion): a receiver drops
+    everything it keeps of the guild instead; ``version`` is then the erasure's place in the
+    record (`vectobeat_core.erasures.Erasure.seq`; 0 from a sender that does not know it).
     """
 
     guild_id: GuildId

@@ -740,11 +740,14 @@ class PlayerService:
     async def erase(self, guild_id: GuildId) -> None:
         """Right to erasure: stop the guild's player, leave voice and forget its queue here, in
         the writer and journal, and in the queue store; nothing of it is written again unless
-        the guild plays anew. Steps that fail are logged; the others still run."""
+        the guild plays anew. Every step runs; failed ones are logged, then raised together
+        (`StorageUnavailable`), so the erasure is tried again."""
+        failed: list[str] = []
         try:  # first: waits for a write of the guild in flight, then nothing is pending
             await self.writer.erase(guild_id)
         except VectoBeatError as exc:
             _log.warning("erase_step_failed guild=%s step=journal error=%s", guild_id, exc)
+            failed.append(exc.message)
         session = self._sessions.pop(guild_id, None)
 
         async def leave_voice() -> None:
@@ -761,6 +764,13 @@ class PlayerService:
                 await step()
             except VectoBeatError as exc:
                 _log.warning("erase_step_failed guild=%s step=%s error=%s", guild_id, name, exc)
+                failed.append(exc.message)
+        if failed:
+            raise StorageUnavailable(
+                "The queue of guild {guild} is not erased everywhere yet: {problems}",
+                guild=guild_id,
+                problems="; ".join(failed),
+            )
         _log.info("queue_erased guild=%s had_session=%s", guild_id, session is not None)
 
     async def release(self, guilds: Collection[GuildId]) -> int:
