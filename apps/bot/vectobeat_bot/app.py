@@ -297,6 +297,7 @@ async def run_bot(config: AppConfig) -> None:
                 record, settings.erase, Path(config.bot_data_dir), services.clock
             )
             settings.follow_erasures(erasures)
+            service.withheld = erasures.withheld
         await _catch_up_erasures(erasures, settings, writer)  # before the journal is replayed
         await _replay_journal(writer)
         exports.bind(service)

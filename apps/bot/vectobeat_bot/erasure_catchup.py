@@ -110,6 +110,10 @@ class ErasureCatchUp:
         """The place in the record up to which every erasure was applied (or is retried)."""
         return self.ledger.cursor
 
+    def withheld(self) -> frozenset[GuildId]:
+        """Guilds whose erasure failed here so far: nothing of theirs may be restored."""
+        return self.ledger.withheld
+
     # -- start -------------------------------------------------------------------------------
 
     def load(self) -> bool:

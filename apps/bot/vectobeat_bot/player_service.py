@@ -165,6 +165,8 @@ class PlayerService:
         self._start_listeners: list[Callable[[GuildId, QueueEntry], None]] = []
         self.trim: Callable[[GuildId, Sequence[Track]], Awaitable[DuplicateTrim]] | None = None
         """The automation engine's duplicate trim for `play` (``None``: nothing is trimmed)."""
+        self.withheld: Callable[[], Collection[GuildId]] = frozenset
+        """Guilds erased in the record whose erasure failed here so far: never restored."""
         settings.listen(self._settings_changed)
         settings.listen_erasure(self.erase)
 
@@ -793,9 +795,11 @@ class PlayerService:
     async def restore_all(self, guilds: Collection[GuildId]) -> int:
         """Rebuild every stored player of ``guilds``: queue, voice, track and position.
 
-        Calls are serialized; a guild already served here is left alone."""
+        Calls are serialized; a guild already served here is left alone, and so is a guild
+        whose erasure is still to be applied here (`withheld`)."""
+        withheld = self.withheld()
         async with self._restoring:
-            return await self._restore_all(guilds)
+            return await self._restore_all([g for g in guilds if g not in withheld])
 
     async def _stored_or_journaled(self) -> list[QueueSnapshot]:
         """Every guild's latest snapshot: the store's, unless the journal holds a later one (the

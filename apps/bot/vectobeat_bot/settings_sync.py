@@ -167,6 +167,7 @@ class SettingsSync:
                     entry.fetched_at,
                 )
         self._last_known = known
+        _log.info("last_known_settings_loaded count=%d", len(known))
         return len(known)
 
     def last_known_empty(self) -> bool:
