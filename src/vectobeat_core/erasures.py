@@ -5,7 +5,8 @@ request): a later erasure has a larger ``seq``, and none becomes visible after o
 ``seq``, so a reader that saw ``seq`` n has seen every erasure before it (numbers may be skipped).
 A bot keeps an `ErasureLedger` next to its local data: the record read up to ``cursor``, pushed
 notices applied ahead of it, and the erasures whose local part failed and is tried again. So a
-bot that was down or cut off catches up on every erasure it missed, and applies each one once.
+bot that was down or cut off catches up on every erasure it missed, and applies each one once. A
+bot that started with no local data at all (``since``) owes nothing to the erasures before.
 """
 
 from __future__ import annotations
@@ -44,30 +45,37 @@ class Erasure:
 class ErasureLedger:
     """What a bot has applied of the record: every erasure up to ``cursor``, those in ``ahead``
     (pushed notices applied before the record was read that far), except the ones in ``retry``,
-    whose local erasure failed and is tried again until it succeeds."""
+    whose local erasure failed and is tried again until it succeeds. ``since``: the bot held no
+    data before then (it started with none), so erasures placed earlier are not due."""
 
     cursor: int = 0
     ahead: frozenset[int] = attrs.field(default=frozenset(), metadata=json_key(omit=True))
     retry: tuple[Erasure, ...] = attrs.field(default=(), metadata=json_key(omit=True))
+    since: float | None = attrs.field(default=None, metadata=json_key(omit=True))
 
     def due(self, erasure: Erasure) -> bool:
         """Whether ``erasure`` was never applied here (a failed one is `retry`'s, not due)."""
+        if self.since is not None and erasure.erased_at < self.since:
+            return False
         return erasure.seq > self.cursor and erasure.seq not in self.ahead
 
     def read(self, erasure: Erasure, *, failed: bool = False) -> ErasureLedger:
         """The record was read up to ``erasure`` (applied now unless it was not `due`; ``failed``:
         its local erasure failed)."""
-        return ErasureLedger(
-            max(self.cursor, erasure.seq),
-            frozenset(seq for seq in self.ahead if seq > erasure.seq),
-            self._retry(erasure, failed),
+        return attrs.evolve(
+            self,
+            cursor=max(self.cursor, erasure.seq),
+            ahead=frozenset(seq for seq in self.ahead if seq > erasure.seq),
+            retry=self._retry(erasure, failed),
         )
 
     def noticed(self, erasure: Erasure, *, failed: bool = False) -> ErasureLedger:
         """A pushed notice of ``erasure`` was applied before the record was read up to it."""
         if not self.due(erasure):
             return self
-        return ErasureLedger(self.cursor, self.ahead | {erasure.seq}, self._retry(erasure, failed))
+        return attrs.evolve(
+            self, ahead=self.ahead | {erasure.seq}, retry=self._retry(erasure, failed)
+        )
 
     def retried(self, erasure: Erasure, *, failed: bool) -> ErasureLedger:
         """``erasure`` from `retry` was tried again; it stays there while it fails."""

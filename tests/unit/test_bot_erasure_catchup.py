@@ -2,8 +2,8 @@
 erasure in the record is applied once, in order, across restarts (the ledger in BOT_DATA_DIR),
 whichever way it arrives (the record read at start or later, the long poll's page, a pushed
 notice); one that fails here is retried until it succeeds and its guild's file is not served
-meanwhile; a record that cannot be read is said in `status` and read again; a fresh bot starts
-at the record's head."""
+meanwhile; a record that cannot be read is said in `status` and read again; a fresh bot owes
+nothing to the erasures placed before it started."""
 
 from __future__ import annotations
 
@@ -36,6 +36,7 @@ pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
 
 A, B, C = GuildId(4101), GuildId(4202), GuildId(4303)
 CHANGES = "GET /api/bot/server-settings/changes"
+LATER = Clock().now() + 60  # after the bots' start (their clocks read Clock().now())
 
 
 class FlakyDisk(LastKnownSettings):
@@ -55,13 +56,13 @@ class Panel:
     transport: Switch
     app_panel: Any
 
-    async def erase(self, guild: GuildId) -> Erasure:
+    async def erase(self, guild: GuildId, at: float = LATER) -> Erasure:
         """What the compliance desk does first: open a deletion and place it in the record."""
         compliance = self.services.compliance
         opened = await compliance.open(
-            guild, "delete", requested_by=UserId(7), email="dpo@example.org", now=1.0
+            guild, "delete", requested_by=UserId(7), email="dpo@example.org", now=at
         )
-        return await compliance.record_erasure(opened.request_id, 2.0)
+        return await compliance.record_erasure(opened.request_id, at)
 
 
 @attrs.define
@@ -128,13 +129,18 @@ def ledger(data: Path) -> dict[str, Any]:
 async def test_each_erasure_is_applied_once_across_restarts(
     panel: Panel, bridge: BridgeClient, tmp_path: Path
 ) -> None:
+    older = await panel.erase(C, at=Clock().now() - 60)  # before this bot ever started
     first = start_bot(panel, bridge, tmp_path)
     assert not first.catch_up.load()
-    await first.catch_up.start(fresh=True)  # nothing here yet: start at the record's head
+    await first.catch_up.start(fresh=True)  # nothing here yet: older erasures are not its
+    assert first.erased == [] and first.catch_up.cursor == older.seq
     for guild in (A, B, C):
         await first.sync.get(guild)
     assert files(tmp_path) == {f"{g}.json" for g in (A, B, C)}
-    assert ledger(tmp_path) == {"format": 1, "ledger": {"cursor": 0}}
+    assert ledger(tmp_path) == {
+        "format": 1,
+        "ledger": {"cursor": older.seq, "since": Clock().now()},
+    }
 
     # the bot is down while A is erased; its next start applies it before reading its files
     await panel.erase(A)
@@ -143,14 +149,14 @@ async def test_each_erasure_is_applied_once_across_restarts(
     await second.catch_up.start(fresh=False)
     assert second.erased == [A] and files(tmp_path) == {f"{B}.json", f"{C}.json"}
     assert second.sync.load_last_known() == 2
-    assert ledger(tmp_path)["ledger"]["cursor"] == 1
+    assert ledger(tmp_path)["ledger"]["cursor"] == 2
     assert state(second) is DependencyState.UP
 
     # restarted again: the ledger says A is done, nothing is applied twice
     third = start_bot(panel, bridge, tmp_path)
     third.catch_up.load()
     await third.catch_up.start(fresh=False)
-    assert third.erased == [] and third.catch_up.cursor == 1
+    assert third.erased == [] and third.catch_up.cursor == 2
 
     # B's erasure arrives every way at once: applied once
     placed = await panel.erase(B)

@@ -146,8 +146,8 @@ def _erasure_record(services: Services, bridge: BridgeClient | None) -> ErasureR
 async def _catch_up_erasures(
     erasures: ErasureCatchUp | None, settings: SettingsSync, writer: CoalescingWriter
 ) -> None:
-    """Apply the erasures run while the bot was down (with a fresh ``BOT_DATA_DIR``, start at
-    the record's head), then read the last known settings."""
+    """Apply the erasures run while the bot was down (a fresh ``BOT_DATA_DIR`` skips those
+    placed before it started), then read the last known settings."""
     if erasures is not None:
         local_data = erasures.load() or not settings.last_known_empty()
         if not local_data:

@@ -138,28 +138,17 @@ class ErasureCatchUp:
 
     async def start(self, *, fresh: bool) -> None:
         """Catch up once, before anything of a guild is served from this bot's disk. A ``fresh``
-        bot (no ledger, nothing on disk an old erasure could name) starts at the record's head
-        instead. A failure is logged and in `status`; `run` tries again."""
+        bot (no ledger, nothing on disk an erasure could name) owes nothing to the erasures
+        placed before now (`ErasureLedger.since`). A failure is logged and in `status`; `run`
+        tries again."""
+        if fresh:
+            await self._keep(ErasureLedger(since=self._clock.now()))
+            _log.info("erasure_ledger_started since=%s", self.ledger.since)
         try:
-            if fresh:
-                await self._skip_to_head()
-            else:
-                await self.catch_up()
+            await self.catch_up()
         except VectoBeatError as exc:
             self._failed(exc)
             _log.warning("erasure_catch_up_deferred cursor=%d error=%s", self.cursor, exc)
-
-    async def _skip_to_head(self) -> None:
-        async with self._lock:
-            ledger = self.ledger
-            while page := await self._record.erasures_since(ledger.cursor, ERASURE_PAGE):
-                for erasure in page:
-                    ledger = ledger.read(erasure)
-                if len(page) < ERASURE_PAGE:
-                    break
-            await self._keep(ledger)
-            self._caught_up()
-            _log.info("erasure_ledger_started cursor=%d", ledger.cursor)
 
     # -- applying ----------------------------------------------------------------------------
 
