@@ -379,6 +379,12 @@ async def run_bot(config: AppConfig) -> None:
             watches[queue_store].on_recovered(queue_store_back)
         if "panel_bridge" in watches:
             watches["panel_bridge"].on_recovered(settings.resync_last_known)
+
+            async def panel_back() -> None:
+                if erasures is not None:
+                    erasures.wake()  # read the record now, not after the back-off
+
+            watches["panel_bridge"].on_recovered(panel_back)
         owner = deps.instance
         leases = None
         if lease_ids is not None:

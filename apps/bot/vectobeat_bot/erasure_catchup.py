@@ -100,7 +100,6 @@ class ErasureCatchUp:
         self._wake = anyio.Event()
         self.ledger = ErasureLedger()
         self._written = False
-        self.applied = 0
         self.status = DependencyStatus(
             "erasure_record", DependencyState.DOWN, clock.now(), 0, "not read yet"
         )
@@ -126,7 +125,6 @@ class ErasureCatchUp:
         except OSError as exc:
             _log.error("erasure_ledger_unreadable file=%s error=%s", self.path, exc)
             return True
-        self._written = True
         try:
             data = json.loads(raw)
             if not isinstance(data, dict) or data.get("format") != FORMAT:
@@ -134,6 +132,8 @@ class ErasureCatchUp:
             self.ledger = ErasureLedger.from_json(data.get("ledger"))
         except (ValueError, InvalidInput) as exc:
             _log.error("erasure_ledger_unreadable file=%s error=%s", self.path, exc)
+        else:
+            self._written = True
         return True
 
     async def start(self, *, fresh: bool) -> None:
@@ -210,7 +210,6 @@ class ErasureCatchUp:
                 "erasure_apply_failed guild=%s seq=%d error=%s", erasure.guild_id, erasure.seq, exc
             )
             return False
-        self.applied += 1
         _log.info("erasure_applied guild=%s seq=%d", erasure.guild_id, erasure.seq)
         return True
 
@@ -249,11 +248,12 @@ class ErasureCatchUp:
         self._observe(DependencyState.DOWN, exc.message)
 
     def wake(self) -> None:
-        """Catch up now (the settings follow reconnected, or a store came back)."""
+        """Catch up now (the settings follow reconnected, or the panel came back), also in the
+        middle of a back-off."""
         self._wake.set()
 
-    async def _idle(self) -> None:
-        with anyio.move_on_after(self._interval):
+    async def _pause(self, seconds: float) -> None:
+        with anyio.move_on_after(seconds):
             await self._wake.wait()
         self._wake = anyio.Event()
 
@@ -279,10 +279,11 @@ class ErasureCatchUp:
             self._step,
             retry=tenacity.retry_if_exception_type(VectoBeatError),
             wait=self._backoff,
+            sleep=self._pause,
             before_sleep=report,
         )
 
     async def _step(self) -> None:
         if self.status.usable:  # else the last read failed, and the back-off was waited
-            await self._idle()
+            await self._pause(self._interval)
         await self.catch_up()
