@@ -16,6 +16,7 @@ __all__ = [
     "check_concierge",
     "check_concierge_fields",
     "check_contact_role",
+    "check_erasure",
     "check_event_id",
     "check_put",
 ]
@@ -81,3 +82,9 @@ def check_compliance(kind: str | None = None, status: str | None = None, detail:
         )
     if len(detail) > 500:
         raise InvalidInput("compliance request detail must be at most 500 characters")
+
+
+def check_erasure(kind: str) -> None:
+    """Only a deletion request has a place in the erasure record."""
+    if kind != "delete":
+        raise InvalidInput("only a deletion request is placed in the erasure record")

@@ -17,6 +17,7 @@ import attrs
 
 from vectobeat_core.audit import AuditEvent, AuditKind
 from vectobeat_core.displacement import Displacement
+from vectobeat_core.erasures import Erasure
 from vectobeat_core.errors import InvalidSnapshot
 from vectobeat_core.health import Alarm, NodeHealth
 from vectobeat_core.ids import ChannelId, GuildId, NodeName, ShardId, UserId
@@ -54,6 +55,7 @@ __all__ = [
     "ComplianceStore",
     "ConciergeStore",
     "ContactStore",
+    "ErasureRecord",
     "GuildRepository",
     "HealthStore",
     "Lavalink",
@@ -318,8 +320,17 @@ class ConciergeStore(Protocol):
     async def ping(self) -> None: ...
 
 
-class ComplianceStore(Protocol):
-    """Compliance export/delete requests (the delivery address is encrypted at rest)."""
+class ErasureRecord(Protocol):
+    """The ordered record of confirmed erasures (`vectobeat_core.erasures`)."""
+
+    async def erasures_since(self, cursor: int, limit: int) -> list[Erasure]:
+        """The erasures placed after ``cursor``, in order, at most ``limit``."""
+        ...
+
+
+class ComplianceStore(ErasureRecord, Protocol):
+    """Compliance export/delete requests (the delivery address is encrypted at rest); the
+    deletions that ran are the erasure record."""
 
     async def open(
         self,
@@ -343,6 +354,11 @@ class ComplianceStore(Protocol):
         self, guild: GuildId | None = None, status: ComplianceStatus | None = None
     ) -> list[ComplianceRequest]:
         """Oldest first."""
+        ...
+
+    async def record_erasure(self, request_id: int, now: float) -> Erasure:
+        """Place deletion ``request_id`` in the erasure record (once: a request placed before
+        keeps its place). ``NotFound`` for an unknown id, ``InvalidInput`` for an export."""
         ...
 
     async def ping(self) -> None: ...
@@ -472,8 +488,9 @@ class SettingsChange:
     that version (``guild_id``, ``version``, ``plan``, ``settings``): a receiver may apply it as
     is instead of reading it back. ``None``: reload.
 
-    ``erased``: the guild is being erased (a confirmed compliance deletion; ``version`` 0): a
-    receiver drops everything it keeps of the guild instead.
+    ``erased``: the guild is being erased (a confirmed compliance deletion): a receiver drops
+    everything it keeps of the guild instead; ``version`` is then the erasure's place in the
+    record (`vectobeat_core.erasures.Erasure.seq`; 0 from a sender that does not know it).
     """
 
     guild_id: GuildId

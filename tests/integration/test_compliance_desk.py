@@ -34,6 +34,7 @@ from vectobeat_adapters.mail import (
 from vectobeat_adapters.services import Services, memory_services
 from vectobeat_adapters.telemetry_names import guild_documents
 from vectobeat_core.audit import AuditEvent, AuditKind
+from vectobeat_core.erasures import Erasure
 from vectobeat_core.errors import InvalidInput, NotEnabled, NotFound, PermissionDenied
 from vectobeat_core.ids import GuildId, UserId
 from vectobeat_core.plans import Tier
@@ -196,8 +197,14 @@ async def test_a_confirmed_deletion_erases_the_guild_from_every_store(tmp_path: 
     services = memory_services()
     await fill(services, GUILD, 50)
     await fill(services, OTHER, 5)
+    told: list[tuple[Erasure, bool]] = []
+
+    async def tell_bots(erasure: Erasure) -> None:  # the panel's announce_erasure
+        told.append((erasure, await services.settings.get(GUILD) is not None))
+
     with smtp_server() as (box, port, _):
         desk = desk_for(services, tmp_path, settings_for(port, "none"))
+        desk.on_erased = tell_bots
         export = await desk.request(GUILD, "export", ADMIN, "dpo@example.com")
         await desk.process(export.request_id)
         assert (tmp_path / "exports" / f"export-{export.request_id}.vbx").exists()
@@ -224,6 +231,11 @@ async def test_a_confirmed_deletion_erases_the_guild_from_every_store(tmp_path: 
         assert done.status == "sent", done.detail
         assert "erased" in done.detail
         assert box.mails[-1]["Subject"] == "VectoBeat erased the data of Demo Guild"
+        # placed in the erasure record, and the bots told of it, before any store was erased
+        assert await services.compliance.erasures_since(0, 10) == [told[0][0]]
+        assert told == [(Erasure(1, GUILD, told[0][0].erased_at), True)]
+        assert (await desk.process(waiting.request_id)).status == "sent"  # done: not again
+        assert len(await services.compliance.erasures_since(0, 10)) == 1
     # every store, read back
     assert await services.settings.get(GUILD) is None
     assert await services.settings.history(GUILD) == []

@@ -17,6 +17,7 @@ from vectobeat_adapters.services import memory_services
 from vectobeat_bot.bridge_client import BridgeClient
 from vectobeat_bot.settings_cache import LastKnownSettings
 from vectobeat_bot.settings_sync import SettingsSync
+from vectobeat_core.erasures import Erasure
 from vectobeat_core.ids import GuildId
 from vectobeat_core.plans import Tier
 from vectobeat_core.records import GuildRecord
@@ -64,7 +65,7 @@ async def test_an_erasure_notice_drops_the_guild_and_its_file(mode: str, tmp_pat
             with anyio.fail_after(10):
                 # the follower may not listen yet: repeat the notice until it is heard
                 while not done.is_set():
-                    await announce_erasure(panel, ERASED)
+                    await announce_erasure(panel, Erasure(1, ERASED, 1.0))
                     with anyio.move_on_after(0.2):
                         await done.wait()
                 while (folder / f"{ERASED}.json").exists():  # noqa: ASYNC110 - deleted in a thread

@@ -20,7 +20,8 @@ from tests.unit.test_panel_app import (
     open_harness,
 )
 from vectobeat_core.audit import AuditKind
-from vectobeat_core.ids import GuildId
+from vectobeat_core.erasures import ERASURE_PAGE
+from vectobeat_core.ids import GuildId, UserId
 from vectobeat_core.queue import GuildQueue, PlayerState
 from vectobeat_core.tracks import Track
 
@@ -51,6 +52,7 @@ async def test_bridge_needs_the_token(harness: PanelHarness, header: str | None)
         ("POST", "/api/bot/queue-sync"),
         ("POST", "/api/bot/automation-actions"),
         ("POST", "/api/bot/events"),
+        ("GET", "/api/bot/erasures?since=0"),
     ):
         response = await harness.client.request(method, path, headers=headers, json={})
         assert response.status_code == 401, (method, path)
@@ -131,6 +133,49 @@ async def test_long_poll_wakes_on_save_and_channel_publishes(harness: PanelHarne
     state = getattr(received[0], "state", None)
     read = await harness.client.get(f"{BRIDGE}?guild_id={FREE_GUILD}", headers=harness.bot())
     assert state == read.json() == {k: v for k, v in saved.json().items() if k != "clamps"}
+
+
+async def _place_erasure(harness: PanelHarness, guild: int) -> int:
+    """A deletion placed in the erasure record, as the compliance desk places it."""
+    compliance = harness.services.compliance
+    opened = await compliance.open(
+        GuildId(guild), "delete", requested_by=UserId(1), email="dpo@example.org", now=1.0
+    )
+    return (await compliance.record_erasure(opened.request_id, harness.now)).seq
+
+
+@pytest.mark.anyio
+async def test_the_erasure_record_is_served_in_pages_and_with_the_long_poll(
+    harness: PanelHarness,
+) -> None:
+    bot = harness.bot()
+    empty = await harness.client.get("/api/bot/erasures?since=0", headers=bot)
+    assert empty.status_code == 200 and empty.json() == {"erasures": []}
+    seqs = [await _place_erasure(harness, 9000 + n) for n in range(ERASURE_PAGE + 2)]
+    first = (await harness.client.get("/api/bot/erasures", headers=bot)).json()["erasures"]
+    assert len(first) == ERASURE_PAGE
+    assert first[0] == {"seq": seqs[0], "guild_id": "9000", "erased_at": harness.now}
+    rest = await harness.client.get(f"/api/bot/erasures?since={first[-1]['seq']}", headers=bot)
+    assert [e["seq"] for e in rest.json()["erasures"]] == seqs[ERASURE_PAGE:]
+    for bad in ("since=-1", "since=x", "cursor=0"):
+        refused = await harness.client.get(f"/api/bot/erasures?{bad}", headers=bot)
+        assert refused.status_code == 400, bad
+
+    # the long poll carries the record after the bot's place only when asked (older bots are not)
+    polled = await harness.client.get(f"{BRIDGE}/changes?timeout=0", headers=bot)
+    assert "erasures" not in polled.json()
+    after = seqs[-2]
+    polled = await harness.client.get(f"{BRIDGE}/changes?timeout=0&erasures={after}", headers=bot)
+    assert [e["seq"] for e in polled.json()["erasures"]] == [seqs[-1]]
+    # the feed's own notice names the erasure's place in the record
+    harness.panel.changes.erased(GuildId(9000), seqs[0])
+    polled = await harness.client.get(f"{BRIDGE}/changes?timeout=0&erasures=0", headers=bot)
+    assert polled.json()["erasures"][0]["seq"] == seqs[0]
+    cursor = polled.json()["cursor"]
+    notice = await harness.client.get(
+        f"{BRIDGE}/changes?timeout=0&cursor={cursor - 1}", headers=bot
+    )
+    assert notice.json()["changes"] == [{"guild_id": "9000", "version": seqs[0], "erased": True}]
 
 
 @pytest.mark.anyio

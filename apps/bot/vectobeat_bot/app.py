@@ -7,7 +7,11 @@ Stopping is bounded: `vectobeat_bot.exit_deadline.ExitDeadline` ends a process t
 The bot starts when Redis, SQL or the panel is down (degraded, never dead): the Status API comes up
 first and says what is missing, each dependency is watched and reconnected with backoff
 (`DependencyWatch`), and its return is used: queues are restored when the queue store comes back,
-settings served from the disk cache are re-read when the panel answers again."""
+settings served from the disk cache are re-read when the panel answers again.
+
+Before anything of a guild is served from ``BOT_DATA_DIR`` (the last known settings, the queue
+journal's replay), the bot catches up on the erasure record (`ErasureCatchUp`): an erasure run while
+it was down is applied first."""
 
 from __future__ import annotations
 
@@ -44,6 +48,7 @@ from vectobeat_bot.bridge_events import BridgeEvents
 from vectobeat_bot.cogs.music import MusicCog, NowPlayingView
 from vectobeat_bot.dependency_board import DependencyBoard
 from vectobeat_bot.discord_compat import discord, point_discord_at
+from vectobeat_bot.erasure_catchup import BridgeErasureRecord, ErasureCatchUp
 from vectobeat_bot.exit_deadline import ExitDeadline
 from vectobeat_bot.nowplaying import NowPlayingBoard, render_now_playing
 from vectobeat_bot.player_service import PlayerService
@@ -71,6 +76,7 @@ from vectobeat_core.errors import (
 from vectobeat_core.health import NodeStatus
 from vectobeat_core.ids import GuildId, NodeName
 from vectobeat_core.lavalink import LavalinkEvent, PlayerMoved
+from vectobeat_core.ports import ErasureRecord
 from vectobeat_core.regions import Region
 from vectobeat_core.shards import shard_of
 
@@ -116,8 +122,7 @@ async def _wait_for_stop() -> None:
 async def _open_writer(
     config: AppConfig, services: Services, stack: AsyncExitStack
 ) -> CoalescingWriter:
-    """The queue writer, with the local journal unless the store is process memory; the journal
-    is replayed into the store now, before any queue is restored (if the store answers)."""
+    """The queue writer, with the local journal unless the store is process memory."""
     if services.queues_in_process:
         return CoalescingWriter(services.queues)
     path = Path(config.bot_data_dir) / JOURNAL_FILE
@@ -127,7 +132,36 @@ async def _open_writer(
         raise ConfigError(
             f"{exc.message} Point BOT_DATA_DIR at a directory the bot may write to."
         ) from None
-    writer = CoalescingWriter(services.queues, journal=journal)
+    return CoalescingWriter(services.queues, journal=journal)
+
+
+def _erasure_record(services: Services, bridge: BridgeClient | None) -> ErasureRecord | None:
+    """Where the bot reads the erasure record: the panel's bridge (the panel keeps the record,
+    and the bot's own database may not be the panel's), else the SQL store itself."""
+    if bridge is not None:
+        return BridgeErasureRecord(bridge)
+    return services.compliance if "sql" in services.watches else None
+
+
+async def _catch_up_erasures(
+    erasures: ErasureCatchUp | None, settings: SettingsSync, writer: CoalescingWriter
+) -> None:
+    """Apply the erasures run while the bot was down (a fresh ``BOT_DATA_DIR`` skips those
+    placed before it started), then read the last known settings."""
+    if erasures is not None:
+        local_data = erasures.load() or not settings.last_known_empty()
+        if not local_data:
+            try:
+                local_data = bool(await writer.journaled_snapshots())
+            except VectoBeatError:
+                local_data = True  # an unreadable journal may hold anything
+        await erasures.start(fresh=not local_data)
+    settings.load_last_known()
+
+
+async def _replay_journal(writer: CoalescingWriter) -> None:
+    """Replay the journal into the store now, before any queue is restored (if the store
+    answers); else once it does."""
     try:
         with anyio.fail_after(15):
             replayed = await writer.replay_journal()
@@ -137,7 +171,6 @@ async def _open_writer(
     else:
         if replayed:
             _log.info("queue_journal_replayed_at_start entries=%d", replayed)
-    return writer
 
 
 async def run_bot(config: AppConfig) -> None:
@@ -257,6 +290,16 @@ async def run_bot(config: AppConfig) -> None:
             seed=lambda: rng.randrange(2**31),
         )
         players.append(service)
+        record = _erasure_record(services, bridge)
+        erasures = None
+        if record is not None:
+            erasures = ErasureCatchUp(
+                record, settings.erase, Path(config.bot_data_dir), services.clock
+            )
+            settings.follow_erasures(erasures)
+            service.withheld = erasures.withheld
+        await _catch_up_erasures(erasures, settings, writer)  # before the journal is replayed
+        await _replay_journal(writer)
         exports.bind(service)
         service.watch(exports.queue_changed)
         settings.listen(exports.settings_applied)
@@ -284,7 +327,11 @@ async def run_bot(config: AppConfig) -> None:
             events=events,
             started_at=services.clock.now(),
             notices=notices,
-            dependencies=DependencyBoard(services.clock, watches=watches, nodes=cluster.nodes),
+            dependencies=DependencyBoard(
+                services.clock,
+                watches={**watches, **({"erasure_record": erasures} if erasures else {})},
+                nodes=cluster.nodes,
+            ),
             idle_seconds=float(config.voice_idle_seconds),
             fast_identify=custom_gateway,
             care=care,
@@ -322,11 +369,22 @@ async def run_bot(config: AppConfig) -> None:
             if deps.ready.is_set() and deps.restore_needed:
                 await bot.restore_queues()
 
+        async def erasures_back() -> None:
+            if erasures is not None and erasures.ledger.retry:  # before any queue is restored
+                await erasures.catch_up()
+
         queue_store = "redis" if services.redis_configured else "sql"
         if queue_store in watches:
+            watches[queue_store].on_recovered(erasures_back)
             watches[queue_store].on_recovered(queue_store_back)
         if "panel_bridge" in watches:
             watches["panel_bridge"].on_recovered(settings.resync_last_known)
+
+            async def panel_back() -> None:
+                if erasures is not None:
+                    erasures.wake()  # read the record now, not after the back-off
+
+            watches["panel_bridge"].on_recovered(panel_back)
         owner = deps.instance
         leases = None
         if lease_ids is not None:
@@ -359,6 +417,8 @@ async def run_bot(config: AppConfig) -> None:
             await tg.start(writer.run)
             await tg.start(GenerationWatch(services.queues, service.resync_all).run)
             await tg.start(webhooks.run)
+            if erasures is not None:
+                await tg.start(erasures.run)
             await tg.start(settings.run)
             await tg.start(queue_sync.run)
             tg.start_soon(watch_idle_voice, bot, deps)

@@ -2,7 +2,7 @@
 ``/metrics`` and ``/status`` in Discord.
 
 Redis and SQL come from their `DependencyWatch` (``Services.watches``), the panel bridge from its own
-watch, and each Lavalink node (``lavalink:<name>``) from the cluster's view, observed on every
+watch, the erasure record from the bot's `ErasureCatchUp` (anything with a ``status`` will do), and each Lavalink node (``lavalink:<name>``) from the cluster's view, observed on every
 look and once a second by ``run``, so ``since`` is when its state last changed. A dependency that
 is not configured is ``not_configured``.
 """
@@ -10,17 +10,17 @@ is not configured is ``not_configured``.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from typing import Protocol
 
 import anyio
 import anyio.abc
 
-from vectobeat_adapters.dependency_watch import DependencyWatch
 from vectobeat_core.dependencies import DependencyState, DependencyStatus
 from vectobeat_core.health import NodeStatus
 from vectobeat_core.ports import Clock
 from vectobeat_core.routing import NodeView
 
-__all__ = ["DependencyBoard", "node_state"]
+__all__ = ["DependencyBoard", "Watched", "node_state"]
 
 _NODE_STATES = {
     NodeStatus.UP: DependencyState.UP,
@@ -28,6 +28,13 @@ _NODE_STATES = {
     NodeStatus.DOWN: DependencyState.DOWN,
     NodeStatus.UNKNOWN: DependencyState.DOWN,
 }
+
+
+class Watched(Protocol):
+    """Something that keeps a dependency's state (a `DependencyWatch`, the erasure catch-up)."""
+
+    @property
+    def status(self) -> DependencyStatus: ...
 
 
 def node_state(status: NodeStatus) -> DependencyState:
@@ -42,7 +49,7 @@ class DependencyBoard:
         self,
         clock: Clock,
         *,
-        watches: Mapping[str, DependencyWatch],
+        watches: Mapping[str, Watched],
         nodes: Callable[[], Sequence[NodeView]],
         expected: Sequence[str] = ("redis", "sql", "panel_bridge"),
     ) -> None:

@@ -165,6 +165,8 @@ class PlayerService:
         self._start_listeners: list[Callable[[GuildId, QueueEntry], None]] = []
         self.trim: Callable[[GuildId, Sequence[Track]], Awaitable[DuplicateTrim]] | None = None
         """The automation engine's duplicate trim for `play` (``None``: nothing is trimmed)."""
+        self.withheld: Callable[[], Collection[GuildId]] = frozenset
+        """Guilds erased in the record whose erasure failed here so far: never restored."""
         settings.listen(self._settings_changed)
         settings.listen_erasure(self.erase)
 
@@ -740,11 +742,14 @@ class PlayerService:
     async def erase(self, guild_id: GuildId) -> None:
         """Right to erasure: stop the guild's player, leave voice and forget its queue here, in
         the writer and journal, and in the queue store; nothing of it is written again unless
-        the guild plays anew. Steps that fail are logged; the others still run."""
+        the guild plays anew. Every step runs; failed ones are logged, then raised together
+        (`StorageUnavailable`), so the erasure is tried again."""
+        failed: list[str] = []
         try:  # first: waits for a write of the guild in flight, then nothing is pending
             await self.writer.erase(guild_id)
         except VectoBeatError as exc:
             _log.warning("erase_step_failed guild=%s step=journal error=%s", guild_id, exc)
+            failed.append(exc.message)
         session = self._sessions.pop(guild_id, None)
 
         async def leave_voice() -> None:
@@ -761,6 +766,13 @@ class PlayerService:
                 await step()
             except VectoBeatError as exc:
                 _log.warning("erase_step_failed guild=%s step=%s error=%s", guild_id, name, exc)
+                failed.append(exc.message)
+        if failed:
+            raise StorageUnavailable(
+                "The queue of guild {guild} is not erased everywhere yet: {problems}",
+                guild=guild_id,
+                problems="; ".join(failed),
+            )
         _log.info("queue_erased guild=%s had_session=%s", guild_id, session is not None)
 
     async def release(self, guilds: Collection[GuildId]) -> int:
@@ -783,9 +795,11 @@ class PlayerService:
     async def restore_all(self, guilds: Collection[GuildId]) -> int:
         """Rebuild every stored player of ``guilds``: queue, voice, track and position.
 
-        Calls are serialized; a guild already served here is left alone."""
+        Calls are serialized; a guild already served here is left alone, and so is a guild
+        whose erasure is still to be applied here (`withheld`)."""
+        withheld = self.withheld()
         async with self._restoring:
-            return await self._restore_all(guilds)
+            return await self._restore_all([g for g in guilds if g not in withheld])
 
     async def _stored_or_journaled(self) -> list[QueueSnapshot]:
         """Every guild's latest snapshot: the store's, unless the journal holds a later one (the

@@ -89,6 +89,13 @@ class LastKnownSettings:
     def _path(self, guild_id: GuildId) -> Path:
         return self.folder / f"{int(guild_id)}.json"
 
+    def is_empty(self) -> bool:
+        """Whether no guild has a file here (an unreadable folder counts as not empty)."""
+        try:
+            return not any(self.folder.glob("*.json"))
+        except OSError:
+            return False
+
     def load_all(self) -> dict[GuildId, CachedSettings]:
         """Every readable entry; an unreadable one is logged and kept on disk."""
         found: dict[GuildId, CachedSettings] = {}

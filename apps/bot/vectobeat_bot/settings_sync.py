@@ -9,7 +9,10 @@ last known settings stay in force and `state` says the sync is disconnected. Eac
 also kept on disk (`LastKnownSettings`), so a bot restarted while the panel is down serves each
 guild's last known settings and plan (`is_last_known`, with their age) instead of the Free
 defaults, which only a guild never fetched gets; `resync_last_known` replaces them once the panel
-answers again.
+answers again. The files are read at the first need, or by `load_last_known` (the bot calls it
+once it caught up on the erasure record). An erasure (`erase`) drops the guild here and on disk;
+with an `ErasureCatchUp` (`follow_erasures`) the long poll asks for the erasure record's pages and
+every notice goes through the catch-up's ledger, so each erasure is applied once.
 """
 
 from __future__ import annotations
@@ -26,12 +29,14 @@ import tenacity
 
 from vectobeat_adapters.retrying import failure, supervise
 from vectobeat_bot.bridge_client import BridgeClient, BridgeConflict
+from vectobeat_bot.erasure_catchup import ErasureCatchUp, read_erasures
 from vectobeat_bot.settings_cache import CachedSettings, LastKnownSettings
 from vectobeat_core.errors import (
     BridgeUnavailable,
     Conflict,
     InvalidInput,
     OutcomeUnknown,
+    StorageUnavailable,
     VectoBeatError,
 )
 from vectobeat_core.ids import GuildId
@@ -124,18 +129,13 @@ class SettingsSync:
         self._applied = 0
         self.last_error: str | None = None
         self._disk = last_known
-        self._last_known: dict[GuildId, GuildSettings] = {}
-        if last_known is not None:
-            for entry in last_known.load_all().values():
-                self._last_known[entry.guild_id] = GuildSettings(
-                    entry.guild_id,
-                    entry.version,
-                    catalogue.plan(entry.tier),
-                    entry.settings,
-                    entry.fetched_at,
-                )
+        self._last_known: dict[GuildId, GuildSettings] | None = None
+        self._withheld: set[GuildId] = set()
+        """Erased guilds whose file could not be deleted yet: never served from disk."""
         self._from_disk: set[GuildId] = set()
         self._saved: set[GuildId] = set()
+        self._erasures: ErasureCatchUp | None = None
+        self._poll_erasures = True
 
     @property
     def mode(self) -> SyncMode:
@@ -152,6 +152,39 @@ class SettingsSync:
         """Call ``listener`` after a newer version of a guild's settings was applied."""
         self._listeners.append(listener)
 
+    def load_last_known(self) -> int:
+        """Read the last known settings files now (else at the first need); how many."""
+        known: dict[GuildId, GuildSettings] = {}
+        if self._disk is not None:
+            for entry in self._disk.load_all().values():
+                if entry.guild_id in self._withheld:
+                    continue
+                known[entry.guild_id] = GuildSettings(
+                    entry.guild_id,
+                    entry.version,
+                    self._catalogue.plan(entry.tier),
+                    entry.settings,
+                    entry.fetched_at,
+                )
+        self._last_known = known
+        _log.info("last_known_settings_loaded count=%d", len(known))
+        return len(known)
+
+    def last_known_empty(self) -> bool:
+        """Whether no guild's settings are kept on disk."""
+        return self._disk is None or self._disk.is_empty()
+
+    def _known(self) -> dict[GuildId, GuildSettings]:
+        if self._last_known is None:
+            self.load_last_known()
+            assert self._last_known is not None
+        return self._last_known
+
+    def follow_erasures(self, erasures: ErasureCatchUp) -> None:
+        """Apply erasure notices through ``erasures`` (once each), and ask the long poll for the
+        erasure record after its cursor."""
+        self._erasures = erasures
+
     def listen_erasure(self, listener: ErasureListener) -> None:
         """Call ``listener(guild)`` when the panel erases a guild (before its settings are
         forgotten here); it must drop everything it keeps of the guild."""
@@ -159,14 +192,18 @@ class SettingsSync:
 
     async def erase(self, guild_id: GuildId) -> None:
         """Right to erasure: the listeners drop the guild's player and queue, then its cached and
-        last known settings go (memory and disk). A failing step is logged; the rest still runs."""
+        last known settings go (memory and disk). Every step runs; a failing one is logged and
+        then raised (`StorageUnavailable` naming them all) so the erasure is tried again."""
+        problems: list[str] = []
         for listener in self._erasure_listeners:
             try:
                 await listener(guild_id)
             except VectoBeatError as exc:
                 _log.warning("erasure_listener_failed guild=%s error=%s", guild_id, exc)
+                problems.append(exc.message)
         self._cache.pop(guild_id, None)
-        self._last_known.pop(guild_id, None)
+        if self._last_known is not None:
+            self._last_known.pop(guild_id, None)
         self._from_disk.discard(guild_id)
         self._saved.discard(guild_id)
         if self._disk is not None:
@@ -174,7 +211,27 @@ class SettingsSync:
                 await self._disk.remove(guild_id)
             except VectoBeatError as exc:
                 _log.warning("settings_cache_erase_failed guild=%s error=%s", guild_id, exc)
+                problems.append(exc.message)
+                self._withheld.add(guild_id)
+            else:
+                self._withheld.discard(guild_id)
+        if problems:
+            raise StorageUnavailable(
+                "Guild {guild} is not erased here yet: {problems}",
+                guild=guild_id,
+                problems="; ".join(problems),
+            )
         _log.info("guild_erased guild=%s", guild_id)
+
+    async def _erased(self, guild_id: GuildId, seq: int) -> None:
+        """A pushed erasure notice (erasure ``seq`` of the record, 0 when unknown)."""
+        if self._erasures is not None:
+            await self._erasures.notice(guild_id, seq)
+            return
+        try:
+            await self.erase(guild_id)
+        except VectoBeatError as exc:  # logged step by step; no ledger here to retry it
+            _log.warning("guild_erase_incomplete guild=%s error=%s", guild_id, exc)
 
     def state(self) -> SyncState:
         return SyncState(self.mode, self._connected, self._last_sync_at, self._applied)
@@ -216,8 +273,8 @@ class SettingsSync:
             try:
                 return await self.refresh(guild_id)
             except BridgeUnavailable:
-                known = self._last_known.get(guild_id)
-                if known is None:
+                known = self._known().get(guild_id)
+                if known is None or guild_id in self._withheld:
                     return self.default(guild_id)
                 self._cache[guild_id] = known
                 self._from_disk.add(guild_id)
@@ -296,7 +353,7 @@ class SettingsSync:
         except VectoBeatError as exc:
             _log.warning("settings_cache_write_failed guild=%s error=%s", held.guild_id, exc)
             return
-        self._last_known[held.guild_id] = held
+        self._known()[held.guild_id] = held
         self._saved.add(held.guild_id)
 
     async def probe(self, wait_s: float = 3.0) -> None:
@@ -434,30 +491,54 @@ class SettingsSync:
 
     async def _follow_channel(self, channel: SettingsChannel) -> None:
         async with channel.subscribe() as events:
+            if self._erasures is not None:
+                self._erasures.wake()  # notices may have been missed while not subscribed
             await self._resync()
             async for event in events:
                 if isinstance(event, SettingsChange) and event.erased:
-                    await self.erase(event.guild_id)
+                    await self._erased(event.guild_id, event.version)
                 elif isinstance(event, SettingsChange):
                     await self._apply_change(event)
                 else:
                     await self._resync()
 
-    async def _long_poll(self) -> None:
-        cursor: int | None = None
-        while True:
-            params = {
-                "cursor": str(cursor or 0),
-                "timeout": str(0 if cursor is None else self._poll_timeout),
-            }
+    async def _poll(self, cursor: int | None) -> Any:
+        """One long poll after ``cursor`` (``None``: a first one, answered at once), asking for
+        the erasure record after the catch-up's cursor (unless the panel is too old for it)."""
+        params = {
+            "cursor": str(cursor or 0),
+            "timeout": str(0 if cursor is None else self._poll_timeout),
+        }
+        asked = self._erasures is not None and self._poll_erasures
+        if asked:
+            assert self._erasures is not None
+            params["erasures"] = str(self._erasures.cursor)
+        try:
             batch = await self._call(
                 "GET",
                 "/api/bot/server-settings/changes",
                 params=params,
                 wait_s=self._poll_timeout + 10.0,
             )
-            if not isinstance(batch, Mapping) or not isinstance(batch.get("cursor"), int):
-                raise BridgeUnavailable("The panel's change feed answered something unreadable.")
+        except InvalidInput as exc:
+            if not asked or "erasures" not in exc.message:
+                raise
+            _log.warning("erasure_record_not_in_long_poll error=%s", exc.message)
+            self._poll_erasures = False  # a panel from before the record: notices only
+            raise BridgeUnavailable("The panel's change feed refused the erasure cursor.") from None
+        if not isinstance(batch, Mapping) or not isinstance(batch.get("cursor"), int):
+            raise BridgeUnavailable("The panel's change feed answered something unreadable.")
+        if asked and self._erasures is not None:
+            if "erasures" in batch:
+                await self._erasures.take(read_erasures(batch["erasures"]))
+            else:  # the panel could not read the record now: the catch-up retries it
+                self._erasures.wake()
+        return batch
+
+    async def _long_poll(self) -> None:
+        cursor: int | None = None
+        while True:
+            batch = await self._poll(cursor)
             first = cursor is None
             cursor = batch["cursor"]
             if batch.get("resync") or first:
@@ -472,6 +553,6 @@ class SettingsSync:
                 except (KeyError, TypeError, ValueError):
                     continue
                 if item.get("erased") is True:
-                    await self.erase(guild)
+                    await self._erased(guild, version)
                 else:
                     await self._apply_change(SettingsChange(guild, version))

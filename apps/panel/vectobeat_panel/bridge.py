@@ -3,8 +3,14 @@ constant time, guards every call.
 
 * ``GET/PUT /api/bot/server-settings?guild_id=`` — read, or write with the version the edit was
   based on (409 with the current version when stale).
-* ``GET /api/bot/server-settings/changes?cursor=&timeout=`` — long poll for bots without Redis:
-  settings versions, and erasure notices (``"erased": true``) for guilds the bots must forget.
+* ``GET /api/bot/server-settings/changes?cursor=&timeout=[&erasures=]`` — long poll for bots
+  without Redis: settings versions, and erasure notices (``"erased": true``) for guilds the bots
+  must forget; with ``erasures`` (the bot's place in the erasure record) the answer also carries
+  the record's erasures after it (``"erasures"``, read from the shared store after the wait, so a
+  bot following this replica learns of an erasure another replica ran; left out when the store
+  cannot be read).
+* ``GET /api/bot/erasures?since=`` — the erasure record after ``since`` (a bot catching up at
+  start, after a reconnect, and while it follows Redis); a full page (`ERASURE_PAGE`): ask again.
 * ``POST /api/bot/queue-sync`` — a queue snapshot for dashboards (at most 50 upcoming tracks kept).
 * ``POST /api/bot/automation-actions`` — audit/automation events.
 * ``POST /api/bot/events`` — guild join/leave and settings-applied notices.
@@ -18,6 +24,7 @@ The web playback controls' bridge routes (``/api/bot/playback-controls``, its ``
 from __future__ import annotations
 
 import hmac
+import logging
 from typing import Any
 
 from starlette.requests import Request
@@ -26,7 +33,8 @@ from starlette.routing import Route
 
 from vectobeat_adapters.telemetry_names import SETTINGS_APPLIED_DOCUMENT
 from vectobeat_core.audit import AuditEvent
-from vectobeat_core.errors import InvalidInput, NotAuthenticated
+from vectobeat_core.erasures import ERASURE_PAGE
+from vectobeat_core.errors import InvalidInput, NotAuthenticated, VectoBeatError
 from vectobeat_core.ids import GuildId
 from vectobeat_core.jsontypes import JSON, snowflake
 from vectobeat_core.plans import Tier
@@ -45,6 +53,8 @@ from vectobeat_panel.settings_pages import parse_put, read_json_object
 from vectobeat_panel.state import Panel, panel_of
 
 __all__ = ["BRIDGE_ACTOR", "bridge_routes", "check_bridge_token"]
+
+log = logging.getLogger("vectobeat.panel.bridge")
 
 BRIDGE_ACTOR = "bot"
 MAX_EVENTS = 100
@@ -138,20 +148,39 @@ def _change_json(entry: FeedEntry) -> dict[str, JSON]:
     return body
 
 
+async def _erasures_after(panel: Panel, cursor: int) -> list[JSON]:
+    """A page of the erasure record after ``cursor`` (the store every replica shares)."""
+    found = await panel.services.compliance.erasures_since(cursor, ERASURE_PAGE)
+    return [erasure.to_json() for erasure in found]
+
+
 async def settings_changes(request: Request) -> Response:
     panel = _bot(request)
-    _only(request, ("cursor", "timeout"))
+    _only(request, ("cursor", "timeout", "erasures"))
     cursor = int(_number(request, "cursor", 0, 2**53))
     limit = panel.options.long_poll_max
     timeout = _number(request, "timeout", min(25.0, limit), limit)
     batch = await panel.changes.wait(cursor, timeout)
-    return JSONResponse(
-        {
-            "cursor": batch.cursor,
-            "resync": batch.resync,
-            "changes": [_change_json(c) for c in batch.changes],
-        }
-    )
+    body: dict[str, JSON] = {
+        "cursor": batch.cursor,
+        "resync": batch.resync,
+        "changes": [_change_json(c) for c in batch.changes],
+    }
+    if "erasures" in request.query_params:
+        after = int(_number(request, "erasures", 0, 2**53))
+        try:
+            body["erasures"] = await _erasures_after(panel, after)
+        except VectoBeatError as exc:  # the settings changes still go out; the bot retries
+            log.warning("erasure_record_unreadable", extra={"error": exc.message})
+    return JSONResponse(body)
+
+
+async def erasures(request: Request) -> Response:
+    """The erasure record after ``since``, one page."""
+    panel = _bot(request)
+    _only(request, ("since",))
+    since = int(_number(request, "since", 0, 2**53))
+    return JSONResponse({"erasures": await _erasures_after(panel, since)})
 
 
 async def queue_sync(request: Request) -> Response:
@@ -225,6 +254,7 @@ def bridge_routes() -> list[Route]:
         Route("/api/bot/server-settings", get_settings, methods=["GET"], name="bot_settings"),
         Route("/api/bot/server-settings", put_settings, methods=["PUT"]),
         Route("/api/bot/server-settings/changes", settings_changes, methods=["GET"]),
+        Route("/api/bot/erasures", erasures, methods=["GET"]),
         Route("/api/bot/queue-sync", queue_sync, methods=["POST"]),
         Route("/api/bot/automation-actions", automation_actions, methods=["POST"]),
         Route("/api/bot/events", bot_events, methods=["POST"]),

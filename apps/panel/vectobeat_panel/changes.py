@@ -1,5 +1,7 @@
 """The settings change feed behind the bridge's long poll (for bots without Redis), which also
-carries erasure notices (`erased`: a confirmed compliance deletion the bots must honour).
+carries erasure notices (`erased`: a confirmed compliance deletion the bots must honour; its
+``version`` is the erasure's place in the record). The feed is this process's: the erasure record
+itself, which every replica reads, travels with the long poll's answer (`vectobeat_panel.bridge`).
 
 Each saved version is appended with a sequence number; a bot asks for what came after its cursor
 and waits up to a timeout when there is nothing yet. A cursor from before the kept window (or from
@@ -55,16 +57,17 @@ class ChangeFeed:
         self._push(guild_id, version, erased=False)
         self._seen.add(key)
 
-    def erased(self, guild_id: GuildId) -> None:
-        """The guild is being erased: bots drop its player, queue and local files (and the
-        guild's versions start again, so its seen ones are forgotten)."""
+    def erased(self, guild_id: GuildId, seq: int) -> None:
+        """The guild is being erased (erasure ``seq`` of the record): bots drop its player, queue
+        and local files (and the guild's versions start again, so its seen ones are forgotten)."""
         self._seen = {key for key in self._seen if key[0] != guild_id}
-        self._push(guild_id, 0, erased=True)
+        self._push(guild_id, seq, erased=True)
 
     def _push(self, guild_id: GuildId, version: int, *, erased: bool) -> None:
         if len(self._entries) == self._entries.maxlen:
             dropped = self._entries[0]
-            self._seen.discard((dropped.guild_id, dropped.version))
+            if not dropped.erased:
+                self._seen.discard((dropped.guild_id, dropped.version))
         self._seq += 1
         self._entries.append(FeedEntry(self._seq, guild_id, version, erased))
         wake, self._wake = self._wake, anyio.Event()

@@ -20,6 +20,7 @@ from vectobeat_adapters.i18n import error_text, gettext
 from vectobeat_adapters.mail import SmtpMailer, smtp_from_environment
 from vectobeat_adapters.services import Services, keyring_of
 from vectobeat_adapters.storage_rules import COMPLIANCE_KINDS, COMPLIANCE_STATUSES
+from vectobeat_core.erasures import Erasure
 from vectobeat_core.errors import InvalidInput, NotEnabled, NotFound, StorageUnavailable
 from vectobeat_core.ids import GuildId, UserId
 from vectobeat_core.jsontypes import snowflake
@@ -37,7 +38,7 @@ def compliance_desk(
     config: AppConfig,
     services: Services,
     secret: str,
-    on_erased: Callable[[GuildId], Awaitable[None]] | None = None,
+    on_erased: Callable[[Erasure], Awaitable[None]] | None = None,
 ) -> ComplianceDesk:
     """The panel's desk: archives under ``COMPLIANCE_DIR``, mail by SMTP (settings re-read on
     every send), links to ``PANEL_URL``; ``on_erased`` tells the bots of an erasure."""

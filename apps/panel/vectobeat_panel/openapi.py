@@ -284,12 +284,22 @@ def document() -> dict[str, Any]:
         "/api/bot/server-settings/changes": {
             "get": _op(
                 "Long poll: settings versions saved after `cursor`, and erasure notices "
-                '(`"erased": true`: forget the guild).',
+                '(`"erased": true`: forget the guild); with `erasures` (the bot\'s place in the '
+                "erasure record) also `erasures`: the record's erasures after it.",
                 "bot",
                 params=[
                     _query("cursor", {"type": "integer", "minimum": 0}),
                     _query("timeout", {"type": "number", "minimum": 0, "maximum": 30}),
+                    _query("erasures", {"type": "integer", "minimum": 0}),
                 ],
+            )
+        },
+        "/api/bot/erasures": {
+            "get": _op(
+                "The erasure record after `since`, oldest first: `erasures`, each with `seq`, "
+                "`guild_id` and `erased_at`; a full page (100): ask again after its last `seq`.",
+                "bot",
+                params=[_query("since", {"type": "integer", "minimum": 0})],
             )
         },
         "/api/bot/queue-sync": {

@@ -17,6 +17,7 @@ import attrs
 from vectobeat_adapters.i18n import N_
 from vectobeat_adapters.webhooks.resolve import WebhookResolveError, allowed_hosts, check_url
 from vectobeat_core.audit import AuditEvent
+from vectobeat_core.erasures import Erasure
 from vectobeat_core.errors import InvalidSettings, VectoBeatError
 from vectobeat_core.ids import GuildId
 from vectobeat_core.jsontypes import JSON
@@ -135,12 +136,16 @@ async def _read(panel: Panel, guild_id: GuildId) -> tuple[SettingsRecord | None,
     return current, services.catalogue.plan(tier if tier is not None else Tier.FREE)
 
 
-async def announce_erasure(panel: Panel, guild_id: GuildId) -> None:
-    """Tell bots the guild is being erased (the compliance desk calls this before erasing the
-    stores): the long-poll feed and the settings channel; a failed publish is logged."""
-    panel.changes.erased(guild_id)
+async def announce_erasure(panel: Panel, erasure: Erasure) -> None:
+    """Tell bots the guild is being erased (the compliance desk calls this once the erasure is in
+    the record, before erasing the stores): the long-poll feed and the settings channel, with
+    its place in the record; a failed publish is logged (the bots still find it in the record)."""
+    guild_id = erasure.guild_id
+    panel.changes.erased(guild_id, erasure.seq)
     try:
-        await panel.services.settings_channel.publish(SettingsChange(guild_id, 0, erased=True))
+        await panel.services.settings_channel.publish(
+            SettingsChange(guild_id, erasure.seq, erased=True)
+        )
     except VectoBeatError as exc:
         log.warning("erasure_publish_failed", extra={"guild_id": guild_id, "error": str(exc)})
 

@@ -4,8 +4,10 @@ An export request is built (`build_export`; the request's ``detail`` shows the p
 every panel replica and the bot read it from the store), stored encrypted (`ArchiveVault`) and
 mailed: as an attachment up to ``attachment_max_bytes``, else as a signed download link that
 expires after ``link_ttl`` seconds. A deletion request waits for its confirmation (the guild's
-name typed again, or the request's confirmation token), then erases the guild from every store
-(`erase_guild_everywhere`), deletes its stored exports and mails a confirmation. Requests,
+name typed again, or the request's confirmation token), then places it in the erasure record
+(`ComplianceStore.record_erasure`: every bot catches up on it), tells ``on_erased``, erases the
+guild from every store (`erase_guild_everywhere`), deletes its stored exports and mails a
+confirmation. Requests,
 confirmations and outcomes are audited. A request left ``running`` by a stopped process is run
 again at start.
 """
@@ -30,6 +32,7 @@ from vectobeat_adapters.mail import SmtpMailer
 from vectobeat_adapters.services import Services
 from vectobeat_adapters.storage_rules import COMPLIANCE_FINAL
 from vectobeat_core.audit import AuditEvent, AuditKind
+from vectobeat_core.erasures import Erasure
 from vectobeat_core.errors import (
     InvalidInput,
     NotEnabled,
@@ -80,11 +83,12 @@ class ComplianceDesk:
         link_base: str,
         secret: bytes,
         options: DeskOptions | None = None,
-        on_erased: Callable[[GuildId], Awaitable[None]] | None = None,
+        on_erased: Callable[[Erasure], Awaitable[None]] | None = None,
     ) -> None:
         self.services = services
         self.on_erased = on_erased
-        """Told a guild is being erased, before the stores are (the panel tells the bots)."""
+        """Told a guild is being erased (its place in the record), before the stores are: the
+        panel tells the bots."""
         self.vault = vault
         self.mailer = mailer
         self.options = options or DeskOptions()
@@ -330,8 +334,11 @@ class ComplianceDesk:
 
     async def _erase(self, request: ComplianceRequest) -> str:
         mailer = self._require_mail()
+        erasure = await self.services.compliance.record_erasure(
+            request.request_id, self.services.clock.now()
+        )  # first: a bot that misses the notice below still finds it in the record
         if self.on_erased is not None:
-            await self.on_erased(request.guild_id)
+            await self.on_erased(erasure)
         erased = await erase_guild_everywhere(self.services, request.guild_id)
         for other in await self.services.compliance.find(request.guild_id):
             if other.kind == "export":

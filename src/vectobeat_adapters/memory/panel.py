@@ -13,8 +13,10 @@ from vectobeat_adapters.storage_rules import (
     check_concierge,
     check_concierge_fields,
     check_contact_role,
+    check_erasure,
     check_event_id,
 )
+from vectobeat_core.erasures import Erasure
 from vectobeat_core.errors import NotFound
 from vectobeat_core.ids import GuildId, UserId
 from vectobeat_core.jsontypes import JSON, json_value
@@ -215,6 +217,8 @@ class MemoryComplianceStore(MemoryService):
 
     def __init__(self) -> None:
         self._requests: dict[int, ComplianceRequest] = {}
+        self._erasures: dict[int, Erasure] = {}
+        """Each placed deletion's place in the erasure record, by request id."""
 
     async def open(
         self,
@@ -263,6 +267,22 @@ class MemoryComplianceStore(MemoryService):
             if (guild is None or r.guild_id == guild) and (status is None or r.status == status)
         ]
         return sorted(found, key=lambda r: (r.created_at, r.request_id))
+
+    async def record_erasure(self, request_id: int, now: float) -> Erasure:
+        request = self._requests.get(request_id)
+        if request is None:
+            raise NotFound(f"compliance request {request_id} does not exist")
+        check_erasure(request.kind)
+        placed = self._erasures.get(request_id)
+        if placed is None:
+            seq = 1 + max((e.seq for e in self._erasures.values()), default=0)
+            placed = self._erasures[request_id] = Erasure(seq, request.guild_id, now)
+        return placed
+
+    async def erasures_since(self, cursor: int, limit: int) -> list[Erasure]:
+        return sorted((e for e in self._erasures.values() if e.seq > cursor), key=lambda e: e.seq)[
+            :limit
+        ]
 
 
 class MemoryStripeEventStore(MemoryService):

@@ -106,6 +106,8 @@ class CoalescingWriter:
         self._marked: dict[GuildId, int] = {}
         self._done: dict[GuildId, tuple[int, Durability]] = {}
         self._journaled: set[GuildId] = set()
+        self._unerased: set[GuildId] = set()
+        """Erased guilds whose journal entries could not be deleted yet: never replayed."""
         self._wake = anyio.Event()
         self._urgent = anyio.Event()
         self._progress = anyio.Event()
@@ -143,13 +145,19 @@ class CoalescingWriter:
     async def erase(self, guild: GuildId) -> int:
         """Right to erasure: once the round in flight is done (nothing of the guild is being
         written), drop its pending write and its journal entries (how many); its later writes go
-        to the store again. ``StorageUnavailable`` if the journal fails (the write is dropped)."""
+        to the store again. ``StorageUnavailable`` if the journal fails (the write is dropped,
+        and the guild's entries are neither replayed nor restored until an erase succeeds)."""
         async with self._lock:
             try:
                 self._journaled.discard(guild)
-                return 0 if self._journal is None else await self._journal.remove_guild(guild)
+                removed = 0 if self._journal is None else await self._journal.remove_guild(guild)
+            except StorageUnavailable:
+                self._unerased.add(guild)
+                raise
             finally:
                 self.forget(guild)
+            self._unerased.discard(guild)
+            return removed
 
     async def durable(self, guild: GuildId, *, timeout: float | None = None) -> Durability:  # noqa: ASYNC109 - the caller's reply deadline
         """Wait until every change marked for ``guild`` so far is stored or journaled.
@@ -356,7 +364,11 @@ class CoalescingWriter:
         snapshot while the store is down); empty without a journal."""
         if self._journal is None:
             return []
-        return replay_order(await self._journal.entries())
+        return self._kept(await self._journal.entries())
+
+    def _kept(self, entries: list[JournalEntry]) -> list[JournalEntry]:
+        """``entries`` in replay order, without those of guilds not erased yet."""
+        return [e for e in replay_order(entries) if e.guild_id not in self._unerased]
 
     async def replay_journal(self) -> int:
         """Write the journal into the store (see the module docstring); returns how many entries
@@ -367,7 +379,7 @@ class CoalescingWriter:
         replayed = 0
         while True:
             async with self._lock:  # no round runs while the guilds with an entry are listed
-                entries = replay_order(await journal.entries())
+                entries = self._kept(await journal.entries())
                 self._journaled = {entry.guild_id for entry in entries}
                 self.store_down = False  # guilds without an entry write to the store again
             for problem in journal.problems:

@@ -1,4 +1,7 @@
-"""``SqlComplianceStore``: data export/delete requests; the delivery address is encrypted."""
+"""``SqlComplianceStore``: data export/delete requests; the delivery address is encrypted. The
+deletions that ran are the erasure record: `record_erasure` bumps the one row of
+``vb_erasure_sequence`` and gives the request that place in the same transaction, so the row lock
+orders the places as their transactions commit."""
 
 from __future__ import annotations
 
@@ -10,7 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from vectobeat_adapters.crypto import Keyring
 from vectobeat_adapters.sql.engine import Database, SqlRepository
 from vectobeat_adapters.sql.schema import compliance_requests as table
-from vectobeat_adapters.storage_rules import COMPLIANCE_FINAL, check_compliance
+from vectobeat_adapters.sql.schema import erasure_sequence
+from vectobeat_adapters.storage_rules import COMPLIANCE_FINAL, check_compliance, check_erasure
+from vectobeat_core.erasures import Erasure
 from vectobeat_core.errors import NotFound
 from vectobeat_core.ids import GuildId, UserId
 from vectobeat_core.records import ComplianceKind, ComplianceRequest, ComplianceStatus
@@ -116,3 +121,56 @@ class SqlComplianceStore(SqlRepository):
             return [row._mapping for row in await conn.execute(query)]
 
         return [self._from_row(row) for row in await self._db.run(work, idempotent=True)]
+
+    async def record_erasure(self, request_id: int, now: float) -> Erasure:
+        bump = self._db.upsert(
+            erasure_sequence, {"id": 1, "seq": 1}, ["id"], {"seq": erasure_sequence.c.seq + 1}
+        )
+        place = (
+            table.update()
+            .where(
+                table.c.request_id == request_id,
+                table.c.kind == "delete",
+                table.c.erasure_seq.is_(None),
+            )
+            .values(erasure_seq=sa.select(erasure_sequence.c.seq).scalar_subquery(), erased_at=now)
+        )
+
+        async def work(conn: AsyncConnection) -> sa.RowMapping:
+            await conn.execute(bump)  # the row stays locked until this transaction ends
+            if (await conn.execute(place)).rowcount != 1:
+                raise _NotPlaced  # placed before, an export, or no such request: undo the bump
+            row = await self._row(conn, request_id)
+            assert row is not None  # written by this transaction
+            return row
+
+        try:
+            return _erasure(await self._db.run(work))
+        except _NotPlaced:
+            pass
+        row = await self._db.run(lambda conn: self._row(conn, request_id), idempotent=True)
+        if row is None:
+            raise NotFound(f"compliance request {request_id} does not exist")
+        check_erasure(str(row["kind"]))
+        return _erasure(row)
+
+    async def erasures_since(self, cursor: int, limit: int) -> list[Erasure]:
+        query = (
+            sa.select(table.c.guild_id, table.c.erasure_seq, table.c.erased_at)
+            .where(table.c.erasure_seq > cursor)
+            .order_by(table.c.erasure_seq)
+            .limit(limit)
+        )
+
+        async def work(conn: AsyncConnection) -> list[sa.RowMapping]:
+            return [row._mapping for row in await conn.execute(query)]
+
+        return [_erasure(row) for row in await self._db.run(work, idempotent=True)]
+
+
+class _NotPlaced(Exception):
+    """Rolls `record_erasure`'s transaction back: the request got no new place."""
+
+
+def _erasure(row: sa.RowMapping) -> Erasure:
+    return Erasure(int(row["erasure_seq"]), GuildId(int(row["guild_id"])), float(row["erased_at"]))

@@ -23,6 +23,7 @@ __all__ = [
     "concierge_budget_locks",
     "concierge_requests",
     "contacts",
+    "erasure_sequence",
     "guilds",
     "metadata",
     "playlists",
@@ -194,8 +195,22 @@ compliance_requests = sa.Table(
     sa.Column("detail", sa.String(500), nullable=False),
     sa.Column("created_at", Time, nullable=False),
     sa.Column("completed_at", Time, nullable=True),
+    sa.Column("erasure_seq", sa.BigInteger, nullable=True, index=True, unique=True),
+    sa.Column("erased_at", Time, nullable=True),
     **MYSQL,
 )
+"""``erasure_seq``/``erased_at``: a deletion's place in the erasure record and when it was placed
+(`vectobeat_core.erasures`); ``NULL`` for exports and deletions that have not run."""
+
+erasure_sequence = sa.Table(
+    "vb_erasure_sequence",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    **MYSQL,
+)
+"""One row: the last place given in the erasure record. Bumping it locks the row until the
+transaction that places a deletion commits, so places become visible in their order."""
 
 stripe_events = sa.Table(
     "vb_stripe_events",

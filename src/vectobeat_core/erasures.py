@@ -1,0 +1,97 @@
+"""The erasure record, and what a bot has applied of it.
+
+Every confirmed erasure gets a place in one ordered record (`Erasure.seq`, kept on its compliance
+request): a later erasure has a larger ``seq``, and none becomes visible after one with a larger
+``seq``, so a reader that saw ``seq`` n has seen every erasure before it (numbers may be skipped).
+A bot keeps an `ErasureLedger` next to its local data: the record read up to ``cursor``, pushed
+notices applied ahead of it, and the erasures whose local part failed and is tried again. So a
+bot that was down or cut off catches up on every erasure it missed, and applies each one once. A
+bot that started with no local data at all (``since``) owes nothing to the erasures before.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from vectobeat_core.errors import InvalidInput
+from vectobeat_core.ids import GuildId
+from vectobeat_core.jsonform import dump_method, json_form, json_key, load_method
+
+__all__ = ["ERASURE_PAGE", "Erasure", "ErasureLedger"]
+
+ERASURE_PAGE = 100
+"""The most erasures one answer of the panel's bridge carries; a full page means: ask again."""
+
+
+@json_form(what="Erasure")
+@attrs.frozen
+class Erasure:
+    """Guild ``guild_id`` was erased at ``erased_at``, at place ``seq`` (from 1) of the record."""
+
+    seq: int
+    guild_id: GuildId
+    erased_at: float
+
+    def __attrs_post_init__(self) -> None:
+        if self.seq < 1:
+            raise InvalidInput("An erasure's place in the record starts at 1.")
+
+    to_json = dump_method()
+    from_json = load_method()
+
+
+@json_form(what="Erasure ledger")
+@attrs.frozen
+class ErasureLedger:
+    """What a bot has applied of the record: every erasure up to ``cursor``, those in ``ahead``
+    (pushed notices applied before the record was read that far), except the ones in ``retry``,
+    whose local erasure failed and is tried again until it succeeds. ``since``: the bot held no
+    data before then (it started with none), so erasures placed earlier are not due."""
+
+    cursor: int = 0
+    ahead: frozenset[int] = attrs.field(default=frozenset(), metadata=json_key(omit=True))
+    retry: tuple[Erasure, ...] = attrs.field(default=(), metadata=json_key(omit=True))
+    since: float | None = attrs.field(default=None, metadata=json_key(omit=True))
+
+    def due(self, erasure: Erasure) -> bool:
+        """Whether ``erasure`` was never applied here (a failed one is `retry`'s, not due)."""
+        if self.since is not None and erasure.erased_at < self.since:
+            return False
+        return erasure.seq > self.cursor and erasure.seq not in self.ahead
+
+    def read(self, erasure: Erasure, *, failed: bool = False) -> ErasureLedger:
+        """The record was read up to ``erasure`` (applied now unless it was not `due`; ``failed``:
+        its local erasure failed)."""
+        return attrs.evolve(
+            self,
+            cursor=max(self.cursor, erasure.seq),
+            ahead=frozenset(seq for seq in self.ahead if seq > erasure.seq),
+            retry=self._retry(erasure, failed),
+        )
+
+    def noticed(self, erasure: Erasure, *, failed: bool = False) -> ErasureLedger:
+        """A pushed notice of ``erasure`` was applied before the record was read up to it."""
+        if not self.due(erasure):
+            return self
+        return attrs.evolve(
+            self, ahead=self.ahead | {erasure.seq}, retry=self._retry(erasure, failed)
+        )
+
+    def retried(self, erasure: Erasure, *, failed: bool) -> ErasureLedger:
+        """``erasure`` from `retry` was tried again; it stays there while it fails."""
+        if failed:
+            return self
+        return attrs.evolve(self, retry=tuple(e for e in self.retry if e.seq != erasure.seq))
+
+    @property
+    def withheld(self) -> frozenset[GuildId]:
+        """Guilds whose local erasure is still to be retried: nothing of theirs may be served."""
+        return frozenset(erasure.guild_id for erasure in self.retry)
+
+    def _retry(self, erasure: Erasure, failed: bool) -> tuple[Erasure, ...]:
+        if not failed or any(e.seq == erasure.seq for e in self.retry):
+            return self.retry
+        return (*self.retry, erasure)
+
+    to_json = dump_method()
+    from_json = load_method()

@@ -1,0 +1,90 @@
+"""The erasure ledger's rules (`vectobeat_core.erasures`): whatever way and order erasures reach a
+bot (pushed notices, pages of the record read from its cursor, repeats of both, restarts that
+read the ledger back from its JSON, local failures that are retried), each erasure is applied
+exactly once successfully, nothing is applied again once it succeeded, and a full read of the
+record leaves the cursor at its end with nothing ahead. A bot that started with no data owes
+nothing to the erasures placed before it started (``since``)."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from vectobeat_core.erasures import Erasure, ErasureLedger
+from vectobeat_core.errors import InvalidInput
+from vectobeat_core.ids import GuildId
+
+# the record: places may be skipped (a place handed out and rolled back is never used)
+RECORD = [Erasure(seq, GuildId(1000 + seq), float(seq)) for seq in (1, 2, 4, 5, 7, 8, 9)]
+
+steps = st.lists(
+    st.one_of(
+        st.tuples(st.just("notice"), st.sampled_from(RECORD), st.booleans()),
+        st.tuples(st.just("page"), st.integers(0, len(RECORD)), st.booleans()),
+        st.tuples(st.just("retry"), st.just(RECORD[0]), st.booleans()),
+        st.tuples(st.just("restart"), st.just(RECORD[0]), st.just(False)),
+    ),
+    max_size=30,
+)
+
+
+@given(steps, st.sampled_from([None, 0.0, 4.5]))
+def test_every_erasure_is_applied_once_whatever_the_order(
+    plan: list[tuple[str, object, bool]], since: float | None
+) -> None:
+    ledger = ErasureLedger(since=since)
+    applied: list[int] = []  # successful local erasures, by place
+
+    def apply(erasure: Erasure, fails: bool) -> bool:
+        assert erasure.seq not in applied, "applied again after it succeeded"
+        if not fails:
+            applied.append(erasure.seq)
+        return not fails
+
+    def read_page(size: int, fails: bool) -> None:
+        nonlocal ledger
+        for erasure in [e for e in RECORD if e.seq > ledger.cursor][:size]:
+            ok = apply(erasure, fails) if ledger.due(erasure) else True
+            ledger = ledger.read(erasure, failed=not ok)
+
+    for kind, what, fails in plan:
+        if kind == "notice":
+            assert isinstance(what, Erasure)
+            if ledger.due(what):
+                ledger = ledger.noticed(what, failed=not apply(what, fails))
+            else:
+                assert ledger.noticed(what) == ledger
+        elif kind == "page":
+            assert isinstance(what, int)
+            read_page(what, fails)
+        elif kind == "retry":
+            for erasure in ledger.retry:
+                ledger = ledger.retried(erasure, failed=not apply(erasure, fails))
+        else:
+            ledger = ErasureLedger.from_json(ledger.to_json())  # a restart
+        assert ledger.withheld == {e.guild_id for e in ledger.retry}
+
+    # then a catch-up that works: retries first, then the whole record
+    for erasure in ledger.retry:
+        ledger = ledger.retried(erasure, failed=not apply(erasure, False))
+    read_page(len(RECORD), False)
+    assert sorted(applied) == [e.seq for e in RECORD if e.erased_at >= (since or 0.0)]
+    assert ledger == ErasureLedger(RECORD[-1].seq, since=since)
+    assert not any(ledger.due(e) for e in RECORD)
+
+
+def test_erasures_and_ledgers_read_back_from_their_json() -> None:
+    erasure = RECORD[1]
+    assert erasure.to_json() == {"seq": 2, "guild_id": "1002", "erased_at": 2.0}
+    assert Erasure.from_json(erasure.to_json()) == erasure
+    ledger = ErasureLedger(4, frozenset({7, 5}), (erasure,))
+    assert ledger.to_json() == {"cursor": 4, "ahead": [5, 7], "retry": [erasure.to_json()]}
+    assert ErasureLedger.from_json(ledger.to_json()) == ledger
+    assert ErasureLedger().to_json() == {"cursor": 0}
+    assert ErasureLedger(since=3.5).to_json() == {"cursor": 0, "since": 3.5}
+    for bad in ({"seq": 0, "guild_id": "1", "erased_at": 1.0}, {"seq": 1, "guild_id": "x"}):
+        with pytest.raises(InvalidInput):
+            Erasure.from_json(bad)
+    with pytest.raises(InvalidInput):
+        ErasureLedger.from_json({"cursor": "1"})
