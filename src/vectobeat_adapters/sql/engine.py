@@ -41,7 +41,6 @@ import tenacity
 from sqlalchemy import Table, event, exc, text
 from sqlalchemy.dialects import mysql, sqlite
 from sqlalchemy.engine import URL, CursorResult, make_url
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool, PoolResetState
 from sqlalchemy.sql.expression import Executable
 
@@ -49,6 +48,7 @@ from vectobeat_adapters.dependency_watch import DependencyGate
 from vectobeat_adapters.retrying import EqualJitter
 from vectobeat_adapters.sql.abandoned_connects import quiet_abandoned_connects
 from vectobeat_adapters.sql.aiosqlite_guard import use_stop_once_connections
+from vectobeat_adapters.sql.async_core import AsyncConnection, AsyncEngine, create_async_engine
 from vectobeat_adapters.sql.poolers import behind_pgbouncer, driver_url, pgbouncer_connect_args
 from vectobeat_core.errors import (
     ConfigError,
