@@ -23,7 +23,8 @@ PROBE = textwrap.dedent(
     loaded = sorted({m.split(".")[0] for m, v in sys.modules.items() if v is not None})
     postgresql = "sqlalchemy.dialects.postgresql" in sys.modules
     print(json.dumps({"marked": marked, "loaded": loaded, "client": httpx.AsyncClient.__name__,
-                      "postgresql": postgresql, "orm": "sqlalchemy.orm" in sys.modules}))
+                      "postgresql": postgresql, "orm": "sqlalchemy.orm" in sys.modules,
+                      "mysql": "sqlalchemy.dialects.mysql" in sys.modules}))
     """
 )
 
@@ -37,7 +38,8 @@ def test_the_bot_process_loads_no_unused_extras_and_still_logs_tracebacks() -> N
     assert not {"rich", "pygments", "click", "uvicorn", "starlette"} & set(report["loaded"])
     assert {"httpx", "structlog", "aiohttp", "discord"} <= set(report["loaded"])
     assert report["client"] == "AsyncClient"
-    assert not report["postgresql"]  # PostgreSQL's dialect loads with its first write only
+    assert not report["postgresql"]  # a dialect loads with the engine that speaks it
+    assert not report["mysql"]
     assert not report["orm"]  # SQLAlchemy Core only (vectobeat_adapters.sql.async_core)
     assert "ValueError: boom" in done.stderr and "Traceback" in done.stderr
 
