@@ -1,5 +1,5 @@
-"""The bot process keeps httpx's CLI, rich and SQLAlchemy's ORM out, and its logging and HTTP
-still work."""
+"""The bot process keeps httpx's CLI, rich, SQLAlchemy's ORM, unused SQL dialects and aiohttp's
+web framework out, and its logging and HTTP still work."""
 
 from __future__ import annotations
 
@@ -24,7 +24,8 @@ PROBE = textwrap.dedent(
     postgresql = "sqlalchemy.dialects.postgresql" in sys.modules
     print(json.dumps({"marked": marked, "loaded": loaded, "client": httpx.AsyncClient.__name__,
                       "postgresql": postgresql, "orm": "sqlalchemy.orm" in sys.modules,
-                      "mysql": "sqlalchemy.dialects.mysql" in sys.modules}))
+                      "mysql": "sqlalchemy.dialects.mysql" in sys.modules,
+                      "web": "aiohttp.web" in sys.modules}))
     """
 )
 
@@ -40,6 +41,7 @@ def test_the_bot_process_loads_no_unused_extras_and_still_logs_tracebacks() -> N
     assert report["client"] == "AsyncClient"
     assert not report["postgresql"]  # a dialect loads with the engine that speaks it
     assert not report["mysql"]
+    assert not report["web"]  # the Status API is aiohttp's low-level server
     assert not report["orm"]  # SQLAlchemy Core only (vectobeat_adapters.sql.async_core)
     assert "ValueError: boom" in done.stderr and "Traceback" in done.stderr
 
