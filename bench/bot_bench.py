@@ -232,8 +232,11 @@ class Side:
         return latency
 
 
-async def _side(stack: AsyncExitStack, label: str, guild_count: int) -> Side:
-    """A fake Discord holding ``guild_count`` guilds, each with a listener in voice."""
+async def open_world(
+    stack: AsyncExitStack, guild_count: int
+) -> tuple[Any, list[Any], dict[int, int]]:
+    """A fake Discord (open for ``stack``) holding ``guild_count`` guilds, each with a listener in
+    voice: the fake, its guilds, and each guild's listener (user id by guild id)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         from vectobeat_testkit.discord import FakeDiscord
@@ -248,15 +251,43 @@ async def _side(stack: AsyncExitStack, label: str, guild_count: int) -> Side:
         )
     )
     owner = fake.add_user("bench-owner")
-    side = Side(label, fake, [], {})
+    guilds: list[Any] = []
+    listeners: dict[int, int] = {}
     for i in range(guild_count):
         listener = fake.add_user(f"listener-{i}")
         guild = await fake.add_guild(name=f"Bench {i}", owner=owner, members=[(listener, ())])
         voice = next(c for c in guild.channels if c.is_voice)
         await fake.set_voice(guild_id=guild.id, user_id=listener.id, channel_id=voice.id)
-        side.guilds.append(guild)
-        side.users[guild.id] = int(listener.id)
-    return side
+        guilds.append(guild)
+        listeners[guild.id] = int(listener.id)
+    return fake, guilds, listeners
+
+
+def floor_env(fake: Any) -> dict[str, str]:
+    """The bare bot's environment: this process's, pointed at ``fake``."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith("VECTOBEAT_")}
+    return base | {"BENCH_API_BASE": fake.api_base, "BENCH_GATEWAY_URL": fake.gateway_url}
+
+
+def bot_env(fake: Any, nodes: str, tmp: str) -> dict[str, str]:
+    """VectoBeat's environment: ``fake``, the fake nodes' line (``nodes <spec>``), SQLite under
+    ``tmp``, the Status API on a free port."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith("VECTOBEAT_")}
+    return base | {
+        "VECTOBEAT_DISCORD_TOKEN": TOKEN,
+        "VECTOBEAT_DISCORD_API_BASE": fake.api_base,
+        "VECTOBEAT_DISCORD_GATEWAY_URL": fake.gateway_url,
+        "VECTOBEAT_LAVALINK_NODES": nodes.rsplit(maxsplit=1)[-1],
+        "VECTOBEAT_LAVALINK_PASSWORD": LAVALINK_PASSWORD,
+        "VECTOBEAT_DATABASE_URL": f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}",
+        "VECTOBEAT_STATUS_PORT": "0",
+        "VECTOBEAT_LOG_LEVEL": "WARNING",
+    }
+
+
+async def _side(stack: AsyncExitStack, label: str, guild_count: int) -> Side:
+    """One bot's side: its own fake Discord holding ``guild_count`` guilds."""
+    return Side(label, *await open_world(stack, guild_count))
 
 
 async def _alternate(sides: tuple[Side, Side], name: str, indices: list[int], warm: int) -> None:
@@ -283,27 +314,15 @@ async def run(guild_count: int, samples: int) -> dict[str, Any]:
             [sys.executable, __file__, "--lavalink-nodes"], dict(os.environ), "nodes ", tmp
         )
         stack.push_async_callback(_stop, node_process)
-        base_env = {k: v for k, v in os.environ.items() if not k.startswith("VECTOBEAT_")}
-        floor_env = base_env | {
-            "BENCH_API_BASE": floor.fake.api_base,
-            "BENCH_GATEWAY_URL": floor.fake.gateway_url,
-        }
-        bot_env = base_env | {
-            "VECTOBEAT_DISCORD_TOKEN": TOKEN,
-            "VECTOBEAT_DISCORD_API_BASE": ours.fake.api_base,
-            "VECTOBEAT_DISCORD_GATEWAY_URL": ours.fake.gateway_url,
-            "VECTOBEAT_LAVALINK_NODES": nodes.split()[-1],
-            "VECTOBEAT_LAVALINK_PASSWORD": LAVALINK_PASSWORD,
-            "VECTOBEAT_DATABASE_URL": f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}",
-            "VECTOBEAT_STATUS_PORT": "0",
-            "VECTOBEAT_LOG_LEVEL": "WARNING",
-        }
         bare, _ = await _start(
-            [sys.executable, __file__, "--bare-bot"], floor_env, "bare-bot ready", tmp
+            [sys.executable, __file__, "--bare-bot"], floor_env(floor.fake), "bare-bot ready", tmp
         )
         stack.push_async_callback(_stop, bare)
         bot, line = await _start(
-            [sys.executable, "-m", "vectobeat_bot"], bot_env, "vectobeat-bot status", tmp
+            [sys.executable, "-m", "vectobeat_bot"],
+            bot_env(ours.fake, nodes, tmp),
+            "vectobeat-bot status",
+            tmp,
         )
         stack.push_async_callback(_stop, bot)
         await _wait_ready(line.split()[-1])

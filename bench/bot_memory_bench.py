@@ -35,7 +35,7 @@ from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
-from bot_bench import APP_ID, LAVALINK_PASSWORD, SHARDS, TOKEN, _start, _stop, _wait_ready
+from bot_bench import _start, _stop, _wait_ready, bot_env, floor_env, open_world
 
 GOAL = 1.5
 SAMPLES = 5
@@ -81,56 +81,22 @@ async def run(guild_count: int, playing: int) -> dict[str, Any]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         from vectobeat_adapters.sql.migrate import upgrade_database
-        from vectobeat_testkit.discord import FakeDiscord
 
     tmp = tempfile.mkdtemp(prefix="vectobeat-memory-bench-")
     async with AsyncExitStack() as stack:
-        fake = await stack.enter_async_context(
-            FakeDiscord(
-                token=TOKEN,
-                application_id=APP_ID,
-                interaction_deadline=None,
-                rate_limit=100_000,
-                recommended_shards=SHARDS,
-            )
-        )
-        owner = fake.add_user("bench-owner")
-        guilds: list[Any] = []
-        listeners: dict[int, int] = {}
-        for i in range(guild_count):
-            listener = fake.add_user(f"listener-{i}")
-            guild = await fake.add_guild(name=f"Bench {i}", owner=owner, members=[(listener, ())])
-            voice = next(c for c in guild.channels if c.is_voice)
-            await fake.set_voice(guild_id=guild.id, user_id=listener.id, channel_id=voice.id)
-            guilds.append(guild)
-            listeners[guild.id] = int(listener.id)
+        fake, guilds, listeners = await open_world(stack, guild_count)
         node_process, nodes = await _start(
             [sys.executable, BOT_BENCH, "--lavalink-nodes"], dict(os.environ), "nodes ", tmp
         )
         stack.push_async_callback(_stop, node_process)
-        base_env = {k: v for k, v in os.environ.items() if not k.startswith("VECTOBEAT_")}
-        floor_env = base_env | {
-            "BENCH_API_BASE": fake.api_base,
-            "BENCH_GATEWAY_URL": fake.gateway_url,
-        }
-        bot_env = base_env | {
-            "VECTOBEAT_DISCORD_TOKEN": TOKEN,
-            "VECTOBEAT_DISCORD_API_BASE": fake.api_base,
-            "VECTOBEAT_DISCORD_GATEWAY_URL": fake.gateway_url,
-            "VECTOBEAT_LAVALINK_NODES": nodes.split()[-1],
-            "VECTOBEAT_LAVALINK_PASSWORD": LAVALINK_PASSWORD,
-            "VECTOBEAT_DATABASE_URL": f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}",
-            "VECTOBEAT_BOT_DATA_DIR": str(Path(tmp) / "bot-data"),
-            "VECTOBEAT_STATUS_PORT": "0",
-            "VECTOBEAT_LOG_LEVEL": "WARNING",
-        }
-        await upgrade_database(bot_env["VECTOBEAT_DATABASE_URL"])  # the migrate Job's part
+        env = bot_env(fake, nodes, tmp) | {"VECTOBEAT_BOT_DATA_DIR": str(Path(tmp) / "bot-data")}
+        await upgrade_database(env["VECTOBEAT_DATABASE_URL"])  # the migrate Job's part
         bare, _ = await _start(
-            [sys.executable, BOT_BENCH, "--bare-bot"], floor_env, "bare-bot ready", tmp
+            [sys.executable, BOT_BENCH, "--bare-bot"], floor_env(fake), "bare-bot ready", tmp
         )
         stack.push_async_callback(_stop, bare)
         bot, line = await _start(
-            [sys.executable, "-m", "vectobeat_bot"], bot_env, "vectobeat-bot status", tmp
+            [sys.executable, "-m", "vectobeat_bot"], env, "vectobeat-bot status", tmp
         )
         stack.push_async_callback(_stop, bot)
         await _wait_ready(line.split()[-1])

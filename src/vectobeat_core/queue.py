@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import operator
 import random
-from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Final, SupportsIndex, cast
 
@@ -108,6 +107,7 @@ class GuildQueue:
     __slots__ = (
         "_current",
         "_history",
+        "_history_limit",
         "_items",
         "_loop",
         "_next_id",
@@ -132,7 +132,8 @@ class GuildQueue:
         self.version = 0
         self._items = BlockList()
         self._current: QueueEntry | None = None
-        self._history: deque[QueueEntry] = deque(maxlen=limit)
+        self._history: list[QueueEntry] = []  # not a deque(maxlen=): 600 bytes less a queue
+        self._history_limit = limit
         self._loop = LoopMode.OFF
         self._next_id = 1
         self._upcoming_ms = 0
@@ -170,7 +171,7 @@ class GuildQueue:
 
     @property
     def history_limit(self) -> int:
-        return self._history.maxlen or 0
+        return self._history_limit
 
     @property
     def next_entry_id(self) -> int:
@@ -303,11 +304,18 @@ class GuildQueue:
 
     def _retire(self, entry: QueueEntry) -> None:
         """An entry stops playing: into history, and back to the end when looping the queue."""
-        self._history.append(entry)
+        self._remember(entry)
         if self._loop is LoopMode.QUEUE:
             track = entry.track
             self._items.append(entry.entry_id, track)
             self._upcoming_ms += _duration(track)
+
+    def _remember(self, entry: QueueEntry) -> None:
+        """Append ``entry`` to the history, dropping its oldest beyond ``history_limit``."""
+        history = self._history
+        history.append(entry)
+        if len(history) > self._history_limit:
+            del history[0]
 
     def next(self) -> QueueEntry | None:
         """The current track ended: the entry to play now (``None`` when nothing is left).
@@ -372,7 +380,7 @@ class GuildQueue:
         """Drop the current entry (into the history) without advancing."""
         if self._current is None:
             raise QueueEmpty("Nothing is playing.")
-        self._history.append(self._current)
+        self._remember(self._current)
         self._current = None
         self.version += 1
 
@@ -539,7 +547,8 @@ class GuildQueue:
         queue._items.reset(upcoming_ids, [entry.track for entry in snapshot.entries])
         queue._upcoming_ms = sum(_duration(entry.track) for entry in snapshot.entries)
         queue._current = snapshot.current
-        queue._history.extend(snapshot.history)
+        kept = len(snapshot.history) - queue._history_limit
+        queue._history.extend(snapshot.history[max(0, kept) :])
         queue._loop = snapshot.player.loop
         queue._next_id = snapshot.next_entry_id
         if snapshot.unshuffled is not None:

@@ -1,4 +1,5 @@
-"""The bot process keeps httpx's CLI and rich out, and its logging and HTTP still work."""
+"""The bot process keeps httpx's CLI, rich, SQLAlchemy's ORM, unused SQL dialects and aiohttp's
+web framework out, and its logging and HTTP still work."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ PROBE = textwrap.dedent(
     marked = skip_unused_extras()
     from vectobeat_adapters.logging_setup import configure_logging
     configure_logging(level="INFO", log_format="console", process="bot")
-    import httpx, vectobeat_bot.app
+    import httpx, vectobeat_bot.app, vectobeat_bot.cogs
     try:
         raise ValueError("boom")
     except ValueError:
@@ -22,7 +23,9 @@ PROBE = textwrap.dedent(
     loaded = sorted({m.split(".")[0] for m, v in sys.modules.items() if v is not None})
     postgresql = "sqlalchemy.dialects.postgresql" in sys.modules
     print(json.dumps({"marked": marked, "loaded": loaded, "client": httpx.AsyncClient.__name__,
-                      "postgresql": postgresql}))
+                      "postgresql": postgresql, "orm": "sqlalchemy.orm" in sys.modules,
+                      "mysql": "sqlalchemy.dialects.mysql" in sys.modules,
+                      "web": "aiohttp.web" in sys.modules}))
     """
 )
 
@@ -36,7 +39,10 @@ def test_the_bot_process_loads_no_unused_extras_and_still_logs_tracebacks() -> N
     assert not {"rich", "pygments", "click", "uvicorn", "starlette"} & set(report["loaded"])
     assert {"httpx", "structlog", "aiohttp", "discord"} <= set(report["loaded"])
     assert report["client"] == "AsyncClient"
-    assert not report["postgresql"]  # PostgreSQL's dialect loads with its first write only
+    assert not report["postgresql"]  # a dialect loads with the engine that speaks it
+    assert not report["mysql"]
+    assert not report["web"]  # the Status API is aiohttp's low-level server
+    assert not report["orm"]  # SQLAlchemy Core only (vectobeat_adapters.sql.async_core)
     assert "ValueError: boom" in done.stderr and "Traceback" in done.stderr
 
 

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 import anyio
 import httpx
 import pytest
-from aiohttp.test_utils import TestServer
+from aiohttp.test_utils import RawTestServer
 
 from vectobeat_bot.status_server import BotMetrics, StatusServer, is_loopback
 from vectobeat_core.dependencies import DependencyState, DependencyStatus, is_alive
@@ -76,7 +76,7 @@ async def client(
     metrics.command("play", "ok")
     server = StatusServer(src, metrics, host=host, port=0, token=token)
     async with (
-        TestServer(server.app, host="127.0.0.1") as served,
+        RawTestServer(server.handle, host="127.0.0.1") as served,
         httpx.AsyncClient(base_url=str(served.make_url(""))) as http,
     ):
         yield http
@@ -166,12 +166,15 @@ async def test_answers_are_compact_json_and_prometheus_text() -> None:
     async with client("127.0.0.1", None) as http:
         health = await http.get("/healthz")
         metrics = await http.get("/metrics")
+        head = await http.head("/healthz")
         posted = await http.post("/healthz")
         missing = await http.get("/nope")
     assert health.headers["content-type"] == "application/json"
     assert health.content == b'{"status":"ok"}'
     assert metrics.headers["content-type"] == "text/plain; version=0.0.4; charset=utf-8"
-    assert posted.status_code == 405 and missing.status_code == 404
+    assert head.status_code == 200 and head.content == b""
+    assert posted.status_code == 405 and posted.headers["allow"] == "GET,HEAD"
+    assert missing.status_code == 404
 
 
 async def test_serve_binds_reports_the_port_and_stops_when_cancelled() -> None:

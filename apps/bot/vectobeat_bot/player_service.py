@@ -26,6 +26,7 @@ import attrs
 
 from vectobeat_adapters.i18n import N_
 from vectobeat_adapters.redis.writer import CoalescingWriter
+from vectobeat_adapters.slim_lock import SlimLock
 from vectobeat_bot.queue_sync import QueueSync
 from vectobeat_bot.settings_sync import GuildSettings, SettingsSync
 from vectobeat_core.audit import AuditEvent
@@ -118,7 +119,7 @@ class GuildSession:
     voice_channel_id: ChannelId | None = None
     effects: Effects = attrs.Factory(Effects)
     """The filter effects members chose; played over the quality's filters."""
-    lock: anyio.Lock = attrs.Factory(anyio.Lock)
+    lock: SlimLock = attrs.Factory(SlimLock)
 
 
 @attrs.frozen

@@ -17,6 +17,7 @@ import anyio.to_thread
 import attrs
 
 from vectobeat_adapters.atomic_file import write_atomically
+from vectobeat_adapters.slim_lock import SlimLock
 from vectobeat_core.errors import InvalidInput, StorageUnavailable
 from vectobeat_core.ids import GuildId
 from vectobeat_core.plans import Tier
@@ -84,7 +85,7 @@ class LastKnownSettings:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self._locks: dict[GuildId, anyio.Lock] = {}
+        self._locks: dict[GuildId, SlimLock] = {}
 
     def _path(self, guild_id: GuildId) -> Path:
         return self.folder / f"{int(guild_id)}.json"
@@ -119,7 +120,7 @@ class LastKnownSettings:
     async def remove(self, guild_id: GuildId) -> bool:
         """Delete the guild's file (right to erasure), after any save of it in flight; whether
         there was one. ``StorageUnavailable`` if it cannot be deleted."""
-        lock = self._locks.setdefault(guild_id, anyio.Lock())
+        lock = self._locks.setdefault(guild_id, SlimLock())
         async with lock:
             try:
                 await anyio.to_thread.run_sync(self._path(guild_id).unlink)
@@ -137,7 +138,7 @@ class LastKnownSettings:
         """Replace the guild's file (in a worker thread: fsync must not stall the event loop).
 
         Saves of one guild run one at a time, in the order they were asked for."""
-        lock = self._locks.setdefault(entry.guild_id, anyio.Lock())
+        lock = self._locks.setdefault(entry.guild_id, SlimLock())
         async with lock:
             await anyio.to_thread.run_sync(
                 write_atomically, self._path(entry.guild_id), entry.encode()

@@ -28,6 +28,7 @@ import attrs
 import tenacity
 
 from vectobeat_adapters.retrying import failure, supervise
+from vectobeat_adapters.slim_lock import SlimLock
 from vectobeat_bot.bridge_client import BridgeClient, BridgeConflict
 from vectobeat_bot.erasure_catchup import ErasureCatchUp, read_erasures
 from vectobeat_bot.settings_cache import CachedSettings, LastKnownSettings
@@ -121,7 +122,7 @@ class SettingsSync:
         self._cache: dict[GuildId, GuildSettings] = {}
         self._free = catalogue.plan(Tier.FREE)
         self._defaults = ServerSettings()
-        self._locks: dict[GuildId, anyio.Lock] = {}
+        self._locks: dict[GuildId, SlimLock] = {}
         self._listeners: list[SettingsListener] = []
         self._erasure_listeners: list[ErasureListener] = []
         self._connected = bridge is not None
@@ -265,7 +266,7 @@ class SettingsSync:
         if self._bridge is None:
             held = self._cache[guild_id] = self.default(guild_id)
             return held
-        lock = self._locks.setdefault(guild_id, anyio.Lock())
+        lock = self._locks.setdefault(guild_id, SlimLock())
         async with lock:
             held = self._cache.get(guild_id)
             if held is not None:

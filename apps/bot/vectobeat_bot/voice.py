@@ -35,7 +35,9 @@ class LavalinkVoice(discord.VoiceProtocol):
         self.token: str | None = None
         self.endpoint: str | None = None
         self.channel_id: ChannelId | None = ChannelId(getattr(channel, "id"))  # noqa: B009
-        self.ready = anyio.Event()
+        self._ready: anyio.Event | None = None
+        """Set once the node has the voice data; made only while `connect` or `move_to` waits
+        for it (an idle ``anyio.Event`` costs about 900 bytes a connected guild)."""
 
     async def on_voice_state_update(self, data: Any) -> None:
         raw = data.get("channel_id")
@@ -65,7 +67,25 @@ class LavalinkVoice(discord.VoiceProtocol):
             )
         except VectoBeatError as exc:
             _log.warning("voice_update_failed guild=%s error=%s", self.guild_id, exc)
-        self.ready.set()
+        if self._ready is not None:
+            self._ready.set()
+
+    async def _change_and_wait(
+        self, channel: discord.abc.Snowflake | None, seconds: float, *, self_mute: bool = False
+    ) -> bool:
+        """Ask Discord to put the bot in ``channel``; whether the node had the new voice data
+        within ``seconds``."""
+        ready = self._ready = anyio.Event()
+        try:
+            await self._guild().change_voice_state(
+                channel=channel, self_deaf=True, self_mute=self_mute
+            )
+            with anyio.move_on_after(seconds):
+                await ready.wait()
+            return ready.is_set()
+        finally:
+            if self._ready is ready:
+                self._ready = None
 
     async def connect(
         self,
@@ -75,22 +95,14 @@ class LavalinkVoice(discord.VoiceProtocol):
         self_deaf: bool = True,
         self_mute: bool = False,
     ) -> None:
-        guild = self._guild()
-        await guild.change_voice_state(
-            channel=cast(discord.abc.Snowflake, self.channel), self_deaf=True, self_mute=self_mute
-        )
-        with anyio.move_on_after(timeout) as scope:
-            await self.ready.wait()
-        if scope.cancelled_caught:
+        channel = cast(discord.abc.Snowflake, self.channel)
+        if not await self._change_and_wait(channel, timeout, self_mute=self_mute):
             self.cleanup()
             raise NodeUnavailable("Discord did not answer the voice connection in time.")
 
     async def move_to(self, channel: discord.abc.Snowflake) -> None:
-        self.ready = anyio.Event()
         self.token = None
-        await self._guild().change_voice_state(channel=channel, self_deaf=True)
-        with anyio.move_on_after(10.0):
-            await self.ready.wait()
+        await self._change_and_wait(channel, 10.0)
 
     async def disconnect(self, *, force: bool) -> None:
         try:

@@ -10,10 +10,10 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-import anyio
 import attrs
 
 from vectobeat_adapters.lavalink.model import PlayerInfo
+from vectobeat_adapters.slim_lock import SlimLock
 from vectobeat_core.errors import InvalidTrack
 from vectobeat_core.ids import ChannelId, GuildId, NodeName
 from vectobeat_core.jsontypes import JSON
@@ -82,7 +82,7 @@ class PlayerRecord:
     settled_wall_ms: float = 0.0
     target_at: float | None = None
     """When we last told the node a position (a move, a seek); see `keep_target_position`."""
-    lock: anyio.Lock = attrs.Factory(anyio.Lock)
+    lock: SlimLock = attrs.Factory(SlimLock)
 
     @classmethod
     def adopted(

@@ -18,7 +18,8 @@ from typing import Any
 
 import aiosqlite
 from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine
+
+from vectobeat_adapters.sql.async_core import AsyncEngine
 
 __all__ = ["StopOnceConnection", "connect", "use_stop_once_connections"]
 

@@ -7,8 +7,8 @@ from collections.abc import Collection, Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from vectobeat_adapters.sql.async_core import AsyncConnection
 from vectobeat_adapters.sql.engine import SqlRepository
 from vectobeat_adapters.sql.schema import audit_events
 from vectobeat_core.audit import AuditEvent, AuditKind

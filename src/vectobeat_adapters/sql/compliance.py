@@ -8,9 +8,9 @@ from __future__ import annotations
 from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from vectobeat_adapters.crypto import Keyring
+from vectobeat_adapters.sql.async_core import AsyncConnection
 from vectobeat_adapters.sql.engine import Database, SqlRepository
 from vectobeat_adapters.sql.schema import compliance_requests as table
 from vectobeat_adapters.sql.schema import erasure_sequence

@@ -6,8 +6,8 @@ from collections.abc import Callable
 from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from vectobeat_adapters.sql.async_core import AsyncConnection
 from vectobeat_adapters.sql.engine import SqlRepository, inserted_id
 from vectobeat_adapters.sql.schema import concierge_budget_locks as budget_locks
 from vectobeat_adapters.sql.schema import concierge_requests as table

@@ -8,9 +8,9 @@ another row does not decrypt. Writing without a key raises ``ConfigError``; noth
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from vectobeat_adapters.crypto import Keyring
+from vectobeat_adapters.sql.async_core import AsyncConnection
 from vectobeat_adapters.sql.engine import Database, SqlRepository
 from vectobeat_adapters.sql.schema import contacts
 from vectobeat_adapters.storage_rules import check_contact_role

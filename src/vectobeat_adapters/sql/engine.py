@@ -39,9 +39,7 @@ import anyio
 import attrs
 import tenacity
 from sqlalchemy import Table, event, exc, text
-from sqlalchemy.dialects import mysql, sqlite
 from sqlalchemy.engine import URL, CursorResult, make_url
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool, PoolResetState
 from sqlalchemy.sql.expression import Executable
 
@@ -49,6 +47,7 @@ from vectobeat_adapters.dependency_watch import DependencyGate
 from vectobeat_adapters.retrying import EqualJitter
 from vectobeat_adapters.sql.abandoned_connects import quiet_abandoned_connects
 from vectobeat_adapters.sql.aiosqlite_guard import use_stop_once_connections
+from vectobeat_adapters.sql.async_core import AsyncConnection, AsyncEngine, create_async_engine
 from vectobeat_adapters.sql.poolers import behind_pgbouncer, driver_url, pgbouncer_connect_args
 from vectobeat_core.errors import (
     ConfigError,
@@ -59,7 +58,7 @@ from vectobeat_core.errors import (
 )
 
 if TYPE_CHECKING:
-    from sqlalchemy.dialects import postgresql
+    from sqlalchemy.dialects import mysql, postgresql, sqlite
 
 __all__ = [
     "Database",
@@ -178,12 +177,27 @@ def is_disconnect(error: BaseException) -> bool:
     return isinstance(_orig(error), OSError | TimeoutError | ConnectionError)
 
 
+# Each dialect's ``INSERT`` (with its upsert clause) imports its dialect package on first use:
+# a process loads the one its database speaks, not all three (PostgreSQL's is about 2 MiB
+# resident, MySQL's 1 MiB); the engine has loaded it already by then.
+
+
+def _mysql_insert(table: Table) -> mysql.Insert:
+    from sqlalchemy.dialects import mysql  # noqa: PLC0415
+
+    return mysql.insert(table)
+
+
 def _postgresql_insert(table: Table) -> postgresql.Insert:
-    """PostgreSQL's ``INSERT`` with ``ON CONFLICT``; its dialect package (about 2 MiB resident)
-    loads on the first PostgreSQL write only, not in every process on SQLite or MariaDB."""
     from sqlalchemy.dialects import postgresql  # noqa: PLC0415
 
     return postgresql.insert(table)
+
+
+def _sqlite_insert(table: Table) -> sqlite.Insert:
+    from sqlalchemy.dialects import sqlite  # noqa: PLC0415
+
+    return sqlite.insert(table)
 
 
 @attrs.define
@@ -284,12 +298,12 @@ class Database:
     ) -> Executable:
         """``INSERT ... ON CONFLICT/DUPLICATE KEY UPDATE`` in this dialect (one atomic statement)."""
         if self.dialect == "mysql":
-            my = mysql.insert(table).values(values)
+            my = _mysql_insert(table).values(values)
             return my.on_duplicate_key_update(update)
         if self.dialect == "postgresql":
             pg = _postgresql_insert(table).values(values)
             return pg.on_conflict_do_update(index_elements=keys, set_=update)
-        lite = sqlite.insert(table).values(values)
+        lite = _sqlite_insert(table).values(values)
         return lite.on_conflict_do_update(index_elements=keys, set_=update)
 
     def insert_or_replace(
@@ -299,14 +313,14 @@ class Database:
         value sent once (the statement refers to the proposed row: ``excluded``/``VALUES()``)."""
         names = [name for name in values if name not in keys]
         if self.dialect == "mysql":
-            my = mysql.insert(table).values(values)
+            my = _mysql_insert(table).values(values)
             return my.on_duplicate_key_update({name: my.inserted[name] for name in names})
         if self.dialect == "postgresql":
             pg = _postgresql_insert(table).values(values)
             return pg.on_conflict_do_update(
                 index_elements=keys, set_={name: pg.excluded[name] for name in names}
             )
-        lite = sqlite.insert(table).values(values)
+        lite = _sqlite_insert(table).values(values)
         return lite.on_conflict_do_update(
             index_elements=keys, set_={name: lite.excluded[name] for name in names}
         )

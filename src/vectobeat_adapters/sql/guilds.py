@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from vectobeat_adapters.sql.async_core import AsyncConnection
 from vectobeat_adapters.sql.engine import SqlRepository
 from vectobeat_adapters.sql.schema import guilds
 from vectobeat_core.errors import NotFound

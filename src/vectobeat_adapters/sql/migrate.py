@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import URL, Connection
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from vectobeat_adapters.sql.async_core import AsyncConnection
 from vectobeat_adapters.sql.engine import Database, open_database, sqlite_file
 from vectobeat_adapters.sql.migration_lock import migration_lock
 

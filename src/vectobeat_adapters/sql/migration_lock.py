@@ -20,8 +20,8 @@ from pathlib import Path
 
 import anyio
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from vectobeat_adapters.sql.async_core import AsyncConnection
 from vectobeat_adapters.sql.engine import Database, sqlite_file
 from vectobeat_core.errors import StorageUnavailable
 

@@ -20,9 +20,9 @@ import secrets
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from vectobeat_adapters.snapshot_text import snapshot_from_text, snapshot_to_text
+from vectobeat_adapters.sql.async_core import AsyncConnection
 from vectobeat_adapters.sql.engine import Database, SqlRepository
 from vectobeat_adapters.sql.schema import queue_generation, queue_snapshots
 from vectobeat_core.errors import InvalidInput, InvalidSnapshot

@@ -11,9 +11,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from vectobeat_adapters.crypto import Keyring
+from vectobeat_adapters.sql.async_core import AsyncConnection
 from vectobeat_adapters.sql.compliance import compliance_context
 from vectobeat_adapters.sql.contacts import contact_context
 from vectobeat_adapters.sql.engine import Database

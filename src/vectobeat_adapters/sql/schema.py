@@ -5,6 +5,12 @@ Times are seconds since the epoch (double precision), as everywhere in VectoBeat
 are stored as text (``BigText``: MEDIUMTEXT on MySQL) and read through the core's named
 constructors; a queue snapshot, which can hold thousands of tracks, is ``HugeText`` (LONGTEXT on
 MySQL). Columns named ``*_enc`` hold ciphertexts from :mod:`vectobeat_adapters.crypto`.
+
+Nothing here names the MySQL dialect up front (about 1 MiB resident), so only processes that use
+MySQL load it: the column types above are made when MySQL compiles a statement (type decorators,
+not ``with_variant``), and the tables' MySQL options (charset ``utf8mb4``, collation
+``utf8mb4_unicode_ci``) are the migrations' alone, which create the tables (table options given
+here would load the dialect to check them).
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import mysql
+from sqlalchemy.engine import Dialect
 
 __all__ = [
     "BigText",
@@ -43,16 +49,66 @@ NAMING = {
 
 metadata = sa.MetaData(naming_convention=NAMING)
 
-BigText = sa.Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb")
-HugeText = sa.Text().with_variant(mysql.LONGTEXT(), "mysql", "mariadb")
-MYSQL: dict[str, Any] = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_unicode_ci"}
+
+def _mysql(dialect: Dialect) -> Any:
+    """``sqlalchemy.dialects.mysql`` when ``dialect`` is MySQL/MariaDB's (imported already, as
+    that dialect is in use), else ``None``."""
+    if dialect.name not in ("mysql", "mariadb"):
+        return None
+    from sqlalchemy.dialects import mysql  # noqa: PLC0415
+
+    return mysql
+
+
+class _MediumText(sa.types.TypeDecorator[str]):
+    """``Text().with_variant(MEDIUMTEXT(), "mysql", "mariadb")``, its MySQL type made on use."""
+
+    impl = sa.Text
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> sa.types.TypeEngine[Any]:
+        mysql = _mysql(dialect)
+        return self.impl_instance if mysql is None else mysql.MEDIUMTEXT()
+
+
+class _LongText(sa.types.TypeDecorator[str]):
+    """``Text().with_variant(LONGTEXT(), "mysql", "mariadb")``, its MySQL type made on use."""
+
+    impl = sa.Text
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> sa.types.TypeEngine[Any]:
+        mysql = _mysql(dialect)
+        return self.impl_instance if mysql is None else mysql.LONGTEXT()
+
+
+class _BinaryKey(sa.types.TypeDecorator[str]):
+    """``String(n)``; on MySQL a ``VARCHAR(n)`` with binary collation, made on use."""
+
+    impl = sa.String
+    cache_ok = True
+
+    def __init__(self, length: int) -> None:
+        super().__init__(length)
+        self.length = length
+
+    def load_dialect_impl(self, dialect: Dialect) -> sa.types.TypeEngine[Any]:
+        mysql = _mysql(dialect)
+        if mysql is None:
+            return self.impl_instance
+        key: sa.types.TypeEngine[str] = mysql.VARCHAR(
+            self.length, charset="utf8mb4", collation="utf8mb4_bin"
+        )
+        return key
+
+
+BigText = _MediumText()
+HugeText = _LongText()
 
 
 def Key(length: int) -> sa.types.TypeEngine[str]:
     """An exact-match text key: binary collation on MySQL (case and accents significant)."""
-    return sa.String(length).with_variant(
-        mysql.VARCHAR(length, charset="utf8mb4", collation="utf8mb4_bin"), "mysql", "mariadb"
-    )
+    return _BinaryKey(length)
 
 
 Snowflake = sa.BigInteger
@@ -66,7 +122,6 @@ guilds = sa.Table(
     sa.Column("tier", sa.String(16), nullable=False),
     sa.Column("bot_present", sa.Boolean, nullable=False),
     sa.Column("updated_at", Time, nullable=False),
-    **MYSQL,
 )
 
 settings_current = sa.Table(
@@ -76,7 +131,6 @@ settings_current = sa.Table(
     sa.Column("version", sa.Integer, nullable=False),
     sa.Column("document", BigText, nullable=False),
     sa.Column("updated_at", Time, nullable=False),
-    **MYSQL,
 )
 
 settings_history = sa.Table(
@@ -86,7 +140,6 @@ settings_history = sa.Table(
     sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("document", BigText, nullable=False),
     sa.Column("updated_at", Time, nullable=False),
-    **MYSQL,
 )
 
 audit_events = sa.Table(
@@ -98,7 +151,6 @@ audit_events = sa.Table(
     sa.Column("at", Time, nullable=False),
     sa.Column("document", BigText, nullable=False),
     sa.Index(None, "guild_id", "event_id"),
-    **MYSQL,
 )
 
 playlists = sa.Table(
@@ -111,7 +163,6 @@ playlists = sa.Table(
     sa.Column("tracks", BigText, nullable=False),
     sa.Column("created_at", Time, nullable=False),
     sa.Column("updated_at", Time, nullable=False),
-    **MYSQL,
 )
 
 api_tokens = sa.Table(
@@ -127,7 +178,6 @@ api_tokens = sa.Table(
     sa.Column("expires_at", Time, nullable=True),
     sa.Column("revoked_at", Time, nullable=True),
     sa.Column("last_used_at", Time, nullable=True),
-    **MYSQL,
 )
 
 token_quota = sa.Table(
@@ -135,7 +185,6 @@ token_quota = sa.Table(
     metadata,
     sa.Column("guild_id", Snowflake, primary_key=True, autoincrement=False),
     sa.Column("issued", sa.Integer, nullable=False),
-    **MYSQL,
 )
 
 concierge_budget_locks = sa.Table(
@@ -143,7 +192,6 @@ concierge_budget_locks = sa.Table(
     metadata,
     sa.Column("guild_id", Snowflake, primary_key=True, autoincrement=False),
     sa.Column("opened", sa.Integer, nullable=False),
-    **MYSQL,
 )
 """One row per guild, taken (upserted) before a concierge request is checked against the budget
 and inserted: concurrent requests of a guild queue behind it instead of both passing the check."""
@@ -158,7 +206,6 @@ contacts = sa.Table(
     sa.Column("phone_enc", sa.Text, nullable=True),
     sa.Column("entered_by", Snowflake, nullable=True),
     sa.Column("updated_at", Time, nullable=False),
-    **MYSQL,
 )
 
 concierge_requests = sa.Table(
@@ -180,7 +227,6 @@ concierge_requests = sa.Table(
     sa.Column("assignee_id", Snowflake, nullable=True),
     sa.Column("assignee_name", sa.String(100), nullable=True),
     sa.Column("sla_alarmed_at", Time, nullable=True),
-    **MYSQL,
 )
 
 compliance_requests = sa.Table(
@@ -197,7 +243,6 @@ compliance_requests = sa.Table(
     sa.Column("completed_at", Time, nullable=True),
     sa.Column("erasure_seq", sa.BigInteger, nullable=True, index=True, unique=True),
     sa.Column("erased_at", Time, nullable=True),
-    **MYSQL,
 )
 """``erasure_seq``/``erased_at``: a deletion's place in the erasure record and when it was placed
 (`vectobeat_core.erasures`); ``NULL`` for exports and deletions that have not run."""
@@ -207,7 +252,6 @@ erasure_sequence = sa.Table(
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("seq", sa.BigInteger, nullable=False),
-    **MYSQL,
 )
 """One row: the last place given in the erasure record. Bumping it locks the row until the
 transaction that places a deletion commits, so places become visible in their order."""
@@ -219,7 +263,6 @@ stripe_events = sa.Table(
     sa.Column("event_type", sa.String(100), nullable=False),
     sa.Column("payload", BigText, nullable=False),
     sa.Column("received_at", Time, nullable=False),
-    **MYSQL,
 )
 
 queue_snapshots = sa.Table(
@@ -229,7 +272,6 @@ queue_snapshots = sa.Table(
     sa.Column("taken_at", Time, nullable=False, index=True),
     sa.Column("expires_at", Time, nullable=True, index=True),
     sa.Column("document", HugeText, nullable=False),
-    **MYSQL,
 )
 
 queue_generation = sa.Table(
@@ -237,7 +279,6 @@ queue_generation = sa.Table(
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("token", sa.String(64), nullable=False),
-    **MYSQL,
 )
 """One row (id 1): a random token made when the queue store's data began; a database restored
 from an older dump or emptied has another (or none), so the bot rewrites every guild."""
@@ -255,5 +296,4 @@ webhook_deliveries = sa.Table(
     sa.Column("status_code", sa.Integer, nullable=True),
     sa.Column("error", sa.String(300), nullable=True),
     sa.Index(None, "guild_id", "attempt_id"),
-    **MYSQL,
 )

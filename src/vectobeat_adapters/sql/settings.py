@@ -16,9 +16,9 @@ from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from vectobeat_adapters.settings_saves import read_apart, save_then_audit
+from vectobeat_adapters.sql.async_core import AsyncConnection
 from vectobeat_adapters.sql.audit import audit_insert
 from vectobeat_adapters.sql.engine import SqlRepository
 from vectobeat_adapters.sql.schema import guilds, settings_current, settings_history

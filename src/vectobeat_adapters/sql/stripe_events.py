@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from vectobeat_adapters.sql.async_core import AsyncConnection
 from vectobeat_adapters.sql.engine import SqlRepository
 from vectobeat_adapters.sql.schema import stripe_events
 from vectobeat_adapters.storage_rules import check_event_id

@@ -11,9 +11,9 @@ from collections.abc import Collection
 
 import attrs
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from vectobeat_adapters.apitokens import hash_secret, matches, new_token
+from vectobeat_adapters.sql.async_core import AsyncConnection
 from vectobeat_adapters.sql.engine import SqlRepository
 from vectobeat_adapters.sql.schema import api_tokens, token_quota
 from vectobeat_core.errors import LimitExceeded, PermissionDenied

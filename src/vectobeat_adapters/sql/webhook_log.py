@@ -4,8 +4,8 @@ panel reads); each append prunes the guild's attempts beyond the newest ``keep``
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from vectobeat_adapters.sql.async_core import AsyncConnection
 from vectobeat_adapters.sql.engine import Database, SqlRepository
 from vectobeat_adapters.sql.schema import webhook_deliveries as table
 from vectobeat_core.errors import InvalidInput
