@@ -848,6 +848,10 @@ async def test_the_panel_says_why_and_names_states_in_german() -> None:
             assert text in routing, text
         nodes = (await h.client.get("/nodes", headers=german)).text
         assert '<span class="status status-down">ausgefallen</span>' in nodes
+        for text in ('aria-label="Player pro Node, letzte Stunde"', ">-60 Min.</text>",
+                     ">jetzt</text>", "<title>Latenz pro Node, letzte Stunde</title>"):  # fmt: skip
+            assert text in nodes, text
+        assert "last hour" not in nodes and ">now<" not in nodes
         english_nodes = (await h.client.get("/nodes", headers=english)).text
         assert '<span class="status status-down">down</span>' in english_nodes
 

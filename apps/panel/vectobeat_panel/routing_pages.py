@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from vectobeat_adapters.i18n import N_
+from vectobeat_adapters.i18n import N_, gettext
 from vectobeat_adapters.telemetry_names import node_stats_document
 from vectobeat_core.displacement import displacement, displacement_reason
 from vectobeat_core.errors import InvalidInput
@@ -107,14 +107,16 @@ def charts(panel: Panel) -> tuple[str, str]:
     latency = {n: [(s.at, s.latency_ms) for s in samples] for n, samples in series.items()}
     return (
         line_chart(
-            "Players per node, last hour",
+            gettext("Players per node, last hour"),
             players,
             start=start,
             end=now,
-            unit="players",
-            unit_one="player",
+            unit=gettext("players"),
+            unit_one=gettext("player"),
         ),
-        line_chart("Latency per node, last hour", latency, start=start, end=now, unit="ms"),
+        line_chart(
+            gettext("Latency per node, last hour"), latency, start=start, end=now, unit="ms"
+        ),
     )
 
 
