@@ -151,10 +151,12 @@ class AuditEvent:
         at: float,
         actor: str | None = None,
     ) -> AuditEvent:
-        """Settings lowered to fit the ``tier``'s plan, with each clamp's reason."""
+        """Settings lowered to fit the ``tier``'s plan, with each clamp's reason (in English, as
+        every audit entry: the phrase is left out)."""
         fields = ", ".join(c.field for c in clamps) or "nothing"
         summary = f"Settings lowered to fit the {tier.label} plan: {fields}."
-        data: dict[str, JSON] = {"tier": tier.key, "clamps": [c.to_json() for c in clamps]}
+        stored: list[JSON] = [attrs.evolve(c, reason_phrase=None).to_json() for c in clamps]
+        data: dict[str, JSON] = {"tier": tier.key, "clamps": stored}
         return cls(
             AuditKind.SETTINGS_CLAMPED, at, guild_id, actor, summary[:MAX_SUMMARY_LENGTH], data
         )

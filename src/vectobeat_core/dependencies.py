@@ -10,7 +10,7 @@ and `describe_age` says how old something is for a person ("3 min ago"). Pure: t
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from enum import StrEnum
 
 import attrs
@@ -41,6 +41,19 @@ class DependencyState(StrEnum):
     DEGRADED = "degraded"
     DOWN = "down"
     NOT_CONFIGURED = "not_configured"
+
+    @property
+    def label(self) -> str:
+        """How the state reads for people (a message id: the shells translate it)."""
+        return _STATE_LABELS[self]
+
+
+_STATE_LABELS: Mapping[DependencyState, str] = {
+    DependencyState.UP: message_id("up"),
+    DependencyState.DEGRADED: message_id("degraded"),
+    DependencyState.DOWN: message_id("down"),
+    DependencyState.NOT_CONFIGURED: message_id("not configured"),
+}
 
 
 @attrs.frozen

@@ -2,7 +2,8 @@
 
 A guild pinned to a region whose nodes are all down is moved to another region by a failover and
 comes back at a track change once its region is healthy. `displacement` says whether a player is
-displaced (the one rule), `displacement_reason` why, `displaced_summary` bounds the list for the
+displaced (the one rule), `displacement_reason` why (a `Phrase`: the panel's routing page shows it
+in the reader's language, the Status API in English), `displaced_summary` bounds the list for the
 Status API, `failover_alarm` is one alarm per node failover (with counts, never one per player),
 `failover_resolved_alarm` clears it once the node is back, and `evacuation_alarms` trigger when a
 pinned region loses its first player and resolve when the last one is back.
@@ -19,6 +20,7 @@ from vectobeat_core.health import Alarm, Severity
 from vectobeat_core.ids import GuildId
 from vectobeat_core.jsonform import dump, json_key
 from vectobeat_core.jsontypes import JSON
+from vectobeat_core.messages import Phrase, message_id
 from vectobeat_core.regions import Region
 
 __all__ = [
@@ -32,11 +34,14 @@ __all__ = [
 ]
 
 
-def displacement_reason(wanted: Region) -> str:
+def displacement_reason(wanted: Region) -> Phrase:
     """Why a guild pinned to ``wanted`` plays elsewhere, and when it returns."""
-    return (
-        f"{wanted.value} has no healthy Lavalink node; it returns at a track change once "
-        f"{wanted.value} is healthy"
+    return Phrase(
+        message_id(
+            "{wanted} has no healthy Lavalink node; it returns at a track change once {wanted} "
+            "is healthy"
+        ),
+        {"wanted": wanted.value},
     )
 
 
@@ -51,7 +56,7 @@ class Displacement:
 
     def to_json(self) -> dict[str, JSON]:
         """Its fields, and why it plays outside its region."""
-        return {**dump(self), "reason": displacement_reason(self.wanted)}
+        return {**dump(self), "reason": str(displacement_reason(self.wanted))}
 
 
 def displacement(

@@ -25,6 +25,7 @@ import attrs
 from vectobeat_core.errors import InvalidInput
 from vectobeat_core.ids import NodeName
 from vectobeat_core.jsonform import dump_method, json_form, json_key, load_method
+from vectobeat_core.messages import message_id
 
 __all__ = [
     "TRANSITIONS",
@@ -53,6 +54,19 @@ class NodeStatus(StrEnum):
     UP = "up"
     DEGRADED = "degraded"
     DOWN = "down"
+
+    @property
+    def label(self) -> str:
+        """How the status reads for people (a message id: the shells translate it)."""
+        return _STATUS_LABELS[self]
+
+
+_STATUS_LABELS: Mapping[NodeStatus, str] = {
+    NodeStatus.UNKNOWN: message_id("unknown"),
+    NodeStatus.UP: message_id("up"),
+    NodeStatus.DEGRADED: message_id("degraded"),
+    NodeStatus.DOWN: message_id("down"),
+}
 
 
 class HealthEvent(StrEnum):

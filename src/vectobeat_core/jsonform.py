@@ -13,7 +13,8 @@ adds a type that is not an attrs class. The rules, in one place:
 * **Types.** ``str``, ``int`` (a ``bool`` is not one), ``float`` (an ``int`` reads as one),
   ``bool`` and ``X | None``; enums by value; ``Literal`` values; Discord snowflakes (`GuildId`,
   `UserId`, `ChannelId`, `RoleId`) as decimal text, since they exceed JavaScript's integers;
-  other ``NewType`` ids as their base type; classes with a form, nested; ``tuple[X, ...]``,
+  other ``NewType`` ids as their base type; a `Phrase` (text for a person) as
+  `vectobeat_core.messages.phrase_json` writes it; classes with a form, nested; ``tuple[X, ...]``,
   ``list[X]`` and ``frozenset[X]`` (sorted) as lists; ``dict``/``Mapping`` with text keys; JSON
   values (`vectobeat_core.jsontypes.JSON`) as they are (a shallow copy of an object): the class
   checks them.
@@ -39,6 +40,7 @@ import attrs
 from vectobeat_core.errors import InvalidInput
 from vectobeat_core.ids import ChannelId, GuildId, RoleId, UserId
 from vectobeat_core.jsontypes import JSON, JSONObject, snowflake
+from vectobeat_core.messages import Phrase, phrase_json, read_phrase
 
 __all__ = [
     "JsonForm",
@@ -608,3 +610,15 @@ def _enum_value(value: enum.Enum) -> Any:
 
 def _or_none(dumper: Dumper) -> Dumper:
     return lambda v: None if v is None else dumper(v)
+
+
+def _phrase(raw: object) -> Phrase:
+    phrase = read_phrase(raw)
+    if phrase is None:
+        raise InvalidInput(
+            f"A phrase must be an object with a message id and its parameters, got {_shown(raw)}."
+        )
+    return phrase
+
+
+register(Phrase, dump=phrase_json, load=_phrase)

@@ -15,9 +15,10 @@ from mypy_extensions import mypyc_attr
 from vectobeat_core.errors import InvalidInput, InvalidSnapshot, InvalidTrack
 from vectobeat_core.ids import EntryId
 from vectobeat_core.jsonform import register
+from vectobeat_core.messages import message_id
 from vectobeat_core.tracks import Track
 
-__all__ = ["MAX_ENTRY_ID", "LoopMode", "QueueEntry", "QueuePage", "pair_entries"]
+__all__ = ["MAX_ENTRY_ID", "LoopMode", "QueueEntry", "QueuePage", "loop_label", "pair_entries"]
 
 MAX_ENTRY_ID: Final = 2**32 - 1
 """Entry ids are stored in 4 bytes; a queue hands out at most this many in its lifetime."""
@@ -29,6 +30,18 @@ class LoopMode(StrEnum):
     OFF = "off"
     TRACK = "track"
     QUEUE = "queue"
+
+
+_LOOP_LABELS: Final[Mapping[LoopMode, str]] = {
+    LoopMode.OFF: message_id("off"),
+    LoopMode.TRACK: message_id("track"),
+    LoopMode.QUEUE: message_id("queue"),
+}
+
+
+def loop_label(mode: LoopMode) -> str:
+    """How a loop mode reads for people (a message id: the shells translate it)."""
+    return _LOOP_LABELS[mode]
 
 
 @final

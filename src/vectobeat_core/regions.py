@@ -2,7 +2,8 @@
 
 Plans with ``region_pinning`` (Growth and above in the shipped matrix) may pin ``us``, ``eu`` or
 ``apac``; every other plan plays on ``auto``. `clamp_region` returns the decision with a reason code
-(for the audit log and the routing panel) and a sentence fit to show the guild.
+(for the audit log and the routing panel) and a sentence fit to show the guild (as a `Phrase`
+too, which the shells translate).
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from typing import Literal, TypeAlias
 import attrs
 
 from vectobeat_core.errors import InvalidInput
-from vectobeat_core.jsonform import dump_method
-from vectobeat_core.messages import message_id
+from vectobeat_core.jsonform import dump_method, json_key
+from vectobeat_core.messages import Phrase, message_id
 from vectobeat_core.plans import Plan, PlanCatalogue, default_catalogue
 
 __all__ = [
@@ -25,7 +26,7 @@ __all__ = [
     "RegionReason",
     "clamp_region",
     "placement_change",
-    "placement_text",
+    "placement_message",
 ]
 
 RegionReason: TypeAlias = Literal["auto", "as_requested", "plan_disallows_pinning"]
@@ -68,15 +69,29 @@ _PINNED_NAMES = "/".join(r.value for r in PINNED_REGIONS)
 
 @attrs.frozen(slots=True)
 class RegionDecision:
-    """Where a guild plays: what it asked for, what it gets, and why."""
+    """Where a guild plays: what it asked for, what it gets, and why (``reason`` in English;
+    ``reason_phrase`` the same as a `Phrase`, left out of equality: it says nothing more)."""
 
     requested: Region
     effective: Region
     clamped: bool
     reason_code: RegionReason
     reason: str
+    reason_phrase: Phrase | None = attrs.field(default=None, eq=False, metadata=json_key(omit=True))
 
     to_json = dump_method()
+
+    @property
+    def why(self) -> Phrase:
+        """The reason to show: `reason_phrase`, else `reason` as it is (JSON without a phrase)."""
+        return self.reason_phrase or Phrase(self.reason)
+
+
+def _decision(
+    requested: Region, effective: Region, code: RegionReason, reason: Phrase
+) -> RegionDecision:
+    clamped = code == "plan_disallows_pinning"
+    return RegionDecision(requested, effective, clamped, code, str(reason), reason)
 
 
 def clamp_region(
@@ -90,32 +105,29 @@ def clamp_region(
         raise InvalidInput(f"clamp_region needs a Plan, got {type(plan).__name__}.")
     region = Region.parse(requested)
     if not region.pinned:
-        return RegionDecision(
-            requested=region,
-            effective=Region.AUTO,
-            clamped=False,
-            reason_code="auto",
-            reason="Playing on auto: the healthiest region is chosen for each session.",
-        )
+        why = message_id("Playing on auto: the healthiest region is chosen for each session.")
+        return _decision(region, Region.AUTO, "auto", Phrase(why))
     if plan.region_pinning:
-        return RegionDecision(
-            requested=region,
-            effective=region,
-            clamped=False,
-            reason_code="as_requested",
-            reason=f"Your plan ({plan.label}) may pin a region; playing on {region.value} as requested.",
+        why = message_id("Your plan ({plan}) may pin a region; playing on {region} as requested.")
+        return _decision(
+            region,
+            region,
+            "as_requested",
+            Phrase(why, {"plan": plan.label, "region": region.value}),
         )
     lowest = (catalogue or default_catalogue()).lowest_tier_with(lambda p: p.region_pinning)
-    needs = (
-        f"needs {lowest.label} or higher" if lowest is not None else "is not offered on any plan"
-    )
-    return RegionDecision(
-        requested=region,
-        effective=Region.AUTO,
-        clamped=True,
-        reason_code="plan_disallows_pinning",
-        reason=f"Your plan ({plan.label}) plays on auto; pinning a region ({_PINNED_NAMES}) {needs}.",
-    )
+    facts: dict[str, object] = {"plan": plan.label, "regions": _PINNED_NAMES}
+    if lowest is not None:
+        why = message_id(
+            "Your plan ({plan}) plays on auto; pinning a region ({regions}) needs {tier} or higher."
+        )
+        facts["tier"] = lowest.label
+    else:
+        why = message_id(
+            "Your plan ({plan}) plays on auto; pinning a region ({regions}) is not offered on "
+            "any plan."
+        )
+    return _decision(region, Region.AUTO, "plan_disallows_pinning", Phrase(why, facts))
 
 
 PlacementChange: TypeAlias = Literal["left_region", "back_in_region"]
@@ -133,12 +145,19 @@ def placement_change(wanted: Region, before: Region, after: Region) -> Placement
     return None
 
 
-def placement_text(change: PlacementChange, wanted: Region, actual: Region) -> str:
+def placement_message(change: PlacementChange, wanted: Region, actual: Region) -> Phrase:
     """The message for a guild (see `placement_change`)."""
+    regions = {"wanted": wanted.value, "actual": actual.value}
     if change == "left_region":
-        return (
-            f"Region {wanted.value} has no healthy Lavalink node right now, so the music moved to "
-            f"{actual.value} to keep playing. It moves back to {wanted.value} at a track change "
-            f"once {wanted.value} is healthy again."
+        return Phrase(
+            message_id(
+                "Region {wanted} has no healthy Lavalink node right now, so the music moved to "
+                "{actual} to keep playing. It moves back to {wanted} at a track change once "
+                "{wanted} is healthy again."
+            ),
+            regions,
         )
-    return f"Region {wanted.value} is healthy again: the music plays in {wanted.value} once more."
+    return Phrase(
+        message_id("Region {wanted} is healthy again: the music plays in {wanted} once more."),
+        {"wanted": wanted.value},
+    )

@@ -26,7 +26,7 @@ from vectobeat_core.errors import InvalidInput, InvalidSettings, StaleVersion
 from vectobeat_core.ids import GuildId, RoleId
 from vectobeat_core.jsonform import dump_method, form, json_form, json_key, load_method
 from vectobeat_core.jsontypes import JSON, JSONObject, snowflake
-from vectobeat_core.messages import Phrase, message_id
+from vectobeat_core.messages import Phrase, Term, message_id
 from vectobeat_core.plans import (
     ANALYTICS_LEVELS,
     AUTOMATION_LEVELS,
@@ -271,7 +271,6 @@ def changed_fields(old: ServerSettings, new: ServerSettings) -> tuple[str, ...]:
 class _Gate:
     allows: Callable[[Plan, Any], bool]
     ceiling: Callable[[Plan], object]
-    label: str
 
 
 def _level_allows(levels: tuple[str, ...], attr: str) -> Callable[[Plan, Any], bool]:
@@ -279,36 +278,24 @@ def _level_allows(levels: tuple[str, ...], attr: str) -> Callable[[Plan, Any], b
 
 
 _GATES: dict[str, _Gate] = {
-    "queue_limit": _Gate(lambda p, v: v <= p.queue_cap, lambda p: p.queue_cap, "Queue limit"),
-    "region": _Gate(lambda p, v: not v.pinned or p.region_pinning, lambda p: Region.AUTO, "Region"),
+    "queue_limit": _Gate(lambda p, v: v <= p.queue_cap, lambda p: p.queue_cap),
+    "region": _Gate(lambda p, v: not v.pinned or p.region_pinning, lambda p: Region.AUTO),
     "source_access": _Gate(
-        _level_allows(SOURCE_ACCESS_LEVELS, "source_access"),
-        lambda p: p.source_access,
-        "Source access",
+        _level_allows(SOURCE_ACCESS_LEVELS, "source_access"), lambda p: p.source_access
     ),
     "playback_quality": _Gate(
-        _level_allows(PLAYBACK_QUALITIES, "playback_quality"),
-        lambda p: p.playback_quality,
-        "Playback quality",
+        _level_allows(PLAYBACK_QUALITIES, "playback_quality"), lambda p: p.playback_quality
     ),
-    "analytics_mode": _Gate(
-        _level_allows(ANALYTICS_LEVELS, "analytics"), lambda p: p.analytics, "Analytics"
-    ),
+    "analytics_mode": _Gate(_level_allows(ANALYTICS_LEVELS, "analytics"), lambda p: p.analytics),
     "automation_level": _Gate(
-        _level_allows(AUTOMATION_LEVELS, "automation"), lambda p: p.automation, "Automation"
+        _level_allows(AUTOMATION_LEVELS, "automation"), lambda p: p.automation
     ),
     "automation_window_hours": _Gate(
-        lambda p, v: v <= p.automation_window_hours,
-        lambda p: p.automation_window_hours,
-        "Automation window (hours)",
+        lambda p, v: v <= p.automation_window_hours, lambda p: p.automation_window_hours
     ),
-    "stay_connected": _Gate(lambda p, v: not v or p.stay_connected, lambda p: False, "24/7 mode"),
-    "webhook_export_url": _Gate(
-        lambda p, v: v is None or p.webhook_exports, lambda p: None, "Webhook export"
-    ),
-    "webhook_export_events": _Gate(
-        lambda p, v: not v or p.webhook_exports, lambda p: (), "Webhook export events"
-    ),
+    "stay_connected": _Gate(lambda p, v: not v or p.stay_connected, lambda p: False),
+    "webhook_export_url": _Gate(lambda p, v: v is None or p.webhook_exports, lambda p: None),
+    "webhook_export_events": _Gate(lambda p, v: not v or p.webhook_exports, lambda p: ()),
 }
 PLAN_GATED_FIELDS: tuple[str, ...] = tuple(_GATES)
 """The settings fields whose allowed values depend on the plan."""
@@ -317,15 +304,24 @@ PLAN_GATED_FIELDS: tuple[str, ...] = tuple(_GATES)
 @attrs.frozen(slots=True)
 class Clamp:
     """One value `clamp_to_plan` lowered: what was asked, what applies, why, and which tier would
-    allow the request (``None``: no plan does). Webhook URLs appear redacted."""
+    allow the request (``None``: no plan does). Webhook URLs appear redacted. ``reason`` is in
+    English, ``reason_phrase`` the same as a `Phrase` (left out of equality: it says nothing
+    more)."""
 
     field: str
     requested: JSON
     effective: JSON
     reason: str
     required_tier: Tier | None
+    reason_phrase: Phrase | None = attrs.field(default=None, eq=False, metadata=json_key(omit=True))
 
     to_json = dump_method()
+
+    @property
+    def why(self) -> Phrase:
+        """The reason to show: `reason_phrase`, else `reason` as it is (a clamp from a panel
+        that sent no phrase)."""
+        return self.reason_phrase or Phrase(self.reason)
 
 
 def _shown(field: str, value: object) -> JSON:
@@ -338,8 +334,42 @@ def _lowest_allowing(catalogue: PlanCatalogue, gate: _Gate, value: object) -> Ti
     return catalogue.lowest_tier_with(lambda plan: gate.allows(plan, value))
 
 
-def _needs(tier: Tier | None) -> str:
-    return f"it needs {tier.label} or higher" if tier is not None else "no plan allows it"
+def _needs(tier: Tier | None) -> Phrase:
+    if tier is None:
+        return Phrase(message_id("no plan allows it"))
+    return Phrase(message_id("it needs {tier} or higher"), {"tier": tier.label})
+
+
+_MISSING_FEATURES = {
+    "stay_connected": message_id("24/7 mode is not included in your plan ({plan}); {needs}."),
+    "webhook_export_url": message_id(
+        "Webhook exports are not included in your plan ({plan}); {needs}."
+    ),
+}
+_MISSING_FEATURES["webhook_export_events"] = _MISSING_FEATURES["webhook_export_url"]
+
+
+def _clamp_reason(
+    field: str, value: Any, plan: Plan, catalogue: PlanCatalogue, required: Tier | None
+) -> Phrase:
+    """Why ``value`` of ``field`` was lowered to what ``plan`` allows."""
+    if field == "region":
+        return clamp_region(plan, value, catalogue).why
+    needs = _needs(required)
+    if field in _MISSING_FEATURES:
+        return Phrase(_MISSING_FEATURES[field], {"plan": plan.label, "needs": needs})
+    return Phrase(
+        message_id(
+            "{setting} {requested} is above your plan ({plan}), which allows {allowed}; {needs}."
+        ),
+        {
+            "setting": Term(SETTING_LABELS[field]),
+            "requested": _shown(field, value),
+            "plan": plan.label,
+            "allowed": _shown(field, _GATES[field].ceiling(plan)),
+            "needs": needs,
+        },
+    )
 
 
 def clamp_to_plan(
@@ -363,24 +393,16 @@ def clamp_to_plan(
             continue
         effective = gate.ceiling(plan)
         required = _lowest_allowing(catalogue, gate, value)
-        if field == "region":
-            reason = clamp_region(plan, value, catalogue).reason
-        elif field.startswith("webhook_export") or field == "stay_connected":
-            feature = "24/7 mode is" if field == "stay_connected" else "Webhook exports are"
-            reason = f"{feature} not included in your plan ({plan.label}); {_needs(required)}."
-        else:
-            reason = (
-                f"{gate.label} {_shown(field, value)} is above your plan ({plan.label}), which "
-                f"allows {_shown(field, effective)}; {_needs(required)}."
-            )
+        reason = _clamp_reason(field, value, plan, catalogue, required)
         changes[field] = effective
         clamps.append(
             Clamp(
                 field=field,
                 requested=_shown(field, value),
                 effective=_shown(field, effective),
-                reason=reason,
+                reason=str(reason),
                 required_tier=required,
+                reason_phrase=reason,
             )
         )
     return attrs.evolve(settings, **changes), tuple(clamps)

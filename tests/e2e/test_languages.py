@@ -144,6 +144,35 @@ async def test_a_german_member_reads_german_and_an_english_one_english(
 
 
 @pytest.mark.slow
+async def test_why_the_region_was_lowered_and_node_states_in_german(
+    world: tuple[BotWorld, BotProcess],
+) -> None:
+    """The panel lowers a Starter guild's pinned region and says why in the bridge's JSON (a
+    phrase beside the English): a German member reads it in German, an English one as before;
+    /settings show and /lavalink name the region's reason and the nodes' states in German."""
+    w, _bot = world
+    guild = w.guilds["mixed"]
+    options = {"region": "eu"}
+    lowered = await run_in(w, guild, guild.owner, "settings region", options, locale="de")
+    assert lowered.content == (
+        "Region: gewünscht eu, tatsächlich auto. Dein Plan (Starter) spielt auf auto; eine Region "
+        "(us/eu/apac) festzulegen braucht Growth oder höher."
+    )
+    english = await run_in(w, guild, guild.owner, "settings region", options, locale="en-US")
+    assert english.content == (
+        "Region: requested eu, effective auto. Your plan (Starter) plays on auto; pinning a "
+        "region (us/eu/apac) needs Growth or higher."
+    )
+    shown = await run_in(w, guild, guild.owner, "settings show", locale="de")
+    assert (
+        "Region: gewünscht auto, tatsächlich auto. Spielt auf auto: Für jede Sitzung wird die "
+        "gesündeste Region gewählt."
+    ) in shown.content
+    nodes = await run_in(w, guild, guild.member, "lavalink", locale="de")
+    assert "• us-1 (us): in Betrieb," in nodes.content, nodes.content
+
+
+@pytest.mark.slow
 async def test_discord_shows_the_commands_with_german_descriptions(
     world: tuple[BotWorld, BotProcess],
 ) -> None:

@@ -55,6 +55,9 @@ def test_settings_events_log_field_names_never_values() -> None:
     )
     assert clamped.data["tier"] == "free"
     assert "tok3n" not in json.dumps(clamped.to_json())
+    stored = [c for c in clamped.data["clamps"] if isinstance(c, dict)]  # type: ignore[union-attr]
+    assert [c["reason"] for c in stored] == [c.reason for c in clamps]
+    assert all("reason_phrase" not in c for c in stored)  # the English only, as every entry
     changed = AuditEvent.settings_changed(GUILD, 4, ["queue_limit", "region"], "panel:42", 6.0)
     assert changed.summary == "panel:42 saved settings version 4 (queue_limit, region)."
     assert changed.actor == "panel:42"

@@ -228,11 +228,13 @@ GOLDEN = {
         '{"field":"webhook_export_events","requested":["track_started"],"effective":[],'
         '"reason":"no plan","required_tier":null}'
     ),
-    "decision": (
+    "decision": (  # and, since the reasons are translated, the reason as a phrase (added)
         '{"requested":"eu","effective":"auto","clamped":true,'
         '"reason_code":"plan_disallows_pinning",'
         '"reason":"Your plan (Free) plays on auto; pinning a region (us/eu/apac) needs Growth '
-        'or higher."}'
+        'or higher.","reason_phrase":{"id":"Your plan ({plan}) plays on auto; pinning a region '
+        '({regions}) needs {tier} or higher.","params":{"plan":"Free","regions":"us/eu/apac",'
+        '"tier":"Growth"}}}'
     ),
     "shard": (
         '{"shard_id":1,"state":"held","owner":"bot-a","epoch":4,"heartbeat_age_s":1.25,'

@@ -509,11 +509,15 @@ async def test_sign_out_everywhere_revokes_other_browsers() -> None:
         assert (await first.client.get("/api/control-panel/guilds")).status_code == 401
 
 
-async def _playing_on(harness: PanelHarness, guild: int, node: str, region: str) -> None:
-    """The bot's queue sync says ``guild`` plays on ``node`` in ``region`` now."""
+async def _playing_on(
+    harness: PanelHarness, guild: int, node: str, region: str, *, loop: str = "off"
+) -> None:
+    """The bot's queue sync says ``guild`` plays on ``node`` in ``region`` now (looping
+    ``loop``)."""
     queue = GuildQueue(GuildId(guild))
     queue.add(make_track(1))
     queue.next()
+    queue.set_loop(loop)
     snapshot = queue.snapshot(PlayerState(node=NodeName(node), region=region), time.time())
     await harness.services.telemetry.put(
         QUEUE_SYNC_DOCUMENT.format(guild=guild), snapshot.to_json(), 60

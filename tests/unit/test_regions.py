@@ -17,7 +17,7 @@ from vectobeat_core.regions import (
     RegionDecision,
     clamp_region,
     placement_change,
-    placement_text,
+    placement_message,
 )
 
 
@@ -62,6 +62,11 @@ def test_pro_asking_for_eu_plays_on_auto_and_is_told_why() -> None:
         "clamped": True,
         "reason_code": "plan_disallows_pinning",
         "reason": decision.reason,
+        "reason_phrase": {  # for the shells to show it in the reader's language
+            "id": "Your plan ({plan}) plays on auto; pinning a region ({regions}) needs {tier} "
+            "or higher.",
+            "params": {"plan": "Pro", "regions": "us/eu/apac", "tier": "Growth"},
+        },
     }
 
 
@@ -146,7 +151,7 @@ def test_only_a_pinned_guild_crossing_its_own_region_is_told(
         assert change is None
     elif before is wanted:
         assert change == "left_region"
-        assert f"moved to {after.value}" in placement_text(change, wanted, after)
+        assert f"moved to {after.value}" in str(placement_message(change, wanted, after))
     else:
         assert change == "back_in_region"
-        assert f"plays in {wanted.value} once more" in placement_text(change, wanted, after)
+        assert f"plays in {wanted.value} once more" in str(placement_message(change, wanted, after))

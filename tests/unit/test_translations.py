@@ -1,24 +1,28 @@
 """Languages: every user-facing string of the bot, the panel (code and templates) and the core's
 member-facing errors has a German translation; translations keep their placeholders; the
 negotiation of a language; core errors translated in the shells; the bot's command translator;
-the panel's language middleware and switcher; refused settings, filter presets, the staff desks
-and request statuses in German."""
+the panel's language middleware and switcher; refused settings, filter presets, the staff desks,
+request statuses, why a value was lowered to the plan and why a guild plays where it does (also
+as they travel as JSON), node and dependency states and the loop mode in German."""
 
 from __future__ import annotations
 
 import contextlib
 import html
 import io
+import json
 import re
 import string
 from pathlib import Path
+from typing import Any
 
+import anyio
 import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 
 import vectobeat_panel
-from tests.unit.test_panel_app import GROWTH_GUILD, PRO_GUILD, open_harness
+from tests.unit.test_panel_app import GROWTH_GUILD, PRO_GUILD, _playing_on, open_harness
 from vectobeat_adapters.i18n import (
     DOMAIN,
     LANGUAGES,
@@ -39,16 +43,23 @@ from vectobeat_adapters.i18n.extract import (
 )
 from vectobeat_adapters.storage_rules import COMPLIANCE_STATUSES
 from vectobeat_bot.cogs import all_cogs
+from vectobeat_bot.cogs.admin_info import node_line, region_summary
 from vectobeat_bot.cogs.care import describe_request
 from vectobeat_bot.cogs.compliance import describe_requests
 from vectobeat_bot.cogs.filters import FilterCog
+from vectobeat_bot.cogs.info import dependency_line
 from vectobeat_bot.cogs.music import MusicCog
+from vectobeat_bot.cogs.settings import clamp_note, region_text
 from vectobeat_bot.command_sync import tree_digest, tree_payload
 from vectobeat_bot.discord_compat import app_commands, discord
-from vectobeat_bot.formatting import age_text, effects_line
+from vectobeat_bot.formatting import age_text, effects_line, loop_text
 from vectobeat_bot.i18n import MAX_DESCRIPTION, CatalogueTranslator
+from vectobeat_bot.region_notices import RegionNotices
+from vectobeat_bot.settings_sync import GuildSettings, read_clamps
+from vectobeat_core import jsonform
 from vectobeat_core.channel_access import MemberAccess, missing_permissions
 from vectobeat_core.controls import ControlCommand, ControlRequest
+from vectobeat_core.dependencies import DependencyState, DependencyStatus
 from vectobeat_core.errors import (
     InvalidInput,
     InvalidSettings,
@@ -62,16 +73,19 @@ from vectobeat_core.filters import (
     preset_effect,
     timescale_effect,
 )
-from vectobeat_core.ids import GuildId, RoleId, UserId
-from vectobeat_core.messages import Term
+from vectobeat_core.health import NodeHealth, NodeStatus
+from vectobeat_core.ids import ChannelId, GuildId, NodeName, RoleId, UserId
+from vectobeat_core.messages import Phrase, Term, phrase_json, read_phrase
 from vectobeat_core.permissions import MemberFacts, require_control
 from vectobeat_core.plan_facts import plan_limits
 from vectobeat_core.plans import Tier, default_catalogue
 from vectobeat_core.playback import parse_seek
-from vectobeat_core.queue import GuildQueue
+from vectobeat_core.queue import GuildQueue, LoopMode
 from vectobeat_core.queue_snapshot import PlayerState
 from vectobeat_core.records import ConciergeRequest, status_label
-from vectobeat_core.settings import ServerSettings
+from vectobeat_core.regions import Region
+from vectobeat_core.routing import NodeSpec, NodeView
+from vectobeat_core.settings import Clamp, ServerSettings, clamp_to_plan
 from vectobeat_panel.languages import SCRIPT_MESSAGES, script_texts
 from vectobeat_panel.queue_pages import queue_view
 
@@ -574,3 +588,303 @@ def test_the_bot_names_request_statuses_in_german() -> None:
         assert [gettext(status_label(s)) for s in COMPLIANCE_STATUSES] == [
             "ausstehend", "läuft", "gesendet", "fehlgeschlagen"
         ]  # fmt: skip
+
+
+# --- why a value was lowered, why a guild plays where it does, and the states of things --------
+
+CATALOGUE = default_catalogue()
+ASKED = ServerSettings(
+    queue_limit=900, region=Region.EU, stay_connected=True,
+    webhook_export_url="https://hooks.example.com/secret/abc",
+)  # fmt: skip
+LOWERED_EN = [
+    "Queue limit 900 is above your plan (Free), which allows 100; it needs Growth or higher.",
+    "Your plan (Free) plays on auto; pinning a region (us/eu/apac) needs Growth or higher.",
+    "24/7 mode is not included in your plan (Free); it needs Starter or higher.",
+    "Webhook exports are not included in your plan (Free); it needs Pro or higher.",
+]
+LOWERED_DE = [
+    "Warteschlangengrenze 900 liegt über deinem Plan (Free), der 100 erlaubt; dafür braucht es "
+    "Growth oder höher.",
+    "Dein Plan (Free) spielt auf auto; eine Region (us/eu/apac) festzulegen braucht Growth oder "
+    "höher.",
+    "Der 24/7-Modus ist in deinem Plan (Free) nicht enthalten; dafür braucht es Starter oder höher.",
+    "Webhook-Exporte sind in deinem Plan (Free) nicht enthalten; dafür braucht es Pro oder höher.",
+]
+
+
+def test_why_a_value_was_lowered_is_english_in_the_core_and_german_in_the_shells() -> None:
+    _, clamps = clamp_to_plan(ASKED, CATALOGUE.plan(Tier.FREE), CATALOGUE)
+    assert [c.reason for c in clamps] == LOWERED_EN  # the English, as before
+    assert [phrase_text(c.why) for c in clamps] == LOWERED_EN
+    assert clamp_note(clamps) == "".join(f"\n{text}" for text in LOWERED_EN)
+    with use_language("de"):
+        assert [phrase_text(c.why) for c in clamps] == LOWERED_DE
+        assert clamp_note(clamps) == "".join(f"\n{text}" for text in LOWERED_DE)
+        above = clamp_to_plan(ServerSettings(queue_limit=50_000), CATALOGUE.plan(Tier.PRO))[1]
+        assert phrase_text(above[0].why) == (
+            "Warteschlangengrenze 50000 liegt über deinem Plan (Pro), der 500 erlaubt; kein Plan "
+            "erlaubt das."
+        )
+
+
+def test_the_bot_reads_the_panels_reasons_as_phrases_and_older_ones_in_english() -> None:
+    """The bridge's JSON keeps ``reason`` (English) and adds ``reason_phrase``: the bot shows the
+    phrase in the member's language, and the English where a panel sent none or a bad one."""
+    _, clamps = clamp_to_plan(ASKED, CATALOGUE.plan(Tier.FREE), CATALOGUE)
+    sent = json.loads(json.dumps([c.to_json() for c in clamps]))
+    assert [item["reason"] for item in sent] == LOWERED_EN
+    read = read_clamps(sent)
+    assert read == clamps and [c.reason_phrase for c in read] == [c.reason_phrase for c in clamps]
+    assert [jsonform.load(Clamp, item).reason_phrase for item in sent] == [
+        c.reason_phrase for c in clamps
+    ]
+    older = [{k: v for k, v in item.items() if k != "reason_phrase"} for item in sent]
+    forged = [
+        {**item, "reason_phrase": {"id": "{p.__class__}", "params": {"p": 1}}} for item in sent
+    ]
+    with use_language("de"):
+        assert [phrase_text(c.why) for c in read] == LOWERED_DE
+        assert [phrase_text(c.why) for c in read_clamps(older)] == LOWERED_EN
+        assert [phrase_text(c.why) for c in read_clamps(forged)] == LOWERED_EN
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        {"id": "{p.__class__.__init__}", "params": {"p": "x"}},  # attribute access
+        {"id": "{p[0]}", "params": {"p": "x"}},  # indexing
+        {"id": "{p:>99999}", "params": {"p": "x"}},  # a format spec
+        {"id": "{p!r}", "params": {"p": "x"}},  # a conversion
+        {"id": "{q}", "params": {"p": "x"}},  # a field it is not given
+        {"id": "{0}", "params": {}},
+        {"id": "{", "params": {}},
+        {"id": "ok", "params": {"p": [1, 2]}},
+        {"id": "ok", "params": "p"},
+        {"id": "ok", "clause": 1},
+        {"id": "", "params": {}},
+        {"params": {}},
+        "ok",
+        {
+            "id": "{p}",
+            "params": {
+                "p": {
+                    "id": "{p}",
+                    "params": {
+                        "p": {
+                            "id": "{p}",
+                            "params": {
+                                "p": {
+                                    "id": "{p}",
+                                    "params": {"p": {"id": "{p}", "params": {"p": {"id": "x"}}}},
+                                }
+                            },
+                        }
+                    },
+                }
+            },
+        },
+    ],
+)
+def test_a_phrase_from_json_fills_in_nothing_but_its_own_parameters(raw: object) -> None:
+    assert read_phrase(raw) is None
+    with pytest.raises(InvalidInput, match="A phrase must be an object"):
+        jsonform.load(Clamp, {"field": "f", "requested": 1, "effective": 1, "reason": "r",
+                              "required_tier": None, "reason_phrase": raw})  # fmt: skip
+
+
+def test_a_phrase_travels_as_json_with_its_terms_and_phrases() -> None:
+    inner = Phrase("it needs {tier} or higher", {"tier": "Growth"})
+    phrase = Phrase("{setting} {requested}: {needs}.", {"setting": Term("Queue limit"),
+                    "requested": 900, "needs": inner, "share": 0.5, "none": None})  # fmt: skip
+    written = phrase_json(phrase)
+    assert written["params"] == {
+        "setting": {"term": "Queue limit"}, "requested": 900, "share": 0.5, "none": None,
+        "needs": {"id": "it needs {tier} or higher", "params": {"tier": "Growth"}},
+    }  # fmt: skip
+    read = read_phrase(json.loads(json.dumps(written)))
+    assert read == phrase and isinstance(read.params["setting"], Term)
+    with use_language("de"):
+        assert phrase_text(read) == "Warteschlangengrenze 900: dafür braucht es Growth oder höher."
+    assert read_phrase(phrase_json(Phrase("x", clause=True))) == Phrase("x", clause=True)
+
+
+def _held(tier: Tier, region: Region) -> GuildSettings:
+    return GuildSettings(GuildId(1), 3, CATALOGUE.plan(tier), ServerSettings(region=region), None)
+
+
+def test_why_a_guild_plays_where_it_does_in_the_bots_replies() -> None:
+    """/settings (region text and its clamp note) and /guildinfo, for an English and a German
+    member."""
+    starter, growth = _held(Tier.STARTER, Region.EU), _held(Tier.GROWTH, Region.EU)
+    auto = _held(Tier.FREE, Region.AUTO)
+    assert region_text(starter) == (
+        "Region: requested eu, effective auto. Your plan (Starter) plays on auto; pinning a "
+        "region (us/eu/apac) needs Growth or higher."
+    )
+    assert region_text(growth).endswith("Your plan (Growth) may pin a region; playing on eu as "
+                                        "requested.")  # fmt: skip
+    assert region_summary(starter.decision) == (
+        "auto (asked for eu: Your plan (Starter) plays on auto; pinning a region (us/eu/apac) "
+        "needs Growth or higher.)"
+    )
+    with use_language("de"):
+        assert region_text(starter) == (
+            "Region: gewünscht eu, tatsächlich auto. Dein Plan (Starter) spielt auf auto; eine "
+            "Region (us/eu/apac) festzulegen braucht Growth oder höher."
+        )
+        assert region_text(growth).endswith(
+            "Dein Plan (Growth) darf eine Region festlegen; es spielt wie gewünscht in eu."
+        )
+        assert region_text(auto).endswith(
+            "Spielt auf auto: Für jede Sitzung wird die gesündeste Region gewählt."
+        )
+        assert region_summary(starter.decision) == (
+            "auto (gewünscht: eu: Dein Plan (Starter) spielt auf auto; eine Region (us/eu/apac) "
+            "festzulegen braucht Growth oder höher.)"
+        )
+        assert region_summary(growth.decision) == "eu"
+
+
+class _Channel(discord.abc.Messageable):
+    """A channel of a server whose primary language (Community settings) is ``locale``."""
+
+    def __init__(self, locale: discord.Locale) -> None:
+        self.guild = type("Guild", (), {"preferred_locale": locale})()
+        self.sent: list[str] = []
+        self.more = anyio.Event()
+
+    async def send(self, content: str | None = None, **_: Any) -> Any:
+        self.sent.append(str(content))
+        self.more.set()
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("locale", "left"),
+    [
+        (discord.Locale.german, "Die Region eu hat gerade keinen gesunden Lavalink-Node, daher ist "
+         "die Musik nach us umgezogen, um weiterzuspielen."),
+        (discord.Locale.british_english, "Region eu has no healthy Lavalink node right now, so "
+         "the music moved to us to keep playing."),
+    ],
+)  # fmt: skip
+async def test_a_guild_is_told_its_music_moved_in_the_servers_language(
+    locale: discord.Locale, left: str
+) -> None:
+    notices, channel = RegionNotices(), _Channel(locale)
+    notices.remember(GuildId(1), ChannelId(2))
+    client = type("Client", (), {"get_channel": lambda _self, _id: channel})()
+    async with anyio.create_task_group() as tg:
+        await tg.start(notices.run, client)
+        notices.moved(GuildId(1), Region.EU, Region.EU, Region.US)
+        with anyio.fail_after(10):
+            await channel.more.wait()
+        tg.cancel_scope.cancel()
+    assert channel.sent[0].startswith(left)
+
+
+def test_states_of_nodes_dependencies_and_the_loop_in_the_bots_replies() -> None:
+    spec = NodeSpec(NodeName("us-1"), Region.US, "http://127.0.0.1:1", "pw", False)
+    up, down = NodeView(spec, NodeStatus.UP, latency_ms=12.4), NodeView(spec, NodeStatus.DOWN)
+    redis = DependencyStatus("redis", DependencyState.DOWN, since=800.0)
+    assert (node_line(up), node_line(down)) == ("• us-1 (us): up, 12 ms",
+                                                 "• us-1 (us): down, latency unknown")  # fmt: skip
+    assert dependency_line(redis, 1000.0) == "redis: down since 3 min ago"
+    assert [loop_text(mode) for mode in LoopMode] == ["off", "track", "queue"]
+    with use_language("de"):
+        assert node_line(up) == "• us-1 (us): in Betrieb, 12 ms"
+        assert node_line(down) == "• us-1 (us): ausgefallen, Latenz unbekannt"
+        assert dependency_line(redis, 1000.0) == "redis: ausgefallen (vor 3 Min.)"
+        assert [gettext(status.label) for status in NodeStatus] == [
+            "unbekannt", "in Betrieb", "eingeschränkt", "ausgefallen"
+        ]  # fmt: skip
+        assert gettext(DependencyState.NOT_CONFIGURED.label) == "nicht eingerichtet"
+        assert [loop_text(mode) for mode in LoopMode] == ["aus", "Titel", "Warteschlange"]
+
+
+@pytest.mark.anyio
+async def test_the_panel_says_why_and_names_states_in_german() -> None:
+    """A save lowered to the plan, the routing page (why, where it plays now, the plan rule, node
+    states), the nodes page and the live queue's loop mode, for a German reader; English pages
+    and the JSON APIs read as before."""
+    german, english = {"accept-language": "de"}, {"accept-language": "en"}
+    async with open_harness() as h:
+        csrf = await h.login()
+        saved = await h.client.post(
+            f"/guilds/{PRO_GUILD}/settings",
+            data={"csrf_token": csrf, "base_version": "0", "queue_limit": "900", "region": "eu"},
+            headers=german,
+        )
+        page = html.unescape(saved.text)
+        assert "Warteschlangengrenze 900 liegt über deinem Plan (Pro), der 500 erlaubt; dafür " \
+               "braucht es Growth oder höher." in page  # fmt: skip
+        assert "Dein Plan (Pro) spielt auf auto; eine Region (us/eu/apac) festzulegen braucht " \
+               "Growth oder höher." in page  # fmt: skip
+        assert "is above your plan" not in page and "plays on auto" not in page
+        api = await h.client.put(
+            f"/api/control-panel/guilds/{PRO_GUILD}/settings",
+            json={"version": 1, "settings": {"queue_limit": 901}},
+            headers={**german, "x-csrf-token": csrf},
+        )
+        (clamp,) = api.json()["clamps"]
+        assert clamp["reason"].startswith("Queue limit 901 is above your plan (Pro)")
+        assert clamp["reason_phrase"]["params"]["needs"]["params"] == {"tier": "Growth"}
+
+        await h.services.health.put(NodeHealth(node=NodeName("us-1"), status=NodeStatus.UP,
+                                               last_check_at=h.now), ttl=60)  # fmt: skip
+        await h.services.health.put(NodeHealth(node=NodeName("eu-1"), status=NodeStatus.DOWN,
+                                               last_check_at=h.now), ttl=60)  # fmt: skip
+        await _playing_on(h, PRO_GUILD, "odd-1", "auto")  # a node outside every region
+        routing = (await h.client.get(f"/guilds/{PRO_GUILD}/routing", headers=german)).text
+        for text in (
+            '<dd id="reason">Spielt auf auto: Für jede Sitzung wird die gesündeste Region '
+            "gewählt.</dd>",
+            "<dd>Ab Growth lässt sich eine Region festlegen (us, eu, apac); darunter gilt auto.</dd>",
+            '<dd id="playing">unbekannt <span class="muted">(odd-1)</span>',
+            '<span class="status status-up">in Betrieb</span> us-1',
+            '<span class="status status-down">ausgefallen</span> eu-1',
+        ):
+            assert text in routing, text
+        nodes = (await h.client.get("/nodes", headers=german)).text
+        assert '<span class="status status-down">ausgefallen</span>' in nodes
+        for text in ('aria-label="Player pro Node, letzte Stunde"', ">-60 Min.</text>",
+                     ">jetzt</text>", "<title>Latenz pro Node, letzte Stunde</title>"):  # fmt: skip
+            assert text in nodes, text
+        assert "last hour" not in nodes and ">now<" not in nodes
+        english_nodes = (await h.client.get("/nodes", headers=english)).text
+        assert '<span class="status status-down">down</span>' in english_nodes
+
+        await h.client.post(f"/guilds/{GROWTH_GUILD}/settings", data={
+            "csrf_token": csrf, "base_version": "0", "region": "apac"})  # fmt: skip
+        await _playing_on(h, GROWTH_GUILD, "eu-1", "eu", loop=LoopMode.TRACK)  # apac is down
+        shown = (await h.client.get(f"/guilds/{GROWTH_GUILD}/routing", headers=german)).text
+        assert (
+            "<br>Spielt in eu: apac hat keinen gesunden Lavalink-Node; die Musik kehrt bei einem "
+            "Titelwechsel zurück, sobald apac wieder gesund ist.</dd>"
+        ) in shown
+        assert "Dein Plan (Growth) darf eine Region festlegen; es spielt wie gewünscht in apac." \
+            in shown  # fmt: skip
+        as_json = (
+            await h.client.get(f"/api/control-panel/guilds/{GROWTH_GUILD}/routing", headers=german)
+        ).json()
+        assert as_json["playing"]["reason"].startswith("Playing in eu: apac has no healthy")
+        assert (
+            as_json["rule"] == "Growth and above may pin a region (us, eu, apac); below that, auto."
+        )
+        assert as_json["decision"]["reason"] == (
+            "Your plan (Growth) may pin a region; playing on apac as requested."
+        )
+        in_english = (await h.client.get(f"/guilds/{GROWTH_GUILD}/routing", headers=english)).text
+        assert "<br>Playing in eu: apac has no healthy Lavalink node;" in in_english
+
+        queue = (await h.client.get(f"/guilds/{GROWTH_GUILD}/queue", headers=german)).text
+        assert '<span id="loop">Titel</span>' in queue
+        queue_api = (
+            await h.client.get(f"/api/control-panel/guilds/{GROWTH_GUILD}/queue", headers=german)
+        ).json()
+        assert (queue_api["player"]["loop"], queue_api["player"]["loop_label"]) == (
+            "track", "Titel"
+        )  # fmt: skip
+        english_queue = await h.client.get(f"/guilds/{GROWTH_GUILD}/queue", headers=english)
+        assert '<span id="loop">track</span>' in english_queue.text

@@ -15,11 +15,11 @@ from collections.abc import Callable
 import anyio
 import anyio.abc
 
-from vectobeat_adapters.i18n import language_from_tag, use_language
+from vectobeat_adapters.i18n import use_language
 from vectobeat_bot.discord_compat import discord
 from vectobeat_bot.embeds import track_embed
 from vectobeat_bot.formatting import track_line
-from vectobeat_bot.i18n import _
+from vectobeat_bot.i18n import _, channel_language
 from vectobeat_bot.region_notices import RegionNotices
 from vectobeat_bot.settings_sync import SettingsSync
 from vectobeat_core.errors import VectoBeatError
@@ -88,9 +88,7 @@ class Announcements:
         channel = client.get_channel(channel_id)
         if style == "off" or not isinstance(channel, discord.abc.Messageable):
             return
-        # a channel is not one member: it reads the server's language (Community settings)
-        locale = getattr(getattr(channel, "guild", None), "preferred_locale", None)
-        with use_language(language_from_tag(locale)):
+        with use_language(channel_language(channel)):
             if style == "minimal":
                 await channel.send(_("Now playing {track}").format(track=track_line(entry.track)))
             else:

@@ -8,6 +8,7 @@ from vectobeat_core.filters import Effects
 from vectobeat_core.lavalink import PlayerInfo
 from vectobeat_core.playback import format_duration
 from vectobeat_core.queue import GuildQueue, LoopMode, QueuePage
+from vectobeat_core.queue_entry import loop_label
 from vectobeat_core.tracks import Track
 from vectobeat_core.voting import VoteTally
 from vectobeat_core.wording import counted
@@ -46,8 +47,7 @@ def length_text(track: Track) -> str:
 
 def loop_text(mode: LoopMode) -> str:
     """A loop mode in the current language."""
-    names = {LoopMode.OFF: _("off"), LoopMode.TRACK: _("track"), LoopMode.QUEUE: _("queue")}
-    return names[mode]
+    return _(loop_label(mode))
 
 
 def age_text(seconds: float) -> str:

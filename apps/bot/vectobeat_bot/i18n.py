@@ -29,6 +29,7 @@ __all__ = [
     "LocalizedView",
     "_",
     "answer_in_language_of",
+    "channel_language",
     "error_text",
     "locale_str",
     "ngettext",
@@ -46,6 +47,12 @@ locale_str = app_commands.locale_str
 def answer_in_language_of(interaction: discord.Interaction) -> str:
     """Answer the rest of ``interaction`` (its own task) in its member's language."""
     return set_language(language_from_tag(interaction.locale))
+
+
+def channel_language(channel: object) -> str | None:
+    """The language of a post in ``channel``: a channel is not one member, so its server's
+    primary language (Community settings); ``None`` (English) when it is none of ours."""
+    return language_from_tag(getattr(getattr(channel, "guild", None), "preferred_locale", None))
 
 
 class LocalizedView(discord.ui.View):

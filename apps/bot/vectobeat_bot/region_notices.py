@@ -3,8 +3,8 @@
 A failover that finds no healthy node in a guild's pinned region moves the player to another
 region (`vectobeat_adapters.lavalink.failover`); the guild is told in the channel where music was
 last asked for (`remember`), at most once per ``min_interval_s`` for each kind of change, and
-told again when the player is back (the core's `placement_change` decides what to say). Posting
-happens in `run`, off the Lavalink event path.
+told again when the player is back (the core's `placement_change` decides what to say, in the
+server's language). Posting happens in `run`, off the Lavalink event path.
 """
 
 from __future__ import annotations
@@ -16,9 +16,12 @@ from collections.abc import Callable
 import anyio
 import anyio.abc
 
+from vectobeat_adapters.i18n import use_language
 from vectobeat_bot.discord_compat import discord
+from vectobeat_bot.i18n import channel_language, phrase_text
 from vectobeat_core.ids import ChannelId, GuildId
-from vectobeat_core.regions import PlacementChange, Region, placement_change, placement_text
+from vectobeat_core.messages import Phrase
+from vectobeat_core.regions import PlacementChange, Region, placement_change, placement_message
 
 __all__ = ["RegionNotices"]
 
@@ -35,7 +38,7 @@ class RegionNotices:
         self._now = now
         self._channels: dict[GuildId, ChannelId] = {}
         self._last: dict[tuple[GuildId, PlacementChange], float] = {}
-        self._outbox: list[tuple[ChannelId, str]] = []
+        self._outbox: list[tuple[ChannelId, Phrase]] = []
         self._wake = anyio.Event()
         self.sent = 0
 
@@ -48,7 +51,9 @@ class RegionNotices:
         """The guild's music channel: where it last asked for music (``None`` if unknown)."""
         return self._channels.get(guild_id)
 
-    def moved(self, guild_id: GuildId, wanted: Region, before: Region, after: Region) -> str | None:
+    def moved(
+        self, guild_id: GuildId, wanted: Region, before: Region, after: Region
+    ) -> Phrase | None:
         """A player moved between regions: the message to post (queued), if any."""
         change = placement_change(wanted, before, after)
         channel = self.channel_of(guild_id)
@@ -59,10 +64,10 @@ class RegionNotices:
         if last is not None and now - last < self.min_interval_s:
             return None
         self._last[key] = now
-        text = placement_text(change, wanted, after)
-        self._outbox.append((channel, text))
+        message = placement_message(change, wanted, after)
+        self._outbox.append((channel, message))
         self._wake.set()
-        return text
+        return message
 
     async def run(
         self,
@@ -76,10 +81,12 @@ class RegionNotices:
             await self._wake.wait()
             self._wake = anyio.Event()
             outbox, self._outbox = self._outbox, []
-            for channel_id, text in outbox:
+            for channel_id, message in outbox:
                 channel = client.get_channel(channel_id)
                 if not isinstance(channel, discord.abc.Messageable):
                     continue
+                with use_language(channel_language(channel)):
+                    text = phrase_text(message)
                 try:
                     await channel.send(text)
                     self.sent += 1

@@ -41,6 +41,7 @@ from vectobeat_core.errors import (
     VectoBeatError,
 )
 from vectobeat_core.ids import GuildId
+from vectobeat_core.messages import read_phrase
 from vectobeat_core.plans import Plan, PlanCatalogue, Tier
 from vectobeat_core.ports import Clock, SettingsChange, SettingsChannel
 from vectobeat_core.regions import RegionDecision, clamp_region
@@ -54,7 +55,7 @@ from vectobeat_core.settings import (
 )
 from vectobeat_core.status import SyncMode, SyncState
 
-__all__ = ["ErasureListener", "GuildSettings", "SettingsListener", "SettingsSync"]
+__all__ = ["ErasureListener", "GuildSettings", "SettingsListener", "SettingsSync", "read_clamps"]
 
 _log = logging.getLogger("vectobeat.bot.settings")
 
@@ -78,7 +79,9 @@ SettingsListener = Callable[[GuildSettings], Awaitable[None]]
 ErasureListener = Callable[[GuildId], Awaitable[None]]
 
 
-def _clamps(raw: object) -> tuple[Clamp, ...]:
+def read_clamps(raw: object) -> tuple[Clamp, ...]:
+    """The panel's clamps, read leniently; a reason without a readable phrase (a panel from
+    before phrases) is shown in English as the panel wrote it."""
     if not isinstance(raw, list):
         return ()
     out: list[Clamp] = []
@@ -92,6 +95,7 @@ def _clamps(raw: object) -> tuple[Clamp, ...]:
                     effective=item.get("effective"),
                     reason=str(item.get("reason")),
                     required_tier=None if tier is None else Tier.parse(tier),
+                    reason_phrase=read_phrase(item.get("reason_phrase")),
                 )
             )
     return tuple(out)
@@ -405,7 +409,7 @@ class SettingsSync:
                 "{version}); I reloaded them, please run the command again.",
                 version=current.version,
             ) from None
-        clamps = _clamps(answer.get("clamps") if isinstance(answer, Mapping) else None)
+        clamps = read_clamps(answer.get("clamps") if isinstance(answer, Mapping) else None)
         return await self._take(guild_id, answer), clamps
 
     async def _confirm(

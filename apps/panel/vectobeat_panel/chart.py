@@ -1,7 +1,8 @@
 """Small server-side SVG charts (no JavaScript, no library): one line per node over a time window.
 
 The SVG carries no inline script or style attribute, so the page's CSP stays strict; colours come
-from CSS classes ``series-0`` .. ``series-7`` in ``panel.css``.
+from CSS classes ``series-0`` .. ``series-7`` in ``panel.css``. Its own words (the time axis, "no
+samples") are in the reader's language; the caller translates the title and the unit.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from collections.abc import Mapping, Sequence
 from html import escape
 
 import attrs
+
+from vectobeat_adapters.i18n import gettext as _
 
 __all__ = ["NodeHistory", "Sample", "line_chart"]
 
@@ -93,6 +96,8 @@ def line_chart(
     def y(v: float) -> float:
         return PAD_TOP + plot_h - (v / top) * plot_h
 
+    earliest = _("-{minutes} min").format(minutes=f"{span / 60:.0f}")
+    now = _("now")
     parts = [
         f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
         f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">',
@@ -103,8 +108,9 @@ def line_chart(
         f'<text class="tick" x="{PAD_LEFT - 6}" y="{PAD_TOP + 4}" text-anchor="end">'
         f"{top:g} {escape(unit_one or unit) if top == 1 else escape(unit)}</text>",
         f'<text class="tick" x="{PAD_LEFT - 6}" y="{PAD_TOP + plot_h}" text-anchor="end">0</text>',
-        f'<text class="tick" x="{PAD_LEFT}" y="{HEIGHT - 6}">-{span / 60:.0f} min</text>',
-        f'<text class="tick" x="{WIDTH - PAD_RIGHT}" y="{HEIGHT - 6}" text-anchor="end">now</text>',
+        f'<text class="tick" x="{PAD_LEFT}" y="{HEIGHT - 6}">{escape(earliest)}</text>',
+        f'<text class="tick" x="{WIDTH - PAD_RIGHT}" y="{HEIGHT - 6}" text-anchor="end">'
+        f"{escape(now)}</text>",
     ]
     for index, (name, points) in enumerate(sorted(series.items())):
         css = f"series-{index % 8}"
@@ -125,9 +131,10 @@ def line_chart(
             f"{escape(name)}</text>"
         )
     if not values:
+        empty = _("no samples in this window yet")
         parts.append(
             f'<text class="tick" x="{WIDTH / 2}" y="{HEIGHT / 2}" text-anchor="middle">'
-            "no samples in this window yet</text>"
+            f"{escape(empty)}</text>"
         )
     parts.append("</svg>")
     return "".join(parts)

@@ -17,12 +17,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from vectobeat_adapters.i18n import phrase_text
+from vectobeat_adapters.i18n import gettext, phrase_text
 from vectobeat_adapters.telemetry_names import QUEUE_SYNC_DOCUMENT
 from vectobeat_core.errors import InvalidInput, Unavailable
 from vectobeat_core.filters import effect_labels
 from vectobeat_core.ids import GuildId
 from vectobeat_core.queue import QueueEntry, QueueSnapshot
+from vectobeat_core.queue_entry import loop_label
 from vectobeat_panel.errors import dumps, unavailable
 from vectobeat_panel.sessions import ManagedGuild
 from vectobeat_panel.settings_flow import guild_plan
@@ -66,7 +67,8 @@ def _entry(entry: QueueEntry, position: int | None = None) -> dict[str, Any]:
 
 def queue_view(snapshot: QueueSnapshot | None, now: float | None = None) -> dict[str, Any]:
     """What the queue page and the queue API show (no encoded tracks, no ids); ``now`` is the
-    server's time, for the page's progress bar."""
+    server's time, for the page's progress bar. ``loop`` is the mode's name for programs,
+    ``loop_label`` and the filters' names are in the reader's language."""
     if snapshot is None:
         view: dict[str, Any] = {
             "version": None, "current": None, "upcoming": [], "total": 0, "player": None,
@@ -83,6 +85,7 @@ def queue_view(snapshot: QueueSnapshot | None, now: float | None = None) -> dict
                 "paused": player.paused,
                 "volume": player.volume,
                 "loop": player.loop.value,
+                "loop_label": gettext(loop_label(player.loop)),
                 "position_ms": player.position_ms,
                 "position_read_at": player.position_read_at,
                 "filters": [phrase_text(label) for label in effect_labels(player.effects)],

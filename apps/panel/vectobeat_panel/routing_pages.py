@@ -1,7 +1,8 @@
 """Regional routing (requested region, effective by plan, where it plays now and why, the plan
 rule, node health by region) and the
 Lavalink nodes page with its JSON twin ``GET /api/control-panel/lavalink/nodes`` and an SVG chart
-of players and latency per node over the last hour."""
+of players and latency per node over the last hour. The routing page says why in the reader's
+language; its JSON twin in English, as before."""
 
 from __future__ import annotations
 
@@ -11,11 +12,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from vectobeat_adapters.i18n import N_, gettext
 from vectobeat_adapters.telemetry_names import node_stats_document
 from vectobeat_core.displacement import displacement, displacement_reason
 from vectobeat_core.errors import InvalidInput
 from vectobeat_core.health import NodeHealth, NodeStatus
 from vectobeat_core.ids import GuildId
+from vectobeat_core.messages import Phrase
 from vectobeat_core.regions import PINNED_REGIONS, Region, RegionDecision, clamp_region
 from vectobeat_core.routing import NodeStats
 from vectobeat_panel.chart import Sample, line_chart
@@ -104,14 +107,16 @@ def charts(panel: Panel) -> tuple[str, str]:
     latency = {n: [(s.at, s.latency_ms) for s in samples] for n, samples in series.items()}
     return (
         line_chart(
-            "Players per node, last hour",
+            gettext("Players per node, last hour"),
             players,
             start=start,
             end=now,
-            unit="players",
-            unit_one="player",
+            unit=gettext("players"),
+            unit_one=gettext("player"),
         ),
-        line_chart("Latency per node, last hour", latency, start=start, end=now, unit="ms"),
+        line_chart(
+            gettext("Latency per node, last hour"), latency, start=start, end=now, unit="ms"
+        ),
     )
 
 
@@ -138,7 +143,7 @@ async def playing_now(
     panel: Panel, guild_id: GuildId, decision: RegionDecision
 ) -> dict[str, Any] | None:
     """Where the guild's player runs now (from the bot's queue sync, else its stored snapshot) and
-    why, against the region the plan gives it; ``None`` when nothing plays."""
+    why (a `Phrase`), against the region the plan gives it; ``None`` when nothing plays."""
     snapshot = await latest_snapshot(panel, guild_id)
     if snapshot is None or snapshot.current is None or snapshot.player.node is None:
         return None
@@ -150,34 +155,54 @@ async def playing_now(
     if actual is None or not actual.pinned:  # a node always sits in a concrete region
         return {"region": "unknown", "node": node, "displaced": False, "reason": None}
     moved = displacement(guild_id, decision.effective, actual, node)
+    region = {"region": actual.value}
     if moved is not None:
-        reason = f"Playing in {actual.value}: {displacement_reason(decision.effective)}."
+        why = displacement_reason(decision.effective)
+        reason = Phrase(N_("Playing in {region}: {why}."), {**region, "why": why})
     elif decision.effective.pinned:
-        reason = f"Playing in {actual.value}, as planned."
+        reason = Phrase(N_("Playing in {region}, as planned."), region)
     else:
-        reason = f"Playing in {actual.value}: auto picks the best healthy node."
+        reason = Phrase(N_("Playing in {region}: auto picks the best healthy node."), region)
     return {"region": actual.value, "node": node, "displaced": moved is not None, "reason": reason}
 
 
 async def _routing(panel: Panel, guild_id: int) -> dict[str, Any]:
+    """What the routing page shows; its reasons are `Phrase`s (`_in_english` for the API)."""
     gid = GuildId(guild_id)
     _, settings = await current_settings(panel, gid)
     _, plan = await guild_plan(panel, gid)
     decision = clamp_region(plan, settings.region, panel.services.catalogue)
     lowest = panel.services.catalogue.lowest_tier_with(lambda p: p.region_pinning)
     rule = (
-        f"{lowest.label} and above may pin a region (us, eu, apac); below that, auto."
+        Phrase(
+            N_("{tier} and above may pin a region (us, eu, apac); below that, auto."),
+            {"tier": lowest.label},
+        )
         if lowest is not None
-        else "No plan may pin a region; every guild plays on auto."
+        else Phrase(N_("No plan may pin a region; every guild plays on auto."))
     )
     rows = await node_rows(panel)
     return {
         "plan": plan.tier.key,
         "plan_label": plan.label,
-        "decision": decision.to_json(),
+        "decision": decision,
         "playing": await playing_now(panel, gid, decision),
         "rule": rule,
         "regions": by_region(rows),
+    }
+
+
+def _in_english(data: dict[str, Any]) -> dict[str, Any]:
+    """The routing data as JSON, its reasons in English (the keys programs have read all along;
+    the decision also carries its reason as a phrase)."""
+    playing = data["playing"]
+    if playing is not None and playing["reason"] is not None:
+        playing = {**playing, "reason": str(playing["reason"])}
+    return {
+        **data,
+        "decision": data["decision"].to_json(),
+        "playing": playing,
+        "rule": str(data["rule"]),
     }
 
 
@@ -189,7 +214,7 @@ async def routing_page(request: Request) -> Response:
 
 async def routing_api(request: Request) -> Response:
     _, guild = manager_of(request)
-    return JSONResponse(await _routing(panel_of(request), guild.id))
+    return JSONResponse(_in_english(await _routing(panel_of(request), guild.id)))
 
 
 def routing_routes() -> list[Route]:

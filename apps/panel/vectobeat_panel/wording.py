@@ -3,6 +3,8 @@
 Pages never show a settings key (``queue_limit``), an event kind (``automation_action``) or an
 actor id (``user:1174…``): templates pass such text through the ``humanize`` filter, which puts
 each known internal name's label in its place, and counts through ``counted`` (``1 track``).
+A node's status goes through ``node_status``, a region name through ``region``, a core `Phrase`
+(why a value was lowered to the plan, why a guild plays where it does) through ``phrase``.
 The JSON APIs and the JSONL export keep the internal names: they are for programs.
 """
 
@@ -16,8 +18,9 @@ from typing import Any
 from jinja2 import pass_context
 from jinja2.runtime import Context
 
-from vectobeat_adapters.i18n import N_, gettext
+from vectobeat_adapters.i18n import N_, gettext, phrase_text
 from vectobeat_core.audit import AuditKind
+from vectobeat_core.health import NodeStatus
 from vectobeat_core.records import status_label
 from vectobeat_core.settings import SETTING_LABELS, WEBHOOK_EVENTS
 from vectobeat_core.wording import counted
@@ -32,6 +35,8 @@ __all__ = [
     "humanize",
     "install_filters",
     "label",
+    "node_status_text",
+    "region_text",
     "status_text",
 ]
 
@@ -123,6 +128,19 @@ def status_text(status: str) -> str:
     return gettext(status_label(status))
 
 
+def node_status_text(status: str) -> str:
+    """A Lavalink node's status (``up``, ``down``) in the reader's language."""
+    try:
+        return gettext(NodeStatus(status).label)
+    except ValueError:
+        return status
+
+
+def region_text(region: str) -> str:
+    """A region's name (``eu``; a node outside every region reads "unknown" in words)."""
+    return gettext("unknown") if region == "unknown" else region
+
+
 def humanize(text: str, you: Any = None) -> str:
     """``text`` with every internal name (``queue_limit``, ``automation_action``, ``user:<id>``)
     put in words."""
@@ -146,10 +164,13 @@ def _actor_filter(context: Context, actor: object) -> str:
 
 
 def install_filters(filters: dict[str, Any]) -> None:
-    """Make ``humanize``, ``actor``, ``label``, ``status`` and ``counted`` available to every
-    template."""
+    """Make ``humanize``, ``actor``, ``label``, ``status``, ``node_status``, ``region``,
+    ``phrase`` and ``counted`` available to every template."""
     filters["humanize"] = _humanize_filter
     filters["actor"] = _actor_filter
     filters["label"] = label
     filters["status"] = status_text
+    filters["node_status"] = node_status_text
+    filters["region"] = region_text
+    filters["phrase"] = phrase_text
     filters["counted"] = counted

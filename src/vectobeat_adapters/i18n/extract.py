@@ -85,9 +85,12 @@ CORE_MODULES = (
 CORE_MARKED_ONLY = (
     "channel_access.py",
     "dependencies.py",
+    "displacement.py",
     "filters.py",
+    "health.py",
     "jsontypes.py",
     "plan_facts.py",
+    "queue_entry.py",
     "records.py",
     "regions.py",
     "settings.py",

@@ -24,8 +24,10 @@ from vectobeat_core.errors import InvalidInput, VectoBeatError
 from vectobeat_core.messages import Phrase
 from vectobeat_core.plan_facts import plan_features, plan_limits
 from vectobeat_core.playback import format_duration
+from vectobeat_core.regions import RegionDecision
+from vectobeat_core.routing import NodeView
 
-__all__ = ["AdminInfoCog", "bot_access", "channel_overwrites"]
+__all__ = ["AdminInfoCog", "bot_access", "channel_overwrites", "node_line", "region_summary"]
 
 Channel = discord.TextChannel | discord.VoiceChannel
 
@@ -57,6 +59,23 @@ def phrases(items: list[Phrase]) -> str:
     return "; ".join(phrase_text(item) for item in items)
 
 
+def node_line(node: NodeView) -> str:
+    """``• us-1 (us): up, 12 ms``, the status in the member's language."""
+    status = _(node.status.label)
+    latency = _("latency unknown") if node.latency_ms is None else f"{node.latency_ms:.0f} ms"
+    return f"• {node.name} ({node.spec.region.value}): {status}, {latency}"
+
+
+def region_summary(decision: RegionDecision) -> str:
+    """Where the guild plays; why not where it asked, when the plan lowered it."""
+    region = decision.effective.value
+    if decision.clamped:
+        region += " " + _("(asked for {requested}: {reason})").format(
+            requested=decision.requested.value, reason=phrase_text(decision.why)
+        )
+    return region
+
+
 def _section(
     title: str, channel: discord.abc.GuildChannel, missing: list[MissingPermission]
 ) -> str:
@@ -82,11 +101,7 @@ class AdminInfoCog(CogBase):
         gateway = f"{latency * 1000:.0f} ms" if math.isfinite(latency) else _("unknown")
         shards = sorted(bot.shards)
         nodes = self.deps.cluster.nodes()
-        node_lines = [
-            f"• {n.name} ({n.spec.region.value}): {n.status.value}, "
-            + (_("latency unknown") if n.latency_ms is None else f"{n.latency_ms:.0f} ms")
-            for n in nodes
-        ]
+        node_lines = [node_line(n) for n in nodes]
         healthy = sum(1 for n in nodes if n.routable)
         text = "\n".join(
             [
@@ -112,17 +127,11 @@ class AdminInfoCog(CogBase):
         held = await self.settings_of(interaction)
         guild = interaction.guild
         name = guild.name if guild is not None else str(guild_of(interaction))
-        decision = held.decision
-        region = decision.effective.value
-        if decision.clamped:
-            region += " " + _("(asked for {requested}: {reason})").format(
-                requested=decision.requested.value, reason=decision.reason
-            )
         text = "\n".join(
             [
                 f"**{name}**",
                 _("Plan: {plan}").format(plan=held.plan.label),
-                _("Region: {region}").format(region=region),
+                _("Region: {region}").format(region=region_summary(held.decision)),
                 _("Limits: {limits}").format(limits=phrases(plan_limits(held.plan))),
                 _("Features: {features}").format(features=phrases(plan_features(held.plan))),
             ]

@@ -8,10 +8,20 @@ from vectobeat_bot.cogs.base import CogBase
 from vectobeat_bot.discord_compat import app_commands, discord
 from vectobeat_bot.formatting import age_text
 from vectobeat_bot.i18n import N_, _, locale_str
-from vectobeat_core.dependencies import DependencyState
+from vectobeat_core.dependencies import DependencyState, DependencyStatus
 from vectobeat_core.playback import format_duration
 
-__all__ = ["InfoCog"]
+__all__ = ["InfoCog", "dependency_line"]
+
+
+def dependency_line(dep: DependencyStatus, now: float) -> str:
+    """``redis: down since 3 min ago``, in the member's language."""
+    state = _(dep.state.label)
+    line = f"{dep.name}: {state}"
+    if dep.since is not None:
+        line += " " + _("since {age}").format(age=age_text(now - dep.since))
+    return line
+
 
 HELP = N_("""**VectoBeat**
 Music: /play /playnext /search /previous /pause /resume /skip /stop /nowplaying /seek /replay /volume /loop
@@ -75,12 +85,7 @@ class InfoCog(CogBase):
         """A line per store or bridge that is not up, with how long (nodes are counted above)."""
         now = self.deps.services.clock.now()
         lines = [
-            f"\n{dep.name}: {dep.state.value}"
-            + (
-                ""
-                if dep.since is None
-                else " " + _("since {age}").format(age=age_text(now - dep.since))
-            )
+            "\n" + dependency_line(dep, now)
             for dep in self.deps.dependencies.statuses()
             if not dep.name.startswith("lavalink:")
             and dep.state not in (DependencyState.UP, DependencyState.NOT_CONFIGURED)
@@ -99,7 +104,7 @@ class InfoCog(CogBase):
                 _("• {node} ({region}): {status}, {players} players, {latency}").format(
                     node=view.name,
                     region=view.spec.region.value,
-                    status=view.status.value,
+                    status=_(view.status.label),
                     players=players,
                     latency=latency,
                 )

@@ -9,24 +9,26 @@ from vectobeat_bot.bot import finish, guild_of
 from vectobeat_bot.cogs.base import CogBase
 from vectobeat_bot.discord_compat import app_commands, discord
 from vectobeat_bot.formatting import age_text
-from vectobeat_bot.i18n import _, locale_str
+from vectobeat_bot.i18n import _, locale_str, phrase_text
 from vectobeat_bot.settings_sync import GuildSettings
-from vectobeat_core.regions import placement_text
+from vectobeat_core.regions import placement_message
 from vectobeat_core.settings import Clamp
 from vectobeat_core.status import SyncState
 
-__all__ = ["SettingsCog"]
+__all__ = ["SettingsCog", "clamp_note", "region_text"]
 
 
-def _clamp_note(clamps: tuple[Clamp, ...]) -> str:
-    return "".join(f"\n{c.reason}" for c in clamps)
+def clamp_note(clamps: tuple[Clamp, ...]) -> str:
+    """Why each value was lowered to the plan, a line each, in the member's language."""
+    return "".join(f"\n{phrase_text(c.why)}" for c in clamps)
 
 
-def _region_text(held: GuildSettings) -> str:
+def region_text(held: GuildSettings) -> str:
+    """The requested and effective region and why, in the member's language."""
     d = held.decision
     return _("Region: requested {requested}, effective {effective}.").format(
         requested=d.requested.value, effective=d.effective.value
-    ) + (f" {d.reason}" if d.reason else "")
+    ) + (f" {phrase_text(d.why)}" if d.reason else "")
 
 
 def freshness(held: GuildSettings, sync: SyncState, *, last_known: bool, now: float) -> str | None:
@@ -79,12 +81,12 @@ class SettingsCog(CogBase):
                 if s.vote_skip_percent
                 else _("off"),
             ),
-            _region_text(held),
+            region_text(held),
         ]
         info = self.deps.cluster.player(held.guild_id)
         wanted = held.decision.effective
         if info is not None and wanted.pinned and info.region is not wanted:
-            moved = placement_text("left_region", wanted, info.region)
+            moved = phrase_text(placement_message("left_region", wanted, info.region))
             lines.append(
                 _("Playing in {region} now.").format(region=info.region.value) + f" {moved}"
             )
@@ -114,7 +116,7 @@ class SettingsCog(CogBase):
     ) -> None:
         held, clamps = await self._write(interaction, {"queue_limit": limit})
         text = _("Queue limit: {limit}.").format(limit=held.settings.queue_limit)
-        await finish(interaction, text + _clamp_note(clamps))
+        await finish(interaction, text + clamp_note(clamps))
 
     @settings.command(
         name="member-limit",
@@ -155,11 +157,11 @@ class SettingsCog(CogBase):
         held, clamps = await self._write(interaction, {"region": region})
         decision = held.decision
         if clamps and any(c.field == "region" for c in clamps):
-            reason = next(c.reason for c in clamps if c.field == "region")
+            reason = phrase_text(next(c.why for c in clamps if c.field == "region"))
             text = _("Region: requested {requested}, effective {effective}.").format(
                 requested=region, effective=decision.effective.value
             )
             text += f" {reason}"
         else:
-            text = _region_text(held)
+            text = region_text(held)
         await finish(interaction, text)

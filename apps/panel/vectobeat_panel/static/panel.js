@@ -107,7 +107,7 @@ function renderQueue(root, q) {
     state.className = "muted q-state";
     const part = (id, value) => { const el = text("span", String(value)); el.id = id; return el; };
     state.append(part("state", p.paused ? t("Paused") : t("Playing")), " · " + t("volume") + " ",
-                 part("volume", p.volume), "% · " + t("loop") + " ", part("loop", p.loop),
+                 part("volume", p.volume), "% · " + t("loop") + " ", part("loop", p.loop_label || p.loop),
                  " · " + t("filters") + " ",
                  part("filters", p.filters && p.filters.length ? p.filters.join(", ") : t("none")),
                  " · " + t("node") + " " + (p.node || "—"));
