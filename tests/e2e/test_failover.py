@@ -140,8 +140,13 @@ class World:
             volume=volume,
             filters=filters,  # type: ignore[arg-type]
         )
+        # the song started when the node applied the play, not when the call returned (a loaded
+        # machine puts time between the two)
+        info = self.cluster.player(guild_id)
+        assert info is not None
+        applied = self.nodes[str(info.node)].players[int(guild_id)]
         self.expected[guild_id] = Expected(
-            entry.track, start_ms, self.clock.now(), paused, volume, filters
+            entry.track, start_ms, self.clock.at(applied.set_at), paused, volume, filters
         )
 
     def check_restored(self, name: str, guilds: list[GuildId], *, since: float) -> None:
