@@ -60,26 +60,20 @@ def _mysql(dialect: Dialect) -> Any:
     return mysql
 
 
-class _MediumText(sa.types.TypeDecorator[str]):
-    """``Text().with_variant(MEDIUMTEXT(), "mysql", "mariadb")``, its MySQL type made on use."""
+class _MySqlText(sa.types.TypeDecorator[str]):
+    """``Text().with_variant(<mysql_type>(), "mysql", "mariadb")`` (``MEDIUMTEXT``, ``LONGTEXT``),
+    its MySQL type made on use."""
 
     impl = sa.Text
     cache_ok = True
 
-    def load_dialect_impl(self, dialect: Dialect) -> sa.types.TypeEngine[Any]:
-        mysql = _mysql(dialect)
-        return self.impl_instance if mysql is None else mysql.MEDIUMTEXT()
-
-
-class _LongText(sa.types.TypeDecorator[str]):
-    """``Text().with_variant(LONGTEXT(), "mysql", "mariadb")``, its MySQL type made on use."""
-
-    impl = sa.Text
-    cache_ok = True
+    def __init__(self, mysql_type: str) -> None:
+        super().__init__()
+        self.mysql_type = mysql_type
 
     def load_dialect_impl(self, dialect: Dialect) -> sa.types.TypeEngine[Any]:
         mysql = _mysql(dialect)
-        return self.impl_instance if mysql is None else mysql.LONGTEXT()
+        return self.impl_instance if mysql is None else getattr(mysql, self.mysql_type)()
 
 
 class _BinaryKey(sa.types.TypeDecorator[str]):
@@ -102,8 +96,8 @@ class _BinaryKey(sa.types.TypeDecorator[str]):
         return key
 
 
-BigText = _MediumText()
-HugeText = _LongText()
+BigText = _MySqlText("MEDIUMTEXT")
+HugeText = _MySqlText("LONGTEXT")
 
 
 def Key(length: int) -> sa.types.TypeEngine[str]:
