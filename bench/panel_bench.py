@@ -36,6 +36,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from vectobeat_testkit.free_port import free_port
+
 BRIDGE_TOKEN = "bench-bridge-token-" + "b" * 32
 GUILD = 123_456_789_012_345_678
 
@@ -136,17 +138,10 @@ def _stamp_publishes(channel: Any) -> dict[int, float]:
     return published
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 class Server:
     def __init__(self, kind: str, redis_url: str | None = None, db: str | None = None) -> None:
         self.kind = kind
-        self.port = _free_port()
+        self.port = free_port()
         self.cookie_file = tempfile.mktemp(prefix="vb-bench-cookie-")  # noqa: S306 (a path for the child)
         args = [sys.executable, __file__, "--serve", kind, "--port", str(self.port),
                 "--cookie-file", self.cookie_file]  # fmt: skip

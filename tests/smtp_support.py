@@ -3,7 +3,6 @@ accepts the logins in ``passwords`` (change them to rotate), plain, STARTTLS or 
 
 from __future__ import annotations
 
-import socket
 import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +16,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from tests.tls_support import certificate
 from vectobeat_adapters.mail import SmtpSettings
+from vectobeat_testkit.free_port import free_port
 
 USER = "vectobeat"
 SENDER = "VectoBeat <privacy@vectobeat.test>"
@@ -47,12 +47,6 @@ class MailBox:
         return AuthResult(success=False, handled=False)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def smtp_server(
     tls: str = "none", tmp: Path | None = None, passwords: tuple[str, ...] = ()
@@ -60,7 +54,7 @@ def smtp_server(
     """(mailbox, port, the client's trust store for the server's certificate) while it runs."""
     box = MailBox()
     box.passwords = set(passwords)
-    port = _free_port()
+    port = free_port()
     kwargs: dict[str, Any] = {
         "authenticator": box.authenticate,
         "auth_require_tls": tls == "starttls",  # aiosmtpd sees no TLS on an implicit one

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import AsyncIterator
@@ -19,17 +18,13 @@ from pathlib import Path
 
 import anyio
 
+from vectobeat_testkit.free_port import free_port
+
 __all__ = ["PgBouncerMissing", "private_pgbouncer"]
 
 
 class PgBouncerMissing(RuntimeError):
     """No ``pgbouncer`` binary on PATH (Debian: ``apt-get install pgbouncer``)."""
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def _listening(port: int) -> bool:
@@ -74,7 +69,7 @@ async def private_pgbouncer(
     binary = shutil.which("pgbouncer")
     if binary is None:
         raise PgBouncerMissing("pgbouncer is not installed")
-    port = _free_port()
+    port = free_port()
     with tempfile.TemporaryDirectory(prefix="vb-pgbouncer-") as name:
         folder = Path(name)
         conf = _config(folder, port, upstream_port, server_connections, user)

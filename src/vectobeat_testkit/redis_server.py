@@ -5,7 +5,6 @@ and a Sentinel-watched primary with one replica (`private_sentinel_group`), to f
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -15,17 +14,13 @@ import anyio
 import attrs
 from anyio.abc import Process
 
+from vectobeat_testkit.free_port import free_port
+
 __all__ = ["RedisServerMissing", "SentinelGroup", "private_redis_server", "private_sentinel_group"]
 
 
 class RedisServerMissing(RuntimeError):
     """No ``redis-server`` binary on PATH."""
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def _answers(port: int) -> bool:
@@ -70,7 +65,7 @@ async def private_redis_server(
     directory: Path, *, ready_within: float = 10.0
 ) -> AsyncIterator[str]:
     """Run ``redis-server`` (no persistence, files in ``directory``) for the block; its URL."""
-    port = _free_port()
+    port = free_port()
     async with _server(_data_args(port, directory), port, ready_within):
         yield f"redis://127.0.0.1:{port}/0"
 
@@ -105,7 +100,7 @@ async def private_sentinel_group(
 ) -> AsyncIterator[SentinelGroup]:
     """A primary, a replica of it and a sentinel (quorum 1) on free ports for the block; the
     replica is in sync and known to the sentinel before the group is yielded."""
-    ports = [_free_port() for _ in range(3)]
+    ports = [free_port() for _ in range(3)]
     primary_port, replica_port, sentinel_port = ports
     for name in ("primary", "replica", "sentinel"):
         (directory / name).mkdir(exist_ok=True)

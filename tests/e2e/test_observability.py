@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import socket
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -25,6 +24,7 @@ from tests.e2e.conftest import BRIDGE_TOKEN, LAVALINK_PASSWORD, BotWorld, bot_wo
 from tests.metric_refs import all_expressions, missing
 
 from vectobeat_core.plans import Tier
+from vectobeat_testkit.free_port import free_port
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow, pytest.mark.timeout(240)]
 
@@ -34,12 +34,6 @@ REQUEST_ID = "e2e-request-0001"
 @pytest.fixture(scope="module")
 def anyio_backend() -> str:
     return "asyncio"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class LoggedProcess:

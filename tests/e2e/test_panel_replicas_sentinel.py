@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import itertools
 import shutil
-import socket
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -22,6 +21,7 @@ import httpx
 import pytest
 from tests.conftest import REQUIRE_SERVICES
 
+from vectobeat_testkit.free_port import free_port
 from vectobeat_testkit.redis_server import SentinelGroup, private_sentinel_group
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow, pytest.mark.timeout(240)]
@@ -30,18 +30,12 @@ LOGIN_BUDGET = 5  # the default: 20 a minute, a quarter minute's worth per windo
 WITHIN = 90.0  # bounds for a stuck test, not measurements
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextlib.asynccontextmanager
 async def _panels(group: SentinelGroup, tmp: Path) -> AsyncIterator[list[str]]:
     urls: list[str] = []
     async with contextlib.AsyncExitStack() as stack:
         for n in range(2):
-            port = _free_port()
+            port = free_port()
             env = {
                 "PATH": "/usr/bin:/bin",
                 "HOME": str(tmp),

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -15,15 +14,11 @@ from pathlib import Path
 import httpx
 from tests.e2e.test_newcomer import eventually, sandbox_environment
 
+from vectobeat_testkit.free_port import free_port
+
 BRIDGE_TOKEN = "b" * 40
 STOP_BOUND_S = 15.0
 """Well under the 30 s the long poll asks to wait."""
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_sigterm_ends_a_waiting_long_poll_and_stops(tmp_path: Path) -> None:
