@@ -124,7 +124,7 @@ def assert_urls_answer(text: str) -> None:
         for url in urls:
             response = client.get(url)
             if response.status_code == 429:
-                # the sign-in routes allow 5 requests per 15 s per address; the walk's own sign-ins
+                # the sign-in routes (/auth/*) allow 5 requests per 15 s per address; the walk's sign-ins
                 # may have just used them: a person who waits as asked gets through
                 time.sleep(min(20.0, float(response.headers.get("retry-after", "10"))))
                 response = client.get(url)

@@ -52,7 +52,10 @@ def _client(app: Starlette) -> httpx.AsyncClient:
 
 
 async def _login(client: httpx.AsyncClient, user: str) -> int:
-    response = await client.get("/login", headers={"x-forwarded-for": f"{user}, 10.0.0.9"})
+    """A sign-in request (Discord's callback of a refused sign-in: counted, and touching no store)."""
+    response = await client.get(
+        "/auth/callback?error=access_denied", headers={"x-forwarded-for": f"{user}, 10.0.0.9"}
+    )
     return response.status_code
 
 

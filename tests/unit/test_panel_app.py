@@ -389,6 +389,21 @@ async def test_logout_revokes_the_session(harness: PanelHarness) -> None:
 
 
 @pytest.mark.anyio
+async def test_signing_out_and_in_again_at_once_is_within_the_default_limit() -> None:
+    """The sign-in page is not counted: two whole sign-ins in one window pass, then 5 a window."""
+    async with open_harness(options=PanelOptions()) as h:
+        for _ in range(2):
+            assert (await h.client.get("/login")).status_code == 200
+            csrf = await h.login()
+            assert (await h.client.post("/logout", data={"csrf_token": csrf})).status_code == 303
+        for _ in range(3):
+            assert (await h.client.get("/login")).status_code == 200
+        assert (await h.client.get("/auth/discord?next=/guilds")).status_code == 303
+        refused = await h.client.get("/auth/discord?next=/guilds")
+        assert refused.status_code == 429 and int(refused.headers["retry-after"]) > 0
+
+
+@pytest.mark.anyio
 async def test_security_headers_on_every_response(harness: PanelHarness) -> None:
     for path in ("/login", "/api/openapi.json", "/static/panel.css", "/nope"):
         headers = (await harness.client.get(path)).headers

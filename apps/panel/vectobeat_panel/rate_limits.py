@@ -32,8 +32,12 @@ LIMIT_CLASSES = ("login", "api", "bridge")
 
 
 def limit_class(path: str) -> str | None:
-    """The class a request path is counted in, ``None`` for pages and static files."""
-    if path in ("/login", "/auth/discord", "/auth/callback"):
+    """The class a request path is counted in, ``None`` for pages and static files.
+
+    A sign-in counts twice (its start and Discord's callback); the sign-in page itself is a plain
+    page, so signing out and in again, or a failed attempt retried, stays within the limit.
+    """
+    if path in ("/auth/discord", "/auth/callback"):
         return "login"
     if path.startswith("/api/bot/"):
         return "bridge"
