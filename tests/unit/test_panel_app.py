@@ -32,6 +32,7 @@ from vectobeat_core.queue import GuildQueue
 from vectobeat_core.queue_snapshot import PlayerState
 from vectobeat_core.records import GuildRecord
 from vectobeat_panel.app import build_routes, create_app
+from vectobeat_panel.auth import safe_next
 from vectobeat_panel.openapi import document
 from vectobeat_panel.queue_pages import QUEUE_SYNC_DOCUMENT
 from vectobeat_panel.security import CSP, RateLimits
@@ -215,6 +216,28 @@ async def test_callback_refuses_wrong_state(harness: PanelHarness) -> None:
     response = await harness.client.get(f"/auth/callback?code={code}&state=forged")
     assert response.status_code == 400
     assert (await harness.client.get("/guilds")).status_code == 303
+
+
+@pytest.mark.anyio
+async def test_a_sign_in_cancelled_on_discord_says_so_and_the_next_one_lands_on_the_guilds(
+    harness: PanelHarness,
+) -> None:
+    start = await harness.client.get("/auth/discord?next=/guilds")
+    _, state = harness.discord.approve(start.headers["location"])
+    cancelled = await harness.client.get(f"/auth/callback?error=access_denied&state={state}")
+    assert cancelled.status_code == 401
+    assert "cancelled or refused" in cancelled.text and 'href="/auth/discord?next=/guilds"' in (
+        cancelled.text
+    )
+    await harness.login()  # the next sign-in ends on the guild list, not back in the callback
+    old_callback = await harness.client.get("/login?next=/auth/callback%3Ferror%3Daccess_denied")
+    assert old_callback.headers["location"] == "/guilds", "a sign-in never leads back into itself"
+
+
+@pytest.mark.parametrize("path", ["/auth/callback?error=x", "/auth/discord", "/login", "/logout"])
+def test_a_sign_in_never_leads_on_to_the_sign_in(path: str) -> None:
+    assert safe_next(path) == "/guilds"
+    assert safe_next("/guilds/1/queue?x=/auth/") == "/guilds/1/queue?x=/auth/"
 
 
 @pytest.mark.anyio

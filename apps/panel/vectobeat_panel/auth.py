@@ -4,7 +4,8 @@
   PKCE verifier are kept server-side, the browser gets only a signed, short-lived cookie naming the
   state, and is sent to Discord.
 * ``GET /auth/callback`` checks ``state`` against that cookie (constant time), exchanges the code,
-  creates the session and sets the signed session cookie (HttpOnly, SameSite=Lax, Secure on https).
+  creates the session and sets the signed session cookie (HttpOnly, SameSite=Lax, Secure on https);
+  a sign-in cancelled on Discord, expired or refused shows the sign-in page again with the reason.
 * ``POST /logout`` (CSRF-checked) revokes the session server-side and clears the cookie;
   ``POST /logout/all`` revokes every session of the user.
 """
@@ -20,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from vectobeat_adapters.i18n import error_text
 from vectobeat_core.errors import InvalidInput, NotAuthenticated
 from vectobeat_panel.oauth import pkce_pair
 from vectobeat_panel.security import SESSION_COOKIE
@@ -32,9 +34,16 @@ log = logging.getLogger("vectobeat.panel.auth")
 LOGIN_COOKIE = "vb_login"
 
 
+_NOT_AFTER_LOGIN = ("/login", "/logout", "/auth/")
+"""Where a sign-in never leads on to: the sign-in itself (an old callback URL would loop)."""
+
+
 def safe_next(raw: str | None) -> str:
-    """Only same-site absolute paths are followed after login (no open redirects)."""
+    """Only same-site absolute paths are followed after login (no open redirects), never back
+    into the sign-in."""
     if not raw or not raw.startswith("/") or raw.startswith("//") or "\\" in raw:
+        return "/guilds"
+    if raw.startswith(_NOT_AFTER_LOGIN):
         return "/guilds"
     if any(ord(ch) < 0x20 for ch in raw) or len(raw) > 512:
         return "/guilds"
@@ -92,6 +101,23 @@ async def start_login(request: Request) -> Response:
 
 
 async def callback(request: Request) -> Response:
+    """Discord's answer: signed in and on to where the sign-in began, or the sign-in page again
+    saying why not (cancelled on Discord, expired, from another browser)."""
+    try:
+        return await _complete_login(request)
+    except (InvalidInput, NotAuthenticated) as exc:
+        panel = panel_of(request)
+        context = {
+            "next": "/guilds",
+            "configured": panel.oauth.configured,
+            "error": error_text(exc),
+        }
+        response = render(request, "login.html", context, exc.status)
+        response.delete_cookie(LOGIN_COOKIE, path="/auth/")
+        return response
+
+
+async def _complete_login(request: Request) -> Response:
     panel = panel_of(request)
     params = request.query_params
     if params.get("error"):
