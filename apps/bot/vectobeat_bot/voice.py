@@ -36,6 +36,7 @@ class LavalinkVoice(discord.VoiceProtocol):
         self.endpoint: str | None = None
         self.channel_id: ChannelId | None = ChannelId(getattr(channel, "id"))  # noqa: B009
         self._ready: anyio.Event | None = None
+        self._failed = False
         """Set once the node has the voice data; made only while `connect` or `move_to` waits
         for it (an idle ``anyio.Event`` costs about 900 bytes a connected guild)."""
 
@@ -66,7 +67,12 @@ class LavalinkVoice(discord.VoiceProtocol):
                 channel_id=self.channel_id,
             )
         except VectoBeatError as exc:
+            # the player's record keeps the voice data: a failover hands it to the next node
             _log.warning("voice_update_failed guild=%s error=%s", self.guild_id, exc)
+        except Exception:
+            # not a node's known failure: a waiting join says so instead of "Discord did not answer"
+            _log.exception("voice_update_failed guild=%s", self.guild_id)
+            self._failed = True
         if self._ready is not None:
             self._ready.set()
 
@@ -76,12 +82,17 @@ class LavalinkVoice(discord.VoiceProtocol):
         """Ask Discord to put the bot in ``channel``; whether the node had the new voice data
         within ``seconds``."""
         ready = self._ready = anyio.Event()
+        self._failed = False
         try:
             await self._guild().change_voice_state(
                 channel=channel, self_deaf=True, self_mute=self_mute
             )
             with anyio.move_on_after(seconds):
                 await ready.wait()
+            if self._failed:
+                raise NodeUnavailable(
+                    "The music node could not take the voice connection; try again."
+                )
             return ready.is_set()
         finally:
             if self._ready is ready:
@@ -96,7 +107,12 @@ class LavalinkVoice(discord.VoiceProtocol):
         self_mute: bool = False,
     ) -> None:
         channel = cast(discord.abc.Snowflake, self.channel)
-        if not await self._change_and_wait(channel, timeout, self_mute=self_mute):
+        try:
+            answered = await self._change_and_wait(channel, timeout, self_mute=self_mute)
+        except NodeUnavailable:
+            self.cleanup()
+            raise
+        if not answered:
             self.cleanup()
             raise NodeUnavailable("Discord did not answer the voice connection in time.")
 
