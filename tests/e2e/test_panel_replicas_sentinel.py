@@ -28,6 +28,7 @@ pytestmark = [pytest.mark.anyio, pytest.mark.slow, pytest.mark.timeout(240)]
 
 LOGIN_BUDGET = 5  # the default: 20 a minute, a quarter minute's worth per window
 WITHIN = 90.0  # bounds for a stuck test, not measurements
+CANCELLED = "/auth/callback?error=access_denied"
 
 
 @contextlib.asynccontextmanager
@@ -79,10 +80,11 @@ async def _until_ready(url: str) -> None:
 
 
 async def _logins(client: httpx.AsyncClient, urls: list[str], user: str, count: int) -> list[int]:
-    """``count`` sign-in page requests forwarded for ``user``, alternating between replicas."""
+    """``count`` sign-in requests forwarded for ``user``, alternating between replicas (Discord's
+    callback of a cancelled sign-in: counted, answered 401 with the sign-in page)."""
     statuses = []
     for url in itertools.islice(itertools.cycle(urls), count):
-        response = await client.get(f"{url}/login", headers={"x-forwarded-for": user})
+        response = await client.get(f"{url}{CANCELLED}", headers={"x-forwarded-for": user})
         statuses.append(response.status_code)
     return statuses
 
@@ -102,13 +104,13 @@ async def test_replicas_share_rate_limits_over_sentinel_and_through_a_failover(
         statuses = await _logins(client, urls, "198.51.100.7", LOGIN_BUDGET + 2)
         assert 429 not in statuses[:LOGIN_BUDGET], statuses
         assert statuses[LOGIN_BUDGET:] == [429, 429], "one budget across both replicas"
-        assert (await _logins(client, urls, "198.51.100.8", 1)) == [200], "its own budget"
-        direct = await client.get(f"{urls[0]}/login")  # the proxy itself, no header: its own
-        assert direct.status_code == 200
+        assert (await _logins(client, urls, "198.51.100.8", 1)) == [401], "its own budget"
+        direct = await client.get(f"{urls[0]}{CANCELLED}")  # the proxy itself, no header: its own
+        assert direct.status_code == 401
 
         group.kill_primary()
         served = await _logins(client, urls, "198.51.100.9", 2)
-        assert all(s in (200, 429) for s in served), "served (or limited) while Redis is gone"
+        assert all(s in (401, 429) for s in served), "served (or limited) while Redis is gone"
 
         # after the promotion both replicas count in Redis again: a fresh client's budget is
         # shared once more (each replica retries Redis every few seconds, so poll for it)
