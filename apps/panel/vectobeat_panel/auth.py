@@ -24,6 +24,7 @@ from starlette.routing import Route
 from vectobeat_adapters.i18n import error_text
 from vectobeat_core.errors import InvalidInput, NotAuthenticated
 from vectobeat_panel.oauth import pkce_pair
+from vectobeat_panel.redirects import local_path
 from vectobeat_panel.security import SESSION_COOKIE
 from vectobeat_panel.sessions import PendingLogin, Session
 from vectobeat_panel.state import Panel, panel_of, render
@@ -39,15 +40,9 @@ _NOT_AFTER_LOGIN = ("/login", "/logout", "/auth/")
 
 
 def safe_next(raw: str | None) -> str:
-    """Only same-site absolute paths are followed after login (no open redirects), never back
-    into the sign-in."""
-    if not raw or not raw.startswith("/") or raw.startswith("//") or "\\" in raw:
-        return "/guilds"
-    if raw.startswith(_NOT_AFTER_LOGIN):
-        return "/guilds"
-    if any(ord(ch) < 0x20 for ch in raw) or len(raw) > 512:
-        return "/guilds"
-    return raw
+    """Where a sign-in leads on to: a path on this panel, never back into the sign-in."""
+    target = local_path(raw, "/guilds")
+    return "/guilds" if target.startswith(_NOT_AFTER_LOGIN) else target
 
 
 def _login_signer(panel: Panel) -> TimestampSigner:

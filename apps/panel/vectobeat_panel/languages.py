@@ -5,8 +5,6 @@ once per request (templates, error pages and messages all read it); ``/language`
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -25,6 +23,7 @@ from vectobeat_adapters.i18n import (
     use_language,
 )
 from vectobeat_core.errors import InvalidInput
+from vectobeat_panel.redirects import local_path
 
 __all__ = [
     "COOKIE",
@@ -124,16 +123,6 @@ def script_texts() -> dict[str, str]:
     return {message: gettext(message) for message in SCRIPT_MESSAGES}
 
 
-def _local(target: str | None) -> str:
-    """``target`` if it is a path on this panel, else ``/`` (never an open redirect)."""
-    if not target or not target.startswith("/") or target.startswith("//"):
-        return "/"
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or "\\" in target:
-        return "/"
-    return target
-
-
 async def switch_language(request: Request) -> Response:
     """``GET /language?set=de&next=/guilds``: remember the choice in a cookie and go back."""
     wanted = request.query_params.get("set", "")
@@ -144,7 +133,7 @@ async def switch_language(request: Request) -> Response:
             language=repr(wanted[:20]),
             choices=", ".join(LANGUAGES),
         )
-    response = RedirectResponse(_local(request.query_params.get("next")), status_code=303)
+    response = RedirectResponse(local_path(request.query_params.get("next"), "/"), status_code=303)
     response.set_cookie(
         COOKIE,
         language,
