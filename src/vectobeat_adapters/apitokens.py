@@ -12,11 +12,20 @@ import hmac
 import secrets
 from collections.abc import Collection
 
-from vectobeat_core.errors import InvalidInput
+from vectobeat_core.errors import InvalidInput, LimitExceeded, PermissionDenied
 from vectobeat_core.ids import GuildId
 from vectobeat_core.records import ApiToken
 
-__all__ = ["PREFIX", "hash_secret", "matches", "mint", "new_token", "normalize_scopes"]
+__all__ = [
+    "PREFIX",
+    "check_quota",
+    "hash_secret",
+    "live_token",
+    "matches",
+    "mint",
+    "new_token",
+    "normalize_scopes",
+]
 
 PREFIX = "vbt"
 _MAX_NAME = 100
@@ -70,3 +79,17 @@ def new_token(
         expires_at=expires_at,
     )
     return token, secret
+
+
+def check_quota(live: int, limit: int) -> None:
+    """Refuse a new token while the guild already has ``limit`` (or more) live ones."""
+    if live >= limit:
+        raise LimitExceeded(f"this server already has {limit} active API tokens; revoke one first")
+
+
+def live_token(token: ApiToken | None, now: float) -> ApiToken:
+    """``token`` when it was found and is live at ``now``; else ``PermissionDenied``, alike for an
+    unknown, revoked or expired token."""
+    if token is None or not token.live(now):
+        raise PermissionDenied("this API token is not valid (unknown, revoked or expired)")
+    return token

@@ -6,15 +6,12 @@ from collections.abc import Collection
 
 import attrs
 
-from vectobeat_adapters.apitokens import hash_secret, matches, new_token
+from vectobeat_adapters.apitokens import check_quota, hash_secret, live_token, matches, new_token
 from vectobeat_adapters.memory._base import MemoryService
-from vectobeat_core.errors import LimitExceeded, PermissionDenied
 from vectobeat_core.ids import GuildId
 from vectobeat_core.records import MAX_TOKENS_PER_GUILD, ApiToken, IssuedToken
 
 __all__ = ["MemoryTokenStore"]
-
-_INVALID = "this API token is not valid (unknown, revoked or expired)"
 
 
 class MemoryTokenStore(MemoryService):
@@ -40,10 +37,7 @@ class MemoryTokenStore(MemoryService):
     ) -> IssuedToken:
         token, secret = new_token(guild, name, scopes, now, expires_at)
         live = sum(1 for t in self._tokens.values() if t.guild_id == guild and t.live(now))
-        if live >= limit:
-            raise LimitExceeded(
-                f"this server already has {limit} active API tokens; revoke one first"
-            )
+        check_quota(live, limit)
         self._tokens[token.token_id] = token
         self._by_hash[hash_secret(secret)] = token.token_id
         return IssuedToken(token, secret)
@@ -51,13 +45,9 @@ class MemoryTokenStore(MemoryService):
     async def authenticate(self, secret: str, now: float) -> ApiToken:
         digest = hash_secret(secret)
         token_id = self._by_hash.get(digest)
-        if token_id is None or not matches(secret, digest):
-            raise PermissionDenied(_INVALID)
-        token = self._tokens[token_id]
-        if not token.live(now):
-            raise PermissionDenied(_INVALID)
-        token = attrs.evolve(token, last_used_at=now)
-        self._tokens[token_id] = token
+        found = None if token_id is None or not matches(secret, digest) else self._tokens[token_id]
+        token = attrs.evolve(live_token(found, now), last_used_at=now)
+        self._tokens[token.token_id] = token
         return token
 
     async def revoke(self, guild: GuildId, token_id: str, now: float) -> bool:

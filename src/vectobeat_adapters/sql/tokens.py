@@ -12,17 +12,14 @@ from collections.abc import Collection
 import attrs
 import sqlalchemy as sa
 
-from vectobeat_adapters.apitokens import hash_secret, matches, new_token
+from vectobeat_adapters.apitokens import check_quota, hash_secret, live_token, matches, new_token
 from vectobeat_adapters.sql.async_core import AsyncConnection
 from vectobeat_adapters.sql.engine import SqlRepository
 from vectobeat_adapters.sql.schema import api_tokens, token_quota
-from vectobeat_core.errors import LimitExceeded, PermissionDenied
 from vectobeat_core.ids import GuildId
 from vectobeat_core.records import MAX_TOKENS_PER_GUILD, ApiToken, IssuedToken
 
 __all__ = ["SqlTokenStore"]
-
-_INVALID = "this API token is not valid (unknown, revoked or expired)"
 
 
 def _from_row(row: sa.RowMapping) -> ApiToken:
@@ -74,10 +71,7 @@ class SqlTokenStore(SqlRepository):
             live = await conn.execute(
                 sa.select(api_tokens.c.token_id).where(_live(guild, now)).with_for_update()
             )
-            if len(live.all()) >= limit:
-                raise LimitExceeded(
-                    f"this server already has {limit} active API tokens; revoke one first"
-                )
+            check_quota(len(live.all()), limit)
             await conn.execute(
                 api_tokens.insert().values(
                     token_id=token.token_id,
@@ -100,11 +94,10 @@ class SqlTokenStore(SqlRepository):
         async def work(conn: AsyncConnection) -> ApiToken:
             query = sa.select(api_tokens).where(api_tokens.c.secret_hash == digest)
             row = (await conn.execute(query)).first()
-            if row is None or not matches(secret, str(row._mapping["secret_hash"])):
-                raise PermissionDenied(_INVALID)
-            token = _from_row(row._mapping)
-            if not token.live(now):
-                raise PermissionDenied(_INVALID)
+            found = None
+            if row is not None and matches(secret, str(row._mapping["secret_hash"])):
+                found = _from_row(row._mapping)
+            token = live_token(found, now)
             await conn.execute(
                 api_tokens.update()
                 .where(api_tokens.c.token_id == token.token_id)
