@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from vectobeat_adapters.crypto import Keyring
 from vectobeat_adapters.sql.async_core import AsyncConnection
-from vectobeat_adapters.sql.engine import Database, SqlRepository
+from vectobeat_adapters.sql.engine import Database, SqlRepository, where_equal
 from vectobeat_adapters.sql.schema import compliance_requests as table
 from vectobeat_adapters.sql.schema import erasure_sequence
 from vectobeat_adapters.storage_rules import COMPLIANCE_FINAL, check_compliance, check_erasure
@@ -112,15 +112,8 @@ class SqlComplianceStore(SqlRepository):
         self, guild: GuildId | None = None, status: ComplianceStatus | None = None
     ) -> list[ComplianceRequest]:
         query = sa.select(table).order_by(table.c.created_at, table.c.request_id)
-        if guild is not None:
-            query = query.where(table.c.guild_id == guild)
-        if status is not None:
-            query = query.where(table.c.status == status)
-
-        async def work(conn: AsyncConnection) -> list[sa.RowMapping]:
-            return [row._mapping for row in await conn.execute(query)]
-
-        return [self._from_row(row) for row in await self._db.run(work, idempotent=True)]
+        query = where_equal(query, table, guild_id=guild, status=status)
+        return [self._from_row(row) for row in await self._mappings(query)]
 
     async def record_erasure(self, request_id: int, now: float) -> Erasure:
         bump = self._db.upsert(
@@ -161,11 +154,7 @@ class SqlComplianceStore(SqlRepository):
             .order_by(table.c.erasure_seq)
             .limit(limit)
         )
-
-        async def work(conn: AsyncConnection) -> list[sa.RowMapping]:
-            return [row._mapping for row in await conn.execute(query)]
-
-        return [_erasure(row) for row in await self._db.run(work, idempotent=True)]
+        return [_erasure(row) for row in await self._mappings(query)]
 
 
 class _NotPlaced(Exception):

@@ -8,7 +8,7 @@ from typing import Any, cast
 import sqlalchemy as sa
 
 from vectobeat_adapters.sql.async_core import AsyncConnection
-from vectobeat_adapters.sql.engine import SqlRepository, inserted_id
+from vectobeat_adapters.sql.engine import SqlRepository, inserted_id, where_equal
 from vectobeat_adapters.sql.schema import concierge_budget_locks as budget_locks
 from vectobeat_adapters.sql.schema import concierge_requests as table
 from vectobeat_adapters.storage_rules import check_concierge, check_concierge_fields
@@ -162,11 +162,7 @@ class SqlConciergeStore(SqlRepository):
         self, guild: GuildId | None = None, status: ConciergeStatus | None = None
     ) -> list[ConciergeRequest]:
         query = sa.select(table).order_by(table.c.due_at, table.c.request_id)
-        if guild is not None:
-            query = query.where(table.c.guild_id == guild)
-        if status is not None:
-            query = query.where(table.c.status == status)
-        return await self._select(query)
+        return await self._select(where_equal(query, table, guild_id=guild, status=status))
 
     async def overdue(self, now: float) -> list[ConciergeRequest]:
         query = (
@@ -177,10 +173,7 @@ class SqlConciergeStore(SqlRepository):
         return await self._select(query)
 
     async def _select(self, query: sa.Select[Any]) -> list[ConciergeRequest]:
-        async def work(conn: AsyncConnection) -> list[ConciergeRequest]:
-            return [_from_row(row._mapping) for row in await conn.execute(query)]
-
-        return await self._db.run(work, idempotent=True)
+        return [_from_row(row) for row in await self._mappings(query)]
 
     async def erase_guild(self, guild: GuildId) -> int:
         erased = await self._erase(guild, table)

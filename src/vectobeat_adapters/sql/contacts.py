@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from vectobeat_adapters.crypto import Keyring
 from vectobeat_adapters.sql.async_core import AsyncConnection
-from vectobeat_adapters.sql.engine import Database, SqlRepository
+from vectobeat_adapters.sql.engine import Database, SqlRepository, where_equal
 from vectobeat_adapters.sql.schema import contacts
 from vectobeat_adapters.storage_rules import check_contact_role
 from vectobeat_core.ids import GuildId, UserId
@@ -63,14 +63,8 @@ class SqlContactStore(SqlRepository):
         return sorted(found, key=lambda c: CONTACT_ROLES.index(c.role))
 
     async def _rows(self, guild: GuildId, role: ContactRole | None) -> list[Contact]:
-        query = sa.select(contacts).where(contacts.c.guild_id == guild)
-        if role is not None:
-            query = query.where(contacts.c.role == role)
-
-        async def work(conn: AsyncConnection) -> list[sa.RowMapping]:
-            return [row._mapping for row in await conn.execute(query)]
-
-        return [self._decrypt(guild, row) for row in await self._db.run(work, idempotent=True)]
+        query = where_equal(sa.select(contacts), contacts, guild_id=guild, role=role)
+        return [self._decrypt(guild, row) for row in await self._mappings(query)]
 
     def _decrypt(self, guild: GuildId, row: sa.RowMapping) -> Contact:
         phone = row["phone_enc"]

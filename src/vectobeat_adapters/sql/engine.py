@@ -38,8 +38,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import anyio
 import attrs
 import tenacity
-from sqlalchemy import Table, event, exc, text
-from sqlalchemy.engine import URL, CursorResult, make_url
+from sqlalchemy import Select, Table, event, exc, text
+from sqlalchemy.engine import URL, CursorResult, RowMapping, make_url
 from sqlalchemy.pool import AsyncAdaptedQueuePool, PoolResetState
 from sqlalchemy.sql.expression import Executable
 
@@ -68,6 +68,7 @@ __all__ = [
     "normalize_url",
     "open_database",
     "sqlite_file",
+    "where_equal",
 ]
 
 T = TypeVar("T")
@@ -395,6 +396,23 @@ class SqlRepository:
             return inserted_id(await conn.execute(table.insert().values(values)))
 
         return await self._db.run(work)
+
+    async def _mappings(self, query: Select[Any]) -> list[RowMapping]:
+        """The rows ``query`` reads, as mappings (a read: retried like any idempotent work)."""
+
+        async def work(conn: AsyncConnection) -> list[RowMapping]:
+            return [row._mapping for row in await conn.execute(query)]
+
+        return await self._db.run(work, idempotent=True)
+
+
+def where_equal(query: Select[Any], table: Table, **values: object) -> Select[Any]:
+    """``query`` narrowed to the rows of ``table`` whose columns equal the values given; a
+    ``None`` value narrows nothing (a filter left out)."""
+    for column, value in values.items():
+        if value is not None:
+            query = query.where(table.c[column] == value)
+    return query
 
 
 def _engine_options(url: URL, timeout: float | None) -> dict[str, Any]:

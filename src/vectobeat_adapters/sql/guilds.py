@@ -74,8 +74,4 @@ class SqlGuildRepository(SqlRepository):
         query = sa.select(guilds).order_by(guilds.c.guild_id)
         if tier is not None:
             query = query.where(guilds.c.tier == tier.key)
-
-        async def work(conn: AsyncConnection) -> list[GuildRecord]:
-            return [guild_from_row(row._mapping) for row in await conn.execute(query)]
-
-        return await self._db.run(work, idempotent=True)
+        return [guild_from_row(row) for row in await self._mappings(query)]

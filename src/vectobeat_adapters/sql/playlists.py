@@ -97,11 +97,7 @@ class SqlPlaylistStore(SqlRepository):
         query = (
             sa.select(playlists).where(playlists.c.guild_id == guild).order_by(playlists.c.name_key)
         )
-
-        async def work(conn: AsyncConnection) -> list[Playlist]:
-            return [_from_row(row._mapping) for row in await conn.execute(query)]
-
-        return await self._db.run(work, idempotent=True)
+        return [_from_row(row) for row in await self._mappings(query)]
 
     async def delete(self, guild: GuildId, name: str) -> bool:
         async def work(conn: AsyncConnection) -> bool:

@@ -128,11 +128,7 @@ class SqlTokenStore(SqlRepository):
             .where(api_tokens.c.guild_id == guild)
             .order_by(api_tokens.c.created_at, api_tokens.c.token_id)
         )
-
-        async def work(conn: AsyncConnection) -> list[ApiToken]:
-            return [_from_row(row._mapping) for row in await conn.execute(query)]
-
-        return await self._db.run(work, idempotent=True)
+        return [_from_row(row) for row in await self._mappings(query)]
 
     async def erase_guild(self, guild: GuildId) -> int:
         return await self._erase(guild, api_tokens, token_quota)

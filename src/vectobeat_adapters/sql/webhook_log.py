@@ -77,11 +77,7 @@ class SqlWebhookDeliveryLog(SqlRepository):
             .order_by(table.c.attempt_id.desc())
             .limit(max(0, min(limit, self._keep)))
         )
-
-        async def work(conn: AsyncConnection) -> list[WebhookDelivery]:
-            return [_from_row(row._mapping) for row in await conn.execute(query)]
-
-        return await self._db.run(work, idempotent=True)
+        return [_from_row(row) for row in await self._mappings(query)]
 
     async def guilds(self) -> list[GuildId]:
         query = sa.select(table.c.guild_id).distinct().order_by(table.c.guild_id)
