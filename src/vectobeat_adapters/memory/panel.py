@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import TypeVar
 
 import attrs
 
@@ -41,6 +42,19 @@ __all__ = [
     "MemoryGuildRepository",
     "MemoryStripeEventStore",
 ]
+
+_Request = TypeVar("_Request", ConciergeRequest, ComplianceRequest)
+
+
+def _matching(
+    requests: Iterable[_Request], guild: GuildId | None, status: str | None
+) -> list[_Request]:
+    """The requests of ``guild`` in ``status`` (``None``: any), as the SQL stores' ``where_equal``."""
+    return [
+        r
+        for r in requests
+        if (guild is None or r.guild_id == guild) and (status is None or r.status == status)
+    ]
 
 
 class MemoryGuildRepository(MemoryService):
@@ -194,11 +208,7 @@ class MemoryConciergeStore(MemoryService):
     async def find(
         self, guild: GuildId | None = None, status: ConciergeStatus | None = None
     ) -> list[ConciergeRequest]:
-        found = [
-            r
-            for r in self._requests.values()
-            if (guild is None or r.guild_id == guild) and (status is None or r.status == status)
-        ]
+        found = _matching(self._requests.values(), guild, status)
         return sorted(found, key=lambda r: (r.due_at, r.request_id))
 
     async def erase_guild(self, guild: GuildId) -> int:
@@ -261,11 +271,7 @@ class MemoryComplianceStore(MemoryService):
     async def find(
         self, guild: GuildId | None = None, status: ComplianceStatus | None = None
     ) -> list[ComplianceRequest]:
-        found = [
-            r
-            for r in self._requests.values()
-            if (guild is None or r.guild_id == guild) and (status is None or r.status == status)
-        ]
+        found = _matching(self._requests.values(), guild, status)
         return sorted(found, key=lambda r: (r.created_at, r.request_id))
 
     async def record_erasure(self, request_id: int, now: float) -> Erasure:
