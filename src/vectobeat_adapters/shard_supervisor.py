@@ -222,7 +222,28 @@ async def _call(
         _log.exception("shard_callback_failed who=%s callback=%s args=%s", who, name, args)
 
 
-class ShardLeaseKeeper:
+class _LeaseHolder:
+    """The leases a keeper (its shards) or a spare (the shards it took over) renews, as seen now."""
+
+    _renewer: _Renewer
+
+    @property
+    def held(self) -> Mapping[ShardId, Lease]:
+        """The leases held now (fenced ones are gone)."""
+        return dict(self._renewer.held)
+
+    @property
+    def fenced(self) -> frozenset[ShardId]:
+        """Shards lost to a newer epoch."""
+        return frozenset(self._renewer.fenced)
+
+    @property
+    def surrendered(self) -> frozenset[ShardId]:
+        """Shards stopped for a stalled connection (a keeper may re-claim them later)."""
+        return frozenset(self._renewer.surrendered)
+
+
+class ShardLeaseKeeper(_LeaseHolder):
     """Claims a bot process's shards at start, renews them, reports fencing (see module doc).
 
     Shards another process holds fresh at start are left to it; with ``on_claimed`` the keeper
@@ -260,21 +281,6 @@ class ShardLeaseKeeper:
             store, owner, clock, self._errors, on_fenced, stale_after, liveness
         )
         self._busy: set[ShardId] = set()
-
-    @property
-    def held(self) -> Mapping[ShardId, Lease]:
-        """The leases this process holds now (fenced ones are gone)."""
-        return dict(self._renewer.held)
-
-    @property
-    def fenced(self) -> frozenset[ShardId]:
-        """Shards this process lost to a newer epoch."""
-        return frozenset(self._renewer.fenced)
-
-    @property
-    def surrendered(self) -> frozenset[ShardId]:
-        """Shards this process stopped for a stalled connection (and may re-claim later)."""
-        return frozenset(self._renewer.surrendered)
 
     @property
     def store_errors_total(self) -> int:
@@ -368,7 +374,7 @@ class ShardLeaseKeeper:
         return failed
 
 
-class HotSpare:
+class HotSpare(_LeaseHolder):
     """Watches its region's leases and takes over stale shards (see the module docstring).
 
     ``max_shards`` caps how many shards this spare takes over (``None``: no cap). A promoted shard is
@@ -418,21 +424,6 @@ class HotSpare:
             store, spare_id, clock, self._renew_errors, on_fenced, stale_after, liveness
         )
         self._next_stale: float | None = None
-
-    @property
-    def held(self) -> Mapping[ShardId, Lease]:
-        """The leases this spare took over and still holds."""
-        return dict(self._renewer.held)
-
-    @property
-    def fenced(self) -> frozenset[ShardId]:
-        """Promoted shards this spare lost to a newer epoch."""
-        return frozenset(self._renewer.fenced)
-
-    @property
-    def surrendered(self) -> frozenset[ShardId]:
-        """Promoted shards this spare stopped for a stalled connection."""
-        return frozenset(self._renewer.surrendered)
 
     @property
     def store_errors_total(self) -> int:
