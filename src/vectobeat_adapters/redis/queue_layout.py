@@ -100,14 +100,17 @@ def split_snapshot(snapshot: QueueSnapshot) -> Layout:
     return Layout(meta, entries)
 
 
+def _json(raw: bytes, problem: str) -> Any:
+    """``raw`` decoded as JSON; bytes that are not JSON (or not UTF-8) raise ``InvalidSnapshot``."""
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidSnapshot(problem) from None
+
+
 def parse_meta(raw: bytes, where: str) -> dict[str, Any]:
     """Decode a stored meta document; anything foreign raises ``InvalidSnapshot`` naming ``where``."""
-    try:
-        meta = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidSnapshot(
-            f"{where} does not hold JSON (not a VectoBeat queue snapshot)."
-        ) from None
+    meta = _json(raw, f"{where} does not hold JSON (not a VectoBeat queue snapshot).")
     if not isinstance(meta, dict):
         raise InvalidSnapshot(f"{where} does not hold a JSON object (not a VectoBeat snapshot).")
     if meta.get("L") != LAYOUT:
@@ -122,12 +125,7 @@ def join_snapshot(meta_raw: bytes, entries_raw: bytes, where: str) -> QueueSnaps
     """Rebuild and validate a snapshot from its meta and its entries as one JSON object
     (``{"<id>": track, ...}``, assembled by the read script); bad data raises ``InvalidSnapshot``."""
     meta = parse_meta(meta_raw, where)
-    try:
-        tracks = json.loads(entries_raw)
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidSnapshot(
-            f"{where}: its entries hash holds a value that is not JSON."
-        ) from None
+    tracks = _json(entries_raw, f"{where}: its entries hash holds a value that is not JSON.")
     if not isinstance(tracks, dict):
         raise InvalidSnapshot(f"{where}: its entries hash is not a map of entries.")
     decoded: dict[int, QueueEntry] = {}
