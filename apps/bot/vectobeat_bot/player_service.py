@@ -536,19 +536,20 @@ class PlayerService:
 
     @acknowledged
     async def jump(self, guild_id: GuildId, position: int) -> QueueEntry:
-        session = await self._existing(guild_id)
-        async with session.lock:
-            entry = session.queue.jump(position)
-            await self._start(guild_id, session, entry)
-            self.changed(guild_id)
-            return entry
+        return await self._play_chosen(guild_id, lambda queue: queue.jump(position))
 
     @acknowledged
     async def previous(self, guild_id: GuildId) -> QueueEntry:
         """Play the last entry of the history again; the current one is queued first."""
+        return await self._play_chosen(guild_id, GuildQueue.previous)
+
+    async def _play_chosen(
+        self, guild_id: GuildId, choose: Callable[[GuildQueue], QueueEntry]
+    ) -> QueueEntry:
+        """Under the guild's lock: make ``choose(queue)`` the current entry, start it, announce."""
         session = await self._existing(guild_id)
         async with session.lock:
-            entry = session.queue.previous()
+            entry = choose(session.queue)
             await self._start(guild_id, session, entry)
             self.changed(guild_id)
             return entry
