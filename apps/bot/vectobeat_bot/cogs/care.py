@@ -49,6 +49,13 @@ def _actor(interaction: discord.Interaction) -> Actor:
     return Actor(UserId(user.id), user.display_name or user.name)
 
 
+async def _answer_staff(
+    interaction: discord.Interaction, template: str, done: ConciergeRequest
+) -> None:
+    """Tell the staff member alone what their action made of the request (``{request}``)."""
+    await reply(interaction, template.format(request=describe_request(done)), ephemeral=True)
+
+
 class CareCog(CogBase):
     """Concierge time and the success pod."""
 
@@ -136,8 +143,7 @@ class CareCog(CogBase):
     @app_commands.describe(request=locale_str("The request number (#)"))
     async def acknowledge(self, interaction: discord.Interaction, request: int) -> None:
         done = await self.desk.acknowledge(request, _actor(interaction))
-        text = _("Acknowledged: {request}").format(request=describe_request(done))
-        await reply(interaction, text, ephemeral=True)
+        await _answer_staff(interaction, _("Acknowledged: {request}"), done)
 
     @concierge.command(
         name="schedule", description=locale_str("Staff: schedule a request's session")
@@ -147,8 +153,7 @@ class CareCog(CogBase):
     )
     async def schedule(self, interaction: discord.Interaction, request: int, when: str) -> None:
         done = await self.desk.schedule(request, _actor(interaction), when)
-        text = _("Scheduled: {request}").format(request=describe_request(done))
-        await reply(interaction, text, ephemeral=True)
+        await _answer_staff(interaction, _("Scheduled: {request}"), done)
 
     @concierge.command(name="resolve", description=locale_str("Staff: resolve a request"))
     @app_commands.describe(
@@ -159,8 +164,7 @@ class CareCog(CogBase):
         self, interaction: discord.Interaction, request: int, hours: float | None = None
     ) -> None:
         done = await self.desk.resolve(request, _actor(interaction), hours)
-        text = _("Resolved: {request}").format(request=describe_request(done))
-        await reply(interaction, text, ephemeral=True)
+        await _answer_staff(interaction, _("Resolved: {request}"), done)
 
     @success.command(name="request", description=locale_str("Ask your success pod for a session"))
     @app_commands.describe(
@@ -205,5 +209,4 @@ class CareCog(CogBase):
     ) -> None:
         who = Actor(UserId(manager.id), manager.display_name or manager.name)
         done = await self.desk.assign(request, _actor(interaction), who)
-        text = _("Assigned: {request}").format(request=describe_request(done))
-        await reply(interaction, text, ephemeral=True)
+        await _answer_staff(interaction, _("Assigned: {request}"), done)
