@@ -11,6 +11,7 @@ from typing import Literal, TypeAlias
 
 import attrs
 
+from vectobeat_core import lavalink_fields as fields
 from vectobeat_core.errors import InvalidInput, NotEnabled, VectoBeatError
 from vectobeat_core.ids import ChannelId, GuildId, NodeName
 from vectobeat_core.jsonform import dump_method
@@ -44,10 +45,29 @@ EndReason: TypeAlias = Literal["finished", "loadFailed", "stopped", "replaced", 
 _END_REASONS: tuple[EndReason, ...] = ("finished", "loadFailed", "stopped", "replaced", "cleanup")
 
 
+_LOAD_KINDS = fields.names(("track", "playlist", "search", "empty", "error"))
+_SEVERITIES = fields.names(("common", "suspicious", "fault"))
+
+
+def _severity(value: object) -> str:
+    """Lavalink's exception severity; one it does not document reads ``fault`` (cause unknown)."""
+    return fields.named(value, _SEVERITIES, "fault")
+
+
 def _tracks(items: object, where: str) -> tuple[Track, ...]:
+    """The usable tracks of a list; one bad entry is skipped, a list of only bad ones refused."""
     if not isinstance(items, list):
         raise InvalidInput(f"Lavalink loadtracks: {where} must be a list of tracks")
-    return tuple(Track.from_lavalink(item) for item in items)
+    tracks: list[Track] = []
+    problem: VectoBeatError | None = None
+    for item in items:
+        try:
+            tracks.append(Track.from_lavalink(item))
+        except VectoBeatError as exc:
+            problem = exc
+    if problem is not None and not tracks:
+        raise problem
+    return tuple(tracks)
 
 
 @attrs.frozen
@@ -66,7 +86,8 @@ class LoadResult:
         """From Lavalink v4's ``{loadType, data}``; anything else raises ``InvalidInput``."""
         if not isinstance(payload, Mapping):
             raise InvalidInput("Lavalink loadtracks answer must be a JSON object")
-        kind = payload.get("loadType")
+        raw_kind = payload.get("loadType")
+        kind = fields.named(raw_kind, _LOAD_KINDS, None)
         data = payload.get("data")
         try:
             if kind == "track":
@@ -74,16 +95,16 @@ class LoadResult:
             if kind == "search":
                 return cls("search", _tracks(data, "'data'"))
             if kind == "playlist":
-                if not isinstance(data, Mapping) or not isinstance(data.get("info"), Mapping):
-                    raise InvalidInput("Lavalink loadtracks: playlist 'data.info' is missing")
-                info = data["info"]
-                name = info.get("name")
-                selected = info.get("selectedTrack", -1)
+                if not isinstance(data, Mapping):
+                    raise InvalidInput("Lavalink loadtracks: playlist 'data' is missing")
+                raw_info = data.get("info")
+                info: Mapping[str, object] = raw_info if isinstance(raw_info, Mapping) else {}
+                selected = fields.amount(info.get("selectedTrack"), -1)
                 return cls(
                     "playlist",
                     _tracks(data.get("tracks"), "'data.tracks'"),
-                    playlist_name=name if isinstance(name, str) else None,
-                    selected=selected if isinstance(selected, int) and selected >= 0 else None,
+                    playlist_name=fields.optional_text(info.get("name")),
+                    selected=None if selected < 0 else selected,
                 )
         except VectoBeatError as exc:
             raise InvalidInput(f"Lavalink loadtracks answer is malformed: {exc}") from None
@@ -94,10 +115,10 @@ class LoadResult:
             severity = data.get("severity") if isinstance(data, Mapping) else None
             return cls(
                 "error",
-                error=message if isinstance(message, str) else "The track could not be loaded.",
-                severity=severity if isinstance(severity, str) else None,
+                error=fields.message(message, "The track could not be loaded."),
+                severity=None if severity is None else _severity(severity),
             )
-        raise InvalidInput(f"Lavalink loadtracks: unknown loadType {kind!r}")
+        raise InvalidInput(f"Lavalink loadtracks: unknown loadType {str(raw_kind)[:40]!r}")
 
 
 @attrs.frozen
@@ -179,54 +200,67 @@ LavalinkEvent: TypeAlias = (
 )
 
 
+_END_REASON_NAMES = fields.names(_END_REASONS)
+_EVENT_TYPES = fields.names(
+    (
+        "TrackStartEvent",
+        "TrackEndEvent",
+        "TrackExceptionEvent",
+        "TrackStuckEvent",
+        "WebSocketClosedEvent",
+    )
+)
+
+
 def _optional_track(value: object) -> Track | None:
-    return None if value is None else Track.from_lavalink(value)
-
-
-def _text(value: object, default: str = "") -> str:
-    return value if isinstance(value, str) else default
-
-
-def _whole(value: object, default: int = 0) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else default
-
-
-def parse_event(guild_id: GuildId, payload: Mapping[str, object]) -> LavalinkEvent:
-    """An ``event`` op as a value; an unknown type or bad fields raise ``InvalidInput``."""
-    kind = payload.get("type")
+    """An event's track when usable: a missing or malformed one is ``None``, not a lost event."""
+    if value is None:
+        return None
     try:
-        if kind == "TrackStartEvent":
+        return Track.from_lavalink(value)
+    except VectoBeatError:
+        return None
+
+
+def parse_event(guild_id: GuildId, payload: Mapping[str, object]) -> LavalinkEvent | None:
+    """An ``event`` op as a value, its fields read liberally (`lavalink_fields`).
+
+    ``None`` for an event type Lavalink v4 does not define (plugins send their own). Only a
+    ``TrackStartEvent`` without a usable track raises ``InvalidInput``; an unknown end reason
+    reads ``stopped`` (the queue does not advance on a guess), an unknown severity ``fault``.
+    """
+    kind = fields.named(payload.get("type"), _EVENT_TYPES, None)
+    if kind == "TrackStartEvent":
+        try:
             return TrackStart(guild_id, Track.from_lavalink(payload.get("track")))
-        if kind == "TrackEndEvent":
-            reason = payload.get("reason")
-            for known in _END_REASONS:
-                if reason == known:
-                    return TrackEnd(guild_id, _optional_track(payload.get("track")), known)
-            raise InvalidInput(f"unknown TrackEndEvent reason {reason!r}")
-        if kind == "TrackExceptionEvent":
-            exception = payload.get("exception")
-            details: Mapping[str, object] = exception if isinstance(exception, Mapping) else {}
-            return TrackException(
-                guild_id,
-                _optional_track(payload.get("track")),
-                _text(details.get("message"), "The track failed to play."),
-                _text(details.get("severity"), "common"),
-                _text(details.get("cause")),
-            )
-        if kind == "TrackStuckEvent":
-            return TrackStuck(
-                guild_id, _optional_track(payload.get("track")), _whole(payload.get("thresholdMs"))
-            )
-        if kind == "WebSocketClosedEvent":
-            return WebSocketClosed(
-                guild_id,
-                _whole(payload.get("code")),
-                _text(payload.get("reason")),
-                payload.get("byRemote") is True,
-            )
-    except VectoBeatError as exc:
-        raise InvalidInput(f"Lavalink {kind} event is malformed: {exc}") from None
-    raise InvalidInput(f"unknown Lavalink event type {kind!r}")
+        except VectoBeatError as exc:
+            raise InvalidInput(f"Lavalink TrackStartEvent is malformed: {exc}") from None
+    track = _optional_track(payload.get("track"))
+    if kind == "TrackEndEvent":
+        reason = fields.named(payload.get("reason"), _END_REASON_NAMES, "stopped")
+        return TrackEnd(guild_id, track, reason)
+    if kind == "TrackExceptionEvent":
+        exception = payload.get("exception")
+        details: Mapping[str, object] = exception if isinstance(exception, Mapping) else {}
+        severity = details.get("severity")
+        return TrackException(
+            guild_id,
+            track,
+            fields.message(details.get("message"), "The track failed to play."),
+            "common" if severity is None else _severity(severity),
+            fields.message(details.get("cause"), ""),
+        )
+    if kind == "TrackStuckEvent":
+        return TrackStuck(guild_id, track, fields.amount(payload.get("thresholdMs"), 0))
+    if kind == "WebSocketClosedEvent":
+        code = fields.whole(payload.get("code"))
+        return WebSocketClosed(
+            guild_id,
+            0 if code is None else code,
+            fields.message(payload.get("reason"), ""),
+            fields.flag(payload.get("byRemote"), False),
+        )
+    return None
 
 
 @attrs.frozen

@@ -15,6 +15,7 @@ from typing import Literal
 
 import attrs
 
+from vectobeat_core import lavalink_fields as fields
 from vectobeat_core.errors import InvalidInput, NodeUnavailable
 from vectobeat_core.health import NodeHealth, NodeStatus, is_routable
 from vectobeat_core.ids import GuildId, NodeName
@@ -135,27 +136,16 @@ _FRAMES_PER_MINUTE = 3000
 """Audio frames Lavalink expects to send per player and minute (50 per second)."""
 
 
-def _whole(value: object) -> int | None:
-    """An integral JSON number (``3.0`` counts), else ``None``."""
-    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
-        return int(value)
-    if isinstance(value, bool) or not isinstance(value, int):
-        return None
-    return value
-
-
 def _count(payload: Mapping[str, object], key: str) -> int:
     """A count >= 0; missing or odd reads 0."""
-    value = _whole(payload.get(key))
-    return value if value is not None and value >= 0 else 0
+    return fields.amount(payload.get(key), 0)
 
 
 def _load(cpu: Mapping[str, object], key: str, cores: int) -> float:
     """A CPU load in 0..1; a Unix load average (above 1) is divided by the cores."""
-    value = cpu.get(key)
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    load = fields.real(cpu.get(key))
+    if load is None:
         return 0.0
-    load = float(value)
     if load > 1.0:
         load /= cores
     return min(max(load, 0.0), 1.0)
@@ -171,9 +161,10 @@ def _frames(raw: object) -> FrameStats | None:
     if not isinstance(raw, Mapping):
         return None
     sent, nulled = _count(raw, "sent"), _count(raw, "nulled")
-    deficit = _whole(raw.get("deficit"))
+    deficit = fields.whole(raw.get("deficit"))
     if deficit is None:
         return None
+    deficit = max(min(deficit, fields.MAX_LONG), -fields.MAX_LONG)
     total = sent + nulled
     if total > _FRAMES_PER_MINUTE:  # cumulative counters: keep the shares, not the totals
         scale = _FRAMES_PER_MINUTE / total

@@ -22,20 +22,20 @@ from __future__ import annotations
 
 import base64
 import binascii
-import math
 import struct
 from collections.abc import Mapping
 from typing import Any
 
 import attrs
 
+from vectobeat_core import lavalink_fields as fields
 from vectobeat_core.errors import InvalidTrack
 from vectobeat_core.ids import UserId
 from vectobeat_core.jsonform import dump_method, json_form, json_key, load_method
 
 __all__ = ["MAX_LONG", "Track", "decode_track", "encode_track"]
 
-MAX_LONG = 2**63 - 1
+MAX_LONG = fields.MAX_LONG
 """Lavalink reports a stream's length as Java's ``Long.MAX_VALUE``."""
 
 _FLAG_VERSIONED = 1
@@ -140,21 +140,21 @@ class Track:
                     requester = _parse_requester(user_data.get("requester"))
                 except InvalidTrack:
                     requester = None  # foreign userData: not ours to trust, not worth a drop
-        fields = _LavalinkInfo(info)
-        is_stream = fields.flag("isStream", default=False)
+        read = _LavalinkInfo(info)
+        is_stream = read.flag("isStream", default=False)
         return cls(
             encoded=encoded,
-            title=fields.text("title", "Unknown title"),
-            author=fields.text("author", "Unknown artist"),
-            length=fields.millis("length", unknown=MAX_LONG if is_stream else 0),
-            identifier=fields.text("identifier", "unknown"),
+            title=read.text("title", "Unknown title"),
+            author=read.text("author", "Unknown artist"),
+            length=read.millis("length", unknown=MAX_LONG if is_stream else 0),
+            identifier=read.text("identifier", "unknown"),
             is_stream=is_stream,
-            is_seekable=fields.flag("isSeekable", default=not is_stream),
-            uri=fields.optional_text("uri"),
-            artwork_url=fields.optional_text("artworkUrl"),
-            isrc=fields.optional_text("isrc"),
-            source=fields.text("sourceName", "unknown"),
-            position=fields.millis("position", unknown=0),
+            is_seekable=read.flag("isSeekable", default=not is_stream),
+            uri=read.optional_text("uri"),
+            artwork_url=read.optional_text("artworkUrl"),
+            isrc=read.optional_text("isrc"),
+            source=read.text("sourceName", "unknown"),
+            position=read.millis("position", unknown=0),
             requester=requester,
         )
 
@@ -189,7 +189,7 @@ class Track:
 
 
 class _LavalinkInfo:
-    """Per-field normalisation of a Lavalink ``info`` object (servers deviate from the docs)."""
+    """A Lavalink ``info`` object's fields, each read by its kind's rule (`lavalink_fields`)."""
 
     __slots__ = ("_info",)
 
@@ -197,37 +197,17 @@ class _LavalinkInfo:
         self._info = info
 
     def text(self, key: str, default: str) -> str:
-        value = self._info.get(key)
-        if isinstance(value, str):
-            return value
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return str(value)
-        return default
+        return fields.text(self._info.get(key), default)
 
     def optional_text(self, key: str) -> str | None:
-        value = self._info.get(key)
-        return value if isinstance(value, str) and value else None
+        return fields.optional_text(self._info.get(key))
 
     def flag(self, key: str, *, default: bool) -> bool:
-        value = self._info.get(key)
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, int) and value in (0, 1):
-            return bool(value)
-        if isinstance(value, str) and value.strip().lower() in ("true", "false"):
-            return value.strip().lower() == "true"
-        return default
+        return fields.flag(self._info.get(key), default)
 
     def millis(self, key: str, *, unknown: int) -> int:
         """A length or position in ms; negative, missing or garbage is ``unknown``."""
-        value = self._info.get(key)
-        if isinstance(value, str) and value.isascii() and value.isdigit():
-            value = int(value)
-        if isinstance(value, float) and math.isfinite(value):
-            value = int(value)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            return unknown
-        return min(value, MAX_LONG)
+        return fields.amount(self._info.get(key), unknown)
 
 
 def _parse_requester(value: object) -> UserId | None:

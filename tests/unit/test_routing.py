@@ -213,7 +213,8 @@ def _stats_payload() -> dict[str, Any]:
     [
         (lambda p: p.pop("players"), lambda s: s.players, 0),
         (lambda p: p.update(players=-1), lambda s: s.players, 0),
-        (lambda p: p.update(playingPlayers="3"), lambda s: s.playing_players, 0),
+        (lambda p: p.update(playingPlayers="3"), lambda s: s.playing_players, 3),
+        (lambda p: p.update(playingPlayers="three"), lambda s: s.playing_players, 0),
         (lambda p: p.update(playingPlayers=3.0), lambda s: s.playing_players, 3),
         (lambda p: p.update(uptime=True), lambda s: s.uptime_ms, 0),
         (lambda p: p.update(memory=[]), lambda s: s.memory_free, 0),
@@ -227,6 +228,11 @@ def _stats_payload() -> dict[str, Any]:
         (lambda p: p.update(frameStats=7), lambda s: s.frames, None),
         (
             lambda p: p.update(frameStats={"sent": 1, "nulled": 0, "deficit": 0.5}),
+            lambda s: s.frames,
+            FrameStats(sent=1, nulled=0, deficit=0),
+        ),
+        (
+            lambda p: p.update(frameStats={"sent": 1, "nulled": 0, "deficit": "n/a"}),
             lambda s: s.frames,
             None,
         ),

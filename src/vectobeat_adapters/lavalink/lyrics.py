@@ -16,6 +16,7 @@ from vectobeat_adapters.lavalink.node import NodeClient, NodeRequestError
 from vectobeat_core.errors import QueueEmpty
 from vectobeat_core.ids import GuildId, NodeName
 from vectobeat_core.lavalink import Lyrics, LyricsLine, NoLyricsPlugin, PlayerInfo
+from vectobeat_core.lavalink_fields import amount
 from vectobeat_core.tracks import Track
 
 __all__ = [
@@ -33,9 +34,8 @@ LYRICS_PLUGIN_MARK = "lavalyrics"
 
 
 def _whole(value: object) -> int | None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        return None
-    return int(value)
+    number = amount(value, -1)
+    return None if number < 0 else number
 
 
 def parse_lyrics(payload: object) -> Lyrics | None:
@@ -69,7 +69,7 @@ def has_lyrics_plugin(info: object) -> bool:
     plugins = info.get("plugins") if isinstance(info, Mapping) else None
     return any(
         isinstance(p, Mapping) and LYRICS_PLUGIN_MARK in str(p.get("name", "")).lower()
-        for p in plugins or ()
+        for p in (plugins if isinstance(plugins, list) else ())
     )
 
 

@@ -32,6 +32,7 @@ from vectobeat_adapters.lavalink.node_errors import (
 from vectobeat_adapters.retrying import EqualJitter
 from vectobeat_core.errors import InvalidInput, NodeUnavailable
 from vectobeat_core.ids import NodeName
+from vectobeat_core.lavalink_fields import flag, text
 from vectobeat_core.routing import NodeSpec, NodeStats
 
 __all__ = [
@@ -282,11 +283,11 @@ class NodeClient:
         return False
 
     async def _on_ready(self, payload: Mapping[str, Any]) -> bool:
-        session_id = payload.get("sessionId")
-        if not isinstance(session_id, str) or not session_id:
+        session_id = text(payload.get("sessionId"), "")
+        if not session_id:
             await self._handler.node_bad_payload(self, "a ready op without a sessionId")
             return False
-        resumed = payload.get("resumed") is True and session_id == self.session_id
+        resumed = flag(payload.get("resumed"), False) and session_id == self.session_id
         self.session_id = session_id
         self.connected = True
         self.connects += 1

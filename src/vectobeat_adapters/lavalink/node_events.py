@@ -27,6 +27,7 @@ from vectobeat_core.errors import InvalidInput
 from vectobeat_core.health import NodeStatus, WsEvent
 from vectobeat_core.ids import GuildId, NodeName
 from vectobeat_core.lavalink import TrackEnd, TrackStart, parse_event
+from vectobeat_core.lavalink_fields import snowflake
 from vectobeat_core.routing import NodeStats
 
 __all__ = ["NodeEvents"]
@@ -89,11 +90,11 @@ class NodeEvents:
         _log.warning("lavalink_bad_payload node=%s problem=%s", node.name, problem)
 
     async def node_message(self, node: NodeClient, op: str, payload: Mapping[str, Any]) -> None:
-        raw_guild = payload.get("guildId")
-        if not isinstance(raw_guild, str) or not raw_guild.isdigit():
+        guild_id = snowflake(payload.get("guildId"))
+        if guild_id is None:
             await self.node_bad_payload(node, f"a {op} op without a valid guildId")
             return
-        record = self._store.record(GuildId(int(raw_guild)))
+        record = self._store.record(GuildId(guild_id))
         if record is None or record.node != node.name:
             return  # a player this node no longer owns (moved away): ignore it
         now = self._registry.clock.now()
@@ -106,6 +107,9 @@ class NodeEvents:
             event = parse_event(record.guild_id, payload)
         except InvalidInput as exc:
             await self.node_bad_payload(node, str(exc))
+            return
+        if event is None:  # a plugin's event type: not ours, not a fault
+            _log.debug("lavalink_event_ignored node=%s type=%.40r", node.name, payload.get("type"))
             return
         if isinstance(event, TrackStart) and record.restoring:
             record.restoring = False

@@ -17,6 +17,7 @@ from vectobeat_adapters.slim_lock import SlimLock
 from vectobeat_core.errors import InvalidTrack
 from vectobeat_core.ids import ChannelId, GuildId, NodeName
 from vectobeat_core.jsontypes import JSON
+from vectobeat_core.lavalink_fields import amount
 from vectobeat_core.regions import Region, RegionDecision
 from vectobeat_core.routing import PlayerPlacement, extrapolate_position, keep_target_position
 from vectobeat_core.tracks import Track
@@ -192,8 +193,8 @@ class PlayerRecord:
         """A ``playerUpdate`` state (or a player's ``state``): the position read now."""
         if self.track is None or not isinstance(state, Mapping):
             return
-        position = state.get("position")
-        if not isinstance(position, int) or isinstance(position, bool) or position < 0:
+        position = amount(state.get("position"), -1)
+        if position < 0:
             return
         if self.target_at is not None:
             expected = self.position_now(now)
