@@ -21,10 +21,12 @@ from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
+from vectobeat_adapters.lavalink import registry as registry_module
 from vectobeat_adapters.lavalink.lyrics import has_lyrics_plugin, parse_lyrics
 from vectobeat_adapters.lavalink.node import NodeClient
 from vectobeat_adapters.lavalink.node_events import NodeEvents
 from vectobeat_adapters.lavalink.players import PlayerRecord
+from vectobeat_adapters.lavalink.registry import NodeRegistry
 from vectobeat_core.errors import VectoBeatError
 from vectobeat_core.ids import GuildId, NodeName
 from vectobeat_core.lavalink import (
@@ -507,3 +509,27 @@ def test_a_plugin_event_is_ignored_not_counted() -> None:
         {"op": "event", "guildId": str(GUILD), "type": "SegmentsLoaded", "segments": []},
     )
     assert (reporter.bad, reporter.emitted) == (0, [])
+
+
+@pytest.mark.parametrize("sent", [1_000_000, "1000000", 1_000_000.0])
+def test_a_player_update_time_sent_as_a_string_still_says_it_is_stale(sent: object) -> None:
+    record = a_record()
+    record.settled_wall_ms = 2_000_000.0  # a PATCH answer was taken after the update was made
+    assert record.fresh({"time": sent, "position": 1}) is False
+    assert record.fresh({"time": "3000000", "position": 1}) is True
+    assert record.fresh({"time": None, "position": 1}) is True  # no time: cannot tell
+
+
+@pytest.mark.parametrize("sent", [998_000, "998000", "998000.0"])
+def test_a_player_update_time_sent_as_a_string_gives_the_lag(
+    sent: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wall = SimpleNamespace(time=lambda: 1000.0, monotonic=lambda: 50.0)
+    monkeypatch.setattr(registry_module, "time", wall)
+    registry = NodeRegistry(
+        [NodeSpec(NODE, Region.EU, "http://127.0.0.1:1", "pw", False)],
+        cast(Any, SimpleNamespace(now=lambda: 10.0)),
+    )
+    registry.start([], {})
+    assert registry.lag({"time": sent}) == pytest.approx(2.0)
+    assert registry.lag({"time": "soon"}) == 0.0

@@ -18,6 +18,7 @@ from vectobeat_core.errors import NodeUnavailable
 from vectobeat_core.health import NodeStatus
 from vectobeat_core.ids import GuildId, NodeName
 from vectobeat_core.jsontypes import JSON
+from vectobeat_core.lavalink_fields import snowflake
 
 __all__ = ["PlayerRest"]
 
@@ -93,7 +94,7 @@ class PlayerRest:
             return None
         held: list[tuple[GuildId, dict[str, Any]]] = []
         for player in players if isinstance(players, list) else []:
-            raw = player.get("guildId") if isinstance(player, dict) else None
-            if isinstance(raw, str) and raw.isascii() and raw.isdigit():
-                held.append((GuildId(int(raw)), player))
+            guild_id = snowflake(player.get("guildId")) if isinstance(player, dict) else None
+            if guild_id is not None:
+                held.append((GuildId(guild_id), player))
         return held

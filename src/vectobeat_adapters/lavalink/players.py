@@ -17,7 +17,7 @@ from vectobeat_adapters.slim_lock import SlimLock
 from vectobeat_core.errors import InvalidTrack
 from vectobeat_core.ids import ChannelId, GuildId, NodeName
 from vectobeat_core.jsontypes import JSON
-from vectobeat_core.lavalink_fields import amount
+from vectobeat_core.lavalink_fields import amount, real
 from vectobeat_core.regions import Region, RegionDecision
 from vectobeat_core.routing import PlayerPlacement, extrapolate_position, keep_target_position
 from vectobeat_core.tracks import Track
@@ -218,10 +218,8 @@ class PlayerRecord:
         """Whether a ``playerUpdate`` state was generated after the last PATCH answer."""
         if not isinstance(state, Mapping):
             return False
-        sent = state.get("time")
-        if isinstance(sent, bool) or not isinstance(sent, int | float):
-            return True
-        return sent >= self.settled_wall_ms
+        sent = real(state.get("time"))
+        return sent is None or sent >= self.settled_wall_ms
 
     def info(self, now: float, region: Region) -> PlayerInfo:
         return PlayerInfo(

@@ -13,6 +13,7 @@ from vectobeat_adapters.lavalink.node import NodeClient
 from vectobeat_core.errors import ConfigError
 from vectobeat_core.health import NodeHealth, NodeStatus
 from vectobeat_core.ids import NodeName
+from vectobeat_core.lavalink_fields import real
 from vectobeat_core.ports import Clock
 from vectobeat_core.regions import Region
 from vectobeat_core.routing import NodeSpec, NodeStats, NodeView
@@ -132,8 +133,8 @@ class NodeRegistry:
         clock) says by how much. Scaled by the clock's rate (1 in production, the playback
         speed under an accelerated test clock); ignored when clocks disagree by seconds.
         """
-        sent = state.get("time") if isinstance(state, Mapping) else None
-        if isinstance(sent, bool) or not isinstance(sent, int | float):
+        sent = real(state.get("time")) if isinstance(state, Mapping) else None
+        if sent is None:
             return 0.0
         lag = time.time() - sent / 1000.0
         if not 0.0 < lag < 5.0:
