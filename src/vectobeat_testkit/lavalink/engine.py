@@ -101,7 +101,7 @@ class Engine:
             session_id = "".join(secrets.choice(_ALPHABET) for _ in range(16))
             if session_id not in self.sessions:
                 break
-        session = Session(session_id, user_id, client_name)
+        session = Session(session_id, user_id, client_name, self.profile.websocket_messages)
         self.sessions[session_id] = session
         self.notify()
         return session

@@ -13,6 +13,8 @@ from typing import Any
 
 import attrs
 
+from vectobeat_testkit.lavalink import sloppy as _sloppy
+
 __all__ = ["PROFILES", "ServerProfile", "parse_profiles"]
 
 
@@ -28,6 +30,15 @@ class ServerProfile:
     no_metrics: bool = False
     load_average: bool = False
     cumulative_frames: bool = False
+    sloppy: bool = False
+
+    def websocket_messages(self, payload: dict[str, Any]) -> list[dict[str, Any]]:
+        """What goes out on the websocket for ``payload`` (`sloppy.websocket` if sloppy)."""
+        return _sloppy.websocket(payload) if self.sloppy else [payload]
+
+    def rest_answer(self, path: str, body: Any) -> Any:
+        """The JSON answer to ``path`` as sent (`sloppy.rest` if sloppy)."""
+        return _sloppy.rest(path, body) if self.sloppy else body
 
     def track_info(self, info: Mapping[str, Any]) -> dict[str, Any]:
         """A track's ``info`` as this server reports it."""
@@ -64,6 +75,13 @@ PROFILES: dict[str, tuple[str, dict[str, Any]]] = {
     "cumulative-frames": (
         "frameStats counts grow since start instead of covering the last minute",
         {"cumulative_frames": True},
+    ),
+    "sloppy": (
+        "loose JSON as NodeLink, forks and proxies send it: guildId a number, numbers in stats "
+        "and player states as strings, load types/end reasons/severities upper case, resumed "
+        "0/1, extra keys everywhere, no frameStats, track uri/artworkUrl/isrc null, a plugin "
+        "event (SegmentsLoaded) before each TrackStartEvent",
+        {"sloppy": True},
     ),
 }
 

@@ -77,6 +77,22 @@ async def _answer(request: web.Request, handler: Handler) -> web.StreamResponse:
 
 
 @web.middleware
+async def _profile(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A JSON answer (errors too) as the node's profile writes it (`ServerProfile.rest_answer`)."""
+    response = await handler(request)
+    profile = request.app[ENGINE].profile
+    if (
+        profile.sloppy
+        and isinstance(response, web.Response)
+        and response.content_type == "application/json"
+        and isinstance(response.body, bytes)
+    ):
+        body = json.loads(response.body)
+        response.body = json.dumps(profile.rest_answer(request.path, body)).encode()
+    return response
+
+
+@web.middleware
 async def _errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
@@ -116,7 +132,7 @@ async def _record(request: web.Request, handler: Handler) -> web.StreamResponse:
     return await handler(request)
 
 
-middlewares = [_faults, _errors, _record, _auth]
+middlewares = [_faults, _profile, _errors, _record, _auth]
 
 
 # -- parsing helpers -------------------------------------------------------------------------

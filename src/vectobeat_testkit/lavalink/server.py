@@ -295,7 +295,7 @@ class FakeLavalinkNode:
             m
             for m in self.sent()
             if m.get("op") == "event"
-            and m.get("guildId") == str(guild_id)
+            and str(m.get("guildId")) == str(guild_id)
             and kind in (None, m.get("type"))
         ]
 

@@ -1,7 +1,8 @@
 """A fake node's websocket sessions: live, paused (resumable) or gone.
 
 Messages go out through one writer task per connection, in order; while the session is paused
-(its websocket dropped with resuming enabled), events are queued and replayed on resume.
+(its websocket dropped with resuming enabled), events are queued and replayed on resume. A
+session's ``wire`` turns each payload into the messages that go out (a server profile's deviations).
 """
 
 from __future__ import annotations
@@ -16,7 +17,10 @@ from aiohttp import web
 
 from vectobeat_testkit.lavalink.player import PlayerState
 
-__all__ = ["Connection", "Session"]
+__all__ = ["Connection", "Session", "Wire"]
+
+Wire = Callable[[dict[str, Any]], list[dict[str, Any]]]
+"""A payload to the websocket messages that go out for it."""
 
 
 class Connection:
@@ -70,8 +74,11 @@ class Connection:
 class Session:
     """A client session: players plus resuming settings; survives drops when resumable."""
 
-    def __init__(self, session_id: str, user_id: int, client_name: str | None) -> None:
+    def __init__(
+        self, session_id: str, user_id: int, client_name: str | None, wire: Wire | None = None
+    ) -> None:
         self.id = session_id
+        self.wire: Wire = wire if wire is not None else _as_is
         self.user_id = user_id
         self.client_name = client_name
         self.connection: Connection | None = None
@@ -86,14 +93,17 @@ class Session:
         self.sent: list[dict[str, Any]] = []
 
     def send(self, payload: dict[str, Any], *, replay: bool = True) -> None:
-        """Send now, or queue for replay while paused (``replay=False`` drops it instead)."""
+        """Send now, or queue for replay while paused (``replay=False`` drops it instead).
+
+        What is sent (and logged in ``sent``) is what ``wire`` makes of ``payload``."""
         if self.paused:
             if replay:
                 self.pending.append(payload)
             return
         if self.connection is not None and self.connection.open:
-            self.connection.send(payload)
-            self.sent.append(payload)
+            for message in self.wire(payload):
+                self.connection.send(message)
+                self.sent.append(message)
 
     def attach(self, connection: Connection) -> list[dict[str, Any]]:
         """Bind a (new) connection; return the events queued while paused."""
@@ -117,3 +127,7 @@ class Session:
     def describe(self) -> dict[str, Any]:
         """Lavalink v4's session object (``PATCH /v4/sessions/{id}`` answer)."""
         return {"resuming": self.resuming, "timeout": self.timeout}
+
+
+def _as_is(payload: dict[str, Any]) -> list[dict[str, Any]]:
+    return [payload]
