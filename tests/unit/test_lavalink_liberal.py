@@ -533,3 +533,28 @@ def test_a_player_update_time_sent_as_a_string_gives_the_lag(
     registry.start([], {})
     assert registry.lag({"time": sent}) == pytest.approx(2.0)
     assert registry.lag({"time": "soon"}) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("paused", "volume", "read"),
+    [
+        (True, 70, (True, 70)),
+        ("true", "70", (True, 70)),
+        (1, 70.0, (True, 70)),
+        (0, None, (False, 100)),
+        ("no", 5000, (False, 100)),
+        (None, -3, (False, 100)),
+    ],
+)
+def test_an_adopted_player_reads_paused_and_volume_liberally(
+    paused: object, volume: object, read: tuple[bool, int]
+) -> None:
+    record = PlayerRecord.adopted(
+        GuildId(1),
+        node=NodeName("eu-1"),
+        region=Region("eu"),
+        session_id="s",
+        player={"guildId": "1", "paused": paused, "volume": volume, "track": None},
+        now=0.0,
+    )
+    assert (record.paused, record.volume) == read

@@ -17,7 +17,7 @@ from vectobeat_adapters.slim_lock import SlimLock
 from vectobeat_core.errors import InvalidTrack
 from vectobeat_core.ids import ChannelId, GuildId, NodeName
 from vectobeat_core.jsontypes import JSON
-from vectobeat_core.lavalink_fields import amount, real
+from vectobeat_core.lavalink_fields import amount, flag, real
 from vectobeat_core.regions import Region, RegionDecision
 from vectobeat_core.routing import PlayerPlacement, extrapolate_position, keep_target_position
 from vectobeat_core.tracks import Track
@@ -108,7 +108,7 @@ class PlayerRecord:
             node,
             track=track,
             read_at=now,
-            paused=player.get("paused") is True,
+            paused=flag(player.get("paused"), False),
             volume=_volume(player.get("volume")),
             filters=dict(player["filters"]) if isinstance(player.get("filters"), Mapping) else {},
             voice=_voice_of(player.get("voice")),
@@ -237,6 +237,6 @@ class PlayerRecord:
 
 
 def _volume(value: object) -> int:
-    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 1000:
-        return value
-    return 100
+    """A player's volume as the node reports it (0 to 1000, also sent as text); else 100."""
+    volume = amount(value, 100)
+    return volume if volume <= 1000 else 100
