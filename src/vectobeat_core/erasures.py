@@ -7,6 +7,12 @@ A bot keeps an `ErasureLedger` next to its local data: the record read up to ``c
 notices applied ahead of it, and the erasures whose local part failed and is tried again. So a
 bot that was down or cut off catches up on every erasure it missed, and applies each one once. A
 bot that started with no local data at all (``since``) owes nothing to the erasures before.
+
+One rule keeps an erasure from being undone by a race (a settings answer or queue snapshot
+already in flight, or read from the panel before it finished erasing its stores): once a guild's
+erasure at ``erased_at`` T is being applied here (`ErasureLedger.erasing`), data of that guild
+written at or before T, or at an unknown time, is never stored or served again
+(`ErasureLedger.keeps`); data written after T (the guild uses the bot anew) is.
 """
 
 from __future__ import annotations
@@ -52,6 +58,8 @@ class ErasureLedger:
     ahead: frozenset[int] = attrs.field(default=frozenset(), metadata=json_key(omit=True))
     retry: tuple[Erasure, ...] = attrs.field(default=(), metadata=json_key(omit=True))
     since: float | None = attrs.field(default=None, metadata=json_key(omit=True))
+    erased: tuple[Erasure, ...] = attrs.field(default=(), metadata=json_key(omit=True))
+    """The latest erasure applied here of each guild (one entry per erased guild)."""
 
     def due(self, erasure: Erasure) -> bool:
         """Whether ``erasure`` was never applied here (a failed one is `retry`'s, not due)."""
@@ -82,6 +90,24 @@ class ErasureLedger:
         if failed:
             return self
         return attrs.evolve(self, retry=tuple(e for e in self.retry if e.seq != erasure.seq))
+
+    def erasing(self, erasure: Erasure) -> ErasureLedger:
+        """``erasure`` is being applied here: from now on `keeps` holds its guild to it."""
+        held = self.erased_at(erasure.guild_id)
+        if held is not None and held >= erasure.erased_at:
+            return self
+        others = tuple(e for e in self.erased if e.guild_id != erasure.guild_id)
+        return attrs.evolve(self, erased=(*others, erasure))
+
+    def erased_at(self, guild_id: GuildId) -> float | None:
+        """When the latest erasure of ``guild_id`` applied here ran (panel time), if any."""
+        return next((e.erased_at for e in self.erased if e.guild_id == guild_id), None)
+
+    def keeps(self, guild_id: GuildId, written_at: float | None) -> bool:
+        """Whether data of ``guild_id`` written at ``written_at`` (``None``: unknown) may be
+        stored or served here: not when the guild was erased here at or after that time."""
+        erased_at = self.erased_at(guild_id)
+        return erased_at is None or (written_at is not None and written_at > erased_at)
 
     @property
     def withheld(self) -> frozenset[GuildId]:
