@@ -10,9 +10,9 @@ bot that started with no local data at all (``since``) owes nothing to the erasu
 
 One rule keeps an erasure from being undone by a race (a settings answer or queue snapshot
 already in flight, or read from the panel before it finished erasing its stores): once a guild's
-erasure at ``erased_at`` T is being applied here (`ErasureLedger.erasing`), data of that guild
+erasure at ``erased_at`` T is being applied here (`ErasedGuilds.erasing`), data of that guild
 written at or before T, or at an unknown time, is never stored or served again
-(`ErasureLedger.keeps`); data written after T (the guild uses the bot anew) is.
+(`ErasedGuilds.keeps`); data written after T (the guild uses the bot anew) is.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from vectobeat_core.errors import InvalidInput
 from vectobeat_core.ids import GuildId
 from vectobeat_core.jsonform import dump_method, json_form, json_key, load_method
 
-__all__ = ["ERASURE_PAGE", "Erasure", "ErasureLedger"]
+__all__ = ["ERASURE_PAGE", "ErasedGuilds", "Erasure", "ErasureLedger"]
 
 ERASURE_PAGE = 100
 """The most erasures one answer of the panel's bridge carries; a full page means: ask again."""
@@ -58,8 +58,6 @@ class ErasureLedger:
     ahead: frozenset[int] = attrs.field(default=frozenset(), metadata=json_key(omit=True))
     retry: tuple[Erasure, ...] = attrs.field(default=(), metadata=json_key(omit=True))
     since: float | None = attrs.field(default=None, metadata=json_key(omit=True))
-    erased: tuple[Erasure, ...] = attrs.field(default=(), metadata=json_key(omit=True))
-    """The latest erasure applied here of each guild (one entry per erased guild)."""
 
     def due(self, erasure: Erasure) -> bool:
         """Whether ``erasure`` was never applied here (a failed one is `retry`'s, not due)."""
@@ -91,24 +89,6 @@ class ErasureLedger:
             return self
         return attrs.evolve(self, retry=tuple(e for e in self.retry if e.seq != erasure.seq))
 
-    def erasing(self, erasure: Erasure) -> ErasureLedger:
-        """``erasure`` is being applied here: from now on `keeps` holds its guild to it."""
-        held = self.erased_at(erasure.guild_id)
-        if held is not None and held >= erasure.erased_at:
-            return self
-        others = tuple(e for e in self.erased if e.guild_id != erasure.guild_id)
-        return attrs.evolve(self, erased=(*others, erasure))
-
-    def erased_at(self, guild_id: GuildId) -> float | None:
-        """When the latest erasure of ``guild_id`` applied here ran (panel time), if any."""
-        return next((e.erased_at for e in self.erased if e.guild_id == guild_id), None)
-
-    def keeps(self, guild_id: GuildId, written_at: float | None) -> bool:
-        """Whether data of ``guild_id`` written at ``written_at`` (``None``: unknown) may be
-        stored or served here: not when the guild was erased here at or after that time."""
-        erased_at = self.erased_at(guild_id)
-        return erased_at is None or (written_at is not None and written_at > erased_at)
-
     @property
     def withheld(self) -> frozenset[GuildId]:
         """Guilds whose local erasure is still to be retried: nothing of theirs may be served."""
@@ -121,3 +101,30 @@ class ErasureLedger:
 
     to_json = dump_method()
     from_json = load_method()
+
+
+@attrs.frozen
+class ErasedGuilds:
+    """The latest erasure applied here of each guild, and the rule that keeps data written before
+    it out (see the module docstring). A bot holds it in memory only: nothing it writes names an
+    erased guild."""
+
+    latest: tuple[Erasure, ...] = ()
+
+    def erasing(self, erasure: Erasure) -> ErasedGuilds:
+        """``erasure`` is being applied here: from now on `keeps` holds its guild to it."""
+        held = self.erased_at(erasure.guild_id)
+        if held is not None and held >= erasure.erased_at:
+            return self
+        others = tuple(e for e in self.latest if e.guild_id != erasure.guild_id)
+        return ErasedGuilds((*others, erasure))
+
+    def erased_at(self, guild_id: GuildId) -> float | None:
+        """When the latest erasure of ``guild_id`` applied here ran (panel time), if any."""
+        return next((e.erased_at for e in self.latest if e.guild_id == guild_id), None)
+
+    def keeps(self, guild_id: GuildId, written_at: float | None) -> bool:
+        """Whether data of ``guild_id`` written at ``written_at`` (``None``: unknown) may be
+        stored or served here: not when the guild was erased here at or after that time."""
+        erased_at = self.erased_at(guild_id)
+        return erased_at is None or (written_at is not None and written_at > erased_at)

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vectobeat_core.erasures import Erasure, ErasureLedger
+from vectobeat_core.erasures import ErasedGuilds, Erasure, ErasureLedger
 from vectobeat_core.errors import InvalidInput
 from vectobeat_core.ids import GuildId
 
@@ -91,33 +91,23 @@ def test_erasures_and_ledgers_read_back_from_their_json() -> None:
 
 
 GUILDS = [GuildId(1001), GuildId(1002), GuildId(1003)]
-erasing_steps = st.lists(
-    st.one_of(
-        st.tuples(st.sampled_from(GUILDS), st.integers(0, 20).map(float)),
-        st.just(None),  # a restart: the ledger read back from its JSON
-    ),
-    max_size=12,
-)
 
 
 @given(
-    erasing_steps,
+    st.lists(st.tuples(st.sampled_from(GUILDS), st.integers(0, 20).map(float)), max_size=12),
     st.sampled_from(GUILDS),
     st.one_of(st.none(), st.integers(-1, 21).map(float)),
 )
 def test_nothing_written_before_an_applied_erasure_is_kept(
-    plan: list[tuple[GuildId, float] | None], guild: GuildId, written_at: float | None
+    plan: list[tuple[GuildId, float]], guild: GuildId, written_at: float | None
 ) -> None:
-    """Whatever order a guild's erasures are applied in, and across restarts, data of the guild
-    is kept only when written after the latest of them; other guilds' data is untouched."""
-    ledger = ErasureLedger()
-    for seq, step in enumerate(plan, start=1):
-        if step is None:
-            ledger = ErasureLedger.from_json(ledger.to_json())
-        else:
-            ledger = ledger.erasing(Erasure(seq, *step))
-    times = [at for step in plan if step is not None for g, at in [step] if g == guild]
+    """Whatever order a guild's erasures are applied in, data of the guild is kept only when
+    written after the latest of them (an unknown time is not after); other guilds' data is."""
+    erased = ErasedGuilds()
+    for seq, (erased_guild, at) in enumerate(plan, start=1):
+        erased = erased.erasing(Erasure(seq, erased_guild, at))
+    times = [at for g, at in plan if g == guild]
     expected = not times or (written_at is not None and written_at > max(times))
-    assert ledger.keeps(guild, written_at) is expected
-    assert ledger.erased_at(guild) == (max(times) if times else None)
-    assert len(ledger.erased) == len({step[0] for step in plan if step is not None})
+    assert erased.keeps(guild, written_at) is expected
+    assert erased.erased_at(guild) == (max(times) if times else None)
+    assert len(erased.latest) == len({g for g, _ in plan})

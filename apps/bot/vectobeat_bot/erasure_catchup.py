@@ -8,8 +8,8 @@ settings are loaded and the journal is replayed; on `wake`, after each reconnect
 follow; every ``interval``; with back-off while the record cannot be read), the long poll's answer
 carries a page of it (`take`), and a pushed notice is applied at once (`notice`). An erasure whose
 local part fails stays in the ledger's ``retry`` and is tried again at each catch-up. Before
-each erasure is applied the ledger holds its guild to it (`keeps`: settings and snapshots written
-before it are never stored or served again, whenever they arrive).
+each erasure is applied its guild is held to it (`keeps`, in memory: settings and snapshots
+written before it are never stored or served again by this process, whenever they arrive).
 
 The record is read through the panel's bridge (`BridgeErasureRecord`), or, for a bot without a
 bridge, from the SQL store the panel keeps it in (the compliance store is an `ErasureRecord`).
@@ -39,7 +39,7 @@ from vectobeat_core.dependencies import (
     DependencyState,
     DependencyStatus,
 )
-from vectobeat_core.erasures import ERASURE_PAGE, Erasure, ErasureLedger
+from vectobeat_core.erasures import ERASURE_PAGE, ErasedGuilds, Erasure, ErasureLedger
 from vectobeat_core.errors import BridgeUnavailable, InvalidInput, VectoBeatError
 from vectobeat_core.ids import GuildId
 from vectobeat_core.ports import Clock, ErasureRecord
@@ -101,6 +101,8 @@ class ErasureCatchUp:
         self._lock = anyio.Lock()
         self._wake = anyio.Event()
         self.ledger = ErasureLedger()
+        self.erased = ErasedGuilds()
+        """The guilds erased by this process, in memory only (`keeps`)."""
         self._written = False
         self.status = DependencyStatus(
             "erasure_record", DependencyState.DOWN, clock.now(), 0, "not read yet"
@@ -117,8 +119,8 @@ class ErasureCatchUp:
 
     def keeps(self, guild_id: GuildId, written_at: float | None) -> bool:
         """Whether data of the guild written at ``written_at`` may be stored or served here (not
-        when written before its erasure applied here: `ErasureLedger.keeps`)."""
-        return self.ledger.keeps(guild_id, written_at)
+        when written before its erasure applied here: `ErasedGuilds.keeps`)."""
+        return self.erased.keeps(guild_id, written_at)
 
     # -- start -------------------------------------------------------------------------------
 
@@ -212,7 +214,7 @@ class ErasureCatchUp:
         return done
 
     async def _apply(self, erasure: Erasure) -> bool:
-        await self._keep(self.ledger.erasing(erasure))  # first: no answer in flight undoes it
+        self.erased = self.erased.erasing(erasure)  # first: no answer in flight undoes it
         try:
             await self._erase(erasure.guild_id)
         except VectoBeatError as exc:
