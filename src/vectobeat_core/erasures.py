@@ -17,6 +17,8 @@ written at or before T, or at an unknown time, is never stored or served again
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import attrs
 
 from vectobeat_core.errors import InvalidInput
@@ -109,19 +111,19 @@ class ErasedGuilds:
     it out (see the module docstring). A bot holds it in memory only: nothing it writes names an
     erased guild."""
 
-    latest: tuple[Erasure, ...] = ()
+    latest: Mapping[GuildId, float] = attrs.field(factory=dict)
+    """When each guild's latest erasure applied here ran (panel time)."""
 
     def erasing(self, erasure: Erasure) -> ErasedGuilds:
         """``erasure`` is being applied here: from now on `keeps` holds its guild to it."""
-        held = self.erased_at(erasure.guild_id)
+        held = self.latest.get(erasure.guild_id)
         if held is not None and held >= erasure.erased_at:
             return self
-        others = tuple(e for e in self.latest if e.guild_id != erasure.guild_id)
-        return ErasedGuilds((*others, erasure))
+        return ErasedGuilds({**self.latest, erasure.guild_id: erasure.erased_at})
 
     def erased_at(self, guild_id: GuildId) -> float | None:
         """When the latest erasure of ``guild_id`` applied here ran (panel time), if any."""
-        return next((e.erased_at for e in self.latest if e.guild_id == guild_id), None)
+        return self.latest.get(guild_id)
 
     def keeps(self, guild_id: GuildId, written_at: float | None) -> bool:
         """Whether data of ``guild_id`` written at ``written_at`` (``None``: unknown) may be
