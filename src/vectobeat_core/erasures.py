@@ -7,9 +7,17 @@ A bot keeps an `ErasureLedger` next to its local data: the record read up to ``c
 notices applied ahead of it, and the erasures whose local part failed and is tried again. So a
 bot that was down or cut off catches up on every erasure it missed, and applies each one once. A
 bot that started with no local data at all (``since``) owes nothing to the erasures before.
+
+One rule keeps an erasure from being undone by a race (a settings answer or queue snapshot
+already in flight, or read from the panel before it finished erasing its stores): once a guild's
+erasure at ``erased_at`` T is being applied here (`ErasedGuilds.erasing`), data of that guild
+written at or before T, or at an unknown time, is never stored or served again
+(`ErasedGuilds.keeps`); data written after T (the guild uses the bot anew) is.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import attrs
 
@@ -17,7 +25,7 @@ from vectobeat_core.errors import InvalidInput
 from vectobeat_core.ids import GuildId
 from vectobeat_core.jsonform import dump_method, json_form, json_key, load_method
 
-__all__ = ["ERASURE_PAGE", "Erasure", "ErasureLedger"]
+__all__ = ["ERASURE_PAGE", "ErasedGuilds", "Erasure", "ErasureLedger"]
 
 ERASURE_PAGE = 100
 """The most erasures one answer of the panel's bridge carries; a full page means: ask again."""
@@ -95,3 +103,30 @@ class ErasureLedger:
 
     to_json = dump_method()
     from_json = load_method()
+
+
+@attrs.frozen
+class ErasedGuilds:
+    """The latest erasure applied here of each guild, and the rule that keeps data written before
+    it out (see the module docstring). A bot holds it in memory only: nothing it writes names an
+    erased guild."""
+
+    latest: Mapping[GuildId, float] = attrs.field(factory=dict)
+    """When each guild's latest erasure applied here ran (panel time)."""
+
+    def erasing(self, erasure: Erasure) -> ErasedGuilds:
+        """``erasure`` is being applied here: from now on `keeps` holds its guild to it."""
+        held = self.latest.get(erasure.guild_id)
+        if held is not None and held >= erasure.erased_at:
+            return self
+        return ErasedGuilds({**self.latest, erasure.guild_id: erasure.erased_at})
+
+    def erased_at(self, guild_id: GuildId) -> float | None:
+        """When the latest erasure of ``guild_id`` applied here ran (panel time), if any."""
+        return self.latest.get(guild_id)
+
+    def keeps(self, guild_id: GuildId, written_at: float | None) -> bool:
+        """Whether data of ``guild_id`` written at ``written_at`` (``None``: unknown) may be
+        stored or served here: not when the guild was erased here at or after that time."""
+        erased_at = self.erased_at(guild_id)
+        return erased_at is None or (written_at is not None and written_at > erased_at)

@@ -490,13 +490,15 @@ class SettingsChange:
 
     ``erased``: the guild is being erased (a confirmed compliance deletion): a receiver drops
     everything it keeps of the guild instead; ``version`` is then the erasure's place in the
-    record (`vectobeat_core.erasures.Erasure.seq`; 0 from a sender that does not know it).
+    record (`vectobeat_core.erasures.Erasure.seq`; 0 from a sender that does not know it) and
+    ``erased_at`` when it ran (`Erasure.erased_at`, panel time; ``None`` when unknown).
     """
 
     guild_id: GuildId
     version: int
     state: dict[str, JSON] | None = None
     erased: bool = False
+    erased_at: float | None = None
 
 
 @attrs.frozen

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vectobeat_core.erasures import Erasure, ErasureLedger
+from vectobeat_core.erasures import ErasedGuilds, Erasure, ErasureLedger
 from vectobeat_core.errors import InvalidInput
 from vectobeat_core.ids import GuildId
 
@@ -88,3 +88,26 @@ def test_erasures_and_ledgers_read_back_from_their_json() -> None:
             Erasure.from_json(bad)
     with pytest.raises(InvalidInput):
         ErasureLedger.from_json({"cursor": "1"})
+
+
+GUILDS = [GuildId(1001), GuildId(1002), GuildId(1003)]
+
+
+@given(
+    st.lists(st.tuples(st.sampled_from(GUILDS), st.integers(0, 20).map(float)), max_size=12),
+    st.sampled_from(GUILDS),
+    st.one_of(st.none(), st.integers(-1, 21).map(float)),
+)
+def test_nothing_written_before_an_applied_erasure_is_kept(
+    plan: list[tuple[GuildId, float]], guild: GuildId, written_at: float | None
+) -> None:
+    """Whatever order a guild's erasures are applied in, data of the guild is kept only when
+    written after the latest of them (an unknown time is not after); other guilds' data is."""
+    erased = ErasedGuilds()
+    for seq, (erased_guild, at) in enumerate(plan, start=1):
+        erased = erased.erasing(Erasure(seq, erased_guild, at))
+    times = [at for g, at in plan if g == guild]
+    expected = not times or (written_at is not None and written_at > max(times))
+    assert erased.keeps(guild, written_at) is expected
+    assert erased.erased_at(guild) == (max(times) if times else None)
+    assert len(erased.latest) == len({g for g, _ in plan})

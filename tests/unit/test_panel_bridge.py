@@ -168,14 +168,16 @@ async def test_the_erasure_record_is_served_in_pages_and_with_the_long_poll(
     polled = await harness.client.get(f"{BRIDGE}/changes?timeout=0&erasures={after}", headers=bot)
     assert [e["seq"] for e in polled.json()["erasures"]] == [seqs[-1]]
     # the feed's own notice names the erasure's place in the record
-    harness.panel.changes.erased(GuildId(9000), seqs[0])
+    harness.panel.changes.erased(GuildId(9000), seqs[0], 1_700_000_060.5)
     polled = await harness.client.get(f"{BRIDGE}/changes?timeout=0&erasures=0", headers=bot)
     assert polled.json()["erasures"][0]["seq"] == seqs[0]
     cursor = polled.json()["cursor"]
     notice = await harness.client.get(
         f"{BRIDGE}/changes?timeout=0&cursor={cursor - 1}", headers=bot
     )
-    assert notice.json()["changes"] == [{"guild_id": "9000", "version": seqs[0], "erased": True}]
+    assert notice.json()["changes"] == [
+        {"guild_id": "9000", "version": seqs[0], "erased": True, "erased_at": 1_700_000_060.5}
+    ]
 
 
 @pytest.mark.anyio

@@ -55,3 +55,12 @@ def test_an_erasure_notice_round_trips_and_only_true_means_erased() -> None:
     for odd in ("yes", 1, None):
         raw = json.dumps({"guild_id": "9", "version": 0, "erased": odd})
         assert decode_change(raw) == SettingsChange(GuildId(9), 0)
+
+
+def test_an_erasure_notice_carries_when_the_panel_ran_it() -> None:
+    notice = SettingsChange(GuildId(9), 3, erased=True, erased_at=1_700_000_060.5)
+    assert json.loads(encode_change(notice))["erased_at"] == 1_700_000_060.5
+    assert decode_change(encode_change(notice)) == notice
+    for odd in ("soon", True, None):
+        raw = json.dumps({"guild_id": "9", "version": 3, "erased": True, "erased_at": odd})
+        assert decode_change(raw) == SettingsChange(GuildId(9), 3, erased=True)

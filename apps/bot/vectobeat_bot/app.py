@@ -298,6 +298,7 @@ async def run_bot(config: AppConfig) -> None:
             )
             settings.follow_erasures(erasures)
             service.withheld = erasures.withheld
+            service.keeps = erasures.keeps
         await _catch_up_erasures(erasures, settings, writer)  # before the journal is replayed
         await _replay_journal(writer)
         exports.bind(service)

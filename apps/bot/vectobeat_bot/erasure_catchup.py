@@ -7,7 +7,9 @@ three ways: `catch_up` reads the record after the ledger's cursor (at start, bef
 settings are loaded and the journal is replayed; on `wake`, after each reconnect of the settings
 follow; every ``interval``; with back-off while the record cannot be read), the long poll's answer
 carries a page of it (`take`), and a pushed notice is applied at once (`notice`). An erasure whose
-local part fails stays in the ledger's ``retry`` and is tried again at each catch-up.
+local part fails stays in the ledger's ``retry`` and is tried again at each catch-up. Before
+each erasure is applied its guild is held to it (`keeps`, in memory: settings and snapshots
+written before it are never stored or served again by this process, whenever they arrive).
 
 The record is read through the panel's bridge (`BridgeErasureRecord`), or, for a bot without a
 bridge, from the SQL store the panel keeps it in (the compliance store is an `ErasureRecord`).
@@ -37,7 +39,7 @@ from vectobeat_core.dependencies import (
     DependencyState,
     DependencyStatus,
 )
-from vectobeat_core.erasures import ERASURE_PAGE, Erasure, ErasureLedger
+from vectobeat_core.erasures import ERASURE_PAGE, ErasedGuilds, Erasure, ErasureLedger
 from vectobeat_core.errors import BridgeUnavailable, InvalidInput, VectoBeatError
 from vectobeat_core.ids import GuildId
 from vectobeat_core.ports import Clock, ErasureRecord
@@ -99,6 +101,8 @@ class ErasureCatchUp:
         self._lock = anyio.Lock()
         self._wake = anyio.Event()
         self.ledger = ErasureLedger()
+        self.erased = ErasedGuilds()
+        """The guilds erased by this process, in memory only (`keeps`)."""
         self._written = False
         self.status = DependencyStatus(
             "erasure_record", DependencyState.DOWN, clock.now(), 0, "not read yet"
@@ -112,6 +116,11 @@ class ErasureCatchUp:
     def withheld(self) -> frozenset[GuildId]:
         """Guilds whose erasure failed here so far: nothing of theirs may be restored."""
         return self.ledger.withheld
+
+    def keeps(self, guild_id: GuildId, written_at: float | None) -> bool:
+        """Whether data of the guild written at ``written_at`` may be stored or served here (not
+        when written before its erasure applied here: `ErasedGuilds.keeps`)."""
+        return self.erased.keeps(guild_id, written_at)
 
     # -- start -------------------------------------------------------------------------------
 
@@ -179,10 +188,12 @@ class ErasureCatchUp:
         if len(page) >= ERASURE_PAGE:
             self.wake()
 
-    async def notice(self, guild_id: GuildId, seq: int) -> None:
-        """A pushed notice of erasure ``seq`` (0: its place is unknown, from an older panel):
-        applied now, and once only."""
-        erasure = Erasure(max(seq, 1), guild_id, self._clock.now())
+    async def notice(self, guild_id: GuildId, seq: int, erased_at: float | None = None) -> None:
+        """A pushed notice of erasure ``seq`` run at ``erased_at`` (panel time; 0 and ``None``:
+        unknown, from an older panel, which the bot's clock stands in for): applied now, and once
+        only."""
+        at = self._clock.now() if erased_at is None else erased_at
+        erasure = Erasure(max(seq, 1), guild_id, at)
         if seq < 1:
             if await self._apply(erasure):
                 self.wake()  # its place comes with the record's next page
@@ -203,6 +214,7 @@ class ErasureCatchUp:
         return done
 
     async def _apply(self, erasure: Erasure) -> bool:
+        self.erased = self.erased.erasing(erasure)  # first: no answer in flight undoes it
         try:
             await self._erase(erasure.guild_id)
         except VectoBeatError as exc:

@@ -168,6 +168,9 @@ class PlayerService:
         """The automation engine's duplicate trim for `play` (``None``: nothing is trimmed)."""
         self.withheld: Callable[[], Collection[GuildId]] = frozenset
         """Guilds erased in the record whose erasure failed here so far: never restored."""
+        self.keeps: Callable[[GuildId, float | None], bool] = lambda guild, at: True
+        """Whether a snapshot of the guild taken at that time may be restored (not when taken
+        before an erasure of the guild applied here: `ErasureCatchUp.keeps`)."""
         settings.listen(self._settings_changed)
         settings.listen_erasure(self.erase)
 
@@ -798,7 +801,8 @@ class PlayerService:
         """Rebuild every stored player of ``guilds``: queue, voice, track and position.
 
         Calls are serialized; a guild already served here is left alone, and so is a guild
-        whose erasure is still to be applied here (`withheld`)."""
+        whose erasure is still to be applied here (`withheld`) and a snapshot taken before an
+        erasure of its guild applied here (`keeps`)."""
         withheld = self.withheld()
         async with self._restoring:
             return await self._restore_all([g for g in guilds if g not in withheld])
@@ -831,6 +835,9 @@ class PlayerService:
         restored = 0
         for snapshot in await self._stored_or_journaled():
             if snapshot.guild_id not in guilds or snapshot.guild_id in self._sessions:
+                continue
+            if not self.keeps(snapshot.guild_id, snapshot.taken_at):
+                _log.info("snapshot_from_before_erasure guild=%s", snapshot.guild_id)
                 continue
             try:
                 await self._restore(snapshot)

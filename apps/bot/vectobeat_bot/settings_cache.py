@@ -31,26 +31,28 @@ FORMAT = 1
 
 @attrs.frozen
 class CachedSettings:
-    """A guild's settings at ``version`` on ``tier``, as fetched from the panel at ``fetched_at``."""
+    """A guild's settings at ``version`` on ``tier``, as fetched from the panel at ``fetched_at``
+    and stored there at ``updated_at`` (``None``: unknown, e.g. a file from before it was kept)."""
 
     guild_id: GuildId
     version: int
     tier: Tier
     settings: ServerSettings
     fetched_at: float
+    updated_at: float | None = None
 
     def encode(self) -> bytes:
-        return json.dumps(
-            {
-                "format": FORMAT,
-                "guild_id": str(self.guild_id),
-                "version": self.version,
-                "tier": self.tier.key,
-                "settings": self.settings.to_json(),
-                "fetched_at": self.fetched_at,
-            },
-            separators=(",", ":"),
-        ).encode()
+        data: dict[str, object] = {
+            "format": FORMAT,
+            "guild_id": str(self.guild_id),
+            "version": self.version,
+            "tier": self.tier.key,
+            "settings": self.settings.to_json(),
+            "fetched_at": self.fetched_at,
+        }
+        if self.updated_at is not None:
+            data["updated_at"] = self.updated_at
+        return json.dumps(data, separators=(",", ":")).encode()
 
     @classmethod
     def decode(cls, raw: bytes) -> CachedSettings:
@@ -68,6 +70,11 @@ class CachedSettings:
             raise InvalidInput("version must be a whole number of at least 0")
         if isinstance(fetched, bool) or not isinstance(fetched, int | float):
             raise InvalidInput("fetched_at must be a number")
+        updated = data.get("updated_at")
+        if updated is not None and (
+            isinstance(updated, bool) or not isinstance(updated, int | float)
+        ):
+            raise InvalidInput("updated_at must be a number")
         settings = data.get("settings")
         if not isinstance(settings, dict):
             raise InvalidInput("settings must be an object")
@@ -77,6 +84,7 @@ class CachedSettings:
             Tier.parse(data.get("tier")),
             parse_settings(settings),
             float(fetched),
+            None if updated is None else float(updated),
         )
 
 

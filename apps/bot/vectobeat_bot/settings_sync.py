@@ -12,7 +12,9 @@ defaults, which only a guild never fetched gets; `resync_last_known` replaces th
 answers again. The files are read at the first need, or by `load_last_known` (the bot calls it
 once it caught up on the erasure record). An erasure (`erase`) drops the guild here and on disk;
 with an `ErasureCatchUp` (`follow_erasures`) the long poll asks for the erasure record's pages and
-every notice goes through the catch-up's ledger, so each erasure is applied once.
+every notice goes through the catch-up's ledger, so each erasure is applied once, and settings
+stored before a guild's erasure (an answer in flight, or read before the panel erased them) are
+never kept, saved, served or announced after it (`_kept`): they read as no settings (defaults).
 """
 
 from __future__ import annotations
@@ -62,13 +64,15 @@ _log = logging.getLogger("vectobeat.bot.settings")
 
 @attrs.frozen
 class GuildSettings:
-    """A guild's settings at ``version`` (0: never saved), its plan, and whether it is fresh."""
+    """A guild's settings at ``version`` (0: never saved), its plan, whether it is fresh, and when
+    the panel stored it (``updated_at``, panel time; ``None``: unknown or never saved)."""
 
     guild_id: GuildId
     version: int
     plan: Plan
     settings: ServerSettings
     fetched_at: float | None
+    updated_at: float | None = None
 
     @property
     def decision(self) -> RegionDecision:
@@ -99,6 +103,13 @@ def read_clamps(raw: object) -> tuple[Clamp, ...]:
                 )
             )
     return tuple(out)
+
+
+def _seconds(raw: object) -> float | None:
+    """A panel timestamp as sent (``None`` when absent or not a number)."""
+    if isinstance(raw, bool) or not isinstance(raw, int | float):
+        return None
+    return float(raw)
 
 
 class SettingsSync:
@@ -162,15 +173,16 @@ class SettingsSync:
         known: dict[GuildId, GuildSettings] = {}
         if self._disk is not None:
             for entry in self._disk.load_all().values():
-                if entry.guild_id in self._withheld:
-                    continue
-                known[entry.guild_id] = GuildSettings(
+                held = GuildSettings(
                     entry.guild_id,
                     entry.version,
                     self._catalogue.plan(entry.tier),
                     entry.settings,
                     entry.fetched_at,
+                    entry.updated_at,
                 )
+                if entry.guild_id not in self._withheld and self._kept(held):
+                    known[entry.guild_id] = held
         self._last_known = known
         _log.info("last_known_settings_loaded count=%d", len(known))
         return len(known)
@@ -228,10 +240,11 @@ class SettingsSync:
             )
         _log.info("guild_erased guild=%s", guild_id)
 
-    async def _erased(self, guild_id: GuildId, seq: int) -> None:
-        """A pushed erasure notice (erasure ``seq`` of the record, 0 when unknown)."""
+    async def _erased(self, guild_id: GuildId, seq: int, erased_at: float | None) -> None:
+        """A pushed erasure notice (erasure ``seq`` of the record run at ``erased_at``; 0 and
+        ``None`` when unknown)."""
         if self._erasures is not None:
-            await self._erasures.notice(guild_id, seq)
+            await self._erasures.notice(guild_id, seq, erased_at)
             return
         try:
             await self.erase(guild_id)
@@ -248,7 +261,16 @@ class SettingsSync:
         return max(0.0, self._clock.now() - self._last_sync_at)
 
     def cached(self, guild_id: GuildId) -> GuildSettings | None:
-        return self._cache.get(guild_id)
+        held = self._cache.get(guild_id)
+        return held if held is None or self._kept(held) else None
+
+    def _kept(self, held: GuildSettings) -> bool:
+        """Whether ``held`` may be kept and served: not when stored before an erasure of its guild
+        applied here (`ErasureCatchUp.keeps`); defaults (version 0) hold nothing erased."""
+        erasures = self._erasures
+        return (
+            erasures is None or held.version == 0 or erasures.keeps(held.guild_id, held.updated_at)
+        )
 
     def is_last_known(self, guild_id: GuildId) -> bool:
         """Whether the guild is served from the settings kept on disk (the panel did not answer
@@ -264,7 +286,7 @@ class SettingsSync:
     async def get(self, guild_id: GuildId) -> GuildSettings:
         """The guild's settings: cached, else fetched; the last known (or defaults) if the panel
         is unreachable."""
-        held = self._cache.get(guild_id)
+        held = self.cached(guild_id)
         if held is not None:
             return held
         if self._bridge is None:
@@ -272,14 +294,14 @@ class SettingsSync:
             return held
         lock = self._locks.setdefault(guild_id, SlimLock())
         async with lock:
-            held = self._cache.get(guild_id)
+            held = self.cached(guild_id)
             if held is not None:
                 return held
             try:
                 return await self.refresh(guild_id)
             except BridgeUnavailable:
                 known = self._known().get(guild_id)
-                if known is None or guild_id in self._withheld:
+                if known is None or guild_id in self._withheld or not self._kept(known):
                     return self.default(guild_id)
                 self._cache[guild_id] = known
                 self._from_disk.add(guild_id)
@@ -288,7 +310,7 @@ class SettingsSync:
     async def refresh(self, guild_id: GuildId) -> GuildSettings:
         """Re-read the guild from the bridge; keep it only when newer (or the plan changed)."""
         if self._bridge is None:
-            return self._cache.get(guild_id) or self.default(guild_id)
+            return self.cached(guild_id) or self.default(guild_id)
         body = await self._call(
             "GET",
             "/api/bot/server-settings",
@@ -325,8 +347,14 @@ class SettingsSync:
             ) from None
         if isinstance(version, bool) or not isinstance(version, int) or version < 0:
             raise BridgeUnavailable("The panel bridge sent settings without a valid version.")
-        fresh = GuildSettings(guild_id, version, plan, settings, self._clock.now())
-        held = self._cache.get(guild_id)
+        fresh = GuildSettings(
+            guild_id, version, plan, settings, self._clock.now(), _seconds(body.get("updated_at"))
+        )
+        if not self._kept(fresh):
+            _log.info("settings_from_before_erasure guild=%s version=%d", guild_id, version)
+            fresh = GuildSettings(guild_id, 0, plan, self._defaults, fresh.fetched_at)
+            version = 0
+        held = self.cached(guild_id)
         self._from_disk.discard(guild_id)
         newer = held is None or (version > 0 and should_apply(held.version, version))
         if not newer and held is not None and held.plan.tier == plan.tier:
@@ -338,6 +366,8 @@ class SettingsSync:
             fresh = attrs.evolve(held, plan=plan, fetched_at=fresh.fetched_at)
         self._cache[guild_id] = fresh
         await self._keep(fresh)
+        if not self._kept(fresh):  # the guild was erased here meanwhile
+            return GuildSettings(guild_id, 0, plan, self._defaults, fresh.fetched_at)
         self._applied += 1
         for listener in self._listeners:
             try:
@@ -348,15 +378,22 @@ class SettingsSync:
 
     async def _keep(self, held: GuildSettings) -> None:
         """Write what the panel just confirmed to disk (a failure is logged, never raised)."""
-        if self._disk is None or held.fetched_at is None:
+        if self._disk is None or held.fetched_at is None or not self._kept(held):
             return
         entry = CachedSettings(
-            held.guild_id, held.version, held.plan.tier, held.settings, held.fetched_at
+            held.guild_id,
+            held.version,
+            held.plan.tier,
+            held.settings,
+            held.fetched_at,
+            held.updated_at,
         )
         try:
-            await self._disk.save(entry)
+            await self._disk.save(entry)  # an erasure's delete of the file waits for this
         except VectoBeatError as exc:
             _log.warning("settings_cache_write_failed guild=%s error=%s", held.guild_id, exc)
+            return
+        if not self._kept(held):  # erased meanwhile: the file is deleted after this save
             return
         self._known()[held.guild_id] = held
         self._saved.add(held.guild_id)
@@ -447,7 +484,7 @@ class SettingsSync:
 
     async def _apply_change(self, change: SettingsChange) -> None:
         """Apply a newer version of a guild we hold: the state it carries, else a re-read."""
-        held = self._cache.get(change.guild_id)
+        held = self.cached(change.guild_id)
         if held is None or change.version <= 0 or not should_apply(held.version, change.version):
             return
         if change.state is not None:
@@ -501,7 +538,7 @@ class SettingsSync:
             await self._resync()
             async for event in events:
                 if isinstance(event, SettingsChange) and event.erased:
-                    await self._erased(event.guild_id, event.version)
+                    await self._erased(event.guild_id, event.version, event.erased_at)
                 elif isinstance(event, SettingsChange):
                     await self._apply_change(event)
                 else:
@@ -558,6 +595,6 @@ class SettingsSync:
                 except (KeyError, TypeError, ValueError):
                     continue
                 if item.get("erased") is True:
-                    await self._erased(guild, version)
+                    await self._erased(guild, version, _seconds(item.get("erased_at")))
                 else:
                     await self._apply_change(SettingsChange(guild, version))

@@ -2,11 +2,11 @@
 constant time, guards every call.
 
 * ``GET/PUT /api/bot/server-settings?guild_id=`` — read, or write with the version the edit was
-  based on (409 with the current version when stale).
+  based on (409 with the current version when stale); ``updated_at`` says when it was stored.
 * ``GET /api/bot/server-settings/changes?cursor=&timeout=[&erasures=]`` — long poll for bots
-  without Redis: settings versions, and erasure notices (``"erased": true``) for guilds the bots
-  must forget; with ``erasures`` (the bot's place in the erasure record) the answer also carries
-  the record's erasures after it (``"erasures"``, read from the shared store after the wait, so a
+  without Redis: settings versions, and erasure notices (``"erased": true`` and ``"erased_at"``)
+  for guilds the bots must forget; with ``erasures`` (the bot's place in the erasure record) the
+  answer also carries the record's erasures after it (``"erasures"``, read from the shared store after the wait, so a
   bot following this replica learns of an erasure another replica ran; left out when the store
   cannot be read).
 * ``GET /api/bot/erasures?since=`` — the erasure record after ``since`` (a bot catching up at
@@ -44,7 +44,6 @@ from vectobeat_panel.billing import billing_of
 from vectobeat_panel.changes import FeedEntry
 from vectobeat_panel.queue_pages import keep_synced
 from vectobeat_panel.settings_flow import (
-    current_settings,
     guild_plan,
     save_settings,
     settings_state,
@@ -93,9 +92,9 @@ def _guild_param(request: Request) -> GuildId:
 
 
 async def _settings_body(panel: Panel, guild_id: GuildId) -> dict[str, JSON]:
-    version, settings = await current_settings(panel, guild_id)
+    record = await panel.services.settings.get(guild_id)
     _, plan = await guild_plan(panel, guild_id)
-    return settings_state(guild_id, version, plan, settings)
+    return settings_state(guild_id, plan=plan, record=record)
 
 
 async def get_settings(request: Request) -> Response:
@@ -145,6 +144,8 @@ def _change_json(entry: FeedEntry) -> dict[str, JSON]:
     body: dict[str, JSON] = {"guild_id": str(entry.guild_id), "version": entry.version}
     if entry.erased:
         body["erased"] = True
+        if entry.erased_at is not None:
+            body["erased_at"] = entry.erased_at
     return body
 
 

@@ -26,6 +26,7 @@ class FeedEntry:
     guild_id: GuildId
     version: int
     erased: bool = False
+    erased_at: float | None = None
 
 
 @attrs.frozen
@@ -57,19 +58,22 @@ class ChangeFeed:
         self._push(guild_id, version, erased=False)
         self._seen.add(key)
 
-    def erased(self, guild_id: GuildId, seq: int) -> None:
-        """The guild is being erased (erasure ``seq`` of the record): bots drop its player, queue
-        and local files (and the guild's versions start again, so its seen ones are forgotten)."""
+    def erased(self, guild_id: GuildId, seq: int, erased_at: float | None = None) -> None:
+        """The guild is being erased (erasure ``seq`` of the record, run at ``erased_at``): bots
+        drop its player, queue and local files (and the guild's versions start again, so its
+        seen ones are forgotten)."""
         self._seen = {key for key in self._seen if key[0] != guild_id}
-        self._push(guild_id, seq, erased=True)
+        self._push(guild_id, seq, erased=True, erased_at=erased_at)
 
-    def _push(self, guild_id: GuildId, version: int, *, erased: bool) -> None:
+    def _push(
+        self, guild_id: GuildId, version: int, *, erased: bool, erased_at: float | None = None
+    ) -> None:
         if len(self._entries) == self._entries.maxlen:
             dropped = self._entries[0]
             if not dropped.erased:
                 self._seen.discard((dropped.guild_id, dropped.version))
         self._seq += 1
-        self._entries.append(FeedEntry(self._seq, guild_id, version, erased))
+        self._entries.append(FeedEntry(self._seq, guild_id, version, erased, erased_at))
         wake, self._wake = self._wake, anyio.Event()
         wake.set()
 

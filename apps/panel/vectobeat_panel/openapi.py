@@ -272,7 +272,12 @@ def document() -> dict[str, Any]:
             "get": _op("The guild's settings (scope settings:read).", "apiToken", params=[GUILD])
         },
         "/api/bot/server-settings": {
-            "get": _op("Settings for the bot.", "bot", schema=SETTINGS_OUT, params=[BOT_GUILD]),
+            "get": _op(
+                "Settings for the bot, with `updated_at` (when stored; null: never).",
+                "bot",
+                schema=SETTINGS_OUT,
+                params=[BOT_GUILD],
+            ),
             "put": _op(
                 "Bot-side edit with its base version (409 when stale).",
                 "bot",
@@ -284,7 +289,7 @@ def document() -> dict[str, Any]:
         "/api/bot/server-settings/changes": {
             "get": _op(
                 "Long poll: settings versions saved after `cursor`, and erasure notices "
-                '(`"erased": true`: forget the guild); with `erasures` (the bot\'s place in the '
+                '(`"erased": true` and `erased_at`: forget the guild); with `erasures` (the bot\'s place in the '
                 "erasure record) also `erasures`: the record's erasures after it.",
                 "bot",
                 params=[

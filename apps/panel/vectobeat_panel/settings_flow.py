@@ -51,20 +51,22 @@ class SaveResult:
     plan: Plan
 
     def state(self) -> dict[str, JSON]:
-        return settings_state(
-            self.record.guild_id, self.record.version, self.plan, self.record.settings
-        )
+        return settings_state(self.record.guild_id, plan=self.plan, record=self.record)
 
 
 def settings_state(
-    guild_id: GuildId, version: int, plan: Plan, settings: ServerSettings
+    guild_id: GuildId, *, plan: Plan, record: SettingsRecord | None
 ) -> dict[str, JSON]:
-    """A guild's settings as bots read them (the bridge's answer, the settings channel's state)."""
+    """A guild's settings as bots read them (the bridge's answer, the settings channel's state):
+    version 0 with the defaults when nothing is stored; ``updated_at`` (panel time, ``None``
+    then) lets a bot drop settings stored before an erasure it applied
+    (`vectobeat_core.erasures.ErasureLedger.keeps`)."""
     return {
         "guild_id": str(guild_id),
-        "version": version,
+        "version": 0 if record is None else record.version,
         "plan": plan.tier.key,
-        "settings": settings.to_json(),
+        "settings": (ServerSettings() if record is None else record.settings).to_json(),
+        "updated_at": None if record is None else record.updated_at,
     }
 
 
@@ -141,10 +143,10 @@ async def announce_erasure(panel: Panel, erasure: Erasure) -> None:
     the record, before erasing the stores): the long-poll feed and the settings channel, with
     its place in the record; a failed publish is logged (the bots still find it in the record)."""
     guild_id = erasure.guild_id
-    panel.changes.erased(guild_id, erasure.seq)
+    panel.changes.erased(guild_id, erasure.seq, erasure.erased_at)
     try:
         await panel.services.settings_channel.publish(
-            SettingsChange(guild_id, erasure.seq, erased=True)
+            SettingsChange(guild_id, erasure.seq, erased=True, erased_at=erasure.erased_at)
         )
     except VectoBeatError as exc:
         log.warning("erasure_publish_failed", extra={"guild_id": guild_id, "error": str(exc)})

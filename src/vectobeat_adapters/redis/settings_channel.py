@@ -3,7 +3,7 @@
 A message is ``{"guild_id": "<snowflake>", "version": <int>}``: the guild's settings reached
 ``version``; receivers reload when it is newer than theirs. A ``"state"`` object, when present, is
 the stored state at that version (`SettingsChange.state`), so they can apply it without a read.
-``"erased": true`` says the guild is being erased (`SettingsChange.erased`).
+``"erased": true`` says the guild is being erased (`SettingsChange.erased`), ``"erased_at"`` when.
 Pub/sub does not queue for absent listeners, so after the subscriber reconnects (with backoff) it
 yields :class:`SettingsResync`: changes may have been missed, reload what you hold.
 """
@@ -36,6 +36,8 @@ def encode_change(change: SettingsChange) -> bytes:
         message["state"] = change.state
     if change.erased:
         message["erased"] = True
+        if change.erased_at is not None:
+            message["erased_at"] = change.erased_at
     return json.dumps(message, separators=(",", ":")).encode()
 
 
@@ -61,7 +63,11 @@ def decode_change(raw: bytes | str) -> SettingsChange | None:
         or state.get("guild_id") != str(guild)
     ):
         state = None  # a hint only: the receiver reloads
-    return SettingsChange(GuildId(guild), version, state, erased=data.get("erased") is True)
+    erased = data.get("erased") is True
+    erased_at = data.get("erased_at")
+    if not erased or isinstance(erased_at, bool) or not isinstance(erased_at, int | float):
+        erased_at = None
+    return SettingsChange(GuildId(guild), version, state, erased=erased, erased_at=erased_at)
 
 
 class RedisSettingsChannel:
