@@ -12,7 +12,10 @@ One rule keeps an erasure from being undone by a race (a settings answer or queu
 already in flight, or read from the panel before it finished erasing its stores): once a guild's
 erasure at ``erased_at`` T is being applied here (`ErasedGuilds.erasing`), data of that guild
 written at or before T, or at an unknown time, is never stored or served again
-(`ErasedGuilds.keeps`); data written after T (the guild uses the bot anew) is.
+(`ErasedGuilds.keeps`); data written after T (the guild uses the bot anew) is. The panel holds
+what bots send it to the record's order instead of a clock: it keeps the guild's latest erasure
+for a while (a tombstone) and takes data of the guild only from a bot that says it applied the
+record that far (`ErasureLedger.applied`, `sent_after`).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from vectobeat_core.errors import InvalidInput
 from vectobeat_core.ids import GuildId
 from vectobeat_core.jsonform import dump_method, json_form, json_key, load_method
 
-__all__ = ["ERASURE_PAGE", "ErasedGuilds", "Erasure", "ErasureLedger"]
+__all__ = ["ERASURE_PAGE", "ErasedGuilds", "Erasure", "ErasureLedger", "sent_after"]
 
 ERASURE_PAGE = 100
 """The most erasures one answer of the panel's bridge carries; a full page means: ask again."""
@@ -91,6 +94,13 @@ class ErasureLedger:
             return self
         return attrs.evolve(self, retry=tuple(e for e in self.retry if e.seq != erasure.seq))
 
+    def applied(self, guild_id: GuildId) -> int:
+        """The place in the record up to which every erasure of ``guild_id`` was applied here:
+        the cursor, or just before the first of the guild's erasures still to be retried. (A
+        notice applied `ahead` counts once the record is read up to it.)"""
+        failed = [e.seq for e in self.retry if e.guild_id == guild_id]
+        return min([self.cursor, *(seq - 1 for seq in failed)])
+
     @property
     def withheld(self) -> frozenset[GuildId]:
         """Guilds whose local erasure is still to be retried: nothing of theirs may be served."""
@@ -130,3 +140,11 @@ class ErasedGuilds:
         stored or served here: not when the guild was erased here at or after that time."""
         erased_at = self.erased_at(guild_id)
         return erased_at is None or (written_at is not None and written_at > erased_at)
+
+
+def sent_after(tombstone: Erasure | None, applied: int | None) -> bool:
+    """Whether data of ``tombstone``'s guild, sent by a bot that applied the record up to
+    ``applied`` (`ErasureLedger.applied`; ``None``: a bot that does not follow the record), may be
+    stored or served where the guild's latest erasure is ``tombstone`` (``None``: none known):
+    only when the bot had applied that erasure when it sent the data."""
+    return tombstone is None or (applied is not None and applied >= tombstone.seq)

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vectobeat_core.erasures import ErasedGuilds, Erasure, ErasureLedger
+from vectobeat_core.erasures import ErasedGuilds, Erasure, ErasureLedger, sent_after
 from vectobeat_core.errors import InvalidInput
 from vectobeat_core.ids import GuildId
 
@@ -111,3 +111,73 @@ def test_nothing_written_before_an_applied_erasure_is_kept(
     assert erased.keeps(guild, written_at) is expected
     assert erased.erased_at(guild) == (max(times) if times else None)
     assert len(erased.latest) == len({g for g, _ in plan})
+
+
+# a guild may be erased more than once: places 1..9 erase three guilds in turn
+SHARED = [Erasure(seq, GUILDS[seq % 3], float(seq)) for seq in (1, 2, 4, 5, 7, 8, 9)]
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["notice", "page", "retry"]),
+            st.sampled_from(SHARED),  # the notice's erasure
+            st.integers(0, len(SHARED)),  # the page's size
+            st.booleans(),  # whether the local erasures of this step fail
+        ),
+        max_size=25,
+    ),
+    st.sampled_from([None, 4.5]),
+)
+def test_the_panel_keeps_data_only_from_a_bot_that_applied_the_erasure(
+    plan: list[tuple[str, Erasure, int, bool]], since: float | None
+) -> None:
+    """Whatever a bot applied of the record (notices ahead, pages, failures retried), the
+    panel's rule (`sent_after`, with `ErasureLedger.applied` as the bot sends it) takes data of a
+    guild only when the bot applied that guild's erasure (or owed nothing to it: ``since``);
+    once the bot caught up, it takes it again. Without a tombstone it always takes it; from a
+    bot that does not follow the record, never."""
+    ledger = ErasureLedger(since=since)
+    done: set[int] = set()  # successfully applied here, by place
+
+    def apply(erasure: Erasure, fails: bool) -> bool:
+        if not fails:
+            done.add(erasure.seq)
+        return not fails
+
+    def check() -> None:
+        for erasure in SHARED:
+            owed = since is None or erasure.erased_at >= since
+            if sent_after(erasure, ledger.applied(erasure.guild_id)):
+                assert erasure.seq in done or not owed, (erasure, ledger)
+            assert not sent_after(erasure, None)
+            assert sent_after(None, ledger.applied(erasure.guild_id))
+
+    for kind, erasure, size, fails in plan:
+        if kind == "notice":
+            if ledger.due(erasure):
+                ledger = ledger.noticed(erasure, failed=not apply(erasure, fails))
+        elif kind == "page":
+            for read in [e for e in SHARED if e.seq > ledger.cursor][:size]:
+                ok = apply(read, fails) if ledger.due(read) else True
+                ledger = ledger.read(read, failed=not ok)
+        else:
+            for failed in ledger.retry:
+                ledger = ledger.retried(failed, failed=not apply(failed, fails))
+        check()
+    for failed in ledger.retry:
+        ledger = ledger.retried(failed, failed=not apply(failed, False))
+    for read in [e for e in SHARED if e.seq > ledger.cursor]:
+        ledger = ledger.read(read, failed=not (apply(read, False) if ledger.due(read) else True))
+    check()
+    assert all(sent_after(e, ledger.applied(e.guild_id)) for e in SHARED)
+
+
+@given(st.integers(1, 50), st.one_of(st.none(), st.integers(0, 60)), st.integers(0, 10))
+def test_sent_after_is_the_records_order(seq: int, applied: int | None, more: int) -> None:
+    """Data is taken exactly when the bot applied the record up to the erasure's place or past
+    it; applying more never makes it refused."""
+    tombstone = Erasure(seq, GUILDS[0], 1.0)
+    assert sent_after(tombstone, applied) is (applied is not None and applied >= seq)
+    if applied is not None and sent_after(tombstone, applied):
+        assert sent_after(tombstone, applied + more)
