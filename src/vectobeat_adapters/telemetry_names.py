@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 __all__ = [
+    "ERASURE_TOMBSTONE_DOCUMENT",
+    "ERASURE_TOMBSTONE_TTL",
     "NODE_STATS_TTL_SECONDS",
     "QUEUE_SYNC_DOCUMENT",
+    "QUEUE_SYNC_TTL",
     "QUEUE_TELEMETRY_DOCUMENT",
     "SETTINGS_APPLIED_DOCUMENT",
     "guild_documents",
@@ -22,6 +25,14 @@ def node_stats_document(node: str) -> str:
 
 QUEUE_SYNC_DOCUMENT = "queue-sync:{guild}"
 """The bot's last synced queue of a guild, as the panel shows it."""
+QUEUE_SYNC_TTL = 3600.0
+"""How long a synced queue stays readable after the bot's last sync."""
+ERASURE_TOMBSTONE_DOCUMENT = "erased-guild:{guild}"
+"""A guild's latest erasure (`Erasure`), left by the panel that ran it: a queue synced by a bot
+that had not applied it yet is not stored or shown. Not one of `guild_documents`: erasing the
+guild's documents leaves it."""
+ERASURE_TOMBSTONE_TTL = 2 * QUEUE_SYNC_TTL
+"""How long a tombstone stays: it outlives every synced queue stored before it."""
 QUEUE_TELEMETRY_DOCUMENT = "queue-telemetry:{guild}"
 """A guild's recent queue events (the bot's queue sync)."""
 SETTINGS_APPLIED_DOCUMENT = "settings-applied:{guild}"

@@ -3,7 +3,8 @@
 * `sync_due` — queue sync is plan-gated: ``realtime`` plans (Pro and above) sync on every change,
   ``periodic`` plans (Starter) on the periodic tick, ``none`` (Free) never.
 * `queue_sync_payload` — the snapshot sent to ``/api/bot/queue-sync``: at most `SYNC_CAP` upcoming
-  tracks and no history.
+  tracks and no history, with how far the bot applied the erasure record for the guild
+  (`ERASURES_APPLIED`, read back by `erasures_applied`).
 * `QueueTelemetry` + `redact` — ``play``/``skip``/``queue_finished`` events, reduced to what the
   guild's analytics mode allows (``none`` sends nothing; ``basic`` no titles; ``advanced`` no
   user ids; ``predictive`` everything).
@@ -11,6 +12,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Literal, TypeAlias
 
 import attrs
@@ -23,10 +25,12 @@ from vectobeat_core.queue import QueueSnapshot
 from vectobeat_core.tracks import Track
 
 __all__ = [
+    "ERASURES_APPLIED",
     "SYNC_CAP",
     "QueueTelemetry",
     "SyncTrigger",
     "TelemetryKind",
+    "erasures_applied",
     "queue_sync_payload",
     "redact",
     "redacted_track",
@@ -35,6 +39,9 @@ __all__ = [
 
 SYNC_CAP = 50
 """Upcoming tracks a queue-sync payload carries at most."""
+ERASURES_APPLIED = "erasures_applied"
+"""The key of a synced snapshot that says up to which place of the erasure record the bot had
+applied every erasure of the guild when it took it (`vectobeat_core.erasures.sent_after`)."""
 
 SyncTrigger: TypeAlias = Literal["change", "tick"]
 TelemetryKind: TypeAlias = Literal["play", "skip", "queue_finished"]
@@ -54,15 +61,32 @@ def sync_due(mode: QueueSyncMode, trigger: SyncTrigger) -> bool:
     raise InvalidInput(f"Unknown queue sync mode {mode!r}.")
 
 
-def queue_sync_payload(snapshot: QueueSnapshot) -> dict[str, JSON]:
-    """The snapshot for dashboards: the first `SYNC_CAP` upcoming tracks, no history."""
+def queue_sync_payload(snapshot: QueueSnapshot, erasures: int | None = None) -> dict[str, JSON]:
+    """The snapshot for dashboards: the first `SYNC_CAP` upcoming tracks, no history, and
+    `ERASURES_APPLIED` (``erasures``) unless the bot does not follow the erasure record."""
     if not isinstance(snapshot, QueueSnapshot):
         raise InvalidInput(
             f"queue_sync_payload needs a QueueSnapshot, got {type(snapshot).__name__}."
         )
     capped = attrs.evolve(snapshot, entries=snapshot.entries[:SYNC_CAP], history=())
     payload: dict[str, JSON] = capped.to_json()
+    if erasures is not None:
+        payload[ERASURES_APPLIED] = erasures
     return payload
+
+
+def erasures_applied(payload: Mapping[str, object]) -> int | None:
+    """A synced snapshot's `ERASURES_APPLIED` (``None`` when absent: a bot that does not follow
+    the erasure record); `InvalidInput` unless it is a place in the record (0 or more)."""
+    value = payload.get(ERASURES_APPLIED)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**63:
+        raise InvalidInput(
+            "'{key}' must be the place in the erasure record the bot applied (0 or more).",
+            key=ERASURES_APPLIED,
+        )
+    return value
 
 
 @attrs.frozen(slots=True)

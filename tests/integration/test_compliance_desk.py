@@ -22,6 +22,7 @@ from tests.smtp_support import SENDER, settings_for, smtp_server
 
 from vectobeat_adapters.compliance.desk import ComplianceDesk, DeskOptions
 from vectobeat_adapters.compliance.export import SECTIONS, read_archive
+from vectobeat_adapters.compliance.tombstones import tombstone_of
 from vectobeat_adapters.compliance.vault import ArchiveVault
 from vectobeat_adapters.config import load_config
 from vectobeat_adapters.crypto import Keyring
@@ -249,6 +250,7 @@ async def test_a_confirmed_deletion_erases_the_guild_from_every_store(tmp_path: 
     assert await services.concierge.find(GUILD) == []
     assert await services.webhook_log.recent(GUILD) == []
     assert [await services.telemetry.get(n) for n in guild_documents(GUILD)] == [None] * 3
+    assert await tombstone_of(services.telemetry, GUILD) == told[0][0]  # for syncs in flight
     assert await services.queues.load(GUILD) is None
     assert not (tmp_path / "exports" / f"export-{export.request_id}.vbx").exists()
     # the other guild keeps everything

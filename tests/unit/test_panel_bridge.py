@@ -19,6 +19,8 @@ from tests.unit.test_panel_app import (
     harness,
     open_harness,
 )
+from vectobeat_adapters.compliance.erasure import erase_guild_everywhere
+from vectobeat_adapters.telemetry_names import QUEUE_SYNC_DOCUMENT
 from vectobeat_core.audit import AuditKind
 from vectobeat_core.erasures import ERASURE_PAGE
 from vectobeat_core.ids import GuildId, UserId
@@ -213,6 +215,72 @@ async def test_queue_sync_is_plan_gated_and_validated(harness: PanelHarness) -> 
         "/api/bot/queue-sync", headers=harness.bot(), json={"k": "other", "v": 1}
     )
     assert bad.status_code == 400 and "snapshot" in bad.json()["error"]
+
+
+@pytest.mark.anyio
+async def test_a_queue_synced_before_the_bot_applied_an_erasure_does_not_come_back(
+    harness: PanelHarness,
+) -> None:
+    """The panel erases the guild while a bot's queue sync is in flight (or the bot has not
+    applied the erasure yet): the snapshot is refused and not shown; once the bot says it
+    applied the erasure (the record's order, no clock), the guild's new queue is."""
+    guild = GuildId(PRO_GUILD)
+    queue = GuildQueue(guild, capacity=10)
+    queue.add(_track(1))
+    queue.next()
+    body = queue.snapshot(PlayerState(), harness.now).to_json()
+
+    async def sync(applied: int | None) -> dict[str, object]:
+        sent = body if applied is None else {**body, "erasures_applied": applied}
+        response = await harness.client.post(
+            "/api/bot/queue-sync", headers=harness.bot(), json=sent
+        )
+        assert response.status_code == 202, response.text
+        answer: dict[str, object] = response.json()
+        return answer
+
+    async def shown() -> object:
+        view = await harness.client.get(f"/api/control-panel/guilds/{PRO_GUILD}/queue")
+        return view.json()["current"]
+
+    await harness.login()
+    assert (await sync(0))["stored"] is True
+    seq = await _place_erasure(harness, PRO_GUILD)
+    [erasure] = await harness.services.compliance.erasures_since(seq - 1, 1)
+    await erase_guild_everywhere(harness.services, erasure)
+    assert await shown() is None
+    for before in (None, 0, seq - 1):  # no catch-up, or the cursor from before the erasure
+        refused = await sync(before)
+        assert refused["stored"] is False and "erased" in str(refused["reason"]), refused
+        assert await shown() is None
+    assert await harness.services.telemetry.get(QUEUE_SYNC_DOCUMENT.format(guild=guild)) is None
+    # a bot that applied the erasure: the guild uses it anew
+    assert (await sync(seq))["stored"] is True
+    current = await shown()
+    assert isinstance(current, dict) and current["title"] == "Song 1"
+
+
+@pytest.mark.anyio
+async def test_a_queue_stored_while_the_erasure_ran_is_not_shown(harness: PanelHarness) -> None:
+    """A sync that passed the tombstone check just before the erasure left it, and was stored
+    once the stores were erased: the queue page does not show it."""
+    guild = GuildId(PRO_GUILD)
+    queue = GuildQueue(guild, capacity=10)
+    queue.add(_track(1))
+    queue.next()
+    seq = await _place_erasure(harness, PRO_GUILD)
+    [erasure] = await harness.services.compliance.erasures_since(seq - 1, 1)
+    await erase_guild_everywhere(harness.services, erasure)
+    name = QUEUE_SYNC_DOCUMENT.format(guild=guild)
+    for applied in ({}, {"erasures_applied": seq - 1}):
+        document = {**queue.snapshot(PlayerState(), harness.now).to_json(), **applied}
+        await harness.services.telemetry.put(name, document, 60)
+        await harness.login()
+        view = await harness.client.get(f"/api/control-panel/guilds/{PRO_GUILD}/queue")
+        assert view.json()["current"] is None
+    await harness.services.telemetry.put(name, {**document, "erasures_applied": seq}, 60)
+    view = await harness.client.get(f"/api/control-panel/guilds/{PRO_GUILD}/queue")
+    assert view.json()["current"]["title"] == "Song 1"
 
 
 @pytest.mark.anyio

@@ -11,7 +11,9 @@ constant time, guards every call.
   cannot be read).
 * ``GET /api/bot/erasures?since=`` — the erasure record after ``since`` (a bot catching up at
   start, after a reconnect, and while it follows Redis); a full page (`ERASURE_PAGE`): ask again.
-* ``POST /api/bot/queue-sync`` — a queue snapshot for dashboards (at most 50 upcoming tracks kept).
+* ``POST /api/bot/queue-sync`` — a queue snapshot for dashboards (at most 50 upcoming tracks kept),
+  with ``erasures_applied``, how far the bot applied the erasure record: not kept (``"stored":
+  false`` and the reason) when the plan has no queue sync, or the guild was erased after that.
 * ``POST /api/bot/automation-actions`` — audit/automation events.
 * ``POST /api/bot/events`` — guild join/leave and settings-applied notices.
 * ``GET /api/bot/membership?guild_id=`` — whether online billing is on, and the guild page's URL
@@ -40,6 +42,7 @@ from vectobeat_core.jsontypes import JSON, snowflake
 from vectobeat_core.plans import Tier
 from vectobeat_core.queue import QueueSnapshot
 from vectobeat_core.records import GuildRecord
+from vectobeat_core.telemetry import erasures_applied
 from vectobeat_panel.billing import billing_of
 from vectobeat_panel.changes import FeedEntry
 from vectobeat_panel.queue_pages import keep_synced
@@ -187,8 +190,9 @@ async def erasures(request: Request) -> Response:
 async def queue_sync(request: Request) -> Response:
     panel = _bot(request)
     _only(request, ())
-    snapshot = QueueSnapshot.from_json(await read_json_object(request))
-    reason = await keep_synced(panel, snapshot)
+    payload = await read_json_object(request)
+    snapshot = QueueSnapshot.from_json(payload)
+    reason = await keep_synced(panel, snapshot, erasures_applied(payload))
     if reason is not None:
         return JSONResponse({"stored": False, "reason": reason}, status_code=202)
     return JSONResponse({"stored": True, "version": snapshot.version}, status_code=202)

@@ -11,7 +11,8 @@ the page's script and for API tokens, and the bot's side of the hand-over.
   token): a JSON line per batch, the moment it is submitted, and an empty batch every ``timeout``
   seconds to show the panel is alive. Bots use it so a poll is always parked: no reconnect per
   request on the way to the node, no request of their own competing with the one being applied.
-* ``POST /api/bot/playback-controls/result`` — a bot's answer, with the guild's snapshot after it.
+* ``POST /api/bot/playback-controls/result`` — a bot's answer, with the guild's snapshot after it
+  (kept like a queue sync, `keep_synced`, with the snapshot's ``erasures_applied``).
 
 Only guild managers (the session's guilds) or the guild's own tokens reach a guild; the bot applies
 the slash commands' DJ rules to the signed-in member. Every control is audited
@@ -35,6 +36,7 @@ from vectobeat_core.controls import ControlCommand, ControlRequest, ControlResul
 from vectobeat_core.errors import InvalidInput, Unavailable
 from vectobeat_core.ids import GuildId, UserId
 from vectobeat_core.queue import QueueSnapshot
+from vectobeat_core.telemetry import erasures_applied
 from vectobeat_panel.bridge import check_bridge_token
 from vectobeat_panel.errors import dumps
 from vectobeat_panel.queue_pages import keep_synced, render_queue
@@ -187,7 +189,8 @@ async def bot_result(request: Request) -> Response:
     if snapshot is not None:
         if snapshot.guild_id != guild_id:
             raise InvalidInput("The snapshot is of another guild than the request.")
-        await keep_synced(panel, snapshot)  # before the answer: the page shows the new state
+        # before the answer: the page shows the new state
+        await keep_synced(panel, snapshot, erasures_applied(raw_snapshot))
     accepted = panel.controls.answer(request_id, result) is not None
     return JSONResponse({"accepted": accepted}, status_code=202)
 

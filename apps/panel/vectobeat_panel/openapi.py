@@ -61,6 +61,15 @@ AUDIT_EVENT: Schema = {
     },
 }
 JSON_OBJECT: Schema = {"type": "object"}
+SYNCED_SNAPSHOT: Schema = {
+    "type": "object",
+    "description": (
+        "A queue snapshot (the bot's snapshot format) and how far the bot had applied the "
+        "erasure record for the guild when it took it: not kept when the guild's latest "
+        "erasure is placed after that, or the field is left out after an erasure."
+    ),
+    "properties": {"erasures_applied": {"type": "integer", "minimum": 0}},
+}
 POSITION: Schema = {"type": "integer", "minimum": 1, "maximum": MAX_POSITION}
 CONTROL: Schema = {
     "type": "object",
@@ -260,7 +269,7 @@ def document() -> dict[str, Any]:
                         "outcome": {"enum": [o.value for o in ControlOutcome]},
                         "message": {"type": "string", "minLength": 1, "maxLength": 2000},
                         "status": {"type": "integer"},
-                        "snapshot": JSON_OBJECT,
+                        "snapshot": SYNCED_SNAPSHOT,
                     },
                 },
             )
@@ -308,7 +317,14 @@ def document() -> dict[str, Any]:
             )
         },
         "/api/bot/queue-sync": {
-            "post": _op("A queue snapshot for dashboards.", "bot", ok=202, body=JSON_OBJECT)
+            "post": _op(
+                "A queue snapshot for dashboards; 'stored': false with the reason when it is "
+                "not kept (no queue sync in the plan, or sent before the bot applied the "
+                "guild's erasure).",
+                "bot",
+                ok=202,
+                body=SYNCED_SNAPSHOT,
+            )
         },
         "/api/bot/automation-actions": {
             "post": _op(

@@ -4,7 +4,11 @@ the telemetry cache, `keep_synced`) or, failing that, the durable queue store. A
 control's answer) wakes the guild's streams at once (`ControlDesk.nudge`); otherwise they look
 every ``sse_interval``. While the stores are unavailable the stream stays open and sends
 ``event: unavailable`` with the reason each tick instead. The view carries the position with the
-time it was read and the server's time, so a page moves the progress bar between pushes."""
+time it was read and the server's time, so a page moves the progress bar between pushes.
+
+After a guild's erasure its tombstone (`tombstone_of`) holds synced queues to the erasure record:
+one the bot sent before it applied the erasure (its ``erasures_applied`` is below the erasure's
+place, or missing) is not stored, nor shown if it was stored while the erasure ran."""
 
 from __future__ import annotations
 
@@ -17,13 +21,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from vectobeat_adapters.compliance.tombstones import tombstone_of
 from vectobeat_adapters.i18n import gettext, phrase_text
-from vectobeat_adapters.telemetry_names import QUEUE_SYNC_DOCUMENT
+from vectobeat_adapters.telemetry_names import QUEUE_SYNC_DOCUMENT, QUEUE_SYNC_TTL
+from vectobeat_core.erasures import sent_after
 from vectobeat_core.errors import InvalidInput, Unavailable
 from vectobeat_core.filters import effect_labels
 from vectobeat_core.ids import GuildId
 from vectobeat_core.queue import QueueEntry, QueueSnapshot
 from vectobeat_core.queue_entry import loop_label
+from vectobeat_core.telemetry import ERASURES_APPLIED, erasures_applied
 from vectobeat_panel.errors import dumps, unavailable
 from vectobeat_panel.sessions import ManagedGuild
 from vectobeat_panel.settings_flow import guild_plan
@@ -39,7 +46,6 @@ __all__ = [
     "render_queue",
 ]
 
-QUEUE_SYNC_TTL = 3600.0
 SYNC_CAP = 50
 """At most this many upcoming tracks are kept from a queue-sync payload."""
 
@@ -98,27 +104,45 @@ def queue_view(snapshot: QueueSnapshot | None, now: float | None = None) -> dict
     return view
 
 
-async def keep_synced(panel: Panel, snapshot: QueueSnapshot) -> str | None:
+async def keep_synced(panel: Panel, snapshot: QueueSnapshot, erasures: int | None) -> str | None:
     """Keep a snapshot the bot sent for the guild's pages (plan-gated) and wake its streams;
-    the reason when the plan does not include queue sync."""
+    the reason when the plan does not include queue sync, or when the bot had not applied the
+    guild's latest erasure (``erasures``: how far it had applied the record; ``None``: it does
+    not follow it)."""
     _, plan = await guild_plan(panel, snapshot.guild_id)
     if plan.queue_sync == "none":
         return f"Queue sync is not included in {plan.label}."
+    telemetry = panel.services.telemetry
+    tombstone = await tombstone_of(telemetry, snapshot.guild_id)
+    if tombstone is not None and not sent_after(tombstone, erasures):
+        return (
+            f"The server's data was erased (erasure {tombstone.seq}) before the bot applied "
+            "the erasure: this snapshot is not kept."
+        )
     capped = attrs.evolve(snapshot, entries=snapshot.entries[:SYNC_CAP], history=())
-    await panel.services.telemetry.put(
-        QUEUE_SYNC_DOCUMENT.format(guild=snapshot.guild_id), capped.to_json(), QUEUE_SYNC_TTL
+    document = capped.to_json()
+    if erasures is not None:
+        document[ERASURES_APPLIED] = erasures
+    await telemetry.put(
+        QUEUE_SYNC_DOCUMENT.format(guild=snapshot.guild_id), document, QUEUE_SYNC_TTL
     )
     panel.controls.nudge(snapshot.guild_id)
     return None
 
 
 async def latest_snapshot(panel: Panel, guild_id: GuildId) -> QueueSnapshot | None:
+    """The guild's newest snapshot: synced by the bot (unless its erasure's tombstone holds it
+    back) or in the queue store."""
     services = panel.services
     document = await services.telemetry.get(QUEUE_SYNC_DOCUMENT.format(guild=guild_id))
     synced: QueueSnapshot | None = None
-    if document is not None:
+    if isinstance(document, dict):
         try:
             synced = QueueSnapshot.from_json(document)
+            if not sent_after(
+                await tombstone_of(services.telemetry, guild_id), erasures_applied(document)
+            ):
+                synced = None  # stored while the guild's erasure ran
         except InvalidInput:
             synced = None
     try:

@@ -6,7 +6,7 @@ mailed: as an attachment up to ``attachment_max_bytes``, else as a signed downlo
 expires after ``link_ttl`` seconds. A deletion request waits for its confirmation (the guild's
 name typed again, or the request's confirmation token), then places it in the erasure record
 (`ComplianceStore.record_erasure`: every bot catches up on it), tells ``on_erased``, erases the
-guild from every store (`erase_guild_everywhere`), deletes its stored exports and mails a
+guild from every store after leaving its tombstone (`erase_guild_everywhere`), deletes its stored exports and mails a
 confirmation. Requests,
 confirmations and outcomes are audited. A request left ``running`` by a stopped process is run
 again at start.
@@ -339,7 +339,7 @@ class ComplianceDesk:
         )  # first: a bot that misses the notice below still finds it in the record
         if self.on_erased is not None:
             await self.on_erased(erasure)
-        erased = await erase_guild_everywhere(self.services, request.guild_id)
+        erased = await erase_guild_everywhere(self.services, erasure)
         for other in await self.services.compliance.find(request.guild_id):
             if other.kind == "export":
                 await self.vault.delete(other.request_id)

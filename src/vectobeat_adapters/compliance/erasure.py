@@ -4,13 +4,16 @@ The stores are enumerated here, once: settings (current and history), the audit 
 included), playlists, API tokens, the account contact, concierge and success-pod requests, the
 webhook delivery log, telemetry documents (synced queue, queue events, applied settings) and the
 queue snapshot. The compliance requests themselves stay: they are the record of the erasure.
+First the erasure is left as the guild's tombstone (`leave_tombstone`), so a queue a bot synced
+before it applied the erasure is not stored or shown again once the stores are erased.
 """
 
 from __future__ import annotations
 
+from vectobeat_adapters.compliance.tombstones import leave_tombstone
 from vectobeat_adapters.services import Services
+from vectobeat_core.erasures import Erasure
 from vectobeat_core.errors import InvalidInput
-from vectobeat_core.ids import GuildId
 
 __all__ = ["ERASED_STORES", "erase_guild_everywhere"]
 
@@ -27,8 +30,11 @@ ERASED_STORES = (
 )
 
 
-async def erase_guild_everywhere(services: Services, guild: GuildId) -> dict[str, int]:
-    """Erase ``guild`` from every store in `ERASED_STORES`; how many items each removed."""
+async def erase_guild_everywhere(services: Services, erasure: Erasure) -> dict[str, int]:
+    """Erase ``erasure``'s guild from every store in `ERASED_STORES`, after leaving its
+    tombstone; how many items each removed."""
+    guild = erasure.guild_id
+    await leave_tombstone(services.telemetry, erasure)
     erased = {
         "settings": await services.settings.erase_guild(guild),
         "audit": await services.audit.erase_guild(guild),
