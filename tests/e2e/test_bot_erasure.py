@@ -21,6 +21,7 @@ import sqlite3
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import anyio
 import anyio.abc
@@ -44,6 +45,7 @@ from vectobeat_adapters.crypto import Keyring
 from vectobeat_adapters.mail import SmtpMailer
 from vectobeat_adapters.queue_journal import JOURNAL_FILE
 from vectobeat_adapters.services import Services, open_services
+from vectobeat_adapters.telemetry_names import QUEUE_SYNC_DOCUMENT
 from vectobeat_core.ids import GuildId, UserId
 from vectobeat_core.plans import Tier
 from vectobeat_panel.app import create_app
@@ -120,6 +122,17 @@ async def erase(desk: ComplianceDesk, guild: E2EGuild) -> None:
             found.status != "sent"
         ):
             assert found is None or found.status != "failed", found.detail
+            await anyio.sleep(0.05)
+
+
+async def synced_queue(services: Services, guild: E2EGuild, title: str) -> dict[str, Any]:
+    """The guild's queue as the bot synced it to the panel, once it plays ``title``."""
+    document = QUEUE_SYNC_DOCUMENT.format(guild=guild.id)
+    with anyio.fail_after(20):
+        while True:
+            synced = await services.telemetry.get(document)
+            if isinstance(synced, dict) and synced["c"] and synced["c"]["t"]["t"] == title:
+                return synced
             await anyio.sleep(0.05)
 
 
@@ -268,3 +281,8 @@ async def test_an_erasure_on_one_panel_replica_reaches_a_bot_following_another(
                     assert f"erasure_applied guild={erased.id} seq=1" in bot.logs(limit=None)
                     await w.wait_player(kept, "Alpha Song")
                     assert f"{kept.id}.json" in settings_files(w)
+                    # the guild uses the bot anew: its queue is synced to B with the place in
+                    # the record the bot applied (a snapshot from before would be refused)
+                    await play(w, erased, "Charlie Song")
+                    synced = await synced_queue(on_b, erased, "Charlie Song")
+                    assert synced["erasures_applied"] >= 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any, cast
 
 import anyio
@@ -89,3 +90,33 @@ async def test_telemetry_is_redacted_and_kept_per_guild() -> None:
     kept = cast(list[dict[str, Any]], await cache.get("queue-telemetry:7"))
     assert [(e["kind"], e.get("title")) for e in kept] == [("play", "Song 2"), ("skip", None)]
     assert all("user_id" not in e for e in kept)
+
+
+async def test_each_sync_says_how_far_the_erasure_record_was_applied() -> None:
+    """The snapshot goes with the place in the erasure record the bot had applied for the
+    guild when it took it; a bot that does not follow the record sends none."""
+    posted: list[dict[str, Any]] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        posted.append(json.loads(request.content))
+        return httpx.Response(202, json={"stored": True})
+
+    guild = GuildId(4)
+    queue = GuildQueue(guild)
+    queue.add(track(1))
+    applied = {guild: 3}
+    transport = httpx.MockTransport(answer)
+    async with BridgeClient("http://panel.test", "t" * 40, transport=transport) as bridge:
+        unbound = QueueSync(bridge=bridge, telemetry=MemoryTelemetryCache(Clock()))
+        unbound.bind(lambda g: queue.snapshot(PlayerState(), 5.0))
+        unbound.changed(guild, held(guild, Tier.PRO))
+        await unbound.flush()
+        sync = QueueSync(bridge=bridge, telemetry=MemoryTelemetryCache(Clock()))
+        sync.bind(lambda g: queue.snapshot(PlayerState(), 5.0), applied.__getitem__)
+        for place in (3, 8):
+            applied[guild] = place
+            sync.changed(guild, held(guild, Tier.PRO))
+            await sync.flush()
+    assert "erasures_applied" not in posted[0]
+    assert [p["erasures_applied"] for p in posted[1:]] == [3, 8]
+    assert all(p["g"] == "4" for p in posted)

@@ -299,12 +299,13 @@ async def run_bot(config: AppConfig) -> None:
             settings.follow_erasures(erasures)
             service.withheld = erasures.withheld
             service.keeps = erasures.keeps
+            service.erasures_applied = erasures.applied
         await _catch_up_erasures(erasures, settings, writer)  # before the journal is replayed
         await _replay_journal(writer)
         exports.bind(service)
         service.watch(exports.queue_changed)
         settings.listen(exports.settings_applied)
-        queue_sync.bind(service.snapshot)
+        queue_sync.bind(service.snapshot, service.erasures_applied)
         metrics = BotMetrics()
         metrics.registry.register(WebhookMetrics(webhooks))
         board = NowPlayingBoard()

@@ -113,6 +113,11 @@ class ErasureCatchUp:
         """The place in the record up to which every erasure was applied (or is retried)."""
         return self.ledger.cursor
 
+    def applied(self, guild_id: GuildId) -> int:
+        """The place in the record up to which every erasure of the guild was applied here
+        (`ErasureLedger.applied`; sent with its queue snapshots)."""
+        return self.ledger.applied(guild_id)
+
     def withheld(self) -> frozenset[GuildId]:
         """Guilds whose erasure failed here so far: nothing of theirs may be restored."""
         return self.ledger.withheld

@@ -171,6 +171,9 @@ class PlayerService:
         self.keeps: Callable[[GuildId, float | None], bool] = lambda guild, at: True
         """Whether a snapshot of the guild taken at that time may be restored (not when taken
         before an erasure of the guild applied here: `ErasureCatchUp.keeps`)."""
+        self.erasures_applied: Callable[[GuildId], int | None] = lambda guild: None
+        """How far the erasure record is applied here for the guild (`ErasureCatchUp.applied`;
+        ``None``: not followed), sent with its snapshots to the panel."""
         settings.listen(self._settings_changed)
         settings.listen_erasure(self.erase)
 

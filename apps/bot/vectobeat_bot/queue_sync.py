@@ -1,7 +1,9 @@
 """``QueueSync``: queue snapshots to ``/api/bot/queue-sync`` and queue telemetry events.
 
 Plan-gated by the core (`sync_due`): realtime plans are sent shortly after each change (changes
-within `batch_window` coalesce), periodic plans on every `interval` tick, free plans never.
+within `batch_window` coalesce), periodic plans on every `interval` tick, free plans never. Each
+snapshot says how far the bot had applied the erasure record when it was taken
+(``erasures_applied``): the panel keeps none sent before the bot applied the guild's erasure.
 Telemetry events (play, skip, queue_finished) are redacted to the guild's analytics mode
 (`redact`) and kept as a rolling list per guild in the `TelemetryCache`
 (``queue-telemetry:<guild>``, the newest `KEEP_EVENTS`).
@@ -50,6 +52,7 @@ class QueueSync:
         self.interval = interval
         self.batch_window = batch_window
         self._snapshot: Callable[[GuildId], QueueSnapshot] | None = None
+        self._erasures: Callable[[GuildId], int | None] = lambda guild: None
         self._realtime: set[GuildId] = set()
         self._periodic: set[GuildId] = set()
         self._events: deque[tuple[GuildId, JSONObject]] = deque(maxlen=10_000)
@@ -57,9 +60,16 @@ class QueueSync:
         self.sent = 0
         self.failed = 0
 
-    def bind(self, snapshot: Callable[[GuildId], QueueSnapshot]) -> None:
-        """Where snapshots come from (the player service)."""
+    def bind(
+        self,
+        snapshot: Callable[[GuildId], QueueSnapshot],
+        erasures: Callable[[GuildId], int | None] | None = None,
+    ) -> None:
+        """Where snapshots come from (the player service), and how far the erasure record is
+        applied for a guild (`PlayerService.erasures_applied`; without it none is sent)."""
         self._snapshot = snapshot
+        if erasures is not None:
+            self._erasures = erasures
 
     def changed(self, guild_id: GuildId, held: GuildSettings) -> None:
         mode = held.plan.queue_sync
@@ -107,7 +117,8 @@ class QueueSync:
         if self._bridge is None or self._snapshot is None:
             return
         try:
-            payload = queue_sync_payload(self._snapshot(guild_id))
+            snapshot = self._snapshot(guild_id)  # with the record's place at that moment
+            payload = queue_sync_payload(snapshot, self._erasures(guild_id))
             await self._bridge.request("POST", "/api/bot/queue-sync", json=payload)
         except KeyError:
             return  # the guild's player is gone

@@ -10,7 +10,8 @@ guild (cache, else Discord's REST) and must pass `require_control`, the rule the
 use, with the same words; an API token's request carries no member (its scope, checked by the
 panel, is its authority). The change goes through the same `PlayerService` methods, so the answer
 is ``applied`` only once it is durable; the answer goes to
-``POST /api/bot/playback-controls/result`` with the guild's snapshot, which every open page shows.
+``POST /api/bot/playback-controls/result`` with the guild's snapshot (as queue sync sends it, with
+how far the erasure record is applied here), which every open page shows.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ from vectobeat_core.ids import GuildId, RoleId, UserId
 from vectobeat_core.permissions import MemberFacts, require_control
 from vectobeat_core.playback import format_duration
 from vectobeat_core.queue import GuildQueue
+from vectobeat_core.telemetry import queue_sync_payload
 
 __all__ = ["MemberLookup", "WebControls", "guild_member_lookup"]
 
@@ -187,7 +189,10 @@ class WebControls:
         body = {"id": request.id, **result.to_json()}
         if self._players.peek(request.guild_id) is not None:
             with contextlib.suppress(KeyError):  # the player went away meanwhile: no snapshot
-                body["snapshot"] = self._players.snapshot(request.guild_id).to_json()
+                snapshot = self._players.snapshot(request.guild_id)
+                body["snapshot"] = queue_sync_payload(
+                    snapshot, self._players.erasures_applied(request.guild_id)
+                )
         assert self._bridge is not None
         try:
             await self._bridge.request("POST", "/api/bot/playback-controls/result", json=body)
