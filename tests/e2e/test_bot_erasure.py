@@ -21,7 +21,6 @@ import sqlite3
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 
 import anyio
 import anyio.abc
@@ -48,6 +47,8 @@ from vectobeat_adapters.services import Services, open_services
 from vectobeat_adapters.telemetry_names import QUEUE_SYNC_DOCUMENT
 from vectobeat_core.ids import GuildId, UserId
 from vectobeat_core.plans import Tier
+from vectobeat_core.queue import QueueSnapshot
+from vectobeat_core.telemetry import erasures_applied
 from vectobeat_panel.app import create_app
 from vectobeat_panel.settings_flow import announce_erasure
 from vectobeat_panel.state import Panel, PanelOptions
@@ -125,14 +126,17 @@ async def erase(desk: ComplianceDesk, guild: E2EGuild) -> None:
             await anyio.sleep(0.05)
 
 
-async def synced_queue(services: Services, guild: E2EGuild, title: str) -> dict[str, Any]:
-    """The guild's queue as the bot synced it to the panel, once it plays ``title``."""
+async def synced_queue(services: Services, guild: E2EGuild, title: str) -> int | None:
+    """Once the bot synced the guild's queue playing ``title`` to the panel: its
+    ``erasures_applied``."""
     document = QUEUE_SYNC_DOCUMENT.format(guild=guild.id)
     with anyio.fail_after(20):
         while True:
             synced = await services.telemetry.get(document)
-            if isinstance(synced, dict) and synced["c"] and synced["c"]["t"]["t"] == title:
-                return synced
+            if isinstance(synced, dict):
+                current = QueueSnapshot.from_json(synced).current
+                if current is not None and current.track.title == title:
+                    return erasures_applied(synced)
             await anyio.sleep(0.05)
 
 
@@ -284,5 +288,5 @@ async def test_an_erasure_on_one_panel_replica_reaches_a_bot_following_another(
                     # the guild uses the bot anew: its queue is synced to B with the place in
                     # the record the bot applied (a snapshot from before would be refused)
                     await play(w, erased, "Charlie Song")
-                    synced = await synced_queue(on_b, erased, "Charlie Song")
-                    assert synced["erasures_applied"] >= 1
+                    applied = await synced_queue(on_b, erased, "Charlie Song")
+                    assert applied is not None and applied >= 1

@@ -183,6 +183,7 @@ async def bot_result(request: Request) -> Response:
     result = ControlResult.from_json(payload)
     raw_snapshot = payload.get("snapshot")
     snapshot = None if raw_snapshot is None else QueueSnapshot.from_json(raw_snapshot)
+    applied = None if raw_snapshot is None else erasures_applied(raw_snapshot)
     guild_id = panel.controls.waiting(request_id)
     if guild_id is None:
         return JSONResponse({"accepted": False, "reason": "No longer waited for."}, status_code=202)
@@ -190,7 +191,7 @@ async def bot_result(request: Request) -> Response:
         if snapshot.guild_id != guild_id:
             raise InvalidInput("The snapshot is of another guild than the request.")
         # before the answer: the page shows the new state
-        await keep_synced(panel, snapshot, erasures_applied(raw_snapshot))
+        await keep_synced(panel, snapshot, applied)
     accepted = panel.controls.answer(request_id, result) is not None
     return JSONResponse({"accepted": accepted}, status_code=202)
 
