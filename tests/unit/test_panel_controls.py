@@ -11,8 +11,9 @@ import pytest
 
 from tests.redis_support import make_track
 from tests.unit.test_panel_app import GROWTH_GUILD, PRO_GUILD, PanelHarness, harness  # noqa: F401
+from vectobeat_adapters.compliance.erasure import erase_guild_everywhere
 from vectobeat_core.audit import AuditKind
-from vectobeat_core.ids import GuildId
+from vectobeat_core.ids import GuildId, UserId
 from vectobeat_core.queue import GuildQueue, PlayerState
 
 pytestmark = pytest.mark.anyio
@@ -125,3 +126,40 @@ async def test_answers_not_waited_for_or_for_another_guild_are_refused(
         )
     assert done.status_code == 200
     assert await h.services.telemetry.get(f"queue-sync:{PRO_GUILD}") is None  # not stored
+
+
+async def test_a_control_answer_from_before_the_bot_applied_an_erasure_is_not_kept(
+    harness: PanelHarness,  # noqa: F811
+) -> None:
+    """A web control's answer is held to the guild's erasure like a queue sync: its snapshot
+    is kept only when the bot says it applied the erasure."""
+    h = harness
+    csrf = await h.login()
+    compliance = h.services.compliance
+    opened = await compliance.open(
+        GuildId(GROWTH_GUILD), "delete", requested_by=UserId(1), email="dpo@example.org", now=1.0
+    )
+    erasure = await compliance.record_erasure(opened.request_id, h.now)
+    await erase_guild_everywhere(h.services, erasure)
+    document = f"queue-sync:{GROWTH_GUILD}"
+    for applied, kept in ((erasure.seq - 1, False), (erasure.seq, True)):
+        async with anyio.create_task_group() as tg:
+
+            async def bot(applied: int = applied) -> None:
+                polled = await h.client.get(
+                    "/api/bot/playback-controls?cursor=0&timeout=5", headers=h.bot()
+                )
+                (request,) = polled.json()["requests"]
+                snapshot = {**_snapshot(GROWTH_GUILD, True), "erasures_applied": applied}
+                body = {"id": request["id"], "outcome": "applied", "message": "x",
+                        "snapshot": snapshot}  # fmt: skip
+                await h.client.post("/api/bot/playback-controls/result", json=body, headers=h.bot())
+
+            tg.start_soon(bot)
+            done = await h.client.post(
+                f"/api/control-panel/guilds/{GROWTH_GUILD}/queue/control",
+                json={"action": "pause"},
+                headers={"x-csrf-token": csrf},
+            )
+        assert done.status_code == 200
+        assert (await h.services.telemetry.get(document) is not None) is kept
