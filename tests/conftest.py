@@ -7,6 +7,12 @@ import socket
 from urllib.parse import urlsplit
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Tests never assert on wall-clock time: no per-example deadline and no "too slow" health check,
+# which fail at random on a loaded CI machine (hypothesis still shrinks and replays as usual).
+settings.register_profile("vectobeat", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("vectobeat")
 
 REQUIRE_SERVICES = os.environ.get("VECTOBEAT_REQUIRE_SERVICES") == "1"
 

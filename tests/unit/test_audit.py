@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 from hypothesis import given
-from hypothesis import settings as hsettings
 
 from tests.strategies.settings import audit_events
 from vectobeat_core.audit import AuditEvent, AuditKind
@@ -106,7 +105,6 @@ def test_other_named_constructors() -> None:
     )
 
 
-@hsettings(deadline=None)
 @given(audit_events)
 def test_any_event_round_trips_through_json(event: AuditEvent) -> None:
     assert _round_trip(event) == event

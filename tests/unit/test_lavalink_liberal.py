@@ -221,7 +221,7 @@ def parse_any(message: Any) -> object:
     return Track.from_lavalink(message.get("track"))
 
 
-@hsettings(deadline=None, max_examples=300)
+@hsettings(max_examples=300)
 @given(mutations(valid_messages() + load_answers()))
 def test_parsers_raise_only_the_projects_errors(case: tuple[Any, Any]) -> None:
     _original, mutated = case
@@ -237,7 +237,7 @@ _LYRICS = {
 }
 
 
-@hsettings(deadline=None, max_examples=200)
+@hsettings(max_examples=200)
 @given(st.sampled_from(paths(_LYRICS)), odd_values)
 def test_lyrics_answers_never_raise(path: tuple[str | int, ...], value: object) -> None:
     parse_lyrics(json.loads(dumps(mutate(_LYRICS, path, value))))
@@ -265,7 +265,7 @@ _OPTIONAL_EVENT_FIELDS: list[tuple[str, tuple[str | int, ...]]] = [
 ]
 
 
-@hsettings(deadline=None, max_examples=300)
+@hsettings(max_examples=300)
 @given(st.sampled_from(_OPTIONAL_EVENT_FIELDS), odd_values)
 def test_an_event_with_one_odd_optional_value_is_still_delivered(
     field: tuple[str, tuple[str | int, ...]], value: object
@@ -426,7 +426,7 @@ def a_node(handler: Recording) -> NodeClient:
     return Offline(spec, user_id=1, client_name="test", http=cast(Any, None), handler=handler)
 
 
-@hsettings(deadline=None, max_examples=300)
+@hsettings(max_examples=300)
 @given(mutations(valid_messages()))
 def test_dispatch_never_raises_and_reports_or_delivers_each_message(case: tuple[Any, Any]) -> None:
     _original, mutated = case

@@ -9,7 +9,6 @@ from typing import Any
 import attrs
 import pytest
 from hypothesis import given
-from hypothesis import settings as hsettings
 
 from tests.strategies.settings import plan_catalogues, tiers
 from vectobeat_core.errors import InvalidInput, InvalidPlanMatrix, VectoBeatError
@@ -138,13 +137,11 @@ def test_default_matrix_round_trips_through_its_file_format() -> None:
     assert again.plans == cat.plans
 
 
-@hsettings(deadline=None)
 @given(plan_catalogues())
 def test_any_valid_matrix_round_trips(cat: PlanCatalogue) -> None:
     assert parse_plan_matrix(json.dumps(cat.to_json())).plans == cat.plans
 
 
-@hsettings(deadline=None)
 @given(plan_catalogues(), tiers)
 def test_capabilities_never_shrink_with_the_tier(cat: PlanCatalogue, tier: Tier) -> None:
     plan = cat.plan(tier)

@@ -316,5 +316,5 @@ def _small_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("vectobeat_core._blocklist._SCAN", SMALL_SCAN)
 
 
-QueueMachine.TestCase.settings = settings(max_examples=200, stateful_step_count=50, deadline=None)
+QueueMachine.TestCase.settings = settings(max_examples=200, stateful_step_count=50)
 TestQueueMachine = QueueMachine.TestCase

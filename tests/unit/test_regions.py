@@ -5,7 +5,6 @@ from __future__ import annotations
 import attrs
 import pytest
 from hypothesis import given
-from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from tests.strategies.settings import plan_catalogues, plans, regions, tiers
@@ -106,7 +105,6 @@ def test_rejects_unknown_regions() -> None:
         clamp_region(default_catalogue().plan(Tier.GROWTH), "moon")
 
 
-@hsettings(deadline=None)
 @given(plans, regions)
 def test_clamping_is_idempotent(plan: Plan, region: Region) -> None:
     first = clamp_region(plan, region)
@@ -115,7 +113,6 @@ def test_clamping_is_idempotent(plan: Plan, region: Region) -> None:
     assert not second.clamped
 
 
-@hsettings(deadline=None)
 @given(plan_catalogues(), tiers, regions)
 def test_never_grants_pinning_without_the_plan_feature(
     cat: PlanCatalogue, tier: Tier, region: Region
@@ -129,7 +126,6 @@ def test_never_grants_pinning_without_the_plan_feature(
     assert decision.clamped == (region.pinned and not plan.region_pinning)
 
 
-@hsettings(deadline=None)
 @given(tiers, regions)
 def test_shipped_matrix_pins_from_growth(tier: Tier, region: Region) -> None:
     decision = clamp_region(default_catalogue().plan(tier), region)

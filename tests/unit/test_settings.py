@@ -9,7 +9,6 @@ from typing import Any
 import attrs
 import pytest
 from hypothesis import given
-from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from tests.strategies.settings import (
@@ -186,7 +185,6 @@ def test_repr_redacts_the_webhook_url() -> None:
     assert redact_url(None) is None
 
 
-@hsettings(deadline=None)
 @given(server_settings())
 def test_parse_of_to_json_is_identity(settings: ServerSettings) -> None:
     assert parse_settings(json.loads(json.dumps(settings.to_json()))) == settings
@@ -222,7 +220,6 @@ def test_a_retired_field_is_refused_in_a_change_and_skipped_in_stored_data() -> 
     assert "custom_prefix" not in base.to_json()
 
 
-@hsettings(deadline=None)
 @given(server_settings(), settings_patches())
 def test_merge_applies_exactly_the_patch(base: ServerSettings, patch: dict[str, Any]) -> None:
     merged = merge_settings(base, patch)
@@ -327,7 +324,6 @@ def _within(settings: ServerSettings, plan: Plan) -> bool:
     )
 
 
-@hsettings(deadline=None)
 @given(server_settings(), plan_catalogues(), tiers)
 def test_clamping_never_exceeds_the_plan_and_is_idempotent(
     settings: ServerSettings, cat: PlanCatalogue, tier: Tier
@@ -344,7 +340,6 @@ def test_clamping_never_exceeds_the_plan_and_is_idempotent(
         assert clamp.field not in untouched
 
 
-@hsettings(deadline=None)
 @given(server_settings(), tiers)
 def test_a_higher_tier_never_clamps_more(settings: ServerSettings, tier: Tier) -> None:
     _, lower = clamp_to_plan(settings, CAT.plan(tier))
@@ -353,7 +348,6 @@ def test_a_higher_tier_never_clamps_more(settings: ServerSettings, tier: Tier) -
         assert {c.field for c in more} <= {c.field for c in lower}
 
 
-@hsettings(deadline=None)
 @given(server_settings(), tiers)
 def test_field_requirements_agree_with_clamping(settings: ServerSettings, tier: Tier) -> None:
     _, clamps = clamp_to_plan(settings, CAT.plan(tier))
@@ -435,7 +429,6 @@ def test_apply_update_rejects_another_guilds_record_and_non_records() -> None:
         apply_update({"version": 1}, 1, ServerSettings(), now=2.0, actor="a", guild_id=GUILD)  # type: ignore[arg-type]
 
 
-@hsettings(deadline=None)
 @given(st.lists(st.integers(0, 6), max_size=12), timestamps)
 def test_only_writes_based_on_the_current_version_apply(bases: list[int], now: float) -> None:
     record: SettingsRecord | None = None
@@ -455,7 +448,6 @@ def test_only_writes_based_on_the_current_version_apply(bases: list[int], now: f
         record = new
 
 
-@hsettings(deadline=None)
 @given(st.none() | st.integers(0, 100), st.integers(1, 100))
 def test_followers_apply_only_strictly_newer_versions(held: int | None, incoming: int) -> None:
     assert should_apply(held, incoming) == (held is None or incoming > held)
@@ -467,7 +459,6 @@ def test_should_apply_rejects_bad_versions(held: object, incoming: object) -> No
         should_apply(held, incoming)  # type: ignore[arg-type]
 
 
-@hsettings(deadline=None)
 @given(settings_records())
 def test_records_round_trip_through_json(record: SettingsRecord) -> None:
     assert SettingsRecord.from_json(json.loads(json.dumps(record.to_json()))) == record
@@ -500,7 +491,6 @@ def test_record_from_json_needs_an_object() -> None:
         SettingsRecord.from_json([])
 
 
-@hsettings(deadline=None)
 @given(guild_ids, server_settings())
 def test_records_keep_snowflakes_exact_in_json(guild: GuildId, settings: ServerSettings) -> None:
     record = apply_update(None, 0, settings, now=0.0, actor="a", guild_id=guild)
@@ -509,7 +499,6 @@ def test_records_keep_snowflakes_exact_in_json(guild: GuildId, settings: ServerS
 
 
 def test_plans_strategy_draws_shipped_plans() -> None:
-    @hsettings(deadline=None)
     @given(plans)
     def check(plan: Plan) -> None:
         assert CAT.plan(plan.tier) == plan
@@ -517,7 +506,6 @@ def test_plans_strategy_draws_shipped_plans() -> None:
     check()
 
 
-@hsettings(deadline=None)
 @given(st.permutations(list(range(1, 9))), st.none() | st.integers(0, 8))
 def test_a_follower_only_ever_moves_forward(arrivals: list[int], start: int | None) -> None:
     held = start

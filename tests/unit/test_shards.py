@@ -345,7 +345,7 @@ class LeaseProtocol(RuleBasedStateMachine):
             assert len(writers) <= 1
 
 
-LeaseProtocol.TestCase.settings = settings(max_examples=200, stateful_step_count=40, deadline=None)
+LeaseProtocol.TestCase.settings = settings(max_examples=200, stateful_step_count=40)
 TestLeaseProtocol = LeaseProtocol.TestCase
 
 
