@@ -229,6 +229,9 @@ async def test_a_sign_in_cancelled_on_discord_says_so_and_the_next_one_lands_on_
     assert "cancelled or refused" in cancelled.text and 'href="/auth/discord?next=/guilds"' in (
         cancelled.text
     )
+    assert "/language?set=de&amp;next=/login" in cancelled.text, (
+        "switching language: the sign-in page"
+    )
     await harness.login()  # the next sign-in ends on the guild list, not back in the callback
     old_callback = await harness.client.get("/login?next=/auth/callback%3Ferror%3Daccess_denied")
     assert old_callback.headers["location"] == "/guilds", "a sign-in never leads back into itself"
